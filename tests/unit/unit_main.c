@@ -1,0 +1,15 @@
+/* unit_main.c -- runs every unit test file and prints the machine-readable summary line. */
+#include "unit.h"
+
+int unit_passed, unit_failed;
+
+int
+main(void)
+{
+	test_http1();
+	test_url();
+	test_evlog();
+	test_tls_names();
+	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
+	return unit_failed ? 1 : 0;
+}
