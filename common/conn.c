@@ -1,0 +1,771 @@
+/* conn.c -- a connection of either side as a struct with a phase; the one place that opens,
+ * watches and closes TCP and TLS, in the order that makes each textbook step visible. */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+
+#include "conn.h"
+#include "evlog.h"
+#include "tcpinfo.h"
+#include "tls.h"
+
+#define CLOSE_WAIT_MS_DEFAULT 2000	/* how long we wait for the peer's FIN after ours */
+
+static const char *const phase_names[] = {
+	"NEW", "CONNECTING", "TLS_HANDSHAKE", "OPEN", "DRAINING", "TLS_SHUTDOWN", "FIN_SENT",
+	"CLOSED",
+};
+_Static_assert(sizeof(phase_names) / sizeof(phase_names[0]) == PHASE_LAST,
+    "phase_names must match enum conn_phase");
+
+static unsigned next_id = 1;
+static int nconns;
+static struct conn *all;
+
+static void bev_event_cb(struct bufferevent *, short, void *);
+static void bev_read_cb(struct bufferevent *, void *);
+static void close_step_drained(struct bufferevent *, void *);
+static void close_step_tls(struct conn *);
+static void close_step_fin(struct conn *);
+static void close_finish(struct conn *, const char *);
+
+const char *
+conn_phase_name(enum conn_phase p)
+{
+	return (unsigned)p < PHASE_LAST ? phase_names[p] : "?";
+}
+
+int
+conn_count(void)
+{
+	return nconns;
+}
+
+void
+conn_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
+	} else
+		snprintf(buf, len, "?");
+}
+
+static void
+fill_addrs(struct conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0)
+		conn_addr_str((struct sockaddr *)&ss, c->local_s, sizeof(c->local_s));
+	conn_addr_str((struct sockaddr *)&c->remote, c->remote_s, sizeof(c->remote_s));
+}
+
+/* The only function that changes a connection's phase. */
+void
+conn_set_phase(struct conn *c, enum conn_phase p)
+{
+	struct evrec r;
+
+	if (c->phase == p)
+		return;
+	if (evrec_begin(&r, EVT_PHASE, c->id, c->fd)) {
+		evrec_str(&r, "from", conn_phase_name(c->phase));
+		evrec_str(&r, "to", conn_phase_name(p));
+		evrec_detail(&r, "phase %s -> %s", conn_phase_name(c->phase), conn_phase_name(p));
+		evrec_emit(&r);
+	}
+	c->phase = p;
+}
+
+static struct conn *
+conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
+    const struct conn_ops *ops, void *arg)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->id = next_id++;
+	c->fd = -1;
+	c->base = base;
+	c->ops = ops;
+	c->arg = arg;
+	c->t_start = evlog_now_us();
+	c->close_wait_ms = CLOSE_WAIT_MS_DEFAULT;
+	if (salen > sizeof(c->remote))
+		salen = sizeof(c->remote);
+	memcpy(&c->remote, sa, salen);
+	c->remote_len = salen;
+	c->next = all;
+	if (all)
+		all->prev = c;
+	all = c;
+	nconns++;
+	return c;
+}
+
+static void
+log_established(struct conn *c)
+{
+	struct evrec r;
+	int st = tcpinfo_state(c->fd);
+
+	if (!evrec_begin(&r, EVT_ESTABLISHED, c->id, c->fd))
+		return;
+	evrec_str(&r, "local", c->local_s);
+	evrec_str(&r, "remote", c->remote_s);
+	if (c->is_server) {
+		evrec_detail(&r, "%s <- %s  accept() returned", c->local_s, c->remote_s);
+		evrec_gloss(&r, "the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
+		    "the socket (3-way handshake done)");
+	} else {
+		evrec_detail(&r, "%s -> %s  connect() completed", c->local_s, c->remote_s);
+		evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
+		    "sides ESTABLISHED%s", st == TCPI_ESTABLISHED ? "" : " (state not yet updated)");
+	}
+	evrec_emit(&r);
+}
+
+static void
+start_tls_log(struct conn *c)
+{
+	conn_set_phase(c, PHASE_TLS_HANDSHAKE);
+	c->hs_started = 1;
+	if (!evlog_on())
+		return;
+	evlog(EVT_HANDSHAKE_START, c->id, c->fd, "%s",
+	    c->is_server ? "waiting for the client's ClientHello" :
+	    "starting TLS over the open TCP connection");
+}
+
+struct conn *
+conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_t salen,
+    SSL_CTX *ctx, const struct conn_ops *ops, void *arg)
+{
+	struct conn *c;
+	SSL *ssl = NULL;
+
+	if ((c = conn_new(base, sa, salen, ops, arg)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	c->is_server = 1;
+	c->fd = fd;
+	c->t_tcp = c->t_start;
+	evutil_make_socket_nonblocking(fd);
+	fill_addrs(c);
+	log_established(c);
+	if (ctx != NULL) {
+		if ((ssl = SSL_new(ctx)) == NULL)
+			goto err;
+		tls_bind(ssl, c);
+		c->use_tls = 1;
+		c->ssl = ssl;
+		/* Callbacks and app data are set before libevent owns the SSL. */
+		c->bev = bufferevent_openssl_socket_new(base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL)
+			goto err;
+		ssl = NULL;
+		start_tls_log(c);
+	} else {
+		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL)
+			goto err;
+		conn_set_phase(c, PHASE_OPEN);
+	}
+	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (!c->use_tls && c->ops->ready)
+		c->ops->ready(c);
+	return c;
+err:
+	if (ssl != NULL)
+		SSL_free(ssl);
+	c->ssl = NULL;
+	if (c->bev == NULL)
+		close(fd);
+	c->fd = -1;
+	conn_abort(c, CONN_ERR_CONNECT, "cannot set up the connection (out of memory?)");
+	return NULL;
+}
+
+/* Client: TCP is up (the socket bufferevent's CONNECTED); start TLS on top if asked. */
+static void
+tcp_connected(struct conn *c)
+{
+	c->t_tcp = evlog_now_us();
+	fill_addrs(c);
+	log_established(c);
+	if (!c->use_tls) {
+		conn_set_phase(c, PHASE_OPEN);
+		if (c->ops->ready)
+			c->ops->ready(c);
+		return;
+	}
+	c->under = c->bev;
+	c->bev = bufferevent_openssl_filter_new(c->base, c->under, c->ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		c->bev = c->under;
+		c->under = NULL;
+		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
+		return;
+	}
+	start_tls_log(c);
+	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct conn *
+conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen, SSL *ssl,
+    const struct conn_ops *ops, void *arg)
+{
+	struct conn *c;
+	struct evrec r;
+	int fd;
+
+	if ((c = conn_new(base, sa, salen, ops, arg)) == NULL) {
+		if (ssl)
+			SSL_free(ssl);
+		return NULL;
+	}
+	if (ssl != NULL) {
+		c->use_tls = 1;
+		c->ssl = ssl;
+		tls_bind(ssl, c);
+	}
+	conn_addr_str(sa, c->remote_s, sizeof(c->remote_s));
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(c->error_text, sizeof(c->error_text), "socket: %s", strerror(errno));
+		conn_abort(c, CONN_ERR_CONNECT, c->error_text);
+		return NULL;
+	}
+	c->fd = fd;
+	if ((c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		c->fd = -1;
+		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
+		return NULL;
+	}
+	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
+	conn_set_phase(c, PHASE_CONNECTING);
+	/* The kernel sends the SYN inside this call (1st handshake). */
+	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
+		snprintf(c->error_text, sizeof(c->error_text), "connect to %s: %s", c->remote_s,
+		    strerror(errno));
+		conn_abort(c, CONN_ERR_CONNECT, c->error_text);
+		return NULL;
+	}
+	fill_addrs(c);
+	if (evrec_begin(&r, EVT_CONNECT, c->id, c->fd)) {
+		int st = tcpinfo_state(c->fd);
+		evrec_str(&r, "local", c->local_s);
+		evrec_str(&r, "remote", c->remote_s);
+		evrec_detail(&r, "%s -> %s", c->local_s, c->remote_s);
+		if (st == TCPI_ESTABLISHED)
+			evrec_gloss(&r, "kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
+			    "completed inside connect(), so the socket is already ESTABLISHED");
+		else if (st == TCPI_SYN_SENT)
+			evrec_gloss(&r, "kernel sent SYN (1st handshake) and waits for SYN+ACK");
+		else
+			evrec_gloss(&r, "kernel sent SYN (1st handshake)");
+		evrec_emit(&r);
+	}
+	return c;
+}
+
+int
+conn_write(struct conn *c, const void *buf, size_t len)
+{
+	if (c->phase != PHASE_OPEN)
+		return -1;
+	return bufferevent_write(c->bev, buf, len);
+}
+
+void
+conn_set_timeout(struct conn *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	bufferevent_set_timeouts(c->bev, ms > 0 ? &tv : NULL, NULL);
+}
+
+/* Has the peer's FIN arrived? The kernel's state and a peek at the socket say, not a guess.
+ * Returns 1 (FIN, logged once), 0 (not yet), -1 (reset). */
+static int
+check_peer_fin(struct conn *c)
+{
+	struct evrec r;
+	char buf[1];
+	ssize_t n;
+
+	if (c->fin_received)
+		return 1;
+	if (c->reset)
+		return -1;
+	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+		return 0;
+	if (n == -1 && errno != ECONNRESET && errno != EPIPE)
+		return 0;
+	if (n == -1) {
+		c->reset = 1;
+		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
+			evrec_str(&r, "errno", strerror(errno));
+			evrec_detail(&r, "the peer sent RST (%s)", strerror(errno));
+			evrec_gloss(&r, "an abortive close: no FIN exchange and no TIME_WAIT");
+			evrec_emit(&r);
+		}
+		return -1;
+	}
+	c->fin_received = 1;
+	if (evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd)) {
+		evrec_detail(&r, "read() returned 0: the peer's FIN arrived");
+		if (c->fin_sent)
+			evrec_gloss(&r, "3rd wave (FIN from the peer) answered by our kernel's ACK "
+			    "(4th wave); the active closer now holds TIME_WAIT for 2MSL");
+		else
+			evrec_gloss(&r, "1st wave: the peer sent FIN and our kernel ACKed it (2nd "
+			    "wave); we are in CLOSE_WAIT until we close too");
+		evrec_emit(&r);
+	}
+	return 1;
+}
+
+static void
+bound_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char reason[256];
+
+	(void)fd;
+	(void)what;
+	snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms",
+	    c->close_reason, c->close_wait_ms);
+	close_finish(c, reason);
+}
+
+/* conn_close: the graceful close, in this order: drain our output, close_notify, wait until it
+ * left for the kernel, FIN (shutdown SHUT_WR), wait (bounded) for the peer's FIN, close(). */
+void
+conn_close(struct conn *c, const char *reason)
+{
+	struct timeval tv;
+
+	if (c->phase >= PHASE_DRAINING)
+		return;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	c->we_closed_first = !c->fin_received;
+	if (c->phase < PHASE_OPEN) {
+		/* Nothing was exchanged yet (e.g. closing during the handshake): no choreography. */
+		close_finish(c, reason);
+		return;
+	}
+	conn_set_phase(c, PHASE_DRAINING);
+	tv.tv_sec = c->close_wait_ms / 1000 + 1;
+	tv.tv_usec = (c->close_wait_ms % 1000) * 1000;
+	c->ev_bound = evtimer_new(c->base, bound_cb, c);
+	if (c->ev_bound)
+		evtimer_add(c->ev_bound, &tv);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		bufferevent_setcb(c->bev, bev_read_cb, close_step_drained, bev_event_cb, c);
+		return;
+	}
+	close_step_tls(c);
+}
+
+static void
+close_step_drained(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
+	close_step_tls(c);
+}
+
+static void
+under_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)info;
+	if (evbuffer_get_length(buf) == 0 && c->phase == PHASE_TLS_SHUTDOWN) {
+		evbuffer_remove_cb(buf, under_output_cb, c);
+		close_step_fin(c);
+	}
+}
+
+static void
+shutdown_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	close_step_tls(c);
+}
+
+static void
+close_step_tls(struct conn *c)
+{
+	struct evbuffer *uout;
+	int r, e;
+
+	if (!c->use_tls || !c->hs_done || c->reset ||
+	    (SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN)) {
+		close_step_fin(c);
+		return;
+	}
+	conn_set_phase(c, PHASE_TLS_SHUTDOWN);
+	/* close_notify (the msg callback logs it). bufferevent_free would never send it. */
+	ERR_clear_error();
+	r = SSL_shutdown(c->ssl);
+	if (r < 0) {
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_WRITE && c->under == NULL) {
+			/* Socket mode: the kernel's send buffer is full; try again when it drains. */
+			if (c->ev_wait == NULL)
+				c->ev_wait = event_new(c->base, c->fd, EV_WRITE, shutdown_retry_cb, c);
+			if (c->ev_wait) {
+				event_add(c->ev_wait, NULL);
+				return;
+			}
+		}
+		tls_log_errors(c, "sending close_notify failed");
+		close_step_fin(c);
+		return;
+	}
+	if (c->under != NULL) {
+		/* Filter mode: SSL_shutdown only queued close_notify in the socket bufferevent's
+		 * output. A FIN sent now would overtake it, so wait until that output is empty. */
+		uout = bufferevent_get_output(c->under);
+		if (evbuffer_get_length(uout) > 0) {
+			evbuffer_add_cb(uout, under_output_cb, c);
+			return;
+		}
+	}
+	close_step_fin(c);
+}
+
+static void
+fin_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char buf[4096];
+	ssize_t n;
+
+	(void)what;
+	/* After our close the application is done: whatever still arrives is read and dropped
+	 * (unread bytes at close() would make the kernel send RST instead of FIN). */
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	if (n == 0) {
+		check_peer_fin(c);
+		close_finish(c, c->close_reason);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		check_peer_fin(c);
+		close_finish(c, c->close_reason);
+	}
+}
+
+static void
+close_step_fin(struct conn *c)
+{
+	struct evrec r;
+	int passive;
+
+	if (c->reset) {
+		close_finish(c, c->close_reason);
+		return;
+	}
+	check_peer_fin(c);
+	passive = c->fin_received;
+	/* The kernel sends our FIN here: 1st wave if we close first, 3rd if the peer did. */
+	if (shutdown(c->fd, SHUT_WR) == 0) {
+		c->fin_sent = 1;
+		conn_set_phase(c, PHASE_FIN_SENT);
+		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
+			evrec_str(&r, "reason", c->close_reason);
+			evrec_detail(&r, "shutdown(SHUT_WR): %s", c->close_reason);
+			if (passive)
+				evrec_gloss(&r, "3rd wave: our FIN; the kernel moves to LAST_ACK until "
+				    "the peer ACKs it (on loopback that takes microseconds)");
+			else
+				evrec_gloss(&r, "1st wave: our FIN (FIN_WAIT1); the peer's ACK moves us "
+				    "to FIN_WAIT2 (2nd wave)");
+			evrec_emit(&r);
+		}
+	} else if (errno != ENOTCONN) {
+		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
+	}
+	if (c->fin_received) {
+		close_finish(c, c->close_reason);
+		return;
+	}
+	/* Keep reading through TLS so the peer's close_notify is seen; the bufferevent reports
+	 * EOF at close_notify or at the FIN (bev_event_cb then checks which). */
+	if (c->bev)
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Switch from the bufferevent to a raw wait for the FIN on the socket. */
+static void
+wait_raw_fin(struct conn *c)
+{
+	if (c->ev_fin != NULL)
+		return;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	if (c->under)
+		bufferevent_disable(c->under, EV_READ | EV_WRITE);
+	c->ev_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, fin_wait_cb, c);
+	if (c->ev_fin == NULL || event_add(c->ev_fin, NULL) == -1)
+		close_finish(c, c->close_reason);
+}
+
+static void
+close_finish(struct conn *c, const char *reason)
+{
+	struct evrec r;
+	char why[256];
+
+	if (c->phase == PHASE_CLOSED)
+		return;
+	snprintf(why, sizeof(why), "%s", reason ? reason : "closed");
+	if (c->ev_fin) {
+		event_free(c->ev_fin);
+		c->ev_fin = NULL;
+	}
+	if (c->ev_wait) {
+		event_free(c->ev_wait);
+		c->ev_wait = NULL;
+	}
+	if (c->ev_bound) {
+		event_free(c->ev_bound);
+		c->ev_bound = NULL;
+	}
+	if (c->under)
+		evbuffer_remove_cb(bufferevent_get_output(c->under), under_output_cb, c);
+	c->t_end = evlog_now_us();
+	if (c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd)) {
+		evrec_str(&r, "reason", why);
+		evrec_bool(&r, "fin_sent", c->fin_sent);
+		evrec_bool(&r, "fin_received", c->fin_received);
+		evrec_bool(&r, "closed_first", c->fin_sent && c->we_closed_first);
+		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
+		evrec_detail(&r, "close(): %s", why);
+		if (c->reset)
+			evrec_gloss(&r, "reset: the connection ended without the four-way close");
+		else if (c->fin_sent && c->fin_received && c->we_closed_first)
+			evrec_gloss(&r, "we closed first, so our side now sits in TIME_WAIT for 2MSL "
+			    "(60 s on Linux; TCP_INFO cannot see it, the fd shows CLOSE)");
+		else if (c->fin_sent && c->fin_received)
+			evrec_gloss(&r, "the peer closed first: after its ACK of our FIN (4th wave) "
+			    "our side is CLOSED; the peer holds TIME_WAIT");
+		else if (c->fin_sent)
+			evrec_gloss(&r, "our FIN went out but the peer's did not come: the kernel "
+			    "finishes the close on its own (orphaned FIN_WAIT2)");
+		else
+			evrec_gloss(&r, "closed without a FIN exchange");
+		evrec_emit(&r);
+	}
+	conn_set_phase(c, PHASE_CLOSED);
+	if (c->ops->closed)
+		c->ops->closed(c);
+	/* With BEV_OPT_CLOSE_ON_FREE this frees the SSL, the socket bufferevent and the fd. */
+	if (c->bev)
+		bufferevent_free(c->bev);
+	else if (c->ssl)
+		SSL_free(c->ssl);
+	else if (c->fd >= 0)
+		close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		all = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	nconns--;
+	free(c);
+}
+
+/* An immediate close after an error: no choreography, one closed event with the reason. */
+void
+conn_abort(struct conn *c, enum conn_error err, const char *reason)
+{
+	if (c->phase == PHASE_CLOSED)
+		return;
+	if (c->error == CONN_OK) {
+		c->error = err;
+		c->error_phase = c->phase;
+		if (reason != c->error_text)
+			snprintf(c->error_text, sizeof(c->error_text), "%s", reason);
+	}
+	close_finish(c, reason);
+}
+
+static void
+bev_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (c->t_first_byte == 0 && evbuffer_get_length(in) > 0)
+		c->t_first_byte = evlog_now_us();
+	if (c->phase == PHASE_OPEN) {
+		if (c->ops->read)
+			c->ops->read(c, in);
+		return;
+	}
+	/* Closing: the application is done; drop what still arrives. */
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void
+tls_done(struct conn *c)
+{
+	c->hs_done = 1;
+	c->t_tls = evlog_now_us();
+	tls_log_session(c);
+	conn_set_phase(c, PHASE_OPEN);
+	if (c->ops->ready)
+		c->ops->ready(c);
+}
+
+static void
+log_reset(struct conn *c, int err)
+{
+	struct evrec r;
+
+	c->reset = 1;
+	if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
+		evrec_str(&r, "errno", strerror(err));
+		if (err == ECONNREFUSED) {
+			evrec_detail(&r, "connection refused by %s", c->remote_s);
+			evrec_gloss(&r, "our SYN was answered with RST: nothing listens on that "
+			    "port");
+		} else {
+			evrec_detail(&r, "the peer reset the connection (%s)", strerror(err));
+			evrec_gloss(&r, "RST: an abortive close, no FIN exchange and no TIME_WAIT");
+		}
+		evrec_emit(&r);
+	}
+}
+
+static void
+bev_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		if (c->phase == PHASE_CONNECTING)
+			tcp_connected(c);
+		else if (c->phase == PHASE_TLS_HANDSHAKE)
+			tls_done(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (c->phase == PHASE_OPEN && c->ops->timeout) {
+			c->ops->timeout(c);
+			return;
+		}
+		if (c->phase == PHASE_OPEN) {
+			conn_close(c, "idle timeout");
+			return;
+		}
+		conn_abort(c, CONN_ERR_TIMEOUT, "timed out");
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		if (c->phase == PHASE_CONNECTING || c->phase == PHASE_TLS_HANDSHAKE) {
+			check_peer_fin(c);
+			if (c->use_tls && c->phase == PHASE_TLS_HANDSHAKE)
+				tls_log_errors(c, "TLS handshake failed");
+			conn_abort(c, c->phase == PHASE_TLS_HANDSHAKE ? CONN_ERR_TLS : CONN_ERR_EOF,
+			    "the peer closed the connection during the TLS handshake");
+			return;
+		}
+		if (c->phase == PHASE_OPEN) {
+			check_peer_fin(c);
+			bufferevent_disable(c->bev, EV_READ);
+			if (c->ops->peer_closed)
+				c->ops->peer_closed(c);
+			else
+				conn_close(c, "the peer closed the connection");
+			return;
+		}
+		if (c->phase == PHASE_FIN_SENT) {
+			if (check_peer_fin(c) != 0)
+				close_finish(c, c->close_reason);
+			else
+				wait_raw_fin(c);	/* close_notify came first; the FIN follows */
+			return;
+		}
+		/* EOF while still draining or sending close_notify: go on; the FIN step checks. */
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		enum conn_phase ph = c->phase;
+
+		if (err == ECONNREFUSED || err == ECONNRESET || err == EPIPE)
+			log_reset(c, err);
+		if (c->use_tls && ph != PHASE_CONNECTING)
+			tls_log_errors(c, ph == PHASE_TLS_HANDSHAKE ? "TLS handshake failed" :
+			    "TLS error");
+		if (ph >= PHASE_DRAINING) {
+			close_finish(c, c->close_reason);
+			return;
+		}
+		if (ph == PHASE_CONNECTING) {
+			snprintf(c->error_text, sizeof(c->error_text), "connect to %s: %s",
+			    c->remote_s, err ? strerror(err) : "failed");
+			conn_abort(c, err == ECONNREFUSED ? CONN_ERR_REFUSED : CONN_ERR_CONNECT,
+			    c->error_text);
+		} else if (ph == PHASE_TLS_HANDSHAKE) {
+			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS,
+			    c->reset ? "connection reset during the TLS handshake" :
+			    "TLS handshake failed");
+		} else {
+			snprintf(c->error_text, sizeof(c->error_text), "%s",
+			    c->reset ? "connection reset by the peer" : "TLS or socket error");
+			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS, c->error_text);
+		}
+	}
+}
+
+/* Close every open connection gracefully (server shutdown). */
+void
+conn_close_all(const char *reason)
+{
+	struct conn *c, *next;
+
+	for (c = all; c != NULL; c = next) {
+		next = c->next;
+		conn_close(c, reason);
+	}
+}

@@ -1,0 +1,110 @@
+/* conn.h -- one TCP (+TLS) connection of either side: its phase, its bufferevents, and the close
+ * choreography that makes the four-way close real and visible. */
+#ifndef CONN_H
+#define CONN_H
+
+#include <sys/socket.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+enum conn_phase {
+	PHASE_NEW,
+	PHASE_CONNECTING,	/* client: SYN sent, waiting for connect() to complete */
+	PHASE_TLS_HANDSHAKE,	/* TCP up, TLS handshake running */
+	PHASE_OPEN,		/* application data may flow */
+	PHASE_DRAINING,		/* closing: writing what the application queued */
+	PHASE_TLS_SHUTDOWN,	/* closing: close_notify queued, waiting for it to reach the kernel */
+	PHASE_FIN_SENT,		/* closing: our FIN is out (shutdown SHUT_WR), waiting for the peer's */
+	PHASE_CLOSED,
+	PHASE_LAST
+};
+
+/* Why a connection ended badly; CONN_OK for a normal close. */
+enum conn_error {
+	CONN_OK, CONN_ERR_REFUSED, CONN_ERR_CONNECT, CONN_ERR_RESET, CONN_ERR_TLS,
+	CONN_ERR_TIMEOUT, CONN_ERR_EOF
+};
+
+struct conn;
+
+struct conn_ops {
+	/* TLS handshake done (or, without TLS, TCP up): the application may talk. */
+	void	(*ready)(struct conn *);
+	/* Bytes arrived while open. */
+	void	(*read)(struct conn *, struct evbuffer *);
+	/* The peer closed its side (close_notify and/or FIN) while open. NULL: conn_close(). */
+	void	(*peer_closed)(struct conn *);
+	/* The read timeout set with conn_set_timeout passed. NULL: conn_close(). */
+	void	(*timeout)(struct conn *);
+	/* The connection is gone (normal close or error, see c->error); c is freed right after. */
+	void	(*closed)(struct conn *);
+};
+
+struct conn_verify_err {
+	int	depth;
+	int	error;
+};
+
+#define CONN_MAX_VERIFY_ERRS 16
+
+struct conn {
+	unsigned		 id;
+	int			 fd;
+	int			 is_server;
+	int			 use_tls;
+	struct event_base	*base;
+	struct bufferevent	*bev;		/* what the application reads and writes */
+	struct bufferevent	*under;		/* client TLS: the socket bufferevent below the filter */
+	SSL			*ssl;
+	enum conn_phase		 phase;
+	enum conn_error		 error;
+	enum conn_phase		 error_phase;	/* the phase the error happened in */
+	char			 error_text[256];
+	char			 local_s[64];	/* "127.0.0.1:40312", "[::1]:40312" */
+	char			 remote_s[64];
+	struct sockaddr_storage	 remote;
+	socklen_t		 remote_len;
+	const struct conn_ops	*ops;
+	void			*arg;		/* the application's */
+
+	/* timestamps, microseconds since the program started */
+	int64_t			 t_start, t_tcp, t_tls, t_first_byte, t_end;
+
+	/* the close */
+	int			 fin_sent, fin_received, reset;
+	int			 we_closed_first;
+	struct event		*ev_fin;	/* raw wait for the peer's FIN */
+	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
+	struct event		*ev_bound;	/* bound on the whole close */
+	int			 close_wait_ms;
+	char			 close_reason[128];
+
+	/* TLS bookkeeping for the log */
+	int			 hs_started, hs_done;
+	unsigned		 verify_logged;	/* bit per depth that has a verify event */
+	int			 nverify;
+	struct conn_verify_err	 verify[CONN_MAX_VERIFY_ERRS];
+
+	struct conn		*next, *prev;	/* all open connections */
+};
+
+/* conn.c */
+const char	*conn_phase_name(enum conn_phase);
+struct conn	*conn_accept(struct event_base *, int fd, const struct sockaddr *, socklen_t,
+		    SSL_CTX *, const struct conn_ops *, void *arg);
+struct conn	*conn_connect(struct event_base *, const struct sockaddr *, socklen_t, SSL *,
+		    const struct conn_ops *, void *arg);
+void		 conn_set_phase(struct conn *, enum conn_phase);
+int		 conn_write(struct conn *, const void *, size_t);
+void		 conn_set_timeout(struct conn *, int ms);
+void		 conn_close(struct conn *, const char *reason);
+void		 conn_abort(struct conn *, enum conn_error, const char *reason);
+void		 conn_close_all(const char *reason);
+int		 conn_count(void);
+void		 conn_addr_str(const struct sockaddr *, char *, size_t);
+
+#endif

@@ -1,0 +1,470 @@
+/* evlog.c -- the only writer of the event log: one record, two printers (text, JSON lines). */
+#include <sys/time.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "evlog.h"
+#include "tcpinfo.h"
+
+enum { F_STR, F_INT, F_BOOL, F_FLOAT };
+
+static const char *const layer_names[] = { "TCP", "TLS", "CERT", "HTTP", "APP" };
+_Static_assert(sizeof(layer_names) / sizeof(layer_names[0]) == LAYER_LAST,
+    "layer_names must match enum evlog_layer");
+
+static const struct {
+	const char	*name;
+	enum evlog_layer layer;
+} events[] = {
+	{ "listen",		LAYER_TCP },
+	{ "resolve",		LAYER_TCP },
+	{ "connect",		LAYER_TCP },
+	{ "established",	LAYER_TCP },
+	{ "fin_sent",		LAYER_TCP },
+	{ "fin_received",	LAYER_TCP },
+	{ "reset",		LAYER_TCP },
+	{ "closed",		LAYER_TCP },
+	{ "handshake_start",	LAYER_TLS },
+	{ "message",		LAYER_TLS },
+	{ "alert",		LAYER_TLS },
+	{ "key_exchange",	LAYER_TLS },
+	{ "handshake_done",	LAYER_TLS },
+	{ "close_notify",	LAYER_TLS },
+	{ "tls_error",		LAYER_TLS },
+	{ "keylog",		LAYER_TLS },
+	{ "verify",		LAYER_CERT },
+	{ "hostname",		LAYER_CERT },
+	{ "trust_decision",	LAYER_CERT },
+	{ "request",		LAYER_HTTP },
+	{ "response",		LAYER_HTTP },
+	{ "body",		LAYER_HTTP },
+	{ "http_error",		LAYER_HTTP },
+	{ "start",		LAYER_APP },
+	{ "phase",		LAYER_APP },
+	{ "timing",		LAYER_APP },
+	{ "warning",		LAYER_APP },
+	{ "error",		LAYER_APP },
+	{ "stop",		LAYER_APP },
+};
+_Static_assert(sizeof(events) / sizeof(events[0]) == EVT_LAST,
+    "the events table must match enum evlog_event");
+
+static struct {
+	enum evlog_side	 side;
+	enum evlog_format format;
+	int		 quiet;
+	int		 color;
+	int		 verbose;
+	FILE		*out;
+	int64_t		 start_us;
+} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0 };
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* color: 1 always, 0 never, -1 when the output is a terminal. */
+void
+evlog_init(enum evlog_side side, enum evlog_format format, int quiet, int color, FILE *out)
+{
+	lg.side = side;
+	lg.format = format;
+	lg.quiet = quiet;
+	lg.out = out;
+	if (color < 0)
+		color = isatty(fileno(out)) && getenv("NO_COLOR") == NULL;
+	lg.color = format == EVLOG_TEXT && color;
+	if (lg.start_us == 0)
+		lg.start_us = mono_us();
+}
+
+int evlog_on(void) { return !lg.quiet; }
+int evlog_verbose(void) { return lg.verbose; }
+void evlog_set_verbose(int v) { lg.verbose = v; }
+int evlog_color(void) { return lg.color; }
+enum evlog_side evlog_side(void) { return lg.side; }
+
+int64_t
+evlog_now_us(void)
+{
+	if (lg.start_us == 0)
+		lg.start_us = mono_us();
+	return mono_us() - lg.start_us;
+}
+
+const char *
+evlog_event_name(enum evlog_event ev)
+{
+	return (unsigned)ev < EVT_LAST ? events[ev].name : "?";
+}
+
+enum evlog_layer
+evlog_event_layer(enum evlog_event ev)
+{
+	return (unsigned)ev < EVT_LAST ? events[ev].layer : LAYER_APP;
+}
+
+const char *
+evlog_layer_name(enum evlog_layer l)
+{
+	return (unsigned)l < LAYER_LAST ? layer_names[l] : "?";
+}
+
+/* Returns 1 if the record is live, 0 if logging is off (then nothing else is formatted). */
+int
+evrec_begin(struct evrec *r, enum evlog_event ev, unsigned conn, int fd)
+{
+	struct timeval tv;
+
+	r->off = lg.quiet || lg.out == NULL;
+	if (r->off)
+		return 0;
+	r->ev = ev;
+	r->conn = conn;
+	r->t_us = evlog_now_us();
+	gettimeofday(&tv, NULL);
+	r->ts_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	r->tcp_state = fd >= 0 ? tcpinfo_fd_state_name(fd) : NULL;
+	r->label = NULL;
+	r->nfields = 0;
+	r->used = 0;
+	r->detail[0] = '\0';
+	r->gloss[0] = '\0';
+	return 1;
+}
+
+static struct evlog_field *
+add_field(struct evrec *r, const char *key, int type)
+{
+	struct evlog_field *f;
+
+	if (r->off || r->nfields >= EVLOG_MAX_FIELDS)
+		return NULL;
+	f = &r->f[r->nfields++];
+	f->key = key;
+	f->type = type;
+	f->s = NULL;
+	f->i = 0;
+	f->d = 0;
+	return f;
+}
+
+/* Copy a string into the record's store; a value that does not fit is cut short. */
+static const char *
+store(struct evrec *r, const char *s, size_t n)
+{
+	char *p;
+	size_t room = sizeof(r->store) - r->used;
+
+	if (room == 0)
+		return "";
+	if (n >= room)
+		n = room - 1;
+	p = r->store + r->used;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	r->used += n + 1;
+	return p;
+}
+
+void
+evrec_str(struct evrec *r, const char *key, const char *val)
+{
+	struct evlog_field *f = add_field(r, key, F_STR);
+
+	if (f != NULL)
+		f->s = store(r, val ? val : "", val ? strlen(val) : 0);
+}
+
+void
+evrec_strf(struct evrec *r, const char *key, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	if (r->off)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		buf[0] = '\0';
+	evrec_str(r, key, buf);
+}
+
+void
+evrec_int(struct evrec *r, const char *key, long long val)
+{
+	struct evlog_field *f = add_field(r, key, F_INT);
+
+	if (f != NULL)
+		f->i = val;
+}
+
+void
+evrec_bool(struct evrec *r, const char *key, int val)
+{
+	struct evlog_field *f = add_field(r, key, F_BOOL);
+
+	if (f != NULL)
+		f->i = val != 0;
+}
+
+void
+evrec_float(struct evrec *r, const char *key, double val)
+{
+	struct evlog_field *f = add_field(r, key, F_FLOAT);
+
+	if (f != NULL)
+		f->d = val;
+}
+
+void
+evrec_label(struct evrec *r, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+
+	if (r->off)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r->label = store(r, buf, strlen(buf));
+}
+
+void
+evrec_detail(struct evrec *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->off)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+}
+
+void
+evrec_gloss(struct evrec *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->off)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->gloss, sizeof(r->gloss), fmt, ap);
+	va_end(ap);
+}
+
+/* A bounded appender: never writes past len, always NUL-terminates, counts what it dropped. */
+struct out {
+	char	*buf;
+	size_t	 len, pos;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	size_t room;
+
+	if (o->len == 0)
+		return;
+	room = o->len - 1 - o->pos;
+	if (n > room)
+		n = room;
+	memcpy(o->buf + o->pos, s, n);
+	o->pos += n;
+	o->buf[o->pos] = '\0';
+}
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void
+putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+putf(struct out *o, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put(o, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void
+put_json_string(struct out *o, const char *s)
+{
+	const unsigned char *p;
+
+	put(o, "\"", 1);
+	for (p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':  puts_(o, "\\\""); break;
+		case '\\': puts_(o, "\\\\"); break;
+		case '\n': puts_(o, "\\n"); break;
+		case '\r': puts_(o, "\\r"); break;
+		case '\t': puts_(o, "\\t"); break;
+		default:
+			/* Control bytes and bytes that are not UTF-8 we produce are escaped, so every
+			 * line stays valid JSON whatever a peer sent. */
+			if (*p < 0x20 || *p >= 0x7f)
+				putf(o, "\\u%04x", *p);
+			else
+				put(o, (const char *)p, 1);
+		}
+	}
+	put(o, "\"", 1);
+}
+
+size_t
+evrec_format_json(const struct evrec *r, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+	const struct evlog_field *f;
+	int i;
+
+	if (len > 0)
+		buf[0] = '\0';
+	putf(&o, "{\"t_ms\":%.3f,\"ts_us\":%lld,\"side\":\"%s\",\"conn\":%u,\"layer\":\"%s\","
+	    "\"event\":\"%s\"", (double)r->t_us / 1000.0, (long long)r->ts_us,
+	    lg.side == EVLOG_SERVER ? "server" : "client", r->conn,
+	    layer_names[events[r->ev].layer], events[r->ev].name);
+	if (r->tcp_state != NULL)
+		putf(&o, ",\"tcp_state\":\"%s\"", r->tcp_state);
+	for (i = 0; i < r->nfields; i++) {
+		f = &r->f[i];
+		put(&o, ",", 1);
+		put_json_string(&o, f->key);
+		put(&o, ":", 1);
+		switch (f->type) {
+		case F_STR:	put_json_string(&o, f->s); break;
+		case F_INT:	putf(&o, "%lld", f->i); break;
+		case F_BOOL:	puts_(&o, f->i ? "true" : "false"); break;
+		default:	putf(&o, "%.3f", f->d); break;
+		}
+	}
+	if (r->detail[0]) {
+		puts_(&o, ",\"detail\":");
+		put_json_string(&o, r->detail);
+	}
+	if (r->gloss[0]) {
+		puts_(&o, ",\"gloss\":");
+		put_json_string(&o, r->gloss);
+	}
+	puts_(&o, "}\n");
+	return o.pos;
+}
+
+#define C_RESET	"\033[0m"
+#define C_DIM	"\033[2m"
+#define C_BOLD	"\033[1m"
+
+static const char *const layer_colors[] = {
+	"\033[34m",	/* TCP: blue */
+	"\033[32m",	/* TLS: green */
+	"\033[33m",	/* CERT: yellow */
+	"\033[35m",	/* HTTP: magenta */
+	"\033[37m",	/* APP: white */
+};
+_Static_assert(sizeof(layer_colors) / sizeof(layer_colors[0]) == LAYER_LAST,
+    "layer_colors must match enum evlog_layer");
+
+size_t
+evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
+{
+	struct out o = { buf, len, 0 };
+	enum evlog_layer layer = events[r->ev].layer;
+	const char *name = r->label ? r->label : events[r->ev].name;
+	int server = lg.side == EVLOG_SERVER;
+	char who[32];
+
+	if (len > 0)
+		buf[0] = '\0';
+	putf(&o, "%+10.3f ms  ", (double)r->t_us / 1000.0);
+	if (r->conn)
+		snprintf(who, sizeof(who), "%s #%u", server ? "server" : "client", r->conn);
+	else
+		snprintf(who, sizeof(who), "%s", server ? "server" : "client");
+	if (color)
+		putf(&o, "%s%-10s%s ", server ? "\033[1;35m" : "\033[1;36m", who, C_RESET);
+	else
+		putf(&o, "%-10s ", who);
+	if (color)
+		putf(&o, "%s%-4s%s ", layer_colors[layer], layer_names[layer], C_RESET);
+	else
+		putf(&o, "%-4s ", layer_names[layer]);
+	if (color)
+		putf(&o, "%s%-16s%s", C_BOLD, name, C_RESET);
+	else
+		putf(&o, "%-16s", name);
+	if (r->detail[0]) {
+		put(&o, " ", 1);
+		puts_(&o, r->detail);
+	}
+	if (r->tcp_state != NULL)
+		putf(&o, "  [%s]", r->tcp_state);
+	if (r->gloss[0]) {
+		if (color)
+			putf(&o, "  %s", C_DIM);
+		else
+			puts_(&o, "  -- ");
+		puts_(&o, r->gloss);
+		if (color)
+			puts_(&o, C_RESET);
+	}
+	puts_(&o, "\n");
+	return o.pos;
+}
+
+void
+evrec_emit(struct evrec *r)
+{
+	char line[8192];
+	size_t n;
+
+	if (r->off)
+		return;
+	if (r->ev == EVT_PHASE && lg.format == EVLOG_TEXT && !lg.verbose)
+		return;
+	if (lg.format == EVLOG_JSON)
+		n = evrec_format_json(r, line, sizeof(line));
+	else
+		n = evrec_format_text(r, line, sizeof(line), lg.color);
+	/* One write per record, so the lines of two programs sharing a terminal never mix. */
+	fwrite(line, 1, n, lg.out);
+	fflush(lg.out);
+}
+
+void
+evlog(enum evlog_event ev, unsigned conn, int fd, const char *fmt, ...)
+{
+	struct evrec r;
+	va_list ap;
+
+	if (!evrec_begin(&r, ev, conn, fd))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r.detail, sizeof(r.detail), fmt, ap);
+	va_end(ap);
+	evrec_emit(&r);
+}

@@ -1,0 +1,90 @@
+/* evlog.h -- the one event log: every phase the programs show becomes one record, printed as
+ * a text line (with a plain-words gloss) or as one JSON object per line. */
+#ifndef EVLOG_H
+#define EVLOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum evlog_side { EVLOG_CLIENT, EVLOG_SERVER };
+enum evlog_format { EVLOG_TEXT, EVLOG_JSON };
+enum evlog_layer { LAYER_TCP, LAYER_TLS, LAYER_CERT, LAYER_HTTP, LAYER_APP, LAYER_LAST };
+
+/* Every event the programs log. Each name is written once, in the table in evlog.c, so grep
+ * finds the single place an event comes from. Keep the two in the same order. */
+enum evlog_event {
+	/* TCP */
+	EVT_LISTEN, EVT_RESOLVE, EVT_CONNECT, EVT_ESTABLISHED, EVT_FIN_SENT, EVT_FIN_RECEIVED,
+	EVT_RESET, EVT_CLOSED,
+	/* TLS */
+	EVT_HANDSHAKE_START, EVT_MESSAGE, EVT_ALERT, EVT_KEY_EXCHANGE, EVT_HANDSHAKE_DONE,
+	EVT_CLOSE_NOTIFY, EVT_TLS_ERROR, EVT_KEYLOG,
+	/* CERT */
+	EVT_VERIFY, EVT_HOSTNAME, EVT_TRUST_DECISION,
+	/* HTTP */
+	EVT_REQUEST, EVT_RESPONSE, EVT_BODY, EVT_HTTP_ERROR,
+	/* APP */
+	EVT_START, EVT_PHASE, EVT_TIMING, EVT_WARNING, EVT_ERROR, EVT_STOP,
+	EVT_LAST
+};
+
+#define EVLOG_MAX_FIELDS 32
+
+struct evlog_field {
+	const char	*key;		/* a string literal */
+	int		 type;		/* private: string, integer, boolean, float */
+	long long	 i;
+	double		 d;
+	const char	*s;		/* points into the record's own storage */
+};
+
+/* One record. Build it with evrec_begin() and the evrec_* setters, then evrec_emit(). When
+ * logging is off (-q), evrec_begin() marks it off and the setters do no formatting at all. */
+struct evrec {
+	int		 off;
+	enum evlog_event ev;
+	unsigned	 conn;		/* 0: not about one connection */
+	int64_t		 t_us;		/* since the program started */
+	int64_t		 ts_us;		/* wall clock, since the epoch */
+	const char	*tcp_state;	/* the kernel's state at this moment, or NULL (no socket) */
+	const char	*label;		/* text form: replaces the event name (e.g. "> ClientHello") */
+	int		 nfields;
+	struct evlog_field f[EVLOG_MAX_FIELDS];
+	size_t		 used;
+	char		 store[4096];	/* copies of string values */
+	char		 detail[768];	/* text form: what happened, short */
+	char		 gloss[768];	/* text form: the textbook step, in plain words */
+};
+
+/* evlog.c */
+void		 evlog_init(enum evlog_side, enum evlog_format, int quiet, int color, FILE *);
+int		 evlog_on(void);
+int		 evlog_verbose(void);
+void		 evlog_set_verbose(int);
+int		 evlog_color(void);
+enum evlog_side	 evlog_side(void);
+int64_t		 evlog_now_us(void);
+const char	*evlog_event_name(enum evlog_event);
+enum evlog_layer evlog_event_layer(enum evlog_event);
+const char	*evlog_layer_name(enum evlog_layer);
+int		 evrec_begin(struct evrec *, enum evlog_event, unsigned conn, int fd);
+void		 evrec_str(struct evrec *, const char *key, const char *val);
+void		 evrec_strf(struct evrec *, const char *key, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+void		 evrec_int(struct evrec *, const char *key, long long val);
+void		 evrec_bool(struct evrec *, const char *key, int val);
+void		 evrec_float(struct evrec *, const char *key, double val);
+void		 evrec_label(struct evrec *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 evrec_detail(struct evrec *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 evrec_gloss(struct evrec *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 evrec_emit(struct evrec *);
+size_t		 evrec_format_text(const struct evrec *, char *buf, size_t len, int color);
+size_t		 evrec_format_json(const struct evrec *, char *buf, size_t len);
+void		 evlog(enum evlog_event, unsigned conn, int fd, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,854 @@
+/* tls.c -- SSL_CTX set-up for either side, and the callbacks that turn OpenSSL's view of the
+ * handshake (messages, alerts, certificate checks, key exchange) into events. */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "conn.h"
+#include "evlog.h"
+#include "tls.h"
+
+static FILE *keylog_fp;
+
+/* ---- names (pure) ---- */
+
+int
+tls_parse_version(const char *s)
+{
+	if (strncasecmp(s, "TLSv", 4) == 0)
+		s += 4;
+	if (strcmp(s, "1.2") == 0)
+		return TLS1_2_VERSION;
+	if (strcmp(s, "1.3") == 0)
+		return TLS1_3_VERSION;
+	return -1;
+}
+
+const char *
+tls_version_name(int v)
+{
+	switch (v) {
+	case TLS1_VERSION:	return "TLSv1.0";
+	case TLS1_1_VERSION:	return "TLSv1.1";
+	case TLS1_2_VERSION:	return "TLSv1.2";
+	case TLS1_3_VERSION:	return "TLSv1.3";
+	default:		return "?";
+	}
+}
+
+/* ServerHello and HelloRetryRequest share type 2; an HRR carries this fixed "random". */
+static const unsigned char hrr_random[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
+	0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
+	0x33, 0x9c,
+};
+
+/* The name of a handshake message; msg is the whole message (4-byte header first). */
+const char *
+tls_handshake_name(int type, const unsigned char *msg, size_t len)
+{
+	switch (type) {
+	case 0:  return "HelloRequest";
+	case 1:  return "ClientHello";
+	case 2:
+		if (msg != NULL && len >= 4 + 2 + 32 && memcmp(msg + 6, hrr_random, 32) == 0)
+			return "HelloRetryRequest";
+		return "ServerHello";
+	case 4:  return "NewSessionTicket";
+	case 5:  return "EndOfEarlyData";
+	case 8:  return "EncryptedExtensions";
+	case 11: return "Certificate";
+	case 12: return "ServerKeyExchange";
+	case 13: return "CertificateRequest";
+	case 14: return "ServerHelloDone";
+	case 15: return "CertificateVerify";
+	case 16: return "ClientKeyExchange";
+	case 20: return "Finished";
+	case 22: return "CertificateStatus";
+	case 24: return "KeyUpdate";
+	case 254: return "MessageHash";
+	default: return "Unknown";
+	}
+}
+
+const char *
+tls_alert_name(int desc)
+{
+	switch (desc) {
+	case 0:   return "close_notify";
+	case 10:  return "unexpected_message";
+	case 20:  return "bad_record_mac";
+	case 22:  return "record_overflow";
+	case 40:  return "handshake_failure";
+	case 42:  return "bad_certificate";
+	case 43:  return "unsupported_certificate";
+	case 44:  return "certificate_revoked";
+	case 45:  return "certificate_expired";
+	case 46:  return "certificate_unknown";
+	case 47:  return "illegal_parameter";
+	case 48:  return "unknown_ca";
+	case 49:  return "access_denied";
+	case 50:  return "decode_error";
+	case 51:  return "decrypt_error";
+	case 70:  return "protocol_version";
+	case 71:  return "insufficient_security";
+	case 80:  return "internal_error";
+	case 86:  return "inappropriate_fallback";
+	case 90:  return "user_canceled";
+	case 109: return "missing_extension";
+	case 110: return "unsupported_extension";
+	case 112: return "unrecognized_name";
+	case 116: return "certificate_required";
+	case 120: return "no_application_protocol";
+	default:  return "unknown_alert";
+	}
+}
+
+static const char *
+group_name(unsigned id)
+{
+	switch (id) {
+	case 0x0017: return "P-256";
+	case 0x0018: return "P-384";
+	case 0x0019: return "P-521";
+	case 0x001d: return "X25519";
+	case 0x001e: return "X448";
+	case 0x0100: return "ffdhe2048";
+	case 0x0101: return "ffdhe3072";
+	case 0x0102: return "ffdhe4096";
+	default:     return NULL;
+	}
+}
+
+/* Plain words for a certificate verification error. */
+const char *
+tls_verify_plain(int e)
+{
+	switch (e) {
+	case X509_V_OK:
+		return "ok";
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		return "the certificate is self-signed: it vouches for itself, and nobody you trust "
+		    "vouches for it";
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		return "the chain ends in a root certificate that you do not trust";
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+		return "the issuer of this certificate is not in your trust store (unknown CA)";
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return "the chain cannot be completed up to a trusted root";
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return "the certificate has expired";
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "the certificate is not valid yet (check your clock)";
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+		return "the name you asked for is not among the names in the certificate";
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return "the IP address you asked for is not in the certificate";
+	case X509_V_ERR_PERMITTED_VIOLATION:
+		return "the issuing CA is not allowed to vouch for this name (name constraints)";
+	case X509_V_ERR_INVALID_PURPOSE:
+		return "the certificate is not meant for TLS servers (wrong key usage)";
+	case X509_V_ERR_CERT_REVOKED:
+		return "the issuer has revoked the certificate";
+	case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+		return "too many intermediate CAs for the root's path length limit";
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+		return "the certificate's key is too weak";
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		return "the certificate is signed with a weak hash (e.g. SHA-1)";
+	default:
+		return "the certificate could not be verified";
+	}
+}
+
+/* ---- files and contexts ---- */
+
+static int
+check_readable(const char *what, const char *path, char *err, size_t errlen)
+{
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "cannot read %s '%s': %s%s", what, path, strerror(errno),
+		    errno == ENOENT ? " (run 'make certs' to create the demo certificates)" : "");
+		return -1;
+	}
+	fclose(fp);
+	return 0;
+}
+
+static void
+ssl_err_text(char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	snprintf(buf, len, "%s", r ? r : "unknown error");
+	ERR_clear_error();
+}
+
+static void msg_cb(int, int, int, const void *, size_t, SSL *, void *);
+static void info_cb(const SSL *, int, int);
+
+static void
+keylog_cb(const SSL *ssl, const char *line)
+{
+	(void)ssl;
+	if (keylog_fp != NULL) {
+		fprintf(keylog_fp, "%s\n", line);
+		fflush(keylog_fp);
+	}
+}
+
+static int
+common_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
+{
+	int fd;
+
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_msg_callback(ctx, msg_cb);
+	SSL_CTX_set_info_callback(ctx, info_cb);
+	if (o->min_version && !SSL_CTX_set_min_proto_version(ctx, o->min_version)) {
+		snprintf(err, errlen, "cannot set the lowest TLS version");
+		return -1;
+	}
+	if (o->max_version && !SSL_CTX_set_max_proto_version(ctx, o->max_version)) {
+		snprintf(err, errlen, "cannot set the highest TLS version");
+		return -1;
+	}
+	if (o->ciphers && !SSL_CTX_set_cipher_list(ctx, o->ciphers) &&
+	    !SSL_CTX_set_ciphersuites(ctx, o->ciphers)) {
+		snprintf(err, errlen, "no usable cipher in '%s' (see 'openssl ciphers -v')",
+		    o->ciphers);
+		return -1;
+	}
+	if (o->keylog != NULL && keylog_fp == NULL) {
+		fd = open(o->keylog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd == -1 || (keylog_fp = fdopen(fd, "a")) == NULL) {
+			snprintf(err, errlen, "cannot open the key log file '%s': %s", o->keylog,
+			    strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		evlog(EVT_KEYLOG, 0, -1, "writing TLS secrets to %s (NSS key log format, for "
+		    "Wireshark): anyone with this file can decrypt the captured traffic", o->keylog);
+	}
+	if (keylog_fp != NULL)
+		SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+	return 0;
+}
+
+SSL_CTX *
+tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	if (check_readable("certificate", o->cert, err, errlen) == -1 ||
+	    check_readable("private key", o->key, err, errlen) == -1)
+		return NULL;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context");
+		return NULL;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
+		char why[128];
+		ssl_err_text(why, sizeof(why));
+		snprintf(err, errlen, "cannot load certificate '%s': %s (is it a PEM certificate?)",
+		    o->cert, why);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1) {
+		char why[128];
+		ssl_err_text(why, sizeof(why));
+		snprintf(err, errlen, "cannot load private key '%s': %s (is it a PEM key?)",
+		    o->key, why);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_clear_error();
+		snprintf(err, errlen, "the private key '%s' does not match the certificate '%s' "
+		    "(pass the key made together with that certificate)", o->key, o->cert);
+		goto fail;
+	}
+	if (common_setup(ctx, o, err, errlen) == -1)
+		goto fail;
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+SSL_CTX *
+tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	if (o->cafile && check_readable("CA file", o->cafile, err, errlen) == -1)
+		return NULL;
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context");
+		return NULL;
+	}
+	/* Like a browser: trust the system's CAs; --cacert adds the demo CA beside them. */
+	SSL_CTX_set_default_verify_paths(ctx);
+	ERR_clear_error();
+	if (o->cafile && SSL_CTX_load_verify_locations(ctx, o->cafile, NULL) != 1) {
+		char why[128];
+		ssl_err_text(why, sizeof(why));
+		snprintf(err, errlen, "cannot load CA file '%s': %s (is it a PEM certificate?)",
+		    o->cafile, why);
+		goto fail;
+	}
+	if (common_setup(ctx, o, err, errlen) == -1)
+		goto fail;
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+void
+tls_ctx_free(SSL_CTX *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
+void
+tls_bind(SSL *ssl, struct conn *c)
+{
+	SSL_set_app_data(ssl, c);
+}
+
+struct conn *
+tls_conn(const SSL *ssl)
+{
+	return SSL_get_app_data(ssl);
+}
+
+/* ---- hello parsing: what the client offers and the server picks ---- */
+
+struct rd {
+	const unsigned char	*p;
+	size_t			 n;
+	int			 bad;
+};
+
+static unsigned
+rd_u(struct rd *r, int bytes)
+{
+	unsigned v = 0;
+	int i;
+
+	if (r->bad || r->n < (size_t)bytes) {
+		r->bad = 1;
+		return 0;
+	}
+	for (i = 0; i < bytes; i++)
+		v = v << 8 | r->p[i];
+	r->p += bytes;
+	r->n -= bytes;
+	return v;
+}
+
+static struct rd
+rd_sub(struct rd *r, size_t len)
+{
+	struct rd s = { r->p, len, 0 };
+
+	if (r->bad || r->n < len) {
+		r->bad = 1;
+		s.n = 0;
+		s.bad = 1;
+		return s;
+	}
+	r->p += len;
+	r->n -= len;
+	return s;
+}
+
+static void
+append(char *out, size_t outlen, const char *fmt, const char *s)
+{
+	size_t l = strlen(out);
+
+	if (l < outlen)
+		snprintf(out + l, outlen - l, fmt, s);
+}
+
+/* Summarise a ClientHello or ServerHello (msg: the whole message, header first) in plain words.
+ * Pure, bounds-checked: a malformed message gives a partial summary. */
+void tls_hello_summary(const unsigned char *, size_t, char *, size_t);
+
+void
+tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen)
+{
+	struct rd r = { msg, len, 0 }, ext, e, l;
+	unsigned type, legacy, ncs = 0, et, v, g;
+	char versions[64] = "", shares[64] = "", sni[128] = "";
+	int client;
+
+	out[0] = '\0';
+	type = rd_u(&r, 1);
+	(void)rd_u(&r, 3);
+	client = type == 1;
+	legacy = rd_u(&r, 2);
+	(void)rd_sub(&r, 32);
+	(void)rd_sub(&r, rd_u(&r, 1));
+	if (client) {
+		ncs = rd_u(&r, 2) / 2;
+		(void)rd_sub(&r, ncs * 2);
+		(void)rd_sub(&r, rd_u(&r, 1));
+	} else {
+		(void)rd_u(&r, 2);
+		(void)rd_u(&r, 1);
+	}
+	if (r.bad)
+		return;
+	ext = rd_sub(&r, rd_u(&r, 2));
+	while (!ext.bad && ext.n >= 4) {
+		et = rd_u(&ext, 2);
+		e = rd_sub(&ext, rd_u(&ext, 2));
+		if (et == 43 && client) {		/* supported_versions */
+			l = rd_sub(&e, rd_u(&e, 1));
+			while (!l.bad && l.n >= 2) {
+				v = rd_u(&l, 2);
+				if (v == TLS1_3_VERSION || v == TLS1_2_VERSION)
+					append(versions, sizeof(versions), versions[0] ? ", %s" : "%s",
+					    v == TLS1_3_VERSION ? "1.3" : "1.2");
+			}
+		} else if (et == 43) {
+			v = rd_u(&e, 2);
+			append(versions, sizeof(versions), "%s", tls_version_name((int)v));
+		} else if (et == 51 && client) {	/* key_share */
+			l = rd_sub(&e, rd_u(&e, 2));
+			while (!l.bad && l.n >= 4) {
+				const char *gn;
+				g = rd_u(&l, 2);
+				(void)rd_sub(&l, rd_u(&l, 2));
+				gn = group_name(g);
+				append(shares, sizeof(shares), shares[0] ? ", %s" : "%s", gn ? gn : "?");
+			}
+		} else if (et == 51) {
+			g = rd_u(&e, 2);
+			append(shares, sizeof(shares), "%s", group_name(g) ? group_name(g) : "?");
+		} else if (et == 0 && client) {		/* server_name */
+			l = rd_sub(&e, rd_u(&e, 2));
+			if (rd_u(&l, 1) == 0) {
+				struct rd h = rd_sub(&l, rd_u(&l, 2));
+				if (!h.bad && h.n < sizeof(sni)) {
+					memcpy(sni, h.p, h.n);
+					sni[h.n] = '\0';
+				}
+			}
+		}
+	}
+	if (client) {
+		snprintf(out, outlen, "offers TLS %s; %u cipher suites",
+		    versions[0] ? versions : (legacy == TLS1_2_VERSION ? "1.2" : "?"), ncs);
+		if (shares[0])
+			append(out, outlen, "; key share %s", shares);
+		if (sni[0])
+			append(out, outlen, "; SNI %s", sni);
+	} else {
+		snprintf(out, outlen, "picks %s",
+		    versions[0] ? versions : tls_version_name((int)legacy));
+		if (shares[0])
+			append(out, outlen, "; key share %s", shares);
+	}
+}
+
+/* ---- callbacks ---- */
+
+static const char *
+message_gloss(SSL *ssl, const char *name, int write_p)
+{
+	int tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+	int from_server = SSL_is_server(ssl) ? write_p : !write_p;
+	const SSL_CIPHER *c;
+
+	if (strcmp(name, "ClientHello") == 0)
+		return "the client proposes TLS versions, cipher suites and a key share, with a "
+		    "fresh random value";
+	if (strcmp(name, "ServerHello") == 0)
+		return tls13 ? "the server picks version and cipher suite and sends its own key "
+		    "share: both sides can now compute the handshake keys, so everything after "
+		    "this is encrypted" : "the server picks version and cipher suite, with its own "
+		    "random value";
+	if (strcmp(name, "HelloRetryRequest") == 0)
+		return "the server wants a key share for another group: the client must try again";
+	if (strcmp(name, "EncryptedExtensions") == 0)
+		return "the rest of the server's choices (e.g. ALPN), already encrypted";
+	if (strcmp(name, "Certificate") == 0)
+		return from_server ? "the server's certificate chain: its public key, signed by a CA "
+		    "the client must trust" : "the client's certificate (mutual TLS)";
+	if (strcmp(name, "CertificateRequest") == 0)
+		return "the server asks the client for a certificate (mutual TLS)";
+	if (strcmp(name, "CertificateVerify") == 0)
+		return from_server ? "the server proves it holds the certificate's private key: a "
+		    "signature over the handshake so far" : "the client proves it holds its "
+		    "certificate's private key";
+	if (strcmp(name, "ServerKeyExchange") == 0)
+		return "TLS 1.2 (EC)DHE: the server's ephemeral public key, signed with the "
+		    "certificate's key";
+	if (strcmp(name, "ServerHelloDone") == 0)
+		return "TLS 1.2: the server has said all it will say; the client's turn";
+	if (strcmp(name, "ClientKeyExchange") == 0) {
+		c = SSL_get_current_cipher(ssl);
+		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
+			return "the textbook step: the client encrypts a random pre-master secret "
+			    "with the server's RSA public key";
+		return "the client's ephemeral public key: both sides now compute the same "
+		    "pre-master secret, which never crossed the wire";
+	}
+	if (strcmp(name, "Finished") == 0)
+		return "a MAC over the whole handshake with the new keys: proves nobody tampered "
+		    "with it";
+	if (strcmp(name, "NewSessionTicket") == 0)
+		return "a ticket to resume this session later without a full handshake";
+	if (strcmp(name, "KeyUpdate") == 0)
+		return "the sender switches to fresh traffic keys";
+	return "";
+}
+
+static void
+log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
+    const unsigned char *msg)
+{
+	struct evrec r;
+	char sum[256] = "";
+
+	if (!evrec_begin(&r, EVT_MESSAGE, c->id, c->fd))
+		return;
+	evrec_str(&r, "dir", write_p ? "out" : "in");
+	evrec_str(&r, "type", name);
+	evrec_int(&r, "len", (long long)len);
+	if (msg != NULL && len > 0 && (msg[0] == 1 || msg[0] == 2) &&
+	    strcmp(name, "HelloRetryRequest") != 0) {
+		tls_hello_summary(msg, len, sum, sizeof(sum));
+		if (sum[0])
+			evrec_str(&r, "summary", sum);
+	}
+	evrec_label(&r, "%s %s", write_p ? ">" : "<", name);
+	evrec_detail(&r, "%zu B%s%s", len, sum[0] ? "  " : "", sum);
+	if (strcmp(name, "ChangeCipherSpec") == 0)
+		evrec_gloss(&r, "%s", SSL_version(ssl) == TLS1_3_VERSION ?
+		    "a dummy kept for middlebox compatibility: TLS 1.3 already encrypts" :
+		    "from the next record on, this side encrypts with the agreed keys");
+	else
+		evrec_gloss(&r, "%s", message_gloss(ssl, name, write_p));
+	evrec_emit(&r);
+}
+
+static void
+msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
+    void *arg)
+{
+	const unsigned char *p = buf;
+	struct conn *c = tls_conn(ssl);
+	struct evrec r;
+
+	(void)version;
+	(void)arg;
+	if (c == NULL || !evlog_on())
+		return;
+	if (content_type == SSL3_RT_HEADER) {
+		/* A received ChangeCipherSpec never reaches this callback in OpenSSL 3.0 (only
+		 * its record header does), so log it from the header. */
+		if (!write_p && len >= 5 && p[0] == SSL3_RT_CHANGE_CIPHER_SPEC)
+			log_message(ssl, c, 0, "ChangeCipherSpec", (size_t)(p[3] << 8 | p[4]), NULL);
+		return;
+	}
+	if (content_type > 255)
+		return;
+	switch (content_type) {
+	case SSL3_RT_CHANGE_CIPHER_SPEC:
+		if (write_p)
+			log_message(ssl, c, 1, "ChangeCipherSpec", len, NULL);
+		break;
+	case SSL3_RT_HANDSHAKE:
+		if (len >= 1)
+			log_message(ssl, c, write_p, tls_handshake_name(p[0], p, len), len, p);
+		break;
+	case SSL3_RT_ALERT:
+		if (len < 2)
+			break;
+		if (p[1] == SSL3_AD_CLOSE_NOTIFY) {
+			if (!evrec_begin(&r, EVT_CLOSE_NOTIFY, c->id, c->fd))
+				break;
+			evrec_str(&r, "dir", write_p ? "out" : "in");
+			evrec_detail(&r, "%s close_notify", write_p ? "sent" : "received");
+			evrec_gloss(&r, "%s", write_p ? "TLS says goodbye: no more data from us "
+			    "(protects against a truncation attack)" : "the peer's TLS goodbye: it "
+			    "will send no more data");
+			evrec_emit(&r);
+			break;
+		}
+		if (!evrec_begin(&r, EVT_ALERT, c->id, c->fd))
+			break;
+		evrec_str(&r, "dir", write_p ? "out" : "in");
+		evrec_str(&r, "level", p[0] == 2 ? "fatal" : "warning");
+		evrec_str(&r, "desc", tls_alert_name(p[1]));
+		evrec_int(&r, "code", p[1]);
+		evrec_label(&r, "%s alert", write_p ? ">" : "<");
+		evrec_detail(&r, "%s %s (%d)", p[0] == 2 ? "fatal" : "warning",
+		    tls_alert_name(p[1]), p[1]);
+		evrec_gloss(&r, "%s", write_p ? "we tell the peer what went wrong and end the "
+		    "session" : "the peer tells us what went wrong");
+		evrec_emit(&r);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+info_cb(const SSL *ssl, int where, int ret)
+{
+	(void)ssl;
+	(void)where;
+	(void)ret;
+	/* handshake_start is logged by conn.c when the handshake begins; messages and alerts
+	 * come from msg_cb, which sees their bytes. Nothing else is needed from here now. */
+}
+
+/* ---- after the handshake ---- */
+
+static void
+fmt_time(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+fmt_name(X509_NAME *n, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int k;
+
+	buf[0] = '\0';
+	if (b == NULL)
+		return;
+	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+	k = BIO_read(b, buf, (int)len - 1);
+	buf[k > 0 ? k : 0] = '\0';
+	BIO_free(b);
+}
+
+void
+tls_log_session(struct conn *c)
+{
+	SSL *ssl = c->ssl;
+	const SSL_CIPHER *ciph = SSL_get_current_cipher(ssl);
+	const unsigned char *alpn = NULL;
+	unsigned alpnlen = 0;
+	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	EVP_PKEY *tmp = NULL;
+	X509 *peer = NULL;
+	struct evrec r;
+	int nid, kxnid, bits = 0, alg_bits = 0, tls13, rsa_kx;
+	const char *kx, *group = "", *ktype = "";
+	char alpn_s[64] = "";
+
+	if (!evlog_on() || ciph == NULL)
+		return;
+	tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+	kxnid = SSL_CIPHER_get_kx_nid(ciph);
+	rsa_kx = kxnid == NID_kx_rsa;
+	nid = SSL_get_negotiated_group(ssl);
+	if (!rsa_kx && nid != 0 && nid != NID_undef) {
+		group = SSL_group_to_name(ssl, nid);
+		if (group == NULL)
+			group = OBJ_nid2sn(nid);
+	}
+	if (rsa_kx)
+		kx = "RSA";
+	else if (kxnid == NID_kx_dhe || (group != NULL && strncmp(group, "ffdhe", 5) == 0))
+		kx = "DHE";
+	else
+		kx = "ECDHE";
+	/* The ephemeral key: on TLS 1.2 only the client is told the server's. */
+	if (rsa_kx) {
+		if (!c->is_server && (peer = SSL_get1_peer_certificate(ssl)) != NULL)
+			tmp = X509_get_pubkey(peer);
+		else if (SSL_get_certificate(ssl) != NULL)
+			tmp = X509_get_pubkey(SSL_get_certificate(ssl));
+	} else if (!SSL_get_peer_tmp_key(ssl, &tmp))
+		SSL_get_tmp_key(ssl, &tmp);
+	if (tmp != NULL) {
+		ktype = EVP_PKEY_get0_type_name(tmp);
+		bits = EVP_PKEY_get_bits(tmp);
+	}
+	if (evrec_begin(&r, EVT_KEY_EXCHANGE, c->id, c->fd)) {
+		evrec_str(&r, "kx", kx);
+		evrec_str(&r, "group", group ? group : "");
+		evrec_str(&r, "key_type", ktype ? ktype : "");
+		evrec_int(&r, "key_bits", bits);
+		evrec_bool(&r, "forward_secrecy", !rsa_kx);
+		if (rsa_kx) {
+			evrec_detail(&r, "RSA key transport (server key %s %d bits)",
+			    ktype ? ktype : "?", bits);
+			evrec_gloss(&r, "the textbook story: the client encrypted a random secret "
+			    "with the server's public key; no forward secrecy, so TLS 1.3 dropped it");
+		} else {
+			evrec_detail(&r, "%s over %s (ephemeral key %s, %d bits)", kx,
+			    group ? group : "?", ktype ? ktype : "?", bits);
+			evrec_gloss(&r, "unlike the textbook's 'client encrypts a secret with the "
+			    "server's public key': both sides made fresh key pairs and combined "
+			    "them; the secret never crossed the wire (forward secrecy)");
+		}
+		evrec_emit(&r);
+	}
+	EVP_PKEY_free(tmp);
+	X509_free(peer);
+
+	SSL_CIPHER_get_bits(ciph, &alg_bits);
+	SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
+	if (alpnlen > 0 && alpnlen < sizeof(alpn_s)) {
+		memcpy(alpn_s, alpn, alpnlen);
+		alpn_s[alpnlen] = '\0';
+	}
+	if (!evrec_begin(&r, EVT_HANDSHAKE_DONE, c->id, c->fd))
+		return;
+	evrec_str(&r, "version", SSL_get_version(ssl));
+	evrec_str(&r, "cipher", SSL_CIPHER_standard_name(ciph));
+	evrec_str(&r, "cipher_openssl", SSL_CIPHER_get_name(ciph));
+	evrec_int(&r, "cipher_bits", SSL_CIPHER_get_bits(ciph, NULL));
+	evrec_bool(&r, "aead", SSL_CIPHER_is_aead(ciph));
+	evrec_bool(&r, "resumed", SSL_session_reused(ssl));
+	evrec_str(&r, "alpn", alpn_s);
+	evrec_str(&r, "sni", sni ? sni : "");
+	evrec_float(&r, "handshake_ms", (double)(c->t_tls - c->t_tcp) / 1000.0);
+	evrec_detail(&r, "%s  %s  (%d-bit keys%s)%s", SSL_get_version(ssl),
+	    SSL_CIPHER_standard_name(ciph), SSL_CIPHER_get_bits(ciph, NULL),
+	    SSL_CIPHER_is_aead(ciph) ? ", AEAD" : "", SSL_session_reused(ssl) ?
+	    "  session resumed" : "");
+	evrec_gloss(&r, "handshake complete: from now on both sides use symmetric encryption "
+	    "with session keys derived from the key exchange%s", tls13 ? " (TLS 1.3: 1 round "
+	    "trip)" : " (TLS 1.2: 2 round trips)");
+	evrec_emit(&r);
+}
+
+/* Drain and log every queued OpenSSL error; returns how many were logged. */
+int
+tls_log_errors(struct conn *c, const char *what)
+{
+	unsigned long e;
+	char text[256];
+	int n = 0;
+	struct evrec r;
+
+	for (;;) {
+		e = 0;
+		if (c->bev)
+			e = bufferevent_get_openssl_error(c->bev);
+		if (e == 0)
+			e = ERR_get_error();
+		if (e == 0)
+			break;
+		/* libevent can push SSL_get_error's code itself as a bogus entry: skip those. */
+		if (ERR_GET_LIB(e) == 0 && ERR_GET_REASON(e) <= 10)
+			continue;
+		ERR_error_string_n(e, text, sizeof(text));
+		if (evrec_begin(&r, EVT_TLS_ERROR, c->id, c->fd)) {
+			const char *why = ERR_reason_error_string(e);
+			evrec_str(&r, "what", what);
+			evrec_str(&r, "reason", why ? why : "");
+			evrec_str(&r, "openssl", text);
+			evrec_detail(&r, "%s: %s  (%s)", what, why ? why : "?", text);
+			evrec_emit(&r);
+		}
+		n++;
+	}
+	return n;
+}
+
+/* Called from a verify callback: log one verify event per depth (error set only where
+ * OpenSSL called with ok=0) and remember every (depth, error) for the trust prompt. */
+void
+tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
+{
+	X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
+	int depth = X509_STORE_CTX_get_error_depth(ctx);
+	int err = X509_STORE_CTX_get_error(ctx);
+	unsigned bit = depth >= 0 && depth < 32 ? 1u << depth : 0;
+	char subj[256], iss[256], nb[32], na[32], fp[100];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+	struct evrec r;
+
+	if (!ok) {
+		for (i = 0; i < (unsigned)c->nverify; i++)
+			if (c->verify[i].depth == depth && c->verify[i].error == err)
+				return;
+		if (c->nverify < CONN_MAX_VERIFY_ERRS) {
+			c->verify[c->nverify].depth = depth;
+			c->verify[c->nverify].error = err;
+			c->nverify++;
+		}
+	} else if (c->verify_logged & bit)
+		return;
+	c->verify_logged |= bit;
+	if (cert == NULL || !evrec_begin(&r, EVT_VERIFY, c->id, c->fd))
+		return;
+	fmt_name(X509_get_subject_name(cert), subj, sizeof(subj));
+	fmt_name(X509_get_issuer_name(cert), iss, sizeof(iss));
+	fmt_time(X509_get0_notBefore(cert), nb, sizeof(nb));
+	fmt_time(X509_get0_notAfter(cert), na, sizeof(na));
+	fp[0] = '\0';
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen))
+		for (i = 0; i < mdlen && i * 3 + 3 < sizeof(fp); i++)
+			snprintf(fp + i * 3, 4, i + 1 < mdlen ? "%02X:" : "%02X", md[i]);
+	evrec_int(&r, "depth", depth);
+	evrec_str(&r, "subject", subj);
+	evrec_str(&r, "issuer", iss);
+	evrec_str(&r, "not_before", nb);
+	evrec_str(&r, "not_after", na);
+	evrec_str(&r, "sha256", fp);
+	evrec_bool(&r, "ok", ok);
+	evrec_int(&r, "error", ok ? 0 : err);
+	evrec_str(&r, "error_text", ok ? "" : X509_verify_cert_error_string(err));
+	evrec_label(&r, "verify depth=%d", depth);
+	if (ok)
+		evrec_detail(&r, "%s  issuer=%s  ok", subj, iss);
+	else
+		evrec_detail(&r, "%s  issuer=%s  error %d: %s", subj, iss, err,
+		    X509_verify_cert_error_string(err));
+	if (!ok)
+		evrec_gloss(&r, "%s", tls_verify_plain(err));
+	else if (depth > 0)
+		evrec_gloss(&r, "a CA certificate in the chain%s", X509_check_issued(cert, cert) ==
+		    X509_V_OK ? ": a root we trust, it vouches for the certificate below" :
+		    ", itself vouched for by the one above");
+	else
+		evrec_gloss(&r, "the server's own certificate: signature, dates and purpose check "
+		    "out");
+	evrec_emit(&r);
+}
+
+/* The first certificate error seen, as curl reports it; 0 if none. */
+int
+tls_verify_first_error(const struct conn *c, int *depth)
+{
+	if (c->nverify == 0)
+		return 0;
+	if (depth)
+		*depth = c->verify[0].depth;
+	return c->verify[0].error;
+}

@@ -1,0 +1,38 @@
+/* tls.h -- TLS context set-up for either side, and the OpenSSL callbacks that turn every
+ * handshake message, alert and certificate check into an event. */
+#ifndef TLS_H
+#define TLS_H
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+struct conn;
+
+struct tls_opts {
+	const char	*cert;		/* PEM certificate (chain) file: server; client for mTLS later */
+	const char	*key;
+	const char	*cafile;	/* client: extra trust anchors (--cacert) */
+	int		 min_version;	/* TLS1_2_VERSION ...; 0: library default */
+	int		 max_version;
+	const char	*ciphers;	/* TLS 1.2 cipher list (OpenSSL syntax) */
+	const char	*keylog;	/* NSS key log file, or NULL */
+};
+
+/* tls.c */
+SSL_CTX		*tls_ctx_server(const struct tls_opts *, char *err, size_t errlen);
+SSL_CTX		*tls_ctx_client(const struct tls_opts *, char *err, size_t errlen);
+void		 tls_ctx_free(SSL_CTX *);
+void		 tls_bind(SSL *, struct conn *);
+struct conn	*tls_conn(const SSL *);
+int		 tls_parse_version(const char *);
+const char	*tls_version_name(int);
+const char	*tls_handshake_name(int hs_type, const unsigned char *body, size_t len);
+const char	*tls_alert_name(int desc);
+void		 tls_log_session(struct conn *);
+int		 tls_log_errors(struct conn *, const char *what);
+void		 tls_verify_record(struct conn *, int ok, X509_STORE_CTX *);
+int		 tls_verify_first_error(const struct conn *, int *depth);
+const char	*tls_verify_plain(int error);
+
+#endif
