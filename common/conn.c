@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -122,6 +123,16 @@ conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
 	return c;
 }
 
+/* Small writes (a NewSessionTicket, then the response) must not wait for the peer's delayed
+ * ACK (Nagle's algorithm): that would add 40 ms that have nothing to do with the handshake. */
+static void
+set_nodelay(int fd)
+{
+	int on = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
 static void
 log_established(struct conn *c)
 {
@@ -171,6 +182,7 @@ conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_
 	c->fd = fd;
 	c->t_tcp = c->t_start;
 	evutil_make_socket_nonblocking(fd);
+	set_nodelay(fd);
 	fill_addrs(c);
 	log_established(c);
 	if (ctx != NULL) {
@@ -213,10 +225,12 @@ static void
 tcp_connected(struct conn *c)
 {
 	c->t_tcp = evlog_now_us();
+	set_nodelay(c->fd);
 	fill_addrs(c);
 	log_established(c);
 	if (!c->use_tls) {
 		conn_set_phase(c, PHASE_OPEN);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 		if (c->ops->ready)
 			c->ops->ready(c);
 		return;
@@ -758,14 +772,17 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* Close every open connection gracefully (server shutdown). */
+/* Close every open connection: gracefully, or (abort) at once, e.g. when the loop has ended. */
 void
-conn_close_all(const char *reason)
+conn_close_all(const char *reason, int abort)
 {
 	struct conn *c, *next;
 
 	for (c = all; c != NULL; c = next) {
 		next = c->next;
-		conn_close(c, reason);
+		if (abort)
+			close_finish(c, reason);
+		else
+			conn_close(c, reason);
 	}
 }

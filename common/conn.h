@@ -103,7 +103,7 @@ int		 conn_write(struct conn *, const void *, size_t);
 void		 conn_set_timeout(struct conn *, int ms);
 void		 conn_close(struct conn *, const char *reason);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
-void		 conn_close_all(const char *reason);
+void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);
 void		 conn_addr_str(const struct sockaddr *, char *, size_t);
 

@@ -388,8 +388,6 @@ append(char *out, size_t outlen, const char *fmt, const char *s)
 
 /* Summarise a ClientHello or ServerHello (msg: the whole message, header first) in plain words.
  * Pure, bounds-checked: a malformed message gives a partial summary. */
-void tls_hello_summary(const unsigned char *, size_t, char *, size_t);
-
 void
 tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen)
 {
@@ -652,6 +650,41 @@ fmt_name(X509_NAME *n, char *buf, size_t len)
 }
 
 void
+tls_cert_info(X509 *cert, struct tls_cert_info *ci)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+
+	fmt_name(X509_get_subject_name(cert), ci->subject, sizeof(ci->subject));
+	fmt_name(X509_get_issuer_name(cert), ci->issuer, sizeof(ci->issuer));
+	fmt_time(X509_get0_notBefore(cert), ci->not_before, sizeof(ci->not_before));
+	fmt_time(X509_get0_notAfter(cert), ci->not_after, sizeof(ci->not_after));
+	ci->sha256[0] = '\0';
+	if (X509_digest(cert, EVP_sha256(), md, &mdlen))
+		for (i = 0; i < mdlen && i * 3 + 3 < sizeof(ci->sha256); i++)
+			snprintf(ci->sha256 + i * 3, 4, i + 1 < mdlen ? "%02X:" : "%02X", md[i]);
+}
+
+/* The negotiated key-exchange group in the names the log uses (X25519, P-256 ...); "" if none. */
+const char *
+tls_group_name(SSL *ssl)
+{
+	int nid = SSL_get_negotiated_group(ssl);
+	const char *n;
+
+	switch (nid) {
+	case 0: case NID_undef:		return "";
+	case NID_X25519:		return "X25519";
+	case NID_X448:			return "X448";
+	case NID_X9_62_prime256v1:	return "P-256";
+	case NID_secp384r1:		return "P-384";
+	case NID_secp521r1:		return "P-521";
+	}
+	n = SSL_group_to_name(ssl, nid);
+	return n ? n : "?";
+}
+
+void
 tls_log_session(struct conn *c)
 {
 	SSL *ssl = c->ssl;
@@ -671,12 +704,8 @@ tls_log_session(struct conn *c)
 	tls13 = SSL_version(ssl) == TLS1_3_VERSION;
 	kxnid = SSL_CIPHER_get_kx_nid(ciph);
 	rsa_kx = kxnid == NID_kx_rsa;
-	nid = SSL_get_negotiated_group(ssl);
-	if (!rsa_kx && nid != 0 && nid != NID_undef) {
-		group = SSL_group_to_name(ssl, nid);
-		if (group == NULL)
-			group = OBJ_nid2sn(nid);
-	}
+	if (!rsa_kx)
+		group = tls_group_name(ssl);
 	if (rsa_kx)
 		kx = "RSA";
 	else if (kxnid == NID_kx_dhe || (group != NULL && strncmp(group, "ffdhe", 5) == 0))
@@ -788,9 +817,8 @@ tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
 	int depth = X509_STORE_CTX_get_error_depth(ctx);
 	int err = X509_STORE_CTX_get_error(ctx);
 	unsigned bit = depth >= 0 && depth < 32 ? 1u << depth : 0;
-	char subj[256], iss[256], nb[32], na[32], fp[100];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0, i;
+	struct tls_cert_info ci;
+	unsigned i;
 	struct evrec r;
 
 	if (!ok) {
@@ -807,28 +835,21 @@ tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
 	c->verify_logged |= bit;
 	if (cert == NULL || !evrec_begin(&r, EVT_VERIFY, c->id, c->fd))
 		return;
-	fmt_name(X509_get_subject_name(cert), subj, sizeof(subj));
-	fmt_name(X509_get_issuer_name(cert), iss, sizeof(iss));
-	fmt_time(X509_get0_notBefore(cert), nb, sizeof(nb));
-	fmt_time(X509_get0_notAfter(cert), na, sizeof(na));
-	fp[0] = '\0';
-	if (X509_digest(cert, EVP_sha256(), md, &mdlen))
-		for (i = 0; i < mdlen && i * 3 + 3 < sizeof(fp); i++)
-			snprintf(fp + i * 3, 4, i + 1 < mdlen ? "%02X:" : "%02X", md[i]);
+	tls_cert_info(cert, &ci);
 	evrec_int(&r, "depth", depth);
-	evrec_str(&r, "subject", subj);
-	evrec_str(&r, "issuer", iss);
-	evrec_str(&r, "not_before", nb);
-	evrec_str(&r, "not_after", na);
-	evrec_str(&r, "sha256", fp);
+	evrec_str(&r, "subject", ci.subject);
+	evrec_str(&r, "issuer", ci.issuer);
+	evrec_str(&r, "not_before", ci.not_before);
+	evrec_str(&r, "not_after", ci.not_after);
+	evrec_str(&r, "sha256", ci.sha256);
 	evrec_bool(&r, "ok", ok);
 	evrec_int(&r, "error", ok ? 0 : err);
 	evrec_str(&r, "error_text", ok ? "" : X509_verify_cert_error_string(err));
 	evrec_label(&r, "verify depth=%d", depth);
 	if (ok)
-		evrec_detail(&r, "%s  issuer=%s  ok", subj, iss);
+		evrec_detail(&r, "%s  issuer=%s  ok", ci.subject, ci.issuer);
 	else
-		evrec_detail(&r, "%s  issuer=%s  error %d: %s", subj, iss, err,
+		evrec_detail(&r, "%s  issuer=%s  error %d: %s", ci.subject, ci.issuer, err,
 		    X509_verify_cert_error_string(err));
 	if (!ok)
 		evrec_gloss(&r, "%s", tls_verify_plain(err));

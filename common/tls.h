@@ -19,6 +19,15 @@ struct tls_opts {
 	const char	*keylog;	/* NSS key log file, or NULL */
 };
 
+/* One certificate, in the words the log and the trust prompt use. */
+struct tls_cert_info {
+	char	subject[256];
+	char	issuer[256];
+	char	not_before[32];		/* 2026-11-25T15:00:00Z */
+	char	not_after[32];
+	char	sha256[100];		/* AB:CD:... */
+};
+
 /* tls.c */
 SSL_CTX		*tls_ctx_server(const struct tls_opts *, char *err, size_t errlen);
 SSL_CTX		*tls_ctx_client(const struct tls_opts *, char *err, size_t errlen);
@@ -29,10 +38,13 @@ int		 tls_parse_version(const char *);
 const char	*tls_version_name(int);
 const char	*tls_handshake_name(int hs_type, const unsigned char *body, size_t len);
 const char	*tls_alert_name(int desc);
+const char	*tls_group_name(SSL *);
 void		 tls_log_session(struct conn *);
 int		 tls_log_errors(struct conn *, const char *what);
 void		 tls_verify_record(struct conn *, int ok, X509_STORE_CTX *);
 int		 tls_verify_first_error(const struct conn *, int *depth);
 const char	*tls_verify_plain(int error);
+void		 tls_cert_info(X509 *, struct tls_cert_info *);
+void		 tls_hello_summary(const unsigned char *, size_t, char *, size_t);
 
 #endif

@@ -1,0 +1,76 @@
+# handshake-lab -- build the server and the client from one shared common/ layer.
+
+CC      ?= cc
+# C11 with POSIX and GNU extensions (getaddrinfo flags, accept4, secure_getenv)
+STD      = -std=c11 -D_GNU_SOURCE
+# strict warnings; CI adds -Werror with WERROR=1
+WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
+# libevent (+ its OpenSSL glue) and OpenSSL, from pkg-config
+PKGS     = libevent libevent_openssl openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# optimisation and debug info
+OPT     ?= -O2 -g
+# SAN=1: AddressSanitizer + UndefinedBehaviorSanitizer
+ifeq ($(SAN),1)
+OPT      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+BUILD   ?= build-san
+endif
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+# where everything is built
+BUILD   ?= build
+CFLAGS  += $(STD) $(WARN) $(OPT) -Icommon $(PKG_CFLAGS)
+LDFLAGS += $(OPT)
+
+# the shared layer, linked into both programs
+COMMON_SRCS = common/evlog.c common/tcpinfo.c common/conn.c common/tls.c common/http1.c \
+	      common/url.c
+# the server's own files
+SERVER_SRCS = server/main.c server/page.c
+# the client's own files
+CLIENT_SRCS = client/main.c client/trust.c
+# unit tests of the pure functions
+UNIT_SRCS   = tests/unit/unit_main.c tests/unit/test_http1.c tests/unit/test_url.c \
+	      tests/unit/test_evlog.c tests/unit/test_tls_names.c
+
+COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
+SERVER_OBJS = $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o)
+CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+HEADERS     = $(wildcard common/*.h server/*.h client/*.h tests/unit/*.h)
+
+.PHONY: all certs demo test unit bench clean
+
+all: $(BUILD)/server $(BUILD)/client
+
+$(BUILD)/server: $(SERVER_OBJS) $(COMMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/client: $(CLIENT_OBJS) $(COMMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/unit: $(UNIT_OBJS) $(COMMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+certs:
+	certs/make-certs.sh
+
+demo: all
+	@[ -f certs/out/ca.crt ] && [ -f certs/out/server.crt ] && [ -f certs/out/selfsigned.crt ] \
+	    || certs/make-certs.sh
+	@BUILD=$(BUILD) scripts/demo.sh
+
+unit: $(BUILD)/unit
+	$(BUILD)/unit
+
+test: all $(BUILD)/unit
+	BUILD=$(BUILD) SAN=$(SAN) python3 tests/run.py
+
+clean:
+	rm -rf build build-san

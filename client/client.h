@@ -1,0 +1,25 @@
+/* client.h -- what the client's files share: the trust prompt. */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include <stdio.h>
+
+#include "tls.h"
+
+struct conn;
+
+/* What the verify callback saw of the first failing certificate. */
+struct trust_seen {
+	int			 have;
+	int			 depth;
+	int			 error;
+	struct tls_cert_info	 cert;
+};
+
+/* trust.c */
+void	trust_warn(FILE *, const struct conn *, const struct trust_seen *, const char *host,
+	    int color);
+int	trust_ask(FILE *in, FILE *out);
+const char *trust_advice(int error);
+
+#endif

@@ -1,0 +1,822 @@
+/* main.c -- the client: fetch one URL over HTTP or HTTPS, address by address like curl, and log
+ * each step; the trust prompt when the certificate check fails; curl-like exit codes. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "client.h"
+#include "conn.h"
+#include "evlog.h"
+#include "http1.h"
+#include "tls.h"
+#include "url.h"
+
+/* Exit codes, curl's where curl has one. */
+enum {
+	EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_RESOLVE = 6, EXIT_CONNECT = 7,
+	EXIT_WRITE = 23, EXIT_TIMEOUT = 28, EXIT_TLS = 35, EXIT_EMPTY = 52, EXIT_RECV = 56,
+	EXIT_UNTRUSTED = 60
+};
+
+static struct {
+	const char	*url;
+	const char	*cafile;
+	const char	*ciphers;
+	const char	*keylog;
+	const char	*output;
+	const char	*method;
+	int		 insecure;
+	int		 tls_min, tls_max;
+	int		 connect_timeout_ms, max_time_ms;
+	int		 quiet, verbose, color;
+	enum evlog_format format;
+} opt = {
+	.method = "GET",
+	.connect_timeout_ms = 10000,
+	.color = -1,
+};
+
+static struct {
+	struct event_base	*base;
+	struct url		 u;
+	SSL_CTX			*ctx;
+	struct addrinfo		*ai_list, *ai_next;
+	struct conn		*c;
+	struct event		*connect_timer, *max_timer;
+	FILE			*out;
+	int			 interactive;
+	int			 exit_code;
+	char			 error[512];
+	struct trust_seen	 seen;
+	/* the response */
+	struct http1_msg	 resp;
+	int			 have_head;
+	int			 done;
+	uint64_t		 body_bytes;
+	uint64_t		 body_left;
+	struct http1_chunked	 ch;
+	int			 got_bytes;
+	int64_t			 t_tcp, t_tls, t_first, t_end;
+} st;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: client [options] URL\n"
+"Fetch URL (http:// or https://; a name, an IPv4 address or [IPv6]) and log every step:\n"
+"TCP handshake, TLS handshake and certificate check, request and response, the close.\n"
+"The event log goes to standard error, the response body to standard output.\n"
+"\n"
+"  --cacert FILE          also trust the CA certificate(s) in FILE (PEM), e.g.\n"
+"                         certs/out/ca.crt; the system's CAs are always trusted\n"
+"  -k, --insecure         go on even if the certificate cannot be trusted\n"
+"  --tls-min 1.2|1.3      lowest TLS version to offer (default: OpenSSL's)\n"
+"  --tls-max 1.2|1.3      highest TLS version to offer (default 1.3)\n"
+"  --ciphers LIST         TLS 1.2 cipher list or TLS 1.3 suites (OpenSSL syntax)\n"
+"  --keylog FILE          append the TLS secrets to FILE for Wireshark (NSS key log;\n"
+"                         also SSLKEYLOGFILE); FILE is created mode 0600\n"
+"  -I, --head             send HEAD instead of GET\n"
+"  -o, --output FILE      write the body to FILE instead of standard output\n"
+"  --connect-timeout SEC  give up on an address after SEC seconds (default 10)\n"
+"  --max-time SEC         give up on the whole transfer after SEC seconds (default: no limit)\n"
+"  --log-format text|json event log format (default text)\n"
+"  --color auto|always|never  colour in the text log (default auto: on a terminal)\n"
+"  -v, --verbose          also log each connection's internal phase changes\n"
+"  -q, --quiet            no event log; errors still get one line\n"
+"  -h, --help             this help\n"
+"\n"
+"When the certificate check fails, the client explains why; on a terminal it asks\n"
+"'Proceed anyway? [y/N]', otherwise it refuses (unless -k).\n"
+"\n"
+"Exit status (curl's numbers): 0 done, 2 usage, 6 cannot resolve the host, 7 cannot\n"
+"connect, 23 cannot write the output, 28 timeout, 35 TLS handshake failed, 52 empty\n"
+"reply, 56 connection broken while receiving, 60 certificate not trusted.\n");
+}
+
+static void
+die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "client: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see 'client --help')\n");
+	exit(EXIT_USAGE);
+}
+
+/* The transfer is over: remember the first failure, stop the loop. */
+static void
+finish(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+finish(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st.exit_code == 0 && code != 0) {
+		st.exit_code = code;
+		va_start(ap, fmt);
+		vsnprintf(st.error, sizeof(st.error), fmt, ap);
+		va_end(ap);
+	}
+	st.done = 1;
+	event_base_loopexit(st.base, NULL);
+}
+
+static int
+parse_seconds(const char *flag, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || v <= 0 || v > 86400)
+		die_usage(flag, s);
+	return (int)(v * 1000);
+}
+
+/* ---- the certificate check ---- */
+
+static int
+verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct conn *c = ssl ? tls_conn(ssl) : NULL;
+	X509 *cert;
+
+	if (c == NULL)
+		return ok;
+	tls_verify_record(c, ok, xs);
+	if (ok)
+		return 1;
+	if (!st.seen.have && (cert = X509_STORE_CTX_get_current_cert(xs)) != NULL) {
+		st.seen.have = 1;
+		st.seen.depth = X509_STORE_CTX_get_error_depth(xs);
+		st.seen.error = X509_STORE_CTX_get_error(xs);
+		tls_cert_info(cert, &st.seen.cert);
+	}
+	/* On a terminal (or with -k) let the handshake finish and ask afterwards; otherwise
+	 * refuse inside the handshake, so the server sees our alert, as with curl. */
+	return opt.insecure || st.interactive;
+}
+
+static void
+log_hostname(struct conn *c, int checked)
+{
+	struct evrec r;
+	int i, match = 1;
+
+	for (i = 0; i < c->nverify; i++)
+		if (c->verify[i].depth == 0 && (c->verify[i].error == X509_V_ERR_HOSTNAME_MISMATCH ||
+		    c->verify[i].error == X509_V_ERR_IP_ADDRESS_MISMATCH))
+			match = 0;
+	if (!evrec_begin(&r, EVT_HOSTNAME, c->id, c->fd))
+		return;
+	evrec_str(&r, "name", st.u.host);
+	evrec_str(&r, "kind", st.u.host_is_ip ? "ip" : "dns");
+	evrec_bool(&r, "checked", checked);
+	evrec_bool(&r, "match", checked && match);
+	if (!checked)
+		evrec_detail(&r, "%s: not checked (the check stopped at an earlier error)", st.u.host);
+	else
+		evrec_detail(&r, "%s %s", st.u.host, match ? "matches the certificate" :
+		    "is NOT in the certificate");
+	evrec_gloss(&r, "%s", st.u.host_is_ip ? "the IP address we connected to must be among "
+	    "the certificate's IP SANs" : "the name we typed must be among the certificate's "
+	    "DNS names (subjectAltName)");
+	evrec_emit(&r);
+}
+
+static void
+log_trust(struct conn *c, const char *decision, int prompted, const char *detail)
+{
+	struct evrec r;
+	int e = tls_verify_first_error(c, NULL);
+
+	if (!evrec_begin(&r, EVT_TRUST_DECISION, c->id, c->fd))
+		return;
+	evrec_str(&r, "decision", decision);
+	evrec_bool(&r, "prompted", prompted);
+	evrec_int(&r, "error", e);
+	evrec_str(&r, "error_text", e ? X509_verify_cert_error_string(e) : "");
+	if (e) {
+		evrec_str(&r, "explanation", tls_verify_plain(e));
+		evrec_str(&r, "advice", trust_advice(e));
+	}
+	evrec_detail(&r, "%s", detail);
+	evrec_emit(&r);
+}
+
+/* Show the warning (framed in text mode, as fields in JSON mode, one line with -q). */
+static void
+warn_untrusted(struct conn *c)
+{
+	int e = tls_verify_first_error(c, NULL);
+
+	if (opt.quiet)
+		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
+		    st.u.host, tls_verify_plain(e), e);
+	else if (opt.format == EVLOG_TEXT)
+		trust_warn(stderr, c, &st.seen, st.u.host, evlog_color());
+}
+
+/* Returns 1 to go on with the request. */
+static int
+decide_trust(struct conn *c)
+{
+	log_hostname(c, 1);
+	if (c->nverify == 0) {
+		log_trust(c, "trusted", 0, "certificate chain verified: issued by a CA we trust, in "
+		    "date, for this name: no warning");
+		return 1;
+	}
+	warn_untrusted(c);
+	if (opt.insecure) {
+		log_trust(c, "proceed", 0, "-k/--insecure: proceeding without trust (the traffic "
+		    "is encrypted, but to whom?)");
+		return 1;
+	}
+	if (trust_ask(stdin, stderr)) {
+		log_trust(c, "proceed", 1, "you answered yes: proceeding with an untrusted "
+		    "certificate");
+		return 1;
+	}
+	log_trust(c, "refused", 1, "you answered no: closing the connection");
+	return 0;
+}
+
+/* ---- the request and the response ---- */
+
+static void
+send_request(struct conn *c)
+{
+	char req[URL_MAX_PATH + 512], host[URL_MAX_HOST + 16];
+	struct evrec r;
+	int n;
+
+	url_host_header(&st.u, host, sizeof(host));
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: handshake-lab"
+	    "\r\nAccept: */*\r\n\r\n", opt.method, st.u.path, host);
+	if (n < 0 || (size_t)n >= sizeof(req)) {
+		finish(EXIT_FAIL, "request too long");
+		conn_close(c, "request too long");
+		return;
+	}
+	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
+		evrec_str(&r, "method", opt.method);
+		evrec_str(&r, "target", st.u.path);
+		evrec_str(&r, "host", host);
+		evrec_int(&r, "len", n);
+		evrec_label(&r, "> %s %s", opt.method, st.u.path);
+		evrec_detail(&r, "HTTP/1.1  Host: %s  (%d B)", host, n);
+		evrec_gloss(&r, "%s", c->use_tls ? "the request travels inside encrypted TLS records"
+		    : "the request travels in clear text: anyone on the path can read it");
+		evrec_emit(&r);
+	}
+	conn_write(c, req, (size_t)n);
+}
+
+static void
+client_ready(struct conn *c)
+{
+	st.t_tcp = c->t_tcp;
+	st.t_tls = c->t_tls;
+	if (c->use_tls && !decide_trust(c)) {
+		finish(EXIT_UNTRUSTED, "certificate of %s not trusted: %s", st.u.host,
+		    tls_verify_plain(tls_verify_first_error(c, NULL)));
+		conn_close(c, "certificate refused");
+		return;
+	}
+	send_request(c);
+}
+
+static int
+write_body(const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (fwrite(p, 1, n, st.out) != n) {
+		finish(EXIT_WRITE, "cannot write the body to %s: %s", opt.output ? opt.output :
+		    "standard output", strerror(errno));
+		return -1;
+	}
+	st.body_bytes += n;
+	return 0;
+}
+
+static void
+response_complete(struct conn *c, const char *how)
+{
+	struct evrec r;
+
+	fflush(st.out);
+	st.done = 1;
+	if (evrec_begin(&r, EVT_BODY, c->id, c->fd)) {
+		evrec_int(&r, "bytes", (long long)st.body_bytes);
+		evrec_str(&r, "framing", how);
+		evrec_detail(&r, "%llu B received (%s)", (unsigned long long)st.body_bytes, how);
+		evrec_gloss(&r, "the whole response is here; the client now closes first "
+		    "(so the client will hold TIME_WAIT)");
+		evrec_emit(&r);
+	}
+	conn_close(c, "response complete");
+}
+
+static void
+log_response(struct conn *c)
+{
+	struct evrec r;
+	const struct http1_msg *m = &st.resp;
+	const char *cl = http1_header(m, "Content-Length");
+
+	if (!evrec_begin(&r, EVT_RESPONSE, c->id, c->fd))
+		return;
+	evrec_int(&r, "status", m->status);
+	evrec_int(&r, "length", m->body == HTTP1_BODY_LENGTH ? (long long)m->content_length :
+	    m->body == HTTP1_BODY_NONE ? 0 : -1);
+	evrec_str(&r, "reason", m->reason ? m->reason : "");
+	evrec_strf(&r, "version", "HTTP/1.%d", m->version_minor);
+	evrec_label(&r, "< %d %s", m->status, m->reason ? m->reason : "");
+	evrec_detail(&r, "HTTP/1.%d  %s", m->version_minor,
+	    m->body == HTTP1_BODY_CHUNKED ? "chunked body" :
+	    m->body == HTTP1_BODY_CLOSE ? "body until the server closes" :
+	    m->body == HTTP1_BODY_NONE ? "no body" : cl ? "Content-Length set" : "");
+	if (m->body == HTTP1_BODY_LENGTH)
+		evrec_detail(&r, "HTTP/1.%d  Content-Length: %llu", m->version_minor,
+		    (unsigned long long)m->content_length);
+	evrec_gloss(&r, "time to first byte: %.3f ms after the start",
+	    (double)(c->t_first_byte) / 1000.0);
+	evrec_emit(&r);
+}
+
+static void
+client_read(struct conn *c, struct evbuffer *in)
+{
+	unsigned char *p;
+	size_t len, n;
+	int r;
+
+	st.got_bytes = 1;
+	if (st.t_first == 0)
+		st.t_first = c->t_first_byte;
+	while (!st.done && c->phase == PHASE_OPEN && (len = evbuffer_get_length(in)) > 0) {
+		if (!st.have_head) {
+			n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
+			p = evbuffer_pullup(in, (ev_ssize_t)n);
+			r = http1_parse(&st.resp, HTTP1_RESPONSE, (const char *)p, n,
+			    strcmp(opt.method, "HEAD") == 0);
+			if (r == 0)
+				return;
+			if (r < 0) {
+				evlog(EVT_HTTP_ERROR, c->id, c->fd, "bad response: %s",
+				    st.resp.error_text);
+				finish(EXIT_RECV, "bad response from the server: %s",
+				    st.resp.error_text);
+				conn_close(c, "bad response");
+				return;
+			}
+			evbuffer_drain(in, st.resp.head_len);
+			st.have_head = 1;
+			log_response(c);
+			if (st.resp.status >= 100 && st.resp.status < 200) {
+				st.have_head = 0;	/* 1xx: the real response follows */
+				continue;
+			}
+			if (st.resp.body == HTTP1_BODY_NONE) {
+				response_complete(c, "no body");
+				return;
+			}
+			st.body_left = st.resp.content_length;
+			http1_chunked_init(&st.ch);
+			if (st.resp.body == HTTP1_BODY_LENGTH && st.body_left == 0) {
+				response_complete(c, "Content-Length: 0");
+				return;
+			}
+			continue;
+		}
+		if (st.resp.body == HTTP1_BODY_CHUNKED) {
+			char out[16384];
+			size_t outlen = sizeof(out), used = 0;
+
+			n = len < sizeof(out) ? len : sizeof(out);
+			p = evbuffer_pullup(in, (ev_ssize_t)n);
+			r = http1_chunked_decode(&st.ch, (const char *)p, n, out, &outlen, &used);
+			evbuffer_drain(in, used);
+			if (r < 0) {
+				finish(EXIT_RECV, "malformed chunked body from the server");
+				conn_close(c, "malformed chunked body");
+				return;
+			}
+			if (write_body(out, outlen) == -1) {
+				conn_close(c, "cannot write the body");
+				return;
+			}
+			if (r == 1) {
+				response_complete(c, "chunked");
+				return;
+			}
+			if (used == 0 && outlen == 0)
+				return;
+			continue;
+		}
+		n = len;
+		if (st.resp.body == HTTP1_BODY_LENGTH && n > st.body_left)
+			n = (size_t)st.body_left;
+		p = evbuffer_pullup(in, (ev_ssize_t)n);
+		if (write_body((const char *)p, n) == -1) {
+			conn_close(c, "cannot write the body");
+			return;
+		}
+		evbuffer_drain(in, n);
+		if (st.resp.body == HTTP1_BODY_LENGTH) {
+			st.body_left -= n;
+			if (st.body_left == 0) {
+				response_complete(c, "Content-Length");
+				return;
+			}
+		}
+	}
+	if (c->phase == PHASE_OPEN && st.done)
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void
+client_peer_closed(struct conn *c)
+{
+	if (!st.done) {
+		if (st.have_head && st.resp.body == HTTP1_BODY_CLOSE) {
+			response_complete(c, "closed by the server");
+			return;
+		}
+		if (!st.got_bytes)
+			finish(EXIT_EMPTY, "the server closed the connection without answering "
+			    "(empty reply)");
+		else
+			finish(EXIT_RECV, "the server closed the connection before the response "
+			    "was complete");
+	}
+	conn_close(c, "the server closed its side");
+}
+
+static void
+client_timeout(struct conn *c)
+{
+	finish(EXIT_TIMEOUT, "timed out waiting for the server");
+	conn_close(c, "timeout");
+}
+
+static void try_next_address(void);
+
+static void
+client_closed(struct conn *c)
+{
+	int e;
+
+	st.t_end = evlog_now_us();
+	if (st.c == c)
+		st.c = NULL;
+	if (st.connect_timer)
+		evtimer_del(st.connect_timer);
+	if (c->error == CONN_OK || st.done) {
+		st.done = 1;
+		event_base_loopexit(st.base, NULL);
+		return;
+	}
+	switch (c->error) {
+	case CONN_ERR_REFUSED:
+	case CONN_ERR_CONNECT:
+	case CONN_ERR_TIMEOUT:
+		if (c->error_phase == PHASE_CONNECTING) {
+			snprintf(st.error, sizeof(st.error), "%s", c->error_text);
+			try_next_address();
+			return;
+		}
+		finish(c->error == CONN_ERR_TIMEOUT ? EXIT_TIMEOUT : EXIT_RECV, "%s",
+		    c->error_text);
+		return;
+	case CONN_ERR_TLS:
+		if ((e = tls_verify_first_error(c, NULL)) != 0 && !opt.insecure) {
+			log_hostname(c, 0);
+			warn_untrusted(c);
+			log_trust(c, "refused", 0, "not a terminal, so no question: refusing the "
+			    "untrusted certificate (use --cacert FILE to trust its CA, or -k)");
+			finish(EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
+			    st.u.host, tls_verify_plain(e), e);
+			return;
+		}
+		finish(c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
+		    "%s with %s", c->error_phase == PHASE_TLS_HANDSHAKE ?
+		    "TLS handshake failed" : "TLS error", c->remote_s);
+		return;
+	case CONN_ERR_RESET:
+		finish(c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
+		    "connection reset by %s", c->remote_s);
+		return;
+	default:
+		finish(c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS :
+		    st.got_bytes ? EXIT_RECV : EXIT_EMPTY, "%s", c->error_text[0] ?
+		    c->error_text : "connection failed");
+		return;
+	}
+}
+
+static const struct conn_ops client_ops = {
+	.ready = client_ready,
+	.read = client_read,
+	.peer_closed = client_peer_closed,
+	.timeout = client_timeout,
+	.closed = client_closed,
+};
+
+/* ---- connecting, address by address ---- */
+
+static SSL *
+new_ssl(void)
+{
+	SSL *ssl;
+
+	if ((ssl = SSL_new(st.ctx)) == NULL)
+		return NULL;
+	if (!st.u.host_is_ip) {
+		/* SNI goes only with names; the name check is done by OpenSSL itself. */
+		SSL_set_tlsext_host_name(ssl, st.u.host);
+		SSL_set1_host(ssl, st.u.host);
+	} else
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), st.u.host);
+	return ssl;
+}
+
+static void
+connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (st.c != NULL && st.c->phase == PHASE_CONNECTING) {
+		snprintf(st.c->error_text, sizeof(st.c->error_text), "connect to %s: no answer "
+		    "within %d ms (--connect-timeout)", st.c->remote_s, opt.connect_timeout_ms);
+		conn_abort(st.c, CONN_ERR_TIMEOUT, st.c->error_text);
+	}
+}
+
+static void
+max_time_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	finish(EXIT_TIMEOUT, "the transfer took longer than %d ms (--max-time)",
+	    opt.max_time_ms);
+	if (st.c != NULL)
+		conn_abort(st.c, CONN_ERR_TIMEOUT, "--max-time reached");
+}
+
+static void
+try_next_address(void)
+{
+	struct addrinfo *ai;
+	struct timeval tv;
+	SSL *ssl = NULL;
+
+	while ((ai = st.ai_next) != NULL) {
+		st.ai_next = ai->ai_next;
+		if (st.u.tls && (ssl = new_ssl()) == NULL) {
+			finish(EXIT_FAIL, "cannot create a TLS session");
+			return;
+		}
+		st.seen.have = 0;
+		st.c = conn_connect(st.base, ai->ai_addr, ai->ai_addrlen, ssl, &client_ops, NULL);
+		if (st.c == NULL)
+			continue;	/* conn_connect logged it; try the next address */
+		tv.tv_sec = opt.connect_timeout_ms / 1000;
+		tv.tv_usec = (opt.connect_timeout_ms % 1000) * 1000;
+		evtimer_add(st.connect_timer, &tv);
+		return;
+	}
+	finish(EXIT_CONNECT, "cannot connect to %s port %d: %s", st.u.host, st.u.port,
+	    st.error[0] ? st.error : "no address worked");
+}
+
+static int
+resolve(void)
+{
+	struct addrinfo hints;
+	char port[8], list[512] = "", a[64];
+	struct addrinfo *ai;
+	struct evrec r;
+	size_t l;
+	int e, n = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	if (st.u.host_is_ip)
+		hints.ai_flags = AI_NUMERICHOST;
+	snprintf(port, sizeof(port), "%d", st.u.port);
+	if ((e = getaddrinfo(st.u.host, port, &hints, &st.ai_list)) != 0) {
+		finish(EXIT_RESOLVE, "cannot resolve host '%s': %s", st.u.host, gai_strerror(e));
+		return -1;
+	}
+	for (ai = st.ai_list; ai != NULL; ai = ai->ai_next, n++) {
+		conn_addr_str(ai->ai_addr, a, sizeof(a));
+		l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", l ? ", " : "", a);
+	}
+	if (evrec_begin(&r, EVT_RESOLVE, 0, -1)) {
+		evrec_str(&r, "host", st.u.host);
+		evrec_str(&r, "addresses", list);
+		evrec_int(&r, "count", n);
+		evrec_detail(&r, "%s -> %s", st.u.host, list);
+		if (n > 1)
+			evrec_gloss(&r, "%d addresses: tried one after the other, like curl", n);
+		evrec_emit(&r);
+	}
+	st.ai_next = st.ai_list;
+	return 0;
+}
+
+static void
+log_timing(void)
+{
+	struct evrec r;
+	double tcp = st.t_tcp / 1000.0, tls = st.t_tls / 1000.0, first = st.t_first / 1000.0,
+	    total = st.t_end / 1000.0;
+
+	if (!evrec_begin(&r, EVT_TIMING, 0, -1))
+		return;
+	evrec_float(&r, "time_connect_ms", tcp);
+	evrec_float(&r, "time_appconnect_ms", tls);
+	evrec_float(&r, "time_starttransfer_ms", first);
+	evrec_float(&r, "time_total_ms", total);
+	evrec_int(&r, "body_bytes", (long long)st.body_bytes);
+	evrec_int(&r, "exit", st.exit_code);
+	evrec_detail(&r, "TCP connect %.3f ms, TLS handshake done %.3f ms, first byte %.3f ms, "
+	    "total %.3f ms", tcp, tls, first, total);
+	evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
+	    "time_total (all from the start)");
+	evrec_emit(&r);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "cacert",		required_argument, NULL, 1 },
+		{ "insecure",		no_argument,	   NULL, 'k' },
+		{ "tls-min",		required_argument, NULL, 2 },
+		{ "tls-max",		required_argument, NULL, 3 },
+		{ "ciphers",		required_argument, NULL, 4 },
+		{ "keylog",		required_argument, NULL, 5 },
+		{ "output",		required_argument, NULL, 'o' },
+		{ "head",		no_argument,	   NULL, 'I' },
+		{ "connect-timeout",	required_argument, NULL, 6 },
+		{ "max-time",		required_argument, NULL, 7 },
+		{ "log-format",		required_argument, NULL, 8 },
+		{ "color",		required_argument, NULL, 9 },
+		{ "quiet",		no_argument,	   NULL, 'q' },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tls_opts to;
+	char err[512];
+	const char *env;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "ko:Iqvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 1: opt.cafile = optarg; break;
+		case 'k': opt.insecure = 1; break;
+		case 2: case 3:
+			if (tls_parse_version(optarg) == -1)
+				die_usage("TLS version must be 1.2 or 1.3, not '%s'", optarg);
+			if (ch == 2)
+				opt.tls_min = tls_parse_version(optarg);
+			else
+				opt.tls_max = tls_parse_version(optarg);
+			break;
+		case 4: opt.ciphers = optarg; break;
+		case 5: opt.keylog = optarg; break;
+		case 'o': opt.output = optarg; break;
+		case 'I': opt.method = "HEAD"; break;
+		case 6:
+			opt.connect_timeout_ms = parse_seconds("--connect-timeout: '%s' is not a "
+			    "number of seconds", optarg);
+			break;
+		case 7:
+			opt.max_time_ms = parse_seconds("--max-time: '%s' is not a number of "
+			    "seconds", optarg);
+			break;
+		case 8:
+			if (strcmp(optarg, "text") == 0)
+				opt.format = EVLOG_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				opt.format = EVLOG_JSON;
+			else
+				die_usage("--log-format: '%s' is not text or json", optarg);
+			break;
+		case 9:
+			if (strcmp(optarg, "auto") == 0)
+				opt.color = -1;
+			else if (strcmp(optarg, "always") == 0)
+				opt.color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				opt.color = 0;
+			else
+				die_usage("--color: '%s' is not auto, always or never", optarg);
+			break;
+		case 'q': opt.quiet = 1; break;
+		case 'v': opt.verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "(see 'client --help')\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		die_usage("no URL given (e.g. https://localhost:8443/)%s", "");
+	if (optind + 1 < argc)
+		die_usage("one URL at a time ('%s' is extra)", argv[optind + 1]);
+	opt.url = argv[optind];
+	if (url_parse(&st.u, opt.url, err, sizeof(err)) == -1)
+		die_usage("bad URL: %s", err);
+	if (opt.tls_min && opt.tls_max && opt.tls_min > opt.tls_max)
+		die_usage("--tls-min is above --tls-max%s", "");
+	if (opt.keylog == NULL && (env = secure_getenv("SSLKEYLOGFILE")) != NULL && *env)
+		opt.keylog = env;
+
+	signal(SIGPIPE, SIG_IGN);
+	evlog_init(EVLOG_CLIENT, opt.format, opt.quiet, opt.color, stderr);
+	evlog_set_verbose(opt.verbose);
+	st.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+
+	st.out = stdout;
+	if (opt.output != NULL && (st.out = fopen(opt.output, "w")) == NULL) {
+		fprintf(stderr, "client: cannot write to '%s': %s\n", opt.output, strerror(errno));
+		return EXIT_WRITE;
+	}
+	if (st.u.tls) {
+		memset(&to, 0, sizeof(to));
+		to.cafile = opt.cafile;
+		to.min_version = opt.tls_min;
+		to.max_version = opt.tls_max;
+		to.ciphers = opt.ciphers;
+		to.keylog = opt.keylog;
+		if ((st.ctx = tls_ctx_client(&to, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "client: %s\n", err);
+			return EXIT_USAGE;
+		}
+		SSL_CTX_set_verify(st.ctx, SSL_VERIFY_PEER, verify_cb);
+	}
+	if ((st.base = event_base_new()) == NULL) {
+		fprintf(stderr, "client: cannot create the event loop\n");
+		return EXIT_FAIL;
+	}
+	st.connect_timer = evtimer_new(st.base, connect_timeout_cb, NULL);
+	if (opt.max_time_ms > 0) {
+		struct timeval tv = { opt.max_time_ms / 1000, (opt.max_time_ms % 1000) * 1000 };
+		st.max_timer = evtimer_new(st.base, max_time_cb, NULL);
+		evtimer_add(st.max_timer, &tv);
+	}
+	if (resolve() == 0) {
+		try_next_address();
+		if (!st.done)
+			event_base_dispatch(st.base);
+	}
+	if (st.c != NULL)
+		conn_abort(st.c, CONN_ERR_TIMEOUT, "stopped");
+	if (st.t_end == 0)
+		st.t_end = evlog_now_us();
+	if (st.ai_list)
+		log_timing();
+	if (st.exit_code != 0) {
+		if (opt.quiet || opt.format == EVLOG_JSON || !evlog_on())
+			fprintf(stderr, "client: %s (exit %d)\n", st.error, st.exit_code);
+		evlog(EVT_ERROR, 0, -1, "%s (exit %d)", st.error, st.exit_code);
+	}
+	if (st.out != stdout && st.out != NULL && fclose(st.out) != 0 && st.exit_code == 0)
+		st.exit_code = EXIT_WRITE;
+	if (st.ai_list)
+		freeaddrinfo(st.ai_list);
+	if (st.connect_timer)
+		event_free(st.connect_timer);
+	if (st.max_timer)
+		event_free(st.max_timer);
+	SSL_CTX_free(st.ctx);
+	event_base_free(st.base);
+	return st.exit_code;
+}

@@ -1,0 +1,751 @@
+/* main.c -- the server: flags, loopback listeners (HTTP, HTTPS CA-signed, HTTPS self-signed),
+ * the HTTP/1.1 request loop and a clean stop on SIGINT/SIGTERM. */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "conn.h"
+#include "evlog.h"
+#include "http1.h"
+#include "server.h"
+#include "tls.h"
+#include "url.h"
+
+#define MAX_BINDS	8
+#define MAX_LISTENERS	32
+#define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
+
+enum kind { K_HTTP, K_HTTPS, K_SELFSIGNED, K_LAST };
+static const char *const kind_names[] = { "http", "https", "selfsigned" };
+_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == K_LAST, "kind_names");
+
+struct listener {
+	enum kind		 kind;
+	struct evconnlistener	*lev;
+	SSL_CTX			*ctx;
+	char			 addr_s[64];
+	int			 port;
+};
+
+/* One served connection: the parser state of the request being read. */
+struct session {
+	struct listener		*li;
+	struct http1_msg	 req;
+	int			 in_body;	/* reading (and dropping) a request body */
+	int			 chunked;
+	uint64_t		 body_left;
+	struct http1_chunked	 ch;
+	int			 keep_alive;
+	int			 requests;
+};
+
+static struct {
+	const char	*binds[MAX_BINDS];
+	int		 nbinds;
+	int		 port[K_LAST];
+	const char	*cert, *key, *certs_dir;
+	int		 idle_ms;
+	int		 quiet, verbose, color;
+	enum evlog_format format;
+} opt = {
+	.port = { 8080, 8443, 8444 },
+	.idle_ms = 5000,
+	.color = -1,
+};
+
+static struct event_base *base;
+static struct listener listeners[MAX_LISTENERS];
+static int nlisteners;
+static int stopping;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: server [options]\n"
+"Serve HTTP and HTTPS on loopback and log every step of each connection:\n"
+"the TCP handshake, the TLS handshake, the request and response, the close.\n"
+"\n"
+"  --bind ADDR            address to listen on (IPv4 or IPv6; repeatable);\n"
+"                         default 127.0.0.1 and ::1\n"
+"  --http-port PORT       plain HTTP port (default 8080)\n"
+"  --https-port PORT      HTTPS with the CA-signed certificate (default 8443)\n"
+"  --selfsigned-port PORT HTTPS with the self-signed certificate (default 8444)\n"
+"                         PORT: a number, 0 = let the kernel pick, off = no listener\n"
+"  --certs DIR            where the demo certificates are (default certs/out)\n"
+"  --cert FILE --key FILE certificate and key for --https-port\n"
+"                         (default DIR/server.crt and DIR/server.key)\n"
+"  --idle-timeout SEC     close a keep-alive connection idle this long (default 5)\n"
+"  --log-format text|json event log format on standard output (default text)\n"
+"  --color auto|always|never  colour in the text log (default auto: on a terminal)\n"
+"  -v, --verbose          also log each connection's internal phase changes\n"
+"  -q, --quiet            no event log (errors still go to standard error)\n"
+"  -h, --help             this help\n"
+"\n"
+"Exit status: 0 stopped by SIGINT/SIGTERM, 1 runtime error, 2 usage error.\n");
+}
+
+static void
+die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "server: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see 'server --help')\n");
+	exit(2);
+}
+
+static void
+die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "server: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+/* ---- responses ---- */
+
+static void
+http_date(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+static void
+respond(struct conn *c, struct session *s, int status, const char *ctype, const char *body,
+    size_t blen, int head_only, const char *extra)
+{
+	char hdr[768], date[64];
+	struct evrec r;
+	int n;
+
+	http_date(date, sizeof(date));
+	n = snprintf(hdr, sizeof(hdr),
+	    "HTTP/1.1 %d %s\r\nServer: handshake-lab\r\nDate: %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: %s\r\n%s\r\n",
+	    status, http1_reason(status), date, ctype, blen, s->keep_alive ? "keep-alive" :
+	    "close", extra ? extra : "");
+	if (n < 0 || (size_t)n >= sizeof(hdr))
+		return;
+	conn_write(c, hdr, (size_t)n);
+	if (!head_only && blen > 0)
+		conn_write(c, body, blen);
+	if (evrec_begin(&r, EVT_RESPONSE, c->id, c->fd)) {
+		evrec_int(&r, "status", status);
+		evrec_int(&r, "length", (long long)blen);
+		evrec_bool(&r, "keep_alive", s->keep_alive);
+		evrec_label(&r, "> %d %s", status, http1_reason(status));
+		evrec_detail(&r, "%zu B body%s, Connection: %s", blen, head_only ? " (HEAD: not sent)"
+		    : "", s->keep_alive ? "keep-alive" : "close");
+		evrec_gloss(&r, "%s", c->ssl ? "the response goes out as encrypted TLS records" :
+		    "the response goes out in clear text: anyone on the path can read it");
+		evrec_emit(&r);
+	}
+}
+
+static void
+respond_error(struct conn *c, struct session *s, int status, const char *why)
+{
+	char body[512];
+	int n;
+
+	n = snprintf(body, sizeof(body), "%d %s: %s\n", status, http1_reason(status), why);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = 0;
+	respond(c, s, status, "text/plain; charset=utf-8", body, (size_t)n, 0,
+	    status == 405 ? "Allow: GET, HEAD\r\n" : NULL);
+}
+
+static int
+wants_text(const struct http1_msg *m)
+{
+	const char *q = strchr(m->target, '?');
+	const char *accept = http1_header(m, "Accept");
+
+	if (q != NULL && strncmp(q + 1, "text", 4) == 0 && (q[5] == '\0' || q[5] == '&'))
+		return 1;
+	return accept != NULL && strncasecmp(accept, "text/plain", 10) == 0;
+}
+
+static void
+serve(struct conn *c, struct session *s)
+{
+	const struct http1_msg *m = &s->req;
+	char page[4096];
+	size_t plen;
+	int head = strcmp(m->method, "HEAD") == 0, text, n;
+
+	plen = strcspn(m->target, "?");
+	if (strcmp(m->method, "GET") != 0 && !head) {
+		respond_error(c, s, 405, "this server only answers GET and HEAD");
+		return;
+	}
+	if (plen != 1 || m->target[0] != '/') {
+		respond_error(c, s, 404, "the only page here is /");
+		return;
+	}
+	text = wants_text(m);
+	n = page_render(c, text, kind_names[s->li->kind], page, sizeof(page));
+	if (n < 0) {
+		respond_error(c, s, 500, "page too large");
+		return;
+	}
+	respond(c, s, 200, text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
+	    page, (size_t)n, head, NULL);
+}
+
+static void
+log_request(struct conn *c, const struct http1_msg *m)
+{
+	struct evrec r;
+	const char *host = http1_header(m, "Host");
+
+	if (!evrec_begin(&r, EVT_REQUEST, c->id, c->fd))
+		return;
+	evrec_str(&r, "method", m->method);
+	evrec_str(&r, "target", m->target);
+	evrec_str(&r, "host", host ? host : "");
+	evrec_strf(&r, "version", "HTTP/1.%d", m->version_minor);
+	evrec_label(&r, "< %s %s", m->method, m->target);
+	evrec_detail(&r, "HTTP/1.%d  Host: %s", m->version_minor, host ? host : "(none)");
+	evrec_gloss(&r, "%s", c->ssl ? "the request arrived inside TLS records: only the two ends "
+	    "can read it" : "the request arrived in clear text");
+	evrec_emit(&r);
+}
+
+/* After a complete request (and its body): answer, then keep the connection or close it. */
+static void
+finish_request(struct conn *c, struct session *s)
+{
+	s->in_body = 0;
+	s->requests++;
+	serve(c, s);
+	if (!s->keep_alive || stopping)
+		conn_close(c, stopping ? "server stopping" : "Connection: close");
+	else
+		conn_set_timeout(c, opt.idle_ms);
+}
+
+static void
+session_read(struct conn *c, struct evbuffer *in)
+{
+	struct session *s = c->arg;
+	unsigned char *p;
+	size_t len, n;
+	int r;
+
+	while (c->phase == PHASE_OPEN && (len = evbuffer_get_length(in)) > 0) {
+		if (s->in_body) {
+			if (!s->chunked) {
+				n = len < s->body_left ? len : (size_t)s->body_left;
+				evbuffer_drain(in, n);
+				s->body_left -= n;
+				if (s->body_left == 0)
+					finish_request(c, s);
+				continue;
+			}
+			char out[4096];
+			size_t outlen = sizeof(out), used = 0;
+			n = len < 4096 ? len : 4096;
+			p = evbuffer_pullup(in, (ev_ssize_t)n);
+			r = http1_chunked_decode(&s->ch, (const char *)p, n, out, &outlen, &used);
+			evbuffer_drain(in, used);
+			if (r < 0 || s->ch.total > MAX_BODY) {
+				s->keep_alive = 0;
+				respond_error(c, s, r < 0 ? 400 : 413, r < 0 ? "malformed chunked body" :
+				    "request body too large");
+				conn_close(c, "bad request body");
+				return;
+			}
+			if (r == 1)
+				finish_request(c, s);
+			else if (used == 0)
+				return;
+			continue;
+		}
+		n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
+		p = evbuffer_pullup(in, (ev_ssize_t)n);
+		r = http1_parse(&s->req, HTTP1_REQUEST, (const char *)p, n, 0);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			struct evrec er;
+			if (evrec_begin(&er, EVT_HTTP_ERROR, c->id, c->fd)) {
+				evrec_int(&er, "status", s->req.error_status);
+				evrec_str(&er, "reason", s->req.error_text);
+				evrec_detail(&er, "bad request: %s -> %d", s->req.error_text,
+				    s->req.error_status);
+				evrec_emit(&er);
+			}
+			s->keep_alive = 0;
+			respond_error(c, s, s->req.error_status, s->req.error_text);
+			evbuffer_drain(in, len);
+			conn_close(c, "bad request");
+			return;
+		}
+		evbuffer_drain(in, s->req.head_len);
+		log_request(c, &s->req);
+		s->keep_alive = s->req.keep_alive;
+		conn_set_timeout(c, 0);
+		if (s->req.body == HTTP1_BODY_LENGTH) {
+			if (s->req.content_length > MAX_BODY) {
+				s->keep_alive = 0;
+				respond_error(c, s, 413, "request body too large");
+				conn_close(c, "request body too large");
+				return;
+			}
+			s->in_body = 1;
+			s->chunked = 0;
+			s->body_left = s->req.content_length;
+		} else if (s->req.body == HTTP1_BODY_CHUNKED) {
+			s->in_body = 1;
+			s->chunked = 1;
+			http1_chunked_init(&s->ch);
+		} else
+			finish_request(c, s);
+	}
+}
+
+static void
+session_ready(struct conn *c)
+{
+	conn_set_timeout(c, opt.idle_ms);
+}
+
+static void
+session_peer_closed(struct conn *c)
+{
+	conn_close(c, "the client closed its side");
+}
+
+static void
+session_timeout(struct conn *c)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "idle for %d ms (keep-alive timeout)", opt.idle_ms);
+	conn_close(c, why);
+}
+
+static void
+check_stopped(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (stopping && conn_count() == 0)
+		event_base_loopexit(base, NULL);
+}
+
+static void
+session_closed(struct conn *c)
+{
+	free(c->arg);
+	c->arg = NULL;
+	if (stopping)
+		event_base_once(base, -1, EV_TIMEOUT, check_stopped, NULL, NULL);
+}
+
+static const struct conn_ops session_ops = {
+	.ready = session_ready,
+	.read = session_read,
+	.peer_closed = session_peer_closed,
+	.timeout = session_timeout,
+	.closed = session_closed,
+};
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	struct listener *li = arg;
+	struct session *s;
+
+	(void)lev;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return;
+	}
+	s->li = li;
+	s->keep_alive = 1;
+	conn_accept(base, fd, sa, (socklen_t)salen, li->ctx, &session_ops, s);
+}
+
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct listener *li = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)lev;
+	evlog(EVT_WARNING, 0, -1, "accept on %s failed: %s", li->addr_s, strerror(e));
+}
+
+/* ---- listeners ---- */
+
+/* Bind addr:port; port 0 lets the kernel pick. Returns the bound port, -1 on error (errno). */
+static int
+open_listener(struct listener *li, const char *addr, int port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd = -1, on = 1, fam;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = fam = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		sslen = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = fam = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		sslen = sizeof(*s6);
+	} else {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", addr);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	/* LEV_OPT_REUSEABLE's job, done here so we can bind first: a server that closed first
+	 * leaves TIME_WAIT connections on its port, and must still be able to restart. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (fam == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1)
+		goto fail;
+	sslen = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sslen);
+	li->port = ntohs(fam == AF_INET ? s4->sin_port : s6->sin6_port);
+	conn_addr_str((struct sockaddr *)&ss, li->addr_s, sizeof(li->addr_s));
+	li->lev = evconnlistener_new(base, accept_cb, li, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	if (li->lev == NULL)
+		goto fail;
+	evconnlistener_set_error_cb(li->lev, accept_error_cb);
+	return li->port;
+fail:
+	{
+		int e = errno;
+		char where[80];
+
+		if (fam == AF_INET6)
+			snprintf(where, sizeof(where), "[%s]:%d", addr, port);
+		else
+			snprintf(where, sizeof(where), "%s:%d", addr, port);
+		if (e == EADDRINUSE)
+			snprintf(err, errlen, "cannot listen on %s: port %d is already in use "
+			    "(another server running? choose another port, or 0 to let the kernel "
+			    "pick)", where, port);
+		else if (e == EACCES)
+			snprintf(err, errlen, "cannot listen on %s: %s (ports below 1024 need "
+			    "privileges; choose a port above 1023)", where, strerror(e));
+		else
+			snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(e));
+		if (fd != -1)
+			close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+static void
+log_listen(const struct listener *li, const char *certfile)
+{
+	struct evrec r;
+	int fd = evconnlistener_get_fd(li->lev);
+
+	if (!evrec_begin(&r, EVT_LISTEN, 0, fd))
+		return;
+	evrec_str(&r, "kind", kind_names[li->kind]);
+	evrec_str(&r, "addr", li->addr_s);
+	evrec_int(&r, "port", li->port);
+	evrec_str(&r, "cert", certfile ? certfile : "");
+	evrec_detail(&r, "%-10s %s%s%s", kind_names[li->kind], li->addr_s,
+	    certfile ? "  cert " : "", certfile ? certfile : "");
+	evrec_gloss(&r, "listen(): the kernel now answers SYNs on this port and queues finished "
+	    "handshakes until accept()");
+	evrec_emit(&r);
+}
+
+static int
+is_default_ipv6_missing(int e, const char *addr)
+{
+	return opt.nbinds == 0 && strcmp(addr, "::1") == 0 &&
+	    (e == EADDRNOTAVAIL || e == EAFNOSUPPORT);
+}
+
+/* ---- start and stop ---- */
+
+static void
+stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval bound = { 3, 0 };
+	int i;
+
+	(void)what;
+	(void)arg;
+	if (stopping) {
+		evlog(EVT_STOP, 0, -1, "second signal: stopping now");
+		event_base_loopbreak(base);
+		return;
+	}
+	stopping = 1;
+	evlog(EVT_STOP, 0, -1, "%s: no new connections; closing %d open connection(s)",
+	    sig == SIGINT ? "SIGINT" : "SIGTERM", conn_count());
+	for (i = 0; i < nlisteners; i++) {
+		evconnlistener_free(listeners[i].lev);
+		listeners[i].lev = NULL;
+	}
+	conn_close_all("server stopping", 0);
+	if (conn_count() == 0)
+		event_base_loopexit(base, NULL);
+	else
+		event_base_loopexit(base, &bound);
+}
+
+static const char *
+default_certs_dir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (access("certs/out", F_OK) == 0)
+		return "certs/out";
+	/* Run from elsewhere: look beside the binary (build/server -> certs/out). */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(dir, sizeof(dir), "%.*s/../certs/out", (int)(sizeof(dir) - 20), exe);
+			if (access(dir, F_OK) == 0)
+				return dir;
+		}
+	}
+	return "certs/out";
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "bind",		required_argument, NULL, 'b' },
+		{ "http-port",		required_argument, NULL, 1 },
+		{ "https-port",		required_argument, NULL, 2 },
+		{ "selfsigned-port",	required_argument, NULL, 3 },
+		{ "certs",		required_argument, NULL, 4 },
+		{ "cert",		required_argument, NULL, 5 },
+		{ "key",		required_argument, NULL, 6 },
+		{ "log-format",		required_argument, NULL, 7 },
+		{ "color",		required_argument, NULL, 8 },
+		{ "idle-timeout",	required_argument, NULL, 9 },
+		{ "quiet",		no_argument,	   NULL, 'q' },
+		{ "verbose",		no_argument,	   NULL, 'v' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const default_binds[] = { "127.0.0.1", "::1" };
+	char path[K_LAST][2][PATH_MAX], err[512];
+	const char *const *binds;
+	struct event *sigint, *sigterm;
+	struct tls_opts to;
+	int ch, nb, k, b, p, port, bound_any, i;
+	char *end;
+	long v;
+
+	while ((ch = getopt_long(argc, argv, "b:qvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			if (opt.nbinds == MAX_BINDS)
+				die_usage("too many --bind addresses (at most 8)%s", "");
+			if (url_ip_literal(optarg) == 0)
+				die_usage("--bind: '%s' is not an IPv4 or IPv6 address", optarg);
+			opt.binds[opt.nbinds++] = optarg;
+			break;
+		case 1: case 2: case 3:
+			if ((port = url_parse_port(optarg, 1)) == -1)
+				die_usage("bad port '%s' (a number 0-65535, 0 = any free port, or "
+				    "'off')", optarg);
+			opt.port[ch - 1] = port;
+			break;
+		case 4: opt.certs_dir = optarg; break;
+		case 5: opt.cert = optarg; break;
+		case 6: opt.key = optarg; break;
+		case 7:
+			if (strcmp(optarg, "text") == 0)
+				opt.format = EVLOG_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				opt.format = EVLOG_JSON;
+			else
+				die_usage("--log-format: '%s' is not text or json", optarg);
+			break;
+		case 8:
+			if (strcmp(optarg, "auto") == 0)
+				opt.color = -1;
+			else if (strcmp(optarg, "always") == 0)
+				opt.color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				opt.color = 0;
+			else
+				die_usage("--color: '%s' is not auto, always or never", optarg);
+			break;
+		case 9:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1 || v > 3600)
+				die_usage("--idle-timeout: '%s' is not a number of seconds (1-3600)",
+				    optarg);
+			opt.idle_ms = (int)v * 1000;
+			break;
+		case 'q': opt.quiet = 1; break;
+		case 'v': opt.verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			fprintf(stderr, "(see 'server --help')\n");
+			return 2;
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if ((opt.cert == NULL) != (opt.key == NULL))
+		die_usage("--cert and --key go together%s", "");
+
+	signal(SIGPIPE, SIG_IGN);	/* a peer that resets mid-response must not kill us */
+	raise_fd_limit();
+	evlog_init(EVLOG_SERVER, opt.format, opt.quiet, opt.color, stdout);
+	evlog_set_verbose(opt.verbose);
+
+	if (opt.certs_dir == NULL)
+		opt.certs_dir = default_certs_dir();
+	snprintf(path[K_HTTPS][0], PATH_MAX, "%s", opt.cert ? opt.cert : "");
+	snprintf(path[K_HTTPS][1], PATH_MAX, "%s", opt.key ? opt.key : "");
+	if (opt.cert == NULL) {
+		snprintf(path[K_HTTPS][0], PATH_MAX, "%s/server.crt", opt.certs_dir);
+		snprintf(path[K_HTTPS][1], PATH_MAX, "%s/server.key", opt.certs_dir);
+	}
+	snprintf(path[K_SELFSIGNED][0], PATH_MAX, "%s/selfsigned.crt", opt.certs_dir);
+	snprintf(path[K_SELFSIGNED][1], PATH_MAX, "%s/selfsigned.key", opt.certs_dir);
+
+	if ((base = event_base_new()) == NULL)
+		die("cannot create the event loop");
+	binds = opt.nbinds ? (const char *const *)opt.binds : default_binds;
+	nb = opt.nbinds ? opt.nbinds : 2;
+	bound_any = 0;
+	for (k = 0; k < K_LAST; k++) {
+		SSL_CTX *ctx = NULL;
+
+		if (opt.port[k] == -2)
+			continue;
+		if (k != K_HTTP) {
+			memset(&to, 0, sizeof(to));
+			to.cert = path[k][0];
+			to.key = path[k][1];
+			if ((ctx = tls_ctx_server(&to, err, sizeof(err))) == NULL)
+				die("%s (--%s-port needs it; or turn it off with --%s-port off)", err,
+				    kind_names[k], kind_names[k]);
+		}
+		/* With port 0 the first address gets a kernel-picked port and the others reuse
+		 * it, so one port number reaches the service on every address. */
+		port = opt.port[k];
+		for (b = 0; b < nb; b++) {
+			struct listener *li;
+
+			if (nlisteners == MAX_LISTENERS)
+				die("too many listeners");
+			li = &listeners[nlisteners];
+			li->kind = k;
+			li->ctx = ctx;
+			p = open_listener(li, binds[b], port, err, sizeof(err));
+			if (p == -1) {
+				if (is_default_ipv6_missing(errno, binds[b])) {
+					evlog(EVT_WARNING, 0, -1, "::1 is not available here (no IPv6 "
+					    "loopback); listening on 127.0.0.1 only");
+					fprintf(stderr, "server: warning: ::1 is not available; "
+					    "listening on 127.0.0.1 only\n");
+					continue;
+				}
+				die("%s", err);
+			}
+			port = p;
+			nlisteners++;
+			bound_any = 1;
+			log_listen(li, k == K_HTTP ? NULL : path[k][0]);
+		}
+	}
+	if (!bound_any)
+		die("nothing to listen on: every port is off");
+	for (i = 0; i < nlisteners; i++)
+		if (i == 0 || listeners[i].kind != listeners[i - 1].kind) {
+			const struct listener *li = &listeners[i];
+			const char *cafile = "certs/out/ca.crt";
+			if (li->kind == K_HTTP)
+				evlog(EVT_START, 0, -1, "try: build/client http://localhost:%d/",
+				    li->port);
+			else if (li->kind == K_HTTPS)
+				evlog(EVT_START, 0, -1, "try: build/client --cacert %s "
+				    "https://localhost:%d/", cafile, li->port);
+			else
+				evlog(EVT_START, 0, -1, "try: build/client https://localhost:%d/  "
+				    "(self-signed: expect the trust warning)", li->port);
+		}
+
+	sigint = evsignal_new(base, SIGINT, stop_cb, NULL);
+	sigterm = evsignal_new(base, SIGTERM, stop_cb, NULL);
+	evsignal_add(sigint, NULL);
+	evsignal_add(sigterm, NULL);
+
+	event_base_dispatch(base);
+
+	conn_close_all("server stopped before the close finished", 1);
+	for (i = 0; i < nlisteners; i++)
+		if (listeners[i].lev)
+			evconnlistener_free(listeners[i].lev);
+	for (i = 0; i < nlisteners; i++)
+		if (i == 0 || listeners[i].ctx != listeners[i - 1].ctx)
+			tls_ctx_free(listeners[i].ctx);
+	evlog(EVT_STOP, 0, -1, "stopped");
+	event_free(sigint);
+	event_free(sigterm);
+	event_base_free(base);
+	return 0;
+}

@@ -1,0 +1,111 @@
+/* page.c -- the one page the server serves: what this very connection looks like. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "conn.h"
+#include "server.h"
+#include "tls.h"
+
+struct facts {
+	char	protocol[64];
+	char	cipher[96];
+	char	group[48];
+	char	resumed[8];
+	char	sni[128];
+};
+
+static void
+gather(struct conn *c, struct facts *f)
+{
+	const SSL_CIPHER *ciph;
+	const char *g, *sni;
+
+	memset(f, 0, sizeof(*f));
+	if (c->ssl == NULL) {
+		snprintf(f->protocol, sizeof(f->protocol), "HTTP/1.1 over plain TCP (no TLS)");
+		snprintf(f->cipher, sizeof(f->cipher), "none: anyone on the path can read this");
+		snprintf(f->group, sizeof(f->group), "none");
+		snprintf(f->resumed, sizeof(f->resumed), "n/a");
+		return;
+	}
+	snprintf(f->protocol, sizeof(f->protocol), "HTTP/1.1 over %s", SSL_get_version(c->ssl));
+	ciph = SSL_get_current_cipher(c->ssl);
+	snprintf(f->cipher, sizeof(f->cipher), "%s", ciph ? SSL_CIPHER_standard_name(ciph) : "?");
+	g = tls_group_name(c->ssl);
+	snprintf(f->group, sizeof(f->group), "%s", g[0] ? g : "RSA key transport (no group)");
+	snprintf(f->resumed, sizeof(f->resumed), "%s", SSL_session_reused(c->ssl) ? "yes" : "no");
+	sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+	snprintf(f->sni, sizeof(f->sni), "%s", sni ? sni : "");
+}
+
+/* Escape for HTML: addresses and SNI come from the network. */
+static void
+esc(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+	const char *r;
+
+	for (; *s && o + 7 < len; s++) {
+		switch (*s) {
+		case '<': r = "&lt;"; break;
+		case '>': r = "&gt;"; break;
+		case '&': r = "&amp;"; break;
+		case '"': r = "&quot;"; break;
+		default:
+			out[o++] = *s;
+			continue;
+		}
+		o += (size_t)snprintf(out + o, len - o, "%s", r);
+	}
+	out[o] = '\0';
+}
+
+int
+page_render(struct conn *c, int text, const char *listener, char *buf, size_t len)
+{
+	struct facts f;
+	char sni[256], remote[128];
+	int n;
+
+	gather(c, &f);
+	if (text) {
+		n = snprintf(buf, len,
+		    "handshake-lab: your connection\n"
+		    "listener:   %s\n"
+		    "client:     %s\n"
+		    "server:     %s\n"
+		    "protocol:   %s\n"
+		    "cipher:     %s\n"
+		    "key group:  %s\n"
+		    "resumed:    %s\n"
+		    "SNI:        %s\n",
+		    listener, c->remote_s, c->local_s, f.protocol, f.cipher, f.group, f.resumed,
+		    f.sni[0] ? f.sni : "(none)");
+	} else {
+		esc(sni, sizeof(sni), f.sni[0] ? f.sni : "(none)");
+		esc(remote, sizeof(remote), c->remote_s);
+		n = snprintf(buf, len,
+		    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		    "<title>handshake-lab: your connection</title>\n"
+		    "<style>body{font-family:sans-serif;max-width:44em;margin:2em auto}"
+		    "th{text-align:left;padding-right:1em}td{font-family:monospace}</style>\n"
+		    "</head><body>\n<h1>Your connection</h1>\n"
+		    "<p>You reached the <b>%s</b> listener of handshake-lab. "
+		    "The server's event log shows every step of this exchange.</p>\n<table>\n"
+		    "<tr><th>client</th><td>%s</td></tr>\n"
+		    "<tr><th>server</th><td>%s</td></tr>\n"
+		    "<tr><th>protocol</th><td>%s</td></tr>\n"
+		    "<tr><th>cipher</th><td>%s</td></tr>\n"
+		    "<tr><th>key exchange group</th><td>%s</td></tr>\n"
+		    "<tr><th>session resumed</th><td>%s</td></tr>\n"
+		    "<tr><th>SNI</th><td>%s</td></tr>\n"
+		    "</table>\n<p>Plain-text version: <a href=\"/?text\">/?text</a></p>\n"
+		    "</body></html>\n",
+		    listener, remote, c->local_s, f.protocol, f.cipher, f.group, f.resumed, sni);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return n;
+}
