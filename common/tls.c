@@ -673,7 +673,7 @@ tls_group_name(SSL *ssl)
 	const char *n;
 
 	switch (nid) {
-	case 0: case NID_undef:		return "";
+	case 0:				return "";
 	case NID_X25519:		return "X25519";
 	case NID_X448:			return "X448";
 	case NID_X9_62_prime256v1:	return "P-256";
@@ -695,7 +695,7 @@ tls_log_session(struct conn *c)
 	EVP_PKEY *tmp = NULL;
 	X509 *peer = NULL;
 	struct evrec r;
-	int nid, kxnid, bits = 0, alg_bits = 0, tls13, rsa_kx;
+	int kxnid, bits = 0, alg_bits = 0, tls13, rsa_kx;
 	const char *kx, *group = "", *ktype = "";
 	char alpn_s[64] = "";
 
