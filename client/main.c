@@ -60,6 +60,7 @@ static struct {
 	int			 interactive;
 	int			 exit_code;
 	char			 error[512];
+	char			 last_attempt[256];	/* why the last address failed */
 	struct trust_seen	 seen;
 	/* the response */
 	struct http1_msg	 resp;
@@ -226,10 +227,9 @@ warn_untrusted(struct conn *c)
 {
 	int e = tls_verify_first_error(c, NULL);
 
-	if (opt.quiet)
-		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
-		    st.u.host, tls_verify_plain(e), e);
-	else if (opt.format == EVLOG_TEXT)
+	(void)e;
+	/* With -q the final error line says it; in JSON the trust_decision event carries it. */
+	if (!opt.quiet && opt.format == EVLOG_TEXT)
 		trust_warn(stderr, c, &st.seen, st.u.host, evlog_color());
 }
 
@@ -486,6 +486,8 @@ client_closed(struct conn *c)
 	int e;
 
 	st.t_end = evlog_now_us();
+	st.t_tcp = c->t_tcp;
+	st.t_tls = c->t_tls;
 	if (st.c == c)
 		st.c = NULL;
 	if (st.connect_timer)
@@ -500,7 +502,7 @@ client_closed(struct conn *c)
 	case CONN_ERR_CONNECT:
 	case CONN_ERR_TIMEOUT:
 		if (c->error_phase == PHASE_CONNECTING) {
-			snprintf(st.error, sizeof(st.error), "%s", c->error_text);
+			snprintf(st.last_attempt, sizeof(st.last_attempt), "%s", c->error_text);
 			try_next_address();
 			return;
 		}
@@ -606,8 +608,11 @@ try_next_address(void)
 		evtimer_add(st.connect_timer, &tv);
 		return;
 	}
-	finish(EXIT_CONNECT, "cannot connect to %s port %d: %s", st.u.host, st.u.port,
-	    st.error[0] ? st.error : "no address worked");
+	if (st.last_attempt[0] && strstr(st.last_attempt, "--connect-timeout") != NULL)
+		finish(EXIT_TIMEOUT, "%s", st.last_attempt);
+	else
+		finish(EXIT_CONNECT, "cannot connect to %s port %d (%s)", st.u.host, st.u.port,
+		    st.last_attempt[0] ? st.last_attempt : "no address worked");
 }
 
 static int

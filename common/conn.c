@@ -601,7 +601,8 @@ close_finish(struct conn *c, const char *reason)
 			evrec_gloss(&r, "our FIN went out but the peer's did not come: the kernel "
 			    "finishes the close on its own (orphaned FIN_WAIT2)");
 		else
-			evrec_gloss(&r, "closed without a FIN exchange");
+			evrec_gloss(&r, "close() without the shutdown steps: the kernel sends a FIN "
+			    "(or RST if unread data was left) and finishes on its own");
 		evrec_emit(&r);
 	}
 	conn_set_phase(c, PHASE_CLOSED);
