@@ -37,6 +37,7 @@ static void close_step_drained(struct bufferevent *, void *);
 static void close_step_tls(struct conn *);
 static void close_step_fin(struct conn *);
 static void close_finish(struct conn *, const char *);
+static void abort_flushed_cb(struct evbuffer *, const struct evbuffer_cb_info *, void *);
 
 const char *
 conn_phase_name(enum conn_phase p)
@@ -579,8 +580,10 @@ close_finish(struct conn *c, const char *reason)
 		event_free(c->ev_bound);
 		c->ev_bound = NULL;
 	}
-	if (c->under)
+	if (c->under) {
 		evbuffer_remove_cb(bufferevent_get_output(c->under), under_output_cb, c);
+		evbuffer_remove_cb(bufferevent_get_output(c->under), abort_flushed_cb, c);
+	}
 	c->t_end = evlog_now_us();
 	if (c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd)) {
 		evrec_str(&r, "reason", why);
@@ -625,10 +628,25 @@ close_finish(struct conn *c, const char *reason)
 	free(c);
 }
 
+static void
+abort_flushed_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)info;
+	if (evbuffer_get_length(buf) == 0) {
+		evbuffer_remove_cb(buf, abort_flushed_cb, c);
+		close_finish(c, c->close_reason);
+	}
+}
+
 /* An immediate close after an error: no choreography, one closed event with the reason. */
 void
 conn_abort(struct conn *c, enum conn_error err, const char *reason)
 {
+	struct evbuffer *uout;
+	struct timeval tv = { 1, 0 };
+
 	if (c->phase == PHASE_CLOSED)
 		return;
 	if (c->error == CONN_OK) {
@@ -636,6 +654,18 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 		c->error_phase = c->phase;
 		if (reason != c->error_text)
 			snprintf(c->error_text, sizeof(c->error_text), "%s", reason);
+	}
+	/* Filter mode: a fatal alert OpenSSL just queued is still in the socket bufferevent's
+	 * output; let it reach the peer (bounded by 1 s) so the server's log shows it too. */
+	if (c->under != NULL && !c->reset && c->ev_bound == NULL &&
+	    evbuffer_get_length(uout = bufferevent_get_output(c->under)) > 0) {
+		snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+		bufferevent_disable(c->bev, EV_READ);
+		c->ev_bound = evtimer_new(c->base, bound_cb, c);
+		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
+			evbuffer_add_cb(uout, abort_flushed_cb, c);
+			return;
+		}
 	}
 	close_finish(c, reason);
 }
