@@ -225,9 +225,6 @@ log_trust(struct conn *c, const char *decision, int prompted, const char *detail
 static void
 warn_untrusted(struct conn *c)
 {
-	int e = tls_verify_first_error(c, NULL);
-
-	(void)e;
 	/* With -q the final error line says it; in JSON the trust_decision event carries it. */
 	if (!opt.quiet && opt.format == EVLOG_TEXT)
 		trust_warn(stderr, c, &st.seen, st.u.host, evlog_color());

@@ -198,7 +198,6 @@ ssl_err_text(char *buf, size_t len)
 }
 
 static void msg_cb(int, int, int, const void *, size_t, SSL *, void *);
-static void info_cb(const SSL *, int, int);
 
 static void
 keylog_cb(const SSL *ssl, const char *line)
@@ -217,7 +216,6 @@ common_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_msg_callback(ctx, msg_cb);
-	SSL_CTX_set_info_callback(ctx, info_cb);
 	if (o->min_version && !SSL_CTX_set_min_proto_version(ctx, o->min_version)) {
 		snprintf(err, errlen, "cannot set the lowest TLS version");
 		return -1;
@@ -608,16 +606,6 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 	default:
 		break;
 	}
-}
-
-static void
-info_cb(const SSL *ssl, int where, int ret)
-{
-	(void)ssl;
-	(void)where;
-	(void)ret;
-	/* handshake_start is logged by conn.c when the handshake begins; messages and alerts
-	 * come from msg_cb, which sees their bytes. Nothing else is needed from here now. */
 }
 
 /* ---- after the handshake ---- */

@@ -589,6 +589,7 @@ main(int argc, char **argv)
 	const char *const *binds;
 	struct event *sigint, *sigterm;
 	struct tls_opts to;
+	SSL_CTX *ctxs[K_LAST] = { NULL };
 	int ch, nb, k, b, p, port, bound_any, i;
 	char *end;
 	long v;
@@ -670,20 +671,23 @@ main(int argc, char **argv)
 		die("cannot create the event loop");
 	binds = opt.nbinds ? (const char *const *)opt.binds : default_binds;
 	nb = opt.nbinds ? opt.nbinds : 2;
+	/* Load every certificate before opening any port, so a bad file fails fast. */
+	for (k = K_HTTPS; k < K_LAST; k++) {
+		if (opt.port[k] == -2)
+			continue;
+		memset(&to, 0, sizeof(to));
+		to.cert = path[k][0];
+		to.key = path[k][1];
+		if ((ctxs[k] = tls_ctx_server(&to, err, sizeof(err))) == NULL)
+			die("%s (--%s-port needs it; or turn it off with --%s-port off)", err,
+			    kind_names[k], kind_names[k]);
+	}
 	bound_any = 0;
 	for (k = 0; k < K_LAST; k++) {
-		SSL_CTX *ctx = NULL;
+		SSL_CTX *ctx = ctxs[k];
 
 		if (opt.port[k] == -2)
 			continue;
-		if (k != K_HTTP) {
-			memset(&to, 0, sizeof(to));
-			to.cert = path[k][0];
-			to.key = path[k][1];
-			if ((ctx = tls_ctx_server(&to, err, sizeof(err))) == NULL)
-				die("%s (--%s-port needs it; or turn it off with --%s-port off)", err,
-				    kind_names[k], kind_names[k]);
-		}
 		/* With port 0 the first address gets a kernel-picked port and the others reuse
 		 * it, so one port number reaches the service on every address. */
 		port = opt.port[k];
@@ -740,9 +744,8 @@ main(int argc, char **argv)
 	for (i = 0; i < nlisteners; i++)
 		if (listeners[i].lev)
 			evconnlistener_free(listeners[i].lev);
-	for (i = 0; i < nlisteners; i++)
-		if (i == 0 || listeners[i].ctx != listeners[i - 1].ctx)
-			tls_ctx_free(listeners[i].ctx);
+	for (k = 0; k < K_LAST; k++)
+		tls_ctx_free(ctxs[k]);
 	evlog(EVT_STOP, 0, -1, "stopped");
 	event_free(sigint);
 	event_free(sigterm);
