@@ -373,8 +373,12 @@ bound_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms",
-	    c->close_reason, c->close_wait_ms);
+	if (c->phase < PHASE_DRAINING)
+		snprintf(reason, sizeof(reason), "%s; our alert could not be sent within 1 s",
+		    c->close_reason);
+	else
+		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms",
+		    c->close_reason, c->close_wait_ms);
 	close_finish(c, reason);
 }
 
