@@ -41,7 +41,7 @@ CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 HEADERS     = $(wildcard common/*.h server/*.h client/*.h tests/unit/*.h)
 
-.PHONY: all certs demo test unit bench clean
+.PHONY: all certs demo test unit clean
 
 all: $(BUILD)/server $(BUILD)/client
 

@@ -70,6 +70,8 @@ static struct {
 	uint64_t		 body_left;
 	struct http1_chunked	 ch;
 	int			 got_bytes;
+	int64_t			 t0;		/* the transfer starts: name lookup */
+	int64_t			 t_request;
 	int64_t			 t_tcp, t_tls, t_first, t_end;
 } st;
 
@@ -133,7 +135,9 @@ finish(int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	st.done = 1;
-	event_base_loopexit(st.base, NULL);
+	/* A connection still open closes gracefully first; client_closed() ends the loop. */
+	if (st.c == NULL)
+		event_base_loopexit(st.base, NULL);
 }
 
 static int
@@ -180,10 +184,14 @@ log_hostname(struct conn *c, int checked)
 	struct evrec r;
 	int i, match = 1;
 
+	/* A refused handshake stops at its first error: the name was checked only if that
+	 * error is the name's own. */
 	for (i = 0; i < c->nverify; i++)
 		if (c->verify[i].depth == 0 && (c->verify[i].error == X509_V_ERR_HOSTNAME_MISMATCH ||
-		    c->verify[i].error == X509_V_ERR_IP_ADDRESS_MISMATCH))
+		    c->verify[i].error == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
 			match = 0;
+			checked = 1;
+		}
 	if (!evrec_begin(&r, EVT_HOSTNAME, c->id, c->fd))
 		return;
 	evrec_str(&r, "name", st.u.host);
@@ -225,8 +233,14 @@ log_trust(struct conn *c, const char *decision, int prompted, const char *detail
 static void
 warn_untrusted(struct conn *c)
 {
-	/* With -q the final error line says it; in JSON the trust_decision event carries it. */
-	if (!opt.quiet && opt.format == EVLOG_TEXT)
+	int e = tls_verify_first_error(c, NULL);
+
+	/* In JSON the trust_decision event carries the explanation; with -q one line says it
+	 * before the question (without a question the final error line says it). */
+	if (opt.quiet && st.interactive && !opt.insecure)
+		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
+		    st.u.host, tls_verify_plain(e), e);
+	else if (!opt.quiet && opt.format == EVLOG_TEXT)
 		trust_warn(stderr, c, &st.seen, st.u.host, evlog_color());
 }
 
@@ -283,6 +297,7 @@ send_request(struct conn *c)
 		    : "the request travels in clear text: anyone on the path can read it");
 		evrec_emit(&r);
 	}
+	st.t_request = evlog_now_us();
 	conn_write(c, req, (size_t)n);
 }
 
@@ -354,8 +369,8 @@ log_response(struct conn *c)
 	if (m->body == HTTP1_BODY_LENGTH)
 		evrec_detail(&r, "HTTP/1.%d  Content-Length: %llu", m->version_minor,
 		    (unsigned long long)m->content_length);
-	evrec_gloss(&r, "time to first byte: %.3f ms after the start",
-	    (double)(c->t_first_byte) / 1000.0);
+	evrec_gloss(&r, "time to first byte: %.3f ms after the request was sent",
+	    (double)(c->t_first_byte - st.t_request) / 1000.0);
 	evrec_emit(&r);
 }
 
@@ -508,10 +523,6 @@ client_closed(struct conn *c)
 		return;
 	case CONN_ERR_TLS:
 		if ((e = tls_verify_first_error(c, NULL)) != 0 && !opt.insecure) {
-			log_hostname(c, 0);
-			warn_untrusted(c);
-			log_trust(c, "refused", 0, "not a terminal, so no question: refusing the "
-			    "untrusted certificate (use --cacert FILE to trust its CA, or -k)");
 			finish(EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
 			    st.u.host, tls_verify_plain(e), e);
 			return;
@@ -532,7 +543,21 @@ client_closed(struct conn *c)
 	}
 }
 
+/* A failure, before the connection's closed event: explain a refused certificate. */
+static void
+client_failed(struct conn *c)
+{
+	if (c->error == CONN_ERR_TLS && tls_verify_first_error(c, NULL) != 0 &&
+	    !opt.insecure) {
+		log_hostname(c, 0);
+		warn_untrusted(c);
+		log_trust(c, "refused", 0, "not a terminal, so no question: refusing the "
+		    "untrusted certificate (use --cacert FILE to trust its CA, or -k)");
+	}
+}
+
 static const struct conn_ops client_ops = {
+	.failed = client_failed,
 	.ready = client_ready,
 	.read = client_read,
 	.peer_closed = client_peer_closed,
@@ -655,8 +680,12 @@ static void
 log_timing(void)
 {
 	struct evrec r;
-	double tcp = st.t_tcp / 1000.0, tls = st.t_tls / 1000.0, first = st.t_first / 1000.0,
-	    total = st.t_end / 1000.0;
+	/* Like curl -w: from the start of the transfer (name lookup), not of the program, whose
+	 * first milliseconds go on loading the system's trust store. 0: the step never ended. */
+	double tcp = st.t_tcp ? (st.t_tcp - st.t0) / 1000.0 : 0,
+	    tls = st.t_tls ? (st.t_tls - st.t0) / 1000.0 : 0,
+	    first = st.t_first ? (st.t_first - st.t0) / 1000.0 : 0,
+	    total = (st.t_end - st.t0) / 1000.0;
 
 	if (!evrec_begin(&r, EVT_TIMING, 0, -1))
 		return;
@@ -669,7 +698,7 @@ log_timing(void)
 	evrec_detail(&r, "TCP connect %.3f ms, TLS handshake done %.3f ms, first byte %.3f ms, "
 	    "total %.3f ms", tcp, tls, first, total);
 	evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
-	    "time_total (all from the start)");
+	    "time_total, all counted from the name lookup");
 	evrec_emit(&r);
 }
 
@@ -794,6 +823,7 @@ main(int argc, char **argv)
 		st.max_timer = evtimer_new(st.base, max_time_cb, NULL);
 		evtimer_add(st.max_timer, &tv);
 	}
+	st.t0 = evlog_now_us();
 	if (resolve() == 0) {
 		try_next_address();
 		if (!st.done)
@@ -806,7 +836,8 @@ main(int argc, char **argv)
 	if (st.ai_list)
 		log_timing();
 	if (st.exit_code != 0) {
-		if (opt.quiet || opt.format == EVLOG_JSON || !evlog_on())
+		/* One clear line: the error event, or with -q a plain line. */
+		if (!evlog_on())
 			fprintf(stderr, "client: %s (exit %d)\n", st.error, st.exit_code);
 		evlog(EVT_ERROR, 0, -1, "%s (exit %d)", st.error, st.exit_code);
 	}

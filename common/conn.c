@@ -392,7 +392,6 @@ conn_close(struct conn *c, const char *reason)
 	if (c->phase >= PHASE_DRAINING)
 		return;
 	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
-	c->we_closed_first = !c->fin_received;
 	if (c->phase < PHASE_OPEN) {
 		/* Nothing was exchanged yet (e.g. closing during the handshake): no choreography. */
 		close_finish(c, reason);
@@ -521,6 +520,8 @@ close_step_fin(struct conn *c)
 	}
 	check_peer_fin(c);
 	passive = c->fin_received;
+	/* Who closes first is decided here, at the FIN, not when the application asked. */
+	c->we_closed_first = !passive;
 	/* The kernel sends our FIN here: 1st wave if we close first, 3rd if the peer did. */
 	if (shutdown(c->fd, SHUT_WR) == 0) {
 		c->fin_sent = 1;
@@ -579,6 +580,10 @@ close_finish(struct conn *c, const char *reason)
 	if (c->ev_wait) {
 		event_free(c->ev_wait);
 		c->ev_wait = NULL;
+	}
+	if (c->ev_peer_fin) {
+		event_free(c->ev_peer_fin);
+		c->ev_peer_fin = NULL;
 	}
 	if (c->ev_bound) {
 		event_free(c->ev_bound);
@@ -658,6 +663,8 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 		c->error_phase = c->phase;
 		if (reason != c->error_text)
 			snprintf(c->error_text, sizeof(c->error_text), "%s", reason);
+		if (c->ops->failed)
+			c->ops->failed(c);
 	}
 	/* Filter mode: a fatal alert OpenSSL just queued is still in the socket bufferevent's
 	 * output; let it reach the peer (bounded by 1 s) so the server's log shows it too. */
@@ -689,6 +696,51 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 	}
 	/* Closing: the application is done; drop what still arrives. */
 	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void
+peer_closed(struct conn *c)
+{
+	if (c->ev_peer_fin) {
+		event_free(c->ev_peer_fin);
+		c->ev_peer_fin = NULL;
+	}
+	if (c->ops->peer_closed)
+		c->ops->peer_closed(c);
+	else
+		conn_close(c, "the peer closed the connection");
+}
+
+static void
+peer_fin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	char buf[4096];
+
+	/* Bytes after the peer's close_notify mean nothing any more: drop them. */
+	if (what & EV_READ)
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+	if (!(what & EV_TIMEOUT) && check_peer_fin(c) == 0)
+		return;		/* woken, but no FIN yet */
+	peer_closed(c);
+}
+
+/* The peer's close_notify came, its FIN not yet: it follows within microseconds. Waiting for
+ * it (at most 200 ms) keeps the roles clear: the peer closed first, we answer, and our FIN
+ * does not cross its own. Returns 0 if waiting, -1 if not possible. */
+static int
+wait_peer_fin(struct conn *c)
+{
+	struct timeval tv = { 0, 200 * 1000 };
+
+	if (c->under)
+		bufferevent_disable(c->under, EV_READ);
+	c->ev_peer_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, peer_fin_cb, c);
+	if (c->ev_peer_fin == NULL || event_add(c->ev_peer_fin, &tv) == -1)
+		return -1;
+	return 0;
 }
 
 static void
@@ -758,12 +810,16 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		if (c->phase == PHASE_OPEN) {
-			check_peer_fin(c);
+			/* libevent can report the EOF before the data read with it: deliver that
+			 * first. */
+			if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+				bev_read_cb(c->bev, c);
+			if (c->phase != PHASE_OPEN)
+				return;
 			bufferevent_disable(c->bev, EV_READ);
-			if (c->ops->peer_closed)
-				c->ops->peer_closed(c);
-			else
-				conn_close(c, "the peer closed the connection");
+			if (check_peer_fin(c) == 0 && c->use_tls && wait_peer_fin(c) == 0)
+				return;
+			peer_closed(c);
 			return;
 		}
 		if (c->phase == PHASE_FIN_SENT) {

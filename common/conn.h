@@ -32,6 +32,8 @@ enum conn_error {
 struct conn;
 
 struct conn_ops {
+	/* An error is ending the connection (c->error set); called before its closed event. */
+	void	(*failed)(struct conn *);
 	/* TLS handshake done (or, without TLS, TCP up): the application may talk. */
 	void	(*ready)(struct conn *);
 	/* Bytes arrived while open. */
@@ -80,6 +82,7 @@ struct conn {
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
+	struct event		*ev_peer_fin;	/* after the peer's close_notify: wait for its FIN */
 	int			 close_wait_ms;
 	char			 close_reason[128];
 

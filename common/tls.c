@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -268,6 +269,13 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1) {
 		char why[128];
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+			ERR_clear_error();
+			snprintf(err, errlen, "the private key '%s' does not match the certificate "
+			    "'%s' (pass the key made together with that certificate)", o->key,
+			    o->cert);
+			goto fail;
+		}
 		ssl_err_text(why, sizeof(why));
 		snprintf(err, errlen, "cannot load private key '%s': %s (is it a PEM key?)",
 		    o->key, why);
@@ -474,8 +482,8 @@ message_gloss(SSL *ssl, const char *name, int write_p)
 	const SSL_CIPHER *c;
 
 	if (strcmp(name, "ClientHello") == 0)
-		return "the client proposes TLS versions, cipher suites and a key share, with a "
-		    "fresh random value";
+		return "the client proposes TLS versions and cipher suites (for TLS 1.3 also a key "
+		    "share), with a fresh random value";
 	if (strcmp(name, "ServerHello") == 0)
 		return tls13 ? "the server picks version and cipher suite and sends its own key "
 		    "share: both sides can now compute the handshake keys, so everything after "
@@ -500,7 +508,9 @@ message_gloss(SSL *ssl, const char *name, int write_p)
 	if (strcmp(name, "ServerHelloDone") == 0)
 		return "TLS 1.2: the server has said all it will say; the client's turn";
 	if (strcmp(name, "ClientKeyExchange") == 0) {
-		c = SSL_get_current_cipher(ssl);
+		/* During the handshake the chosen suite is still the pending one. */
+		if ((c = SSL_get_pending_cipher(ssl)) == NULL)
+			c = SSL_get_current_cipher(ssl);
 		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
 			return "the textbook step: the client encrypts a random pre-master secret "
 			    "with the server's RSA public key";
@@ -653,6 +663,20 @@ tls_cert_info(X509 *cert, struct tls_cert_info *ci)
 			snprintf(ci->sha256 + i * 3, 4, i + 1 < mdlen ? "%02X:" : "%02X", md[i]);
 }
 
+static int
+group_bits(const char *g)
+{
+	if (strcmp(g, "X25519") == 0)
+		return 253;
+	if (strcmp(g, "X448") == 0)
+		return 448;
+	if (strncmp(g, "P-", 2) == 0)
+		return atoi(g + 2);
+	if (strncmp(g, "ffdhe", 5) == 0)
+		return atoi(g + 5);
+	return 0;
+}
+
 /* The negotiated key-exchange group in the names the log uses (X25519, P-256 ...); "" if none. */
 const char *
 tls_group_name(SSL *ssl)
@@ -711,6 +735,11 @@ tls_log_session(struct conn *c)
 	if (tmp != NULL) {
 		ktype = EVP_PKEY_get0_type_name(tmp);
 		bits = EVP_PKEY_get_bits(tmp);
+	} else if (!rsa_kx && group != NULL && group[0]) {
+		/* OpenSSL 3.0 tells a TLS 1.2 server nothing about the ephemeral key: the
+		 * group names it. */
+		ktype = group;
+		bits = group_bits(group);
 	}
 	if (evrec_begin(&r, EVT_KEY_EXCHANGE, c->id, c->fd)) {
 		evrec_str(&r, "kx", kx);

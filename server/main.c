@@ -80,7 +80,7 @@ usage(FILE *fp)
 "Serve HTTP and HTTPS on loopback and log every step of each connection:\n"
 "the TCP handshake, the TLS handshake, the request and response, the close.\n"
 "\n"
-"  --bind ADDR            address to listen on (IPv4 or IPv6; repeatable);\n"
+"  -b, --bind ADDR        address to listen on (IPv4 or IPv6; repeatable);\n"
 "                         default 127.0.0.1 and ::1\n"
 "  --http-port PORT       plain HTTP port (default 8080)\n"
 "  --https-port PORT      HTTPS with the CA-signed certificate (default 8443)\n"
