@@ -842,6 +842,10 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 			tls_log_errors(c, ph == PHASE_TLS_HANDSHAKE ? "TLS handshake failed" :
 			    "TLS error");
 		if (ph >= PHASE_DRAINING) {
+			/* A peer that answers our close_notify with a bare FIN (nginx does) can
+			 * look like an error to the TLS layer: the kernel says what it was. */
+			if (!c->reset)
+				check_peer_fin(c);
 			close_finish(c, c->close_reason);
 			return;
 		}

@@ -669,6 +669,12 @@ main(int argc, char **argv)
 
 	if ((base = event_base_new()) == NULL)
 		die("cannot create the event loop");
+	/* Before the first listen event: whoever reads it may stop us at once. */
+	sigint = evsignal_new(base, SIGINT, stop_cb, NULL);
+	sigterm = evsignal_new(base, SIGTERM, stop_cb, NULL);
+	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) == -1 ||
+	    evsignal_add(sigterm, NULL) == -1)
+		die("cannot install the signal handlers");
 	binds = opt.nbinds ? (const char *const *)opt.binds : default_binds;
 	nb = opt.nbinds ? opt.nbinds : 2;
 	/* Load every certificate before opening any port, so a bad file fails fast. */
@@ -732,11 +738,6 @@ main(int argc, char **argv)
 				evlog(EVT_START, 0, -1, "try: build/client https://localhost:%d/  "
 				    "(self-signed: expect the trust warning)", li->port);
 		}
-
-	sigint = evsignal_new(base, SIGINT, stop_cb, NULL);
-	sigterm = evsignal_new(base, SIGTERM, stop_cb, NULL);
-	evsignal_add(sigint, NULL);
-	evsignal_add(sigterm, NULL);
 
 	event_base_dispatch(base);
 
