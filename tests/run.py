@@ -1,0 +1,1918 @@
+#!/usr/bin/env python3
+"""End-to-end tests of handshake-lab: the real server and client on loopback.
+
+    BUILD=build python3 tests/run.py          # or: make test
+    BUILD=build-san python3 tests/run.py      # ASan+UBSan build: make test SAN=1
+
+Options: -k SUBSTRING runs only the tests whose name contains it (repeatable);
+-v prints every check; KEEP_TMP=1 keeps the temporary directory.
+
+Everything runs on 127.0.0.1 / ::1 with port 0: the real ports are read back from
+the server's JSON `listen` events, readiness is read from the logs, every wait has
+a deadline, and only processes started here are stopped, by pid.
+
+Counting: every check (one assertion) counts once, plus the unit tests' own
+counts from $BUILD/unit. The last line is `N passed, M failed`; exit 1 if M > 0.
+
+To add a test: write `def test_something(t):` below, decorate it with @test, use
+start_server / run_client / events / assert_order and t.check / t.eq / ...
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD") or "build"
+BUILD_DIR = BUILD if os.path.isabs(BUILD) else os.path.join(ROOT, BUILD)
+SERVER = os.path.join(BUILD_DIR, "server")
+CLIENT = os.path.join(BUILD_DIR, "client")
+UNIT = os.path.join(BUILD_DIR, "unit")
+SAN = os.environ.get("SAN") == "1" or "san" in os.path.basename(BUILD_DIR.rstrip("/"))
+# sanitizer builds are slower: stretch every deadline
+SLOW = 3.0 if SAN else 1.0
+
+CHILD_ENV = dict(os.environ)
+CHILD_ENV.pop("SSLKEYLOGFILE", None)
+if SAN:
+    CHILD_ENV["ASAN_OPTIONS"] = "detect_leaks=1"
+    CHILD_ENV.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+SAN_PATTERNS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+
+KERNEL_TCP_STATES = {"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+                     "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"}
+COMMON_FIELDS = ("t_ms", "ts_us", "side", "conn", "layer", "event")
+
+TMP = None      # temporary directory of this run
+CERTS = None    # certificates made for this run (ca.crt, server.*, selfsigned.*)
+CA = None
+VERBOSE = False
+_started = []   # every Popen we started, stopped by pid at the end whatever happens
+_cleanup = []   # extra temporary directories
+
+
+# ---------------------------------------------------------------- checks
+
+class Skip(Exception):
+    """Raised by t.skip(): the rest of the test cannot run here."""
+
+
+class T:
+    """One test: counts its checks and prints each failure with expected vs got."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, what, ok, expected=None, got=None):
+        if ok:
+            self.passed += 1
+            if VERBOSE:
+                print("  ok   %s: %s" % (self.name, what))
+        else:
+            self.failed += 1
+            msg = "  FAIL %s: %s" % (self.name, what)
+            if expected is not None or got is not None:
+                msg += "\n         expected: %s\n         got:      %s" % (
+                    _short(expected), _short(got))
+            print(msg, flush=True)
+        return bool(ok)
+
+    def eq(self, what, got, expected):
+        return self.check(what, got == expected, repr(expected), repr(got))
+
+    def ne(self, what, got, unexpected):
+        return self.check(what, got != unexpected, "anything but %r" % (unexpected,), repr(got))
+
+    def contains(self, what, haystack, needle):
+        h = haystack if haystack is not None else ""
+        return self.check(what, needle in h, "to contain %r" % (needle,), h)
+
+    def icontains(self, what, haystack, needle):
+        h = haystack if haystack is not None else ""
+        return self.check(what, needle.lower() in h.lower(), "to contain %r (any case)" % (needle,), h)
+
+    def true(self, what, value, expected="true"):
+        return self.check(what, bool(value), expected, value)
+
+    def skip(self, why):
+        raise Skip(why)
+
+
+def _short(v, limit=1500):
+    s = v if isinstance(v, str) else repr(v)
+    return s if len(s) <= limit else s[:limit] + " ... (%d chars)" % len(s)
+
+
+# ---------------------------------------------------------------- the logs
+
+def parse_json_lines(text):
+    """JSON records of a log; lines that are not JSON objects are skipped."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(d, dict):
+            out.append(d)
+    return out
+
+
+def E(event, **fields):
+    """A pattern for events()/assert_order(): event name plus required field values."""
+    d = {"event": event}
+    d.update(fields)
+    return d
+
+
+def matches(ev, pat):
+    if isinstance(pat, str):
+        pat = {"event": pat}
+    return all(ev.get(k) == v for k, v in pat.items())
+
+
+def events(evs, event=None, **fields):
+    """The records of evs with this event name (None = any) and these field values."""
+    pat = dict(fields)
+    if event is not None:
+        pat["event"] = event
+    return [e for e in evs if matches(e, pat)]
+
+
+def first(evs, event=None, **fields):
+    found = events(evs, event, **fields)
+    return found[0] if found else None
+
+
+def _pat_str(pat):
+    if isinstance(pat, str):
+        return pat
+    rest = ",".join("%s=%s" % (k, v) for k, v in pat.items() if k != "event")
+    return "%s(%s)" % (pat.get("event"), rest) if rest else str(pat.get("event"))
+
+
+def _ev_str(e):
+    s = str(e.get("event"))
+    if e.get("event") in ("message", "close_notify", "alert"):
+        s += "(%s%s)" % (e.get("dir"), "," + str(e.get("type") or e.get("desc") or "")
+                         if e.get("type") or e.get("desc") else "")
+    elif e.get("event") == "verify":
+        s += "(depth=%s)" % e.get("depth")
+    return s
+
+
+def summary(evs):
+    return " ".join(_ev_str(e) for e in evs if e.get("event") != "phase")
+
+
+def assert_order(t, what, evs, pats):
+    """Each pattern must match an event after the one matched by the previous pattern."""
+    i = 0
+    for n, pat in enumerate(pats):
+        j = next((k for k in range(i, len(evs)) if matches(evs[k], pat)), None)
+        if j is None:
+            before = any(matches(e, pat) for e in evs[:i])
+            why = "appears only before %s" % _pat_str(pats[n - 1]) if before else "missing"
+            return t.check("%s: order" % what, False,
+                           " < ".join(_pat_str(p) for p in pats),
+                           "%s %s; log: %s" % (_pat_str(pat), why, summary(evs)))
+        i = j + 1
+    return t.check("%s: order %s" % (what, " < ".join(_pat_str(p) for p in pats[:3]) + " ..."),
+                   True)
+
+
+def check_common_fields(t, what, evs, side):
+    bad = [e for e in evs if any(f not in e for f in COMMON_FIELDS)]
+    t.check("%s: every record has %s" % (what, ", ".join(COMMON_FIELDS)), not bad,
+            "all fields", bad[:2])
+    wrong = [e for e in evs if e.get("side") != side]
+    t.check("%s: side is %r" % (what, side), not wrong, side, wrong[:2])
+
+
+def check_tcp_states(t, what, evs):
+    bad = [(e.get("event"), e.get("tcp_state")) for e in evs
+           if "tcp_state" in e and e["tcp_state"] not in KERNEL_TCP_STATES]
+    t.check("%s: tcp_state values are kernel state names" % what, not bad,
+            sorted(KERNEL_TCP_STATES), bad)
+    for e in events(evs, "listen"):
+        t.eq("%s: listen %s has tcp_state" % (what, e.get("addr")), e.get("tcp_state"), "LISTEN")
+    for e in events(evs, "established"):
+        t.eq("%s: established has tcp_state" % what, e.get("tcp_state"), "ESTABLISHED")
+
+
+def check_timestamps(t, what, evs):
+    ts = [e.get("ts_us") for e in evs]
+    t.check("%s: ts_us is an integer in every record" % what,
+            all(isinstance(x, int) for x in ts), "int", [x for x in ts if not isinstance(x, int)][:3])
+    ts = [x for x in ts if isinstance(x, int)]
+    if ts:
+        t.check("%s: ts_us is wall-clock microseconds (within 10 min of now)" % what,
+                abs(ts[0] / 1e6 - time.time()) < 600, "about %d" % int(time.time() * 1e6), ts[0])
+        back = [(a, b) for a, b in zip(ts, ts[1:]) if b < a - 1000]
+        t.check("%s: ts_us never goes back more than 1 ms" % what, not back, "monotonic", back[:3])
+    tm = [e.get("t_ms") for e in evs if isinstance(e.get("t_ms"), (int, float))]
+    back = [(a, b) for a, b in zip(tm, tm[1:]) if b < a]
+    t.check("%s: t_ms is monotonic" % what, not back and len(tm) == len(evs), "monotonic", back[:3])
+
+
+def check_close(t, what, conn_evs):
+    """The close as logged must agree with itself (2 checks, trivially true when the
+    log has no close): closed_first matches the order of fin_sent and fin_received,
+    and a socket that went from FIN_WAIT* to CLOSE got the peer's FIN, so fin_received
+    must be logged."""
+    names = [e.get("event") for e in conn_evs]
+    closed = first(conn_evs, "closed") or {}
+    fs = names.index("fin_sent") if "fin_sent" in names else None
+    fr = names.index("fin_received") if "fin_received" in names else None
+    if closed and fs is not None and fr is not None:
+        t.eq("%s: closed.closed_first agrees with the FIN order (%s first)" % (
+            what, "fin_sent" if fs < fr else "fin_received"), closed.get("closed_first"), fs < fr)
+    else:
+        t.check("%s: closed.closed_first (not applicable)" % what, True)
+    if closed and fs is not None and closed.get("tcp_state") == "CLOSE" and \
+            conn_evs[fs].get("tcp_state") in ("FIN_WAIT1", "FIN_WAIT2"):
+        t.check("%s: the peer's FIN is logged (fin_received) before closed, since the socket "
+                "went from %s to CLOSE" % (what, conn_evs[fs].get("tcp_state")),
+                fr is not None and closed.get("fin_received") is True,
+                "fin_received event and closed.fin_received true",
+                "%s; closed: %s" % (summary(conn_evs), {k: closed.get(k) for k in (
+                    "tcp_state", "fin_received", "closed_first", "gloss")}))
+    else:
+        t.check("%s: fin_received after FIN_WAIT -> CLOSE (not applicable)" % what, True)
+
+
+# ---------------------------------------------------------------- processes
+
+def check_sanitizer(t, what, stderr):
+    if not SAN:
+        return
+    hits = [p for p in SAN_PATTERNS if p in (stderr or "")]
+    t.check("%s: no sanitizer report" % what, not hits, "clean stderr", stderr)
+
+
+class Server:
+    """A running build/server; its JSON log (stdout) is read by a thread."""
+
+    def __init__(self, t, args, name):
+        self.t = t
+        self.name = name
+        self.args = args
+        self.lines = []     # raw stdout lines
+        self.evs = []       # parsed JSON records
+        self.err = []       # stderr lines
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=CHILD_ENV, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _started.append(self.proc)
+        self.pid = self.proc.pid
+        self.rc = None
+        self._readers = [threading.Thread(target=self._read, args=(self.proc.stdout, True), daemon=True),
+                         threading.Thread(target=self._read, args=(self.proc.stderr, False), daemon=True)]
+        for r in self._readers:
+            r.start()
+
+    def _read(self, f, is_out):
+        for raw in iter(f.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with self.cond:
+                if is_out:
+                    self.lines.append(line)
+                    self.evs.extend(parse_json_lines(line))
+                else:
+                    self.err.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait_for(self, pred, timeout=5.0):
+        """First record (in log order) for which pred is true, waiting up to timeout."""
+        deadline = time.monotonic() + timeout * SLOW
+        with self.cond:
+            while True:
+                for e in self.evs:
+                    if pred(e):
+                        return e
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and
+                                 not any(r.is_alive() for r in self._readers)):
+                    return None
+                self.cond.wait(min(left, 0.2))
+
+    def port(self, kind):
+        e = self.wait_for(lambda e: e.get("event") == "listen" and e.get("kind") == kind)
+        return e.get("port") if e else None
+
+    def conn_of(self, remote, timeout=5.0):
+        """The server's conn id of the connection whose peer address is `remote`."""
+        e = self.wait_for(lambda e: e.get("event") == "established" and e.get("remote") == remote,
+                          timeout)
+        return e.get("conn") if e else None
+
+    def conn_events(self, remote, timeout=5.0):
+        """All records of the server's connection from `remote`, once it has logged `closed`."""
+        conn = self.conn_of(remote, timeout)
+        if conn is None:
+            return []
+        self.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "closed", timeout)
+        with self.cond:
+            return [e for e in self.evs if e.get("conn") == conn]
+
+    def stderr(self):
+        with self.cond:
+            return "\n".join(self.err)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Signal the server (by pid; sig=None: just wait) and wait for it; SIGKILL
+        after timeout. Returns the exit status (negative: killed by that signal)."""
+        if self.proc.poll() is None:
+            try:
+                if sig is not None:
+                    os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout * SLOW)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait(5)
+                self.t.check("%s: stops within %.0f s of %s" % (self.name, timeout * SLOW,
+                                                                 sig.name if sig else "SIGTERM"),
+                             False, "exit", "still running; killed")
+        for r in self._readers:
+            r.join(5)
+        self.rc = self.proc.returncode
+        return self.rc
+
+
+class start_server:
+    """with start_server(t, http=0, https=0, selfsigned=0, ...) as srv: ...
+
+    A port is 0 (kernel picks), a number, or None (= off). Waits for the listen
+    events of every enabled kind. On exit: SIGTERM, expect exit 0 (and, under ASan,
+    a clean stderr)."""
+
+    def __init__(self, t, *extra, http=0, https=0, selfsigned=0, bind=None, certs=None,
+                 ready=True, expect_rc=0, name="server"):
+        args = [SERVER, "--log-format", "json"]
+        for b in ([bind] if isinstance(bind, str) else (bind or [])):
+            args += ["--bind", b]
+        for flag, p in (("--http-port", http), ("--https-port", https),
+                        ("--selfsigned-port", selfsigned)):
+            args += [flag, "off" if p is None else str(p)]
+        if certs is not False:
+            args += ["--certs", certs or CERTS]
+        args += list(extra)
+        self.t, self.args, self.ready, self.expect_rc, self.name = t, args, ready, expect_rc, name
+        self.kinds = [k for k, p in (("http", http), ("https", https), ("selfsigned", selfsigned))
+                      if p is not None]
+
+    def __enter__(self):
+        self.srv = Server(self.t, self.args, self.name)
+        if self.ready:
+            for kind in self.kinds:
+                if self.srv.port(kind) is None:
+                    self.srv.stop(signal.SIGKILL)
+                    raise AssertionError("%s did not log `listen` for %s within %.0f s; "
+                                         "stdout: %s; stderr: %s" % (
+                                             self.name, kind, 5 * SLOW,
+                                             "\n".join(self.srv.lines[-20:]), self.srv.stderr()))
+        return self.srv
+
+    def __exit__(self, *exc):
+        rc = self.srv.stop()
+        if exc[0] is None and self.expect_rc is not None:
+            self.t.eq("%s: exit status after SIGTERM" % self.name, rc, self.expect_rc)
+        check_sanitizer(self.t, self.name, self.srv.stderr())
+        return False
+
+
+class Result:
+    def __init__(self, rc, out, err, dur):
+        self.rc, self.out, self.err, self.dur = rc, out, err, dur
+        self.text = out.decode("utf-8", "replace")
+        self.ev = parse_json_lines(err)
+
+    def conn(self, n=None):
+        """Records of one connection of the client (default: the last one that connected)."""
+        if n is None:
+            est = events(self.ev, "established")
+            n = est[-1]["conn"] if est else 1
+        return [e for e in self.ev if e.get("conn") == n]
+
+    def local(self):
+        e = first(self.conn(), "established") or first(self.conn(), "connect")
+        return e.get("local") if e else None
+
+
+def run_client(t, *args, json_log=True, stdin=None, timeout=20.0, env=None, name="client"):
+    """Run build/client to completion; stdin defaults to /dev/null (not a terminal)."""
+    cmd = [CLIENT] + (["--log-format", "json"] if json_log else []) + list(args)
+    return run_cmd(t, cmd, stdin=stdin, timeout=timeout, env=env, name=name, san=True)
+
+
+def run_cmd(t, cmd, stdin=None, timeout=20.0, env=None, name=None, san=False):
+    t0 = time.monotonic()
+    e = dict(CHILD_ENV)
+    e.update(env or {})
+    try:
+        p = subprocess.run(cmd, cwd=ROOT, env=e, timeout=timeout * SLOW,
+                           input=stdin if isinstance(stdin, bytes) else None,
+                           stdin=None if isinstance(stdin, bytes) else subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except subprocess.TimeoutExpired as x:
+        err = (x.stderr or b"").decode("utf-8", "replace")
+        t.check("%s finishes within %.0f s" % (name or cmd[0], timeout * SLOW), False,
+                "exit", "timed out: %s; stderr: %s" % (" ".join(cmd), err))
+        return Result(None, x.stdout or b"", err, time.monotonic() - t0)
+    r = Result(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+    if san:
+        check_sanitizer(t, name or os.path.basename(cmd[0]), r.err)
+    return r
+
+
+def background(cmd, **kw):
+    p = subprocess.Popen(cmd, cwd=kw.pop("cwd", ROOT), env=kw.pop("env", CHILD_ENV), **kw)
+    _started.append(p)
+    return p
+
+
+def stop_pid(p, timeout=5.0):
+    if p.poll() is None:
+        try:
+            os.kill(p.pid, signal.SIGTERM)
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait(5)
+        except ProcessLookupError:
+            pass
+    return p.returncode
+
+
+def ipv6_usable():
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            s.bind(("::1", 0))
+            return True
+        finally:
+            s.close()
+    except OSError:
+        return False
+
+
+def http_exchange(port, data, host="127.0.0.1", timeout=5.0):
+    """Send raw bytes, read until the server closes. Returns (bytes, closed_by_server)."""
+    with socket.create_connection((host, port), timeout=timeout * SLOW) as s:
+        s.sendall(data)
+        return recv_all(s)
+
+
+def recv_all(s):
+    buf = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return buf, True
+            buf += d
+    except socket.timeout:
+        return buf, False
+
+
+class Reader:
+    """Buffered reads from a socket, so pipelined responses are not lost between calls."""
+
+    def __init__(self, s):
+        self.s = s
+        self.buf = b""
+
+    def fill(self):
+        d = self.s.recv(65536)
+        self.buf += d
+        return bool(d)
+
+
+def read_response(s):
+    """Read exactly one HTTP response (Content-Length framed) from a socket or a Reader:
+    (status, headers, body)."""
+    r = s if isinstance(s, Reader) else Reader(s)
+    while b"\r\n\r\n" not in r.buf:
+        if not r.fill():
+            raise AssertionError("connection closed inside the response head: %r" % r.buf)
+    head, _, rest = r.buf.partition(b"\r\n\r\n")
+    status, headers = parse_head(head)
+    n = int(headers.get("content-length", "0"))
+    while len(rest) < n:
+        if not r.fill():
+            raise AssertionError("connection closed inside the body: %r" % rest)
+        head, _, rest = r.buf.partition(b"\r\n\r\n")
+    r.buf = rest[n:]
+    if not isinstance(s, Reader) and r.buf:
+        raise AssertionError("unexpected bytes after the response: %r" % r.buf[:200])
+    return status, headers, rest[:n]
+
+
+def parse_head(head):
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+    status = int(m.group(1)) if m else None
+    headers = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers
+
+
+def split_response(data):
+    head, sep, body = data.partition(b"\r\n\r\n")
+    status, headers = parse_head(head)
+    return status, headers, body, bool(sep)
+
+
+# ---------------------------------------------------------------- registry
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+# ---------------------------------------------------------------- the tests
+
+@test
+def test_certs_script(t):
+    """certs/make-certs.sh: the chain verifies, the self-signed one fails with 18, keys 0600."""
+    ok = run_cmd(t, ["openssl", "verify", "-CAfile", CA, os.path.join(CERTS, "server.crt")])
+    t.eq("openssl verify server.crt against ca.crt: exit", ok.rc, 0)
+    bad = run_cmd(t, ["openssl", "verify", "-CAfile", CA, os.path.join(CERTS, "selfsigned.crt")])
+    t.ne("openssl verify selfsigned.crt against ca.crt: exit", bad.rc, 0)
+    t.contains("openssl verify selfsigned.crt: error 18", bad.text + bad.err, "error 18")
+    mode = stat.S_IMODE(os.stat(os.path.join(CERTS, "ca.key")).st_mode)
+    t.eq("ca.key mode", oct(mode), oct(0o600))
+    before = open(CA, "rb").read()
+    again = run_cmd(t, [os.path.join(ROOT, "certs", "make-certs.sh"), CERTS])
+    t.eq("make-certs.sh again on the same dir: exit", again.rc, 0)
+    t.check("make-certs.sh again keeps the existing CA", open(CA, "rb").read() == before,
+            "ca.crt unchanged", "ca.crt rewritten")
+
+
+@test
+def test_http(t):
+    """1. Plain HTTP: the client's and the server's view of the same connection."""
+    with start_server(t, https=None, selfsigned=None) as srv:
+        port = srv.port("http")
+        r = run_client(t, "http://127.0.0.1:%d/" % port)
+        t.eq("client exit status", r.rc, 0)
+        t.contains("body", r.text, "your connection")
+        c = r.conn()
+        assert_order(t, "client", c, ["connect", "established", "request", "response", "body",
+                                      "fin_sent", "closed"])
+        resp = first(c, "response")
+        t.eq("client response.status", resp and resp.get("status"), 200)
+        t.eq("client response.length == body size", resp and resp.get("length"), len(r.out))
+        t.eq("client body.bytes == body size", (first(c, "body") or {}).get("bytes"), len(r.out))
+        req = first(c, "request")
+        t.eq("client request.method", req and req.get("method"), "GET")
+        t.eq("client request.target", req and req.get("target"), "/")
+        t.eq("client request.host", req and req.get("host"), "127.0.0.1:%d" % port)
+        conn = first(c, "connect") or {}
+        t.eq("client connect.remote", conn.get("remote"), "127.0.0.1:%d" % port)
+        t.check("client connect.local is 127.0.0.1:PORT",
+                re.fullmatch(r"127\.0\.0\.1:\d+", str(conn.get("local"))), "127.0.0.1:N",
+                conn.get("local"))
+        check_common_fields(t, "client log", r.ev, "client")
+        check_tcp_states(t, "client log", r.ev)
+        check_timestamps(t, "client log", r.ev)
+        check_close(t, "client", c)
+        fs = next((i for i, e in enumerate(c) if e.get("event") == "fin_sent"), None)
+        after = [e for e in c[fs + 1:] if e.get("event") in ("fin_received", "closed")] if fs is not None else []
+        t.check("client fin_received and closed follow fin_sent", len(after) >= 2,
+                "fin_received, closed", summary(c))
+        for e in after:
+            t.ne("client %s after fin_sent: tcp_state" % e["event"], e.get("tcp_state"), "ESTABLISHED")
+        t.check("client fin_sent tcp_state is FIN_WAIT1/FIN_WAIT2/CLOSE/CLOSING",
+                (first(c, "fin_sent") or {}).get("tcp_state") in
+                ("FIN_WAIT1", "FIN_WAIT2", "CLOSE", "CLOSING", "TIME_WAIT"),
+                "a state after shutdown(SHUT_WR)", (first(c, "fin_sent") or {}).get("tcp_state"))
+
+        s = srv.conn_events(r.local())
+        t.check("server logged the connection from the client's local address", s,
+                r.local(), summary(srv.evs))
+        assert_order(t, "server", s, ["established", "request", "response", "fin_received",
+                                      "fin_sent", "closed"])
+        est = first(s, "established") or {}
+        t.eq("server established.local == client's remote (4-tuple)", est.get("local"),
+             conn.get("remote"))
+        sresp = first(s, "response") or {}
+        t.eq("server response.status", sresp.get("status"), 200)
+        t.eq("server response.length", sresp.get("length"), len(r.out))
+        t.eq("server request.target", (first(s, "request") or {}).get("target"), "/")
+        fr = first(s, "fin_received") or {}
+        t.check("server fin_received: tcp_state CLOSE_WAIT (the client closed first)",
+                fr.get("tcp_state") == "CLOSE_WAIT", "CLOSE_WAIT", fr.get("tcp_state"))
+        check_common_fields(t, "server log", srv.evs, "server")
+        check_tcp_states(t, "server log", srv.evs)
+        check_timestamps(t, "server log", srv.evs)
+        t.eq("server listens on 127.0.0.1 and ::1 (or 127.0.0.1 only without IPv6)",
+             sorted(e.get("addr") for e in events(srv.evs, "listen")),
+             sorted(["127.0.0.1:%d" % port] + (["[::1]:%d" % port] if ipv6_usable() else [])))
+
+
+TLS13_CLIENT = ["connect", "established", "handshake_start",
+                E("message", type="ClientHello", dir="out"),
+                E("message", type="ServerHello", dir="in"),
+                E("message", type="EncryptedExtensions", dir="in"),
+                E("message", type="Certificate", dir="in"),
+                E("verify", depth=1), E("verify", depth=0),
+                E("message", type="CertificateVerify", dir="in"),
+                E("message", type="Finished", dir="in"),
+                E("message", type="Finished", dir="out"),
+                "handshake_done", "request", "response", "body",
+                E("close_notify", dir="out"), "fin_sent", "closed"]
+TLS13_SERVER = ["established", "handshake_start",
+                E("message", type="ClientHello", dir="in"),
+                E("message", type="ServerHello", dir="out"),
+                E("message", type="EncryptedExtensions", dir="out"),
+                E("message", type="Certificate", dir="out"),
+                E("message", type="CertificateVerify", dir="out"),
+                E("message", type="Finished", dir="out"),
+                E("message", type="Finished", dir="in"),
+                "handshake_done", "request", "response"]
+
+
+@test
+def test_https_cacert(t):
+    """2. HTTPS with --cacert: the full TLS 1.3 handshake on both sides."""
+    with start_server(t, http=None, selfsigned=None) as srv:
+        port = srv.port("https")
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("client exit status", r.rc, 0)
+        t.contains("body", r.text, "your connection")
+        t.check("no trust prompt", "Proceed anyway" not in r.err, "no prompt", r.err[-500:])
+        c = r.conn()
+        assert_order(t, "client", c, TLS13_CLIENT)
+        hd = first(c, "handshake_done") or {}
+        t.eq("client handshake_done.version", hd.get("version"), "TLSv1.3")
+        t.check("client handshake_done.cipher is a TLS_ name", str(hd.get("cipher")).startswith("TLS_"),
+                "TLS_...", hd.get("cipher"))
+        t.check("client handshake_done.cipher_bits > 0",
+                isinstance(hd.get("cipher_bits"), int) and hd["cipher_bits"] > 0, "> 0",
+                hd.get("cipher_bits"))
+        t.eq("client handshake_done.aead", hd.get("aead"), True)
+        t.eq("client handshake_done.resumed", hd.get("resumed"), False)
+        t.eq("client handshake_done.sni", hd.get("sni"), "localhost")
+        kx = first(c, "key_exchange") or {}
+        t.eq("client key_exchange.group", kx.get("group"), "X25519")
+        t.eq("client key_exchange.kx", kx.get("kx"), "ECDHE")
+        t.check("client key_exchange.key_bits > 0",
+                isinstance(kx.get("key_bits"), int) and kx["key_bits"] > 0, "> 0", kx.get("key_bits"))
+        for depth in (1, 0):
+            v = first(c, "verify", depth=depth) or {}
+            t.eq("verify depth %d: ok" % depth, v.get("ok"), True)
+            t.eq("verify depth %d: error" % depth, v.get("error"), 0)
+            t.check("verify depth %d: not_before/not_after set" % depth,
+                    v.get("not_before") and v.get("not_after"), "dates", v)
+        v0 = first(c, "verify", depth=0) or {}
+        v1 = first(c, "verify", depth=1) or {}
+        t.contains("verify depth 0: subject", v0.get("subject"), "localhost")
+        t.contains("verify depth 0: issuer", v0.get("issuer"), "demo CA")
+        t.contains("verify depth 1: subject", v1.get("subject"), "demo CA")
+        h = first(c, "hostname") or {}
+        t.eq("hostname.name", h.get("name"), "localhost")
+        t.eq("hostname.match", h.get("match"), True)
+        td = first(c, "trust_decision") or {}
+        t.eq("trust_decision.decision", td.get("decision"), "trusted")
+        t.eq("trust_decision.prompted", td.get("prompted"), False)
+        t.check("client close_notify out and in",
+                events(c, "close_notify", dir="out") and events(c, "close_notify", dir="in"),
+                "both", summary(c))
+        check_common_fields(t, "client log", r.ev, "client")
+        check_tcp_states(t, "client log", r.ev)
+        check_timestamps(t, "client log", r.ev)
+
+        s = srv.conn_events(r.local())
+        t.check("server logged the connection", s, r.local(), summary(srv.evs))
+        assert_order(t, "server", s, TLS13_SERVER)
+        assert_order(t, "server close", s, [E("close_notify", dir="in"), "fin_received",
+                                            E("close_notify", dir="out"), "fin_sent", "closed"])
+        check_close(t, "client", c)
+        check_close(t, "server", s)
+        shd = first(s, "handshake_done") or {}
+        t.eq("server handshake_done.version", shd.get("version"), "TLSv1.3")
+        t.eq("server handshake_done.cipher == client's", shd.get("cipher"), hd.get("cipher"))
+        t.eq("server handshake_done.sni", shd.get("sni"), "localhost")
+        t.eq("server key_exchange.group", (first(s, "key_exchange") or {}).get("group"), "X25519")
+        check_tcp_states(t, "server log", srv.evs)
+        check_timestamps(t, "server log", srv.evs)
+        # the two logs merge into one timeline: a message is logged out before it is logged in
+        for typ, a, b in (("ClientHello", c, s), ("ServerHello", s, c)):
+            out_ev = first(a, "message", type=typ, dir="out") or {}
+            in_ev = first(b, "message", type=typ, dir="in") or {}
+            t.check("ts_us: %s out <= %s in (merged timeline)" % (typ, typ),
+                    isinstance(out_ev.get("ts_us"), int) and isinstance(in_ev.get("ts_us"), int)
+                    and out_ev["ts_us"] <= in_ev["ts_us"], "out <= in",
+                    (out_ev.get("ts_us"), in_ev.get("ts_us")))
+            t.eq("%s len equal on both sides" % typ, in_ev.get("len"), out_ev.get("len"))
+
+
+@test
+def test_tls12(t):
+    """3. --tls-max 1.2: TLS 1.2 with an ECDHE ServerKeyExchange."""
+    with start_server(t, http=None, selfsigned=None) as srv:
+        port = srv.port("https")
+        r = run_client(t, "--tls-max", "1.2", "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("client exit status", r.rc, 0)
+        t.contains("body", r.text, "TLSv1.2")
+        c = r.conn()
+        t.eq("handshake_done.version", (first(c, "handshake_done") or {}).get("version"), "TLSv1.2")
+        assert_order(t, "client TLS 1.2", c, [
+            E("message", type="ClientHello", dir="out"), E("message", type="ServerHello", dir="in"),
+            E("message", type="Certificate", dir="in"), E("message", type="ServerKeyExchange", dir="in"),
+            E("message", type="ServerHelloDone", dir="in"),
+            E("message", type="ClientKeyExchange", dir="out"),
+            E("message", type="ChangeCipherSpec", dir="out"), E("message", type="Finished", dir="out"),
+            E("message", type="ChangeCipherSpec", dir="in"), E("message", type="Finished", dir="in"),
+            "handshake_done", "request", "response"])
+        s = srv.conn_events(r.local())
+        t.eq("server handshake_done.version", (first(s, "handshake_done") or {}).get("version"),
+             "TLSv1.2")
+        t.check("server sent ServerKeyExchange", events(s, "message", type="ServerKeyExchange",
+                                                        dir="out"), "present", summary(s))
+        t.eq("key_exchange.kx", (first(c, "key_exchange") or {}).get("kx"), "ECDHE")
+
+
+@test
+def test_selfsigned_refused(t):
+    """4. Self-signed port, no -k, stdin not a terminal: refused with exit 60."""
+    with start_server(t, http=None, https=None) as srv:
+        port = srv.port("selfsigned")
+        r = run_client(t, "https://localhost:%d/" % port)
+        t.eq("client exit status", r.rc, 60)
+        t.eq("no body", r.out, b"")
+        c = r.conn()
+        v = first(c, "verify", depth=0) or {}
+        t.eq("verify depth 0: error", v.get("error"), 18)
+        t.eq("verify depth 0: ok", v.get("ok"), False)
+        t.check("verify depth 0: error_text", "self" in str(v.get("error_text")).lower(),
+                "self-signed ...", v.get("error_text"))
+        td = first(c, "trust_decision") or {}
+        t.eq("trust_decision.decision", td.get("decision"), "refused")
+        t.eq("trust_decision.prompted", td.get("prompted"), False)
+        t.eq("trust_decision.error", td.get("error"), 18)
+        al = first(c, "alert", dir="out") or {}
+        t.eq("client alert out: desc", al.get("desc"), "unknown_ca")
+        t.eq("client alert out: level", al.get("level"), "fatal")
+        t.check("no handshake_done on the client", not events(c, "handshake_done"), "none", summary(c))
+        s = srv.conn_events(r.local())
+        t.check("server logged the connection", s, r.local(), summary(srv.evs))
+        sal = first(s, "alert", dir="in") or {}
+        t.eq("server saw the client's alert (alert dir in): desc", sal.get("desc"), "unknown_ca")
+        t.check("no request reached the server", not events(s, "request"), "none", summary(s))
+
+        txt = run_client(t, "https://localhost:%d/" % port, json_log=False)
+        t.eq("text mode: exit status", txt.rc, 60)
+        t.icontains("text mode: explains self-signed", txt.err, "self-signed")
+        t.contains("text mode: suggests --cacert", txt.err, "--cacert")
+        t.contains("text mode: mentions -k", txt.err, "-k")
+
+
+@test
+def test_selfsigned_insecure(t):
+    """5. -k on the self-signed port: exit 0, trust_decision proceed."""
+    with start_server(t, http=None, https=None) as srv:
+        port = srv.port("selfsigned")
+        r = run_client(t, "-k", "https://localhost:%d/" % port)
+        t.eq("client exit status", r.rc, 0)
+        t.contains("body", r.text, "your connection")
+        c = r.conn()
+        t.eq("trust_decision.decision", (first(c, "trust_decision") or {}).get("decision"), "proceed")
+        t.eq("verify depth 0 still reports error 18", (first(c, "verify", depth=0) or {}).get("error"), 18)
+        assert_order(t, "client", c, ["handshake_done", "trust_decision", "request", "response",
+                                      E("close_notify", dir="out"), "fin_sent", "closed"])
+        s = srv.conn_events(r.local())
+        t.eq("server response.status", (first(s, "response") or {}).get("status"), 200)
+
+
+@test
+def test_trust_matrix(t):
+    """6. --cacert: https 0, selfsigned 60; no --cacert: https 60 with error 20 first."""
+    with start_server(t, http=None) as srv:
+        hp, sp = srv.port("https"), srv.port("selfsigned")
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % hp)
+        t.eq("--cacert, https port: exit", r.rc, 0)
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % sp)
+        t.eq("--cacert, selfsigned port: exit", r.rc, 60)
+        t.eq("--cacert, selfsigned port: error", (first(r.ev, "trust_decision") or {}).get("error"), 18)
+        r = run_client(t, "https://localhost:%d/" % hp)
+        t.eq("no --cacert, https port: exit", r.rc, 60)
+        errs = [e.get("error") for e in events(r.ev, "verify") if e.get("error")]
+        t.eq("no --cacert: first verify error", errs[:1], [20])
+        t.eq("no --cacert: trust_decision.error", (first(r.ev, "trust_decision") or {}).get("error"), 20)
+        t.icontains("no --cacert: the one-line reason", r.err, "issuer")
+
+
+@test
+def test_ip_and_mismatch(t):
+    """7. https://127.0.0.1 matches the IP SAN; 127.0.0.2 does not (error 64)."""
+    with start_server(t, http=None, selfsigned=None) as srv:
+        port = srv.port("https")
+        r = run_client(t, "--cacert", CA, "https://127.0.0.1:%d/" % port)
+        t.eq("https://127.0.0.1: exit", r.rc, 0)
+        h = first(r.ev, "hostname") or {}
+        t.eq("hostname.name", h.get("name"), "127.0.0.1")
+        t.eq("hostname.match", h.get("match"), True)
+        t.eq("handshake_done.sni (none for an IP)", (first(r.ev, "handshake_done") or {}).get("sni"), "")
+    with start_server(t, http=None, selfsigned=None, bind="127.0.0.2", name="server@127.0.0.2") as srv:
+        port = srv.port("https")
+        t.eq("listen addr", (first(srv.evs, "listen") or {}).get("addr"), "127.0.0.2:%d" % port)
+        r = run_client(t, "--cacert", CA, "https://127.0.0.2:%d/" % port)
+        t.eq("https://127.0.0.2: exit", r.rc, 60)
+        td = first(r.ev, "trust_decision") or {}
+        t.eq("trust_decision.error", td.get("error"), 64)
+        t.eq("trust_decision.decision", td.get("decision"), "refused")
+        v = first(r.ev, "verify", depth=0) or {}
+        t.eq("verify depth 0: error", v.get("error"), 64)
+        h = first(r.ev, "hostname") or {}
+        t.eq("hostname.name", h.get("name"), "127.0.0.2")
+        t.eq("hostname.match", h.get("match"), False)
+        t.eq("hostname.checked (the IP check ran and failed)", h.get("checked"), True)
+        r = run_client(t, "-k", "--cacert", CA, "https://127.0.0.2:%d/" % port)
+        t.eq("https://127.0.0.2 with -k: exit", r.rc, 0)
+
+
+@test
+def test_ipv6(t):
+    """8. https://[::1]:PORT/ with --cacert; localhost logs a resolve event."""
+    with start_server(t, selfsigned=None) as srv:
+        port = srv.port("https")
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("https://localhost: exit", r.rc, 0)
+        rs = first(r.ev, "resolve") or {}
+        t.eq("resolve.host", rs.get("host"), "localhost")
+        t.check("resolve.count >= 1", isinstance(rs.get("count"), int) and rs["count"] >= 1,
+                ">= 1", rs.get("count"))
+        if not ipv6_usable():
+            t.skip("::1 is not usable here (cannot bind a socket to it)")
+        srv.wait_for(lambda e: e.get("event") == "listen" and e.get("addr") == "[::1]:%d" % port)
+        r = run_client(t, "--cacert", CA, "https://[::1]:%d/" % port)
+        t.eq("https://[::1]: exit", r.rc, 0)
+        t.contains("body", r.text, "your connection")
+        c = r.conn()
+        t.eq("connect.remote", (first(c, "connect") or {}).get("remote"), "[::1]:%d" % port)
+        t.eq("hostname.match", (first(c, "hostname") or {}).get("match"), True)
+        s = srv.conn_events(r.local())
+        t.check("server logged the IPv6 connection", s, r.local(), summary(srv.evs))
+        t.eq("server established.local", (first(s, "established") or {}).get("local"),
+             "[::1]:%d" % port)
+        check_tcp_states(t, "client log", r.ev)
+        hp = srv.port("http")
+        r = run_client(t, "http://[::1]:%d/" % hp)
+        t.eq("http://[::1]: exit", r.rc, 0)
+
+
+@test
+def test_client_errors(t):
+    """9a. Client failures: refused, unresolvable, bad URL, bad flag, missing CA file."""
+    hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        hold.bind(("127.0.0.1", 0))     # bound, not listening: connect gets RST
+        port = hold.getsockname()[1]
+        r = run_client(t, "http://127.0.0.1:%d/" % port)
+        t.eq("refused port: exit", r.rc, 7)
+        t.check("refused port: reset event", events(r.ev, "reset"), "reset", summary(r.ev))
+        t.icontains("refused port: message", r.err, "refused")
+    finally:
+        hold.close()
+    r = run_client(t, "http://nosuch.invalid/", timeout=30)
+    t.eq("unresolvable name: exit", r.rc, 6)
+    t.contains("unresolvable name: message names the host", r.err, "nosuch.invalid")
+    for what, args in (("bad URL scheme", ["ftp://localhost/"]), ("empty host", ["http://"]),
+                       ("bad flag", ["--no-such-flag", "http://localhost/"]),
+                       ("no URL", []), ("bad --tls-max", ["--tls-max", "1.1", "https://localhost/"])):
+        r = run_client(t, *args, json_log=False)
+        t.eq("%s: exit" % what, r.rc, 2)
+        lines = [l for l in r.err.splitlines() if l.strip()]
+        t.check("%s: a short message (1-2 lines)" % what, 1 <= len(lines) <= 2, "1-2 lines", r.err)
+    missing = os.path.join(TMP, "no-such-ca.pem")
+    r = run_client(t, "--cacert", missing, "https://localhost:1/")
+    t.check("missing --cacert file: non-zero exit", r.rc not in (0, None), "non-zero", r.rc)
+    t.contains("missing --cacert file: message names the file", r.err, missing)
+
+
+@test
+def test_client_broken_peers(t):
+    """9b. Client against broken peers: empty reply 52, reset mid-response 56,
+    TLS to a plain port 35, --max-time 28."""
+    def serve(behaviour):
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(4)
+        ls.settimeout(10 * SLOW)
+
+        def run():
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            with c:
+                c.settimeout(10 * SLOW)
+                try:
+                    behaviour(c)
+                except OSError:
+                    pass
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+        return ls, th
+
+    def read_head(c):
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            d = c.recv(4096)
+            if not d:
+                break
+            buf += d
+
+    def empty(c):
+        read_head(c)
+
+    def reset(c):
+        read_head(c)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+        time.sleep(0.1)     # let the client read the head before the RST
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+    done = threading.Event()
+
+    def silent(c):
+        read_head(c)
+        done.wait(15 * SLOW)    # until the client has given up
+
+    for what, beh, rc, args in (("empty reply", empty, 52, []), ("reset mid-body", reset, 56, []),
+                                ("no answer, --max-time 1", silent, 28, ["--max-time", "1"])):
+        ls, th = serve(beh)
+        try:
+            r = run_client(t, *(args + ["http://127.0.0.1:%d/" % ls.getsockname()[1]]))
+            t.eq("%s: exit" % what, r.rc, rc)
+            if rc == 28:
+                t.check("--max-time 1 gives up after about 1 s", r.dur < 5 * SLOW, "< 5 s",
+                        "%.1f s" % r.dur)
+        finally:
+            done.set()
+            ls.close()
+            th.join(5)
+            done.clear()
+    with start_server(t, https=None, selfsigned=None) as srv:
+        r = run_client(t, "https://127.0.0.1:%d/" % srv.port("http"))
+        t.eq("https:// to the plain HTTP port: exit", r.rc, 35)
+
+    # a full accept queue (backlog 0, one connection not accepted): the kernel drops our
+    # SYN, the socket stays in SYN_SENT, --connect-timeout gives up with 28
+    ls = socket.socket()
+    fillers = []
+    try:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(0)
+        for _ in range(3):
+            f = socket.socket()
+            f.setblocking(False)
+            try:
+                f.connect(ls.getsockname())
+            except BlockingIOError:
+                pass
+            fillers.append(f)
+        time.sleep(0.1)     # let the fillers' handshakes settle into the queue
+        r = run_client(t, "--connect-timeout", "1", "--max-time", "5",
+                       "http://127.0.0.1:%d/" % ls.getsockname()[1])
+        t.eq("full accept queue, --connect-timeout 1: exit", r.rc, 28)
+        t.eq("full accept queue: connect.tcp_state", (first(r.ev, "connect") or {}).get("tcp_state"),
+             "SYN_SENT")
+        t.check("full accept queue: gives up after about 1 s", 0.8 < r.dur < 4 * SLOW,
+                "0.8 .. 4 s", "%.2f s" % r.dur)
+    finally:
+        for f in fillers:
+            f.close()
+        ls.close()
+
+
+@test
+def test_server_errors(t):
+    """9c. Server start-up failures: one clear line and the right exit status."""
+    def run_server(*args):
+        return run_cmd(t, [SERVER] + list(args), timeout=10, name="server", san=True)
+
+    r = run_server("--certs", "/nonexistent")
+    t.eq("--certs /nonexistent: exit", r.rc, 1)
+    lines = [l for l in r.err.splitlines() if l.strip()]
+    t.eq("--certs /nonexistent: one line on stderr", len(lines), 1)
+    t.contains("--certs /nonexistent: names the file", r.err, "/nonexistent/")
+    t.contains("--certs /nonexistent: says make certs", r.err, "make certs")
+    r = run_server("--no-such-flag")
+    t.eq("bad flag: exit", r.rc, 2)
+    t.contains("bad flag: names it", r.err, "--no-such-flag")
+    r = run_server("--http-port", "99999")
+    t.eq("bad port: exit", r.rc, 2)
+    r = run_server("--http-port", "0", "--https-port", "off", "--selfsigned-port", "off",
+                   "--log-format", "xml")
+    t.eq("bad --log-format: exit", r.rc, 2)
+
+    with start_server(t, https=None, selfsigned=None) as srv:
+        port = srv.port("http")
+        r = run_server("--http-port", str(port), "--https-port", "off", "--selfsigned-port", "off",
+                       "--log-format", "json")
+        t.eq("port in use: exit", r.rc, 1)
+        t.contains("port in use: says in use", r.err, "in use")
+        t.contains("port in use: names the port", r.err, str(port))
+
+    r = run_server("--http-port", "off", "--selfsigned-port", "off", "--https-port", "0",
+                   "--cert", os.path.join(CERTS, "server.crt"),
+                   "--key", os.path.join(CERTS, "selfsigned.key"))
+    t.eq("key does not match cert: exit", r.rc, 1)
+    t.icontains("key does not match cert: message", r.err, "does not match")
+    t.contains("key does not match cert: names the key", r.err, "selfsigned.key")
+
+    r = run_server("--http-port", "off", "--selfsigned-port", "off", "--https-port", "0",
+                   "--cert", os.path.join(CERTS, "server.crt"), "--key", "/nonexistent/k.key")
+    t.eq("missing key: exit", r.rc, 1)
+    t.contains("missing key: names the file", r.err, "/nonexistent/k.key")
+
+
+@test
+def test_server_unreadable_key(t):
+    """9d. An unreadable key (mode 000) as an unprivileged user: exit 1 naming the file."""
+    d = tempfile.mkdtemp(prefix="hslab-unreadable-")   # not in TMP: that is mode 0700
+    _cleanup.append(d)
+    os.chmod(d, 0o755)
+    crt, key = os.path.join(d, "server.crt"), os.path.join(d, "server.key")
+    shutil.copy(os.path.join(CERTS, "server.crt"), crt)
+    shutil.copy(os.path.join(CERTS, "server.key"), key)
+    os.chmod(crt, 0o644)
+    os.chmod(key, 0)
+    cmd = [SERVER, "--http-port", "off", "--selfsigned-port", "off", "--https-port", "0",
+           "--cert", crt, "--key", key]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if not setpriv:
+            t.skip("running as root and setpriv is missing: root can read a mode-000 file")
+        probe = run_cmd(t, [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            "cat", key])
+        if probe.rc == 0 or "Permission denied" not in probe.err:
+            t.skip("running as root and setpriv cannot drop to nobody here (%s)" % probe.err.strip())
+        probe = run_cmd(t, [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            "test", "-x", SERVER])
+        if probe.rc != 0:
+            t.skip("running as root and user nobody cannot execute %s (a parent directory "
+                   "is not searchable)" % SERVER)
+        cmd = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + cmd
+    r = run_cmd(t, cmd, timeout=10, name="server", san=True)
+    t.eq("unreadable key: exit", r.rc, 1)
+    t.contains("unreadable key: names the file", r.err, key)
+    t.icontains("unreadable key: says why", r.err, "permission denied")
+    t.eq("unreadable key: one line", len([l for l in r.err.splitlines() if l.strip()]), 1)
+
+
+@test
+def test_http_semantics(t):
+    """10. The server's HTTP/1.1: 404, 405, HEAD, Connection: close, keep-alive, 400, 431, ?text."""
+    with start_server(t, https=None, selfsigned=None) as srv:
+        port = srv.port("http")
+        data, closed = http_exchange(port, b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        st, h, body, _ = split_response(data)
+        t.eq("GET /nope: status", st, 404)
+        t.eq("GET /nope: Content-Length matches", int(h.get("content-length", -1)), len(body))
+
+        data, closed = http_exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                                           b"Connection: close\r\n\r\nhi")
+        st, h, body, _ = split_response(data)
+        t.eq("POST /: status", st, 405)
+        t.check("POST /: Allow header lists GET", "GET" in h.get("allow", ""), "GET, HEAD",
+                h.get("allow"))
+
+        data, closed = http_exchange(port, b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        st, h, body, sep = split_response(data)
+        t.eq("HEAD /: status", st, 200)
+        t.check("HEAD /: Content-Length > 0", int(h.get("content-length", "0")) > 0, "> 0",
+                h.get("content-length"))
+        t.eq("HEAD /: no body", body, b"")
+        t.eq("HEAD / with Connection: close: server closed", closed, True)
+
+        data, closed = http_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        st, h, body, _ = split_response(data)
+        t.eq("GET / Connection: close: status", st, 200)
+        t.eq("GET / Connection: close: server closed after the response", closed, True)
+        t.eq("GET / Connection: close: whole body", len(body), int(h.get("content-length", -1)))
+        t.contains("GET /: text/html", h.get("content-type", ""), "text/html")
+
+        with socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            st1, h1, b1 = read_response(s)
+            local = "%s:%d" % s.getsockname()
+            s.sendall(b"GET /?text HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            st2, h2, b2 = read_response(s)
+            rest, closed = recv_all(s)
+        t.eq("keep-alive: first response", st1, 200)
+        t.icontains("keep-alive: first response says keep-alive", h1.get("connection", ""), "keep-alive")
+        t.eq("keep-alive: second response on the same connection", st2, 200)
+        t.contains("?text: text/plain", h2.get("content-type", ""), "text/plain")
+        t.check("?text: no HTML", b"<html" not in b2 and len(b2) > 0, "plain text", b2[:200])
+        t.eq("keep-alive: closed after the Connection: close request", (rest, closed), (b"", True))
+        s_evs = srv.conn_events(local)
+        t.eq("server log: two requests on one connection", len(events(s_evs, "request")), 2)
+        t.eq("server log: targets", [e.get("target") for e in events(s_evs, "request")],
+             ["/", "/?text"])
+
+        data, closed = http_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n"
+                                           b"Connection: close\r\n\r\n")
+        st, h, body, _ = split_response(data)
+        t.contains("Accept: text/plain: text/plain", h.get("content-type", ""), "text/plain")
+
+        data, closed = http_exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                           b"Transfer-Encoding: chunked\r\n\r\nabc")
+        st, h, body, _ = split_response(data)
+        t.eq("Content-Length + Transfer-Encoding: status", st, 400)
+        t.eq("Content-Length + Transfer-Encoding: server closes", closed, True)
+
+        data, closed = http_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 +
+                                     b"\r\n\r\n")
+        st, h, body, _ = split_response(data)
+        t.eq("9000-byte header: status", st, 431)
+        t.eq("9000-byte header: server closes", closed, True)
+
+        data, closed = http_exchange(port, b"GARBAGE\r\n\r\n")
+        st, h, body, _ = split_response(data)
+        t.eq("garbage request line: status", st, 400)
+
+        data, closed = http_exchange(port, b"GET / HTTP/1.0\r\n\r\n")
+        st, h, body, _ = split_response(data)
+        t.eq("HTTP/1.0 without Host: status", st, 200)
+        t.eq("HTTP/1.0: server closes after the response", closed, True)
+
+        # three pipelined requests in one segment: three responses, in order
+        with socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                      b"GET /?text HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            rd = Reader(s)
+            got = [read_response(rd)[0] for _ in range(3)]
+            rest, closed = recv_all(s)
+            rest = rd.buf + rest
+        t.eq("pipelined: statuses in order", got, [200, 404, 200])
+        t.eq("pipelined: closed after the third", (rest, closed), (b"", True))
+
+        data, closed = http_exchange(port, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        t.eq("HTTP/1.1 request without Host: status (RFC 9112 3.2: MUST be 400)",
+             split_response(data)[0], 400)
+        many = b"".join(b"X-H%d: v\r\n" % i for i in range(120))
+        data, closed = http_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        t.eq("120 header lines: status", split_response(data)[0], 431)
+        some = b"".join(b"X-H%d: v\r\n" % i for i in range(50))
+        data, closed = http_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\n" + some +
+                                     b"Connection: close\r\n\r\n")
+        t.eq("50 header lines: status", split_response(data)[0], 200)
+        data, closed = http_exchange(port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n")
+        t.eq("HTTP/2.0 request line: status", split_response(data)[0], 505)
+
+        # a client that resets with unread requests and responses must not hurt the server
+        s = socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
+        local = "%s:%d" % s.getsockname()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()
+        rs = srv.wait_for(lambda e: e.get("event") in ("reset", "closed") and
+                          e.get("conn") == srv.conn_of(local))
+        t.check("server logs the RST of a client that aborted", rs and rs.get("event") == "reset",
+                "reset", summary(srv.conn_events(local)))
+
+        # the server survives all of the above and still answers
+        r = run_client(t, "http://127.0.0.1:%d/" % port)
+        t.eq("client still served afterwards: exit", r.rc, 0)
+
+
+@test
+def test_sigterm(t):
+    """11. SIGTERM: idle -> exit 0 with `stop`; right after the first `listen` event
+    (a script may stop the server as soon as it is announced); with an open keep-alive
+    connection too."""
+    # The window between the first `listen` line and the signal handlers is short: try
+    # several times (each ~10 ms) so a server that dies of SIGTERM there is caught.
+    results = []
+    for _ in range(10):
+        ctx = start_server(t, ready=False, expect_rc=None, name="server (stopped at once)")
+        srv = ctx.__enter__()
+        try:
+            srv.wait_for(lambda e: e.get("event") == "listen")
+            rc = srv.stop(signal.SIGTERM, timeout=5)
+            results.append((rc, bool(events(srv.evs, "stop"))))
+        finally:
+            ctx.__exit__(None, None, None)
+    bad = [r for r in results if r != (0, True)]
+    t.check("SIGTERM right after the first listen event: exit 0 and `stop`, 10 times out of 10",
+            not bad, "(0, True) each time", "(exit, stop logged): %s" % results)
+
+    ctx = start_server(t, expect_rc=None)
+    srv = ctx.__enter__()
+    try:
+        t0 = time.monotonic()
+        rc = srv.stop(signal.SIGTERM, timeout=5)
+        t.eq("idle server: exit status after SIGTERM", rc, 0)
+        t.check("idle server stops within 5 s", time.monotonic() - t0 < 5 * SLOW, "< 5 s",
+                "%.1f s" % (time.monotonic() - t0))
+        t.check("idle server logs `stop`", events(srv.evs, "stop"), "stop event", summary(srv.evs))
+    finally:
+        ctx.__exit__(None, None, None)
+
+    ctx = start_server(t, https=None, selfsigned=None, expect_rc=None)
+    srv = ctx.__enter__()
+    try:
+        port = srv.port("http")
+        with socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            st, h, b = read_response(s)
+            t.eq("keep-alive response before SIGTERM", st, 200)
+            t0 = time.monotonic()
+            os.kill(srv.pid, signal.SIGTERM)
+            rest, closed = recv_all(s)      # the server closes our idle connection ...
+            t.eq("SIGTERM closes the open keep-alive connection (EOF)", (rest, closed), (b"", True))
+        rc = srv.stop(None, timeout=5)      # ... and exits once we close ours
+        t.eq("server with an open connection: exit status after SIGTERM", rc, 0)
+        t.check("it stops within 5 s", time.monotonic() - t0 < 5 * SLOW, "< 5 s",
+                "%.1f s" % (time.monotonic() - t0))
+        t.check("logs `stop`", events(srv.evs, "stop"), "stop event", summary(srv.evs))
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+@test
+def test_keylog_and_output(t):
+    """Client extras: --keylog (mode 0600, NSS lines), SSLKEYLOGFILE, -o FILE, -I."""
+    with start_server(t, selfsigned=None) as srv:
+        port = srv.port("https")
+        kl = os.path.join(TMP, "keylog.txt")
+        out = os.path.join(TMP, "body.html")
+        r = run_client(t, "--cacert", CA, "--keylog", kl, "-o", out, "https://localhost:%d/" % port)
+        t.eq("--keylog -o: exit", r.rc, 0)
+        t.eq("-o: nothing on stdout", r.out, b"")
+        body = open(out, "rb").read() if os.path.exists(out) else b""
+        t.contains("-o: body in the file", body.decode("utf-8", "replace"), "your connection")
+        t.check("--keylog: file exists", os.path.exists(kl), kl, "missing")
+        if os.path.exists(kl):
+            t.eq("--keylog: mode", oct(stat.S_IMODE(os.stat(kl).st_mode)), oct(0o600))
+            text = open(kl).read()
+            for label in ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                          "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"):
+                t.contains("--keylog: %s line" % label, text, label)
+        env_kl = os.path.join(TMP, "env-keylog.txt")
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % port, env={"SSLKEYLOGFILE": env_kl})
+        t.eq("SSLKEYLOGFILE: exit", r.rc, 0)
+        t.check("SSLKEYLOGFILE: file written", os.path.exists(env_kl) and
+                "CLIENT_TRAFFIC_SECRET_0" in open(env_kl).read(), "secrets", "missing")
+        r = run_client(t, "-I", "http://127.0.0.1:%d/" % srv.port("http"))
+        t.eq("-I: exit", r.rc, 0)
+        t.eq("-I: request.method", (first(r.ev, "request") or {}).get("method"), "HEAD")
+        t.eq("-I: response.status", (first(r.ev, "response") or {}).get("status"), 200)
+
+
+class TLSPeer:
+    """A one-connection TLS server in a thread (Python's ssl module) with a scripted
+    behaviour, for the close cases that real servers produce."""
+
+    def __init__(self, behaviour, max_version=None):
+        import ssl
+        self.ssl = ssl
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(CERTS, "server.crt"), os.path.join(CERTS, "server.key"))
+        if max_version:
+            self.ctx.maximum_version = max_version
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(4)
+        self.ls.settimeout(10 * SLOW)
+        self.port = self.ls.getsockname()[1]
+        self.behaviour = behaviour
+        self.error = None
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        try:
+            raw, _ = self.ls.accept()
+            raw.settimeout(10 * SLOW)
+            c = self.ctx.wrap_socket(raw, server_side=True)     # takes over raw's fd
+            with c:
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(4096)
+                    if not d:
+                        break
+                    buf += d
+                self.behaviour(c)
+        except Exception as x:      # reported by the test if it matters
+            self.error = x
+
+    def close(self):
+        self.ls.close()
+        self.th.join(10 * SLOW)
+
+
+@test
+def test_client_tls_peer_close(t):
+    """Client against TLS servers that close at once: the response must survive the
+    close_notify that follows it in the same read; a bare FIN after our close_notify."""
+    import ssl
+    body = b"x" * 3000
+
+    def resp_then_close_notify(c):          # like openssl s_server -www
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+                  + body)
+        try:
+            c.unwrap()
+        except (OSError, ssl.SSLError):
+            pass
+
+    def close_delimited_then_close_notify(c):
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + body)
+        try:
+            c.unwrap()
+        except (OSError, ssl.SSLError):
+            pass
+
+    def bare_fin_after_client_close_notify(c):     # like nginx on a keep-alive close
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        try:
+            c.recv(4096)        # the client's close_notify
+        except (OSError, ssl.SSLError):
+            pass
+        c.shutdown(socket.SHUT_WR)      # SSLSocket.shutdown: a FIN, no close_notify
+        time.sleep(0.2)
+
+    for what, beh, ver in (
+            ("TLS 1.3 response + close_notify at once", resp_then_close_notify, None),
+            ("TLS 1.2 response + close_notify at once", resp_then_close_notify, ssl.TLSVersion.TLSv1_2),
+            ("TLS 1.3 close-delimited body + close_notify", close_delimited_then_close_notify, None),
+            ("TLS 1.3 bare FIN after our close_notify", bare_fin_after_client_close_notify, None)):
+        peer = TLSPeer(beh, ver)
+        try:
+            r = run_client(t, "--cacert", CA, "https://localhost:%d/" % peer.port)
+        finally:
+            peer.close()
+        t.eq("%s: exit" % what, r.rc, 0)
+        t.eq("%s: body bytes" % what, len(r.out), len(body))
+        c = r.conn()
+        t.eq("%s: response.status" % what, (first(c, "response") or {}).get("status"), 200)
+        if beh is bare_fin_after_client_close_notify:
+            assert_order(t, what, c, [E("close_notify", dir="out"), "fin_sent"])
+            t.check("%s: fin_received logged" % what, events(c, "fin_received"), "the peer's FIN",
+                    summary(c))
+        check_close(t, what, c)
+
+
+@test
+def test_idle_timeout(t):
+    """Keep-alive idle timeout: --idle-timeout 1 closes an idle connection after ~1 s."""
+    with start_server(t, "--idle-timeout", "1", https=None, selfsigned=None) as srv:
+        port = srv.port("http")
+        with socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            st, h, b = read_response(s)
+            t.eq("response", st, 200)
+            t0 = time.monotonic()
+            rest, closed = recv_all(s)
+            idle = time.monotonic() - t0
+            local = "%s:%d" % s.getsockname()
+        t.eq("the server closes the idle connection (EOF)", (rest, closed), (b"", True))
+        t.check("after about 1 s", 0.7 < idle < 3 * SLOW, "0.7 .. 3 s", "%.2f s" % idle)
+        ev = srv.conn_events(local)
+        fs = first(ev, "fin_sent") or {}
+        t.icontains("server fin_sent.reason says idle", str(fs.get("reason")), "idle")
+        assert_order(t, "server", ev, ["request", "response", "fin_sent", "fin_received", "closed"])
+        check_close(t, "server", ev)
+
+        with socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")     # an unfinished head
+            t0 = time.monotonic()
+            rest, closed = recv_all(s)
+        t.check("an unfinished request head is closed after about 1 s", closed and
+                time.monotonic() - t0 < 3 * SLOW, "EOF within 3 s",
+                "%r after %.2f s" % (rest[:100], time.monotonic() - t0))
+
+    with start_server(t, "--idle-timeout", "1", http=None, selfsigned=None,
+                      name="server (https, idle 1 s)") as srv:
+        with socket.create_connection(("127.0.0.1", srv.port("https")), timeout=6 * SLOW) as s:
+            t0 = time.monotonic()
+            rest, closed = recv_all(s)      # we never send a ClientHello
+            waited = time.monotonic() - t0
+        t.check("a TLS connection that never sends ClientHello is closed too (--idle-timeout 1)",
+                closed, "EOF within 6 s", "still open after %.1f s" % waited)
+
+
+@test
+def test_localhost_fallback(t):
+    """A name with several addresses is tried address by address: the refused one logs
+    its RST (reset), the next one works."""
+    try:
+        infos = socket.getaddrinfo("localhost", 80, 0, socket.SOCK_STREAM)
+    except OSError as x:
+        t.skip("localhost does not resolve: %s" % x)
+    addrs = []
+    for fam, _, _, _, sa in infos:
+        if sa[0] not in addrs:
+            addrs.append(sa[0])
+    if len(addrs) < 2 or not ipv6_usable():
+        t.skip("localhost resolves to %s only (needs both ::1 and 127.0.0.1)" % addrs)
+    second = addrs[1]
+    with start_server(t, http=None, selfsigned=None, bind=second) as srv:
+        port = srv.port("https")
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("exit", r.rc, 0)
+        t.eq("resolve.count", (first(r.ev, "resolve") or {}).get("count"), len(addrs))
+        conns = sorted({e.get("conn") for e in events(r.ev, "connect")})
+        t.eq("two connection attempts", len(conns), 2)
+        t.check("the first attempt (%s) was refused with a reset" % addrs[0],
+                conns and events(r.conn(conns[0]), "reset"), "reset", summary(r.ev))
+        host = "[%s]" % second if ":" in second else second
+        t.eq("the second attempt reached %s" % second,
+             (first(r.conn(), "connect") or {}).get("remote"), "%s:%d" % (host, port))
+
+
+def pty_session(argv, answer, prompt=b"Proceed anyway", timeout=15.0):
+    """Run argv with stdin and stderr on a pseudo-terminal (stdout a pipe); type
+    `answer` when `prompt` shows. Returns (rc, stdout, terminal text, prompted)."""
+    master, slave = os.openpty()
+    p = background(argv, stdin=slave, stderr=slave, stdout=subprocess.PIPE)
+    os.close(slave)
+    out = []
+    th = threading.Thread(target=lambda: out.append(p.stdout.read()), daemon=True)
+    th.start()
+    buf, sent = b"", False
+    deadline = time.monotonic() + timeout * SLOW
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 0.1)
+            if r:
+                try:
+                    d = os.read(master, 65536)
+                except OSError:         # EIO: the client closed the terminal
+                    d = b""
+                if not d:
+                    break
+                buf += d
+            elif p.poll() is not None:
+                break
+            if not sent and prompt in buf:
+                os.write(master, answer)
+                sent = True
+        rc = p.wait(max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        stop_pid(p)
+        rc = None
+    finally:
+        os.close(master)
+    th.join(5)
+    return rc, (out[0] if out else b""), buf.decode("utf-8", "replace"), sent
+
+
+@test
+def test_trust_prompt(t):
+    """On a terminal the client asks 'Proceed anyway? [y/N]': y proceeds, n / Enter /
+    Ctrl-D refuse (60) and close cleanly, with no request sent."""
+    with start_server(t, http=None, https=None) as srv:
+        port = srv.port("selfsigned")
+        for answer, rc_want, decision in ((b"y\n", 0, "proceed"), (b"n\n", 60, "refused"),
+                                          (b"\n", 60, "refused"), (b"\x04", 60, "refused")):
+            what = "answer %r" % answer
+            rc, out, term, prompted = pty_session(
+                [CLIENT, "--log-format", "json", "https://localhost:%d/" % port], answer)
+            check_sanitizer(t, "client (%s)" % what, term)
+            t.check("%s: the prompt appears on the terminal" % what, prompted, "Proceed anyway? [y/N]",
+                    term[-800:])
+            t.eq("%s: exit" % what, rc, rc_want)
+            # parse each record from its "{": see the next check
+            evs = parse_json_lines("\n".join(l[l.find("{"):] for l in term.splitlines() if "{" in l))
+            glued = [l for l in term.splitlines() if "Proceed anyway" in l and "{" in l]
+            t.check("%s: the next record starts on a new line after the prompt" % what, not glued,
+                    "a newline after the answer", glued[:1])
+            td = first(evs, "trust_decision") or {}
+            t.eq("%s: trust_decision.decision" % what, td.get("decision"), decision)
+            t.eq("%s: trust_decision.prompted" % what, td.get("prompted"), True)
+            t.check("%s: the warning explains self-signed" % what, "self-signed" in term.lower(),
+                    "self-signed", term[-800:])
+            local = (first(evs, "established") or {}).get("local")
+            s = srv.conn_events(local)
+            if rc_want == 0:
+                t.contains("%s: body" % what, out.decode("utf-8", "replace"), "your connection")
+                t.eq("%s: server answered" % what, (first(s, "response") or {}).get("status"), 200)
+            else:
+                t.eq("%s: no body" % what, out, b"")
+                t.check("%s: no request reached the server" % what, s and not events(s, "request"),
+                        "a connection without request", summary(s))
+                t.check("%s: the refusal closes with close_notify (server: close_notify in)" % what,
+                        events(s, "close_notify", dir="in"), "close_notify in", summary(s))
+
+
+def one_shot_http(response, close=True):
+    """A one-connection plain HTTP server that sends `response` after the request head."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(4)
+    ls.settimeout(10 * SLOW)
+
+    def run():
+        try:
+            c, _ = ls.accept()
+        except OSError:
+            return
+        with c:
+            c.settimeout(10 * SLOW)
+            buf = b""
+            try:
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(4096)
+                    if not d:
+                        return
+                    buf += d
+                c.sendall(response)
+                if not close:
+                    c.recv(4096)        # wait for the client to close
+            except OSError:
+                pass
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return ls, th
+
+
+@test
+def test_client_framing(t):
+    """The client reads chunked, close-delimited and empty bodies, like curl."""
+    cases = (
+        ("chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n",
+         False, b"hello, world", "chunked"),
+        ("close-delimited HTTP/1.0", b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close",
+         True, b"until close", None),
+        ("Content-Length: 0", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", False, b"", None),
+        ("204 No Content", b"HTTP/1.1 204 No Content\r\n\r\n", False, b"", None),
+        ("404 is still exit 0 (like curl without -f)",
+         b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope", False, b"nope", None),
+    )
+    for what, resp, close, body, framing in cases:
+        ls, th = one_shot_http(resp, close)
+        try:
+            r = run_client(t, "--max-time", "10", "http://127.0.0.1:%d/" % ls.getsockname()[1])
+        finally:
+            ls.close()
+            th.join(5)
+        t.eq("%s: exit" % what, r.rc, 0)
+        t.eq("%s: body" % what, r.out, body)
+        t.eq("%s: body.bytes" % what, (first(r.ev, "body") or {}).get("bytes", 0), len(body))
+        if framing:
+            t.eq("%s: body.framing" % what, (first(r.ev, "body") or {}).get("framing"), framing)
+    if os.path.exists("/dev/full"):
+        ls, th = one_shot_http(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", False)
+        try:
+            with open("/dev/full", "wb") as full:
+                p = subprocess.run([CLIENT, "-q", "http://127.0.0.1:%d/" % ls.getsockname()[1]],
+                                   cwd=ROOT, env=CHILD_ENV, stdin=subprocess.DEVNULL, stdout=full,
+                                   stderr=subprocess.PIPE, timeout=20 * SLOW)
+        finally:
+            ls.close()
+            th.join(5)
+        t.eq("body to a full disk (stdout = /dev/full): exit (curl: 23)", p.returncode, 23)
+        check_sanitizer(t, "client > /dev/full", p.stderr.decode("utf-8", "replace"))
+    r = run_client(t, "-o", os.path.join(TMP, "no-such-dir", "out"), "http://127.0.0.1:1/")
+    t.check("-o into a missing directory: exit 23 (before or after connecting) or 7",
+            r.rc in (23, 7), "23 (or 7: nothing listens on port 1)", r.rc)
+
+
+# ---------------------------------------------------------------- interop
+
+def need(t, binary):
+    path = shutil.which(binary)
+    if not path:
+        t.skip("%s is not installed" % binary)
+    return path
+
+
+@test
+def test_interop_curl(t):
+    """12a. curl against our server: HTTP and HTTPS with --cacert."""
+    curl = need(t, "curl")
+    with start_server(t, selfsigned=None) as srv:
+        for what, args, url in (("https", ["--cacert", CA], "https://localhost:%d/" % srv.port("https")),
+                                ("http", [], "http://127.0.0.1:%d/" % srv.port("http"))):
+            r = run_cmd(t, [curl, "-sS", "-o", "-", "-w", "\n%{http_code} %{local_ip} %{local_port}",
+                            "--max-time", str(int(10 * SLOW))] + args + [url])
+            t.eq("curl %s: exit" % what, r.rc, 0)
+            lines = r.text.rstrip("\n").splitlines()
+            last = lines[-1].split() if lines else []
+            t.eq("curl %s: HTTP status" % what, last[:1], ["200"])
+            t.contains("curl %s: body" % what, r.text, "your connection")
+            if len(last) == 3:
+                s = srv.conn_events("%s:%s" % (last[1], last[2]))
+                t.eq("server log of curl's %s connection: response" % what,
+                     (first(s, "response") or {}).get("status"), 200)
+                if what == "https":
+                    hd = first(s, "handshake_done") or {}
+                    t.eq("server log of curl's connection: version", hd.get("version"), "TLSv1.3")
+                    t.eq("server log of curl's connection: sni", hd.get("sni"), "localhost")
+
+
+@test
+def test_interop_s_client(t):
+    """12b. openssl s_client against our server."""
+    openssl = need(t, "openssl")
+    with start_server(t, http=None, selfsigned=None) as srv:
+        port = srv.port("https")
+        r = run_cmd(t, [openssl, "s_client", "-connect", "127.0.0.1:%d" % port, "-servername",
+                        "localhost", "-CAfile", CA, "-verify_return_error", "-ign_eof"],
+                    stdin=b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        t.eq("s_client: exit", r.rc, 0)
+        t.contains("s_client: Verify return code: 0", r.text, "Verify return code: 0")
+        t.contains("s_client: 200 OK", r.text, "200 OK")
+        t.contains("s_client: TLSv1.3", r.text, "TLSv1.3")
+
+
+def start_s_server(t, openssl, *extra):
+    p = background([openssl, "s_server", "-accept", "127.0.0.1:0", "-www",
+                    "-cert", os.path.join(CERTS, "server.crt"),
+                    "-key", os.path.join(CERTS, "server.key")] + list(extra),
+                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    port = [None]
+    seen = []
+
+    def read():
+        for raw in iter(p.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            seen.append(line)
+            m = re.match(r"ACCEPT\s+\S*:(\d+)", line)
+            if m and port[0] is None:
+                port[0] = int(m.group(1))
+    th = threading.Thread(target=read, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 10
+    while port[0] is None and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.02)
+    if port[0] is None:
+        stop_pid(p)
+        raise AssertionError("openssl s_server printed no ACCEPT line: %s" % "".join(seen))
+    return p, port[0]
+
+
+@test
+def test_interop_s_server(t):
+    """12c. Our client against openssl s_server -www (TLS 1.3 and 1.2)."""
+    openssl = need(t, "openssl")
+    p, port = start_s_server(t, openssl)
+    try:
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("client vs s_server: exit", r.rc, 0)
+        t.contains("client vs s_server: body", r.text, "Ciphers")
+        t.eq("handshake_done.version", (first(r.ev, "handshake_done") or {}).get("version"), "TLSv1.3")
+        r = run_client(t, "--tls-max", "1.2", "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("client vs s_server TLS 1.2: exit", r.rc, 0)
+        t.eq("TLS 1.2 handshake_done.version", (first(r.ev, "handshake_done") or {}).get("version"),
+             "TLSv1.2")
+    finally:
+        stop_pid(p)
+    p, port = start_s_server(t, openssl, "-cert", os.path.join(CERTS, "selfsigned.crt"),
+                             "-key", os.path.join(CERTS, "selfsigned.key"))
+    try:
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("client vs self-signed s_server: exit", r.rc, 60)
+    finally:
+        stop_pid(p)
+
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log notice;
+events {{ worker_connections 64; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate {certs}/server.crt;
+        ssl_certificate_key {certs}/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / {{ default_type text/plain; return 200 "hello from nginx\\n"; }}
+    }}
+}}
+"""
+
+
+@test
+def test_interop_nginx(t):
+    """12d. Our client against nginx on a port-0 socket it inherits (NGINX="fd;")."""
+    nginx = need(t, "nginx")
+    d = tempfile.mkdtemp(prefix="nginx-", dir=TMP)
+    os.chmod(d, 0o755)   # nginx's workers run as nobody when we are root
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(64)
+    port = ls.getsockname()[1]
+    fd = ls.fileno()
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF.format(d=d, port=port, certs=CERTS))
+    errlog = os.path.join(d, "error.log")
+    # master_process off crashes nginx 1.22 on inherited sockets: run a master + 1 worker
+    p = background([nginx, "-p", d, "-c", os.path.join(d, "nginx.conf"), "-e", errlog],
+                   env=dict(CHILD_ENV, NGINX="%d;" % fd), pass_fds=[fd],
+                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ls.close()          # nginx holds it now
+    try:
+        deadline = time.monotonic() + 10
+        log = ""
+        while time.monotonic() < deadline and p.poll() is None:
+            log = open(errlog).read() if os.path.exists(errlog) else ""
+            if "start worker process" in log:
+                break
+            time.sleep(0.05)
+        if "start worker process" not in log:
+            out = p.stdout.read().decode() if p.poll() is not None else ""
+            raise AssertionError("nginx did not start: %s %s" % (log, out))
+        t.contains("nginx took the inherited socket", log, "using inherited sockets")
+        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("client vs nginx: exit", r.rc, 0)
+        t.contains("client vs nginx: body", r.text, "hello from nginx")
+        t.eq("client vs nginx: version", (first(r.ev, "handshake_done") or {}).get("version"), "TLSv1.3")
+        # nginx answers our close_notify with a bare FIN (no close_notify of its own)
+        t.check("client vs nginx: close_notify out", events(r.ev, "close_notify", dir="out"),
+                "present", summary(r.ev))
+        # the order of the two FINs varies from run to run: look at several closes
+        logs = [r.conn()] + [run_client(t, "--cacert", CA, "https://localhost:%d/" % port).conn()
+                             for _ in range(4)]
+        missing = [summary(c) for c in logs if not events(c, "fin_received")]
+        t.check("client vs nginx: fin_received logged in each of %d closes" % len(logs),
+                not missing, "the peer's FIN every time",
+                "missing in %d: %s" % (len(missing), missing[:1]))
+        check_close(t, "client vs nginx", logs[0])
+        r = run_client(t, "--tls-max", "1.2", "--cacert", CA, "https://localhost:%d/" % port)
+        t.eq("client vs nginx TLS 1.2: exit", r.rc, 0)
+        t.eq("client vs nginx TLS 1.2: version", (first(r.ev, "handshake_done") or {}).get("version"),
+             "TLSv1.2")
+        t.check("client vs nginx TLS 1.2: ServerKeyExchange",
+                events(r.ev, "message", type="ServerKeyExchange", dir="in"), "present", summary(r.ev))
+    finally:
+        rc = stop_pid(p, 10)
+    t.check("nginx stopped by pid", rc is not None, "exited", rc)
+
+
+# ---------------------------------------------------------------- main
+
+def run_unit():
+    if not os.path.exists(UNIT):
+        print("  FAIL unit: %s is missing (make %s/unit)" % (UNIT, BUILD), flush=True)
+        return 0, 1
+    try:
+        p = subprocess.run([UNIT], cwd=ROOT, env=CHILD_ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60 * SLOW)
+    except subprocess.TimeoutExpired:
+        print("  FAIL unit: %s did not finish within %.0f s" % (UNIT, 60 * SLOW), flush=True)
+        return 0, 1
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    m = re.search(r"^unit: (\d+) passed, (\d+) failed\s*$", out, re.M)
+    if not m:
+        print("  FAIL unit: no 'unit: N passed, M failed' line (exit %s)\n%s%s" % (
+            p.returncode, out[-2000:], err[-2000:]), flush=True)
+        return 0, 1
+    passed, failed = int(m.group(1)), int(m.group(2))
+    extra = 0
+    if failed:
+        print("  FAIL unit: %d unit test(s) failed:\n%s%s" % (failed, out[-3000:], err[-1000:]),
+              flush=True)
+    if (p.returncode != 0) != (failed != 0):
+        print("  FAIL unit: exit status %d does not match %d failed" % (p.returncode, failed))
+        extra += 1
+    if SAN and any(s in err for s in SAN_PATTERNS):
+        print("  FAIL unit: sanitizer report:\n%s" % err[-3000:])
+        extra += 1
+    print("unit: %d passed, %d failed" % (passed, failed), flush=True)
+    return passed, failed + extra
+
+
+def make_certs():
+    """Certificates for this run in TMP/certs; fall back to certs/out."""
+    global CERTS, CA
+    d = os.path.join(TMP, "certs")
+    p = subprocess.run([os.path.join(ROOT, "certs", "make-certs.sh"), d], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    ok = p.returncode == 0 and all(os.path.exists(os.path.join(d, f)) for f in
+                                   ("ca.crt", "server.crt", "server.key", "selfsigned.crt",
+                                    "selfsigned.key"))
+    if not ok:
+        print("  FAIL certs: certs/make-certs.sh %s failed (exit %d):\n%s" % (
+            d, p.returncode, p.stdout.decode("utf-8", "replace")[-2000:]), flush=True)
+        d = os.path.join(ROOT, "certs", "out")
+        if not os.path.exists(os.path.join(d, "ca.crt")):
+            subprocess.run([os.path.join(ROOT, "certs", "make-certs.sh")], cwd=ROOT, timeout=60)
+    CERTS = d
+    CA = os.path.join(d, "ca.crt")
+    return ok
+
+
+def main(argv):
+    global TMP, VERBOSE
+    only = []
+    args = list(argv)
+    while args:
+        a = args.pop(0)
+        if a == "-k" and args:
+            only.append(args.pop(0))
+        elif a == "-v":
+            VERBOSE = True
+        else:
+            print("usage: tests/run.py [-v] [-k SUBSTRING]...", file=sys.stderr)
+            return 2
+    t_start = time.monotonic()
+    print("handshake-lab end-to-end tests: BUILD=%s%s" % (BUILD, " (sanitizers)" if SAN else ""),
+          flush=True)
+    passed, failed = run_unit()
+    skipped = []
+    for prog in (SERVER, CLIENT):
+        if not os.access(prog, os.X_OK):
+            print("  FAIL %s is missing: run make%s" % (prog, " SAN=1" if SAN else ""))
+            print("%d passed, %d failed" % (passed, failed + 1))
+            return 1
+    TMP = tempfile.mkdtemp(prefix="hslab-test-")
+    try:
+        if not make_certs():
+            failed += 1
+        for fn in TESTS:
+            name = fn.__name__[5:] if fn.__name__.startswith("test_") else fn.__name__
+            if only and not any(o in name for o in only):
+                continue
+            t = T(name)
+            t0 = time.monotonic()
+            status = ""
+            try:
+                fn(t)
+            except Skip as s:
+                skipped.append((name, str(s)))
+                status = "  SKIPPED: %s" % s
+            except Exception as x:
+                t.failed += 1
+                print("  FAIL %s: exception %s: %s\n%s" % (name, type(x).__name__, x,
+                                                          traceback.format_exc(limit=3)), flush=True)
+            finally:
+                for p in _started:
+                    if p.poll() is None:
+                        try:
+                            os.kill(p.pid, signal.SIGKILL)
+                            p.wait(5)
+                        except (ProcessLookupError, subprocess.TimeoutExpired):
+                            pass
+                del _started[:]
+            passed += t.passed
+            failed += t.failed
+            print("%-4s %-24s %3d checks, %d failed  (%.2f s)%s" % (
+                "FAIL" if t.failed else ("skip" if status else "ok"), name, t.passed + t.failed, t.failed,
+                time.monotonic() - t0, status), flush=True)
+    finally:
+        for p in _started:
+            if p.poll() is None:
+                try:
+                    os.kill(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if os.environ.get("KEEP_TMP"):
+            print("temporary files kept in %s" % TMP)
+        else:
+            shutil.rmtree(TMP, ignore_errors=True)
+            for d in _cleanup:
+                shutil.rmtree(d, ignore_errors=True)
+    for name, why in skipped:
+        print("skipped: %s: %s" % (name, why))
+    print("(%.1f s, %d test(s) skipped)" % (time.monotonic() - t_start, len(skipped)))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
