@@ -334,7 +334,9 @@ response_complete(struct conn *c, const char *how)
 {
 	struct evrec r;
 
-	fflush(st.out);
+	if (fflush(st.out) != 0 || ferror(st.out))
+		finish(EXIT_WRITE, "cannot write the body to %s: %s", opt.output ? opt.output :
+		    "standard output", strerror(errno));
 	st.done = 1;
 	if (evrec_begin(&r, EVT_BODY, c->id, c->fd)) {
 		evrec_int(&r, "bytes", (long long)st.body_bytes);
@@ -841,8 +843,12 @@ main(int argc, char **argv)
 			fprintf(stderr, "client: %s (exit %d)\n", st.error, st.exit_code);
 		evlog(EVT_ERROR, 0, -1, "%s (exit %d)", st.error, st.exit_code);
 	}
-	if (st.out != stdout && st.out != NULL && fclose(st.out) != 0 && st.exit_code == 0)
+	if (st.out != NULL && (st.out == stdout ? fflush(stdout) : fclose(st.out)) != 0 &&
+	    st.exit_code == 0) {
+		fprintf(stderr, "client: cannot write the body to %s: %s (exit %d)\n",
+		    opt.output ? opt.output : "standard output", strerror(errno), EXIT_WRITE);
 		st.exit_code = EXIT_WRITE;
+	}
 	if (st.ai_list)
 		freeaddrinfo(st.ai_list);
 	if (st.connect_timer)

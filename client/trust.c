@@ -82,8 +82,10 @@ trust_ask(FILE *in, FILE *out)
 
 	fprintf(out, "Proceed anyway? [y/N] ");
 	fflush(out);
-	if (fgets(line, sizeof(line), in) == NULL)
+	if (fgets(line, sizeof(line), in) == NULL) {
+		fprintf(out, "\n");	/* end of input (Ctrl-D): end the prompt's line */
 		return 0;
+	}
 	n = strcspn(line, "\r\n");
 	line[n] = '\0';
 	for (n = 0; line[n]; n++)

@@ -797,7 +797,8 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 			conn_close(c, "idle timeout");
 			return;
 		}
-		conn_abort(c, CONN_ERR_TIMEOUT, "timed out");
+		conn_abort(c, CONN_ERR_TIMEOUT, c->phase == PHASE_TLS_HANDSHAKE ?
+		    "timed out during the TLS handshake" : "timed out");
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {

@@ -205,6 +205,11 @@ serve(struct conn *c, struct session *s)
 		respond_error(c, s, 405, "this server only answers GET and HEAD");
 		return;
 	}
+	if (m->version_minor == 1 && http1_header(m, "Host") == NULL) {
+		s->keep_alive = 0;
+		respond_error(c, s, 400, "an HTTP/1.1 request needs a Host header");
+		return;
+	}
 	if (plen != 1 || m->target[0] != '/') {
 		respond_error(c, s, 404, "the only page here is /");
 		return;
@@ -391,9 +396,14 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 		close(fd);
 		return;
 	}
+	struct conn *c;
+
 	s->li = li;
 	s->keep_alive = 1;
-	conn_accept(base, fd, sa, (socklen_t)salen, li->ctx, &session_ops, s);
+	c = conn_accept(base, fd, sa, (socklen_t)salen, li->ctx, &session_ops, s);
+	/* A client that never finishes its TLS handshake must not hold the connection. */
+	if (c != NULL && c->phase == PHASE_TLS_HANDSHAKE)
+		conn_set_timeout(c, opt.idle_ms);
 }
 
 static void
@@ -727,7 +737,9 @@ main(int argc, char **argv)
 	for (i = 0; i < nlisteners; i++)
 		if (i == 0 || listeners[i].kind != listeners[i - 1].kind) {
 			const struct listener *li = &listeners[i];
-			const char *cafile = "certs/out/ca.crt";
+			char cafile[PATH_MAX];
+
+			snprintf(cafile, sizeof(cafile), "%s/ca.crt", opt.certs_dir);
 			if (li->kind == K_HTTP)
 				evlog(EVT_START, 0, -1, "try: build/client http://localhost:%d/",
 				    li->port);
