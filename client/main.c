@@ -728,7 +728,7 @@ main(int argc, char **argv)
 	struct tls_opts to;
 	char err[512];
 	const char *env;
-	int ch;
+	int ch, v;
 
 	while ((ch = getopt_long(argc, argv, "ko:Iqvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -755,21 +755,12 @@ main(int argc, char **argv)
 			    "seconds", optarg);
 			break;
 		case 8:
-			if (strcmp(optarg, "text") == 0)
-				opt.format = EVLOG_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				opt.format = EVLOG_JSON;
-			else
+			if ((v = evlog_parse_format(optarg)) == -1)
 				die_usage("--log-format: '%s' is not text or json", optarg);
+			opt.format = (enum evlog_format)v;
 			break;
 		case 9:
-			if (strcmp(optarg, "auto") == 0)
-				opt.color = -1;
-			else if (strcmp(optarg, "always") == 0)
-				opt.color = 1;
-			else if (strcmp(optarg, "never") == 0)
-				opt.color = 0;
-			else
+			if ((opt.color = evlog_parse_color(optarg)) == -2)
 				die_usage("--color: '%s' is not auto, always or never", optarg);
 			break;
 		case 'q': opt.quiet = 1; break;

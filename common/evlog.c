@@ -87,6 +87,30 @@ evlog_init(enum evlog_side side, enum evlog_format format, int quiet, int color,
 		lg.start_us = mono_us();
 }
 
+/* --log-format: EVLOG_TEXT or EVLOG_JSON, -1 if neither. */
+int
+evlog_parse_format(const char *s)
+{
+	if (strcmp(s, "text") == 0)
+		return EVLOG_TEXT;
+	if (strcmp(s, "json") == 0)
+		return EVLOG_JSON;
+	return -1;
+}
+
+/* --color: 1 always, 0 never, -1 auto (on a terminal), -2 if none of these. */
+int
+evlog_parse_color(const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return -1;
+	if (strcmp(s, "always") == 0)
+		return 1;
+	if (strcmp(s, "never") == 0)
+		return 0;
+	return -2;
+}
+
 int evlog_on(void) { return !lg.quiet; }
 int evlog_verbose(void) { return lg.verbose; }
 void evlog_set_verbose(int v) { lg.verbose = v; }

@@ -59,6 +59,8 @@ struct evrec {
 
 /* evlog.c */
 void		 evlog_init(enum evlog_side, enum evlog_format, int quiet, int color, FILE *);
+int		 evlog_parse_format(const char *);
+int		 evlog_parse_color(const char *);
 int		 evlog_on(void);
 int		 evlog_verbose(void);
 void		 evlog_set_verbose(int);

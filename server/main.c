@@ -623,21 +623,12 @@ main(int argc, char **argv)
 		case 5: opt.cert = optarg; break;
 		case 6: opt.key = optarg; break;
 		case 7:
-			if (strcmp(optarg, "text") == 0)
-				opt.format = EVLOG_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				opt.format = EVLOG_JSON;
-			else
+			if ((v = evlog_parse_format(optarg)) == -1)
 				die_usage("--log-format: '%s' is not text or json", optarg);
+			opt.format = (enum evlog_format)v;
 			break;
 		case 8:
-			if (strcmp(optarg, "auto") == 0)
-				opt.color = -1;
-			else if (strcmp(optarg, "always") == 0)
-				opt.color = 1;
-			else if (strcmp(optarg, "never") == 0)
-				opt.color = 0;
-			else
+			if ((opt.color = evlog_parse_color(optarg)) == -2)
 				die_usage("--color: '%s' is not auto, always or never", optarg);
 			break;
 		case 9:
