@@ -1,0 +1,50 @@
+/* capture.h -- a libpcap capture on the loopback interface, fed into the event loop, that turns
+ * each TCP segment of our connections into a struct: the absolute seq/ack the textbook draws. */
+#ifndef CAPTURE_H
+#define CAPTURE_H
+
+#include <sys/socket.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct capture;
+
+/* TCP header flag bits, as on the wire */
+#define CAPTURE_FIN	0x01
+#define CAPTURE_SYN	0x02
+#define CAPTURE_RST	0x04
+#define CAPTURE_PSH	0x08
+#define CAPTURE_ACK	0x10
+#define CAPTURE_URG	0x20
+
+struct capture_segment {
+	struct sockaddr_storage	src, dst;	/* addresses and ports (AF_INET or AF_INET6) */
+	uint32_t		seq, ack;	/* absolute, host order */
+	uint32_t		win;		/* the raw window field (not scaled) */
+	unsigned		flags;		/* CAPTURE_* bits */
+	uint32_t		len;		/* TCP payload bytes */
+	int64_t			ts_us;		/* the capture's timestamp, microseconds since the epoch */
+};
+
+typedef void (*capture_cb)(const struct capture_segment *, void *arg);
+
+/* capture.c */
+/* Start capturing TCP segments on "lo" that match the BPF filter (e.g. "tcp port 8443"); each
+ * parsed segment is handed to cb from the event loop. Returns NULL with one plain-words line in
+ * err on failure -- for a missing privilege it names the fix (sudo setcap cap_net_raw+ep
+ * PROGRAM, or run as root). */
+struct capture	*capture_open(struct event_base *, const char *filter, capture_cb, void *arg,
+		    char *err, size_t errlen);
+/* Read what the kernel has already captured (call before deciding a connection is over). */
+void		 capture_drain(struct capture *);
+void		 capture_free(struct capture *);
+/* Parse one link-layer frame (dlt: pcap's DLT_EN10MB or DLT_NULL/DLT_LOOP/DLT_RAW). Pure.
+ * Returns 0 and fills *seg for an IPv4/IPv6 TCP segment, -1 for anything else or a short or
+ * malformed frame. */
+int		 capture_parse(const unsigned char *frame, size_t caplen, int dlt,
+		    struct capture_segment *seg);
+/* "SYN,ACK", "FIN,ACK", "RST", "ACK", "PSH,ACK" ... into buf. */
+const char	*capture_flags_str(unsigned flags, char *buf, size_t len);
+
+#endif
