@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "evlog.h"
 #include "http1.h"
+#include "tcpwatch.h"
 #include "tls.h"
 #include "url.h"
 
@@ -39,6 +40,11 @@ static struct {
 	const char	*output;
 	const char	*method;
 	int		 insecure;
+	int		 server_closes_first;	/* --close-first server */
+	int		 hold_close_ms;		/* --hold-close: wait before our FIN when passive */
+	int		 abort;			/* --abort: RST instead of FIN */
+	int		 half_close;		/* --half-close: FIN right after the request */
+	int		 linger_ms;		/* --linger-watch, -1: by default */
 	int		 tls_min, tls_max;
 	int		 connect_timeout_ms, max_time_ms;
 	int		 quiet, verbose, color;
@@ -46,6 +52,7 @@ static struct {
 } opt = {
 	.method = "GET",
 	.connect_timeout_ms = 10000,
+	.linger_ms = -1,
 	.color = -1,
 };
 
@@ -55,7 +62,7 @@ static struct {
 	SSL_CTX			*ctx;
 	struct addrinfo		*ai_list, *ai_next;
 	struct conn		*c;
-	struct event		*connect_timer, *max_timer;
+	struct event		*connect_timer, *max_timer, *hold_timer;
 	FILE			*out;
 	int			 interactive;
 	int			 exit_code;
@@ -94,6 +101,15 @@ usage(FILE *fp)
 "                         also SSLKEYLOGFILE); FILE is created mode 0600\n"
 "  -I, --head             send HEAD instead of GET\n"
 "  -o, --output FILE      write the body to FILE instead of standard output\n"
+"  --close-first client|server  who sends the first FIN (default client; server: the\n"
+"                         request says 'Connection: close' and the client waits)\n"
+"  --hold-close MS        when the server closed first, wait MS ms before our FIN\n"
+"                         (CLOSE_WAIT here, FIN_WAIT2 there, long enough to see)\n"
+"  --half-close           send our FIN right after the request and still read the\n"
+"                         response (plain HTTP or TLS 1.3)\n"
+"  --abort                end with RST instead of FIN (SO_LINGER {1, 0}): no TIME_WAIT\n"
+"  --linger-watch SEC     after close(), follow TIME_WAIT for SEC seconds (default 3\n"
+"                         on a terminal, 0 otherwise); other states are always followed\n"
 "  --connect-timeout SEC  give up on an address after SEC seconds (default 10)\n"
 "  --max-time SEC         give up on the whole transfer after SEC seconds (default: no limit)\n"
 "  --log-format text|json event log format (default text)\n"
@@ -122,6 +138,7 @@ die_usage(const char *fmt, const char *arg)
 /* The transfer is over: remember the first failure, stop the loop. */
 static void
 finish(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void maybe_exit(void *);
 
 static void
 finish(int code, const char *fmt, ...)
@@ -135,9 +152,31 @@ finish(int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	st.done = 1;
-	/* A connection still open closes gracefully first; client_closed() ends the loop. */
-	if (st.c == NULL)
+	maybe_exit(NULL);
+}
+
+/* The loop ends once the transfer is over, the connection closed, and the kernel's states
+ * after close() followed (tcpwatch calls this when its last watch ends). */
+static void
+maybe_exit(void *arg)
+{
+	(void)arg;
+	if (st.done && st.c == NULL && !tcpwatch_active())
 		event_base_loopexit(st.base, NULL);
+}
+
+/* A whole number from 0 to max (milliseconds or seconds, as the flag says). */
+static int
+parse_ms(const char *flag, const char *s, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > max)
+		die_usage(flag, s);
+	return (int)v;
 }
 
 static int
@@ -279,8 +318,10 @@ send_request(struct conn *c)
 	int n;
 
 	url_host_header(&st.u, host, sizeof(host));
+	/* "Connection: close" asks the server to close first (--close-first server). */
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: handshake-lab"
-	    "\r\nAccept: */*\r\n\r\n", opt.method, st.u.path, host);
+	    "\r\nAccept: */*\r\n%s\r\n", opt.method, st.u.path, host,
+	    opt.server_closes_first ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		finish(EXIT_FAIL, "request too long");
 		conn_close(c, "request too long");
@@ -299,6 +340,13 @@ send_request(struct conn *c)
 	}
 	st.t_request = evlog_now_us();
 	conn_write(c, req, (size_t)n);
+	if (opt.half_close) {
+		if (c->ssl != NULL && SSL_version(c->ssl) != TLS1_3_VERSION)
+			evlog(EVT_WARNING, c->id, c->fd, "--half-close needs plain HTTP or TLS 1.3: "
+			    "TLS 1.2 ends the whole session at close_notify; closing normally");
+		else
+			conn_shutdown_write(c, "--half-close: the request is all we send");
+	}
 }
 
 static void
@@ -342,11 +390,18 @@ response_complete(struct conn *c, const char *how)
 		evrec_int(&r, "bytes", (long long)st.body_bytes);
 		evrec_str(&r, "framing", how);
 		evrec_detail(&r, "%llu B received (%s)", (unsigned long long)st.body_bytes, how);
-		evrec_gloss(&r, "the whole response is here; the client now closes first "
-		    "(so the client will hold TIME_WAIT)");
+		if (opt.server_closes_first)
+			evrec_gloss(&r, "the whole response is here; we asked the server to close "
+			    "first (Connection: close), so we wait for its FIN");
+		else if (!c->half_close)
+			evrec_gloss(&r, "the whole response is here; the client now closes first "
+			    "(so the client will hold TIME_WAIT)");
 		evrec_emit(&r);
 	}
-	conn_close(c, "response complete");
+	if (opt.abort)
+		conn_reset(c, "--abort: the response is complete");
+	else if (!opt.server_closes_first)
+		conn_close(c, "response complete");
 }
 
 static void
@@ -482,7 +537,36 @@ client_peer_closed(struct conn *c)
 			finish(EXIT_RECV, "the server closed the connection before the response "
 			    "was complete");
 	}
+	if (opt.abort) {
+		conn_reset(c, "--abort: the server closed its side");
+		return;
+	}
+	if (opt.hold_close_ms > 0 && st.hold_timer != NULL) {
+		struct timeval tv = { opt.hold_close_ms / 1000, (opt.hold_close_ms % 1000) * 1000 };
+		struct evrec r;
+
+		if (evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd)) {
+			evrec_int(&r, "ms", opt.hold_close_ms);
+			evrec_detail(&r, "holding our FIN for %d ms (--hold-close)",
+			    opt.hold_close_ms);
+			evrec_gloss(&r, "the passive side may still have data to send: we stay in "
+			    "CLOSE_WAIT, the server in FIN_WAIT2");
+			evrec_emit(&r);
+		}
+		evtimer_add(st.hold_timer, &tv);
+		return;
+	}
 	conn_close(c, "the server closed its side");
+}
+
+static void
+hold_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (st.c != NULL)
+		conn_close(st.c, "the server closed its side (after --hold-close)");
 }
 
 static void
@@ -506,9 +590,22 @@ client_closed(struct conn *c)
 		st.c = NULL;
 	if (st.connect_timer)
 		evtimer_del(st.connect_timer);
+	if (st.hold_timer)
+		evtimer_del(st.hold_timer);
+	if (c->error == CONN_OK && !st.done) {
+		/* Closed cleanly before the response was whole (e.g. after a half-close). */
+		if (st.have_head && st.resp.body == HTTP1_BODY_CLOSE)
+			st.done = 1;
+		else if (!st.got_bytes)
+			finish(EXIT_EMPTY, "the server closed the connection without answering "
+			    "(empty reply)");
+		else
+			finish(EXIT_RECV, "the server closed the connection before the response "
+			    "was complete");
+	}
 	if (c->error == CONN_OK || st.done) {
 		st.done = 1;
-		event_base_loopexit(st.base, NULL);
+		maybe_exit(NULL);
 		return;
 	}
 	switch (c->error) {
@@ -719,6 +816,11 @@ main(int argc, char **argv)
 		{ "connect-timeout",	required_argument, NULL, 6 },
 		{ "max-time",		required_argument, NULL, 7 },
 		{ "log-format",		required_argument, NULL, 8 },
+		{ "close-first",	required_argument, NULL, 10 },
+		{ "hold-close",		required_argument, NULL, 11 },
+		{ "abort",		no_argument,	   NULL, 12 },
+		{ "half-close",		no_argument,	   NULL, 13 },
+		{ "linger-watch",	required_argument, NULL, 14 },
 		{ "color",		required_argument, NULL, 9 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -763,6 +865,24 @@ main(int argc, char **argv)
 			if ((opt.color = evlog_parse_color(optarg)) == -2)
 				die_usage("--color: '%s' is not auto, always or never", optarg);
 			break;
+		case 10:
+			if (strcmp(optarg, "client") == 0)
+				opt.server_closes_first = 0;
+			else if (strcmp(optarg, "server") == 0)
+				opt.server_closes_first = 1;
+			else
+				die_usage("--close-first: '%s' is not client or server", optarg);
+			break;
+		case 11:
+			opt.hold_close_ms = parse_ms("--hold-close: '%s' is not a number of "
+			    "milliseconds (0-60000)", optarg, 60000);
+			break;
+		case 12: opt.abort = 1; break;
+		case 13: opt.half_close = 1; break;
+		case 14:
+			opt.linger_ms = parse_ms("--linger-watch: '%s' is not a number of seconds "
+			    "(0-120)", optarg, 120) * 1000;
+			break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -778,6 +898,9 @@ main(int argc, char **argv)
 	opt.url = argv[optind];
 	if (url_parse(&st.u, opt.url, err, sizeof(err)) == -1)
 		die_usage("bad URL: %s", err);
+	if (opt.half_close && opt.server_closes_first)
+		die_usage("--half-close and --close-first server do not go together: with "
+		    "--half-close the client sends the first FIN%s", "");
 	if (opt.tls_min && opt.tls_max && opt.tls_min > opt.tls_max)
 		die_usage("--tls-min is above --tls-max%s", "");
 	if (opt.keylog == NULL && (env = secure_getenv("SSLKEYLOGFILE")) != NULL && *env)
@@ -787,6 +910,11 @@ main(int argc, char **argv)
 	evlog_init(EVLOG_CLIENT, opt.format, opt.quiet, opt.color, stderr);
 	evlog_set_verbose(opt.verbose);
 	st.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	/* Following TIME_WAIT is for a person watching: a few seconds on a terminal, off for
+	 * scripts (the watch of the other states after close() is short either way). */
+	tcpwatch_set_linger(opt.linger_ms >= 0 ? opt.linger_ms :
+	    isatty(STDERR_FILENO) ? 3000 : 0);
+	tcpwatch_on_idle(maybe_exit, NULL);
 
 	st.out = stdout;
 	if (opt.output != NULL && (st.out = fopen(opt.output, "w")) == NULL) {
@@ -811,6 +939,7 @@ main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	st.connect_timer = evtimer_new(st.base, connect_timeout_cb, NULL);
+	st.hold_timer = evtimer_new(st.base, hold_done_cb, NULL);
 	if (opt.max_time_ms > 0) {
 		struct timeval tv = { opt.max_time_ms / 1000, (opt.max_time_ms % 1000) * 1000 };
 		st.max_timer = evtimer_new(st.base, max_time_cb, NULL);
@@ -824,6 +953,8 @@ main(int argc, char **argv)
 	}
 	if (st.c != NULL)
 		conn_abort(st.c, CONN_ERR_TIMEOUT, "stopped");
+	tcpwatch_on_idle(NULL, NULL);
+	tcpwatch_stop_all();
 	if (st.t_end == 0)
 		st.t_end = evlog_now_us();
 	if (st.ai_list)
@@ -846,6 +977,8 @@ main(int argc, char **argv)
 		event_free(st.connect_timer);
 	if (st.max_timer)
 		event_free(st.max_timer);
+	if (st.hold_timer)
+		event_free(st.hold_timer);
 	SSL_CTX_free(st.ctx);
 	event_base_free(st.base);
 	return st.exit_code;

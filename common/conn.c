@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "evlog.h"
 #include "tcpinfo.h"
+#include "tcpwatch.h"
 #include "tls.h"
 
 #define CLOSE_WAIT_MS_DEFAULT 2000	/* how long we wait for the peer's FIN after ours */
@@ -74,8 +75,10 @@ fill_addrs(struct conn *c)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0)
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0) {
+		memcpy(&c->local, &ss, sizeof(ss));
 		conn_addr_str((struct sockaddr *)&ss, c->local_s, sizeof(c->local_s));
+	}
 	conn_addr_str((struct sockaddr *)&c->remote, c->remote_s, sizeof(c->remote_s));
 }
 
@@ -133,24 +136,58 @@ set_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
+/* What the SYN and SYN+ACK negotiated, as the kernel kept it (TCP_INFO, no privileges). */
+static void
+add_syn_options(struct evrec *r, const struct tcp_info *ti, char *buf, size_t len)
+{
+	int sack = (ti->tcpi_options & TCPI_OPT_SACK) != 0;
+	int ts = (ti->tcpi_options & TCPI_OPT_TIMESTAMPS) != 0;
+	int ws = (ti->tcpi_options & TCPI_OPT_WSCALE) != 0;
+
+	evrec_int(r, "mss_snd", ti->tcpi_snd_mss);
+	evrec_int(r, "mss_rcv", ti->tcpi_rcv_mss);
+	evrec_int(r, "wscale_snd", ws ? ti->tcpi_snd_wscale : -1);
+	evrec_int(r, "wscale_rcv", ws ? ti->tcpi_rcv_wscale : -1);
+	evrec_bool(r, "sack", sack);
+	evrec_bool(r, "timestamps", ts);
+	evrec_float(r, "rtt_ms", ti->tcpi_rtt / 1000.0);
+	snprintf(buf, len, "MSS %u/%u, window scale %s, SACK %s, timestamps %s, RTT %.3f ms",
+	    ti->tcpi_snd_mss, ti->tcpi_rcv_mss, ws ? "on" : "off", sack ? "on" : "off",
+	    ts ? "on" : "off", ti->tcpi_rtt / 1000.0);
+	if (ws) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, len - l, " (scale %u/%u)", ti->tcpi_snd_wscale,
+		    ti->tcpi_rcv_wscale);
+	}
+}
+
 static void
 log_established(struct conn *c)
 {
 	struct evrec r;
-	int st = tcpinfo_state(c->fd);
+	struct tcp_info ti;
+	char opts[160] = "";
+	int st;
 
+	if (!evlog_on())
+		return;
+	st = tcpinfo_get(c->fd, &ti) == 0 ? (int)ti.tcpi_state : -1;
 	if (!evrec_begin(&r, EVT_ESTABLISHED, c->id, c->fd))
 		return;
 	evrec_str(&r, "local", c->local_s);
 	evrec_str(&r, "remote", c->remote_s);
+	if (st > 0)
+		add_syn_options(&r, &ti, opts, sizeof(opts));
 	if (c->is_server) {
-		evrec_detail(&r, "%s <- %s  accept() returned", c->local_s, c->remote_s);
+		evrec_detail(&r, "%s <- %s  accept() returned; %s", c->local_s, c->remote_s, opts);
 		evrec_gloss(&r, "the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
 		    "the socket (3-way handshake done)");
 	} else {
-		evrec_detail(&r, "%s -> %s  connect() completed", c->local_s, c->remote_s);
+		evrec_detail(&r, "%s -> %s  connect() completed; %s", c->local_s, c->remote_s,
+		    opts);
 		evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
-		    "sides ESTABLISHED%s", st == TCPI_ESTABLISHED ? "" : " (state not yet updated)");
+		    "sides ESTABLISHED%s; SYN and SYN+ACK agreed on these options", st ==
+		    TCPI_ESTABLISHED ? "" : " (state not yet updated)");
 	}
 	evrec_emit(&r);
 }
@@ -299,11 +336,17 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 			evrec_gloss(&r, "kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
 			    "completed inside connect(), so the socket is already ESTABLISHED");
 		else if (st == TCPI_SYN_SENT)
-			evrec_gloss(&r, "kernel sent SYN (1st handshake) and waits for SYN+ACK");
+			evrec_gloss(&r, "kernel sent SYN (1st handshake) and waits for SYN+ACK: not "
+			    "answered at once, so the state is still SYN_SENT");
 		else
 			evrec_gloss(&r, "kernel sent SYN (1st handshake)");
 		evrec_emit(&r);
 	}
+	/* Loopback usually finishes the handshake inside connect(); when it did not (the
+	 * server's accept queue is full and our SYN was dropped), follow SYN_SENT. */
+	if (tcpinfo_state(c->fd) == TCPI_SYN_SENT)
+		tcpwatch_start(base, c->id, (struct sockaddr *)&c->local,
+		    (struct sockaddr *)&c->remote, 0, TCPWATCH_CONNECT);
 	return c;
 }
 
@@ -344,6 +387,7 @@ check_peer_fin(struct conn *c)
 	if (n == -1) {
 		c->reset = 1;
 		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
+			evrec_str(&r, "dir", "in");
 			evrec_str(&r, "errno", strerror(errno));
 			evrec_detail(&r, "the peer sent RST (%s)", strerror(errno));
 			evrec_gloss(&r, "an abortive close: no FIN exchange and no TIME_WAIT");
@@ -410,6 +454,42 @@ conn_close(struct conn *c, const char *reason)
 		return;
 	}
 	close_step_tls(c);
+}
+
+/* The half-close: the same steps as conn_close (our close_notify and FIN), but what the peer
+ * still sends is delivered to the application until its own FIN. */
+void
+conn_shutdown_write(struct conn *c, const char *reason)
+{
+	if (c->phase != PHASE_OPEN)
+		return;
+	c->half_close = 1;
+	c->close_wait_ms = 10000;
+	conn_close(c, reason);
+}
+
+/* The abortive close: SO_LINGER {1, 0} makes close() send RST instead of FIN. */
+void
+conn_reset(struct conn *c, const char *reason)
+{
+	struct linger lg = { 1, 0 };
+	struct evrec r;
+
+	if (c->phase == PHASE_CLOSED)
+		return;
+	if (c->fd >= 0 && setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0) {
+		c->rst_sent = 1;
+		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
+			evrec_str(&r, "dir", "out");
+			evrec_str(&r, "reason", reason);
+			evrec_detail(&r, "sending RST: %s", reason);
+			evrec_gloss(&r, "SO_LINGER {1, 0} + close(): the kernel drops the connection "
+			    "and sends RST; the peer sees 'connection reset'");
+			evrec_emit(&r);
+		}
+	}
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	close_finish(c, reason);
 }
 
 static void
@@ -525,18 +605,31 @@ close_step_fin(struct conn *c)
 	/* The kernel sends our FIN here: 1st wave if we close first, 3rd if the peer did. */
 	if (shutdown(c->fd, SHUT_WR) == 0) {
 		c->fin_sent = 1;
-		conn_set_phase(c, PHASE_FIN_SENT);
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
+			int st = tcpinfo_state(c->fd);
+
 			evrec_str(&r, "reason", c->close_reason);
 			evrec_detail(&r, "shutdown(SHUT_WR): %s", c->close_reason);
-			if (passive)
-				evrec_gloss(&r, "3rd wave: our FIN; the kernel moves to LAST_ACK until "
-				    "the peer ACKs it (on loopback that takes microseconds)");
-			else
+			/* The gloss follows the state the kernel reports, not the one expected:
+			 * on loopback the peer can answer before we look. */
+			if (passive && st == TCPI_LAST_ACK)
+				evrec_gloss(&r, "3rd wave: our FIN; LAST_ACK until the peer ACKs it");
+			else if (passive)
+				evrec_gloss(&r, "3rd wave: our FIN; the peer's ACK of it (4th wave) "
+				    "came back before we looked, so LAST_ACK is already over");
+			else if (st == TCPI_FIN_WAIT1)
 				evrec_gloss(&r, "1st wave: our FIN (FIN_WAIT1); the peer's ACK moves us "
 				    "to FIN_WAIT2 (2nd wave)");
+			else if (st == TCPI_FIN_WAIT2)
+				evrec_gloss(&r, "1st wave: our FIN, already ACKed by the peer (2nd "
+				    "wave): FIN_WAIT2");
+			else
+				evrec_gloss(&r, "1st wave: our FIN; the peer's ACK and its own FIN came "
+				    "back before we looked (the fd shows %s)",
+				    tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?");
 			evrec_emit(&r);
 		}
+		conn_set_phase(c, PHASE_FIN_SENT);
 	} else if (errno != ENOTCONN) {
 		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
 	}
@@ -569,6 +662,7 @@ close_finish(struct conn *c, const char *reason)
 {
 	struct evrec r;
 	char why[256];
+	int last;
 
 	if (c->phase == PHASE_CLOSED)
 		return;
@@ -599,9 +693,13 @@ close_finish(struct conn *c, const char *reason)
 		evrec_bool(&r, "fin_sent", c->fin_sent);
 		evrec_bool(&r, "fin_received", c->fin_received);
 		evrec_bool(&r, "closed_first", c->fin_sent && c->we_closed_first);
+		evrec_bool(&r, "rst_sent", c->rst_sent);
 		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
 		evrec_detail(&r, "close(): %s", why);
-		if (c->reset)
+		if (c->rst_sent)
+			evrec_gloss(&r, "SO_LINGER {1, 0}: close() sends RST instead of FIN; no "
+			    "four-way close and no TIME_WAIT");
+		else if (c->reset)
 			evrec_gloss(&r, "reset: the connection ended without the four-way close");
 		else if (c->fin_sent && c->fin_received && c->we_closed_first)
 			evrec_gloss(&r, "we closed first, so our side now sits in TIME_WAIT for 2MSL "
@@ -618,8 +716,7 @@ close_finish(struct conn *c, const char *reason)
 		evrec_emit(&r);
 	}
 	conn_set_phase(c, PHASE_CLOSED);
-	if (c->ops->closed)
-		c->ops->closed(c);
+	last = c->fd >= 0 ? tcpinfo_state(c->fd) : -1;
 	/* With BEV_OPT_CLOSE_ON_FREE this frees the SSL, the socket bufferevent and the fd. */
 	if (c->bev)
 		bufferevent_free(c->bev);
@@ -627,6 +724,14 @@ close_finish(struct conn *c, const char *reason)
 		SSL_free(c->ssl);
 	else if (c->fd >= 0)
 		close(c->fd);
+	c->bev = c->under = NULL;
+	c->ssl = NULL;
+	/* The fd is gone, the connection is not: follow what the kernel still keeps of it. */
+	if (last > 0 && c->t_tcp != 0 && c->local_s[0])
+		tcpwatch_start(c->base, c->id, (struct sockaddr *)&c->local,
+		    (struct sockaddr *)&c->remote, last, TCPWATCH_CLOSE);
+	if (c->ops->closed)
+		c->ops->closed(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -689,7 +794,7 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 
 	if (c->t_first_byte == 0 && evbuffer_get_length(in) > 0)
 		c->t_first_byte = evlog_now_us();
-	if (c->phase == PHASE_OPEN) {
+	if (c->phase == PHASE_OPEN || (c->half_close && c->phase < PHASE_CLOSED)) {
 		if (c->ops->read)
 			c->ops->read(c, in);
 		return;
@@ -761,6 +866,7 @@ log_reset(struct conn *c, int err)
 
 	c->reset = 1;
 	if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
+		evrec_str(&r, "dir", "in");
 		evrec_str(&r, "errno", strerror(err));
 		if (err == ECONNREFUSED) {
 			evrec_detail(&r, "connection refused by %s", c->remote_s);
@@ -824,6 +930,11 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		if (c->phase == PHASE_FIN_SENT) {
+			if (c->half_close &&
+			    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+				bev_read_cb(c->bev, c);
+			if (c->phase != PHASE_FIN_SENT)
+				return;
 			if (check_peer_fin(c) != 0)
 				close_finish(c, c->close_reason);
 			else

@@ -68,6 +68,7 @@ struct conn {
 	char			 error_text[256];
 	char			 local_s[64];	/* "127.0.0.1:40312", "[::1]:40312" */
 	char			 remote_s[64];
+	struct sockaddr_storage	 local;
 	struct sockaddr_storage	 remote;
 	socklen_t		 remote_len;
 	const struct conn_ops	*ops;
@@ -79,6 +80,8 @@ struct conn {
 	/* the close */
 	int			 fin_sent, fin_received, reset;
 	int			 we_closed_first;
+	int			 half_close;	/* our FIN is out, but we still read (half-close) */
+	int			 rst_sent;	/* we closed with RST (SO_LINGER {1, 0}) */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
@@ -105,6 +108,8 @@ void		 conn_set_phase(struct conn *, enum conn_phase);
 int		 conn_write(struct conn *, const void *, size_t);
 void		 conn_set_timeout(struct conn *, int ms);
 void		 conn_close(struct conn *, const char *reason);
+void		 conn_shutdown_write(struct conn *, const char *reason);
+void		 conn_reset(struct conn *, const char *reason);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);

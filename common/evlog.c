@@ -28,6 +28,11 @@ static const struct {
 	{ "fin_received",	LAYER_TCP },
 	{ "reset",		LAYER_TCP },
 	{ "closed",		LAYER_TCP },
+	{ "state_change",	LAYER_TCP },
+	{ "watch_end",		LAYER_TCP },
+	{ "accept_wait",	LAYER_TCP },
+	{ "segment",		LAYER_TCP },
+	{ "hold_close",		LAYER_TCP },
 	{ "handshake_start",	LAYER_TLS },
 	{ "message",		LAYER_TLS },
 	{ "alert",		LAYER_TLS },
@@ -157,7 +162,24 @@ evrec_begin(struct evrec *r, enum evlog_event ev, unsigned conn, int fd)
 	r->t_us = evlog_now_us();
 	gettimeofday(&tv, NULL);
 	r->ts_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-	r->tcp_state = fd >= 0 ? tcpinfo_fd_state_name(fd) : NULL;
+	r->tcp_state = NULL;
+	r->has_rel = 0;
+	if (fd >= 0) {
+		struct tcp_info ti;
+
+		if (tcpinfo_get(fd, &ti) == 0) {
+			r->tcp_state = tcpinfo_state_name(ti.tcpi_state);
+			/* Relative numbers without privileges: bytes_acked = snd_una - ISN on the
+			 * side that connected; the side that accepted starts one short (the ACK of
+			 * its SYN+ACK is not counted), so the server adds it back. SYN and FIN
+			 * count one each, as in the textbook. */
+			if (ti.tcpi_state != TCPI_LISTEN) {
+				r->has_rel = 1;
+				r->rel_seq = ti.tcpi_bytes_acked + (lg.side == EVLOG_SERVER ? 1 : 0);
+				r->rel_ack = ti.tcpi_bytes_received + 1;
+			}
+		}
+	}
 	r->label = NULL;
 	r->nfields = 0;
 	r->used = 0;
@@ -375,6 +397,9 @@ evrec_format_json(const struct evrec *r, char *buf, size_t len)
 	    layer_names[events[r->ev].layer], events[r->ev].name);
 	if (r->tcp_state != NULL)
 		putf(&o, ",\"tcp_state\":\"%s\"", r->tcp_state);
+	if (r->has_rel)
+		putf(&o, ",\"rel_seq\":%llu,\"rel_ack\":%llu", (unsigned long long)r->rel_seq,
+		    (unsigned long long)r->rel_ack);
 	for (i = 0; i < r->nfields; i++) {
 		f = &r->f[i];
 		put(&o, ",", 1);
@@ -445,7 +470,10 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 		put(&o, " ", 1);
 		puts_(&o, r->detail);
 	}
-	if (r->tcp_state != NULL)
+	if (r->tcp_state != NULL && r->has_rel && layer == LAYER_TCP)
+		putf(&o, "  [%s seq+%llu ack+%llu]", r->tcp_state, (unsigned long long)r->rel_seq,
+		    (unsigned long long)r->rel_ack);
+	else if (r->tcp_state != NULL)
 		putf(&o, "  [%s]", r->tcp_state);
 	if (r->gloss[0]) {
 		if (color)

@@ -16,7 +16,7 @@ enum evlog_layer { LAYER_TCP, LAYER_TLS, LAYER_CERT, LAYER_HTTP, LAYER_APP, LAYE
 enum evlog_event {
 	/* TCP */
 	EVT_LISTEN, EVT_RESOLVE, EVT_CONNECT, EVT_ESTABLISHED, EVT_FIN_SENT, EVT_FIN_RECEIVED,
-	EVT_RESET, EVT_CLOSED,
+	EVT_RESET, EVT_CLOSED, EVT_STATE_CHANGE, EVT_WATCH_END, EVT_ACCEPT_WAIT, EVT_SEGMENT, EVT_HOLD_CLOSE,
 	/* TLS */
 	EVT_HANDSHAKE_START, EVT_MESSAGE, EVT_ALERT, EVT_KEY_EXCHANGE, EVT_HANDSHAKE_DONE,
 	EVT_CLOSE_NOTIFY, EVT_TLS_ERROR, EVT_KEYLOG,
@@ -48,6 +48,9 @@ struct evrec {
 	int64_t		 t_us;		/* since the program started */
 	int64_t		 ts_us;		/* wall clock, since the epoch */
 	const char	*tcp_state;	/* the kernel's state at this moment, or NULL (no socket) */
+	int		 has_rel;	/* rel_seq / rel_ack below are set */
+	uint64_t	 rel_seq;	/* our snd_una - our ISN (TCP_INFO, relative) */
+	uint64_t	 rel_ack;	/* our rcv_nxt - the peer's ISN: the ack number we send */
 	const char	*label;		/* text form: replaces the event name (e.g. "> ClientHello") */
 	int		 nfields;
 	struct evlog_field f[EVLOG_MAX_FIELDS];

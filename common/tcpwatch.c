@@ -1,0 +1,281 @@
+/* tcpwatch.c -- follow a connection's kernel state after the program can no longer see it
+ * (sock_diag by 4-tuple), and log each change the kernel reports: nothing is invented, and
+ * the log says how often it looked. */
+#include <sys/socket.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "evlog.h"
+#include "sockdiag.h"
+#include "tcpinfo.h"
+#include "tcpwatch.h"
+
+/* Sampling: every FAST_MS for the first FAST_FOR_MS (states on loopback last microseconds to
+ * milliseconds), then every SLOW_MS. */
+#define FAST_MS		1
+#define FAST_FOR_MS	200
+#define SLOW_MS		50
+/* Non-TIME_WAIT states (an orphaned FIN_WAIT2, a SYN being retransmitted ...) are followed at
+ * most this long beyond the TIME_WAIT bound. */
+#define OTHER_BOUND_MS	5000
+
+struct tcpwatch {
+	unsigned		 conn;
+	enum tcpwatch_mode	 mode;
+	struct sockaddr_storage	 local, remote;
+	int			 state;		/* last state reported */
+	int			 timer;
+	int64_t			 t_start;	/* us */
+	int64_t			 t_timewait;	/* us, when TIME_WAIT was first seen */
+	unsigned		 samples;
+	struct event		*ev;
+	struct tcpwatch		*next;
+};
+
+static struct tcpwatch *watches;
+static int linger_ms;
+static void (*idle_cb)(void *);
+static void *idle_arg;
+
+void tcpwatch_set_linger(int ms) { linger_ms = ms; }
+int tcpwatch_linger(void) { return linger_ms; }
+int tcpwatch_active(void) { return watches != NULL; }
+
+void
+tcpwatch_on_idle(void (*cb)(void *), void *arg)
+{
+	idle_cb = cb;
+	idle_arg = arg;
+}
+
+static const char *
+state_name(int st)
+{
+	const char *n = tcpinfo_state_name(st);
+
+	return n ? n : "CLOSED";
+}
+
+static void
+watch_free(struct tcpwatch *w)
+{
+	struct tcpwatch **pp;
+
+	for (pp = &watches; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	event_free(w->ev);
+	free(w);
+	if (watches == NULL && idle_cb != NULL)
+		idle_cb(idle_arg);
+}
+
+/* How often this watch samples now (ms). */
+static int
+interval(const struct tcpwatch *w)
+{
+	int64_t since = (evlog_now_us() - w->t_start) / 1000;
+
+	if (w->state == TCPI_TIME_WAIT)
+		return 1000;
+	return since < FAST_FOR_MS ? FAST_MS : SLOW_MS;
+}
+
+static void
+log_end(struct tcpwatch *w, const char *why, unsigned left_ms)
+{
+	struct evrec r;
+
+	if (!evrec_begin(&r, EVT_WATCH_END, w->conn, -1))
+		return;
+	evrec_str(&r, "state", state_name(w->state));
+	evrec_str(&r, "why", why);
+	evrec_int(&r, "left_ms", left_ms);
+	evrec_int(&r, "samples", w->samples);
+	if (left_ms > 0)
+		evrec_detail(&r, "stopped watching in %s: %s; the kernel keeps it %.1f s more",
+		    state_name(w->state), why, left_ms / 1000.0);
+	else
+		evrec_detail(&r, "stopped watching in %s: %s", state_name(w->state), why);
+	evrec_emit(&r);
+}
+
+static void
+log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
+{
+	struct evrec r;
+	const char *from = w->state ? state_name(w->state) : "?";
+
+	if (!evrec_begin(&r, EVT_STATE_CHANGE, w->conn, -1))
+		return;
+	evrec_str(&r, "from", from);
+	evrec_str(&r, "to", to ? state_name(to) : "CLOSED");
+	evrec_str(&r, "timer", di ? sockdiag_timer_name(di->timer) : "none");
+	evrec_int(&r, "expires_ms", di ? di->expires_ms : 0);
+	evrec_str(&r, "source", "sock_diag");
+	evrec_float(&r, "watched_ms", (double)(evlog_now_us() - w->t_start) / 1000.0);
+	evrec_label(&r, "%s -> %s", from, to ? state_name(to) : "CLOSED");
+	evrec_int(&r, "sample_ms", interval(w));
+	if (di != NULL && di->timer != SOCKDIAG_TIMER_NONE)
+		evrec_detail(&r, "%s timer fires in %u ms  (sock_diag, sampled every %d ms)",
+		    sockdiag_timer_name(di->timer), di->expires_ms, interval(w));
+	else
+		evrec_detail(&r, "%s (sock_diag, sampled every %d ms)", to ? "seen" :
+		    "the kernel has forgotten the connection", interval(w));
+	switch (to) {
+	case TCPI_SYN_SENT:
+		evrec_gloss(&r, "our SYN is unanswered (dropped: the server's accept queue is "
+		    "full); the kernel resends it when the retransmit timer fires");
+		break;
+	case TCPI_ESTABLISHED:
+		evrec_gloss(&r, "the SYN+ACK came and our ACK went out: handshake done");
+		break;
+	case TCPI_FIN_WAIT1:
+		evrec_gloss(&r, "our FIN is out, not yet ACKed");
+		break;
+	case TCPI_FIN_WAIT2:
+		evrec_gloss(&r, "2nd wave: the peer ACKed our FIN; we wait for its FIN");
+		break;
+	case TCPI_TIME_WAIT:
+		evrec_gloss(&r, "4th wave sent: we ACKed the peer's FIN and wait 2MSL (Linux holds "
+		    "TIME_WAIT for 60 s) so a lost final ACK can be resent and old segments die");
+		break;
+	case TCPI_CLOSE_WAIT:
+		evrec_gloss(&r, "the peer's FIN arrived and was ACKed; we have not sent ours yet");
+		break;
+	case TCPI_LAST_ACK:
+		evrec_gloss(&r, "3rd wave: our FIN is out after the peer's; waiting for its ACK");
+		break;
+	case TCPI_CLOSING:
+		evrec_gloss(&r, "simultaneous close: both FINs crossed; each side waits for the "
+		    "ACK of its own");
+		break;
+	case 0:
+		if (w->state == TCPI_TIME_WAIT)
+			evrec_gloss(&r, "TIME_WAIT is over: CLOSED");
+		else if (w->state == TCPI_LAST_ACK)
+			evrec_gloss(&r, "the last ACK (4th wave) arrived: CLOSED, no TIME_WAIT on "
+			    "this side");
+		else
+			evrec_gloss(&r, "CLOSED, no TIME_WAIT on this side (a LAST_ACK, if any, "
+			    "ended between two samples: on loopback it lasts microseconds)");
+		break;
+	default:
+		break;
+	}
+	evrec_emit(&r);
+}
+
+static void
+watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tcpwatch *w = arg;
+	struct sockdiag_info di;
+	struct timeval tv;
+	int64_t now = evlog_now_us(), since = (now - w->t_start) / 1000;
+	int r, bound;
+
+	(void)fd;
+	(void)what;
+	w->samples++;
+	r = sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote, &di);
+	if (r == -1) {
+		evlog(EVT_WARNING, w->conn, -1, "sock_diag lookup failed: %s", strerror(errno));
+		log_end(w, "sock_diag failed", 0);
+		watch_free(w);
+		return;
+	}
+	if (r == 0) {
+		if (w->state != 0)
+			log_change(w, 0, NULL);
+		w->state = 0;
+		watch_free(w);
+		return;
+	}
+	if (di.state != w->state) {
+		log_change(w, di.state, &di);
+		w->state = di.state;
+		if (di.state == TCPI_TIME_WAIT)
+			w->t_timewait = now;
+	}
+	w->timer = di.timer;
+	if (w->mode == TCPWATCH_CONNECT && di.state != TCPI_SYN_SENT) {
+		watch_free(w);
+		return;
+	}
+	if (di.state == TCPI_TIME_WAIT && (now - w->t_timewait) / 1000 >= linger_ms) {
+		log_end(w, linger_ms ? "the --linger-watch bound passed" :
+		    "--linger-watch is 0 (the default when not on a terminal)", di.expires_ms);
+		watch_free(w);
+		return;
+	}
+	bound = linger_ms + OTHER_BOUND_MS;
+	if (di.state != TCPI_TIME_WAIT && since >= bound) {
+		log_end(w, "the watch bound passed", di.expires_ms);
+		watch_free(w);
+		return;
+	}
+	r = since < FAST_FOR_MS ? FAST_MS : SLOW_MS;
+	/* In TIME_WAIT nothing changes until the timer: look again when the bound passes. */
+	if (di.state == TCPI_TIME_WAIT) {
+		int64_t left = linger_ms - (now - w->t_timewait) / 1000;
+		r = left < 1000 ? (int)left : 1000;
+		if (r < 1)
+			r = 1;
+	}
+	tv.tv_sec = r / 1000;
+	tv.tv_usec = (r % 1000) * 1000;
+	evtimer_add(w->ev, &tv);
+}
+
+int
+tcpwatch_start(struct event_base *base, unsigned conn, const struct sockaddr *local,
+    const struct sockaddr *remote, int state, enum tcpwatch_mode mode)
+{
+	struct tcpwatch *w;
+	socklen_t len;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	len = local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+	memcpy(&w->local, local, len);
+	memcpy(&w->remote, remote, len);
+	w->conn = conn;
+	w->mode = mode;
+	w->state = state;
+	w->t_start = evlog_now_us();
+	if ((w->ev = evtimer_new(base, watch_cb, w)) == NULL) {
+		free(w);
+		return -1;
+	}
+	w->next = watches;
+	watches = w;
+	/* The first look right away: after close() the state may last only microseconds. */
+	watch_cb(-1, 0, w);
+	return 0;
+}
+
+void
+tcpwatch_stop_all(void)
+{
+	struct sockdiag_info di;
+
+	while (watches != NULL) {
+		struct tcpwatch *w = watches;
+		unsigned left = 0;
+
+		if (sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote,
+		    &di) == 1)
+			left = di.expires_ms;
+		log_end(w, "the program is exiting", left);
+		idle_cb = NULL;
+		watch_free(w);
+	}
+}
