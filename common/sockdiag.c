@@ -115,7 +115,7 @@ sockdiag_lookup(const struct sockaddr *local, const struct sockaddr *remote,
 	req.nlh.nlmsg_seq = SOCKDIAG_SEQ;
 	req.r.sdiag_family = (__u8)local->sa_family;
 	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = ~0U;		/* TIME_WAIT, NEW_SYN_RECV ... too */
+	req.r.idiag_states = ~0U;		/* all; the exact lookup ignores it anyway */
 	fill_id(&req.r.id, local, remote);
 
 	memset(&kernel, 0, sizeof(kernel));
@@ -161,7 +161,8 @@ sockdiag_lookup(const struct sockaddr *local, const struct sockaddr *remote,
 					done = 1;
 					break;
 				}
-				if (e.error == -ENOENT) {	/* no such socket: CLOSED */
+				/* No such socket: CLOSED (also what a kernel without tcp_diag says). */
+				if (e.error == -ENOENT) {
 					ret = 0;
 					goto done;
 				}
