@@ -5,8 +5,8 @@ CC      ?= cc
 STD      = -std=c11 -D_GNU_SOURCE
 # strict warnings; CI adds -Werror with WERROR=1
 WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
-# libevent (+ its OpenSSL glue) and OpenSSL, from pkg-config
-PKGS     = libevent libevent_openssl openssl
+# libevent (+ its OpenSSL glue), OpenSSL and libpcap (--capture), from pkg-config
+PKGS     = libevent libevent_openssl openssl libpcap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # optimisation and debug info
@@ -26,7 +26,7 @@ LDFLAGS += $(OPT)
 
 # the shared layer, linked into both programs
 COMMON_SRCS = common/evlog.c common/tcpinfo.c common/conn.c common/tls.c common/http1.c \
-	      common/sockdiag.c common/tcpwatch.c \
+	      common/sockdiag.c common/tcpwatch.c common/capture.c \
 	      common/url.c
 # the server's own files
 SERVER_SRCS = server/main.c server/page.c
@@ -34,7 +34,8 @@ SERVER_SRCS = server/main.c server/page.c
 CLIENT_SRCS = client/main.c client/trust.c
 # unit tests of the pure functions
 UNIT_SRCS   = tests/unit/unit_main.c tests/unit/test_http1.c tests/unit/test_url.c \
-	      tests/unit/test_evlog.c tests/unit/test_tls_names.c
+	      tests/unit/test_evlog.c tests/unit/test_tls_names.c tests/unit/test_sockdiag.c \
+	      tests/unit/test_capture.c
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJS = $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -161,7 +161,8 @@ static void
 maybe_exit(void *arg)
 {
 	(void)arg;
-	if (st.done && st.c == NULL && !tcpwatch_active())
+	/* After a failure nobody waits for the story of the close: exit at once. */
+	if (st.done && st.c == NULL && (!tcpwatch_active() || st.exit_code != 0))
 		event_base_loopexit(st.base, NULL);
 }
 

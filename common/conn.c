@@ -366,6 +366,18 @@ conn_set_timeout(struct conn *c, int ms)
 	bufferevent_set_timeouts(c->bev, ms > 0 ? &tv : NULL, NULL);
 }
 
+/* From the first FIN on, follow the connection's states in the kernel (sock_diag): they change
+ * between our events, and after close() the fd can no longer show them. */
+static void
+watch_close(struct conn *c, int state)
+{
+	if (c->watching || c->local_s[0] == '\0' || c->t_tcp == 0)
+		return;
+	c->watching = 1;
+	tcpwatch_start(c->base, c->id, (struct sockaddr *)&c->local,
+	    (struct sockaddr *)&c->remote, state, TCPWATCH_CLOSE);
+}
+
 /* Has the peer's FIN arrived? The kernel's state and a peek at the socket say, not a guess.
  * Returns 1 (FIN, logged once), 0 (not yet), -1 (reset). */
 static int
@@ -406,6 +418,7 @@ check_peer_fin(struct conn *c)
 			    "wave); we are in CLOSE_WAIT until we close too");
 		evrec_emit(&r);
 	}
+	watch_close(c, tcpinfo_state(c->fd));
 	return 1;
 }
 
@@ -630,6 +643,8 @@ close_step_fin(struct conn *c)
 			evrec_emit(&r);
 		}
 		conn_set_phase(c, PHASE_FIN_SENT);
+		watch_close(c, tcpinfo_state(c->fd));
+		tcpwatch_kick(c->id);
 	} else if (errno != ENOTCONN) {
 		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
 	}
@@ -727,9 +742,9 @@ close_finish(struct conn *c, const char *reason)
 	c->bev = c->under = NULL;
 	c->ssl = NULL;
 	/* The fd is gone, the connection is not: follow what the kernel still keeps of it. */
-	if (last > 0 && c->t_tcp != 0 && c->local_s[0])
-		tcpwatch_start(c->base, c->id, (struct sockaddr *)&c->local,
-		    (struct sockaddr *)&c->remote, last, TCPWATCH_CLOSE);
+	if (last > 0)
+		watch_close(c, last);
+	tcpwatch_kick(c->id);
 	if (c->ops->closed)
 		c->ops->closed(c);
 	if (c->prev)

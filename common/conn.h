@@ -82,6 +82,7 @@ struct conn {
 	int			 we_closed_first;
 	int			 half_close;	/* our FIN is out, but we still read (half-close) */
 	int			 rst_sent;	/* we closed with RST (SO_LINGER {1, 0}) */
+	int			 watching;	/* a tcpwatch follows the close in the kernel */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */

@@ -263,6 +263,19 @@ tcpwatch_start(struct event_base *base, unsigned conn, const struct sockaddr *lo
 }
 
 void
+tcpwatch_kick(unsigned conn)
+{
+	struct tcpwatch *w;
+	struct timeval tv = { 0, FAST_MS * 1000 };
+
+	for (w = watches; w != NULL; w = w->next)
+		if (w->conn == conn && w->state != TCPI_TIME_WAIT) {
+			w->t_start = evlog_now_us();
+			evtimer_add(w->ev, &tv);
+		}
+}
+
+void
 tcpwatch_stop_all(void)
 {
 	struct sockdiag_info di;

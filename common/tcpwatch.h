@@ -20,6 +20,8 @@ int	tcpwatch_linger(void);
  * 0). Logs state_change events for connection `conn`. Returns 0, -1 if it cannot. */
 int	tcpwatch_start(struct event_base *, unsigned conn, const struct sockaddr *local,
 	    const struct sockaddr *remote, int state, enum tcpwatch_mode);
+/* Our side just did something (sent its FIN, closed): sample conn's watch fast again. */
+void	tcpwatch_kick(unsigned conn);
 /* Watches still running; when the last one ends, cb(arg) is called (the client exits then). */
 int	tcpwatch_active(void);
 void	tcpwatch_on_idle(void (*cb)(void *), void *arg);

@@ -22,6 +22,8 @@
 #include "evlog.h"
 #include "http1.h"
 #include "server.h"
+#include "tcpinfo.h"
+#include "tcpwatch.h"
 #include "tls.h"
 #include "url.h"
 
@@ -36,6 +38,7 @@ _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == K_LAST, "kind_names
 struct listener {
 	enum kind		 kind;
 	struct evconnlistener	*lev;
+	struct event		*resume;	/* --accept-delay: accept again after the delay */
 	SSL_CTX			*ctx;
 	char			 addr_s[64];
 	int			 port;
@@ -51,6 +54,8 @@ struct session {
 	struct http1_chunked	 ch;
 	int			 keep_alive;
 	int			 requests;
+	struct conn		*c;
+	struct event		*hold;		/* --hold-close timer */
 };
 
 static struct {
@@ -59,11 +64,19 @@ static struct {
 	int		 port[K_LAST];
 	const char	*cert, *key, *certs_dir;
 	int		 idle_ms;
+	int		 server_closes_first;	/* --close-first server */
+	int		 hold_close_ms;		/* --hold-close */
+	int		 abort;			/* --abort: RST instead of FIN */
+	int		 linger_ms;		/* --linger-watch; -1: by default */
+	int		 accept_delay_ms;	/* --accept-delay */
+	int		 backlog;		/* --backlog */
 	int		 quiet, verbose, color;
 	enum evlog_format format;
 } opt = {
 	.port = { 8080, 8443, 8444 },
 	.idle_ms = 5000,
+	.linger_ms = -1,
+	.backlog = 128,
 	.color = -1,
 };
 
@@ -90,6 +103,19 @@ usage(FILE *fp)
 "  --cert FILE --key FILE certificate and key for --https-port\n"
 "                         (default DIR/server.crt and DIR/server.key)\n"
 "  --idle-timeout SEC     close a keep-alive connection idle this long (default 5)\n"
+"  --close-first client|server  who sends the first FIN (default client: the server\n"
+"                         keeps the connection open until the client closes; server:\n"
+"                         'Connection: close' and the server closes after each reply)\n"
+"  --hold-close MS        when the client closed first, wait MS ms before our FIN\n"
+"                         (CLOSE_WAIT here, FIN_WAIT2 there, long enough to see)\n"
+"  --abort                close with RST instead of FIN (SO_LINGER {1, 0})\n"
+"  --linger-watch SEC     after close(), follow TIME_WAIT for SEC seconds (default 3\n"
+"                         on a terminal, 0 otherwise); other states are always followed\n"
+"  --accept-delay MS      after each accept(), stop accepting for MS ms, so new\n"
+"                         connections wait in the accept queue (and, once it is full,\n"
+"                         SYNs are dropped: the client sits in SYN_SENT)\n"
+"  --backlog N            listen() backlog, the accept queue's size (default 128;\n"
+"                         0 lets one connection wait)\n"
 "  --log-format text|json event log format on standard output (default text)\n"
 "  --color auto|always|never  colour in the text log (default auto: on a terminal)\n"
 "  -v, --verbose          also log each connection's internal phase changes\n"
@@ -106,6 +132,19 @@ die_usage(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n(see 'server --help')\n");
 	exit(2);
+}
+
+static int
+parse_num(const char *flag, const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		die_usage(flag, s);
+	return (int)v;
 }
 
 static void
@@ -244,6 +283,19 @@ log_request(struct conn *c, const struct http1_msg *m)
 }
 
 /* After a complete request (and its body): answer, then keep the connection or close it. */
+/* The server's own close: FIN (the four-way close), or RST with --abort. */
+static void
+server_close(struct conn *c, const char *reason)
+{
+	char why[160];
+
+	if (opt.abort) {
+		snprintf(why, sizeof(why), "--abort (%s)", reason);
+		conn_reset(c, why);
+	} else
+		conn_close(c, reason);
+}
+
 static void
 finish_request(struct conn *c, struct session *s)
 {
@@ -251,7 +303,8 @@ finish_request(struct conn *c, struct session *s)
 	s->requests++;
 	serve(c, s);
 	if (!s->keep_alive || stopping)
-		conn_close(c, stopping ? "server stopping" : "Connection: close");
+		server_close(c, stopping ? "server stopping" : opt.server_closes_first ?
+		    "--close-first server" : "Connection: close");
 	else
 		conn_set_timeout(c, opt.idle_ms);
 }
@@ -315,7 +368,7 @@ session_read(struct conn *c, struct evbuffer *in)
 		}
 		evbuffer_drain(in, s->req.head_len);
 		log_request(c, &s->req);
-		s->keep_alive = s->req.keep_alive;
+		s->keep_alive = s->req.keep_alive && !opt.server_closes_first;
 		conn_set_timeout(c, 0);
 		if (s->req.body == HTTP1_BODY_LENGTH) {
 			if (s->req.content_length > MAX_BODY) {
@@ -343,9 +396,38 @@ session_ready(struct conn *c)
 }
 
 static void
+hold_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	server_close(s->c, "the client closed its side (after --hold-close)");
+}
+
+static void
 session_peer_closed(struct conn *c)
 {
-	conn_close(c, "the client closed its side");
+	struct session *s = c->arg;
+	struct timeval tv = { opt.hold_close_ms / 1000, (opt.hold_close_ms % 1000) * 1000 };
+	struct evrec r;
+
+	if (opt.hold_close_ms > 0 && (s->hold = evtimer_new(base, hold_done_cb, s)) != NULL) {
+		/* The textbook's "the server may still have data to send": stay in CLOSE_WAIT
+		 * a while, the client in FIN_WAIT2. */
+		conn_set_timeout(c, 0);
+		if (evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd)) {
+			evrec_int(&r, "ms", opt.hold_close_ms);
+			evrec_detail(&r, "holding our FIN for %d ms (--hold-close)",
+			    opt.hold_close_ms);
+			evrec_gloss(&r, "the passive side may still have data to send: we stay in "
+			    "CLOSE_WAIT, the client in FIN_WAIT2");
+			evrec_emit(&r);
+		}
+		evtimer_add(s->hold, &tv);
+		return;
+	}
+	server_close(c, "the client closed its side");
 }
 
 static void
@@ -354,7 +436,7 @@ session_timeout(struct conn *c)
 	char why[64];
 
 	snprintf(why, sizeof(why), "idle for %d ms (keep-alive timeout)", opt.idle_ms);
-	conn_close(c, why);
+	server_close(c, why);
 }
 
 static void
@@ -370,6 +452,10 @@ check_stopped(evutil_socket_t fd, short what, void *arg)
 static void
 session_closed(struct conn *c)
 {
+	struct session *s = c->arg;
+
+	if (s != NULL && s->hold != NULL)
+		event_free(s->hold);
 	free(c->arg);
 	c->arg = NULL;
 	if (stopping)
@@ -401,9 +487,60 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 	s->li = li;
 	s->keep_alive = 1;
 	c = conn_accept(base, fd, sa, (socklen_t)salen, li->ctx, &session_ops, s);
+	if (c != NULL && c->phase != PHASE_CLOSED)
+		s->c = c;
 	/* A client that never finishes its TLS handshake must not hold the connection. */
 	if (c != NULL && c->phase == PHASE_TLS_HANDSHAKE)
 		conn_set_timeout(c, opt.idle_ms);
+	if (opt.accept_delay_ms > 0 && li->resume != NULL) {
+		struct timeval tv = { opt.accept_delay_ms / 1000,
+		    (opt.accept_delay_ms % 1000) * 1000 };
+		struct tcp_info ti;
+		struct evrec r;
+		int lfd = evconnlistener_get_fd(li->lev);
+
+		/* Stop calling accept(): finished handshakes pile up in the accept queue, and
+		 * once it is full the kernel drops new SYNs (the client stays in SYN_SENT). */
+		evconnlistener_disable(li->lev);
+		evtimer_add(li->resume, &tv);
+		if (tcpinfo_get(lfd, &ti) == 0 && evrec_begin(&r, EVT_ACCEPT_WAIT, 0, lfd)) {
+			evrec_str(&r, "addr", li->addr_s);
+			evrec_int(&r, "accept_queue", ti.tcpi_unacked);
+			evrec_int(&r, "backlog", ti.tcpi_sacked);
+			evrec_int(&r, "delay_ms", opt.accept_delay_ms);
+			evrec_detail(&r, "not calling accept() on %s for %d ms; accept queue %u of "
+			    "backlog %u", li->addr_s, opt.accept_delay_ms, ti.tcpi_unacked,
+			    ti.tcpi_sacked);
+			evrec_gloss(&r, "the accept queue (全连接队列) holds connections whose "
+			    "handshake is done; when it is full the kernel drops new SYNs");
+			evrec_emit(&r);
+		}
+	}
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *li = arg;
+	struct tcp_info ti;
+	struct evrec r;
+	int lfd;
+
+	(void)fd;
+	(void)what;
+	if (li->lev == NULL)
+		return;
+	lfd = evconnlistener_get_fd(li->lev);
+	if (tcpinfo_get(lfd, &ti) == 0 && evrec_begin(&r, EVT_ACCEPT_WAIT, 0, lfd)) {
+		evrec_str(&r, "addr", li->addr_s);
+		evrec_int(&r, "accept_queue", ti.tcpi_unacked);
+		evrec_int(&r, "backlog", ti.tcpi_sacked);
+		evrec_int(&r, "delay_ms", 0);
+		evrec_detail(&r, "accepting again on %s; accept queue %u of backlog %u",
+		    li->addr_s, ti.tcpi_unacked, ti.tcpi_sacked);
+		evrec_emit(&r);
+	}
+	evconnlistener_enable(li->lev);
 }
 
 static void
@@ -456,10 +593,12 @@ open_listener(struct listener *li, const char *addr, int port, char *err, size_t
 	li->port = ntohs(fam == AF_INET ? s4->sin_port : s6->sin6_port);
 	conn_addr_str((struct sockaddr *)&ss, li->addr_s, sizeof(li->addr_s));
 	li->lev = evconnlistener_new(base, accept_cb, li, LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, opt.backlog, fd);
 	if (li->lev == NULL)
 		goto fail;
 	evconnlistener_set_error_cb(li->lev, accept_error_cb);
+	if (opt.accept_delay_ms > 0)
+		li->resume = evtimer_new(base, resume_cb, li);
 	return li->port;
 fail:
 	{
@@ -533,6 +672,8 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	for (i = 0; i < nlisteners; i++) {
 		evconnlistener_free(listeners[i].lev);
 		listeners[i].lev = NULL;
+		if (listeners[i].resume)
+			evtimer_del(listeners[i].resume);
 	}
 	conn_close_all("server stopping", 0);
 	if (conn_count() == 0)
@@ -589,6 +730,12 @@ main(int argc, char **argv)
 		{ "log-format",		required_argument, NULL, 7 },
 		{ "color",		required_argument, NULL, 8 },
 		{ "idle-timeout",	required_argument, NULL, 9 },
+		{ "close-first",	required_argument, NULL, 10 },
+		{ "hold-close",		required_argument, NULL, 11 },
+		{ "abort",		no_argument,	   NULL, 12 },
+		{ "linger-watch",	required_argument, NULL, 13 },
+		{ "accept-delay",	required_argument, NULL, 14 },
+		{ "backlog",		required_argument, NULL, 15 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -639,6 +786,31 @@ main(int argc, char **argv)
 				    optarg);
 			opt.idle_ms = (int)v * 1000;
 			break;
+		case 10:
+			if (strcmp(optarg, "client") == 0)
+				opt.server_closes_first = 0;
+			else if (strcmp(optarg, "server") == 0)
+				opt.server_closes_first = 1;
+			else
+				die_usage("--close-first: '%s' is not client or server", optarg);
+			break;
+		case 11:
+			opt.hold_close_ms = parse_num("--hold-close: '%s' is not a number of "
+			    "milliseconds (0-60000)", optarg, 0, 60000);
+			break;
+		case 12: opt.abort = 1; break;
+		case 13:
+			opt.linger_ms = parse_num("--linger-watch: '%s' is not a number of seconds "
+			    "(0-120)", optarg, 0, 120) * 1000;
+			break;
+		case 14:
+			opt.accept_delay_ms = parse_num("--accept-delay: '%s' is not a number of "
+			    "milliseconds (0-60000)", optarg, 0, 60000);
+			break;
+		case 15:
+			opt.backlog = parse_num("--backlog: '%s' is not a number (0-4096)", optarg,
+			    0, 4096);
+			break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -656,6 +828,8 @@ main(int argc, char **argv)
 	raise_fd_limit();
 	evlog_init(EVLOG_SERVER, opt.format, opt.quiet, opt.color, stdout);
 	evlog_set_verbose(opt.verbose);
+	tcpwatch_set_linger(opt.linger_ms >= 0 ? opt.linger_ms :
+	    isatty(STDOUT_FILENO) ? 3000 : 0);
 
 	if (opt.certs_dir == NULL)
 		opt.certs_dir = default_certs_dir();
@@ -745,9 +919,13 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	conn_close_all("server stopped before the close finished", 1);
-	for (i = 0; i < nlisteners; i++)
+	tcpwatch_stop_all();
+	for (i = 0; i < nlisteners; i++) {
 		if (listeners[i].lev)
 			evconnlistener_free(listeners[i].lev);
+		if (listeners[i].resume)
+			event_free(listeners[i].resume);
+	}
 	for (k = 0; k < K_LAST; k++)
 		tls_ctx_free(ctxs[k]);
 	evlog(EVT_STOP, 0, -1, "stopped");

@@ -10,6 +10,8 @@ main(void)
 	test_url();
 	test_evlog();
 	test_tls_names();
+	test_sockdiag();
+	test_capture();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }
