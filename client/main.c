@@ -394,6 +394,9 @@ response_complete(struct conn *c, const char *how)
 		if (opt.server_closes_first)
 			evrec_gloss(&r, "the whole response is here; we asked the server to close "
 			    "first (Connection: close), so we wait for its FIN");
+		else if (!st.resp.keep_alive && !c->half_close)
+			evrec_gloss(&r, "the whole response is here; the server said it closes "
+			    "(Connection: close), so we wait for its FIN");
 		else if (!c->half_close)
 			evrec_gloss(&r, "the whole response is here; the client now closes first "
 			    "(so the client will hold TIME_WAIT)");
@@ -401,8 +404,9 @@ response_complete(struct conn *c, const char *how)
 	}
 	if (opt.abort)
 		conn_reset(c, "--abort: the response is complete");
-	else if (!opt.server_closes_first)
+	else if (!opt.server_closes_first && (st.resp.keep_alive || c->half_close))
 		conn_close(c, "response complete");
+
 }
 
 static void

@@ -262,6 +262,7 @@ static void
 tcp_connected(struct conn *c)
 {
 	c->t_tcp = evlog_now_us();
+	tcpwatch_connected(c->id);
 	set_nodelay(c->fd);
 	fill_addrs(c);
 	log_established(c);
@@ -346,7 +347,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	 * server's accept queue is full and our SYN was dropped), follow SYN_SENT. */
 	if (tcpinfo_state(c->fd) == TCPI_SYN_SENT)
 		tcpwatch_start(base, c->id, (struct sockaddr *)&c->local,
-		    (struct sockaddr *)&c->remote, 0, TCPWATCH_CONNECT);
+		    (struct sockaddr *)&c->remote, TCPI_SYN_SENT, TCPWATCH_CONNECT);
 	return c;
 }
 

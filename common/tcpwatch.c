@@ -110,7 +110,8 @@ static void
 log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 {
 	struct evrec r;
-	const char *from = w->state ? state_name(w->state) : "?";
+	const char *from = w->samples == 1 && w->mode == TCPWATCH_CONNECT ? "connect()" :
+	    w->state ? state_name(w->state) : "?";
 
 	if (!evrec_begin(&r, EVT_STATE_CHANGE, w->conn, -1))
 		return;
@@ -198,7 +199,8 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 		watch_free(w);
 		return;
 	}
-	if (di.state != w->state) {
+	/* A slow connect: show the SYN_SENT sample itself, with its retransmit timer. */
+	if (di.state != w->state || (w->samples == 1 && w->mode == TCPWATCH_CONNECT)) {
 		log_change(w, di.state, &di);
 		w->state = di.state;
 		if (di.state == TCPI_TIME_WAIT)
@@ -260,6 +262,18 @@ tcpwatch_start(struct event_base *base, unsigned conn, const struct sockaddr *lo
 	/* The first look right away: after close() the state may last only microseconds. */
 	watch_cb(-1, 0, w);
 	return 0;
+}
+
+void
+tcpwatch_connected(unsigned conn)
+{
+	struct tcpwatch *w, *next;
+
+	for (w = watches; w != NULL; w = next) {
+		next = w->next;
+		if (w->conn == conn && w->mode == TCPWATCH_CONNECT)
+			watch_free(w);
+	}
 }
 
 void

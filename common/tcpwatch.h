@@ -22,6 +22,8 @@ int	tcpwatch_start(struct event_base *, unsigned conn, const struct sockaddr *lo
 	    const struct sockaddr *remote, int state, enum tcpwatch_mode);
 /* Our side just did something (sent its FIN, closed): sample conn's watch fast again. */
 void	tcpwatch_kick(unsigned conn);
+/* The program saw the handshake finish: end conn's TCPWATCH_CONNECT watch quietly. */
+void	tcpwatch_connected(unsigned conn);
 /* Watches still running; when the last one ends, cb(arg) is called (the client exits then). */
 int	tcpwatch_active(void);
 void	tcpwatch_on_idle(void (*cb)(void *), void *arg);

@@ -39,6 +39,7 @@ struct listener {
 	enum kind		 kind;
 	struct evconnlistener	*lev;
 	struct event		*resume;	/* --accept-delay: accept again after the delay */
+	struct event		*ready;		/* --accept-delay: a connection waits */
 	SSL_CTX			*ctx;
 	char			 addr_s[64];
 	int			 port;
@@ -493,53 +494,62 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 	if (c != NULL && c->phase == PHASE_TLS_HANDSHAKE)
 		conn_set_timeout(c, opt.idle_ms);
 	if (opt.accept_delay_ms > 0 && li->resume != NULL) {
-		struct timeval tv = { opt.accept_delay_ms / 1000,
-		    (opt.accept_delay_ms % 1000) * 1000 };
-		struct tcp_info ti;
-		struct evrec r;
-		int lfd = evconnlistener_get_fd(li->lev);
-
-		/* Stop calling accept(): finished handshakes pile up in the accept queue, and
-		 * once it is full the kernel drops new SYNs (the client stays in SYN_SENT). */
+		/* One accept() per delay: stop, and wait for the next finished handshake. */
 		evconnlistener_disable(li->lev);
-		evtimer_add(li->resume, &tv);
-		if (tcpinfo_get(lfd, &ti) == 0 && evrec_begin(&r, EVT_ACCEPT_WAIT, 0, lfd)) {
-			evrec_str(&r, "addr", li->addr_s);
-			evrec_int(&r, "accept_queue", ti.tcpi_unacked);
-			evrec_int(&r, "backlog", ti.tcpi_sacked);
-			evrec_int(&r, "delay_ms", opt.accept_delay_ms);
-			evrec_detail(&r, "not calling accept() on %s for %d ms; accept queue %u of "
-			    "backlog %u", li->addr_s, opt.accept_delay_ms, ti.tcpi_unacked,
-			    ti.tcpi_sacked);
-			evrec_gloss(&r, "the accept queue (全连接队列) holds connections whose "
-			    "handshake is done; when it is full the kernel drops new SYNs");
-			evrec_emit(&r);
-		}
+		event_add(li->ready, NULL);
 	}
+}
+
+static void
+log_accept_queue(struct listener *li, int delay_ms)
+{
+	struct tcp_info ti;
+	struct evrec r;
+	int lfd = evconnlistener_get_fd(li->lev);
+
+	if (tcpinfo_get(lfd, &ti) != 0 || !evrec_begin(&r, EVT_ACCEPT_WAIT, 0, lfd))
+		return;
+	evrec_str(&r, "addr", li->addr_s);
+	evrec_int(&r, "accept_queue", ti.tcpi_unacked);
+	evrec_int(&r, "backlog", ti.tcpi_sacked);
+	evrec_int(&r, "delay_ms", delay_ms);
+	if (delay_ms > 0) {
+		evrec_detail(&r, "a connection waits on %s; accept() in %d ms (--accept-delay); "
+		    "accept queue %u, backlog %u", li->addr_s, delay_ms, ti.tcpi_unacked,
+		    ti.tcpi_sacked);
+		evrec_gloss(&r, "the kernel finished the handshake and queued the connection in "
+		    "the accept queue (全连接队列); when the queue is full it drops new SYNs");
+	} else
+		evrec_detail(&r, "calling accept() on %s now; accept queue %u, backlog %u",
+		    li->addr_s, ti.tcpi_unacked, ti.tcpi_sacked);
+	evrec_emit(&r);
+}
+
+/* --accept-delay: the listening socket is readable, a finished handshake waits. */
+static void
+ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *li = arg;
+	struct timeval tv = { opt.accept_delay_ms / 1000, (opt.accept_delay_ms % 1000) * 1000 };
+
+	(void)fd;
+	(void)what;
+	if (li->lev == NULL)
+		return;
+	log_accept_queue(li, opt.accept_delay_ms);
+	evtimer_add(li->resume, &tv);
 }
 
 static void
 resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener *li = arg;
-	struct tcp_info ti;
-	struct evrec r;
-	int lfd;
 
 	(void)fd;
 	(void)what;
 	if (li->lev == NULL)
 		return;
-	lfd = evconnlistener_get_fd(li->lev);
-	if (tcpinfo_get(lfd, &ti) == 0 && evrec_begin(&r, EVT_ACCEPT_WAIT, 0, lfd)) {
-		evrec_str(&r, "addr", li->addr_s);
-		evrec_int(&r, "accept_queue", ti.tcpi_unacked);
-		evrec_int(&r, "backlog", ti.tcpi_sacked);
-		evrec_int(&r, "delay_ms", 0);
-		evrec_detail(&r, "accepting again on %s; accept queue %u of backlog %u",
-		    li->addr_s, ti.tcpi_unacked, ti.tcpi_sacked);
-		evrec_emit(&r);
-	}
+	log_accept_queue(li, 0);
 	evconnlistener_enable(li->lev);
 }
 
@@ -592,13 +602,23 @@ open_listener(struct listener *li, const char *addr, int port, char *err, size_t
 	getsockname(fd, (struct sockaddr *)&ss, &sslen);
 	li->port = ntohs(fam == AF_INET ? s4->sin_port : s6->sin6_port);
 	conn_addr_str((struct sockaddr *)&ss, li->addr_s, sizeof(li->addr_s));
+	/* listen() here: libevent takes a backlog of 0 to mean "already listening", and 0 is a
+	 * backlog a class may want (--backlog 0: one connection may wait). */
+	if (listen(fd, opt.backlog) == -1)
+		goto fail;
 	li->lev = evconnlistener_new(base, accept_cb, li, LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, opt.backlog, fd);
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (li->lev == NULL)
 		goto fail;
 	evconnlistener_set_error_cb(li->lev, accept_error_cb);
-	if (opt.accept_delay_ms > 0)
+	if (opt.accept_delay_ms > 0) {
 		li->resume = evtimer_new(base, resume_cb, li);
+		li->ready = event_new(base, fd, EV_READ, ready_cb, li);
+		if (li->resume == NULL || li->ready == NULL)
+			die("cannot create the --accept-delay events");
+		evconnlistener_disable(li->lev);
+		event_add(li->ready, NULL);
+	}
 	return li->port;
 fail:
 	{
@@ -674,6 +694,8 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 		listeners[i].lev = NULL;
 		if (listeners[i].resume)
 			evtimer_del(listeners[i].resume);
+		if (listeners[i].ready)
+			event_del(listeners[i].ready);
 	}
 	conn_close_all("server stopping", 0);
 	if (conn_count() == 0)
@@ -925,6 +947,8 @@ main(int argc, char **argv)
 			evconnlistener_free(listeners[i].lev);
 		if (listeners[i].resume)
 			event_free(listeners[i].resume);
+		if (listeners[i].ready)
+			event_free(listeners[i].ready);
 	}
 	for (k = 0; k < K_LAST; k++)
 		tls_ctx_free(ctxs[k]);
