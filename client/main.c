@@ -139,6 +139,7 @@ die_usage(const char *fmt, const char *arg)
 static void
 finish(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void maybe_exit(void *);
+static void body_done(struct conn *, const char *);
 
 static void
 finish(int code, const char *fmt, ...)
@@ -378,8 +379,19 @@ write_body(const char *p, size_t n)
 	return 0;
 }
 
+/* The whole response is here: log it, then (unless the server is to close first) close. */
 static void
 response_complete(struct conn *c, const char *how)
+{
+	body_done(c, how);
+	if (opt.abort)
+		conn_reset(c, "--abort: the response is complete");
+	else if (!opt.server_closes_first && (st.resp.keep_alive || c->half_close))
+		conn_close(c, "response complete");
+}
+
+static void
+body_done(struct conn *c, const char *how)
 {
 	struct evrec r;
 
@@ -402,11 +414,6 @@ response_complete(struct conn *c, const char *how)
 			    "(so the client will hold TIME_WAIT)");
 		evrec_emit(&r);
 	}
-	if (opt.abort)
-		conn_reset(c, "--abort: the response is complete");
-	else if (!opt.server_closes_first && (st.resp.keep_alive || c->half_close))
-		conn_close(c, "response complete");
-
 }
 
 static void
@@ -531,11 +538,9 @@ static void
 client_peer_closed(struct conn *c)
 {
 	if (!st.done) {
-		if (st.have_head && st.resp.body == HTTP1_BODY_CLOSE) {
-			response_complete(c, "closed by the server");
-			return;
-		}
-		if (!st.got_bytes)
+		if (st.have_head && st.resp.body == HTTP1_BODY_CLOSE)
+			body_done(c, "closed by the server");
+		else if (!st.got_bytes)
 			finish(EXIT_EMPTY, "the server closed the connection without answering "
 			    "(empty reply)");
 		else
