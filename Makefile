@@ -26,7 +26,7 @@ LDFLAGS += $(OPT)
 
 # the shared layer, linked into both programs
 COMMON_SRCS = common/evlog.c common/tcpinfo.c common/conn.c common/tls.c common/http1.c \
-	      common/sockdiag.c common/tcpwatch.c common/capture.c \
+	      common/sockdiag.c common/tcpwatch.c common/capture.c common/seglog.c \
 	      common/url.c
 # the server's own files
 SERVER_SRCS = server/main.c server/page.c

@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "evlog.h"
 #include "http1.h"
+#include "seglog.h"
 #include "tcpwatch.h"
 #include "tls.h"
 #include "url.h"
@@ -44,6 +45,7 @@ static struct {
 	int		 hold_close_ms;		/* --hold-close: wait before our FIN when passive */
 	int		 abort;			/* --abort: RST instead of FIN */
 	int		 half_close;		/* --half-close: FIN right after the request */
+	int		 capture;		/* --capture: libpcap on lo */
 	int		 linger_ms;		/* --linger-watch, -1: by default */
 	int		 tls_min, tls_max;
 	int		 connect_timeout_ms, max_time_ms;
@@ -110,6 +112,8 @@ usage(FILE *fp)
 "  --abort                end with RST instead of FIN (SO_LINGER {1, 0}): no TIME_WAIT\n"
 "  --linger-watch SEC     after close(), follow TIME_WAIT for SEC seconds (default 3\n"
 "                         on a terminal, 0 otherwise); other states are always followed\n"
+"  --capture              capture our segments on lo (libpcap) and log their absolute\n"
+"                         seq/ack numbers (needs root or 'setcap cap_net_raw+ep')\n"
 "  --connect-timeout SEC  give up on an address after SEC seconds (default 10)\n"
 "  --max-time SEC         give up on the whole transfer after SEC seconds (default: no limit)\n"
 "  --log-format text|json event log format (default text)\n"
@@ -831,6 +835,7 @@ main(int argc, char **argv)
 		{ "abort",		no_argument,	   NULL, 12 },
 		{ "half-close",		no_argument,	   NULL, 13 },
 		{ "linger-watch",	required_argument, NULL, 14 },
+		{ "capture",		no_argument,	   NULL, 15 },
 		{ "color",		required_argument, NULL, 9 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -889,6 +894,7 @@ main(int argc, char **argv)
 			break;
 		case 12: opt.abort = 1; break;
 		case 13: opt.half_close = 1; break;
+		case 15: opt.capture = 1; break;
 		case 14:
 			opt.linger_ms = parse_ms("--linger-watch: '%s' is not a number of seconds "
 			    "(0-120)", optarg, 120) * 1000;
@@ -955,6 +961,17 @@ main(int argc, char **argv)
 		st.max_timer = evtimer_new(st.base, max_time_cb, NULL);
 		evtimer_add(st.max_timer, &tv);
 	}
+	if (opt.capture) {
+		char filter[32];
+
+		/* Our local port is known only after connect(): filter on the server's port and
+		 * match our connection's 4-tuple in seglog. */
+		snprintf(filter, sizeof(filter), "tcp port %d", st.u.port);
+		if (seglog_open(st.base, filter, err, sizeof(err)) == -1) {
+			fprintf(stderr, "client: %s; going on without --capture\n", err);
+			evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
+		}
+	}
 	st.t0 = evlog_now_us();
 	if (resolve() == 0) {
 		try_next_address();
@@ -965,6 +982,7 @@ main(int argc, char **argv)
 		conn_abort(st.c, CONN_ERR_TIMEOUT, "stopped");
 	tcpwatch_on_idle(NULL, NULL);
 	tcpwatch_stop_all();
+	seglog_close();
 	if (st.t_end == 0)
 		st.t_end = evlog_now_us();
 	if (st.ai_list)

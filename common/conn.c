@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "evlog.h"
 #include "tcpinfo.h"
+#include "seglog.h"
 #include "tcpwatch.h"
 #include "tls.h"
 
@@ -221,6 +222,8 @@ conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_
 	evutil_make_socket_nonblocking(fd);
 	set_nodelay(fd);
 	fill_addrs(c);
+	/* --capture: the handshake's segments came before accept(); log them first. */
+	seglog_bind(c->id, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, 0);
 	log_established(c);
 	if (ctx != NULL) {
 		if ((ssl = SSL_new(ctx)) == NULL)
@@ -263,6 +266,7 @@ tcp_connected(struct conn *c)
 {
 	c->t_tcp = evlog_now_us();
 	tcpwatch_connected(c->id);
+	seglog_sync();
 	set_nodelay(c->fd);
 	fill_addrs(c);
 	log_established(c);
@@ -328,6 +332,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		return NULL;
 	}
 	fill_addrs(c);
+	seglog_sync();
 	if (evrec_begin(&r, EVT_CONNECT, c->id, c->fd)) {
 		int st = tcpinfo_state(c->fd);
 		evrec_str(&r, "local", c->local_s);
@@ -343,6 +348,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 			evrec_gloss(&r, "kernel sent SYN (1st handshake)");
 		evrec_emit(&r);
 	}
+	/* --capture: on loopback the SYN, SYN+ACK and ACK were all sent inside connect(). */
+	seglog_bind(c->id, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, 1);
 	/* Loopback usually finishes the handshake inside connect(); when it did not (the
 	 * server's accept queue is full and our SYN was dropped), follow SYN_SENT. */
 	if (tcpinfo_state(c->fd) == TCPI_SYN_SENT)
@@ -409,6 +416,7 @@ check_peer_fin(struct conn *c)
 		return -1;
 	}
 	c->fin_received = 1;
+	seglog_sync();
 	if (evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd)) {
 		evrec_detail(&r, "read() returned 0: the peer's FIN arrived");
 		if (c->fin_sent)
@@ -619,6 +627,7 @@ close_step_fin(struct conn *c)
 	/* The kernel sends our FIN here: 1st wave if we close first, 3rd if the peer did. */
 	if (shutdown(c->fd, SHUT_WR) == 0) {
 		c->fin_sent = 1;
+		seglog_sync();
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			int st = tcpinfo_state(c->fd);
 
@@ -704,6 +713,7 @@ close_finish(struct conn *c, const char *reason)
 		evbuffer_remove_cb(bufferevent_get_output(c->under), abort_flushed_cb, c);
 	}
 	c->t_end = evlog_now_us();
+	seglog_sync();
 	if (c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd)) {
 		evrec_str(&r, "reason", why);
 		evrec_bool(&r, "fin_sent", c->fin_sent);

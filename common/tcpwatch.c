@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "evlog.h"
+#include "seglog.h"
 #include "sockdiag.h"
 #include "tcpinfo.h"
 #include "tcpwatch.h"
@@ -193,6 +194,7 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r == 0) {
+		seglog_sync();
 		if (w->state != 0)
 			log_change(w, 0, NULL);
 		w->state = 0;
@@ -201,6 +203,7 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* A slow connect: show the SYN_SENT sample itself, with its retransmit timer. */
 	if (di.state != w->state || (w->samples == 1 && w->mode == TCPWATCH_CONNECT)) {
+		seglog_sync();	/* --capture: the segments that moved it come first */
 		log_change(w, di.state, &di);
 		w->state = di.state;
 		if (di.state == TCPI_TIME_WAIT)

@@ -23,6 +23,7 @@
 #include "http1.h"
 #include "server.h"
 #include "tcpinfo.h"
+#include "seglog.h"
 #include "tcpwatch.h"
 #include "tls.h"
 #include "url.h"
@@ -71,6 +72,7 @@ static struct {
 	int		 linger_ms;		/* --linger-watch; -1: by default */
 	int		 accept_delay_ms;	/* --accept-delay */
 	int		 backlog;		/* --backlog */
+	int		 capture;		/* --capture */
 	int		 quiet, verbose, color;
 	enum evlog_format format;
 } opt = {
@@ -117,6 +119,8 @@ usage(FILE *fp)
 "                         SYNs are dropped: the client sits in SYN_SENT)\n"
 "  --backlog N            listen() backlog, the accept queue's size (default 128;\n"
 "                         0 lets one connection wait)\n"
+"  --capture              capture our segments on lo (libpcap) and log their absolute\n"
+"                         seq/ack numbers (needs root or 'setcap cap_net_raw+ep')\n"
 "  --log-format text|json event log format on standard output (default text)\n"
 "  --color auto|always|never  colour in the text log (default auto: on a terminal)\n"
 "  -v, --verbose          also log each connection's internal phase changes\n"
@@ -758,6 +762,7 @@ main(int argc, char **argv)
 		{ "linger-watch",	required_argument, NULL, 13 },
 		{ "accept-delay",	required_argument, NULL, 14 },
 		{ "backlog",		required_argument, NULL, 15 },
+		{ "capture",		no_argument,	   NULL, 16 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -833,6 +838,7 @@ main(int argc, char **argv)
 			opt.backlog = parse_num("--backlog: '%s' is not a number (0-4096)", optarg,
 			    0, 4096);
 			break;
+		case 16: opt.capture = 1; break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -921,6 +927,22 @@ main(int argc, char **argv)
 	}
 	if (!bound_any)
 		die("nothing to listen on: every port is off");
+	if (opt.capture) {
+		char filter[256] = "";
+		size_t l;
+
+		for (i = 0; i < nlisteners; i++) {
+			if (i > 0 && listeners[i].port == listeners[i - 1].port)
+				continue;
+			l = strlen(filter);
+			snprintf(filter + l, sizeof(filter) - l, "%stcp port %d", l ? " or " : "",
+			    listeners[i].port);
+		}
+		if (seglog_open(base, filter, err, sizeof(err)) == -1) {
+			fprintf(stderr, "server: %s; going on without --capture\n", err);
+			evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
+		}
+	}
 	for (i = 0; i < nlisteners; i++)
 		if (i == 0 || listeners[i].kind != listeners[i - 1].kind) {
 			const struct listener *li = &listeners[i];
@@ -942,6 +964,7 @@ main(int argc, char **argv)
 
 	conn_close_all("server stopped before the close finished", 1);
 	tcpwatch_stop_all();
+	seglog_close();
 	for (i = 0; i < nlisteners; i++) {
 		if (listeners[i].lev)
 			evconnlistener_free(listeners[i].lev);

@@ -1,0 +1,255 @@
+/* seglog.c -- --capture: match captured segments to our connections by 4-tuple, keep the ones
+ * that come before the program knows the tuple, and log each as a `segment` event with the
+ * textbook's names for its numbers (x: the connecting side's ISN, y: the other side's). */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "capture.h"
+#include "conn.h"
+#include "evlog.h"
+#include "seglog.h"
+
+#define MAX_TUPLES	256	/* connections remembered (a ring: the oldest is forgotten) */
+#define MAX_PENDING	64	/* segments kept until their connection is known */
+
+struct tuple {
+	unsigned		 conn;
+	int			 active;
+	struct sockaddr_storage	 local, remote;
+	struct seglog_isn	 isn;
+};
+
+static struct capture *cap;
+static struct tuple tuples[MAX_TUPLES];
+static int ntuples, next_tuple;
+static struct capture_segment pending[MAX_PENDING];
+static int npending;
+
+int seglog_on(void) { return cap != NULL; }
+
+static int
+same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+	return 0;
+}
+
+/* The tuple a segment belongs to, and whether we sent it. */
+static struct tuple *
+find(const struct capture_segment *sg, int *out)
+{
+	int k;
+
+	/* Newest first: a 4-tuple can come back after TIME_WAIT for a new connection. */
+	for (k = 1; k <= ntuples; k++) {
+		struct tuple *t = &tuples[(next_tuple - k + MAX_TUPLES) % MAX_TUPLES];
+
+		if (same_addr(&sg->src, &t->local) && same_addr(&sg->dst, &t->remote)) {
+			*out = 1;
+			return t;
+		}
+		if (same_addr(&sg->src, &t->remote) && same_addr(&sg->dst, &t->local)) {
+			*out = 0;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+#define REL(v, base) ((unsigned)((v) - (base)))
+
+/* Name a segment the way the textbook does. Pure: the state is in *k. */
+const char *
+seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq, unsigned ack,
+    unsigned len, char *buf, size_t buflen, const char **step)
+{
+	const char *sl = from_active ? "x" : "y", *al = from_active ? "y" : "x";
+	unsigned sbase = from_active ? k->x : k->y, abase = from_active ? k->y : k->x;
+	int have_s = from_active ? k->have_x : k->have_y;
+	int have_a = from_active ? k->have_y : k->have_x;
+	char sq[48], ak[48];
+	int i, acks_fin = -1;
+
+	*step = "segment";
+	if (flags & CAPTURE_SYN) {
+		if (from_active) {
+			k->have_x = 1;
+			k->x = seq;
+		} else {
+			k->have_y = 1;
+			k->y = seq;
+		}
+		sbase = seq;
+		have_s = 1;
+	}
+	if (have_s)
+		snprintf(sq, sizeof(sq), "%s+%u", sl, REL(seq, sbase));
+	else
+		snprintf(sq, sizeof(sq), "%u", seq);
+	if (have_a)
+		snprintf(ak, sizeof(ak), "%s+%u", al, REL(ack, abase));
+	else
+		snprintf(ak, sizeof(ak), "%u", ack);
+	/* Does this ACK acknowledge a FIN of the other side? */
+	for (i = 0; i < k->fins; i++)
+		if ((flags & CAPTURE_ACK) && k->fin_from_active[i] != from_active &&
+		    ack == k->fin_end[i])
+			acks_fin = i;
+
+	if ((flags & CAPTURE_RST)) {
+		*step = "rst";
+		snprintf(buf, buflen, "RST seq=%s  (reset: the connection is dropped at once)", sq);
+	} else if ((flags & CAPTURE_SYN) && !(flags & CAPTURE_ACK)) {
+		*step = "syn";
+		snprintf(buf, buflen, "SYN seq=%s (%s=%u)  1st handshake", sl, sl, seq);
+	} else if ((flags & CAPTURE_SYN) && (flags & CAPTURE_ACK)) {
+		*step = "syn_ack";
+		snprintf(buf, buflen, "SYN+ACK seq=%s ack=%s  (%s=%u)  2nd handshake", sl, ak, sl,
+		    seq);
+	} else if (flags & CAPTURE_FIN) {
+		if (k->fins < 2) {
+			k->fin_end[k->fins] = seq + len + 1;
+			k->fin_from_active[k->fins] = from_active;
+			k->fins++;
+		}
+		if (k->fins == 1) {
+			*step = "fin1";
+			snprintf(buf, buflen, "FIN seq=%s (u=%u) ack=%s  1st wave", sq, seq + len, ak);
+		} else if (acks_fin == 0) {
+			*step = "fin2_ack";
+			snprintf(buf, buflen, "FIN+ACK seq=%s (w=%u) ack=%s (u+1)  2nd and 3rd wave in "
+			    "one segment: the ACK rode on the FIN", sq, seq + len, ak);
+		} else {
+			*step = "fin2";
+			snprintf(buf, buflen, "FIN seq=%s (w=%u) ack=%s  3rd wave", sq, seq + len, ak);
+		}
+	} else if (acks_fin == 0 && len == 0) {
+		*step = "ack_fin1";
+		snprintf(buf, buflen, "ACK ack=%s (u+1)  2nd wave", ak);
+	} else if (acks_fin == 1 && len == 0) {
+		*step = "ack_fin2";
+		snprintf(buf, buflen, "ACK ack=%s (w+1)  4th wave", ak);
+	} else if (len == 0 && from_active && have_a && REL(ack, abase) == 1 &&
+	    REL(seq, sbase) == 1 && k->fins == 0) {
+		*step = "ack_handshake";
+		snprintf(buf, buflen, "ACK seq=%s ack=%s  3rd handshake", sq, ak);
+	} else if (len > 0) {
+		*step = "data";
+		snprintf(buf, buflen, "data seq=%s ack=%s len=%u", sq, ak, len);
+	} else {
+		*step = "ack";
+		snprintf(buf, buflen, "ACK seq=%s ack=%s", sq, ak);
+	}
+	return buf;
+}
+
+static void
+log_segment(struct tuple *t, int out, const struct capture_segment *sg)
+{
+	struct evrec r;
+	char flags[32], label[200];
+	const char *step;
+	int from_active = out ? t->active : !t->active;
+
+	seglog_label(&t->isn, from_active, sg->flags, sg->seq, sg->ack, sg->len, label,
+	    sizeof(label), &step);
+	if (!evrec_begin(&r, EVT_SEGMENT, t->conn, -1))
+		return;
+	capture_flags_str(sg->flags, flags, sizeof(flags));
+	evrec_str(&r, "dir", out ? "out" : "in");
+	evrec_str(&r, "flags", flags);
+	evrec_int(&r, "seq", sg->seq);
+	evrec_int(&r, "ack", (sg->flags & CAPTURE_ACK) ? (long long)sg->ack : 0);
+	evrec_int(&r, "win", sg->win);
+	evrec_int(&r, "len", sg->len);
+	evrec_str(&r, "step", step);
+	evrec_int(&r, "cap_ts_us", sg->ts_us);
+	evrec_label(&r, "%s %s", out ? ">" : "<", flags);
+	evrec_detail(&r, "%s", label);
+	evrec_emit(&r);
+}
+
+static void
+on_segment(const struct capture_segment *sg, void *arg)
+{
+	struct tuple *t;
+	int out;
+
+	(void)arg;
+	if ((t = find(sg, &out)) != NULL) {
+		log_segment(t, out, sg);
+		return;
+	}
+	/* Not ours yet (the handshake happened before connect()/accept() told us the tuple),
+	 * or not ours at all: keep the latest few. */
+	if (npending == MAX_PENDING) {
+		memmove(pending, pending + 1, sizeof(pending[0]) * (MAX_PENDING - 1));
+		npending--;
+	}
+	pending[npending++] = *sg;
+}
+
+int
+seglog_open(struct event_base *base, const char *filter, char *err, size_t errlen)
+{
+	cap = capture_open(base, filter, on_segment, NULL, err, errlen);
+	return cap ? 0 : -1;
+}
+
+void
+seglog_sync(void)
+{
+	if (cap != NULL)
+		capture_drain(cap);
+}
+
+void
+seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *remote,
+    int active)
+{
+	struct tuple *t;
+	socklen_t len;
+	int i, j, out;
+
+	if (cap == NULL)
+		return;
+	capture_drain(cap);
+	t = &tuples[next_tuple];
+	next_tuple = (next_tuple + 1) % MAX_TUPLES;
+	if (ntuples < MAX_TUPLES)
+		ntuples++;
+	memset(t, 0, sizeof(*t));
+	len = local->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+	memcpy(&t->local, local, len);
+	memcpy(&t->remote, remote, len);
+	t->conn = conn;
+	t->active = active;
+	/* Log the kept segments of this tuple, in capture order, and drop them. */
+	for (i = j = 0; i < npending; i++) {
+		if (find(&pending[i], &out) == t)
+			log_segment(t, out, &pending[i]);
+		else
+			pending[j++] = pending[i];
+	}
+	npending = j;
+}
+
+void
+seglog_close(void)
+{
+	if (cap != NULL)
+		capture_free(cap);
+	cap = NULL;
+}

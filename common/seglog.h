@@ -1,0 +1,34 @@
+/* seglog.h -- --capture: each captured TCP segment of our connections becomes a `segment`
+ * event with its absolute seq/ack, labelled with the textbook step (SYN seq=x, ...). */
+#ifndef SEGLOG_H
+#define SEGLOG_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct capture_segment;
+
+/* seglog.c */
+int	seglog_open(struct event_base *, const char *filter, char *err, size_t errlen);
+int	seglog_on(void);
+/* Tie a 4-tuple to connection `conn`; active: we sent the SYN. Segments captured before the
+ * program knew the tuple (the handshake happens inside connect() / before accept()) are kept
+ * and logged now. */
+void	seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *remote,
+	    int active);
+/* Read what the kernel has captured so far (after a call that sent or received segments). */
+void	seglog_sync(void);
+void	seglog_close(void);
+/* The textbook label of a segment (pure; for tests). */
+struct seglog_isn {
+	int		 have_x, have_y;	/* ISNs seen: x (active side), y (passive side) */
+	unsigned	 x, y;
+	int		 fins;			/* FINs seen so far */
+	unsigned	 fin_end[2];		/* seq + 1 of each FIN */
+	int		 fin_from_active[2];
+};
+const char *seglog_label(struct seglog_isn *, int from_active, unsigned flags, unsigned seq,
+	    unsigned ack, unsigned len, char *buf, size_t buflen, const char **step);
+
+#endif
