@@ -98,7 +98,8 @@ usage(FILE *fp)
 "  -k, --insecure         go on even if the certificate cannot be trusted\n"
 "  --tls-min 1.2|1.3      lowest TLS version to offer (default: OpenSSL's)\n"
 "  --tls-max 1.2|1.3      highest TLS version to offer (default 1.3)\n"
-"  --ciphers LIST         TLS 1.2 cipher list or TLS 1.3 suites (OpenSSL syntax)\n"
+"  --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax; TLS 1.3 suites stay as\n"
+"                         they are: add --tls-max 1.2), or TLS 1.3 suite names (TLS_...)\n"
 "  --keylog FILE          append the TLS secrets to FILE for Wireshark (NSS key log;\n"
 "                         also SSLKEYLOGFILE); FILE is created mode 0600\n"
 "  -I, --head             send HEAD instead of GET\n"
@@ -125,7 +126,7 @@ usage(FILE *fp)
 "When the certificate check fails, the client explains why; on a terminal it asks\n"
 "'Proceed anyway? [y/N]', otherwise it refuses (unless -k).\n"
 "\n"
-"Exit status (curl's numbers): 0 done, 2 usage, 6 cannot resolve the host, 7 cannot\n"
+"Exit status (curl's numbers): 0 done, 1 other failure, 2 usage, 6 cannot resolve the host, 7 cannot\n"
 "connect, 23 cannot write the output, 28 timeout, 35 TLS handshake failed, 52 empty\n"
 "reply, 56 connection broken while receiving, 60 certificate not trusted.\n");
 }
@@ -193,7 +194,7 @@ parse_seconds(const char *flag, const char *s)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || *end || end == s || v <= 0 || v > 86400)
+	if (errno || *end || end == s || v < 0.001 || v > 86400)
 		die_usage(flag, s);
 	return (int)(v * 1000);
 }
@@ -305,6 +306,9 @@ decide_trust(struct conn *c)
 		    "is encrypted, but to whom?)");
 		return 1;
 	}
+	/* The question blocks this program: first let our Finished reach the server, so its
+	 * side of the handshake completes while the user reads. */
+	conn_flush_now(c);
 	if (trust_ask(stdin, stderr)) {
 		log_trust(c, "proceed", 1, "you answered yes: proceeding with an untrusted "
 		    "certificate");
@@ -410,6 +414,8 @@ body_done(struct conn *c, const char *how)
 		if (opt.server_closes_first)
 			evrec_gloss(&r, "the whole response is here; we asked the server to close "
 			    "first (Connection: close), so we wait for its FIN");
+		else if (c->fin_received)
+			evrec_gloss(&r, "the server's FIN ended the body: the server closed first");
 		else if (!st.resp.keep_alive && !c->half_close)
 			evrec_gloss(&r, "the whole response is here; the server said it closes "
 			    "(Connection: close), so we wait for its FIN");
@@ -591,6 +597,7 @@ client_timeout(struct conn *c)
 }
 
 static void try_next_address(void);
+static void next_address_cb(evutil_socket_t, short, void *);
 
 static void
 client_closed(struct conn *c)
@@ -628,14 +635,17 @@ client_closed(struct conn *c)
 	case CONN_ERR_TIMEOUT:
 		if (c->error_phase == PHASE_CONNECTING) {
 			snprintf(st.last_attempt, sizeof(st.last_attempt), "%s", c->error_text);
-			try_next_address();
+			/* Not from inside this callback: a failure can come from within
+			 * conn_connect() itself (connect() failing at once). */
+			event_base_once(st.base, -1, EV_TIMEOUT, next_address_cb, NULL, NULL);
 			return;
 		}
 		finish(c->error == CONN_ERR_TIMEOUT ? EXIT_TIMEOUT : EXIT_RECV, "%s",
 		    c->error_text);
 		return;
 	case CONN_ERR_TLS:
-		if ((e = tls_verify_first_error(c, NULL)) != 0 && !opt.insecure) {
+		if (c->error_phase == PHASE_TLS_HANDSHAKE &&
+		    (e = tls_verify_first_error(c, NULL)) != 0 && !opt.insecure) {
 			finish(EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
 			    st.u.host, tls_verify_plain(e), e);
 			return;
@@ -660,8 +670,9 @@ client_closed(struct conn *c)
 static void
 client_failed(struct conn *c)
 {
-	if (c->error == CONN_ERR_TLS && tls_verify_first_error(c, NULL) != 0 &&
-	    !opt.insecure) {
+	/* Refused inside the handshake (not a terminal); after the prompt it is something else. */
+	if (c->error == CONN_ERR_TLS && c->error_phase == PHASE_TLS_HANDSHAKE &&
+	    tls_verify_first_error(c, NULL) != 0 && !opt.insecure) {
 		log_hostname(c, 0);
 		warn_untrusted(c);
 		log_trust(c, "refused", 0, "not a terminal, so no question: refusing the "
@@ -722,6 +733,15 @@ max_time_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+next_address_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	try_next_address();
+}
+
+static void
 try_next_address(void)
 {
 	struct addrinfo *ai;
@@ -737,7 +757,9 @@ try_next_address(void)
 		st.seen.have = 0;
 		st.c = conn_connect(st.base, ai->ai_addr, ai->ai_addrlen, ssl, &client_ops, NULL);
 		if (st.c == NULL)
-			continue;	/* conn_connect logged it; try the next address */
+			return;		/* it failed at once: client_closed() goes on */
+		/* curl's --connect-timeout covers the TLS handshake too. */
+		st.c->handshake_ms = opt.connect_timeout_ms;
 		tv.tv_sec = opt.connect_timeout_ms / 1000;
 		tv.tv_usec = (opt.connect_timeout_ms % 1000) * 1000;
 		evtimer_add(st.connect_timer, &tv);

@@ -118,7 +118,6 @@ conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
 	if (salen > sizeof(c->remote))
 		salen = sizeof(c->remote);
 	memcpy(&c->remote, sa, salen);
-	c->remote_len = salen;
 	c->next = all;
 	if (all)
 		all->prev = c;
@@ -197,7 +196,6 @@ static void
 start_tls_log(struct conn *c)
 {
 	conn_set_phase(c, PHASE_TLS_HANDSHAKE);
-	c->hs_started = 1;
 	if (!evlog_on())
 		return;
 	evlog(EVT_HANDSHAKE_START, c->id, c->fd, "%s",
@@ -236,6 +234,9 @@ conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL)
 			goto err;
+		c->ssl_in_bev = 1;
+		/* A peer's FIN without close_notify is an EOF to log, not an error. */
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 		ssl = NULL;
 		start_tls_log(c);
 	} else {
@@ -250,9 +251,9 @@ conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_
 		c->ops->ready(c);
 	return c;
 err:
+	c->ssl = NULL;
 	if (ssl != NULL)
 		SSL_free(ssl);
-	c->ssl = NULL;
 	if (c->bev == NULL)
 		close(fd);
 	c->fd = -1;
@@ -286,9 +287,12 @@ tcp_connected(struct conn *c)
 		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
 		return;
 	}
+	c->ssl_in_bev = 1;
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	start_tls_log(c);
 	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_set_timeout(c, c->handshake_ms);
 }
 
 struct conn *
@@ -310,6 +314,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		tls_bind(ssl, c);
 	}
 	conn_addr_str(sa, c->remote_s, sizeof(c->remote_s));
+	/* A failure from here on is a failure to connect to this address. */
+	conn_set_phase(c, PHASE_CONNECTING);
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(c->error_text, sizeof(c->error_text), "socket: %s", strerror(errno));
 		conn_abort(c, CONN_ERR_CONNECT, c->error_text);
@@ -323,7 +329,6 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		return NULL;
 	}
 	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
-	conn_set_phase(c, PHASE_CONNECTING);
 	/* The kernel sends the SYN inside this call (1st handshake). */
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
 		snprintf(c->error_text, sizeof(c->error_text), "connect to %s: %s", c->remote_s,
@@ -418,13 +423,20 @@ check_peer_fin(struct conn *c)
 	c->fin_received = 1;
 	seglog_sync();
 	if (evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd)) {
-		evrec_detail(&r, "read() returned 0: the peer's FIN arrived");
+		int no_notify = c->use_tls && c->hs_done && c->ssl != NULL &&
+		    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
+
+		if (c->use_tls && c->hs_done)
+			evrec_bool(&r, "close_notify", !no_notify);
+		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", no_notify ?
+		    " without a TLS close_notify before it (logged, not an error: the HTTP "
+		    "framing says whether the data was complete)" : "");
 		if (c->fin_sent)
 			evrec_gloss(&r, "3rd wave (FIN from the peer) answered by our kernel's ACK "
 			    "(4th wave); the active closer now holds TIME_WAIT for 2MSL");
 		else
-			evrec_gloss(&r, "1st wave: the peer sent FIN and our kernel ACKed it (2nd "
-			    "wave); we are in CLOSE_WAIT until we close too");
+			evrec_gloss(&r, "1st wave: the peer sent FIN; our kernel ACKs it (2nd wave, "
+			    "at once or riding on our own FIN); we are in CLOSE_WAIT until we close");
 		evrec_emit(&r);
 	}
 	watch_close(c, tcpinfo_state(c->fd));
@@ -488,6 +500,31 @@ conn_shutdown_write(struct conn *c, const char *reason)
 	c->half_close = 1;
 	c->close_wait_ms = 10000;
 	conn_close(c, reason);
+}
+
+/* Write what TLS queued in the socket bufferevent (the client's Finished) to the kernel now,
+ * before the program blocks (the trust question): the server must not wait for it. */
+void
+conn_flush_now(struct conn *c)
+{
+	if (c->under != NULL)
+		evbuffer_write(bufferevent_get_output(c->under), c->fd);
+}
+
+/* Stop (pause = 1) or resume reading: unread data then fills the kernel's receive buffer and
+ * the peer sees a zero window. */
+void
+conn_pause_read(struct conn *c, int pause)
+{
+	if (pause) {
+		bufferevent_disable(c->bev, EV_READ);
+		if (c->under)
+			bufferevent_disable(c->under, EV_READ);
+	} else {
+		bufferevent_enable(c->bev, EV_READ);
+		if (c->under)
+			bufferevent_enable(c->under, EV_READ);
+	}
 }
 
 /* The abortive close: SO_LINGER {1, 0} makes close() send RST instead of FIN. */
@@ -722,7 +759,10 @@ close_finish(struct conn *c, const char *reason)
 		evrec_bool(&r, "rst_sent", c->rst_sent);
 		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
 		evrec_detail(&r, "close(): %s", why);
-		if (c->rst_sent)
+		if (c->t_tcp == 0)
+			evrec_gloss(&r, "the connection was never established: nothing to close "
+			    "but the socket");
+		else if (c->rst_sent)
 			evrec_gloss(&r, "SO_LINGER {1, 0}: close() sends RST instead of FIN; no "
 			    "four-way close and no TIME_WAIT");
 		else if (c->reset)
@@ -743,13 +783,14 @@ close_finish(struct conn *c, const char *reason)
 	}
 	conn_set_phase(c, PHASE_CLOSED);
 	last = c->fd >= 0 ? tcpinfo_state(c->fd) : -1;
-	/* With BEV_OPT_CLOSE_ON_FREE this frees the SSL, the socket bufferevent and the fd. */
+	/* With BEV_OPT_CLOSE_ON_FREE this frees the socket bufferevent and the fd, and the SSL
+	 * if libevent was given it; an SSL not yet handed over is ours to free. */
 	if (c->bev)
 		bufferevent_free(c->bev);
-	else if (c->ssl)
-		SSL_free(c->ssl);
 	else if (c->fd >= 0)
 		close(c->fd);
+	if (c->ssl && !c->ssl_in_bev)
+		SSL_free(c->ssl);
 	c->bev = c->under = NULL;
 	c->ssl = NULL;
 	/* The fd is gone, the connection is not: follow what the kernel still keeps of it. */
@@ -853,7 +894,8 @@ peer_fin_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_READ)
 		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;
-	if (!(what & EV_TIMEOUT) && check_peer_fin(c) == 0)
+	if (!(what & EV_TIMEOUT) && check_peer_fin(c) == 0 &&
+	    evlog_now_us() < c->peer_fin_deadline)
 		return;		/* woken, but no FIN yet */
 	peer_closed(c);
 }
@@ -866,6 +908,8 @@ wait_peer_fin(struct conn *c)
 {
 	struct timeval tv = { 0, 200 * 1000 };
 
+	/* EV_PERSIST re-arms the timeout at every wake-up: keep the real deadline. */
+	c->peer_fin_deadline = evlog_now_us() + 200 * 1000;
 	if (c->under)
 		bufferevent_disable(c->under, EV_READ);
 	c->ev_peer_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, peer_fin_cb, c);
@@ -879,6 +923,7 @@ tls_done(struct conn *c)
 {
 	c->hs_done = 1;
 	c->t_tls = evlog_now_us();
+	conn_set_timeout(c, 0);
 	tls_log_session(c);
 	conn_set_phase(c, PHASE_OPEN);
 	if (c->ops->ready)
@@ -939,7 +984,8 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 			if (c->use_tls && c->phase == PHASE_TLS_HANDSHAKE)
 				tls_log_errors(c, "TLS handshake failed");
 			conn_abort(c, c->phase == PHASE_TLS_HANDSHAKE ? CONN_ERR_TLS : CONN_ERR_EOF,
-			    "the peer closed the connection during the TLS handshake");
+			    c->phase == PHASE_TLS_HANDSHAKE ? "the peer closed the connection during "
+			    "the TLS handshake" : "the peer closed the connection while connecting");
 			return;
 		}
 		if (c->phase == PHASE_OPEN) {

@@ -70,7 +70,6 @@ struct conn {
 	char			 remote_s[64];
 	struct sockaddr_storage	 local;
 	struct sockaddr_storage	 remote;
-	socklen_t		 remote_len;
 	const struct conn_ops	*ops;
 	void			*arg;		/* the application's */
 
@@ -91,7 +90,10 @@ struct conn {
 	char			 close_reason[128];
 
 	/* TLS bookkeeping for the log */
-	int			 hs_started, hs_done;
+	int			 hs_done;
+	int			 ssl_in_bev;	/* libevent owns c->ssl (frees it with the bev) */
+	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
+	int64_t			 peer_fin_deadline;
 	unsigned		 verify_logged;	/* bit per depth that has a verify event */
 	int			 nverify;
 	struct conn_verify_err	 verify[CONN_MAX_VERIFY_ERRS];
@@ -111,6 +113,8 @@ void		 conn_set_timeout(struct conn *, int ms);
 void		 conn_close(struct conn *, const char *reason);
 void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);
+void		 conn_flush_now(struct conn *);
+void		 conn_pause_read(struct conn *, int pause);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);

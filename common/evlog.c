@@ -357,13 +357,40 @@ putf(struct out *o, const char *fmt, ...)
 		put(o, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+/* Length of a valid UTF-8 sequence at p (2-4), or 0. */
+static int
+utf8_len(const unsigned char *p)
+{
+	int n, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 static void
 put_json_string(struct out *o, const char *s)
 {
 	const unsigned char *p;
+	int n;
 
 	put(o, "\"", 1);
 	for (p = (const unsigned char *)s; *p; p++) {
+		/* Valid UTF-8 (a certificate's O=, a name) passes as it is. */
+		if (*p >= 0x80 && (n = utf8_len(p)) > 0) {
+			put(o, (const char *)p, (size_t)n);
+			p += n - 1;
+			continue;
+		}
 		switch (*p) {
 		case '"':  puts_(o, "\\\""); break;
 		case '\\': puts_(o, "\\\\"); break;
@@ -438,6 +465,15 @@ static const char *const layer_colors[] = {
 _Static_assert(sizeof(layer_colors) / sizeof(layer_colors[0]) == LAYER_LAST,
     "layer_colors must match enum evlog_layer");
 
+/* Text that may hold peer-chosen bytes (SNI, a request target): control characters would
+ * drive the terminal, so they are shown as '?'. */
+static void
+put_text(struct out *o, const char *s)
+{
+	for (; *s; s++)
+		put(o, (unsigned char)*s < 0x20 || *s == 0x7f ? "?" : s, 1);
+}
+
 size_t
 evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 {
@@ -468,7 +504,7 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 		putf(&o, "%-16s", name);
 	if (r->detail[0]) {
 		put(&o, " ", 1);
-		puts_(&o, r->detail);
+		put_text(&o, r->detail);
 	}
 	if (r->tcp_state != NULL && r->has_rel && layer == LAYER_TCP)
 		putf(&o, "  [%s seq+%llu ack+%llu]", r->tcp_state, (unsigned long long)r->rel_seq,
@@ -491,7 +527,9 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 void
 evrec_emit(struct evrec *r)
 {
-	char line[8192];
+	/* Large enough for a full record with every byte escaped (\u00XX), so a JSON line is
+	 * never cut; static: records are emitted one at a time. */
+	static char line[65536];
 	size_t n;
 
 	if (r->off)

@@ -475,9 +475,12 @@ tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen
 /* ---- callbacks ---- */
 
 static const char *
-message_gloss(SSL *ssl, const char *name, int write_p)
+message_gloss(SSL *ssl, const char *name, int write_p, const char *summary)
 {
-	int tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+	/* At the ServerHello, SSL_version() still says what the client offered: the hello
+	 * itself says what was picked. */
+	int tls13 = strcmp(name, "ServerHello") == 0 ? strstr(summary, "TLSv1.3") != NULL :
+	    SSL_version(ssl) == TLS1_3_VERSION;
 	int from_server = SSL_is_server(ssl) ? write_p : !write_p;
 	const SSL_CIPHER *c;
 
@@ -552,7 +555,7 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 		    "a dummy kept for middlebox compatibility: TLS 1.3 already encrypts" :
 		    "from the next record on, this side encrypts with the agreed keys");
 	else
-		evrec_gloss(&r, "%s", message_gloss(ssl, name, write_p));
+		evrec_gloss(&r, "%s", message_gloss(ssl, name, write_p, sum));
 	evrec_emit(&r);
 }
 

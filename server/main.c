@@ -41,6 +41,7 @@ struct listener {
 	struct evconnlistener	*lev;
 	struct event		*resume;	/* --accept-delay: accept again after the delay */
 	struct event		*ready;		/* --accept-delay: a connection waits */
+	struct event		*pause;		/* out of fds: accept again shortly */
 	SSL_CTX			*ctx;
 	char			 addr_s[64];
 	int			 port;
@@ -77,7 +78,7 @@ static struct {
 	enum evlog_format format;
 } opt = {
 	.port = { 8080, 8443, 8444 },
-	.idle_ms = 5000,
+	.idle_ms = 30000,
 	.linger_ms = -1,
 	.backlog = 128,
 	.color = -1,
@@ -105,7 +106,8 @@ usage(FILE *fp)
 "  --certs DIR            where the demo certificates are (default certs/out)\n"
 "  --cert FILE --key FILE certificate and key for --https-port\n"
 "                         (default DIR/server.crt and DIR/server.key)\n"
-"  --idle-timeout SEC     close a keep-alive connection idle this long (default 5)\n"
+"  --idle-timeout SEC     close a connection idle this long: keep-alive, TLS handshake,\n"
+"                         request body (default 30)\n"
 "  --close-first client|server  who sends the first FIN (default client: the server\n"
 "                         keeps the connection open until the client closes; server:\n"
 "                         'Connection: close' and the server closes after each reply)\n"
@@ -374,7 +376,8 @@ session_read(struct conn *c, struct evbuffer *in)
 		evbuffer_drain(in, s->req.head_len);
 		log_request(c, &s->req);
 		s->keep_alive = s->req.keep_alive && !opt.server_closes_first;
-		conn_set_timeout(c, 0);
+		/* The idle timeout also bounds a request body that stops coming. */
+		conn_set_timeout(c, opt.idle_ms);
 		if (s->req.body == HTTP1_BODY_LENGTH) {
 			if (s->req.content_length > MAX_BODY) {
 				s->keep_alive = 0;
@@ -558,13 +561,31 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+unpause_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *li = arg;
+
+	(void)fd;
+	(void)what;
+	if (li->lev != NULL && !stopping)
+		evconnlistener_enable(li->lev);
+}
+
+static void
 accept_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct listener *li = arg;
 	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 0, 100 * 1000 };
 
 	(void)lev;
 	evlog(EVT_WARNING, 0, -1, "accept on %s failed: %s", li->addr_s, strerror(e));
+	/* Out of file descriptors: the waiting connection stays readable, so pause accepting
+	 * briefly instead of spinning (httpd does the same). */
+	if ((e == EMFILE || e == ENFILE) && li->pause != NULL) {
+		evconnlistener_disable(li->lev);
+		evtimer_add(li->pause, &tv);
+	}
 }
 
 /* ---- listeners ---- */
@@ -615,6 +636,7 @@ open_listener(struct listener *li, const char *addr, int port, char *err, size_t
 	if (li->lev == NULL)
 		goto fail;
 	evconnlistener_set_error_cb(li->lev, accept_error_cb);
+	li->pause = evtimer_new(base, unpause_cb, li);
 	if (opt.accept_delay_ms > 0) {
 		li->resume = evtimer_new(base, resume_cb, li);
 		li->ready = event_new(base, fd, EV_READ, ready_cb, li);
@@ -700,6 +722,8 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 			evtimer_del(listeners[i].resume);
 		if (listeners[i].ready)
 			event_del(listeners[i].ready);
+		if (listeners[i].pause)
+			event_del(listeners[i].pause);
 	}
 	conn_close_all("server stopping", 0);
 	if (conn_count() == 0)
@@ -972,6 +996,8 @@ main(int argc, char **argv)
 			event_free(listeners[i].resume);
 		if (listeners[i].ready)
 			event_free(listeners[i].ready);
+		if (listeners[i].pause)
+			event_free(listeners[i].pause);
 	}
 	for (k = 0; k < K_LAST; k++)
 		tls_ctx_free(ctxs[k]);
