@@ -46,6 +46,7 @@ static struct {
 	int		 abort;			/* --abort: RST instead of FIN */
 	int		 half_close;		/* --half-close: FIN right after the request */
 	int		 capture;		/* --capture: libpcap on lo */
+	int		 pause_read_ms;		/* --pause-read: stop reading after the request */
 	int		 linger_ms;		/* --linger-watch, -1: by default */
 	int		 tls_min, tls_max;
 	int		 connect_timeout_ms, max_time_ms;
@@ -64,7 +65,7 @@ static struct {
 	SSL_CTX			*ctx;
 	struct addrinfo		*ai_list, *ai_next;
 	struct conn		*c;
-	struct event		*connect_timer, *max_timer, *hold_timer;
+	struct event		*connect_timer, *max_timer, *hold_timer, *pause_timer;
 	FILE			*out;
 	int			 interactive;
 	int			 exit_code;
@@ -111,6 +112,9 @@ usage(FILE *fp)
 "  --half-close           send our FIN right after the request and still read the\n"
 "                         response (plain HTTP or TLS 1.3)\n"
 "  --abort                end with RST instead of FIN (SO_LINGER {1, 0}): no TIME_WAIT\n"
+"  --pause-read MS        stop reading for MS ms after the request: with a large body\n"
+"                         (URL ?pad=N) the window fills and the server's FIN waits:\n"
+"                         FIN_WAIT1 (or LAST_ACK) becomes visible on its side\n"
 "  --linger-watch SEC     after close(), follow TIME_WAIT for SEC seconds (default 3\n"
 "                         on a terminal, 0 otherwise); other states are always followed\n"
 "  --capture              capture our segments on lo (libpcap) and log their absolute\n"
@@ -350,6 +354,22 @@ send_request(struct conn *c)
 	}
 	st.t_request = evlog_now_us();
 	conn_write(c, req, (size_t)n);
+	if (opt.pause_read_ms > 0 && st.pause_timer != NULL) {
+		struct timeval tv = { opt.pause_read_ms / 1000,
+		    (opt.pause_read_ms % 1000) * 1000 };
+		struct evrec pr;
+
+		conn_pause_read(c, 1);
+		evtimer_add(st.pause_timer, &tv);
+		if (evrec_begin(&pr, EVT_PAUSE_READ, c->id, c->fd)) {
+			evrec_int(&pr, "ms", opt.pause_read_ms);
+			evrec_detail(&pr, "not reading for %d ms (--pause-read)", opt.pause_read_ms);
+			evrec_gloss(&pr, "unread data fills our receive buffer and we advertise a zero "
+			    "window: the server's data, and its FIN behind it, must wait (the server "
+			    "sits in FIN_WAIT1 or LAST_ACK, probing the window)");
+			evrec_emit(&pr);
+		}
+	}
 	if (opt.half_close) {
 		if (c->ssl != NULL && SSL_version(c->ssl) != TLS1_3_VERSION)
 			evlog(EVT_WARNING, c->id, c->fd, "--half-close needs plain HTTP or TLS 1.3: "
@@ -463,7 +483,7 @@ client_read(struct conn *c, struct evbuffer *in)
 	st.got_bytes = 1;
 	if (st.t_first == 0)
 		st.t_first = c->t_first_byte;
-	while (!st.done && c->phase == PHASE_OPEN && (len = evbuffer_get_length(in)) > 0) {
+	while (!st.done && conn_readable(c) && (len = evbuffer_get_length(in)) > 0) {
 		if (!st.have_head) {
 			n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
 			p = evbuffer_pullup(in, (ev_ssize_t)n);
@@ -540,7 +560,7 @@ client_read(struct conn *c, struct evbuffer *in)
 			}
 		}
 	}
-	if (c->phase == PHASE_OPEN && st.done)
+	if (conn_readable(c) && st.done)
 		evbuffer_drain(in, evbuffer_get_length(in));
 }
 
@@ -577,6 +597,18 @@ client_peer_closed(struct conn *c)
 		return;
 	}
 	conn_close(c, "the server closed its side");
+}
+
+static void
+pause_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (st.c != NULL) {
+		evlog(EVT_PAUSE_READ, st.c->id, st.c->fd, "reading again");
+		conn_pause_read(st.c, 0);
+	}
 }
 
 static void
@@ -858,6 +890,7 @@ main(int argc, char **argv)
 		{ "half-close",		no_argument,	   NULL, 13 },
 		{ "linger-watch",	required_argument, NULL, 14 },
 		{ "capture",		no_argument,	   NULL, 15 },
+		{ "pause-read",		required_argument, NULL, 16 },
 		{ "color",		required_argument, NULL, 9 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -917,6 +950,10 @@ main(int argc, char **argv)
 		case 12: opt.abort = 1; break;
 		case 13: opt.half_close = 1; break;
 		case 15: opt.capture = 1; break;
+		case 16:
+			opt.pause_read_ms = parse_ms("--pause-read: '%s' is not a number of "
+			    "milliseconds (0-60000)", optarg, 60000);
+			break;
 		case 14:
 			opt.linger_ms = parse_ms("--linger-watch: '%s' is not a number of seconds "
 			    "(0-120)", optarg, 120) * 1000;
@@ -978,6 +1015,7 @@ main(int argc, char **argv)
 	}
 	st.connect_timer = evtimer_new(st.base, connect_timeout_cb, NULL);
 	st.hold_timer = evtimer_new(st.base, hold_done_cb, NULL);
+	st.pause_timer = evtimer_new(st.base, pause_done_cb, NULL);
 	if (opt.max_time_ms > 0) {
 		struct timeval tv = { opt.max_time_ms / 1000, (opt.max_time_ms % 1000) * 1000 };
 		st.max_timer = evtimer_new(st.base, max_time_cb, NULL);
@@ -1029,6 +1067,8 @@ main(int argc, char **argv)
 		event_free(st.max_timer);
 	if (st.hold_timer)
 		event_free(st.hold_timer);
+	if (st.pause_timer)
+		event_free(st.pause_timer);
 	SSL_CTX_free(st.ctx);
 	event_base_free(st.base);
 	return st.exit_code;

@@ -516,6 +516,7 @@ conn_flush_now(struct conn *c)
 void
 conn_pause_read(struct conn *c, int pause)
 {
+	c->read_paused = pause;
 	if (pause) {
 		bufferevent_disable(c->bev, EV_READ);
 		if (c->under)
@@ -701,7 +702,7 @@ close_step_fin(struct conn *c)
 	}
 	/* Keep reading through TLS so the peer's close_notify is seen; the bufferevent reports
 	 * EOF at close_notify or at the FIN (bev_event_cb then checks which). */
-	if (c->bev)
+	if (c->bev && !c->read_paused)
 		bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -770,6 +771,9 @@ close_finish(struct conn *c, const char *reason)
 		else if (c->fin_sent && c->fin_received && c->we_closed_first)
 			evrec_gloss(&r, "we closed first, so our side now sits in TIME_WAIT for 2MSL "
 			    "(60 s on Linux; TCP_INFO cannot see it, the fd shows CLOSE)");
+		else if (c->fin_sent && c->fin_received && tcpinfo_state(c->fd) == TCPI_LAST_ACK)
+			evrec_gloss(&r, "the peer closed first; our FIN is not ACKed yet, so the "
+			    "kernel keeps LAST_ACK after close() until the 4th wave arrives");
 		else if (c->fin_sent && c->fin_received)
 			evrec_gloss(&r, "the peer closed first: after its ACK of our FIN (4th wave) "
 			    "our side is CLOSED; the peer holds TIME_WAIT");
@@ -861,7 +865,7 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 
 	if (c->t_first_byte == 0 && evbuffer_get_length(in) > 0)
 		c->t_first_byte = evlog_now_us();
-	if (c->phase == PHASE_OPEN || (c->half_close && c->phase < PHASE_CLOSED)) {
+	if (conn_readable(c)) {
 		if (c->ops->read)
 			c->ops->read(c, in);
 		return;

@@ -82,6 +82,7 @@ struct conn {
 	int			 half_close;	/* our FIN is out, but we still read (half-close) */
 	int			 rst_sent;	/* we closed with RST (SO_LINGER {1, 0}) */
 	int			 watching;	/* a tcpwatch follows the close in the kernel */
+	int			 read_paused;	/* conn_pause_read() */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
@@ -100,6 +101,13 @@ struct conn {
 
 	struct conn		*next, *prev;	/* all open connections */
 };
+
+/* The application may still read (open, or half-closed by us). */
+static inline int
+conn_readable(const struct conn *c)
+{
+	return c->phase == PHASE_OPEN || (c->half_close && c->phase < PHASE_CLOSED);
+}
 
 /* conn.c */
 const char	*conn_phase_name(enum conn_phase);

@@ -33,6 +33,7 @@ static const struct {
 	{ "accept_wait",	LAYER_TCP },
 	{ "segment",		LAYER_TCP },
 	{ "hold_close",		LAYER_TCP },
+	{ "pause_read",		LAYER_TCP },
 	{ "handshake_start",	LAYER_TLS },
 	{ "message",		LAYER_TLS },
 	{ "alert",		LAYER_TLS },

@@ -30,6 +30,7 @@ struct tcpwatch {
 	struct sockaddr_storage	 local, remote;
 	int			 state;		/* last state reported */
 	int			 timer;
+	int			 logged_timer;	/* the timer of the last logged sample */
 	int64_t			 t_start;	/* us */
 	int64_t			 t_timewait;	/* us, when TIME_WAIT was first seen */
 	unsigned		 samples;
@@ -122,7 +123,10 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 	evrec_int(&r, "expires_ms", di ? di->expires_ms : 0);
 	evrec_str(&r, "source", "sock_diag");
 	evrec_float(&r, "watched_ms", (double)(evlog_now_us() - w->t_start) / 1000.0);
-	evrec_label(&r, "%s -> %s", from, to ? state_name(to) : "CLOSED");
+	if (to == w->state)
+		evrec_label(&r, "%s", state_name(to));
+	else
+		evrec_label(&r, "%s -> %s", from, to ? state_name(to) : "CLOSED");
 	evrec_int(&r, "sample_ms", interval(w));
 	if (di != NULL && di->timer != SOCKDIAG_TIMER_NONE)
 		evrec_detail(&r, "%s timer fires in %u ms  (sock_diag, sampled every %d ms)",
@@ -130,6 +134,12 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 	else
 		evrec_detail(&r, "%s (sock_diag, sampled every %d ms)", to ? "seen" :
 		    "the kernel has forgotten the connection", interval(w));
+	if (di != NULL && di->timer == SOCKDIAG_TIMER_PROBE && to != TCPI_SYN_SENT) {
+		evrec_gloss(&r, "the peer's receive window is zero (it is not reading): our FIN "
+		    "waits behind the data; the kernel probes the window until it opens");
+		evrec_emit(&r);
+		return;
+	}
 	switch (to) {
 	case TCPI_SYN_SENT:
 		evrec_gloss(&r, "our SYN is unanswered (dropped: the server's accept queue is "
@@ -201,10 +211,14 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 		watch_free(w);
 		return;
 	}
-	/* A slow connect: show the SYN_SENT sample itself, with its retransmit timer. */
-	if (di.state != w->state || (w->samples == 1 && w->mode == TCPWATCH_CONNECT)) {
+	/* A change of state; or, in the same state, a retransmit or zero-window probe timer
+	 * starting (a slow connect's SYN_SENT, a FIN waiting behind a full window). */
+	if (di.state != w->state || (di.timer != w->logged_timer &&
+	    (di.timer == SOCKDIAG_TIMER_RETRANSMIT || di.timer == SOCKDIAG_TIMER_PROBE) &&
+	    di.state != TCPI_ESTABLISHED)) {
 		seglog_sync();	/* --capture: the segments that moved it come first */
 		log_change(w, di.state, &di);
+		w->logged_timer = di.timer;
 		w->state = di.state;
 		if (di.state == TCPI_TIME_WAIT)
 			w->t_timewait = now;

@@ -184,23 +184,32 @@ http_date(char *buf, size_t len)
 
 static void
 respond(struct conn *c, struct session *s, int status, const char *ctype, const char *body,
-    size_t blen, int head_only, const char *extra)
+    size_t blen, int head_only, const char *extra, size_t pad)
 {
+	static const char filler[] = "handshake-lab filler: ?pad= asks for it.\n";
 	char hdr[768], date[64];
 	struct evrec r;
+	size_t left;
 	int n;
 
 	http_date(date, sizeof(date));
 	n = snprintf(hdr, sizeof(hdr),
 	    "HTTP/1.1 %d %s\r\nServer: handshake-lab\r\nDate: %s\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: %s\r\n%s\r\n",
-	    status, http1_reason(status), date, ctype, blen, s->keep_alive ? "keep-alive" :
+	    status, http1_reason(status), date, ctype, blen + pad, s->keep_alive ? "keep-alive" :
 	    "close", extra ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		return;
 	conn_write(c, hdr, (size_t)n);
 	if (!head_only && blen > 0)
 		conn_write(c, body, blen);
+	for (left = head_only ? 0 : pad; left > 0; ) {
+		size_t k = left < sizeof(filler) - 1 ? left : sizeof(filler) - 1;
+
+		conn_write(c, filler, k);
+		left -= k;
+	}
+	blen += pad;
 	if (evrec_begin(&r, EVT_RESPONSE, c->id, c->fd)) {
 		evrec_int(&r, "status", status);
 		evrec_int(&r, "length", (long long)blen);
@@ -224,7 +233,7 @@ respond_error(struct conn *c, struct session *s, int status, const char *why)
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = 0;
 	respond(c, s, status, "text/plain; charset=utf-8", body, (size_t)n, 0,
-	    status == 405 ? "Allow: GET, HEAD\r\n" : NULL);
+	    status == 405 ? "Allow: GET, HEAD\r\n" : NULL, 0);
 }
 
 static int
@@ -238,12 +247,15 @@ wants_text(const struct http1_msg *m)
 	return accept != NULL && strncasecmp(accept, "text/plain", 10) == 0;
 }
 
+static long query_pad(const char *);
+
 static void
 serve(struct conn *c, struct session *s)
 {
 	const struct http1_msg *m = &s->req;
 	char page[4096];
 	size_t plen;
+	long pad;
 	int head = strcmp(m->method, "HEAD") == 0, text, n;
 
 	plen = strcspn(m->target, "?");
@@ -266,8 +278,33 @@ serve(struct conn *c, struct session *s)
 		respond_error(c, s, 500, "page too large");
 		return;
 	}
+	if ((pad = query_pad(m->target)) < 0) {
+		respond_error(c, s, 400, "pad= takes a number of bytes up to 16777216");
+		return;
+	}
 	respond(c, s, 200, text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
-	    page, (size_t)n, head, NULL);
+	    page, (size_t)n, head, NULL, (size_t)pad);
+}
+
+/* ?pad=N: N filler bytes after the page (at most 16 MiB), so a reader that stops reading
+ * fills its receive window and our FIN has to wait behind the data (FIN_WAIT1, LAST_ACK). */
+static long
+query_pad(const char *target)
+{
+	const char *q = strchr(target, '?'), *p;
+	char *end;
+	long v;
+
+	for (p = q; p != NULL; p = strchr(p + 1, '&'))
+		if (strncmp(p + 1, "pad=", 4) == 0) {
+			errno = 0;
+			v = strtol(p + 5, &end, 10);
+			if (errno || end == p + 5 || (*end && *end != '&') || v < 0 ||
+			    v > 16L * 1024 * 1024)
+				return -1;
+			return v;
+		}
+	return 0;
 }
 
 static void
