@@ -810,7 +810,24 @@ close_finish(struct conn *c, const char *reason)
 	if (c->next)
 		c->next->prev = c->prev;
 	nconns--;
-	free(c);
+	/* A callback further up may still look at c (its phase): it frees it on the way out. */
+	if (c->busy == 0)
+		free(c);
+}
+
+/* Callbacks hold the connection while they run: an application callback may close it, and
+ * the code after it can still read c->phase safely. */
+static void
+conn_hold(struct conn *c)
+{
+	c->busy++;
+}
+
+static void
+conn_release(struct conn *c)
+{
+	if (--c->busy == 0 && c->phase == PHASE_CLOSED)
+		free(c);
 }
 
 static void
@@ -858,7 +875,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 }
 
 static void
-bev_read_cb(struct bufferevent *bev, void *arg)
+bev_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
@@ -956,7 +973,7 @@ log_reset(struct conn *c, int err)
 }
 
 static void
-bev_event_cb(struct bufferevent *bev, short what, void *arg)
+bev_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 	int err = EVUTIL_SOCKET_ERROR();
@@ -996,7 +1013,7 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 			/* libevent can report the EOF before the data read with it: deliver that
 			 * first. */
 			if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-				bev_read_cb(c->bev, c);
+				bev_read(c->bev, c);
 			if (c->phase != PHASE_OPEN)
 				return;
 			bufferevent_disable(c->bev, EV_READ);
@@ -1008,7 +1025,7 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (c->phase == PHASE_FIN_SENT) {
 			if (c->half_close &&
 			    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-				bev_read_cb(c->bev, c);
+				bev_read(c->bev, c);
 			if (c->phase != PHASE_FIN_SENT)
 				return;
 			if (check_peer_fin(c) != 0)
@@ -1067,4 +1084,24 @@ conn_close_all(const char *reason, int abort)
 		else
 			conn_close(c, reason);
 	}
+}
+
+static void
+bev_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_hold(c);
+	bev_read(bev, c);
+	conn_release(c);
+}
+
+static void
+bev_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_hold(c);
+	bev_event(bev, what, c);
+	conn_release(c);
 }

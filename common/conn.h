@@ -83,6 +83,7 @@ struct conn {
 	int			 rst_sent;	/* we closed with RST (SO_LINGER {1, 0}) */
 	int			 watching;	/* a tcpwatch follows the close in the kernel */
 	int			 read_paused;	/* conn_pause_read() */
+	int			 busy;		/* inside one of our callbacks: free later */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
