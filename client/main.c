@@ -36,6 +36,9 @@ enum {
 static struct {
 	const char	*url;
 	const char	*cafile;
+	const char	*crlfile;
+	const char	*cert, *key;		/* mutual TLS */
+	int		 show_certs;
 	const char	*ciphers;
 	const char	*keylog;
 	const char	*output;
@@ -97,6 +100,10 @@ usage(FILE *fp)
 "  --cacert FILE          also trust the CA certificate(s) in FILE (PEM), e.g.\n"
 "                         certs/out/ca.crt; the system's CAs are always trusted\n"
 "  -k, --insecure         go on even if the certificate cannot be trusted\n"
+"  --crlfile FILE         check the server's certificate against these CRLs (PEM)\n"
+"  --show-certs           print the certificate chain the server presented\n"
+"  --cert FILE --key FILE our own certificate and key, for a server that asks for one\n"
+"                         (mutual TLS; e.g. certs/out/client.crt and client.key)\n"
 "  --tls-min 1.2|1.3      lowest TLS version to offer (default: OpenSSL's)\n"
 "  --tls-max 1.2|1.3      highest TLS version to offer (default 1.3)\n"
 "  --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax; TLS 1.3 suites stay as\n"
@@ -215,6 +222,14 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	if (c == NULL)
 		return ok;
 	tls_verify_record(c, ok, xs);
+	if ((cert = X509_STORE_CTX_get_current_cert(xs)) != NULL) {
+		int d = X509_STORE_CTX_get_error_depth(xs);
+
+		if (d >= 0 && d < TRUST_MAX_DEPTH && !(st.seen.chain_mask & (1u << d))) {
+			st.seen.chain_mask |= 1u << d;
+			tls_cert_info(cert, &st.seen.chain[d]);
+		}
+	}
 	if (ok)
 		return 1;
 	if (!st.seen.have && (cert = X509_STORE_CTX_get_current_cert(xs)) != NULL) {
@@ -384,6 +399,8 @@ client_ready(struct conn *c)
 {
 	st.t_tcp = c->t_tcp;
 	st.t_tls = c->t_tls;
+	if (opt.show_certs && c->ssl != NULL)
+		trust_show_chain(stderr, c->ssl);
 	if (c->use_tls && !decide_trust(c)) {
 		finish(EXIT_UNTRUSTED, "certificate of %s not trusted: %s", st.u.host,
 		    tls_verify_plain(tls_verify_first_error(c, NULL)));
@@ -682,6 +699,18 @@ client_closed(struct conn *c)
 			    st.u.host, tls_verify_plain(e), e);
 			return;
 		}
+		if (c->alert_in == 116) {
+			/* TLS 1.3: our side of the handshake was done; the refusal comes on the
+			 * first read. curl exits 56 here; it is a handshake failure, so 35. */
+			finish(EXIT_TLS, "the server requires a client certificate (TLS alert "
+			    "certificate_required, 116): pass --cert FILE --key FILE");
+			return;
+		}
+		if (c->alert_in >= 0) {
+			finish(EXIT_TLS, "the server ended the TLS session with alert %s (%d)",
+			    tls_alert_name(c->alert_in), c->alert_in);
+			return;
+		}
 		finish(c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
 		    "%s with %s", c->error_phase == PHASE_TLS_HANDSHAKE ?
 		    "TLS handshake failed" : "TLS error", c->remote_s);
@@ -703,6 +732,8 @@ static void
 client_failed(struct conn *c)
 {
 	/* Refused inside the handshake (not a terminal); after the prompt it is something else. */
+	if (opt.show_certs && c->ssl != NULL && c->error_phase == PHASE_TLS_HANDSHAKE)
+		trust_show_chain(stderr, c->ssl);
 	if (c->error == CONN_ERR_TLS && c->error_phase == PHASE_TLS_HANDSHAKE &&
 	    tls_verify_first_error(c, NULL) != 0 && !opt.insecure) {
 		log_hostname(c, 0);
@@ -786,7 +817,7 @@ try_next_address(void)
 			finish(EXIT_FAIL, "cannot create a TLS session");
 			return;
 		}
-		st.seen.have = 0;
+		memset(&st.seen, 0, sizeof(st.seen));
 		st.c = conn_connect(st.base, ai->ai_addr, ai->ai_addrlen, ssl, &client_ops, NULL);
 		if (st.c == NULL)
 			return;		/* it failed at once: client_closed() goes on */
@@ -891,6 +922,10 @@ main(int argc, char **argv)
 		{ "linger-watch",	required_argument, NULL, 14 },
 		{ "capture",		no_argument,	   NULL, 15 },
 		{ "pause-read",		required_argument, NULL, 16 },
+		{ "crlfile",		required_argument, NULL, 17 },
+		{ "cert",		required_argument, NULL, 18 },
+		{ "key",		required_argument, NULL, 19 },
+		{ "show-certs",		no_argument,	   NULL, 20 },
 		{ "color",		required_argument, NULL, 9 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -950,6 +985,10 @@ main(int argc, char **argv)
 		case 12: opt.abort = 1; break;
 		case 13: opt.half_close = 1; break;
 		case 15: opt.capture = 1; break;
+		case 17: opt.crlfile = optarg; break;
+		case 18: opt.cert = optarg; break;
+		case 19: opt.key = optarg; break;
+		case 20: opt.show_certs = 1; break;
 		case 16:
 			opt.pause_read_ms = parse_ms("--pause-read: '%s' is not a number of "
 			    "milliseconds (0-60000)", optarg, 60000);
@@ -973,6 +1012,8 @@ main(int argc, char **argv)
 	opt.url = argv[optind];
 	if (url_parse(&st.u, opt.url, err, sizeof(err)) == -1)
 		die_usage("bad URL: %s", err);
+	if ((opt.cert == NULL) != (opt.key == NULL))
+		die_usage("--cert and --key go together%s", "");
 	if (opt.half_close && opt.server_closes_first)
 		die_usage("--half-close and --close-first server do not go together: with "
 		    "--half-close the client sends the first FIN%s", "");
@@ -999,6 +1040,9 @@ main(int argc, char **argv)
 	if (st.u.tls) {
 		memset(&to, 0, sizeof(to));
 		to.cafile = opt.cafile;
+		to.crlfile = opt.crlfile;
+		to.cert = opt.cert;
+		to.key = opt.key;
 		to.min_version = opt.tls_min;
 		to.max_version = opt.tls_max;
 		to.ciphers = opt.ciphers;

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "client.h"
 #include "conn.h"
@@ -61,6 +63,19 @@ trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const 
 		    seen->cert.not_after);
 		fprintf(fp, "%s|%s   sha256:      %s\n", y, z, seen->cert.sha256);
 	}
+	if (seen->chain_mask != 0) {
+		fprintf(fp, "%s|%s   the chain as presented (depth 0 = the server's own):\n", y, z);
+		for (i = TRUST_MAX_DEPTH - 1; i >= 0; i--) {
+			const struct tls_cert_info *ci = &seen->chain[i];
+
+			if (!(seen->chain_mask & (1u << i)))
+				continue;
+			fprintf(fp, "%s|%s     depth %d: %s%s\n", y, z, i, ci->subject,
+			    seen->have && seen->depth == i ? "   <-- the problem" : "");
+			fprintf(fp, "%s|%s              issuer %s, valid %s .. %s\n", y, z,
+			    ci->issuer, ci->not_before, ci->not_after);
+		}
+	}
 	fprintf(fp, "%s|%s %sProblem:%s %s\n", y, z, b, z, tls_verify_plain(first));
 	fprintf(fp, "%s|%s          (OpenSSL error %d: %s)\n", y, z, first,
 	    X509_verify_cert_error_string(first));
@@ -91,4 +106,60 @@ trust_ask(FILE *in, FILE *out)
 	for (n = 0; line[n]; n++)
 		line[n] = (char)tolower((unsigned char)line[n]);
 	return strcmp(line, "y") == 0 || strcmp(line, "yes") == 0;
+}
+
+/* --show-certs: the chain the server presented, like `openssl s_client -showcerts`, with each
+ * certificate's fields in words before its PEM. */
+void
+trust_show_chain(FILE *fp, SSL *ssl)
+{
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+	struct tls_cert_info ci;
+	GENERAL_NAMES *sans;
+	EVP_PKEY *pk;
+	int i, j;
+
+	if (chain == NULL || sk_X509_num(chain) == 0) {
+		fprintf(fp, "(the server presented no certificate)\n");
+		return;
+	}
+	fprintf(fp, "\n--- the server's certificate chain: %d certificate(s), as sent ---\n",
+	    sk_X509_num(chain));
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+
+		tls_cert_info(x, &ci);
+		fprintf(fp, "[%d] subject:   %s\n", i, ci.subject);
+		fprintf(fp, "    issuer:    %s%s\n", ci.issuer, X509_check_issued(x, x) ==
+		    X509_V_OK ? "  (self-signed)" : "");
+		fprintf(fp, "    valid:     %s .. %s\n", ci.not_before, ci.not_after);
+		if ((pk = X509_get0_pubkey(x)) != NULL)
+			fprintf(fp, "    key:       %s, %d bits\n", EVP_PKEY_get0_type_name(pk),
+			    EVP_PKEY_get_bits(pk));
+		fprintf(fp, "    signature: %s\n",
+		    OBJ_nid2ln(X509_get_signature_nid(x)));
+		if ((sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL)) != NULL) {
+			fprintf(fp, "    names:    ");
+			for (j = 0; j < sk_GENERAL_NAME_num(sans); j++) {
+				GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, j);
+				int type;
+				ASN1_STRING *v = GENERAL_NAME_get0_value(gn, &type);
+
+				if (type == GEN_DNS)
+					fprintf(fp, " DNS:%.*s", ASN1_STRING_length(v),
+					    (const char *)ASN1_STRING_get0_data(v));
+				else if (type == GEN_IPADD && ASN1_STRING_length(v) == 4) {
+					const unsigned char *a = ASN1_STRING_get0_data(v);
+					fprintf(fp, " IP:%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+				} else if (type == GEN_IPADD)
+					fprintf(fp, " IP:(IPv6)");
+			}
+			fprintf(fp, "\n");
+			GENERAL_NAMES_free(sans);
+		}
+		fprintf(fp, "    sha256:    %s\n", ci.sha256);
+		PEM_write_X509(fp, x);
+	}
+	fprintf(fp, "---\n");
+	fflush(fp);
 }

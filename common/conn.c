@@ -114,6 +114,7 @@ conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
 	c->ops = ops;
 	c->arg = arg;
 	c->t_start = evlog_now_us();
+	c->alert_in = -1;
 	c->close_wait_ms = CLOSE_WAIT_MS_DEFAULT;
 	if (salen > sizeof(c->remote))
 		salen = sizeof(c->remote);

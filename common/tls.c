@@ -210,10 +210,24 @@ keylog_cb(const SSL *ssl, const char *line)
 	}
 }
 
+/* The server's check of a client certificate (mutual TLS): log each depth, decide as
+ * OpenSSL did -- a server has nobody to ask. */
+static int
+server_verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct conn *c = ssl ? tls_conn(ssl) : NULL;
+
+	if (c != NULL)
+		tls_verify_record(c, ok, xs);
+	return ok;
+}
+
 static int
 common_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 {
 	int fd;
+
 
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_msg_callback(ctx, msg_cb);
@@ -260,6 +274,10 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create a TLS context");
 		return NULL;
 	}
+	/* The gallery's RSA-1024 and SHA-1 certificates do not even load at the default
+	 * level 2: the server lowers its own level so clients can judge them. */
+	if (o->weak_ok)
+		SSL_CTX_set_security_level(ctx, 0);
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
 		char why[128];
 		ssl_err_text(why, sizeof(why));
@@ -289,6 +307,30 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 	}
 	if (common_setup(ctx, o, err, errlen) == -1)
 		goto fail;
+	if (o->client_auth != TLS_CLIENT_AUTH_NONE) {
+		STACK_OF(X509_NAME) *names;
+
+		if (o->client_ca == NULL) {
+			snprintf(err, errlen, "--client-auth needs --client-ca FILE (the CA that "
+			    "signs client certificates, e.g. certs/out/ca.crt)");
+			goto fail;
+		}
+		if (check_readable("client CA file", o->client_ca, err, errlen) == -1)
+			goto fail;
+		if (SSL_CTX_load_verify_locations(ctx, o->client_ca, NULL) != 1 ||
+		    (names = SSL_load_client_CA_file(o->client_ca)) == NULL) {
+			char why[128];
+			ssl_err_text(why, sizeof(why));
+			snprintf(err, errlen, "cannot load client CA file '%s': %s", o->client_ca,
+			    why);
+			goto fail;
+		}
+		/* CertificateRequest names these CAs; the client picks a certificate by them. */
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (o->client_auth ==
+		    TLS_CLIENT_AUTH_REQUIRE ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+		    server_verify_cb);
+	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
@@ -315,6 +357,42 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot load CA file '%s': %s (is it a PEM certificate?)",
 		    o->cafile, why);
 		goto fail;
+	}
+	if (o->crlfile != NULL) {
+		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+		X509_LOOKUP *lu;
+
+		if (check_readable("CRL file", o->crlfile, err, errlen) == -1)
+			goto fail;
+		if ((lu = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
+		    X509_load_crl_file(lu, o->crlfile, X509_FILETYPE_PEM) <= 0) {
+			char why[128];
+			ssl_err_text(why, sizeof(why));
+			snprintf(err, errlen, "cannot load CRL file '%s': %s (is it a PEM CRL?)",
+			    o->crlfile, why);
+			goto fail;
+		}
+		/* Check the leaf against its issuer's CRL (curl --crlfile does the same). */
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	}
+	if (o->cert != NULL || o->key != NULL) {
+		/* Our own certificate, for servers that ask (mutual TLS). */
+		if (o->cert == NULL || o->key == NULL) {
+			snprintf(err, errlen, "--cert and --key go together");
+			goto fail;
+		}
+		if (check_readable("certificate", o->cert, err, errlen) == -1 ||
+		    check_readable("private key", o->key, err, errlen) == -1)
+			goto fail;
+		if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(ctx) != 1) {
+			char why[128];
+			ssl_err_text(why, sizeof(why));
+			snprintf(err, errlen, "cannot use client certificate '%s' with key '%s': %s",
+			    o->cert, o->key, why);
+			goto fail;
+		}
 	}
 	if (common_setup(ctx, o, err, errlen) == -1)
 		goto fail;
@@ -475,7 +553,7 @@ tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen
 /* ---- callbacks ---- */
 
 static const char *
-message_gloss(SSL *ssl, const char *name, int write_p, const char *summary)
+message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size_t len)
 {
 	/* At the ServerHello, SSL_version() still says what the client offered: the hello
 	 * itself says what was picked. */
@@ -496,6 +574,8 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary)
 		return "the server wants a key share for another group: the client must try again";
 	if (strcmp(name, "EncryptedExtensions") == 0)
 		return "the rest of the server's choices (e.g. ALPN), already encrypted";
+	if (strcmp(name, "Certificate") == 0 && !from_server && len <= 8)
+		return "empty: the client has no certificate to offer";
 	if (strcmp(name, "Certificate") == 0)
 		return from_server ? "the server's certificate chain: its public key, signed by a CA "
 		    "the client must trust" : "the client's certificate (mutual TLS)";
@@ -555,7 +635,7 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 		    "a dummy kept for middlebox compatibility: TLS 1.3 already encrypts" :
 		    "from the next record on, this side encrypts with the agreed keys");
 	else
-		evrec_gloss(&r, "%s", message_gloss(ssl, name, write_p, sum));
+		evrec_gloss(&r, "%s", message_gloss(ssl, name, write_p, sum, len));
 	evrec_emit(&r);
 }
 
@@ -603,6 +683,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 			evrec_emit(&r);
 			break;
 		}
+		if (!write_p && p[0] == 2)
+			c->alert_in = p[1];
 		if (!evrec_begin(&r, EVT_ALERT, c->id, c->fd))
 			break;
 		evrec_str(&r, "dir", write_p ? "out" : "in");
@@ -612,8 +694,11 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		evrec_label(&r, "%s alert", write_p ? ">" : "<");
 		evrec_detail(&r, "%s %s (%d)", p[0] == 2 ? "fatal" : "warning",
 		    tls_alert_name(p[1]), p[1]);
-		evrec_gloss(&r, "%s", write_p ? "we tell the peer what went wrong and end the "
-		    "session" : "the peer tells us what went wrong");
+		evrec_gloss(&r, "%s%s", write_p ? "we tell the peer what went wrong and end the "
+		    "session" : "the peer tells us what went wrong", p[1] == 116 ? ": a client "
+		    "certificate is required (mutual TLS) and none was sent" : p[1] == 48 ?
+		    ": the certificate's issuer is not trusted" : p[1] == 42 ? ": the certificate "
+		    "is rejected" : "");
 		evrec_emit(&r);
 		break;
 	default:
@@ -877,6 +962,9 @@ tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
 		evrec_gloss(&r, "a CA certificate in the chain%s", X509_check_issued(cert, cert) ==
 		    X509_V_OK ? ": a root we trust, it vouches for the certificate below" :
 		    ", itself vouched for by the one above");
+	else if (c->is_server)
+		evrec_gloss(&r, "the client's own certificate (mutual TLS): signature, dates and "
+		    "purpose check out");
 	else
 		evrec_gloss(&r, "the server's own certificate: signature, dates and purpose check "
 		    "out");

@@ -17,7 +17,13 @@ struct tls_opts {
 	int		 max_version;
 	const char	*ciphers;	/* TLS 1.2 cipher list (OpenSSL syntax) */
 	const char	*keylog;	/* NSS key log file, or NULL */
+	const char	*crlfile;	/* client: check revocation against these CRLs (PEM) */
+	const char	*client_ca;	/* server: CA(s) for client certificates (mutual TLS) */
+	int		 client_auth;	/* server: TLS_CLIENT_AUTH_* */
+	int		 weak_ok;	/* 1: OpenSSL security level 0 (the gallery's weak keys) */
 };
+
+enum { TLS_CLIENT_AUTH_NONE, TLS_CLIENT_AUTH_OPTIONAL, TLS_CLIENT_AUTH_REQUIRE };
 
 /* One certificate, in the words the log and the trust prompt use. */
 struct tls_cert_info {

@@ -74,6 +74,8 @@ static struct {
 	int		 accept_delay_ms;	/* --accept-delay */
 	int		 backlog;		/* --backlog */
 	int		 capture;		/* --capture */
+	int		 client_auth;		/* --client-auth: TLS_CLIENT_AUTH_* */
+	const char	*client_ca;		/* --client-ca */
 	int		 quiet, verbose, color;
 	enum evlog_format format;
 } opt = {
@@ -123,6 +125,10 @@ usage(FILE *fp)
 "                         0 lets one connection wait)\n"
 "  --capture              capture our segments on lo (libpcap) and log their absolute\n"
 "                         seq/ack numbers (needs root or 'setcap cap_net_raw+ep')\n"
+"  --client-auth none|optional|require  ask HTTPS clients for a certificate (mutual\n"
+"                         TLS); require refuses a client without one\n"
+"  --client-ca FILE       the CA(s) client certificates must chain to (PEM), e.g.\n"
+"                         certs/out/ca.crt\n"
 "  --log-format text|json event log format on standard output (default text)\n"
 "  --color auto|always|never  colour in the text log (default auto: on a terminal)\n"
 "  -v, --verbose          also log each connection's internal phase changes\n"
@@ -824,6 +830,8 @@ main(int argc, char **argv)
 		{ "accept-delay",	required_argument, NULL, 14 },
 		{ "backlog",		required_argument, NULL, 15 },
 		{ "capture",		no_argument,	   NULL, 16 },
+		{ "client-auth",	required_argument, NULL, 17 },
+		{ "client-ca",		required_argument, NULL, 18 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -900,6 +908,18 @@ main(int argc, char **argv)
 			    0, 4096);
 			break;
 		case 16: opt.capture = 1; break;
+		case 17:
+			if (strcmp(optarg, "optional") == 0)
+				opt.client_auth = TLS_CLIENT_AUTH_OPTIONAL;
+			else if (strcmp(optarg, "require") == 0)
+				opt.client_auth = TLS_CLIENT_AUTH_REQUIRE;
+			else if (strcmp(optarg, "none") == 0)
+				opt.client_auth = TLS_CLIENT_AUTH_NONE;
+			else
+				die_usage("--client-auth: '%s' is not none, optional or require",
+				    optarg);
+			break;
+		case 18: opt.client_ca = optarg; break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -912,6 +932,9 @@ main(int argc, char **argv)
 		die_usage("unexpected argument '%s'", argv[optind]);
 	if ((opt.cert == NULL) != (opt.key == NULL))
 		die_usage("--cert and --key go together%s", "");
+	if (opt.client_auth != TLS_CLIENT_AUTH_NONE && opt.client_ca == NULL)
+		die_usage("--client-auth needs --client-ca FILE (the CA that signs the client "
+		    "certificates, e.g. certs/out/ca.crt)%s", "");
 
 	signal(SIGPIPE, SIG_IGN);	/* a peer that resets mid-response must not kill us */
 	raise_fd_limit();
@@ -948,6 +971,8 @@ main(int argc, char **argv)
 		memset(&to, 0, sizeof(to));
 		to.cert = path[k][0];
 		to.key = path[k][1];
+		to.client_auth = opt.client_auth;
+		to.client_ca = opt.client_ca;
 		if ((ctxs[k] = tls_ctx_server(&to, err, sizeof(err))) == NULL)
 			die("%s (--%s-port needs it; or turn it off with --%s-port off)", err,
 			    kind_names[k], kind_names[k]);
@@ -983,7 +1008,6 @@ main(int argc, char **argv)
 			port = p;
 			nlisteners++;
 			bound_any = 1;
-			log_listen(li, k == K_HTTP ? NULL : path[k][0]);
 		}
 	}
 	if (!bound_any)
@@ -1004,6 +1028,11 @@ main(int argc, char **argv)
 			evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
 		}
 	}
+	/* The listen events come last: whoever reads them may connect at once, and the capture
+	 * must already be running to see that SYN. */
+	for (i = 0; i < nlisteners; i++)
+		log_listen(&listeners[i], listeners[i].kind == K_HTTP ? NULL :
+		    path[listeners[i].kind][0]);
 	for (i = 0; i < nlisteners; i++)
 		if (i == 0 || listeners[i].kind != listeners[i - 1].kind) {
 			const struct listener *li = &listeners[i];
