@@ -236,7 +236,8 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	bound = linger_ms + OTHER_BOUND_MS;
 	if (di.state != TCPI_TIME_WAIT && since >= bound) {
-		log_end(w, "the watch bound passed", di.expires_ms);
+		log_end(w, "the watch bound passed", di.timer == SOCKDIAG_TIMER_TIMEWAIT ?
+		    di.expires_ms : 0);
 		watch_free(w);
 		return;
 	}
@@ -315,8 +316,9 @@ tcpwatch_stop_all(void)
 		struct tcpwatch *w = watches;
 		unsigned left = 0;
 
+		/* Time left means something only for the TIME_WAIT timer. */
 		if (sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote,
-		    &di) == 1)
+		    &di) == 1 && di.timer == SOCKDIAG_TIMER_TIMEWAIT)
 			left = di.expires_ms;
 		log_end(w, "the program is exiting", left);
 		idle_cb = NULL;
