@@ -29,7 +29,7 @@ COMMON_SRCS = common/evlog.c common/tcpinfo.c common/conn.c common/tls.c common/
 	      common/sockdiag.c common/tcpwatch.c common/capture.c common/seglog.c \
 	      common/url.c
 # the server's own files
-SERVER_SRCS = server/main.c server/page.c
+SERVER_SRCS = server/main.c server/page.c server/gallery.c
 # the client's own files
 CLIENT_SRCS = client/main.c client/trust.c
 # unit tests of the pure functions

@@ -243,6 +243,14 @@ verify_cb(int ok, X509_STORE_CTX *xs)
 	return opt.insecure || st.interactive;
 }
 
+static int
+peer_has_san(SSL *ssl)
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+
+	return x == NULL || X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0;
+}
+
 static void
 log_hostname(struct conn *c, int checked)
 {
@@ -268,9 +276,13 @@ log_hostname(struct conn *c, int checked)
 	else
 		evrec_detail(&r, "%s %s", st.u.host, match ? "matches the certificate" :
 		    "is NOT in the certificate");
-	evrec_gloss(&r, "%s", st.u.host_is_ip ? "the IP address we connected to must be among "
-	    "the certificate's IP SANs" : "the name we typed must be among the certificate's "
-	    "DNS names (subjectAltName)");
+	if (checked && match && c->ssl != NULL && !peer_has_san(c->ssl))
+		evrec_gloss(&r, "the certificate has no subjectAltName: OpenSSL (and curl) matched "
+		    "the name against its CN, an old fallback; browsers refuse such certificates");
+	else
+		evrec_gloss(&r, "%s", st.u.host_is_ip ? "the IP address we connected to must be "
+		    "among the certificate's IP SANs" : "the name we typed must be among the "
+		    "certificate's DNS names (subjectAltName)");
 	evrec_emit(&r);
 }
 

@@ -36,7 +36,15 @@ trust_advice(int e)
 		return "This CA may only vouch for localhost and loopback addresses; a certificate "
 		    "for any other name from it is a forgery or a mistake.";
 	case X509_V_ERR_CERT_REVOKED:
-		return "Its owner withdrew it (lost key?): do not proceed.";
+		return "Its issuer withdrew it (a stolen key?): do not proceed. Only a client that "
+		    "checks revocation (--crlfile FILE) notices this at all.";
+	case X509_V_ERR_INVALID_PURPOSE:
+		return "The certificate was issued for another use (e.g. a client certificate): "
+		    "the server's owner must get a server certificate.";
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		return "The cryptography is too weak to rely on (a short key or SHA-1): the site's "
+		    "owner must issue a modern certificate.";
 	default:
 		return "Do not proceed unless you know why the check fails.";
 	}

@@ -29,15 +29,16 @@
 #include "url.h"
 
 #define MAX_BINDS	8
-#define MAX_LISTENERS	32
+#define MAX_LISTENERS	96
 #define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
 
-enum kind { K_HTTP, K_HTTPS, K_SELFSIGNED, K_LAST };
-static const char *const kind_names[] = { "http", "https", "selfsigned" };
+enum kind { K_HTTP, K_HTTPS, K_SELFSIGNED, K_GALLERY, K_LAST };
+static const char *const kind_names[] = { "http", "https", "selfsigned", "gallery" };
 _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == K_LAST, "kind_names");
 
 struct listener {
 	enum kind		 kind;
+	struct scenario		*sc;		/* K_GALLERY: its scenario */
 	struct evconnlistener	*lev;
 	struct event		*resume;	/* --accept-delay: accept again after the delay */
 	struct event		*ready;		/* --accept-delay: a connection waits */
@@ -75,6 +76,8 @@ static struct {
 	int		 backlog;		/* --backlog */
 	int		 capture;		/* --capture */
 	int		 client_auth;		/* --client-auth: TLS_CLIENT_AUTH_* */
+	int		 gallery;		/* --gallery */
+	int		 gallery_base;		/* --gallery-base: first port, 0: kernel picks */
 	const char	*client_ca;		/* --client-ca */
 	int		 quiet, verbose, color;
 	enum evlog_format format;
@@ -83,10 +86,13 @@ static struct {
 	.idle_ms = 30000,
 	.linger_ms = -1,
 	.backlog = 128,
+	.gallery_base = 8450,
 	.color = -1,
 };
 
 static struct event_base *base;
+static struct scenario scenarios[GALLERY_MAX];
+static int nscenarios;
 static struct listener listeners[MAX_LISTENERS];
 static int nlisteners;
 static int stopping;
@@ -129,6 +135,10 @@ usage(FILE *fp)
 "                         TLS); require refuses a client without one\n"
 "  --client-ca FILE       the CA(s) client certificates must chain to (PEM), e.g.\n"
 "                         certs/out/ca.crt\n"
+"  --gallery              also serve the certificate gallery (certs/make-certs.sh\n"
+"                         --gallery): one HTTPS port per certificate problem, listed\n"
+"                         on the HTTP page\n"
+"  --gallery-base PORT    the gallery's first port (default 8450; 0: the kernel picks)\n"
 "  --log-format text|json event log format on standard output (default text)\n"
 "  --color auto|always|never  colour in the text log (default auto: on a terminal)\n"
 "  -v, --verbose          also log each connection's internal phase changes\n"
@@ -259,7 +269,7 @@ static void
 serve(struct conn *c, struct session *s)
 {
 	const struct http1_msg *m = &s->req;
-	char page[4096];
+	char page[16384];
 	size_t plen;
 	long pad;
 	int head = strcmp(m->method, "HEAD") == 0, text, n;
@@ -279,7 +289,8 @@ serve(struct conn *c, struct session *s)
 		return;
 	}
 	text = wants_text(m);
-	n = page_render(c, text, kind_names[s->li->kind], page, sizeof(page));
+	n = page_render(c, text, s->li->sc ? s->li->sc->name : kind_names[s->li->kind],
+	    scenarios, s->li->kind == K_HTTP ? nscenarios : 0, page, sizeof(page));
 	if (n < 0) {
 		respond_error(c, s, 500, "page too large");
 		return;
@@ -723,10 +734,14 @@ log_listen(const struct listener *li, const char *certfile)
 	if (!evrec_begin(&r, EVT_LISTEN, 0, fd))
 		return;
 	evrec_str(&r, "kind", kind_names[li->kind]);
+	if (li->sc != NULL) {
+		evrec_str(&r, "scenario", li->sc->name);
+		evrec_int(&r, "expected", li->sc->expected);
+	}
 	evrec_str(&r, "addr", li->addr_s);
 	evrec_int(&r, "port", li->port);
 	evrec_str(&r, "cert", certfile ? certfile : "");
-	evrec_detail(&r, "%-10s %s%s%s", kind_names[li->kind], li->addr_s,
+	evrec_detail(&r, "%-10s %s%s%s", li->sc ? li->sc->name : kind_names[li->kind], li->addr_s,
 	    certfile ? "  cert " : "", certfile ? certfile : "");
 	evrec_gloss(&r, "listen(): the kernel now answers SYNs on this port and queues finished "
 	    "handshakes until accept()");
@@ -738,6 +753,45 @@ is_default_ipv6_missing(int e, const char *addr)
 {
 	return opt.nbinds == 0 && strcmp(addr, "::1") == 0 &&
 	    (e == EADDRNOTAVAIL || e == EAFNOSUPPORT);
+}
+
+/* Listen for one service on every bind address. With port 0 the first address gets a
+ * kernel-picked port and the others reuse it, so one port number reaches the service on
+ * every address. Returns the port, or 0 if no address could be used (dies on real errors). */
+static int
+bind_service(enum kind k, SSL_CTX *ctx, struct scenario *sc, int port,
+    const char *const *binds, int nb)
+{
+	static int warned;
+	char err[512];
+	int b, p, bound = 0;
+
+	for (b = 0; b < nb; b++) {
+		struct listener *li;
+
+		if (nlisteners == MAX_LISTENERS)
+			die("too many listeners (at most %d)", MAX_LISTENERS);
+		li = &listeners[nlisteners];
+		li->kind = k;
+		li->ctx = ctx;
+		li->sc = sc;
+		p = open_listener(li, binds[b], port, err, sizeof(err));
+		if (p == -1) {
+			if (is_default_ipv6_missing(errno, binds[b])) {
+				if (!warned++) {
+					evlog(EVT_WARNING, 0, -1, "::1 is not available here (no "
+					    "IPv6 loopback); listening on 127.0.0.1 only");
+					fprintf(stderr, "server: warning: ::1 is not available; "
+					    "listening on 127.0.0.1 only\n");
+				}
+				continue;
+			}
+			die("%s", err);
+		}
+		port = bound = p;
+		nlisteners++;
+	}
+	return bound;
 }
 
 /* ---- start and stop ---- */
@@ -832,6 +886,8 @@ main(int argc, char **argv)
 		{ "capture",		no_argument,	   NULL, 16 },
 		{ "client-auth",	required_argument, NULL, 17 },
 		{ "client-ca",		required_argument, NULL, 18 },
+		{ "gallery",		no_argument,	   NULL, 19 },
+		{ "gallery-base",	required_argument, NULL, 20 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -842,8 +898,8 @@ main(int argc, char **argv)
 	const char *const *binds;
 	struct event *sigint, *sigterm;
 	struct tls_opts to;
-	SSL_CTX *ctxs[K_LAST] = { NULL };
-	int ch, nb, k, b, p, port, bound_any, i;
+	SSL_CTX *ctxs[K_LAST] = { NULL }, *gctx[GALLERY_MAX] = { NULL };
+	int ch, nb, k, bound_any, i, port;
 	char *end;
 	long v;
 
@@ -920,6 +976,11 @@ main(int argc, char **argv)
 				    optarg);
 			break;
 		case 18: opt.client_ca = optarg; break;
+		case 19: opt.gallery = 1; break;
+		case 20:
+			opt.gallery_base = parse_num("--gallery-base: '%s' is not a port (0 lets the "
+			    "kernel pick each one)", optarg, 0, 65535 - GALLERY_MAX);
+			break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -964,8 +1025,15 @@ main(int argc, char **argv)
 		die("cannot install the signal handlers");
 	binds = opt.nbinds ? (const char *const *)opt.binds : default_binds;
 	nb = opt.nbinds ? opt.nbinds : 2;
+	if (opt.gallery) {
+		char gdir[PATH_MAX];
+
+		snprintf(gdir, sizeof(gdir), "%s/gallery", opt.certs_dir);
+		if ((nscenarios = gallery_load(gdir, scenarios, GALLERY_MAX, err, sizeof(err))) < 0)
+			die("%s", err);
+	}
 	/* Load every certificate before opening any port, so a bad file fails fast. */
-	for (k = K_HTTPS; k < K_LAST; k++) {
+	for (k = K_HTTPS; k < K_GALLERY; k++) {
 		if (opt.port[k] == -2)
 			continue;
 		memset(&to, 0, sizeof(to));
@@ -978,42 +1046,27 @@ main(int argc, char **argv)
 			    kind_names[k], kind_names[k]);
 	}
 	bound_any = 0;
-	for (k = 0; k < K_LAST; k++) {
-		SSL_CTX *ctx = ctxs[k];
+	for (k = 0; k < K_GALLERY; k++)
+		if (opt.port[k] != -2)
+			bound_any |= bind_service(k, ctxs[k], NULL, opt.port[k], binds, nb) > 0;
+	for (i = 0; i < nscenarios; i++) {
+		struct scenario *sc = &scenarios[i];
 
-		if (opt.port[k] == -2)
-			continue;
-		/* With port 0 the first address gets a kernel-picked port and the others reuse
-		 * it, so one port number reaches the service on every address. */
-		port = opt.port[k];
-		for (b = 0; b < nb; b++) {
-			struct listener *li;
-
-			if (nlisteners == MAX_LISTENERS)
-				die("too many listeners");
-			li = &listeners[nlisteners];
-			li->kind = k;
-			li->ctx = ctx;
-			p = open_listener(li, binds[b], port, err, sizeof(err));
-			if (p == -1) {
-				if (is_default_ipv6_missing(errno, binds[b])) {
-					evlog(EVT_WARNING, 0, -1, "::1 is not available here (no IPv6 "
-					    "loopback); listening on 127.0.0.1 only");
-					fprintf(stderr, "server: warning: ::1 is not available; "
-					    "listening on 127.0.0.1 only\n");
-					continue;
-				}
-				die("%s", err);
-			}
-			port = p;
-			nlisteners++;
-			bound_any = 1;
-		}
+		memset(&to, 0, sizeof(to));
+		to.cert = sc->chain;
+		to.key = sc->key;
+		to.weak_ok = sc->weak;
+		if ((gctx[i] = tls_ctx_server(&to, err, sizeof(err))) == NULL)
+			die("gallery scenario %s: %s (remake it: certs/make-certs.sh --gallery)",
+			    sc->name, err);
+		sc->port = bind_service(K_GALLERY, gctx[i], sc, opt.gallery_base ?
+		    opt.gallery_base + i : 0, binds, nb);
+		bound_any |= sc->port > 0;
 	}
 	if (!bound_any)
 		die("nothing to listen on: every port is off");
 	if (opt.capture) {
-		char filter[256] = "";
+		char filter[2048] = "";
 		size_t l;
 
 		for (i = 0; i < nlisteners; i++) {
@@ -1032,9 +1085,28 @@ main(int argc, char **argv)
 	 * must already be running to see that SYN. */
 	for (i = 0; i < nlisteners; i++)
 		log_listen(&listeners[i], listeners[i].kind == K_HTTP ? NULL :
-		    path[listeners[i].kind][0]);
+		    listeners[i].sc ? listeners[i].sc->chain : path[listeners[i].kind][0]);
+	for (i = 0; i < nscenarios; i++) {
+		struct evrec r;
+
+		if (!evrec_begin(&r, EVT_START, 0, -1))
+			break;
+		evrec_str(&r, "scenario", scenarios[i].name);
+		evrec_int(&r, "port", scenarios[i].port);
+		evrec_int(&r, "expected", scenarios[i].expected);
+		if (scenarios[i].expected)
+			evrec_detail(&r, "gallery %-17s https://localhost:%-5d  expect: error %d "
+			    "(%s)%s", scenarios[i].name, scenarios[i].port, scenarios[i].expected,
+			    X509_verify_cert_error_string(scenarios[i].expected),
+			    scenarios[i].crl ? " with --crlfile" : "");
+		else
+			evrec_detail(&r, "gallery %-17s https://localhost:%-5d  expect: trusted",
+			    scenarios[i].name, scenarios[i].port);
+		evrec_emit(&r);
+	}
 	for (i = 0; i < nlisteners; i++)
-		if (i == 0 || listeners[i].kind != listeners[i - 1].kind) {
+		if (listeners[i].kind != K_GALLERY &&
+		    (i == 0 || listeners[i].kind != listeners[i - 1].kind)) {
 			const struct listener *li = &listeners[i];
 			char cafile[PATH_MAX];
 
@@ -1067,6 +1139,8 @@ main(int argc, char **argv)
 	}
 	for (k = 0; k < K_LAST; k++)
 		tls_ctx_free(ctxs[k]);
+	for (i = 0; i < nscenarios; i++)
+		tls_ctx_free(gctx[i]);
 	evlog(EVT_STOP, 0, -1, "stopped");
 	event_free(sigint);
 	event_free(sigterm);

@@ -62,12 +62,61 @@ esc(char *out, size_t len, const char *s)
 	out[o] = '\0';
 }
 
+/* The gallery's list, after the page proper: a link and the expected verdict each. */
+static int
+gallery_list(int text, const struct scenario *sc, int nsc, char *buf, size_t len)
+{
+	size_t o = 0;
+	int i, n;
+	char desc[1024];
+
+	if (nsc == 0)
+		return 0;
+	n = snprintf(buf, len, text ? "\ncertificate gallery (one HTTPS port each):\n" :
+	    "<h2>Certificate gallery</h2>\n<p>One HTTPS port per certificate problem. Try them "
+	    "with <code>build/client --cacert certs/out/gallery/trust.pem</code>, curl, or a "
+	    "browser.</p>\n<table>\n<tr><th>scenario</th><th>expected verdict</th>"
+	    "<th>what it shows</th></tr>\n");
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	o = (size_t)n;
+	for (i = 0; i < nsc; i++) {
+		char verdict[64];
+
+		if (sc[i].expected == 0)
+			snprintf(verdict, sizeof(verdict), "trusted");
+		else
+			snprintf(verdict, sizeof(verdict), "error %d%s", sc[i].expected,
+			    sc[i].crl ? " (with --crlfile)" : "");
+		if (text)
+			n = snprintf(buf + o, len - o, "  %-17s https://localhost:%d/  %s\n",
+			    sc[i].name, sc[i].port, verdict);
+		else {
+			esc(desc, sizeof(desc), sc[i].description);
+			n = snprintf(buf + o, len - o, "<tr><td><a href=\"https://localhost:%d/\">"
+			    "%s</a></td><td>%s</td><td>%s</td></tr>\n", sc[i].port, sc[i].name,
+			    verdict, desc);
+		}
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += (size_t)n;
+	}
+	if (!text) {
+		n = snprintf(buf + o, len - o, "</table>\n");
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += (size_t)n;
+	}
+	return (int)o;
+}
+
 int
-page_render(struct conn *c, int text, const char *listener, char *buf, size_t len)
+page_render(struct conn *c, int text, const char *listener, const struct scenario *sc, int nsc,
+    char *buf, size_t len)
 {
 	struct facts f;
 	char sni[256], remote[128];
-	int n;
+	int n, g;
 
 	gather(c, &f);
 	if (text) {
@@ -101,11 +150,19 @@ page_render(struct conn *c, int text, const char *listener, char *buf, size_t le
 		    "<tr><th>key exchange group</th><td>%s</td></tr>\n"
 		    "<tr><th>session resumed</th><td>%s</td></tr>\n"
 		    "<tr><th>SNI</th><td>%s</td></tr>\n"
-		    "</table>\n<p>Plain-text version: <a href=\"/?text\">/?text</a></p>\n"
-		    "</body></html>\n",
+		    "</table>\n<p>Plain-text version: <a href=\"/?text\">/?text</a></p>\n",
 		    listener, remote, c->local_s, f.protocol, f.cipher, f.group, f.resumed, sni);
 	}
 	if (n < 0 || (size_t)n >= len)
 		return -1;
+	if ((g = gallery_list(text, sc, nsc, buf + n, len - (size_t)n)) < 0)
+		return -1;
+	n += g;
+	if (!text) {
+		g = snprintf(buf + n, len - (size_t)n, "</body></html>\n");
+		if (g < 0 || (size_t)g >= len - (size_t)n)
+			return -1;
+		n += g;
+	}
 	return n;
 }
