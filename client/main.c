@@ -460,7 +460,10 @@ body_done(struct conn *c, const char *how)
 		evrec_int(&r, "bytes", (long long)st.body_bytes);
 		evrec_str(&r, "framing", how);
 		evrec_detail(&r, "%llu B received (%s)", (unsigned long long)st.body_bytes, how);
-		if (opt.server_closes_first)
+		if (opt.abort)
+			evrec_gloss(&r, "the whole response is here; --abort: we end the connection "
+			    "with RST, not FIN");
+		else if (opt.server_closes_first)
 			evrec_gloss(&r, "the whole response is here; we asked the server to close "
 			    "first (Connection: close), so we wait for its FIN");
 		else if (c->fin_received)
@@ -1065,7 +1068,7 @@ main(int argc, char **argv)
 		}
 		SSL_CTX_set_verify(st.ctx, SSL_VERIFY_PEER, verify_cb);
 	}
-	if ((st.base = event_base_new()) == NULL) {
+	if ((st.base = new_base()) == NULL) {
 		fprintf(stderr, "client: cannot create the event loop\n");
 		return EXIT_FAIL;
 	}
@@ -1083,9 +1086,11 @@ main(int argc, char **argv)
 		/* Our local port is known only after connect(): filter on the server's port and
 		 * match our connection's 4-tuple in seglog. */
 		snprintf(filter, sizeof(filter), "tcp port %d", st.u.port);
+		/* One plain line, whatever the log format (the JSON log gets the event too). */
 		if (seglog_open(st.base, filter, err, sizeof(err)) == -1) {
 			fprintf(stderr, "client: %s; going on without --capture\n", err);
-			evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
+			if (opt.format == EVLOG_JSON)
+				evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
 		}
 	}
 	st.t0 = evlog_now_us();

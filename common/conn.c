@@ -958,6 +958,7 @@ log_reset(struct conn *c, int err)
 	struct evrec r;
 
 	c->reset = 1;
+	seglog_sync();
 	if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
 		evrec_str(&r, "dir", "in");
 		evrec_str(&r, "errno", strerror(err));
@@ -1070,6 +1071,22 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS, c->error_text);
 		}
 	}
+}
+
+/* The event loop both programs use: precise timers, since the kernel's states are sampled
+ * every millisecond (libevent's default clock ticks only every few ms). */
+struct event_base *
+new_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *b;
+
+	if (cfg == NULL)
+		return event_base_new();
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	b = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return b;
 }
 
 /* Close every open connection: gracefully, or (abort) at once, e.g. when the loop has ended. */

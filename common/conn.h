@@ -129,5 +129,6 @@ void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);
 void		 conn_addr_str(const struct sockaddr *, char *, size_t);
+struct event_base *new_base(void);
 
 #endif

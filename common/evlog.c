@@ -174,7 +174,9 @@ evrec_begin(struct evrec *r, enum evlog_event ev, unsigned conn, int fd)
 			 * side that connected; the side that accepted starts one short (the ACK of
 			 * its SYN+ACK is not counted), so the server adds it back. SYN and FIN
 			 * count one each, as in the textbook. */
-			if (ti.tcpi_state != TCPI_LISTEN) {
+			/* Before the handshake is done there is no peer ISN to count from. */
+			if (ti.tcpi_state != TCPI_LISTEN && ti.tcpi_state != TCPI_SYN_SENT &&
+			    ti.tcpi_state != TCPI_SYN_RECV) {
 				r->has_rel = 1;
 				r->rel_seq = ti.tcpi_bytes_acked + (lg.side == EVLOG_SERVER ? 1 : 0);
 				r->rel_ack = ti.tcpi_bytes_received + 1;

@@ -101,11 +101,14 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		snprintf(ak, sizeof(ak), "%s+%u", al, REL(ack, abase));
 	else
 		snprintf(ak, sizeof(ak), "%u", ack);
-	/* Does this ACK acknowledge a FIN of the other side? */
+	/* Is this the first segment to acknowledge a FIN of the other side? (Later ones carry
+	 * the same ack number but are not the 2nd or 4th wave.) */
 	for (i = 0; i < k->fins; i++)
 		if ((flags & CAPTURE_ACK) && k->fin_from_active[i] != from_active &&
-		    ack == k->fin_end[i])
+		    ack == k->fin_end[i] && !k->fin_acked[i])
 			acks_fin = i;
+	if (acks_fin >= 0)
+		k->fin_acked[acks_fin] = 1;
 
 	if ((flags & CAPTURE_RST)) {
 		*step = "rst";
@@ -144,6 +147,10 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 	    REL(seq, sbase) == 1 && k->fins == 0) {
 		*step = "ack_handshake";
 		snprintf(buf, buflen, "ACK seq=%s ack=%s  3rd handshake", sq, ak);
+	} else if (len > 0 && acks_fin == 0) {
+		*step = "data";
+		snprintf(buf, buflen, "data seq=%s ack=%s (u+1) len=%u  it also ACKs the FIN (2nd "
+		    "wave): data after the peer's FIN, a half-close", sq, ak, len);
 	} else if (len > 0) {
 		*step = "data";
 		snprintf(buf, buflen, "data seq=%s ack=%s len=%u", sq, ak, len);

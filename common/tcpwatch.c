@@ -174,9 +174,12 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 		else if (w->state == TCPI_LAST_ACK)
 			evrec_gloss(&r, "the last ACK (4th wave) arrived: CLOSED, no TIME_WAIT on "
 			    "this side");
+		else if (w->state == TCPI_ESTABLISHED || w->state == TCPI_SYN_SENT)
+			evrec_gloss(&r, "CLOSED at once, without FINs: a RST ends a connection on "
+			    "the spot");
 		else
-			evrec_gloss(&r, "CLOSED, no TIME_WAIT on this side (a LAST_ACK, if any, "
-			    "ended between two samples: on loopback it lasts microseconds)");
+			evrec_gloss(&r, "CLOSED, no TIME_WAIT on this side (a RST, or a LAST_ACK "
+			    "that ended between two samples: on loopback it lasts microseconds)");
 		break;
 	default:
 		break;
@@ -318,8 +321,11 @@ tcpwatch_stop_all(void)
 
 		/* Time left means something only for the TIME_WAIT timer. */
 		if (sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote,
-		    &di) == 1 && di.timer == SOCKDIAG_TIMER_TIMEWAIT)
-			left = di.expires_ms;
+		    &di) == 1) {
+			w->state = di.state;	/* say where it is now, not where it was */
+			if (di.timer == SOCKDIAG_TIMER_TIMEWAIT)
+				left = di.expires_ms;
+		}
 		log_end(w, "the program is exiting", left);
 		idle_cb = NULL;
 		watch_free(w);

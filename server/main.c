@@ -124,9 +124,9 @@ usage(FILE *fp)
 "  --abort                close with RST instead of FIN (SO_LINGER {1, 0})\n"
 "  --linger-watch SEC     after close(), follow TIME_WAIT for SEC seconds (default 3\n"
 "                         on a terminal, 0 otherwise); other states are always followed\n"
-"  --accept-delay MS      after each accept(), stop accepting for MS ms, so new\n"
-"                         connections wait in the accept queue (and, once it is full,\n"
-"                         SYNs are dropped: the client sits in SYN_SENT)\n"
+"  --accept-delay MS      wait MS ms before each accept(), so new connections wait in\n"
+"                         the accept queue (and, once it is full, SYNs are dropped:\n"
+"                         the client sits in SYN_SENT)\n"
 "  --backlog N            listen() backlog, the accept queue's size (default 128;\n"
 "                         0 lets one connection wait)\n"
 "  --capture              capture our segments on lo (libpcap) and log their absolute\n"
@@ -1015,7 +1015,7 @@ main(int argc, char **argv)
 	snprintf(path[K_SELFSIGNED][0], PATH_MAX, "%s/selfsigned.crt", opt.certs_dir);
 	snprintf(path[K_SELFSIGNED][1], PATH_MAX, "%s/selfsigned.key", opt.certs_dir);
 
-	if ((base = event_base_new()) == NULL)
+	if ((base = new_base()) == NULL)
 		die("cannot create the event loop");
 	/* Before the first listen event: whoever reads it may stop us at once. */
 	sigint = evsignal_new(base, SIGINT, stop_cb, NULL);
@@ -1076,6 +1076,7 @@ main(int argc, char **argv)
 			snprintf(filter + l, sizeof(filter) - l, "%stcp port %d", l ? " or " : "",
 			    listeners[i].port);
 		}
+		/* One plain line on standard error; the log (standard output) gets the event. */
 		if (seglog_open(base, filter, err, sizeof(err)) == -1) {
 			fprintf(stderr, "server: %s; going on without --capture\n", err);
 			evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
