@@ -317,7 +317,8 @@ warn_untrusted(struct conn *c)
 	if (opt.quiet && st.interactive && !opt.insecure)
 		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
 		    st.u.host, tls_verify_plain(e), e);
-	else if (!opt.quiet && opt.format == EVLOG_TEXT)
+	else if (!opt.quiet && (opt.format == EVLOG_TEXT || (st.interactive && !opt.insecure)))
+		/* A person about to be asked sees the explanation first, even in JSON mode. */
 		trust_warn(stderr, c, &st.seen, st.u.host, evlog_color());
 }
 

@@ -1,5 +1,6 @@
 /* trust.c -- the browser-like trust prompt: which certificate, what is wrong with it, what it
  * means and what the user can do, then the question. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +22,9 @@ trust_advice(int e)
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 		return "Anyone can make a certificate like this one, including an attacker between "
-		    "you and the server. If you know who made it, trust their CA instead: for this "
-		    "demo, --cacert certs/out/ca.crt (the self-signed port 8444 stays untrusted "
-		    "even then). -k proceeds once without the check.";
+		    "you and the server. If you know and trust whoever issued it, pass their CA "
+		    "with --cacert FILE (this demo's CA: certs/out/ca.crt; a self-signed "
+		    "certificate stays untrusted even then). -k proceeds once without the check.";
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		return "Check your computer's date and time; if they are right, ask the site's "
@@ -159,8 +160,13 @@ trust_show_chain(FILE *fp, SSL *ssl)
 				else if (type == GEN_IPADD && ASN1_STRING_length(v) == 4) {
 					const unsigned char *a = ASN1_STRING_get0_data(v);
 					fprintf(fp, " IP:%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-				} else if (type == GEN_IPADD)
-					fprintf(fp, " IP:(IPv6)");
+				} else if (type == GEN_IPADD && ASN1_STRING_length(v) == 16) {
+					char a6[INET6_ADDRSTRLEN];
+
+					if (inet_ntop(AF_INET6, ASN1_STRING_get0_data(v), a6,
+					    sizeof(a6)) != NULL)
+						fprintf(fp, " IP:%s", a6);
+				}
 			}
 			fprintf(fp, "\n");
 			GENERAL_NAMES_free(sans);

@@ -500,6 +500,17 @@ conn_shutdown_write(struct conn *c, const char *reason)
 		return;
 	c->half_close = 1;
 	c->close_wait_ms = 10000;
+	/* Plain TCP: send the request and our FIN now, one right after the other and before any
+	 * logging, so the peer usually reads them together and answers from CLOSE_WAIT: the
+	 * half-close the textbook describes. The events are logged just after. */
+	if (c->under != NULL) {
+		/* TLS: the usual steps (close_notify, wait until it left, FIN) keep the order. */
+	} else {
+		evbuffer_write(bufferevent_get_output(c->bev), c->fd);
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+		    shutdown(c->fd, SHUT_WR) == 0)
+			c->fin_early = 1;
+	}
 	conn_close(c, reason);
 }
 
@@ -664,7 +675,7 @@ close_step_fin(struct conn *c)
 	/* Who closes first is decided here, at the FIN, not when the application asked. */
 	c->we_closed_first = !passive;
 	/* The kernel sends our FIN here: 1st wave if we close first, 3rd if the peer did. */
-	if (shutdown(c->fd, SHUT_WR) == 0) {
+	if (c->fin_early || shutdown(c->fd, SHUT_WR) == 0) {
 		c->fin_sent = 1;
 		seglog_sync();
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
@@ -788,6 +799,14 @@ close_finish(struct conn *c, const char *reason)
 	}
 	conn_set_phase(c, PHASE_CLOSED);
 	last = c->fd >= 0 ? tcpinfo_state(c->fd) : -1;
+	/* Unread bytes in the kernel make close() send RST instead of FIN: read them first
+	 * (unless RST is what we want). */
+	if (c->fd >= 0 && !c->rst_sent) {
+		char junk[4096];
+
+		while (recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+	}
 	/* With BEV_OPT_CLOSE_ON_FREE this frees the socket bufferevent and the fd, and the SSL
 	 * if libevent was given it; an SSL not yet handed over is ours to free. */
 	if (c->bev)
@@ -859,6 +878,31 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 			snprintf(c->error_text, sizeof(c->error_text), "%s", reason);
 		if (c->ops->failed)
 			c->ops->failed(c);
+	}
+	/* Server: a refused TLS handshake (e.g. no client certificate). The client may already
+	 * have sent its Finished and its request: close() with those unread would answer with
+	 * RST. Send our FIN after the alert and read what still comes (bounded), as s_server
+	 * does: a clean close, and the client reads our alert. */
+	if (c->is_server && c->use_tls && c->phase == PHASE_TLS_HANDSHAKE && !c->reset &&
+	    c->fd >= 0 && c->ev_bound == NULL && shutdown(c->fd, SHUT_WR) == 0) {
+		struct evrec r;
+
+		c->fin_sent = 1;
+		c->we_closed_first = !c->fin_received;
+		snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
+			evrec_str(&r, "reason", reason);
+			evrec_detail(&r, "shutdown(SHUT_WR) after the alert: %s", reason);
+			evrec_gloss(&r, "our FIN follows the alert; what the client still sends is "
+			    "read and dropped, so the kernel does not answer it with RST");
+			evrec_emit(&r);
+		}
+		c->ev_bound = evtimer_new(c->base, bound_cb, c);
+		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
+			conn_set_phase(c, PHASE_FIN_SENT);
+			wait_raw_fin(c);
+			return;
+		}
 	}
 	/* Filter mode: a fatal alert OpenSSL just queued is still in the socket bufferevent's
 	 * output; let it reach the peer (bounded by 1 s) so the server's log shows it too. */

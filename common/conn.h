@@ -80,6 +80,7 @@ struct conn {
 	int			 fin_sent, fin_received, reset;
 	int			 we_closed_first;
 	int			 half_close;	/* our FIN is out, but we still read (half-close) */
+	int			 fin_early;	/* shutdown(SHUT_WR) already done, not yet logged */
 	int			 rst_sent;	/* we closed with RST (SO_LINGER {1, 0}) */
 	int			 watching;	/* a tcpwatch follows the close in the kernel */
 	int			 read_paused;	/* conn_pause_read() */

@@ -2169,11 +2169,19 @@ def test_tcp_half_close(t):
                                                   "fin_received", "closed"])
             closed = first(c, "closed") or {}
             t.eq("%s: client closed_first" % w, closed.get("closed_first"), True)
-            # the server: the request and our FIN are in, and it still sends its response
-            t.eq("%s: server response.tcp_state (sends data in CLOSE_WAIT)" % w,
-                 sresp.get("tcp_state"), "CLOSE_WAIT")
-            t.eq("%s: server request.tcp_state" % w, (first(s, "request") or {}).get("tcp_state"),
-                 "CLOSE_WAIT")
+            # The server still sends its response after the client's FIN left: the client
+            # receives data in FIN_WAIT1/FIN_WAIT2 (the order above). Whether the server's kernel already holds that FIN when the
+            # server logs its request is a race of microseconds (usually CLOSE_WAIT): the
+            # log reports whichever happened.
+            cresp = first(c, "response") or {}
+            t.check("%s: client receives the response after its FIN (FIN_WAIT1/FIN_WAIT2, or "
+                    "CLOSE when the server's FIN came with it)" % w,
+                    cresp.get("tcp_state") in ("FIN_WAIT1", "FIN_WAIT2", "CLOSE"),
+                    "FIN_WAIT1/FIN_WAIT2/CLOSE", cresp.get("tcp_state"))
+            t.check("%s: server response.tcp_state is the kernel's (CLOSE_WAIT, or ESTABLISHED "
+                    "if the FIN was a few microseconds late)" % w,
+                    sresp.get("tcp_state") in ("CLOSE_WAIT", "ESTABLISHED"),
+                    "CLOSE_WAIT/ESTABLISHED", sresp.get("tcp_state"))
             t.eq("%s: server response.status" % w, sresp.get("status"), 200)
             t.eq("%s: server closed_first" % w, (first(s, "closed") or {}).get("closed_first"),
                  False)
