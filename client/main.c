@@ -597,19 +597,26 @@ client_read(struct conn *c, struct evbuffer *in)
 		evbuffer_drain(in, evbuffer_get_length(in));
 }
 
+/* The server closed before we had the whole response: complete if the body was
+ * close-delimited, else an empty (52) or cut (56) reply, as curl says. */
+static void
+server_closed_early(struct conn *c)
+{
+	if (st.have_head && st.resp.body == HTTP1_BODY_CLOSE)
+		body_done(c, "closed by the server");
+	else if (!st.got_bytes)
+		finish(EXIT_EMPTY, "the server closed the connection without answering "
+		    "(empty reply)");
+	else
+		finish(EXIT_RECV, "the server closed the connection before the response was "
+		    "complete");
+}
+
 static void
 client_peer_closed(struct conn *c)
 {
-	if (!st.done) {
-		if (st.have_head && st.resp.body == HTTP1_BODY_CLOSE)
-			body_done(c, "closed by the server");
-		else if (!st.got_bytes)
-			finish(EXIT_EMPTY, "the server closed the connection without answering "
-			    "(empty reply)");
-		else
-			finish(EXIT_RECV, "the server closed the connection before the response "
-			    "was complete");
-	}
+	if (!st.done)
+		server_closed_early(c);
 	if (opt.abort) {
 		conn_reset(c, "--abort: the server closed its side");
 		return;
@@ -680,14 +687,7 @@ client_closed(struct conn *c)
 		evtimer_del(st.hold_timer);
 	if (c->error == CONN_OK && !st.done) {
 		/* Closed cleanly before the response was whole (e.g. after a half-close). */
-		if (st.have_head && st.resp.body == HTTP1_BODY_CLOSE)
-			st.done = 1;
-		else if (!st.got_bytes)
-			finish(EXIT_EMPTY, "the server closed the connection without answering "
-			    "(empty reply)");
-		else
-			finish(EXIT_RECV, "the server closed the connection before the response "
-			    "was complete");
+		server_closed_early(c);
 	}
 	if (c->error == CONN_OK || st.done) {
 		st.done = 1;

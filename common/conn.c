@@ -817,6 +817,7 @@ close_finish(struct conn *c, const char *reason)
 		SSL_free(c->ssl);
 	c->bev = c->under = NULL;
 	c->ssl = NULL;
+	c->fd = -1;		/* closed: its number may be reused at once */
 	/* The fd is gone, the connection is not: follow what the kernel still keeps of it. */
 	if (last > 0)
 		watch_close(c, last);
