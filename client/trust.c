@@ -16,26 +16,33 @@ const char *
 trust_advice(int e)
 {
 	switch (e) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return "Either the issuer is a CA you do not trust (then: --cacert FILE with its "
+		    "certificate, if you trust it), or the server left out the intermediate CA "
+		    "certificate it should send (then the site's owner must fix its chain). "
+		    "--show-certs shows what was sent.";
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 		return "Anyone can make a certificate like this one, including an attacker between "
 		    "you and the server. If you know and trust whoever issued it, pass their CA "
 		    "with --cacert FILE (this demo's CA: certs/out/ca.crt; a self-signed "
 		    "certificate stays untrusted even then). -k proceeds once without the check.";
 	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return "Check your computer's date and time; if they are right, the site's owner "
+		    "must renew the certificate.";
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return "Check your computer's date and time; if they are right, ask the site's "
-		    "owner to renew the certificate.";
+		return "Check your computer's date and time: the certificate starts later than "
+		    "your clock says (a clock running behind, or a certificate issued too early).";
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		return "The name you typed is not in the certificate: this may be another server. "
-		    "Use a name the certificate lists (the demo's: localhost, 127.0.0.1, ::1).";
+		    "Use a name the certificate lists (--show-certs prints them).";
 	case X509_V_ERR_PERMITTED_VIOLATION:
-		return "This CA may only vouch for localhost and loopback addresses; a certificate "
-		    "for any other name from it is a forgery or a mistake.";
+		return "This CA may only vouch for localhost and loopback addresses (its name "
+		    "constraints; a classroom CA made with --name: the names chosen); a certificate "
+		    "for another name from it is a forgery or a mistake.";
 	case X509_V_ERR_CERT_REVOKED:
 		return "Its issuer withdrew it (a stolen key?): do not proceed. Only a client that "
 		    "checks revocation (--crlfile FILE) notices this at all.";
@@ -46,6 +53,9 @@ trust_advice(int e)
 	case X509_V_ERR_CA_MD_TOO_WEAK:
 		return "The cryptography is too weak to rely on (a short key or SHA-1): the site's "
 		    "owner must issue a modern certificate.";
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		return "Revocation could not be checked: the CRL file (--crlfile) has no list from "
+		    "this certificate's issuer.";
 	default:
 		return "Do not proceed unless you know why the check fails.";
 	}

@@ -114,10 +114,33 @@ tls_alert_name(int desc)
 	}
 }
 
+/* What an alert about a certificate means, in words ("" for the others). */
+static const char *
+alert_gloss(int desc)
+{
+	switch (desc) {
+	case 116: return ": a client certificate is required (mutual TLS) and none was sent";
+	case 48:  return ": the certificate's issuer is not trusted";
+	case 42:  return ": the certificate is rejected";
+	case 43:  return ": the certificate's type is not supported";
+	case 44:  return ": the certificate was revoked";
+	case 45:  return ": the certificate has expired (or is not yet valid)";
+	case 46:  return ": the certificate cannot be trusted (browsers send this for any "
+		    "certificate problem)";
+	case 40:  return ": no common ground for the handshake (TLS 1.2 also uses it for a "
+		    "missing client certificate)";
+	default:  return "";
+	}
+}
+
 static const char *
 group_name(unsigned id)
 {
+	if ((id & 0x0f0f) == 0x0a0a && (id >> 8) == (id & 0xff))
+		return "GREASE";	/* RFC 8701: random values that keep servers tolerant */
 	switch (id) {
+	case 0x11ec: return "X25519MLKEM768";
+	case 0x6399: return "X25519Kyber768Draft00";
 	case 0x0017: return "P-256";
 	case 0x0018: return "P-384";
 	case 0x0019: return "P-521";
@@ -167,6 +190,8 @@ tls_verify_plain(int e)
 		return "the certificate's key is too weak";
 	case X509_V_ERR_CA_MD_TOO_WEAK:
 		return "the certificate is signed with a weak hash (e.g. SHA-1)";
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		return "revocation cannot be checked: no CRL from this certificate's issuer";
 	default:
 		return "the certificate could not be verified";
 	}
@@ -649,7 +674,12 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 
 	(void)version;
 	(void)arg;
-	if (c == NULL || !evlog_on())
+	if (c == NULL)
+		return;
+	/* The program decides on a received fatal alert (exit 35), logging or not. */
+	if (content_type == SSL3_RT_ALERT && !write_p && len >= 2 && p[0] == 2)
+		c->alert_in = p[1];
+	if (!evlog_on())
 		return;
 	if (content_type == SSL3_RT_HEADER) {
 		/* A received ChangeCipherSpec never reaches this callback in OpenSSL 3.0 (only
@@ -683,8 +713,6 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 			evrec_emit(&r);
 			break;
 		}
-		if (!write_p && p[0] == 2)
-			c->alert_in = p[1];
 		if (!evrec_begin(&r, EVT_ALERT, c->id, c->fd))
 			break;
 		evrec_str(&r, "dir", write_p ? "out" : "in");
@@ -695,10 +723,7 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		evrec_detail(&r, "%s %s (%d)", p[0] == 2 ? "fatal" : "warning",
 		    tls_alert_name(p[1]), p[1]);
 		evrec_gloss(&r, "%s%s", write_p ? "we tell the peer what went wrong and end the "
-		    "session" : "the peer tells us what went wrong", p[1] == 116 ? ": a client "
-		    "certificate is required (mutual TLS) and none was sent" : p[1] == 48 ?
-		    ": the certificate's issuer is not trusted" : p[1] == 42 ? ": the certificate "
-		    "is rejected" : "");
+		    "session" : "the peer tells us what went wrong", alert_gloss(p[1]));
 		evrec_emit(&r);
 		break;
 	default:

@@ -1087,6 +1087,10 @@ main(int argc, char **argv)
 	for (i = 0; i < nlisteners; i++)
 		log_listen(&listeners[i], listeners[i].kind == K_HTTP ? NULL :
 		    listeners[i].sc ? listeners[i].sc->chain : path[listeners[i].kind][0]);
+	if (nscenarios > 0)
+		evlog(EVT_START, 0, -1, "gallery: try build/client --cacert %s/gallery/trust.pem "
+		    "(and --crlfile %s/gallery/crl.pem) https://localhost:PORT/", opt.certs_dir,
+		    opt.certs_dir);
 	for (i = 0; i < nscenarios; i++) {
 		struct evrec r;
 
@@ -1115,6 +1119,10 @@ main(int argc, char **argv)
 			if (li->kind == K_HTTP)
 				evlog(EVT_START, 0, -1, "try: build/client http://localhost:%d/",
 				    li->port);
+			else if (li->kind == K_HTTPS && opt.client_auth != TLS_CLIENT_AUTH_NONE)
+				evlog(EVT_START, 0, -1, "try: build/client --cacert %s --cert "
+				    "%s/client.crt --key %s/client.key https://localhost:%d/", cafile,
+				    opt.certs_dir, opt.certs_dir, li->port);
 			else if (li->kind == K_HTTPS)
 				evlog(EVT_START, 0, -1, "try: build/client --cacert %s "
 				    "https://localhost:%d/", cafile, li->port);
