@@ -32,6 +32,8 @@ COMMON_SRCS = common/evlog.c common/tcpinfo.c common/conn.c common/tls.c common/
 SERVER_SRCS = server/main.c server/page.c server/gallery.c
 # the client's own files
 CLIENT_SRCS = client/main.c client/trust.c
+# the ladder diagram drawer: its own JSON reader, libc only
+LADDER_SRCS = ladder/ladder.c
 # unit tests of the pure functions
 UNIT_SRCS   = tests/unit/unit_main.c tests/unit/test_http1.c tests/unit/test_url.c \
 	      tests/unit/test_evlog.c tests/unit/test_tls_names.c tests/unit/test_sockdiag.c \
@@ -45,13 +47,16 @@ HEADERS     = $(wildcard common/*.h server/*.h client/*.h tests/unit/*.h)
 
 .PHONY: all certs demo test unit clean
 
-all: $(BUILD)/server $(BUILD)/client
+all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder
 
 $(BUILD)/server: $(SERVER_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/client: $(CLIENT_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/ladder: $(LADDER_SRCS:%.c=$(BUILD)/obj/%.o)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/unit: $(UNIT_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh -- the guided demo behind 'make demo': one server on free loopback ports, then the
-# client for HTTP, HTTPS with a trusted CA, and HTTPS to the self-signed port.
+# client for HTTP, HTTPS with a trusted CA, and HTTPS to the self-signed port; at the end one
+# more HTTPS exchange logged in JSON on both sides, drawn by build/ladder.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +11,7 @@ certs=${CERTS:-certs/out}
 tmp=$(mktemp -d)
 spid=""
 tpid=""
+lpid=""
 
 cleanup() {
 	if [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null; then
@@ -18,6 +20,10 @@ cleanup() {
 	fi
 	if [ -n "$tpid" ]; then
 		wait "$tpid" 2>/dev/null || true
+	fi
+	if [ -n "$lpid" ] && kill -0 "$lpid" 2>/dev/null; then
+		kill -TERM "$lpid" 2>/dev/null || true
+		wait "$lpid" 2>/dev/null || true
 	fi
 	rm -rf "$tmp"
 }
@@ -113,4 +119,39 @@ wait "$spid" || true
 spid=""
 wait "$tpid" 2>/dev/null || true
 tpid=""
+say "5. The HTTPS exchange as a ladder diagram (build/ladder)"
+note "One more HTTPS exchange, this time with both programs logging JSON lines to files;" \
+     "build/ladder merges the two logs on their wall-clock time: client left, server right."
+# A second server with its JSON log in a file; the first one's text log stays as it was.
+"$build/server" --log-format json --certs "$certs" --http-port off --https-port 0 \
+	--selfsigned-port off > "$tmp/server.json" 2> "$tmp/server.err" &
+lpid=$!
+lport=""
+for i in $(seq 200); do
+	lport=$(sed -n 's/.*"event":"listen".*"kind":"https".*"port":\([0-9]*\).*/\1/p' \
+	    "$tmp/server.json" | head -n 1)
+	[ -n "$lport" ] && break
+	kill -0 "$lpid" 2>/dev/null || break
+	sleep 0.05
+done
+if [ -z "$lport" ]; then
+	echo "demo: the second server did not start: $(cat "$tmp/server.err")" >&2
+	exit 1
+fi
+"$build/client" --log-format json --cacert "$certs/ca.crt" "https://localhost:$lport/" \
+	2> "$tmp/client.json" > /dev/null || true
+# the server's side of the close is logged a moment after the client has exited (1 s at most)
+for i in $(seq 20); do
+	grep -q '"event":"closed"' "$tmp/server.json" && break
+	sleep 0.05
+done
+kill -TERM "$lpid"
+wait "$lpid" || true
+lpid=""
+echo
+"$build/ladder" "$tmp/client.json" "$tmp/server.json" || true
+note "" "For a slide: build/ladder --svg client.json server.json > ladder.svg (or --mermaid)," \
+     "from build/client --log-format json URL 2>client.json and build/server --log-format json >server.json;" \
+     "with --capture on both sides (as root) the SYN, ACK and FIN segments are arrows too."
+
 note "" "Done. Try the steps by hand: build/server, then build/client --help."
