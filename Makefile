@@ -81,3 +81,28 @@ test: all $(BUILD)/unit
 
 clean:
 	rm -rf build build-san
+
+# make fuzz: libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/)
+FUZZ_CC      ?= clang
+# how long each harness runs
+FUZZ_SECONDS ?= 10
+# the harnesses, one per parser the programs feed with bytes from the network or a capture
+FUZZ_NAMES    = http1 chunked url tls_hello capture seglog
+# ASan + UBSan, any finding fatal; the whole common/ layer gets libFuzzer's coverage hooks
+FUZZ_OPT      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		-fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = $(STD) $(WARN) $(FUZZ_OPT) -fsanitize=fuzzer-no-link -Icommon $(PKG_CFLAGS)
+FUZZ_OBJS     = $(COMMON_SRCS:%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_BINS     = $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+.PHONY: fuzz
+
+fuzz: $(FUZZ_BINS)
+	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_NAMES)
+
+$(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_OPT) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/fuzz/obj/%.o: %.c $(HEADERS) tests/fuzz/fuzz.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
