@@ -187,12 +187,9 @@ maybe_exit(void *arg)
 static int
 parse_ms(const char *flag, const char *s, long max)
 {
-	char *end;
-	long v;
+	long v = url_parse_number(s, 0, max);
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 0 || v > max)
+	if (v == -1)
 		die_usage(flag, s);
 	return (int)v;
 }
@@ -987,11 +984,7 @@ main(int argc, char **argv)
 				die_usage("--color: '%s' is not auto, always or never", optarg);
 			break;
 		case 10:
-			if (strcmp(optarg, "client") == 0)
-				opt.server_closes_first = 0;
-			else if (strcmp(optarg, "server") == 0)
-				opt.server_closes_first = 1;
-			else
+			if ((opt.server_closes_first = url_parse_closer(optarg)) == -1)
 				die_usage("--close-first: '%s' is not client or server", optarg);
 			break;
 		case 11:

@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "url.h"
@@ -265,4 +267,29 @@ url_parse_port(const char *s, int allow_off)
 		return -2;
 	v = port_value(s, strlen(s));
 	return v > URL_MAX_PORT ? -1 : (int)v;
+}
+
+long
+url_parse_number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+int
+url_parse_closer(const char *s)
+{
+	if (strcmp(s, "client") == 0)
+		return 0;
+	if (strcmp(s, "server") == 0)
+		return 1;
+	return -1;
 }

@@ -34,4 +34,10 @@ int url_ip_literal(const char *s);
  * Returns the port, -2 for off, or -1 if invalid. */
 int url_parse_port(const char *s, int allow_off);
 
+/* A whole-number flag value from min to max (min >= 0): the value, or -1 if invalid. */
+long url_parse_number(const char *s, long min, long max);
+
+/* --close-first: 0 for "client", 1 for "server", -1 otherwise. */
+int url_parse_closer(const char *s);
+
 #endif

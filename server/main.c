@@ -160,12 +160,9 @@ die_usage(const char *fmt, const char *arg)
 static int
 parse_num(const char *flag, const char *s, long min, long max)
 {
-	char *end;
-	long v;
+	long v = url_parse_number(s, min, max);
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max)
+	if (v == -1)
 		die_usage(flag, s);
 	return (int)v;
 }
@@ -900,7 +897,6 @@ main(int argc, char **argv)
 	struct tls_opts to;
 	SSL_CTX *ctxs[K_LAST] = { NULL }, *gctx[GALLERY_MAX] = { NULL };
 	int ch, nb, k, bound_any, i, port;
-	char *end;
 	long v;
 
 	while ((ch = getopt_long(argc, argv, "b:qvh", longopts, NULL)) != -1) {
@@ -931,19 +927,11 @@ main(int argc, char **argv)
 				die_usage("--color: '%s' is not auto, always or never", optarg);
 			break;
 		case 9:
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 3600)
-				die_usage("--idle-timeout: '%s' is not a number of seconds (1-3600)",
-				    optarg);
-			opt.idle_ms = (int)v * 1000;
+			opt.idle_ms = parse_num("--idle-timeout: '%s' is not a number of seconds "
+			    "(1-3600)", optarg, 1, 3600) * 1000;
 			break;
 		case 10:
-			if (strcmp(optarg, "client") == 0)
-				opt.server_closes_first = 0;
-			else if (strcmp(optarg, "server") == 0)
-				opt.server_closes_first = 1;
-			else
+			if ((opt.server_closes_first = url_parse_closer(optarg)) == -1)
 				die_usage("--close-first: '%s' is not client or server", optarg);
 			break;
 		case 11:

@@ -261,6 +261,22 @@ test_url_parse_port(void)
 void
 test_url(void)
 {
+	/* flag numbers and --close-first, shared by both programs */
+	CHECK(url_parse_number("0", 0, 10) == 0);
+	CHECK(url_parse_number("10", 0, 10) == 10);
+	CHECK(url_parse_number("11", 0, 10) == -1);
+	CHECK(url_parse_number("0", 1, 10) == -1);
+	CHECK(url_parse_number("-1", 0, 10) == -1);
+	CHECK(url_parse_number("+5", 0, 10) == -1);
+	CHECK(url_parse_number(" 5", 0, 10) == -1);
+	CHECK(url_parse_number("5ms", 0, 10) == -1);
+	CHECK(url_parse_number("", 0, 10) == -1);
+	CHECK(url_parse_number("99999999999999999999", 0, 10) == -1);
+	CHECK(url_parse_closer("client") == 0);
+	CHECK(url_parse_closer("server") == 1);
+	CHECK(url_parse_closer("Server") == -1);
+	CHECK(url_parse_closer("") == -1);
+
 	test_url_parse();
 	test_url_host_header();
 	test_url_ip_literal();
