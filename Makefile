@@ -25,9 +25,7 @@ CFLAGS  += $(STD) $(WARN) $(OPT) -Icommon $(PKG_CFLAGS)
 LDFLAGS += $(OPT)
 
 # the shared layer, linked into both programs
-COMMON_SRCS = common/evlog.c common/tcpinfo.c common/conn.c common/tls.c common/http1.c \
-	      common/sockdiag.c common/tcpwatch.c common/capture.c common/seglog.c \
-	      common/url.c
+COMMON_SRCS = $(sort $(wildcard common/*.c))
 # the server's own files
 SERVER_SRCS = server/main.c server/page.c server/gallery.c
 # the client's own files
@@ -35,9 +33,7 @@ CLIENT_SRCS = client/main.c client/trust.c
 # the ladder diagram drawer: its own JSON reader, libc only
 LADDER_SRCS = ladder/ladder.c
 # unit tests of the pure functions
-UNIT_SRCS   = tests/unit/unit_main.c tests/unit/test_http1.c tests/unit/test_url.c \
-	      tests/unit/test_evlog.c tests/unit/test_tls_names.c tests/unit/test_sockdiag.c \
-	      tests/unit/test_capture.c
+UNIT_SRCS   = $(sort $(wildcard tests/unit/*.c))
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJS = $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -87,7 +83,7 @@ FUZZ_CC      ?= clang
 # how long each harness runs
 FUZZ_SECONDS ?= 10
 # the harnesses, one per parser the programs feed with bytes from the network or a capture
-FUZZ_NAMES    = http1 chunked url tls_hello capture seglog
+FUZZ_NAMES    = $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 # ASan + UBSan, any finding fatal; the whole common/ layer gets libFuzzer's coverage hooks
 FUZZ_OPT      = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 		-fno-sanitize-recover=undefined

@@ -20,8 +20,9 @@ once per run. The peers curl, openssl, gnutls-cli and chromium + certutil (a rea
 browser, headless, trusting through a scratch $HOME/.pki/nssdb) are used when installed;
 a missing one is skipped, saying so.
 
-To add a test: write `def test_something(t):` below, decorate it with @test, use
-start_server / run_client / events / assert_order and t.check / t.eq / ...
+To add a test: write `def test_something(t):` below or in a file tests/e2e/TOPIC.py,
+decorate it with @test, use start_server / run_client / events / assert_order and
+t.check / t.eq / ...
 """
 
 import json
@@ -3855,6 +3856,16 @@ def make_certs():
     CERTS = d
     CA = os.path.join(d, "ca.crt")
     return ok
+
+
+# More tests live in tests/e2e/*.py, one file per topic: each runs in this module's namespace
+# (so it sees start_server, run_client, @test ...) and its tests run after the ones above,
+# in file-name order.
+E2E_DIR = os.path.join(ROOT, "tests", "e2e")
+for _f in sorted(os.listdir(E2E_DIR)) if os.path.isdir(E2E_DIR) else []:
+    if _f.endswith(".py"):
+        with open(os.path.join(E2E_DIR, _f)) as _fh:
+            exec(compile(_fh.read(), os.path.join(E2E_DIR, _f), "exec"), globals())
 
 
 def main(argv):
