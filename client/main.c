@@ -792,6 +792,7 @@ reconnect_cb(evutil_socket_t fd, short what, void *arg)
 	st.body_start = st.body_bytes;
 	st.req_no = 0;
 	st.done = 0;
+	st.got_bytes = 0;
 	st.last_attempt[0] = '\0';
 	st.ai_next = st.ai_ok;
 	try_next_address();
