@@ -357,3 +357,34 @@ def test_compare_script(t):
                 (first(evs, "message", type="ClientKeyExchange") or {}).get("len") == 262,
                 "CKE 262, no SKE", summary(evs))
     t.contains("flights listed", r.text, "C <- S ServerHello, Certificate, ServerHelloDone")
+
+
+@test
+def test_certs_rsa_added(t):
+    """make-certs.sh on a certs dir made before server-rsa.crt existed: it adds the RSA
+    certificate (RSA-2048, keyEncipherment, signed by the kept CA) and changes nothing else."""
+    d = tempfile.mkdtemp(prefix="hl-certs-rsa-")
+    _cleanup.append(d)
+    out = os.path.join(d, "out")
+    os.mkdir(out)
+    for f in ("ca.crt", "ca.key", "server.crt", "server.key", "selfsigned.crt", "selfsigned.key",
+              "client.crt", "client.key"):
+        shutil.copy(os.path.join(CERTS, f), out)
+    before = {f: open(os.path.join(out, f), "rb").read() for f in os.listdir(out)}
+    r = run_cmd(t, [os.path.join(ROOT, "certs", "make-certs.sh"), out], timeout=60)
+    t.eq("make-certs.sh exit status", r.rc, 0)
+    t.contains("says what it makes", r.text, "making server-rsa.key and server-rsa.crt")
+    t.check("the other files are untouched",
+            all(open(os.path.join(out, f), "rb").read() == b for f, b in before.items()),
+            "unchanged", sorted(before))
+    crt, key = os.path.join(out, "server-rsa.crt"), os.path.join(out, "server-rsa.key")
+    v = run_cmd(t, ["openssl", "verify", "-CAfile", os.path.join(out, "ca.crt"), "-purpose",
+                    "sslserver", crt])
+    t.eq("server-rsa.crt verifies against the kept CA", v.rc, 0)
+    x = run_cmd(t, ["openssl", "x509", "-in", crt, "-noout", "-text"])
+    t.contains("an RSA-2048 key", x.text, "Public-Key: (2048 bit)")
+    t.contains("keyUsage allows key encipherment", x.text, "Digital Signature, Key Encipherment")
+    t.contains("SAN as server.crt", x.text, "DNS:localhost, IP Address:127.0.0.1")
+    t.eq("server-rsa.key mode", oct(stat.S_IMODE(os.stat(key).st_mode)), oct(0o600))
+    again = run_cmd(t, [os.path.join(ROOT, "certs", "make-certs.sh"), out], timeout=60)
+    t.contains("a second run keeps everything", again.text, "certificates already present")
