@@ -97,8 +97,12 @@ def analyse(evs):
     """The figures of one run: everything up to the client's handshake_done."""
     msgs = []
     done = kx = None
+    tls13 = any(e.get("event") == "handshake_done" and e.get("version") == "TLSv1.3" for e in evs)
     for e in evs:
-        if e.get("event") == "message" and done is None:
+        # A TLS 1.3 NewSessionTicket is a post-handshake message, even when it is read before
+        # the client has logged handshake_done.
+        if e.get("event") == "message" and done is None and not (
+                tls13 and e.get("type") == "NewSessionTicket"):
             msgs.append(e)
         elif e.get("event") == "handshake_done" and done is None:
             done = e
@@ -120,7 +124,6 @@ def analyse(evs):
         kxs = "RSA (%s-bit key)" % kx.get("key_bits")
     else:
         kxs = "%s %s" % (kx.get("kx"), group)
-    tls13 = done.get("version") == "TLSv1.3"
     return {
         "messages": len(hs),
         "rtts": rtts,
