@@ -29,7 +29,7 @@ COMMON_SRCS = $(sort $(wildcard common/*.c))
 # the server's own files
 SERVER_SRCS = server/main.c server/page.c server/gallery.c
 # the client's own files
-CLIENT_SRCS = client/main.c client/trust.c
+CLIENT_SRCS = client/main.c client/trust.c client/repeat.c
 # the ladder diagram drawer: its own JSON reader, libc only
 LADDER_SRCS = ladder/ladder.c
 # unit tests of the pure functions
@@ -41,7 +41,7 @@ CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 HEADERS     = $(wildcard common/*.h server/*.h client/*.h tests/unit/*.h)
 
-.PHONY: all certs demo test unit clean
+.PHONY: all certs demo compare test unit clean
 
 all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder
 
@@ -68,6 +68,11 @@ demo: all
 	@[ -f certs/out/ca.crt ] && [ -f certs/out/server.crt ] && [ -f certs/out/selfsigned.crt ] \
 	    || certs/make-certs.sh
 	@BUILD=$(BUILD) scripts/demo.sh
+
+# TLS 1.2 RSA key transport, TLS 1.2 ECDHE and TLS 1.3 side by side, from real runs
+compare: all
+	@[ -f certs/out/ca.crt ] && [ -f certs/out/server-rsa.crt ] || certs/make-certs.sh
+	@python3 scripts/compare.py --build $(BUILD)
 
 unit: $(BUILD)/unit
 	$(BUILD)/unit

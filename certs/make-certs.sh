@@ -6,6 +6,9 @@
 #   server.key / server.crt          CN=localhost, signed by the CA
 #   selfsigned.key / selfsigned.crt  CN=localhost, signed by itself (for the
 #                                    "self-signed certificate" error)
+#   server-rsa.key / server-rsa.crt  CN=localhost, RSA-2048, signed by the CA, its
+#                                    keyUsage allows keyEncipherment: TLS 1.2 RSA
+#                                    key transport (server --rsa-port)
 #   client.key / client.crt          CN=handshake-lab student, a client
 #                                    certificate (mutual TLS), signed by the CA
 #   gallery/                         with --gallery: one certificate per common
@@ -49,10 +52,13 @@ Make the handshake-lab demo certificates in OUTDIR
                                   name constraints)
   server.key, server.crt          CN=localhost, signed by the demo CA
   selfsigned.key, selfsigned.crt  CN=localhost, signed by itself
+  server-rsa.key, server-rsa.crt  CN=localhost, an RSA-2048 key, signed by the demo
+                                  CA; keyUsage keyEncipherment allows TLS 1.2 RSA
+                                  key transport (build/server --rsa-port)
   client.key, client.crt          CN=handshake-lab student, a client certificate
                                   for mutual TLS (clientAuth), signed by the demo CA
 
-An existing CA is kept, and only missing server/self-signed/client files are made.
+An existing CA is kept, and only missing server/self-signed/RSA/client files are made.
 
 Options (options and OUTDIR may come in any order; "--" ends the options):
   --force             make everything anew, including a new CA (and, with
@@ -340,21 +346,21 @@ gallery_check() { # DIR CA_CRT
 # What to do for each pair: "new" (new key and certificate), "crt" (a new
 # certificate for the existing key) or "keep". The gallery: "no", "new" or
 # "keep".
-ca_do=new server_do=new selfsigned_do=new client_do=new gallery_do=no
+ca_do=new server_do=new selfsigned_do=new server_rsa_do=new client_do=new gallery_do=no
 notes=()
 
 # Decide for server/selfsigned/client when the CA is kept: only what is missing.
 leaf_plan() {
-    local n=$1
+    local n=$1 v=${1//-/_}
     if have "$n.key" && have "$n.crt"; then
         key_matches_cert "$outdir/$n.key" "$outdir/$n.crt" ||
             die "$outdir/$n.key does not belong to $outdir/$n.crt (or cannot be read); use --force to make new ones"
-        printf -v "${n}_do" %s keep
+        printf -v "${v}_do" %s keep
         notes+=("keeping $n.key and $n.crt")
     elif have "$n.key"; then
         openssl pkey -in "$outdir/$n.key" -noout >/dev/null 2>&1 ||
             die "cannot read the private key $outdir/$n.key; use --force to make new ones"
-        printf -v "${n}_do" %s crt
+        printf -v "${v}_do" %s crt
         notes+=("making $n.crt for the existing $n.key")
     elif have "$n.crt"; then
         notes+=("making $n.key and $n.crt ($n.crt without its key is of no use: replacing it)")
@@ -393,6 +399,7 @@ if [ "$force" = 0 ]; then
         ca_do=keep
         leaf_plan server
         leaf_plan selfsigned
+        leaf_plan server-rsa
         leaf_plan client
         if [ "${#names[@]}" -gt 0 ]; then
             if [ "$server_do" = keep ] && server_has_names; then
@@ -423,13 +430,13 @@ EOF
             notes+=("making gallery/")
         fi
     fi
-    if [ "$ca_do$server_do$selfsigned_do$client_do" = keepkeepkeepkeep ] &&
+    if [ "$ca_do$server_do$selfsigned_do$server_rsa_do$client_do" = keepkeepkeepkeepkeep ] &&
         [ "$gallery_do" != new ]; then
         say "certificates already present in $outdir (use --force to make new ones)"
         for note in "${notes[@]}"; do
             case $note in keeping\ gallery*|server.crt\ already*) say "$note" ;; esac
         done
-        for f in ca.crt server.crt selfsigned.crt client.crt; do
+        for f in ca.crt server.crt selfsigned.crt server-rsa.crt client.crt; do
             if ! openssl x509 -in "$outdir/$f" -noout -checkend 0 >/dev/null 2>&1; then
                 printf '%s: warning: %s has expired; use --force to make new ones\n' \
                     "$prog" "$outdir/$f" >&2
@@ -469,7 +476,7 @@ new_key() {
 # Where each file comes from: the temporary directory when it is new.
 src() {
     local n=$1 ext=$2 what
-    what=${n}_do
+    what=${n//-/_}_do
     if [ "${!what}" = new ] || { [ "${!what}" = crt ] && [ "$ext" = crt ]; }; then
         printf '%s' "$tmp/$n.$ext"
     else
@@ -634,7 +641,7 @@ gallery_make() {
 }
 
 # ---------------------------------------------------------------- make
-made="ca, server, selfsigned, client"
+made="ca, server, selfsigned, server-rsa, client"
 [ "$gallery_do" != new ] || made="$made, gallery"
 if [ "$ca_do" = new ]; then
     if [ "$force" = 1 ]; then
@@ -685,6 +692,7 @@ fi
 ca_key=$(src ca key) ca_crt=$(src ca crt)
 server_key=$(src server key) server_crt=$(src server crt)
 selfsigned_key=$(src selfsigned key)
+server_rsa_key=$(src server-rsa key) server_rsa_crt=$(src server-rsa crt)
 client_key=$(src client key) client_crt=$(src client crt)
 
 if [ "$server_do" != keep ]; then
@@ -704,6 +712,18 @@ if [ "$selfsigned_do" != keep ]; then
         -out "$(src selfsigned crt)"
 fi
 
+# The RSA server certificate: the same names as server.crt, but an RSA key that
+# may also decrypt (keyEncipherment), for TLS 1.2 RSA key transport.
+if [ "$server_rsa_do" != keep ]; then
+    [ "$server_rsa_do" = crt ] ||
+        ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$server_rsa_key"
+    ossl req -new -config "$server_cnf" -sha256 \
+        -key "$server_rsa_key" -subj "$server_subject" -out "$tmp/server-rsa.csr"
+    ossl x509 -req -in "$tmp/server-rsa.csr" -CA "$ca_crt" -CAkey "$ca_key" -sha256 \
+        -days "$leaf_days" -extfile "$server_cnf" -extensions server_rsa_ext \
+        -out "$server_rsa_crt"
+fi
+
 if [ "$client_do" != keep ]; then
     [ "$client_do" = crt ] || new_key "$client_key"
     ossl req -new -config "$client_cnf" -sha256 \
@@ -721,6 +741,10 @@ if ! out=$(openssl verify -CAfile "$ca_crt" "$server_crt" 2>&1); then
     printf '%s\n' "$out" >&2
     die "server.crt does not verify against ca.crt; nothing was changed in $outdir (use --force to make everything anew)"
 fi
+if ! out=$(openssl verify -CAfile "$ca_crt" -purpose sslserver "$server_rsa_crt" 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "server-rsa.crt does not verify against ca.crt; nothing was changed in $outdir (use --force to make everything anew)"
+fi
 if ! out=$(openssl verify -CAfile "$ca_crt" -purpose sslclient "$client_crt" 2>&1); then
     printf '%s\n' "$out" >&2
     die "client.crt does not verify against ca.crt as a client certificate; nothing was changed in $outdir (use --force to make everything anew)"
@@ -737,7 +761,7 @@ fi
 
 # ---------------------------------------------------------------- install
 install_pair() {
-    local n=$1 what=${1}_do
+    local n=$1 what=${1//-/_}_do
     case ${!what} in
         new)
             chmod 0600 "$tmp/$n.key"
@@ -754,6 +778,7 @@ install_pair() {
 install_pair ca
 install_pair server
 install_pair selfsigned
+install_pair server-rsa
 install_pair client
 
 if [ "$gallery_do" = new ]; then
@@ -778,7 +803,7 @@ say "\$ openssl verify -CAfile ca.crt -purpose sslclient client.crt"
 (cd -- "$outdir" && openssl verify -CAfile ca.crt -purpose sslclient client.crt) ||
     die "openssl verify -CAfile ca.crt -purpose sslclient client.crt failed in $outdir"
 
-for f in ca.crt server.crt selfsigned.crt client.crt; do
+for f in ca.crt server.crt selfsigned.crt server-rsa.crt client.crt; do
     say ""
     say "$f:"
     openssl x509 -in "$outdir/$f" -noout -nameopt oneline,-esc_msb \
@@ -861,6 +886,11 @@ cat <<EOF
 
 selfsigned.crt is trusted by nothing on purpose: serve it to show the
 "self-signed certificate" error (OpenSSL error 18).
+
+server-rsa.crt (RSA-2048, keyEncipherment) is for the textbook's key
+exchange, TLS 1.2 RSA key transport$where:
+  build/server$certs_opt --rsa-port 8445
+  build/client --cacert $ca_show --tls-max 1.2 --kx rsa https://localhost:8445/
 
 client.crt (CN=handshake-lab student, extendedKeyUsage clientAuth) is for
 mutual TLS: a server that asks for a client certificate and accepts the demo

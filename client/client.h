@@ -1,4 +1,4 @@
-/* client.h -- what the client's files share: the trust prompt. */
+/* client.h -- what the client's files share: the trust prompt, the repeat summary. */
 #ifndef CLIENT_H
 #define CLIENT_H
 
@@ -22,6 +22,30 @@ struct trust_seen {
 	unsigned		 chain_mask;
 	struct tls_cert_info	 chain[TRUST_MAX_DEPTH];
 };
+
+/* One connection of a run, for the summary (-n, --reconnect). */
+#define REPEAT_MAX_CONNS 100
+
+struct repeat_conn {
+	unsigned	 conn_id;
+	int		 tls;
+	int		 handshake_done;
+	int		 resumed;
+	char		 version[16];		/* "TLSv1.3", "" without TLS */
+	int		 requests;		/* responses received whole */
+	double		 connect_ms;		/* connect() to ESTABLISHED */
+	double		 handshake_ms;		/* TCP up to TLS handshake done */
+	double		 requests_ms;		/* first request sent to last response whole */
+	double		 total_ms;		/* connect() to closed */
+};
+
+/* repeat.c */
+void	repeat_init(SSL_CTX *);
+int	repeat_offer_session(SSL *);
+int	repeat_have_session(void);
+void	repeat_free(void);
+void	repeat_record(const struct repeat_conn *);
+void	repeat_log_summary(void);
 
 /* trust.c */
 void	trust_warn(FILE *, const struct conn *, const struct trust_seen *, const char *host,

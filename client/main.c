@@ -26,6 +26,9 @@
 #include "tls.h"
 #include "url.h"
 
+/* --kx: which TLS 1.2 key exchange to offer. */
+enum { KX_ANY, KX_RSA, KX_ECDHE };
+
 /* Exit codes, curl's where curl has one. */
 enum {
 	EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_RESOLVE = 6, EXIT_CONNECT = 7,
@@ -52,11 +55,16 @@ static struct {
 	int		 pause_read_ms;		/* --pause-read: stop reading after the request */
 	int		 linger_ms;		/* --linger-watch, -1: by default */
 	int		 tls_min, tls_max;
+	int		 kx;			/* --kx: KX_* */
+	int		 requests;		/* -n: requests per connection */
+	int		 reconnect;		/* --reconnect: connections in a row */
 	int		 connect_timeout_ms, max_time_ms;
 	int		 quiet, verbose, color;
 	enum evlog_format format;
 } opt = {
 	.method = "GET",
+	.requests = 1,
+	.reconnect = 1,
 	.connect_timeout_ms = 10000,
 	.linger_ms = -1,
 	.color = -1,
@@ -85,6 +93,14 @@ static struct {
 	int			 got_bytes;
 	int64_t			 t0;		/* the transfer starts: name lookup */
 	int64_t			 t_request;
+	/* -n and --reconnect */
+	struct addrinfo		*ai_cur, *ai_ok;	/* the address being tried; the one that worked */
+	int			 req_no;		/* requests sent on this connection */
+	int			 conn_no;		/* connections made (1 = the first) */
+	int64_t			 t_first_request;	/* on this connection */
+	uint64_t		 body_start;		/* st.body_bytes when this response began */
+	int			 decided;		/* the first connection's trust: 1 trusted, 2 proceed */
+	struct repeat_conn	 cur;
 	int64_t			 t_tcp, t_tls, t_first, t_end;
 } st;
 
@@ -106,11 +122,21 @@ usage(FILE *fp)
 "                         (mutual TLS; e.g. certs/out/client.crt and client.key)\n"
 "  --tls-min 1.2|1.3      lowest TLS version to offer (default: OpenSSL's)\n"
 "  --tls-max 1.2|1.3      highest TLS version to offer (default 1.3)\n"
+"  --kx rsa|ecdhe         TLS 1.2 key exchange to offer: rsa = static RSA key transport\n"
+"                         (the textbook's; no forward secrecy; TLS 1.2 only, so it\n"
+"                         implies --tls-max 1.2; needs an RSA certificate: server\n"
+"                         --rsa-port), ecdhe = ephemeral ECDH (TLS 1.3 is always\n"
+"                         (EC)DHE)\n"
 "  --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax; TLS 1.3 suites stay as\n"
 "                         they are: add --tls-max 1.2), or TLS 1.3 suite names (TLS_...)\n"
 "  --keylog FILE          append the TLS secrets to FILE for Wireshark (NSS key log;\n"
 "                         also SSLKEYLOGFILE); FILE is created mode 0600\n"
 "  -I, --head             send HEAD instead of GET\n"
+"  -n N                   send N requests one after the other over one keep-alive\n"
+"                         connection (1-1000, default 1): one handshake, N requests\n"
+"  --reconnect N          make N connections one after the other (1-100), each\n"
+"                         resuming the TLS session of the one before (session ticket /\n"
+"                         PSK: no certificate); with -n M, M requests on each\n"
 "  -o, --output FILE      write the body to FILE instead of standard output\n"
 "  --close-first client|server  who sends the first FIN (default client; server: the\n"
 "                         request says 'Connection: close' and the client waits)\n"
@@ -323,12 +349,24 @@ warn_untrusted(struct conn *c)
 static int
 decide_trust(struct conn *c)
 {
+	if (c->ssl != NULL && SSL_session_reused(c->ssl) && st.decided) {
+		/* No Certificate in an abbreviated handshake: nothing to check again. The
+		 * session itself proves the server is the one we checked before. */
+		log_trust(c, st.decided == 1 ? "trusted" : "proceed", 0, st.decided == 1 ?
+		    "session resumed: no certificate this time; the server proved it holds the "
+		    "session we made after checking its certificate on the first connection" :
+		    "session resumed: no certificate this time; on the first connection you "
+		    "chose to proceed without trust");
+		return 1;
+	}
 	log_hostname(c, 1);
 	if (c->nverify == 0) {
 		log_trust(c, "trusted", 0, "certificate chain verified: issued by a CA we trust, in "
 		    "date, for this name: no warning");
+		st.decided = 1;
 		return 1;
 	}
+	st.decided = 2;
 	warn_untrusted(c);
 	if (opt.insecure) {
 		log_trust(c, "proceed", 0, "-k/--insecure: proceeding without trust (the traffic "
@@ -366,18 +404,31 @@ send_request(struct conn *c)
 		conn_close(c, "request too long");
 		return;
 	}
+	st.req_no++;
 	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
 		evrec_str(&r, "method", opt.method);
 		evrec_str(&r, "target", st.u.path);
 		evrec_str(&r, "host", host);
 		evrec_int(&r, "len", n);
-		evrec_label(&r, "> %s %s", opt.method, st.u.path);
+		evrec_int(&r, "req", st.req_no);
+		if (opt.requests > 1)
+			evrec_label(&r, "> %s %s (%d/%d)", opt.method, st.u.path, st.req_no,
+			    opt.requests);
+		else
+			evrec_label(&r, "> %s %s", opt.method, st.u.path);
 		evrec_detail(&r, "HTTP/1.1  Host: %s  (%d B)", host, n);
-		evrec_gloss(&r, "%s", c->use_tls ? "the request travels inside encrypted TLS records"
-		    : "the request travels in clear text: anyone on the path can read it");
+		if (st.req_no > 1)
+			evrec_gloss(&r, "request %d on the same connection (keep-alive): no new TCP "
+			    "or TLS handshake", st.req_no);
+		else
+			evrec_gloss(&r, "%s", c->use_tls ? "the request travels inside encrypted TLS "
+			    "records" : "the request travels in clear text: anyone on the path can "
+			    "read it");
 		evrec_emit(&r);
 	}
 	st.t_request = evlog_now_us();
+	if (st.req_no == 1)
+		st.t_first_request = st.t_request;
 	conn_write(c, req, (size_t)n);
 	if (opt.pause_read_ms > 0 && st.pause_timer != NULL) {
 		struct timeval tv = { opt.pause_read_ms / 1000,
@@ -407,8 +458,16 @@ send_request(struct conn *c)
 static void
 client_ready(struct conn *c)
 {
-	st.t_tcp = c->t_tcp;
-	st.t_tls = c->t_tls;
+	if (st.conn_no <= 1) {
+		st.t_tcp = c->t_tcp;
+		st.t_tls = c->t_tls;
+	}
+	st.ai_ok = st.ai_cur;
+	if (c->ssl != NULL) {
+		st.cur.handshake_done = 1;
+		st.cur.resumed = SSL_session_reused(c->ssl);
+		snprintf(st.cur.version, sizeof(st.cur.version), "%s", SSL_get_version(c->ssl));
+	}
 	if (opt.show_certs && c->ssl != NULL)
 		trust_show_chain(stderr, c->ssl);
 	if (c->use_tls && !decide_trust(c)) {
@@ -434,11 +493,35 @@ write_body(const char *p, size_t n)
 	return 0;
 }
 
+/* -n: the next request on the same connection, with a fresh response state. */
+static void
+next_request(struct conn *c)
+{
+	memset(&st.resp, 0, sizeof(st.resp));
+	st.have_head = 0;
+	st.body_left = 0;
+	st.body_start = st.body_bytes;
+	st.done = 0;
+	c->t_first_byte = 0;
+	send_request(c);
+}
+
 /* The whole response is here: log it, then (unless the server is to close first) close. */
 static void
 response_complete(struct conn *c, const char *how)
 {
 	body_done(c, how);
+	st.cur.requests++;
+	st.cur.requests_ms = (evlog_now_us() - st.t_first_request) / 1000.0;
+	if (st.req_no < opt.requests && st.exit_code == 0) {
+		if (st.resp.keep_alive && !c->half_close) {
+			next_request(c);
+			return;
+		}
+		finish(EXIT_FAIL, "the server closes the connection after request %d of %d "
+		    "(Connection: close): -n needs a keep-alive server", st.req_no,
+		    opt.requests);
+	}
 	if (opt.abort)
 		conn_reset(c, "--abort: the response is complete");
 	else if (!opt.server_closes_first && (st.resp.keep_alive || c->half_close))
@@ -455,10 +538,16 @@ body_done(struct conn *c, const char *how)
 		    "standard output", strerror(errno));
 	st.done = 1;
 	if (evrec_begin(&r, EVT_BODY, c->id, c->fd)) {
-		evrec_int(&r, "bytes", (long long)st.body_bytes);
+		uint64_t n = st.body_bytes - st.body_start;
+
+		evrec_int(&r, "bytes", (long long)n);
 		evrec_str(&r, "framing", how);
-		evrec_detail(&r, "%llu B received (%s)", (unsigned long long)st.body_bytes, how);
-		if (opt.abort)
+		evrec_int(&r, "req", st.req_no);
+		evrec_detail(&r, "%llu B received (%s)", (unsigned long long)n, how);
+		if (st.req_no < opt.requests && st.resp.keep_alive && !opt.abort)
+			evrec_gloss(&r, "the whole response is here; the connection stays open for "
+			    "the next request (keep-alive)");
+		else if (opt.abort)
 			evrec_gloss(&r, "the whole response is here; --abort: we end the connection "
 			    "with RST, not FIN");
 		else if (opt.server_closes_first)
@@ -490,7 +579,12 @@ log_response(struct conn *c)
 	    m->body == HTTP1_BODY_NONE ? 0 : -1);
 	evrec_str(&r, "reason", m->reason ? m->reason : "");
 	evrec_strf(&r, "version", "HTTP/1.%d", m->version_minor);
-	evrec_label(&r, "< %d %s", m->status, m->reason ? m->reason : "");
+	evrec_int(&r, "req", st.req_no);
+	if (opt.requests > 1)
+		evrec_label(&r, "< %d %s (%d/%d)", m->status, m->reason ? m->reason : "",
+		    st.req_no, opt.requests);
+	else
+		evrec_label(&r, "< %d %s", m->status, m->reason ? m->reason : "");
 	evrec_detail(&r, "HTTP/1.%d  %s", m->version_minor,
 	    m->body == HTTP1_BODY_CHUNKED ? "chunked body" :
 	    m->body == HTTP1_BODY_CLOSE ? "body until the server closes" :
@@ -668,14 +762,52 @@ client_timeout(struct conn *c)
 static void try_next_address(void);
 static void next_address_cb(evutil_socket_t, short, void *);
 
+/* This connection's figures for the summary (-n, --reconnect). */
+static void
+record_conn(struct conn *c)
+{
+	st.cur.conn_id = c->id;
+	st.cur.tls = c->use_tls;
+	st.cur.connect_ms = c->t_tcp ? (c->t_tcp - c->t_start) / 1000.0 : 0;
+	st.cur.handshake_ms = c->t_tls && c->t_tcp ? (c->t_tls - c->t_tcp) / 1000.0 : 0;
+	st.cur.total_ms = (evlog_now_us() - c->t_start) / 1000.0;
+	repeat_record(&st.cur);
+	memset(&st.cur, 0, sizeof(st.cur));
+}
+
+/* --reconnect: the next connection, to the address that worked, after the last one has
+ * gone (not from inside its closed callback). */
+static void
+reconnect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (st.exit_code != 0)
+		return;
+	st.conn_no++;
+	memset(&st.resp, 0, sizeof(st.resp));
+	st.have_head = 0;
+	st.body_left = 0;
+	st.body_start = st.body_bytes;
+	st.req_no = 0;
+	st.done = 0;
+	st.got_bytes = 0;
+	st.last_attempt[0] = '\0';
+	st.ai_next = st.ai_ok;
+	try_next_address();
+}
+
 static void
 client_closed(struct conn *c)
 {
 	int e;
 
 	st.t_end = evlog_now_us();
-	st.t_tcp = c->t_tcp;
-	st.t_tls = c->t_tls;
+	if (st.conn_no <= 1) {
+		st.t_tcp = c->t_tcp;
+		st.t_tls = c->t_tls;
+	}
 	if (st.c == c)
 		st.c = NULL;
 	if (st.connect_timer)
@@ -685,6 +817,12 @@ client_closed(struct conn *c)
 	if (c->error == CONN_OK && !st.done) {
 		/* Closed cleanly before the response was whole (e.g. after a half-close). */
 		server_closed_early(c);
+	}
+	if (c->t_tcp != 0)
+		record_conn(c);
+	if (st.done && st.exit_code == 0 && st.conn_no < opt.reconnect && st.ai_ok != NULL) {
+		event_base_once(st.base, -1, EV_TIMEOUT, reconnect_cb, NULL, NULL);
+		return;
 	}
 	if (c->error == CONN_OK || st.done) {
 		st.done = 1;
@@ -774,6 +912,9 @@ new_ssl(void)
 
 	if ((ssl = SSL_new(st.ctx)) == NULL)
 		return NULL;
+	/* --reconnect: offer the session of the connection before (ticket / PSK). */
+	if (st.conn_no > 1)
+		repeat_offer_session(ssl);
 	if (!st.u.host_is_ip) {
 		/* SNI goes only with names; the name check is done by OpenSSL itself. */
 		SSL_set_tlsext_host_name(ssl, st.u.host);
@@ -826,6 +967,7 @@ try_next_address(void)
 
 	while ((ai = st.ai_next) != NULL) {
 		st.ai_next = ai->ai_next;
+		st.ai_cur = ai;
 		if (st.u.tls && (ssl = new_ssl()) == NULL) {
 			finish(EXIT_FAIL, "cannot create a TLS session");
 			return;
@@ -913,6 +1055,37 @@ log_timing(void)
 	evrec_emit(&r);
 }
 
+/* --kx, -n and --reconnect against the other flags. */
+static void
+check_variants(void)
+{
+	if (opt.kx != KX_ANY && !st.u.tls)
+		die_usage("--kx is about the TLS handshake: it needs an https:// URL%s", "");
+	if (opt.kx != KX_ANY && opt.ciphers != NULL)
+		die_usage("--kx and --ciphers do not go together: --kx picks the TLS 1.2 cipher "
+		    "suites itself%s", "");
+	if (opt.kx == KX_RSA && (opt.tls_max == TLS1_3_VERSION || opt.tls_min == TLS1_3_VERSION))
+		die_usage("--kx rsa: TLS 1.3 has no RSA key transport (it was removed for lack of "
+		    "forward secrecy); use --tls-max 1.2 or leave --tls-max out%s", "");
+	if (opt.requests > 1 && opt.server_closes_first)
+		die_usage("-n needs a keep-alive connection; --close-first server asks the server "
+		    "to close after the first response%s", "");
+	if (opt.requests > 1 && opt.half_close)
+		die_usage("-n and --half-close do not go together: after our FIN we cannot send the "
+		    "next request%s", "");
+}
+
+/* --kx: the TLS 1.2 cipher suites that use this key exchange (AEAD ones only). */
+static const char *
+kx_ciphers(void)
+{
+	switch (opt.kx) {
+	case KX_RSA:	return "kRSA+AESGCM";
+	case KX_ECDHE:	return "kECDHE+AESGCM:kECDHE+CHACHA20";
+	default:	return NULL;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -939,6 +1112,8 @@ main(int argc, char **argv)
 		{ "cert",		required_argument, NULL, 18 },
 		{ "key",		required_argument, NULL, 19 },
 		{ "show-certs",		no_argument,	   NULL, 20 },
+		{ "kx",			required_argument, NULL, 21 },
+		{ "reconnect",		required_argument, NULL, 22 },
 		{ "color",		required_argument, NULL, 9 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -950,7 +1125,7 @@ main(int argc, char **argv)
 	const char *env;
 	int ch, v;
 
-	while ((ch = getopt_long(argc, argv, "ko:Iqvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ko:Iqvhn:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 1: opt.cafile = optarg; break;
 		case 'k': opt.insecure = 1; break;
@@ -998,6 +1173,25 @@ main(int argc, char **argv)
 		case 18: opt.cert = optarg; break;
 		case 19: opt.key = optarg; break;
 		case 20: opt.show_certs = 1; break;
+		case 21:
+			if (strcmp(optarg, "rsa") == 0)
+				opt.kx = KX_RSA;
+			else if (strcmp(optarg, "ecdhe") == 0)
+				opt.kx = KX_ECDHE;
+			else
+				die_usage("--kx: '%s' is not rsa or ecdhe", optarg);
+			break;
+		case 'n':
+			opt.requests = (int)url_parse_number(optarg, 1, 1000);
+			if (opt.requests == -1)
+				die_usage("-n: '%s' is not a number of requests (1-1000)", optarg);
+			break;
+		case 22:
+			opt.reconnect = (int)url_parse_number(optarg, 1, REPEAT_MAX_CONNS);
+			if (opt.reconnect == -1)
+				die_usage("--reconnect: '%s' is not a number of connections (1-100)",
+				    optarg);
+			break;
 		case 16:
 			opt.pause_read_ms = parse_ms("--pause-read: '%s' is not a number of "
 			    "milliseconds (0-60000)", optarg, 60000);
@@ -1028,6 +1222,7 @@ main(int argc, char **argv)
 		    "--half-close the client sends the first FIN%s", "");
 	if (opt.tls_min && opt.tls_max && opt.tls_min > opt.tls_max)
 		die_usage("--tls-min is above --tls-max%s", "");
+	check_variants();
 	if (opt.keylog == NULL && (env = secure_getenv("SSLKEYLOGFILE")) != NULL && *env)
 		opt.keylog = env;
 
@@ -1052,15 +1247,26 @@ main(int argc, char **argv)
 		to.crlfile = opt.crlfile;
 		to.cert = opt.cert;
 		to.key = opt.key;
+		/* Static RSA exists only up to TLS 1.2: --kx rsa offers TLS 1.2 alone. */
+		if (opt.kx == KX_RSA && opt.tls_max == 0)
+			opt.tls_max = TLS1_2_VERSION;
 		to.min_version = opt.tls_min;
 		to.max_version = opt.tls_max;
-		to.ciphers = opt.ciphers;
+		to.ciphers = opt.kx != KX_ANY ? kx_ciphers() : opt.ciphers;
 		to.keylog = opt.keylog;
 		if ((st.ctx = tls_ctx_client(&to, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "client: %s\n", err);
 			return EXIT_USAGE;
 		}
 		SSL_CTX_set_verify(st.ctx, SSL_VERIFY_PEER, verify_cb);
+		if (opt.reconnect > 1)
+			repeat_init(st.ctx);
+		if (opt.kx != KX_ANY)
+			evlog(EVT_WARNING, 0, -1, "--kx %s: offering only TLS 1.2 cipher suites with "
+			    "%s key exchange (%s)%s", opt.kx == KX_RSA ? "rsa" : "ecdhe",
+			    opt.kx == KX_RSA ? "static RSA" : "ECDHE", kx_ciphers(),
+			    opt.kx == KX_RSA ? " and TLS 1.2 at most: TLS 1.3 has no RSA key "
+			    "transport" : "");
 	}
 	if ((st.base = new_base()) == NULL) {
 		fprintf(stderr, "client: cannot create the event loop\n");
@@ -1088,6 +1294,7 @@ main(int argc, char **argv)
 		}
 	}
 	st.t0 = evlog_now_us();
+	st.conn_no = 1;
 	if (resolve() == 0) {
 		try_next_address();
 		if (!st.done)
@@ -1100,6 +1307,8 @@ main(int argc, char **argv)
 	seglog_close();
 	if (st.t_end == 0)
 		st.t_end = evlog_now_us();
+	if (opt.requests > 1 || opt.reconnect > 1)
+		repeat_log_summary();
 	if (st.ai_list)
 		log_timing();
 	if (st.exit_code != 0) {
@@ -1124,6 +1333,7 @@ main(int argc, char **argv)
 		event_free(st.hold_timer);
 	if (st.pause_timer)
 		event_free(st.pause_timer);
+	repeat_free();
 	SSL_CTX_free(st.ctx);
 	event_base_free(st.base);
 	return st.exit_code;

@@ -52,6 +52,7 @@ static const struct {
 	{ "start",		LAYER_APP },
 	{ "phase",		LAYER_APP },
 	{ "timing",		LAYER_APP },
+	{ "summary",		LAYER_APP },
 	{ "warning",		LAYER_APP },
 	{ "error",		LAYER_APP },
 	{ "stop",		LAYER_APP },

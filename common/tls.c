@@ -332,6 +332,9 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 	}
 	if (common_setup(ctx, o, err, errlen) == -1)
 		goto fail;
+	/* Resumption (session tickets, on by default): a server that verifies clients refuses
+	 * to resume without a session id context, so set one always. */
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"handshake-lab", 13);
 	if (o->client_auth != TLS_CLIENT_AUTH_NONE) {
 		STACK_OF(X509_NAME) *names;
 
@@ -503,7 +506,7 @@ tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen
 	struct rd r = { msg, len, 0 }, ext, e, l;
 	unsigned type, legacy, ncs = 0, et, v, g;
 	char versions[64] = "", shares[64] = "", sni[128] = "";
-	int client;
+	int client, psk = 0;
 
 	out[0] = '\0';
 	type = rd_u(&r, 1);
@@ -549,6 +552,8 @@ tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen
 		} else if (et == 51) {
 			g = rd_u(&e, 2);
 			append(shares, sizeof(shares), "%s", group_name(g) ? group_name(g) : "?");
+		} else if (et == 41 || (et == 35 && client && e.n > 0)) {
+			psk = 1;	/* pre_shared_key, or a TLS 1.2 session_ticket */
 		} else if (et == 0 && client) {		/* server_name */
 			l = rd_sub(&e, rd_u(&e, 2));
 			if (rd_u(&l, 1) == 0) {
@@ -567,11 +572,15 @@ tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen
 			append(out, outlen, "; key share %s", shares);
 		if (sni[0])
 			append(out, outlen, "; SNI %s", sni);
+		if (psk)
+			append(out, outlen, "; %s", "offers a session ticket to resume");
 	} else {
 		snprintf(out, outlen, "picks %s",
 		    versions[0] ? versions : tls_version_name((int)legacy));
 		if (shares[0])
 			append(out, outlen, "; key share %s", shares);
+		if (psk)
+			append(out, outlen, "; %s", "accepts the ticket (PSK): resumed");
 	}
 }
 
@@ -613,8 +622,14 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size
 	if (strcmp(name, "ServerKeyExchange") == 0)
 		return "TLS 1.2 (EC)DHE: the server's ephemeral public key, signed with the "
 		    "certificate's key";
-	if (strcmp(name, "ServerHelloDone") == 0)
+	if (strcmp(name, "ServerHelloDone") == 0) {
+		if ((c = SSL_get_pending_cipher(ssl)) == NULL)
+			c = SSL_get_current_cipher(ssl);
+		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
+			return "TLS 1.2: the server has said all it will say; no ServerKeyExchange: "
+			    "with RSA key transport the certificate's own key is the key exchange";
 		return "TLS 1.2: the server has said all it will say; the client's turn";
+	}
 	if (strcmp(name, "ClientKeyExchange") == 0) {
 		/* During the handshake the chosen suite is still the pending one. */
 		if ((c = SSL_get_pending_cipher(ssl)) == NULL)
@@ -809,6 +824,32 @@ tls_group_name(SSL *ssl)
 	return n ? n : "?";
 }
 
+/* A resumed session (abbreviated handshake): what replaced the key exchange. */
+static void
+log_resumed_kx(struct conn *c, int tls13, const char *group)
+{
+	struct evrec r;
+
+	if (!evrec_begin(&r, EVT_KEY_EXCHANGE, c->id, c->fd))
+		return;
+	evrec_str(&r, "kx", tls13 && group[0] ? "PSK+ECDHE" : "PSK");
+	evrec_str(&r, "group", tls13 ? group : "");
+	evrec_bool(&r, "forward_secrecy", tls13 && group[0]);
+	evrec_bool(&r, "resumed", 1);
+	if (tls13 && group[0]) {
+		evrec_detail(&r, "session resumed: ticket (PSK) + a fresh ECDHE over %s", group);
+		evrec_gloss(&r, "abbreviated handshake: the ticket stands in for the certificate "
+		    "(no Certificate, no CertificateVerify), and a fresh key share still gives "
+		    "forward secrecy (psk_dhe_ke)");
+	} else {
+		evrec_detail(&r, "session resumed: no key exchange (%s)", tls13 ? "PSK only" :
+		    "the old master secret, fresh randoms");
+		evrec_gloss(&r, "abbreviated handshake: both sides reuse the secret of an earlier "
+		    "session; no certificate is sent or checked this time");
+	}
+	evrec_emit(&r);
+}
+
 void
 tls_log_session(struct conn *c)
 {
@@ -831,6 +872,10 @@ tls_log_session(struct conn *c)
 	rsa_kx = kxnid == NID_kx_rsa;
 	if (!rsa_kx)
 		group = tls_group_name(ssl);
+	if (SSL_session_reused(ssl)) {
+		log_resumed_kx(c, tls13, tls13 ? group : "");
+		goto done;
+	}
 	if (rsa_kx)
 		kx = "RSA";
 	else if (kxnid == NID_kx_dhe || (group != NULL && strncmp(group, "ffdhe", 5) == 0))
@@ -876,7 +921,7 @@ tls_log_session(struct conn *c)
 	}
 	EVP_PKEY_free(tmp);
 	X509_free(peer);
-
+done:
 	SSL_CIPHER_get_bits(ciph, &alg_bits);
 	SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
 	if (alpnlen > 0 && alpnlen < sizeof(alpn_s)) {
@@ -899,8 +944,9 @@ tls_log_session(struct conn *c)
 	    SSL_CIPHER_is_aead(ciph) ? ", AEAD" : "", SSL_session_reused(ssl) ?
 	    "  session resumed" : "");
 	evrec_gloss(&r, "handshake complete: from now on both sides use symmetric encryption "
-	    "with session keys derived from the key exchange%s", tls13 ? " (TLS 1.3: 1 round "
-	    "trip)" : " (TLS 1.2: 2 round trips)");
+	    "with session keys derived from the key exchange%s", SSL_session_reused(ssl) ?
+	    " (resumed: 1 round trip, no certificate)" : tls13 ? " (TLS 1.3: 1 round trip)" :
+	    " (TLS 1.2: 2 round trips)");
 	evrec_emit(&r);
 }
 

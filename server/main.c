@@ -32,8 +32,9 @@
 #define MAX_LISTENERS	96
 #define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
 
-enum kind { K_HTTP, K_HTTPS, K_SELFSIGNED, K_GALLERY, K_LAST };
-static const char *const kind_names[] = { "http", "https", "selfsigned", "gallery" };
+/* K_RSA: the RSA certificate, for TLS 1.2 RSA key transport (--rsa-port). */
+enum kind { K_HTTP, K_HTTPS, K_SELFSIGNED, K_RSA, K_GALLERY, K_LAST };
+static const char *const kind_names[] = { "http", "https", "selfsigned", "rsa", "gallery" };
 _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == K_LAST, "kind_names");
 
 struct listener {
@@ -82,7 +83,7 @@ static struct {
 	int		 quiet, verbose, color;
 	enum evlog_format format;
 } opt = {
-	.port = { 8080, 8443, 8444 },
+	.port = { 8080, 8443, 8444, -2 },	/* -2: off (--rsa-port) */
 	.idle_ms = 30000,
 	.linger_ms = -1,
 	.backlog = 128,
@@ -110,6 +111,9 @@ usage(FILE *fp)
 "  --http-port PORT       plain HTTP port (default 8080)\n"
 "  --https-port PORT      HTTPS with the CA-signed certificate (default 8443)\n"
 "  --selfsigned-port PORT HTTPS with the self-signed certificate (default 8444)\n"
+"  --rsa-port PORT        HTTPS with the RSA certificate DIR/server-rsa.crt, for TLS 1.2\n"
+"                         RSA key transport (client --tls-max 1.2 --kx rsa); also\n"
+"                         ECDHE and TLS 1.3 (default off; e.g. 8445)\n"
 "                         PORT: a number, 0 = let the kernel pick, off = no listener\n"
 "  --certs DIR            where the demo certificates are (default certs/out)\n"
 "  --cert FILE --key FILE certificate and key for --https-port\n"
@@ -885,6 +889,7 @@ main(int argc, char **argv)
 		{ "client-ca",		required_argument, NULL, 18 },
 		{ "gallery",		no_argument,	   NULL, 19 },
 		{ "gallery-base",	required_argument, NULL, 20 },
+		{ "rsa-port",		required_argument, NULL, 21 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -908,11 +913,11 @@ main(int argc, char **argv)
 				die_usage("--bind: '%s' is not an IPv4 or IPv6 address", optarg);
 			opt.binds[opt.nbinds++] = optarg;
 			break;
-		case 1: case 2: case 3:
+		case 1: case 2: case 3: case 21:
 			if ((port = url_parse_port(optarg, 1)) == -1)
 				die_usage("bad port '%s' (a number 0-65535, 0 = any free port, or "
 				    "'off')", optarg);
-			opt.port[ch - 1] = port;
+			opt.port[ch == 21 ? K_RSA : ch - 1] = port;
 			break;
 		case 4: opt.certs_dir = optarg; break;
 		case 5: opt.cert = optarg; break;
@@ -1002,6 +1007,8 @@ main(int argc, char **argv)
 	}
 	snprintf(path[K_SELFSIGNED][0], PATH_MAX, "%s/selfsigned.crt", opt.certs_dir);
 	snprintf(path[K_SELFSIGNED][1], PATH_MAX, "%s/selfsigned.key", opt.certs_dir);
+	snprintf(path[K_RSA][0], PATH_MAX, "%s/server-rsa.crt", opt.certs_dir);
+	snprintf(path[K_RSA][1], PATH_MAX, "%s/server-rsa.key", opt.certs_dir);
 
 	if ((base = new_base()) == NULL)
 		die("cannot create the event loop");
@@ -1114,6 +1121,10 @@ main(int argc, char **argv)
 			else if (li->kind == K_HTTPS)
 				evlog(EVT_START, 0, -1, "try: build/client --cacert %s "
 				    "https://localhost:%d/", cafile, li->port);
+			else if (li->kind == K_RSA)
+				evlog(EVT_START, 0, -1, "try: build/client --cacert %s --tls-max 1.2 "
+				    "--kx rsa https://localhost:%d/  (RSA key transport)", cafile,
+				    li->port);
 			else
 				evlog(EVT_START, 0, -1, "try: build/client https://localhost:%d/  "
 				    "(self-signed: expect the trust warning)", li->port);

@@ -24,6 +24,7 @@ void test_http1(void);
 void test_url(void);
 void test_evlog(void);
 void test_tls_names(void);
+void test_tls_resume(void);
 void test_sockdiag(void);
 void test_capture(void);
 

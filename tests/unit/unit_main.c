@@ -10,6 +10,7 @@ main(void)
 	test_url();
 	test_evlog();
 	test_tls_names();
+	test_tls_resume();
 	test_sockdiag();
 	test_capture();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
