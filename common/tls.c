@@ -475,8 +475,8 @@ hello_sum_cb(const struct dissect_item *it, void *arg)
 		gn = dissect_group_name((unsigned)it->code);
 		append(h->shares, sizeof(h->shares), h->shares[0] ? ", %s" : "%s", gn ? gn : "?");
 	} else if (strcmp(it->field, "server_name") == 0 && h->client &&
-	    strlen(it->value) < sizeof(h->sni))
-		snprintf(h->sni, sizeof(h->sni), "%s", it->value);
+	    strlen(it->value) < sizeof(h->sni))	/* a longer name is left out, not cut */
+		memcpy(h->sni, it->value, strlen(it->value) + 1);
 }
 
 /* Summarise a ClientHello, ServerHello or HelloRetryRequest (msg: the whole message, header
