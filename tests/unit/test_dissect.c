@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dissect.h"
+#include "evlog.h"
 #include "tls.h"
 #include "unit.h"
 
@@ -256,6 +257,45 @@ damage(const unsigned char *msg, size_t len, int version, int kx)
 	free(g);
 }
 
+/* The text log's dissect lines: under the message, no time, the value wrapped at 130
+ * columns onto the value column, nothing lost, a control byte never printed. */
+static void
+text_layout(void)
+{
+	struct evrec r;
+	char buf[4096], words[2048] = "", *line, *save, *p;
+	const char *v = "X25519 (0x001d), 32-byte public key  a1b2c3d4e5f60718 a1b2c3d4e5f60718 "
+	    "a1b2c3d4e5f60718 a1b2c3d4e5f60718 a1b2c3d4e5f60718 a1b2c3d4e5f60718 \x1b[31m "
+	    "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234";
+	FILE *devnull = fopen("/dev/null", "w");
+	int n = 0, bad = 0;
+
+	evlog_init(EVLOG_CLIENT, EVLOG_TEXT, 0, 0, devnull);
+	CHECK(evrec_begin(&r, EVT_DISSECT, 1, -1) == 1);
+	evrec_label(&r, "    share");
+	evrec_detail(&r, "%s", v);
+	evrec_format_text(&r, buf, sizeof(buf), 0);
+	CHECK(strncmp(buf, "              client #1           share", 38) == 0);
+	CHECK(strchr(buf, '\033') == NULL);
+	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (strlen(line) > 130)
+			bad++;
+		if (n++ > 0 && strncmp(line, "                                                    ", 52)
+		    != 0)
+			bad++;
+		p = line + 52;
+		snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s",
+		    words[0] ? " " : "", p);
+	}
+	CHECK(bad == 0);
+	CHECK(n == 4);
+	/* Joined again, the lines give the value back (the escape byte shown as '?'). */
+	CHECK(strstr(words, "X25519 (0x001d), 32-byte public key") != NULL);
+	CHECK(strstr(words, "a1b2c3d4e5f60718 ?[31m") != NULL);
+	CHECK(strstr(words, "89012345678901234") != NULL);
+	/* devnull stays open: the log keeps pointing at it. */
+}
+
 void
 test_dissect(void)
 {
@@ -382,5 +422,6 @@ test_dissect(void)
 	CHECK_STR(dissect_sigalg_name(0x0804), "rsa_pss_rsae_sha256");
 	CHECK(dissect_hex(ch13, 4, hex, 4) == 1);
 	CHECK_STR(hex, "01");
+	text_layout();
 	free(g);
 }
