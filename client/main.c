@@ -44,6 +44,8 @@ static struct {
 	int		 show_certs;
 	const char	*ciphers;
 	const char	*keylog;
+	const char	*groups;		/* --groups: key exchange groups, in order */
+	int		 dissect;		/* --dissect: every field of every message */
 	const char	*output;
 	const char	*method;
 	int		 insecure;
@@ -131,6 +133,11 @@ usage(FILE *fp)
 "                         they are: add --tls-max 1.2), or TLS 1.3 suite names (TLS_...)\n"
 "  --keylog FILE          append the TLS secrets to FILE for Wireshark (NSS key log;\n"
 "                         also SSLKEYLOGFILE); FILE is created mode 0600\n"
+"  --groups LIST          key exchange groups to offer, in order (e.g. X25519:P-256);\n"
+"                         the key share goes only with the first: a server that wants\n"
+"                         another answers with a HelloRetryRequest (one more round trip)\n"
+"  --dissect              decode every field of every handshake message (versions,\n"
+"                         suites, extensions, key shares, certificates) under its event\n"
 "  -I, --head             send HEAD instead of GET\n"
 "  -n N                   send N requests one after the other over one keep-alive\n"
 "                         connection (1-1000, default 1): one handshake, N requests\n"
@@ -857,6 +864,12 @@ client_closed(struct conn *c)
 			    "certificate_required, 116): pass --cert FILE --key FILE");
 			return;
 		}
+		if (c->alert_in == 40 && opt.groups != NULL) {
+			finish(EXIT_TLS, "the server ended the TLS session with alert "
+			    "handshake_failure (40): most likely it accepts none of the key "
+			    "exchange groups we offered (--groups %s)", opt.groups);
+			return;
+		}
 		if (c->alert_in >= 0) {
 			finish(EXIT_TLS, "the server ended the TLS session with alert %s (%d)",
 			    tls_alert_name(c->alert_in), c->alert_in);
@@ -1114,6 +1127,8 @@ main(int argc, char **argv)
 		{ "show-certs",		no_argument,	   NULL, 20 },
 		{ "kx",			required_argument, NULL, 21 },
 		{ "reconnect",		required_argument, NULL, 22 },
+		{ "groups",		required_argument, NULL, 23 },
+		{ "dissect",		no_argument,	   NULL, 24 },
 		{ "color",		required_argument, NULL, 9 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -1192,6 +1207,12 @@ main(int argc, char **argv)
 				die_usage("--reconnect: '%s' is not a number of connections (1-100)",
 				    optarg);
 			break;
+		case 23:
+			if (tls_check_groups(optarg, err, sizeof(err)) == -1)
+				die_usage("%s", err);
+			opt.groups = optarg;
+			break;
+		case 24: opt.dissect = 1; break;
 		case 16:
 			opt.pause_read_ms = parse_ms("--pause-read: '%s' is not a number of "
 			    "milliseconds (0-60000)", optarg, 60000);
@@ -1254,6 +1275,8 @@ main(int argc, char **argv)
 		to.max_version = opt.tls_max;
 		to.ciphers = opt.kx != KX_ANY ? kx_ciphers() : opt.ciphers;
 		to.keylog = opt.keylog;
+		to.groups = opt.groups;
+		to.dissect = opt.dissect;
 		if ((st.ctx = tls_ctx_client(&to, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "client: %s\n", err);
 			return EXIT_USAGE;

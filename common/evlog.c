@@ -42,6 +42,7 @@ static const struct {
 	{ "close_notify",	LAYER_TLS },
 	{ "tls_error",		LAYER_TLS },
 	{ "keylog",		LAYER_TLS },
+	{ "dissect",		LAYER_TLS },
 	{ "verify",		LAYER_CERT },
 	{ "hostname",		LAYER_CERT },
 	{ "trust_decision",	LAYER_CERT },
@@ -478,6 +479,61 @@ put_text(struct out *o, const char *s)
 		put(o, (unsigned char)*s < 0x20 || *s == 0x7f ? "?" : s, 1);
 }
 
+/* --dissect: one field of a handshake message, on its own lines under the message event:
+ * the field name (label, already indented by depth) in a column, the value word-wrapped
+ * beside it so a long key or list stays readable on a terminal. */
+#define DISSECT_VALUE_COL	52
+#define DISSECT_WIDTH		130
+
+static void
+format_dissect_text(const struct evrec *r, struct out *o, const char *who, int color)
+{
+	const char *s = r->detail, *brk;
+	size_t col, room = DISSECT_WIDTH - DISSECT_VALUE_COL, n, lab;
+
+	if (color)
+		putf(o, "%14s%s%-10s%s      %s", "", C_DIM, who, C_RESET, r->label ? r->label : "");
+	else
+		putf(o, "%14s%-10s      %s", "", who, r->label ? r->label : "");
+	lab = r->label ? strlen(r->label) : 0;
+	col = 30 + lab;
+	for (;;) {
+		/* Onto the value column (or one space past a long label), then one line's worth. */
+		if (col + 1 < DISSECT_VALUE_COL)
+			putf(o, "%*s", (int)(DISSECT_VALUE_COL - col), "");
+		else
+			put(o, " ", 1);
+		while (*s == ' ')
+			s++;
+		n = strlen(s);
+		if (n > room) {
+			/* Break at the last space that fits, else cut the word. */
+			for (brk = s + room; brk > s && *brk != ' '; brk--)
+				;
+			n = brk > s ? (size_t)(brk - s) : room;
+		}
+		while (n > 0 && s[n - 1] == ' ')
+			n--;
+		{
+			char part[256];
+
+			if (n >= sizeof(part))
+				n = sizeof(part) - 1;
+			memcpy(part, s, n);
+			part[n] = '\0';
+			put_text(o, part);
+		}
+		s += n;
+		while (*s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		putf(o, "\n%14s%-10s      ", "", "");
+		col = 30;
+	}
+	puts_(o, "\n");
+}
+
 size_t
 evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 {
@@ -489,11 +545,15 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 
 	if (len > 0)
 		buf[0] = '\0';
-	putf(&o, "%+10.3f ms  ", (double)r->t_us / 1000.0);
 	if (r->conn)
 		snprintf(who, sizeof(who), "%s #%u", server ? "server" : "client", r->conn);
 	else
 		snprintf(who, sizeof(who), "%s", server ? "server" : "client");
+	if (r->ev == EVT_DISSECT) {
+		format_dissect_text(r, &o, who, color);
+		return o.pos;
+	}
+	putf(&o, "%+10.3f ms  ", (double)r->t_us / 1000.0);
 	if (color)
 		putf(&o, "%s%-10s%s ", server ? "\033[1;35m" : "\033[1;36m", who, C_RESET);
 	else

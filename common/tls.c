@@ -15,10 +15,12 @@
 #include <openssl/x509v3.h>
 
 #include "conn.h"
+#include "dissect.h"
 #include "evlog.h"
 #include "tls.h"
 
 static FILE *keylog_fp;
+static int dissect_on;		/* --dissect: every field of every handshake message */
 
 /* ---- names (pure) ---- */
 
@@ -46,13 +48,6 @@ tls_version_name(int v)
 	}
 }
 
-/* ServerHello and HelloRetryRequest share type 2; an HRR carries this fixed "random". */
-static const unsigned char hrr_random[32] = {
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
-	0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
-	0x33, 0x9c,
-};
-
 /* The name of a handshake message; msg is the whole message (4-byte header first). */
 const char *
 tls_handshake_name(int type, const unsigned char *msg, size_t len)
@@ -61,7 +56,8 @@ tls_handshake_name(int type, const unsigned char *msg, size_t len)
 	case 0:  return "HelloRequest";
 	case 1:  return "ClientHello";
 	case 2:
-		if (msg != NULL && len >= 4 + 2 + 32 && memcmp(msg + 6, hrr_random, 32) == 0)
+		/* ServerHello and HelloRetryRequest share type 2: an HRR has a fixed "random". */
+		if (dissect_is_hrr(msg, len))
 			return "HelloRetryRequest";
 		return "ServerHello";
 	case 4:  return "NewSessionTicket";
@@ -130,26 +126,6 @@ alert_gloss(int desc)
 	case 40:  return ": no common ground for the handshake (TLS 1.2 also uses it for a "
 		    "missing client certificate)";
 	default:  return "";
-	}
-}
-
-static const char *
-group_name(unsigned id)
-{
-	if ((id & 0x0f0f) == 0x0a0a && (id >> 8) == (id & 0xff))
-		return "GREASE";	/* RFC 8701: random values that keep servers tolerant */
-	switch (id) {
-	case 0x11ec: return "X25519MLKEM768";
-	case 0x6399: return "X25519Kyber768Draft00";
-	case 0x0017: return "P-256";
-	case 0x0018: return "P-384";
-	case 0x0019: return "P-521";
-	case 0x001d: return "X25519";
-	case 0x001e: return "X448";
-	case 0x0100: return "ffdhe2048";
-	case 0x0101: return "ffdhe3072";
-	case 0x0102: return "ffdhe4096";
-	default:     return NULL;
 	}
 }
 
@@ -270,6 +246,15 @@ common_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 		    o->ciphers);
 		return -1;
 	}
+	/* The client sends a key share only for the first group of its list: a server that
+	 * accepts only a later one answers with a HelloRetryRequest. */
+	if (o->groups != NULL && SSL_CTX_set1_groups_list(ctx, o->groups) != 1) {
+		ERR_clear_error();
+		tls_check_groups(o->groups, err, errlen);
+		return -1;
+	}
+	if (o->dissect)
+		dissect_on = 1;
 	if (o->keylog != NULL && keylog_fp == NULL) {
 		fd = open(o->keylog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (fd == -1 || (keylog_fp = fdopen(fd, "a")) == NULL) {
@@ -450,44 +435,12 @@ tls_conn(const SSL *ssl)
 
 /* ---- hello parsing: what the client offers and the server picks ---- */
 
-struct rd {
-	const unsigned char	*p;
-	size_t			 n;
-	int			 bad;
+/* What tls_hello_summary keeps of the dissected fields. */
+struct hello_sum {
+	int	 client, hrr, started, psk;
+	unsigned legacy, ncs, picked;
+	char	 versions[64], shares[64], sni[128];
 };
-
-static unsigned
-rd_u(struct rd *r, int bytes)
-{
-	unsigned v = 0;
-	int i;
-
-	if (r->bad || r->n < (size_t)bytes) {
-		r->bad = 1;
-		return 0;
-	}
-	for (i = 0; i < bytes; i++)
-		v = v << 8 | r->p[i];
-	r->p += bytes;
-	r->n -= bytes;
-	return v;
-}
-
-static struct rd
-rd_sub(struct rd *r, size_t len)
-{
-	struct rd s = { r->p, len, 0 };
-
-	if (r->bad || r->n < len) {
-		r->bad = 1;
-		s.n = 0;
-		s.bad = 1;
-		return s;
-	}
-	r->p += len;
-	r->n -= len;
-	return s;
-}
 
 static void
 append(char *out, size_t outlen, const char *fmt, const char *s)
@@ -498,90 +451,100 @@ append(char *out, size_t outlen, const char *fmt, const char *s)
 		snprintf(out + l, outlen - l, fmt, s);
 }
 
-/* Summarise a ClientHello or ServerHello (msg: the whole message, header first) in plain words.
- * Pure, bounds-checked: a malformed message gives a partial summary. */
+static void
+hello_sum_cb(const struct dissect_item *it, void *arg)
+{
+	struct hello_sum *h = arg;
+	const char *gn;
+
+	if (strcmp(it->field, "legacy_version") == 0)
+		h->legacy = (unsigned)it->code;
+	else if (strcmp(it->field, "random") == 0)
+		h->hrr = !h->client && strncmp(it->value, "HelloRetryRequest", 17) == 0;
+	else if (strcmp(it->field, "cipher_suite") == 0 && h->client)
+		h->ncs++;
+	else if (strncmp(it->field, "compression_method", 18) == 0)
+		h->started = 1;		/* the fixed part is whole */
+	else if (strcmp(it->field, "supported_versions") == 0 && !h->client)
+		h->picked = (unsigned)it->code;
+	else if (strcmp(it->field, "supported_versions") == 0) {
+		if (strstr(it->value, "TLS 1.3") != NULL)
+			append(h->versions, sizeof(h->versions), "%s", "1.3");
+		if (strstr(it->value, "TLS 1.2") != NULL)
+			append(h->versions, sizeof(h->versions), h->versions[0] ? ", %s" : "%s",
+			    "1.2");
+	} else if ((strcmp(it->field, "share") == 0 && h->client) ||
+	    (strcmp(it->field, "key_share") == 0 && !h->client)) {
+		gn = dissect_group_name((unsigned)it->code);
+		append(h->shares, sizeof(h->shares), h->shares[0] ? ", %s" : "%s", gn ? gn : "?");
+	} else if (strcmp(it->field, "pre_shared_key") == 0 ||
+	    (strcmp(it->field, "session_ticket") == 0 && h->client && it->nbytes > 0)) {
+		h->psk = 1;	/* pre_shared_key, or a TLS 1.2 session ticket being offered */
+	} else if (strcmp(it->field, "server_name") == 0 && h->client &&
+	    strlen(it->value) < sizeof(h->sni))	/* a longer name is left out, not cut */
+		memcpy(h->sni, it->value, strlen(it->value) + 1);
+}
+
+/* Summarise a ClientHello, ServerHello or HelloRetryRequest (msg: the whole message, header
+ * first) in plain words, from its dissection: a malformed message gives a partial summary. */
 void
 tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen)
 {
-	struct rd r = { msg, len, 0 }, ext, e, l;
-	unsigned type, legacy, ncs = 0, et, v, g;
-	char versions[64] = "", shares[64] = "", sni[128] = "";
-	int client, psk = 0;
+	struct hello_sum h;
 
-	out[0] = '\0';
-	type = rd_u(&r, 1);
-	(void)rd_u(&r, 3);
-	client = type == 1;
-	legacy = rd_u(&r, 2);
-	(void)rd_sub(&r, 32);
-	(void)rd_sub(&r, rd_u(&r, 1));
-	if (client) {
-		ncs = rd_u(&r, 2) / 2;
-		(void)rd_sub(&r, ncs * 2);
-		(void)rd_sub(&r, rd_u(&r, 1));
-	} else {
-		(void)rd_u(&r, 2);
-		(void)rd_u(&r, 1);
-	}
-	if (r.bad)
+	if (outlen == 0)
 		return;
-	ext = rd_sub(&r, rd_u(&r, 2));
-	while (!ext.bad && ext.n >= 4) {
-		et = rd_u(&ext, 2);
-		e = rd_sub(&ext, rd_u(&ext, 2));
-		if (et == 43 && client) {		/* supported_versions */
-			l = rd_sub(&e, rd_u(&e, 1));
-			while (!l.bad && l.n >= 2) {
-				v = rd_u(&l, 2);
-				if (v == TLS1_3_VERSION || v == TLS1_2_VERSION)
-					append(versions, sizeof(versions), versions[0] ? ", %s" : "%s",
-					    v == TLS1_3_VERSION ? "1.3" : "1.2");
-			}
-		} else if (et == 43) {
-			v = rd_u(&e, 2);
-			append(versions, sizeof(versions), "%s", tls_version_name((int)v));
-		} else if (et == 51 && client) {	/* key_share */
-			l = rd_sub(&e, rd_u(&e, 2));
-			while (!l.bad && l.n >= 4) {
-				const char *gn;
-				g = rd_u(&l, 2);
-				(void)rd_sub(&l, rd_u(&l, 2));
-				gn = group_name(g);
-				append(shares, sizeof(shares), shares[0] ? ", %s" : "%s", gn ? gn : "?");
-			}
-		} else if (et == 51) {
-			g = rd_u(&e, 2);
-			append(shares, sizeof(shares), "%s", group_name(g) ? group_name(g) : "?");
-		} else if (et == 41 || (et == 35 && client && e.n > 0)) {
-			psk = 1;	/* pre_shared_key, or a TLS 1.2 session_ticket */
-		} else if (et == 0 && client) {		/* server_name */
-			l = rd_sub(&e, rd_u(&e, 2));
-			if (rd_u(&l, 1) == 0) {
-				struct rd h = rd_sub(&l, rd_u(&l, 2));
-				if (!h.bad && h.n < sizeof(sni)) {
-					memcpy(sni, h.p, h.n);
-					sni[h.n] = '\0';
-				}
-			}
-		}
-	}
-	if (client) {
+	out[0] = '\0';
+	if (msg == NULL || len < 1 || (msg[0] != 1 && msg[0] != 2))
+		return;
+	memset(&h, 0, sizeof(h));
+	h.client = msg[0] == 1;
+	(void)dissect_message(msg, len, NULL, hello_sum_cb, &h);
+	if (!h.started)
+		return;
+	if (h.client) {
 		snprintf(out, outlen, "offers TLS %s; %u cipher suites",
-		    versions[0] ? versions : (legacy == TLS1_2_VERSION ? "1.2" : "?"), ncs);
-		if (shares[0])
-			append(out, outlen, "; key share %s", shares);
-		if (sni[0])
-			append(out, outlen, "; SNI %s", sni);
-		if (psk)
+		    h.versions[0] ? h.versions : (h.legacy == TLS1_2_VERSION ? "1.2" : "?"),
+		    h.ncs);
+		if (h.shares[0])
+			append(out, outlen, "; key share %s", h.shares);
+		if (h.sni[0])
+			append(out, outlen, "; SNI %s", h.sni);
+		if (h.psk)
 			append(out, outlen, "; %s", "offers a session ticket to resume");
+	} else if (h.hrr) {
+		snprintf(out, outlen, "asks for a key share for %s", h.shares[0] ? h.shares : "?");
 	} else {
 		snprintf(out, outlen, "picks %s",
-		    versions[0] ? versions : tls_version_name((int)legacy));
-		if (shares[0])
-			append(out, outlen, "; key share %s", shares);
-		if (psk)
+		    tls_version_name(h.picked ? (int)h.picked : (int)h.legacy));
+		if (h.shares[0])
+			append(out, outlen, "; key share %s", h.shares);
+		if (h.psk)
 			append(out, outlen, "; %s", "accepts the ticket (PSK): resumed");
 	}
+}
+
+/* --groups: the list OpenSSL would accept, or a one-line reason. */
+int
+tls_check_groups(const char *list, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	int ok;
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context");
+		return -1;
+	}
+	ok = list[0] != '\0' && SSL_CTX_set1_groups_list(ctx, list) == 1;
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	if (!ok) {
+		snprintf(err, errlen, "--groups: '%s' is not a list of key exchange groups "
+		    "separated by ':' (e.g. X25519:P-256; known: X25519, X448, P-256, P-384, "
+		    "P-521, ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144, ffdhe8192)", list);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- callbacks ---- */
@@ -650,20 +613,94 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size
 	return "";
 }
 
+/* --dissect: one record per field, printed as indented lines under the message. */
+struct dissect_out {
+	struct conn	*c;
+	int		 write_p;
+	const char	*msg;
+};
+
+#define DISSECT_HEX_JSON	1536	/* bytes of hex in JSON: an ML-KEM key share fits */
+#define DISSECT_HEX_TEXT	64	/* bytes of hex in the text log, in groups of 8 */
+
+static void
+dissect_item_cb(const struct dissect_item *it, void *arg)
+{
+	struct dissect_out *o = arg;
+	struct evrec r;
+	char hex[2 * DISSECT_HEX_JSON + 1], text[3 * DISSECT_HEX_TEXT + 64];
+	size_t i, n, l;
+
+	if (!evrec_begin(&r, EVT_DISSECT, o->c->id, -1))
+		return;
+	evrec_str(&r, "dir", o->write_p ? "out" : "in");
+	evrec_str(&r, "msg", o->msg);
+	evrec_int(&r, "depth", it->depth);
+	evrec_str(&r, "field", it->field);
+	evrec_str(&r, "value", it->value);
+	if (it->code >= 0)
+		evrec_int(&r, "code", it->code);
+	text[0] = '\0';
+	if (it->bytes != NULL) {
+		evrec_int(&r, "len", (long long)it->nbytes);
+		n = dissect_hex(it->bytes, it->nbytes < DISSECT_HEX_JSON ? it->nbytes :
+		    DISSECT_HEX_JSON, hex, sizeof(hex));
+		evrec_str(&r, "hex", hex);
+		if (n < it->nbytes)
+			evrec_bool(&r, "hex_truncated", 1);
+		/* The text log: the first bytes, 8 to a group, so the lines wrap cleanly. */
+		for (i = 0; i < it->nbytes && i < DISSECT_HEX_TEXT; i += 8) {
+			l = strlen(text);
+			text[l++] = ' ';
+			dissect_hex(it->bytes + i, it->nbytes - i < 8 ? it->nbytes - i : 8,
+			    text + l, sizeof(text) - l);
+		}
+		if (it->nbytes > DISSECT_HEX_TEXT) {
+			l = strlen(text);
+			snprintf(text + l, sizeof(text) - l, " ... (%zu bytes in all)", it->nbytes);
+		}
+	}
+	evrec_label(&r, "%*s%s", 2 * it->depth, "", it->field);
+	evrec_detail(&r, "%s%s%s", it->value, text[0] ? " " : "", text);
+	evrec_emit(&r);
+}
+
+static void
+log_dissect(SSL *ssl, struct conn *c, int write_p, const char *name,
+    const unsigned char *msg, size_t len)
+{
+	struct dissect_out o = { c, write_p, name };
+	struct dissect_ctx ctx = { SSL_version(ssl), DISSECT_KX_UNKNOWN };
+	const SSL_CIPHER *ciph;
+
+	/* During the handshake the chosen suite is still the pending one. */
+	if ((ciph = SSL_get_pending_cipher(ssl)) == NULL)
+		ciph = SSL_get_current_cipher(ssl);
+	if (ciph != NULL) {
+		switch (SSL_CIPHER_get_kx_nid(ciph)) {
+		case NID_kx_ecdhe:	ctx.kx = DISSECT_KX_ECDHE; break;
+		case NID_kx_dhe:	ctx.kx = DISSECT_KX_DHE; break;
+		case NID_kx_rsa:	ctx.kx = DISSECT_KX_RSA; break;
+		}
+	}
+	(void)dissect_message(msg, len, &ctx, dissect_item_cb, &o);
+}
+
 static void
 log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
     const unsigned char *msg)
 {
 	struct evrec r;
 	char sum[256] = "";
+	const char *group;
+	int hrr = strcmp(name, "HelloRetryRequest") == 0;
 
 	if (!evrec_begin(&r, EVT_MESSAGE, c->id, c->fd))
 		return;
 	evrec_str(&r, "dir", write_p ? "out" : "in");
 	evrec_str(&r, "type", name);
 	evrec_int(&r, "len", (long long)len);
-	if (msg != NULL && len > 0 && (msg[0] == 1 || msg[0] == 2) &&
-	    strcmp(name, "HelloRetryRequest") != 0) {
+	if (msg != NULL && len > 0 && (msg[0] == 1 || msg[0] == 2)) {
 		tls_hello_summary(msg, len, sum, sizeof(sum));
 		if (sum[0])
 			evrec_str(&r, "summary", sum);
@@ -674,9 +711,16 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 		evrec_gloss(&r, "%s", SSL_version(ssl) == TLS1_3_VERSION ?
 		    "a dummy kept for middlebox compatibility: TLS 1.3 already encrypts" :
 		    "from the next record on, this side encrypts with the agreed keys");
-	else
+	else if (hrr) {
+		group = strncmp(sum, "asks for a key share for ", 25) == 0 ? sum + 25 : "?";
+		evrec_str(&r, "group", group);
+		evrec_gloss(&r, "HelloRetryRequest: the server asks for another key share (group "
+		    "%s) — one extra round trip", group);
+	} else
 		evrec_gloss(&r, "%s", message_gloss(ssl, name, write_p, sum, len));
 	evrec_emit(&r);
+	if (dissect_on && msg != NULL)
+		log_dissect(ssl, c, write_p, name, msg, len);
 }
 
 static void
@@ -977,6 +1021,10 @@ tls_log_errors(struct conn *c, const char *what)
 			evrec_str(&r, "reason", why ? why : "");
 			evrec_str(&r, "openssl", text);
 			evrec_detail(&r, "%s: %s  (%s)", what, why ? why : "?", text);
+			if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+			    ERR_GET_REASON(e) == SSL_R_NO_SUITABLE_KEY_SHARE)
+				evrec_gloss(&r, "no key exchange group in common: the client offered "
+				    "none that this side accepts (see --groups)");
 			evrec_emit(&r);
 		}
 		n++;

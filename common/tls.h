@@ -21,6 +21,8 @@ struct tls_opts {
 	const char	*client_ca;	/* server: CA(s) for client certificates (mutual TLS) */
 	int		 client_auth;	/* server: TLS_CLIENT_AUTH_* */
 	int		 weak_ok;	/* 1: OpenSSL security level 0 (the gallery's weak keys) */
+	const char	*groups;	/* key exchange groups, "X25519:P-256" (--groups); NULL: default */
+	int		 dissect;	/* 1: log every field of every handshake message (--dissect) */
 };
 
 enum { TLS_CLIENT_AUTH_NONE, TLS_CLIENT_AUTH_OPTIONAL, TLS_CLIENT_AUTH_REQUIRE };
@@ -52,5 +54,6 @@ int		 tls_verify_first_error(const struct conn *, int *depth);
 const char	*tls_verify_plain(int error);
 void		 tls_cert_info(X509 *, struct tls_cert_info *);
 void		 tls_hello_summary(const unsigned char *, size_t, char *, size_t);
+int		 tls_check_groups(const char *list, char *err, size_t errlen);
 
 #endif

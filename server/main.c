@@ -80,6 +80,8 @@ static struct {
 	int		 gallery;		/* --gallery */
 	int		 gallery_base;		/* --gallery-base: first port, 0: kernel picks */
 	const char	*client_ca;		/* --client-ca */
+	const char	*groups;		/* --groups: key exchange groups accepted */
+	int		 dissect;		/* --dissect: every field of every message */
 	int		 quiet, verbose, color;
 	enum evlog_format format;
 } opt = {
@@ -139,6 +141,10 @@ usage(FILE *fp)
 "                         TLS); require refuses a client without one\n"
 "  --client-ca FILE       the CA(s) client certificates must chain to (PEM), e.g.\n"
 "                         certs/out/ca.crt\n"
+"  --groups LIST          key exchange groups to accept (e.g. P-256): a client whose\n"
+"                         key share is for another group gets a HelloRetryRequest\n"
+"  --dissect              decode every field of every handshake message (versions,\n"
+"                         suites, extensions, key shares, certificates) under its event\n"
 "  --gallery              also serve the certificate gallery (certs/make-certs.sh\n"
 "                         --gallery): one HTTPS port per certificate problem, listed\n"
 "                         on the HTTP page\n"
@@ -890,6 +896,8 @@ main(int argc, char **argv)
 		{ "gallery",		no_argument,	   NULL, 19 },
 		{ "gallery-base",	required_argument, NULL, 20 },
 		{ "rsa-port",		required_argument, NULL, 21 },
+		{ "groups",		required_argument, NULL, 23 },
+		{ "dissect",		no_argument,	   NULL, 24 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -974,6 +982,12 @@ main(int argc, char **argv)
 			opt.gallery_base = parse_num("--gallery-base: '%s' is not a port (0 lets the "
 			    "kernel pick each one)", optarg, 0, 65535 - GALLERY_MAX);
 			break;
+		case 23:
+			if (tls_check_groups(optarg, err, sizeof(err)) == -1)
+				die_usage("%s", err);
+			opt.groups = optarg;
+			break;
+		case 24: opt.dissect = 1; break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;
@@ -1036,6 +1050,8 @@ main(int argc, char **argv)
 		to.key = path[k][1];
 		to.client_auth = opt.client_auth;
 		to.client_ca = opt.client_ca;
+		to.groups = opt.groups;
+		to.dissect = opt.dissect;
 		if ((ctxs[k] = tls_ctx_server(&to, err, sizeof(err))) == NULL)
 			die("%s (--%s-port needs it; or turn it off with --%s-port off)", err,
 			    kind_names[k], kind_names[k]);
@@ -1051,6 +1067,8 @@ main(int argc, char **argv)
 		to.cert = sc->chain;
 		to.key = sc->key;
 		to.weak_ok = sc->weak;
+		to.groups = opt.groups;
+		to.dissect = opt.dissect;
 		if ((gctx[i] = tls_ctx_server(&to, err, sizeof(err))) == NULL)
 			die("gallery scenario %s: %s (remake it: certs/make-certs.sh --gallery)",
 			    sc->name, err);

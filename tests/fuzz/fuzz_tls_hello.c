@@ -1,4 +1,4 @@
-/* fuzz_tls_hello.c -- libFuzzer harness for tls_hello_summary: a ClientHello or ServerHello
+/* fuzz_tls_hello.c -- libFuzzer harness for tls_hello_summary: a ClientHello, ServerHello or HRR
  * (handshake header first, as OpenSSL's message callback hands it over) from a peer we do not
  * trust, summarised into the log's buffer size and into a small one. */
 #include <stdint.h>
@@ -30,9 +30,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cutlen = 1 + size % 48, n;
 
 	full = summary(data, size, LOG_SUMMARY);
-	if (full[0] != '\0')
-		FUZZ_CHECK(strncmp(full, data[0] == 1 ? "offers TLS " : "picks ",
-		    data[0] == 1 ? 11 : 6) == 0);
+	if (full[0] != '\0' && data[0] == 1)
+		FUZZ_CHECK(strncmp(full, "offers TLS ", 11) == 0);
+	else if (full[0] != '\0')	/* a ServerHello, or a HelloRetryRequest */
+		FUZZ_CHECK(data[0] == 2 && (strncmp(full, "picks ", 6) == 0 ||
+		    strncmp(full, "asks for a key share for ", 25) == 0));
 	/* A smaller buffer gives the same words, cut short. */
 	cut = summary(data, size, cutlen);
 	n = strlen(full) < cutlen - 1 ? strlen(full) : cutlen - 1;

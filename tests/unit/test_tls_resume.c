@@ -25,7 +25,11 @@ client_hello(unsigned char *m, unsigned ext, const unsigned char *body, unsigned
 	m[n++] = 0;
 	m[n++] = (unsigned char)len;
 	memcpy(m + n, body, len);
-	return n + len;
+	n += len;
+	m[1] = 0;		/* the handshake header's 3-byte length */
+	m[2] = (unsigned char)((n - 4) >> 8);
+	m[3] = (unsigned char)(n - 4);
+	return n;
 }
 
 void
@@ -36,7 +40,7 @@ test_tls_resume(void)
 	    9, 9, 9 };
 	static const unsigned char ticket[] = { 0xaa, 0xbb, 0xcc };
 	static const unsigned char sh[] = {
-		2, 0, 0, 0, 3, 3,
+		2, 0, 0, 60, 3, 3,
 		1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 		0, 0x13, 0x01, 0,

@@ -27,5 +27,6 @@ void test_tls_names(void);
 void test_tls_resume(void);
 void test_sockdiag(void);
 void test_capture(void);
+void test_dissect(void);
 
 #endif

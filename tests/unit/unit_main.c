@@ -13,6 +13,7 @@ main(void)
 	test_tls_resume();
 	test_sockdiag();
 	test_capture();
+	test_dissect();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }

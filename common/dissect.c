@@ -1,0 +1,1044 @@
+/* dissect.c -- every field of a TLS handshake message, from its bytes: the "illustrated TLS
+ * connection" of the student's own run. Pure over the bytes, every read bounds-checked: a
+ * truncated or malformed message gives the fields up to the damage and an "error" item. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "dissect.h"
+
+/* ---- names ---- */
+
+static const struct {
+	unsigned	 id;
+	const char	*name;
+} suites[] = {
+	{ 0x0001, "TLS_RSA_WITH_NULL_MD5" },
+	{ 0x0002, "TLS_RSA_WITH_NULL_SHA" },
+	{ 0x002C, "TLS_PSK_WITH_NULL_SHA" },
+	{ 0x002D, "TLS_DHE_PSK_WITH_NULL_SHA" },
+	{ 0x002E, "TLS_RSA_PSK_WITH_NULL_SHA" },
+	{ 0x002F, "TLS_RSA_WITH_AES_128_CBC_SHA" },
+	{ 0x0032, "TLS_DHE_DSS_WITH_AES_128_CBC_SHA" },
+	{ 0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA" },
+	{ 0x0034, "TLS_DH_anon_WITH_AES_128_CBC_SHA" },
+	{ 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
+	{ 0x0038, "TLS_DHE_DSS_WITH_AES_256_CBC_SHA" },
+	{ 0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA" },
+	{ 0x003A, "TLS_DH_anon_WITH_AES_256_CBC_SHA" },
+	{ 0x003B, "TLS_RSA_WITH_NULL_SHA256" },
+	{ 0x003C, "TLS_RSA_WITH_AES_128_CBC_SHA256" },
+	{ 0x003D, "TLS_RSA_WITH_AES_256_CBC_SHA256" },
+	{ 0x0040, "TLS_DHE_DSS_WITH_AES_128_CBC_SHA256" },
+	{ 0x0041, "TLS_RSA_WITH_CAMELLIA_128_CBC_SHA" },
+	{ 0x0044, "TLS_DHE_DSS_WITH_CAMELLIA_128_CBC_SHA" },
+	{ 0x0045, "TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA" },
+	{ 0x0046, "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA" },
+	{ 0x0067, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256" },
+	{ 0x006A, "TLS_DHE_DSS_WITH_AES_256_CBC_SHA256" },
+	{ 0x006B, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256" },
+	{ 0x006C, "TLS_DH_anon_WITH_AES_128_CBC_SHA256" },
+	{ 0x006D, "TLS_DH_anon_WITH_AES_256_CBC_SHA256" },
+	{ 0x0084, "TLS_RSA_WITH_CAMELLIA_256_CBC_SHA" },
+	{ 0x0087, "TLS_DHE_DSS_WITH_CAMELLIA_256_CBC_SHA" },
+	{ 0x0088, "TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA" },
+	{ 0x0089, "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA" },
+	{ 0x008C, "TLS_PSK_WITH_AES_128_CBC_SHA" },
+	{ 0x008D, "TLS_PSK_WITH_AES_256_CBC_SHA" },
+	{ 0x0090, "TLS_DHE_PSK_WITH_AES_128_CBC_SHA" },
+	{ 0x0091, "TLS_DHE_PSK_WITH_AES_256_CBC_SHA" },
+	{ 0x0094, "TLS_RSA_PSK_WITH_AES_128_CBC_SHA" },
+	{ 0x0095, "TLS_RSA_PSK_WITH_AES_256_CBC_SHA" },
+	{ 0x009C, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
+	{ 0x009D, "TLS_RSA_WITH_AES_256_GCM_SHA384" },
+	{ 0x009E, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" },
+	{ 0x009F, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384" },
+	{ 0x00A2, "TLS_DHE_DSS_WITH_AES_128_GCM_SHA256" },
+	{ 0x00A3, "TLS_DHE_DSS_WITH_AES_256_GCM_SHA384" },
+	{ 0x00A6, "TLS_DH_anon_WITH_AES_128_GCM_SHA256" },
+	{ 0x00A7, "TLS_DH_anon_WITH_AES_256_GCM_SHA384" },
+	{ 0x00A8, "TLS_PSK_WITH_AES_128_GCM_SHA256" },
+	{ 0x00A9, "TLS_PSK_WITH_AES_256_GCM_SHA384" },
+	{ 0x00AA, "TLS_DHE_PSK_WITH_AES_128_GCM_SHA256" },
+	{ 0x00AB, "TLS_DHE_PSK_WITH_AES_256_GCM_SHA384" },
+	{ 0x00AC, "TLS_RSA_PSK_WITH_AES_128_GCM_SHA256" },
+	{ 0x00AD, "TLS_RSA_PSK_WITH_AES_256_GCM_SHA384" },
+	{ 0x00AE, "TLS_PSK_WITH_AES_128_CBC_SHA256" },
+	{ 0x00AF, "TLS_PSK_WITH_AES_256_CBC_SHA384" },
+	{ 0x00B0, "TLS_PSK_WITH_NULL_SHA256" },
+	{ 0x00B1, "TLS_PSK_WITH_NULL_SHA384" },
+	{ 0x00B2, "TLS_DHE_PSK_WITH_AES_128_CBC_SHA256" },
+	{ 0x00B3, "TLS_DHE_PSK_WITH_AES_256_CBC_SHA384" },
+	{ 0x00B4, "TLS_DHE_PSK_WITH_NULL_SHA256" },
+	{ 0x00B5, "TLS_DHE_PSK_WITH_NULL_SHA384" },
+	{ 0x00B6, "TLS_RSA_PSK_WITH_AES_128_CBC_SHA256" },
+	{ 0x00B7, "TLS_RSA_PSK_WITH_AES_256_CBC_SHA384" },
+	{ 0x00B8, "TLS_RSA_PSK_WITH_NULL_SHA256" },
+	{ 0x00B9, "TLS_RSA_PSK_WITH_NULL_SHA384" },
+	{ 0x00BA, "TLS_RSA_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0x00BD, "TLS_DHE_DSS_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0x00BE, "TLS_DHE_RSA_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0x00BF, "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0x00C0, "TLS_RSA_WITH_CAMELLIA_256_CBC_SHA256" },
+	{ 0x00C3, "TLS_DHE_DSS_WITH_CAMELLIA_256_CBC_SHA256" },
+	{ 0x00C4, "TLS_DHE_RSA_WITH_CAMELLIA_256_CBC_SHA256" },
+	{ 0x00C5, "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA256" },
+	{ 0x00FF, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV" },
+	{ 0x1301, "TLS_AES_128_GCM_SHA256" },
+	{ 0x1302, "TLS_AES_256_GCM_SHA384" },
+	{ 0x1303, "TLS_CHACHA20_POLY1305_SHA256" },
+	{ 0x1304, "TLS_AES_128_CCM_SHA256" },
+	{ 0x1305, "TLS_AES_128_CCM_8_SHA256" },
+	{ 0x5600, "TLS_FALLBACK_SCSV" },
+	{ 0xC006, "TLS_ECDHE_ECDSA_WITH_NULL_SHA" },
+	{ 0xC009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" },
+	{ 0xC00A, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
+	{ 0xC010, "TLS_ECDHE_RSA_WITH_NULL_SHA" },
+	{ 0xC013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" },
+	{ 0xC014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
+	{ 0xC015, "TLS_ECDH_anon_WITH_NULL_SHA" },
+	{ 0xC018, "TLS_ECDH_anon_WITH_AES_128_CBC_SHA" },
+	{ 0xC019, "TLS_ECDH_anon_WITH_AES_256_CBC_SHA" },
+	{ 0xC01D, "TLS_SRP_SHA_WITH_AES_128_CBC_SHA" },
+	{ 0xC01E, "TLS_SRP_SHA_RSA_WITH_AES_128_CBC_SHA" },
+	{ 0xC01F, "TLS_SRP_SHA_DSS_WITH_AES_128_CBC_SHA" },
+	{ 0xC020, "TLS_SRP_SHA_WITH_AES_256_CBC_SHA" },
+	{ 0xC021, "TLS_SRP_SHA_RSA_WITH_AES_256_CBC_SHA" },
+	{ 0xC022, "TLS_SRP_SHA_DSS_WITH_AES_256_CBC_SHA" },
+	{ 0xC023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256" },
+	{ 0xC024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" },
+	{ 0xC027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256" },
+	{ 0xC028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" },
+	{ 0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" },
+	{ 0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
+	{ 0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" },
+	{ 0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+	{ 0xC035, "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA" },
+	{ 0xC036, "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA" },
+	{ 0xC037, "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256" },
+	{ 0xC038, "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384" },
+	{ 0xC039, "TLS_ECDHE_PSK_WITH_NULL_SHA" },
+	{ 0xC03A, "TLS_ECDHE_PSK_WITH_NULL_SHA256" },
+	{ 0xC03B, "TLS_ECDHE_PSK_WITH_NULL_SHA384" },
+	{ 0xC050, "TLS_RSA_WITH_ARIA_128_GCM_SHA256" },
+	{ 0xC051, "TLS_RSA_WITH_ARIA_256_GCM_SHA384" },
+	{ 0xC052, "TLS_DHE_RSA_WITH_ARIA_128_GCM_SHA256" },
+	{ 0xC053, "TLS_DHE_RSA_WITH_ARIA_256_GCM_SHA384" },
+	{ 0xC056, "TLS_DHE_DSS_WITH_ARIA_128_GCM_SHA256" },
+	{ 0xC057, "TLS_DHE_DSS_WITH_ARIA_256_GCM_SHA384" },
+	{ 0xC05C, "TLS_ECDHE_ECDSA_WITH_ARIA_128_GCM_SHA256" },
+	{ 0xC05D, "TLS_ECDHE_ECDSA_WITH_ARIA_256_GCM_SHA384" },
+	{ 0xC060, "TLS_ECDHE_RSA_WITH_ARIA_128_GCM_SHA256" },
+	{ 0xC061, "TLS_ECDHE_RSA_WITH_ARIA_256_GCM_SHA384" },
+	{ 0xC06A, "TLS_PSK_WITH_ARIA_128_GCM_SHA256" },
+	{ 0xC06B, "TLS_PSK_WITH_ARIA_256_GCM_SHA384" },
+	{ 0xC06C, "TLS_DHE_PSK_WITH_ARIA_128_GCM_SHA256" },
+	{ 0xC06D, "TLS_DHE_PSK_WITH_ARIA_256_GCM_SHA384" },
+	{ 0xC06E, "TLS_RSA_PSK_WITH_ARIA_128_GCM_SHA256" },
+	{ 0xC06F, "TLS_RSA_PSK_WITH_ARIA_256_GCM_SHA384" },
+	{ 0xC072, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0xC073, "TLS_ECDHE_ECDSA_WITH_CAMELLIA_256_CBC_SHA384" },
+	{ 0xC076, "TLS_ECDHE_RSA_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0xC077, "TLS_ECDHE_RSA_WITH_CAMELLIA_256_CBC_SHA384" },
+	{ 0xC094, "TLS_PSK_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0xC095, "TLS_PSK_WITH_CAMELLIA_256_CBC_SHA384" },
+	{ 0xC096, "TLS_DHE_PSK_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0xC097, "TLS_DHE_PSK_WITH_CAMELLIA_256_CBC_SHA384" },
+	{ 0xC098, "TLS_RSA_PSK_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0xC099, "TLS_RSA_PSK_WITH_CAMELLIA_256_CBC_SHA384" },
+	{ 0xC09A, "TLS_ECDHE_PSK_WITH_CAMELLIA_128_CBC_SHA256" },
+	{ 0xC09B, "TLS_ECDHE_PSK_WITH_CAMELLIA_256_CBC_SHA384" },
+	{ 0xC09C, "TLS_RSA_WITH_AES_128_CCM" },
+	{ 0xC09D, "TLS_RSA_WITH_AES_256_CCM" },
+	{ 0xC09E, "TLS_DHE_RSA_WITH_AES_128_CCM" },
+	{ 0xC09F, "TLS_DHE_RSA_WITH_AES_256_CCM" },
+	{ 0xC0A0, "TLS_RSA_WITH_AES_128_CCM_8" },
+	{ 0xC0A1, "TLS_RSA_WITH_AES_256_CCM_8" },
+	{ 0xC0A2, "TLS_DHE_RSA_WITH_AES_128_CCM_8" },
+	{ 0xC0A3, "TLS_DHE_RSA_WITH_AES_256_CCM_8" },
+	{ 0xC0A4, "TLS_PSK_WITH_AES_128_CCM" },
+	{ 0xC0A5, "TLS_PSK_WITH_AES_256_CCM" },
+	{ 0xC0A6, "TLS_DHE_PSK_WITH_AES_128_CCM" },
+	{ 0xC0A7, "TLS_DHE_PSK_WITH_AES_256_CCM" },
+	{ 0xC0A8, "TLS_PSK_WITH_AES_128_CCM_8" },
+	{ 0xC0A9, "TLS_PSK_WITH_AES_256_CCM_8" },
+	{ 0xC0AA, "TLS_PSK_DHE_WITH_AES_128_CCM_8" },
+	{ 0xC0AB, "TLS_PSK_DHE_WITH_AES_256_CCM_8" },
+	{ 0xC0AC, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM" },
+	{ 0xC0AD, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM" },
+	{ 0xC0AE, "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8" },
+	{ 0xC0AF, "TLS_ECDHE_ECDSA_WITH_AES_256_CCM_8" },
+	{ 0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+	{ 0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
+	{ 0xCCAA, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+	{ 0xCCAB, "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256" },
+	{ 0xCCAC, "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256" },
+	{ 0xCCAD, "TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256" },
+	{ 0xCCAE, "TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256" },
+};
+
+const char *
+dissect_suite_name(unsigned id)
+{
+	size_t i;
+
+	if ((id & 0x0f0f) == 0x0a0a && (id >> 8) == (id & 0xff))
+		return "GREASE";	/* RFC 8701: random values that keep servers tolerant */
+	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (suites[i].id == id)
+			return suites[i].name;
+	return NULL;
+}
+
+const char *
+dissect_group_name(unsigned id)
+{
+	if ((id & 0x0f0f) == 0x0a0a && (id >> 8) == (id & 0xff))
+		return "GREASE";
+	switch (id) {
+	case 0x11ec: return "X25519MLKEM768";
+	case 0x6399: return "X25519Kyber768Draft00";
+	case 0x0017: return "P-256";
+	case 0x0018: return "P-384";
+	case 0x0019: return "P-521";
+	case 0x001d: return "X25519";
+	case 0x001e: return "X448";
+	case 0x001a: return "brainpoolP256r1";
+	case 0x001b: return "brainpoolP384r1";
+	case 0x001c: return "brainpoolP512r1";
+	case 0x0100: return "ffdhe2048";
+	case 0x0101: return "ffdhe3072";
+	case 0x0102: return "ffdhe4096";
+	case 0x0103: return "ffdhe6144";
+	case 0x0104: return "ffdhe8192";
+	default:     return NULL;
+	}
+}
+
+const char *
+dissect_ext_name(unsigned id)
+{
+	if ((id & 0x0f0f) == 0x0a0a && (id >> 8) == (id & 0xff))
+		return "GREASE";
+	switch (id) {
+	case 0:     return "server_name";
+	case 1:     return "max_fragment_length";
+	case 5:     return "status_request";
+	case 10:    return "supported_groups";
+	case 11:    return "ec_point_formats";
+	case 13:    return "signature_algorithms";
+	case 14:    return "use_srtp";
+	case 15:    return "heartbeat";
+	case 16:    return "application_layer_protocol_negotiation";
+	case 17:    return "status_request_v2";
+	case 18:    return "signed_certificate_timestamp";
+	case 19:    return "client_certificate_type";
+	case 20:    return "server_certificate_type";
+	case 21:    return "padding";
+	case 22:    return "encrypt_then_mac";
+	case 23:    return "extended_master_secret";
+	case 27:    return "compress_certificate";
+	case 28:    return "record_size_limit";
+	case 34:    return "delegated_credentials";
+	case 35:    return "session_ticket";
+	case 41:    return "pre_shared_key";
+	case 42:    return "early_data";
+	case 43:    return "supported_versions";
+	case 44:    return "cookie";
+	case 45:    return "psk_key_exchange_modes";
+	case 47:    return "certificate_authorities";
+	case 48:    return "oid_filters";
+	case 49:    return "post_handshake_auth";
+	case 50:    return "signature_algorithms_cert";
+	case 51:    return "key_share";
+	case 57:    return "quic_transport_parameters";
+	case 13172: return "next_protocol_negotiation";
+	case 17513: return "application_settings";
+	case 17613: return "application_settings";
+	case 65037: return "encrypted_client_hello";
+	case 65281: return "renegotiation_info";
+	default:    return NULL;
+	}
+}
+
+const char *
+dissect_sigalg_name(unsigned id)
+{
+	if ((id & 0x0f0f) == 0x0a0a && (id >> 8) == (id & 0xff))
+		return "GREASE";
+	switch (id) {
+	case 0x0201: return "rsa_pkcs1_sha1";
+	case 0x0203: return "ecdsa_sha1";
+	case 0x0202: return "dsa_sha1";
+	case 0x0301: return "rsa_pkcs1_sha224";
+	case 0x0302: return "dsa_sha224";
+	case 0x0303: return "ecdsa_sha224";
+	case 0x0401: return "rsa_pkcs1_sha256";
+	case 0x0402: return "dsa_sha256";
+	case 0x0403: return "ecdsa_secp256r1_sha256";
+	case 0x0501: return "rsa_pkcs1_sha384";
+	case 0x0502: return "dsa_sha384";
+	case 0x0503: return "ecdsa_secp384r1_sha384";
+	case 0x0601: return "rsa_pkcs1_sha512";
+	case 0x0602: return "dsa_sha512";
+	case 0x0603: return "ecdsa_secp521r1_sha512";
+	case 0x0804: return "rsa_pss_rsae_sha256";
+	case 0x0805: return "rsa_pss_rsae_sha384";
+	case 0x0806: return "rsa_pss_rsae_sha512";
+	case 0x0807: return "ed25519";
+	case 0x0808: return "ed448";
+	case 0x0809: return "rsa_pss_pss_sha256";
+	case 0x080a: return "rsa_pss_pss_sha384";
+	case 0x080b: return "rsa_pss_pss_sha512";
+	case 0x081a: return "ecdsa_brainpoolP256r1tls13_sha256";
+	case 0x081b: return "ecdsa_brainpoolP384r1tls13_sha384";
+	case 0x081c: return "ecdsa_brainpoolP512r1tls13_sha512";
+	default:     return NULL;
+	}
+}
+
+static const char *
+version_name(unsigned v)
+{
+	if ((v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff))
+		return "GREASE";
+	switch (v) {
+	case 0x0300: return "SSL 3.0";
+	case 0x0301: return "TLS 1.0";
+	case 0x0302: return "TLS 1.1";
+	case 0x0303: return "TLS 1.2";
+	case 0x0304: return "TLS 1.3";
+	default:     return NULL;
+	}
+}
+
+/* Lowercase hex of b[0..n) into out, as much as fits; returns how many bytes were written. */
+size_t
+dissect_hex(const unsigned char *b, size_t n, char *out, size_t outlen)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	if (outlen == 0)
+		return 0;
+	for (i = 0; i < n && 2 * i + 2 < outlen; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * i] = '\0';
+	return i;
+}
+
+/* ServerHello and HelloRetryRequest share type 2; an HRR carries this fixed "random",
+ * SHA-256 of "HelloRetryRequest" (RFC 8446, 4.1.3). */
+static const unsigned char hrr_random[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
+	0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
+	0x33, 0x9c,
+};
+
+/* msg: the whole message, 4-byte header first. */
+int
+dissect_is_hrr(const unsigned char *msg, size_t len)
+{
+	return msg != NULL && len >= 4 + 2 + 32 && msg[0] == 2 &&
+	    memcmp(msg + 6, hrr_random, 32) == 0;
+}
+
+/* ---- the reader: every read checked, the first failure remembered ---- */
+
+struct dx {
+	const unsigned char	*start;
+	size_t			 len;
+	const struct dissect_ctx *ctx;
+	dissect_cb		 cb;
+	void			*arg;
+	int			 bad;
+	size_t			 bad_at;	/* offset of the first read past a bound */
+};
+
+struct rd {
+	const unsigned char	*p;
+	size_t			 n;
+	int			 bad;
+	struct dx		*d;
+};
+
+static void
+rd_fail(struct rd *r)
+{
+	r->bad = 1;
+	if (r->d != NULL && !r->d->bad) {
+		r->d->bad = 1;
+		r->d->bad_at = (size_t)(r->p - r->d->start);
+	}
+}
+
+static unsigned
+rd_u(struct rd *r, int bytes)
+{
+	unsigned v = 0;
+	int i;
+
+	if (r->bad || r->n < (size_t)bytes) {
+		rd_fail(r);
+		return 0;
+	}
+	for (i = 0; i < bytes; i++)
+		v = v << 8 | r->p[i];
+	r->p += bytes;
+	r->n -= bytes;
+	return v;
+}
+
+static struct rd
+rd_sub(struct rd *r, size_t len)
+{
+	struct rd s = { r->p, len, 0, r->d };
+
+	if (r->bad || r->n < len) {
+		rd_fail(r);
+		s.n = 0;
+		s.bad = 1;
+		return s;
+	}
+	r->p += len;
+	r->n -= len;
+	return s;
+}
+
+/* ---- items ---- */
+
+static void emit(struct dx *, int depth, const char *field, long code,
+    const unsigned char *b, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void
+emit(struct dx *d, int depth, const char *field, long code, const unsigned char *b, size_t n,
+    const char *fmt, ...)
+{
+	struct dissect_item it;
+	va_list ap;
+
+	it.depth = depth;
+	it.field = field;
+	it.code = code;
+	it.bytes = b;
+	it.nbytes = b != NULL ? n : 0;
+	va_start(ap, fmt);
+	vsnprintf(it.value, sizeof(it.value), fmt, ap);
+	va_end(ap);
+	d->cb(&it, d->arg);
+}
+
+/* Append to a value buffer, cutting short rather than overflowing. */
+static void
+cat(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+cat(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t l = strlen(buf);
+	va_list ap;
+
+	if (l + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + l, len - l, fmt, ap);
+	va_end(ap);
+}
+
+/* A peer's string (SNI, ALPN): printable ASCII as it is, the rest as \xNN. */
+static void
+cat_safe(char *buf, size_t len, const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\')
+			cat(buf, len, "%c", s[i]);
+		else
+			cat(buf, len, "\\x%02x", s[i]);
+	}
+}
+
+static void
+cat_name(char *buf, size_t len, const char *name, unsigned id, int width)
+{
+	if (name != NULL)
+		cat(buf, len, "%s%s", buf[0] ? ", " : "", name);
+	else
+		cat(buf, len, "%s0x%0*x", buf[0] ? ", " : "", width, id);
+}
+
+static const char *
+plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* ---- extensions ---- */
+
+enum where { W_CH, W_SH, W_HRR, W_EE, W_CERT, W_CR, W_NST };
+
+/* A list of 2-byte ids with a length prefix of lenbytes, named by fn. */
+static void
+id_list(struct dx *d, struct rd *e, int lenbytes, const char *(*fn)(unsigned), char *v,
+    size_t vlen)
+{
+	struct rd l = rd_sub(e, rd_u(e, lenbytes));
+	unsigned id;
+
+	while (!l.bad && l.n >= 2) {
+		id = rd_u(&l, 2);
+		cat_name(v, vlen, fn(id), id, 4);
+	}
+	if (l.n == 1)
+		rd_fail(&l);
+	(void)d;
+}
+
+static void
+ext_key_share(struct dx *d, struct rd *e, enum where w, int depth)
+{
+	struct rd l, k;
+	unsigned g;
+	const char *gn;
+	char v[256] = "";
+
+	if (w == W_HRR) {
+		g = rd_u(e, 2);
+		gn = dissect_group_name(g);
+		if (!e->bad)
+			emit(d, depth, "key_share", g, NULL, 0, "selected group %s (0x%04x): "
+			    "send a key share for it", gn ? gn : "?", g);
+		return;
+	}
+	if (w == W_SH) {
+		g = rd_u(e, 2);
+		k = rd_sub(e, rd_u(e, 2));
+		gn = dissect_group_name(g);
+		if (!e->bad)
+			emit(d, depth, "key_share", g, k.p, k.n, "%s (0x%04x), %zu-byte public key",
+			    gn ? gn : "?", g, k.n);
+		return;
+	}
+	/* ClientHello: a list of (group, key) entries; the summary line first, then each. */
+	l = rd_sub(e, rd_u(e, 2));
+	{
+		struct rd peek = l;
+
+		peek.d = NULL;
+		while (!peek.bad && peek.n >= 4) {
+			g = rd_u(&peek, 2);
+			(void)rd_sub(&peek, rd_u(&peek, 2));
+			cat_name(v, sizeof(v), dissect_group_name(g), g, 4);
+		}
+	}
+	if (e->bad)
+		return;
+	emit(d, depth, "key_share", 51, NULL, 0, "%s", v[0] ? v : "none (ask me: "
+	    "HelloRetryRequest)");
+	while (!l.bad && l.n > 0) {
+		g = rd_u(&l, 2);
+		k = rd_sub(&l, rd_u(&l, 2));
+		if (l.bad)
+			break;
+		gn = dissect_group_name(g);
+		emit(d, depth + 1, "share", g, k.p, k.n, "%s (0x%04x), %zu-byte public key",
+		    gn ? gn : "?", g, k.n);
+	}
+}
+
+static void
+ext_server_name(struct dx *d, struct rd *e, int depth)
+{
+	struct rd l, h;
+	unsigned t;
+	char v[512] = "";
+
+	if (e->n == 0) {
+		emit(d, depth, "server_name", 0, NULL, 0, "(empty: the server used the name)");
+		return;
+	}
+	l = rd_sub(e, rd_u(e, 2));
+	while (!l.bad && l.n > 0) {
+		t = rd_u(&l, 1);
+		h = rd_sub(&l, rd_u(&l, 2));
+		if (l.bad)
+			break;
+		if (v[0])
+			cat(v, sizeof(v), ", ");
+		if (t != 0)
+			cat(v, sizeof(v), "type %u: ", t);
+		cat_safe(v, sizeof(v), h.p, h.n);
+	}
+	if (!e->bad)
+		emit(d, depth, "server_name", 0, NULL, 0, "%s", v);
+}
+
+static void
+ext_alpn(struct dx *d, struct rd *e, int depth)
+{
+	struct rd l = rd_sub(e, rd_u(e, 2)), p;
+	char v[512] = "";
+
+	while (!l.bad && l.n > 0) {
+		p = rd_sub(&l, rd_u(&l, 1));
+		if (l.bad)
+			break;
+		if (v[0])
+			cat(v, sizeof(v), ", ");
+		cat_safe(v, sizeof(v), p.p, p.n);
+	}
+	if (!e->bad)
+		emit(d, depth, "application_layer_protocol_negotiation", 16, NULL, 0, "%s", v);
+}
+
+static void
+ext_one(struct dx *d, unsigned type, struct rd *e, enum where w, int depth)
+{
+	char v[1024] = "";
+	const char *name = dissect_ext_name(type);
+	size_t n = e->n;
+	unsigned x;
+	struct rd l;
+
+	switch (type) {
+	case 0:
+		ext_server_name(d, e, depth);
+		return;
+	case 10:	/* supported_groups */
+		id_list(d, e, 2, dissect_group_name, v, sizeof(v));
+		break;
+	case 11:	/* ec_point_formats */
+		l = rd_sub(e, rd_u(e, 1));
+		while (!l.bad && l.n > 0) {
+			x = rd_u(&l, 1);
+			cat(v, sizeof(v), "%s%s", v[0] ? ", " : "", x == 0 ? "uncompressed" :
+			    x == 1 ? "ansiX962_compressed_prime" : x == 2 ?
+			    "ansiX962_compressed_char2" : "?");
+		}
+		break;
+	case 13: case 50:	/* signature_algorithms(_cert) */
+		id_list(d, e, 2, dissect_sigalg_name, v, sizeof(v));
+		break;
+	case 16:
+		ext_alpn(d, e, depth);
+		return;
+	case 43:	/* supported_versions: a list offered, one picked */
+		if (w == W_CH) {
+			id_list(d, e, 1, version_name, v, sizeof(v));
+			break;
+		}
+		x = rd_u(e, 2);
+		if (!e->bad)
+			emit(d, depth, "supported_versions", x, NULL, 0, "%s (0x%04x)",
+			    version_name(x) ? version_name(x) : "?", x);
+		goto rest;
+	case 45:	/* psk_key_exchange_modes */
+		l = rd_sub(e, rd_u(e, 1));
+		while (!l.bad && l.n > 0) {
+			x = rd_u(&l, 1);
+			cat(v, sizeof(v), "%s%s", v[0] ? ", " : "", x == 0 ? "psk_ke" : x == 1 ?
+			    "psk_dhe_ke" : "?");
+		}
+		break;
+	case 51:
+		ext_key_share(d, e, w, depth);
+		goto rest;
+	case 28:	/* record_size_limit */
+		x = rd_u(e, 2);
+		snprintf(v, sizeof(v), "%u bytes", x);
+		break;
+	case 21:	/* padding */
+		snprintf(v, sizeof(v), "%zu bytes (zeros, to round the hello's size)", n);
+		e->n = 0;
+		break;
+	case 41:	/* pre_shared_key */
+		if (w == W_SH) {
+			x = rd_u(e, 2);
+			snprintf(v, sizeof(v), "the server accepts identity %u (resumption)", x);
+		} else {
+			snprintf(v, sizeof(v), "%zu bytes: identities (session tickets) and binders",
+			    n);
+			e->n = 0;
+		}
+		break;
+	case 44:	/* cookie */
+		l = rd_sub(e, rd_u(e, 2));
+		if (!e->bad)
+			emit(d, depth, "cookie", 44, l.p, l.n, "%zu bytes", l.n);
+		goto rest;
+	default:
+		if (n == 0)
+			snprintf(v, sizeof(v), "(empty)");
+		else
+			snprintf(v, sizeof(v), "%zu byte%s", n, plural(n));
+		if (n > 0) {
+			emit(d, depth, name ? name : "extension", type, e->p, n, "%s%s", name ? "" :
+			    "unknown, ", v);
+			e->n = 0;
+			return;
+		}
+		break;
+	}
+	if (e->bad)
+		return;
+	emit(d, depth, name ? name : "extension", type, NULL, 0, "%s", v[0] ? v : "(empty)");
+rest:
+	if (!e->bad && e->n > 0)
+		emit(d, depth + 1, "undecoded", -1, e->p, e->n, "%zu more byte%s in this extension",
+		    e->n, plural(e->n));
+}
+
+/* An extensions block: 2-byte length, then (type, 2-byte length, data) entries. */
+static void
+extensions(struct dx *d, struct rd *r, enum where w, int depth)
+{
+	struct rd ext = rd_sub(r, rd_u(r, 2)), e, peek;
+	unsigned type, count = 0;
+
+	if (r->bad)
+		return;
+	peek = ext;
+	peek.d = NULL;
+	while (!peek.bad && peek.n >= 4) {
+		(void)rd_u(&peek, 2);
+		(void)rd_sub(&peek, rd_u(&peek, 2));
+		count++;
+	}
+	emit(d, depth, "extensions", -1, NULL, 0, "%u extension%s, %zu bytes", count,
+	    count == 1 ? "" : "s", ext.n);
+	while (!ext.bad && ext.n > 0) {
+		type = rd_u(&ext, 2);
+		e = rd_sub(&ext, rd_u(&ext, 2));
+		if (ext.bad)
+			break;
+		ext_one(d, type, &e, w, depth + 1);
+	}
+}
+
+/* ---- messages ---- */
+
+static void
+hello(struct dx *d, struct rd *r, int client)
+{
+	unsigned v, id, i, n;
+	struct rd sid, cs, cm;
+	int hrr;
+	const char *name;
+
+	v = rd_u(r, 2);
+	if (r->bad)
+		return;
+	emit(d, 0, "legacy_version", v, NULL, 0, "%s (0x%04x)%s", version_name(v) ?
+	    version_name(v) : "?", v, v == 0x0303 ? ", frozen: TLS 1.3 uses "
+	    "supported_versions" : "");
+	if (r->n < 32) {
+		rd_fail(r);
+		return;
+	}
+	hrr = !client && memcmp(r->p, hrr_random, 32) == 0;
+	emit(d, 0, "random", -1, r->p, 32, "%s", hrr ? "HelloRetryRequest: the fixed value "
+	    "SHA-256(\"HelloRetryRequest\"), not a random" : "32 bytes");
+	(void)rd_sub(r, 32);
+	sid = rd_sub(r, rd_u(r, 1));
+	if (r->bad)
+		return;
+	emit(d, 0, "session_id", -1, sid.p, sid.n, "%zu bytes%s", sid.n, sid.n == 0 ? "" :
+	    client ? " (TLS 1.3: a dummy for middlebox compatibility)" : "");
+	if (client) {
+		cs = rd_sub(r, rd_u(r, 2));
+		if (r->bad)
+			return;
+		n = (unsigned)(cs.n / 2);
+		emit(d, 0, "cipher_suites", -1, NULL, 0, "%u suite%s", n, n == 1 ? "" : "s");
+		for (i = 0; i < n; i++) {
+			id = rd_u(&cs, 2);
+			name = dissect_suite_name(id);
+			emit(d, 1, "cipher_suite", id, NULL, 0, "%s (0x%04x)", name ? name : "?", id);
+		}
+		if (cs.n != 0)
+			rd_fail(&cs);	/* an odd length */
+		cm = rd_sub(r, rd_u(r, 1));
+		if (r->bad)
+			return;
+		emit(d, 0, "compression_methods", -1, NULL, 0, "%s", cm.n == 1 && cm.p[0] == 0 ?
+		    "null (none: compression is off since CRIME)" : "other than null");
+	} else {
+		id = rd_u(r, 2);
+		n = rd_u(r, 1);
+		if (r->bad)
+			return;
+		name = dissect_suite_name(id);
+		emit(d, 0, "cipher_suite", id, NULL, 0, "%s (0x%04x)", name ? name : "?", id);
+		emit(d, 0, "compression_method", n, NULL, 0, "%s", n == 0 ? "null" : "?");
+	}
+	if (r->n == 0)
+		return;		/* TLS 1.2 allows a hello without extensions */
+	extensions(d, r, client ? W_CH : hrr ? W_HRR : W_SH, 0);
+}
+
+/* The subject, issuer and key of one DER certificate, in words. */
+static void
+cert_words(const unsigned char *der, size_t n, char *v, size_t vlen)
+{
+	const unsigned char *p = der;
+	X509 *x;
+	BIO *b;
+	char name[300];
+	int k, i;
+	EVP_PKEY *pk;
+
+	/* A peer's garbage must not leave errors in OpenSSL's queue for the handshake to
+	 * report as its own. */
+	ERR_set_mark();
+	x = n <= 65536 ? d2i_X509(NULL, &p, (long)n) : NULL;
+	ERR_pop_to_mark();
+	if (x == NULL) {
+		snprintf(v, vlen, "%zu bytes, not a certificate OpenSSL can read", n);
+		return;
+	}
+	v[0] = '\0';
+	for (i = 0; i < 2; i++) {
+		name[0] = '\0';
+		if ((b = BIO_new(BIO_s_mem())) != NULL) {
+			X509_NAME_print_ex(b, i == 0 ? X509_get_subject_name(x) :
+			    X509_get_issuer_name(x), 0, XN_FLAG_RFC2253);
+			k = BIO_read(b, name, (int)sizeof(name) - 1);
+			name[k > 0 ? k : 0] = '\0';
+			BIO_free(b);
+		}
+		cat(v, vlen, "%s", i == 0 ? "" : ", issued by ");
+		cat_safe(v, vlen, (const unsigned char *)name, strlen(name));
+	}
+	if ((pk = X509_get0_pubkey(x)) != NULL)
+		cat(v, vlen, "; key %s %d bits", EVP_PKEY_get0_type_name(pk) ?
+		    EVP_PKEY_get0_type_name(pk) : "?", EVP_PKEY_get_bits(pk));
+	cat(v, vlen, "; %zu bytes", n);
+	X509_free(x);
+}
+
+static void
+certificate(struct dx *d, struct rd *r)
+{
+	int tls13 = d->ctx->version == 0x0304;
+	struct rd ctxr, list, peek, cert, ext;
+	unsigned count = 0, i = 0;
+	char v[1024];
+
+	if (tls13) {
+		ctxr = rd_sub(r, rd_u(r, 1));
+		if (r->bad)
+			return;
+		emit(d, 0, "request_context", -1, ctxr.p, ctxr.n, "%zu bytes%s", ctxr.n,
+		    ctxr.n == 0 ? " (empty: part of the handshake, not a post-handshake request)" :
+		    "");
+	}
+	list = rd_sub(r, rd_u(r, 3));
+	if (r->bad)
+		return;
+	peek = list;
+	peek.d = NULL;
+	while (!peek.bad && peek.n >= 3) {
+		(void)rd_sub(&peek, rd_u(&peek, 3));
+		if (tls13)
+			(void)rd_sub(&peek, rd_u(&peek, 2));
+		count++;
+	}
+	emit(d, 0, "certificate_list", -1, NULL, 0, "%u certificate%s, %zu bytes%s", count,
+	    count == 1 ? "" : "s", list.n, tls13 ? " (TLS 1.3 format: each with extensions)" :
+	    " (TLS 1.2 format)");
+	while (!list.bad && list.n > 0) {
+		cert = rd_sub(&list, rd_u(&list, 3));
+		if (list.bad)
+			break;
+		cert_words(cert.p, cert.n, v, sizeof(v));
+		emit(d, 1, "certificate", i++, NULL, 0, "%s", v);
+		if (tls13) {
+			ext = rd_sub(&list, rd_u(&list, 2));
+			if (!list.bad && ext.n > 0)
+				emit(d, 2, "extensions", -1, ext.p, ext.n, "%zu bytes (e.g. OCSP "
+				    "status, SCTs)", ext.n);
+		}
+	}
+}
+
+static void
+signature(struct dx *d, struct rd *r, int depth)
+{
+	unsigned alg = rd_u(r, 2);
+	struct rd sig = rd_sub(r, rd_u(r, 2));
+	const char *an = dissect_sigalg_name(alg);
+
+	if (r->bad)
+		return;
+	emit(d, depth, "signature_algorithm", alg, NULL, 0, "%s (0x%04x)", an ? an : "?", alg);
+	emit(d, depth, "signature", -1, sig.p, sig.n, "%zu bytes", sig.n);
+}
+
+static void
+server_key_exchange(struct dx *d, struct rd *r)
+{
+	unsigned ct, g;
+	struct rd k;
+	const char *gn;
+	static const char *const dh[] = { "dh_p", "dh_g", "dh_Ys" };
+	int i;
+
+	if (d->ctx->kx == DISSECT_KX_DHE) {
+		for (i = 0; i < 3; i++) {
+			k = rd_sub(r, rd_u(r, 2));
+			if (r->bad)
+				return;
+			emit(d, 0, dh[i], -1, k.p, k.n, "%zu bytes%s", k.n, i == 0 ? " (the "
+			    "prime)" : i == 1 ? " (the generator)" : " (the server's public value)");
+		}
+		signature(d, r, 0);
+		return;
+	}
+	if (r->n == 0 || r->p[0] != 3) {
+		emit(d, 0, "params", -1, r->p, r->n, "%zu bytes (not ECDHE with a named curve)",
+		    r->n);
+		r->n = 0;
+		return;
+	}
+	ct = rd_u(r, 1);
+	g = rd_u(r, 2);
+	k = rd_sub(r, rd_u(r, 1));
+	if (r->bad)
+		return;
+	gn = dissect_group_name(g);
+	emit(d, 0, "curve_type", ct, NULL, 0, "named_curve (3)");
+	emit(d, 0, "named_curve", g, NULL, 0, "%s (0x%04x)", gn ? gn : "?", g);
+	emit(d, 0, "public_key", -1, k.p, k.n, "%zu bytes: the server's ephemeral public key",
+	    k.n);
+	signature(d, r, 0);
+}
+
+static void
+client_key_exchange(struct dx *d, struct rd *r)
+{
+	struct rd k;
+
+	if (d->ctx->kx == DISSECT_KX_RSA || d->ctx->kx == DISSECT_KX_DHE) {
+		k = rd_sub(r, rd_u(r, 2));
+		if (!r->bad)
+			emit(d, 0, d->ctx->kx == DISSECT_KX_RSA ? "encrypted_pre_master_secret" :
+			    "dh_Yc", -1, k.p, k.n, "%zu bytes%s", k.n, d->ctx->kx == DISSECT_KX_RSA ?
+			    " (the 48-byte secret, encrypted with the server's RSA key)" : "");
+		return;
+	}
+	k = rd_sub(r, rd_u(r, 1));
+	if (!r->bad)
+		emit(d, 0, "public_key", -1, k.p, k.n, "%zu bytes: the client's ephemeral public "
+		    "key", k.n);
+}
+
+static void
+new_session_ticket(struct dx *d, struct rd *r)
+{
+	unsigned life = rd_u(r, 4), add = 0;
+	struct rd nonce, ticket;
+	int tls13 = d->ctx->version == 0x0304;
+
+	if (tls13) {
+		add = rd_u(r, 4);
+		nonce = rd_sub(r, rd_u(r, 1));
+		(void)nonce;
+	}
+	ticket = rd_sub(r, rd_u(r, 2));
+	if (r->bad)
+		return;
+	emit(d, 0, "ticket_lifetime", life, NULL, 0, "%u s", life);
+	if (tls13)
+		emit(d, 0, "ticket_age_add", add, NULL, 0, "%u", add);
+	emit(d, 0, "ticket", -1, NULL, 0, "%zu bytes (opaque: the session state, encrypted "
+	    "with the server's ticket key)", ticket.n);
+	if (tls13)
+		extensions(d, r, W_NST, 0);
+}
+
+static void
+certificate_request(struct dx *d, struct rd *r)
+{
+	struct rd c;
+
+	if (d->ctx->version != 0x0304) {
+		emit(d, 0, "body", -1, NULL, 0, "%zu bytes (certificate types, signature "
+		    "algorithms, CA names)", r->n);
+		r->n = 0;
+		return;
+	}
+	c = rd_sub(r, rd_u(r, 1));
+	if (r->bad)
+		return;
+	emit(d, 0, "request_context", -1, c.p, c.n, "%zu bytes", c.n);
+	extensions(d, r, W_CR, 0);
+}
+
+/* Decode one handshake message (4-byte header first). Calls cb once per field, in order.
+ * Returns 0 if every byte was accounted for, -1 if the message is truncated or malformed
+ * (the last item is then an "error"). */
+int
+dissect_message(const unsigned char *msg, size_t len, const struct dissect_ctx *ctx,
+    dissect_cb cb, void *arg)
+{
+	static const struct dissect_ctx none = { 0, DISSECT_KX_UNKNOWN };
+	struct dx d = { msg, len, ctx ? ctx : &none, cb, arg, 0, 0 };
+	struct rd top = { msg, msg ? len : 0, 0, &d }, r;
+	unsigned type, blen;
+
+	type = rd_u(&top, 1);
+	blen = rd_u(&top, 3);
+	if (top.bad) {
+		emit(&d, 0, "error", -1, NULL, 0, "truncated: %zu bytes, a handshake header "
+		    "has 4", len);
+		return -1;
+	}
+	if (blen != top.n) {
+		emit(&d, 0, "error", -1, NULL, 0, "the header says %u bytes follow, %zu do", blen,
+		    top.n);
+		return -1;
+	}
+	r = rd_sub(&top, blen);
+	switch (type) {
+	case 1:  hello(&d, &r, 1); break;
+	case 2:  hello(&d, &r, 0); break;
+	case 4:  new_session_ticket(&d, &r); break;
+	case 8:  extensions(&d, &r, W_EE, 0); break;
+	case 11: certificate(&d, &r); break;
+	case 12: server_key_exchange(&d, &r); break;
+	case 13: certificate_request(&d, &r); break;
+	case 15: signature(&d, &r, 0); break;
+	case 16: client_key_exchange(&d, &r); break;
+	case 20:
+		emit(&d, 0, "verify_data", -1, r.p, r.n, "%zu bytes: a MAC over the whole "
+		    "handshake", r.n);
+		r.n = 0;
+		break;
+	default:
+		if (r.n > 0)
+			emit(&d, 0, "body", -1, NULL, 0, "%zu bytes", r.n);
+		else
+			emit(&d, 0, "body", -1, NULL, 0, "(empty)");
+		r.n = 0;
+		break;
+	}
+	if (d.bad) {
+		emit(&d, 0, "error", -1, NULL, 0, "malformed: a length at byte %zu runs past its "
+		    "end; decoding stops there", d.bad_at);
+		return -1;
+	}
+	if (r.n > 0) {
+		emit(&d, 0, "error", -1, r.p, r.n, "%zu trailing byte%s not decoded", r.n,
+		    plural(r.n));
+		return -1;
+	}
+	return 0;
+}
