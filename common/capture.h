@@ -24,6 +24,10 @@ struct capture_segment {
 	uint32_t		win;		/* the raw window field (not scaled) */
 	unsigned		flags;		/* CAPTURE_* bits */
 	uint32_t		len;		/* TCP payload bytes */
+	/* The payload bytes that were captured (at most len): they point into the frame, so
+	 * they are valid only as long as it is (inside the capture callback). */
+	const unsigned char	*payload;
+	uint32_t		caplen;
 	int64_t			ts_us;		/* the capture's timestamp, microseconds since the epoch */
 };
 
