@@ -26,5 +26,7 @@ void test_evlog(void);
 void test_tls_names(void);
 void test_sockdiag(void);
 void test_capture(void);
+void test_wire(void);
+void test_explain(void);
 
 #endif

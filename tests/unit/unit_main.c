@@ -12,6 +12,8 @@ main(void)
 	test_tls_names();
 	test_sockdiag();
 	test_capture();
+	test_wire();
+	test_explain();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }
