@@ -15,10 +15,23 @@
 
 #include "capture.h"
 
-/* The whole frame: --wire shows what the payload holds, and finding every TLS record header
- * in a segment needs all of its bytes (a loopback segment can be 64 KiB, plus Ethernet + VLAN +
- * the largest IP and TCP headers). */
-#define CAPTURE_SNAPLEN	(65536 + 256)
+/* Enough for Ethernet + VLAN + the largest IP and TCP headers (18 + 60 + 60): the payload length
+ * comes from the IP header, so the payload itself need not be captured ... */
+#define CAPTURE_SNAPLEN	256
+/* ... except for --wire, which shows what the payload holds: finding every TLS record header in
+ * a segment needs all of its bytes (a loopback segment can be 64 KiB). Each slot of the kernel's
+ * ring is then that large, so the ring must be too, or a burst of segments overflows it before
+ * the event loop reads them (the walk of the records then reports the gap). */
+#define CAPTURE_SNAPLEN_PAYLOAD	(65536 + 256)
+#define CAPTURE_BUFFER_PAYLOAD	(64 * 1024 * 1024)
+
+static int want_payload;
+
+void
+capture_want_payload(int on)
+{
+	want_payload = on;
+}
 
 /* The interface: our connections are on loopback. */
 #define CAPTURE_IFACE	"lo"
@@ -359,7 +372,9 @@ capture_open(struct event_base *base, const char *filter, capture_cb cb, void *a
 	}
 	/* Deliver each segment as soon as the kernel sees it, not in batches. */
 	if (pcap_set_immediate_mode(c->pcap, 1) != 0 ||
-	    pcap_set_snaplen(c->pcap, CAPTURE_SNAPLEN) != 0) {
+	    pcap_set_snaplen(c->pcap, want_payload ? CAPTURE_SNAPLEN_PAYLOAD :
+	    CAPTURE_SNAPLEN) != 0 ||
+	    (want_payload && pcap_set_buffer_size(c->pcap, CAPTURE_BUFFER_PAYLOAD) != 0)) {
 		snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE,
 		    pcap_geterr(c->pcap));
 		goto fail;

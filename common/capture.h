@@ -40,6 +40,8 @@ typedef void (*capture_cb)(const struct capture_segment *, void *arg);
  * PROGRAM, or run as root). */
 struct capture	*capture_open(struct event_base *, const char *filter, capture_cb, void *arg,
 		    char *err, size_t errlen);
+/* Capture whole payloads, not only headers (--wire); call before capture_open. */
+void		 capture_want_payload(int);
 /* Read what the kernel has already captured (call before deciding a connection is over). */
 void		 capture_drain(struct capture *);
 void		 capture_free(struct capture *);

@@ -33,7 +33,7 @@ static int npending;
 static int wire;		/* --wire: show each segment's payload as an eavesdropper would */
 
 int seglog_on(void) { return cap != NULL; }
-void seglog_wire(int on) { wire = on; }
+void seglog_wire(int on) { wire = on; capture_want_payload(on); }
 
 static int
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -197,6 +197,10 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 		return;
 	}
 	evrec_str(r, "wire_records", recs);
+	evrec_int(r, "wire_record_count", v.starts);
+	evrec_int(r, "wire_record_bytes", v.rec_bytes);
+	evrec_int(r, "wire_cont", v.cont);
+	evrec_bool(r, "wire_goes_on", v.goes_on);
 	/* Handshake records before a ChangeCipherSpec (the hellos) are readable; the rest is
 	 * ciphertext. */
 	if (v.cont)

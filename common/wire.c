@@ -83,6 +83,9 @@ add_record(struct wire_dir *d, struct wire_view *v, const unsigned char *h,
 {
 	struct wire_rec *r;
 
+	v->starts++;
+	v->rec_bytes += 5 + ((unsigned)h[3] << 8 | h[4]);
+	v->goes_on = bodylen < ((unsigned)h[3] << 8 | h[4]);
 	if (v->nrecs == WIRE_MAX_RECS) {
 		v->more++;
 	} else {
@@ -228,7 +231,7 @@ wire_records_str(const struct wire_view *v, char *buf, size_t buflen)
 		ADD(" len=%u%s", r->length, r->cut ? " (goes on)" : "");
 	}
 	if (v->more)
-		ADD(", %d more", v->more);
+		ADD(", %d more%s", v->more, v->goes_on ? " (the last goes on)" : "");
 #undef ADD
 	return buf;
 }

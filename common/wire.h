@@ -42,6 +42,9 @@ struct wire_view {
 	uint32_t	 cont;		/* bytes at the start that end a record begun earlier */
 	int		 nrecs;
 	int		 more;		/* records beyond WIRE_MAX_RECS, not listed */
+	uint32_t	 starts;	/* records that start here, listed or not */
+	uint32_t	 rec_bytes;	/* their headers and full lengths (5 + length each) */
+	int		 goes_on;	/* the last of them goes on in a later segment */
 	struct wire_rec	 recs[WIRE_MAX_RECS];
 	uint32_t	 shown;		/* payload bytes in preview */
 	char		 preview[WIRE_PREVIEW * 4 + 1];	/* escaped: printable ASCII, \r \n \t \\ \" \xHH */

@@ -18,6 +18,8 @@ check_view(const struct wire_view *v, size_t caplen)
 
 	FUZZ_CHECK(v->kind >= WIRE_UNKNOWN && v->kind <= WIRE_LOST);
 	FUZZ_CHECK(v->nrecs >= 0 && v->nrecs <= WIRE_MAX_RECS && v->more >= 0);
+	FUZZ_CHECK(v->starts == (uint32_t)(v->nrecs + v->more));
+	FUZZ_CHECK(v->starts > 0 || !v->goes_on);
 	FUZZ_CHECK(v->shown <= caplen && v->shown <= WIRE_PREVIEW);
 	/* The preview is terminated in its buffer and holds no byte a terminal would act on. */
 	FUZZ_CHECK(memchr(v->preview, '\0', sizeof(v->preview)) != NULL);

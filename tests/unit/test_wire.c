@@ -134,6 +134,7 @@ test_wire_tls(void)
 	n = rec(p, 23, 3, 300);
 	look(&d, 100, p, 105, 105, &v);		/* header + 100 body bytes */
 	CHECK(v.nrecs == 1 && v.recs[0].cut == 1 && d.rec_left == 200);
+	CHECK(v.starts == 1 && v.rec_bytes == 305 && v.goes_on == 1);
 	look(&d, 205, p, 100, 100, &v);		/* 100 more, all inside the record */
 	CHECK(v.kind == WIRE_TLS && v.nrecs == 0 && v.cont == 100 && d.rec_left == 100);
 	CHECK_STR(wire_records_str(&v, s, sizeof(s)), "100 B end a record begun earlier");
@@ -175,6 +176,7 @@ test_wire_limits(void)
 	}
 	look(&d, 7, p, n, n, &v);
 	CHECK(v.kind == WIRE_TLS && v.nrecs == WIRE_MAX_RECS && v.more == 3);
+	CHECK(v.starts == WIRE_MAX_RECS + 3 && v.rec_bytes == n && v.goes_on == 0);
 	/* A bad header after a good one. */
 	memset(&d, 0, sizeof(d));
 	n = rec(p, 22, 1, 1);
