@@ -98,7 +98,7 @@ static const struct entry {
 	{ EVT_MESSAGE, "EncryptedExtensions", ANY, 0, "encrypted extensions", "加密扩展",
 	  "the server's other choices, the first message under the handshake keys: an "
 	  "eavesdropper no longer sees what follows" },
-	{ EVT_MESSAGE, "Certificate", ANY, 0, "certificate", "证书",
+	{ EVT_MESSAGE, "Certificate", ANY, 0, "certificate", "证书",	/* see who_certifies() */
 	  "the certificate chain: a CA the other side trusts vouches that this public key "
 	  "belongs to this name" },
 	{ EVT_MESSAGE, "CertificateRequest", ANY, 0, "certificate request", "证书请求",
@@ -145,7 +145,7 @@ static const struct entry {
 	  "decrypt a capture of this connection" },
 
 	/* CERT */
-	{ EVT_VERIFY, NULL, ANY, 0, "certificate check", "证书验证",
+	{ EVT_VERIFY, NULL, ANY, 0, "certificate check", "校验证书链",
 	  "each certificate is checked from the root down: the issuer's signature, the dates "
 	  "and the purpose; depth 0 is the server's own" },
 	{ EVT_HOSTNAME, NULL, ANY, 0, NULL, NULL,
@@ -233,6 +233,24 @@ state_step(const struct evrec *r, struct explain *x)
 	}
 }
 
+/* A Certificate message: the server's or (mutual TLS) the client's. */
+static void
+who_certifies(const struct evrec *r, struct explain *x)
+{
+	const char *dir = evrec_field_str(r, "dir");
+	int out = dir != NULL && strcmp(dir, "out") == 0;
+
+	if (dir == NULL)
+		return;
+	if ((evlog_side() == EVLOG_SERVER) == out) {
+		x->step_en = "server certificate";
+		x->step_zh = "服务器证书";
+	} else {
+		x->step_en = "client certificate";
+		x->step_zh = "客户端证书";
+	}
+}
+
 int
 explain_event(const struct evrec *r, int segments, struct explain *x)
 {
@@ -262,6 +280,8 @@ explain_event(const struct evrec *r, int segments, struct explain *x)
 		}
 		x->why = table[i].why;
 	}
+	if (r->ev == EVT_MESSAGE && key != NULL && strcmp(key, "Certificate") == 0)
+		who_certifies(r, x);
 	/* With a capture the segments carry the TCP steps: the kernel's state events would only
 	 * repeat them (and could seem to name segments of their own). */
 	if (x->kernel && segments) {

@@ -51,8 +51,8 @@ def test_explain_text_zh(t):
         t.contains("CertificateVerify: the server proves it holds the private key",
                    why_after(lines, lambda l: "< CertificateVerify" in l) or "",
                    "proves it holds the private key")
-        t.check("Certificate: 证书", any("< Certificate " in l and "【证书】" in l for l in lines),
-                "【证书】", [l for l in lines if "< Certificate" in l])
+        t.check("Certificate: 服务器证书", any("< Certificate " in l and "【服务器证书】" in l for l in lines),
+                "【服务器证书】", [l for l in lines if "< Certificate" in l])
         t.check("handshake_done: 对称加密", any("handshake_done" in l and "【对称加密】" in l for l in lines),
                 "【对称加密】", [l for l in lines if "handshake_done" in l])
         con = [l for l in lines if " connect " in l]

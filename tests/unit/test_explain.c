@@ -57,6 +57,16 @@ test_explain_table(void)
 	CHECK_STR(x.step_zh, "证书验证");
 	CHECK(strstr(x.why, "private key") != NULL);
 	evrec_begin(&r, EVT_MESSAGE, 1, -1);
+	evrec_str(&r, "dir", "in");
+	evrec_str(&r, "type", "Certificate");
+	CHECK(explain_event(&r, 0, &x) == 1);
+	CHECK_STR(x.step_zh, "服务器证书");		/* the client's log: it came in */
+	evrec_begin(&r, EVT_MESSAGE, 1, -1);
+	evrec_str(&r, "dir", "out");
+	evrec_str(&r, "type", "Certificate");
+	CHECK(explain_event(&r, 0, &x) == 1);
+	CHECK_STR(x.step_zh, "客户端证书");		/* mutual TLS: the client sends one */
+	evrec_begin(&r, EVT_MESSAGE, 1, -1);
 	evrec_str(&r, "type", "Unknown");
 	CHECK(explain_event(&r, 0, &x) == 1 && x.step_en == NULL && x.why != NULL);
 
