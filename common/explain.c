@@ -62,7 +62,7 @@ static const struct entry {
 	  "the kernel completed SYN, SYN+ACK, ACK on its own and queued the connection; accept() "
 	  "only picks up a finished one" },
 	{ EVT_ACCEPT_WAIT, NULL, ANY, 0, NULL, NULL,
-	  "finished handshakes wait in the accept queue (全连接队列) until the program calls "
+	  "finished handshakes wait in the accept queue until the program calls "
 	  "accept()" },
 	{ EVT_FIN_RECEIVED, NULL, ANY, 0, NULL, NULL,
 	  "read() returning 0 is how a program learns of the peer's FIN: the kernel has already "
@@ -112,7 +112,7 @@ static const struct entry {
 	{ EVT_MESSAGE, "ServerHelloDone", ANY, 0, "server hello done", "服务器问候结束",
 	  "TLS 1.2: the server has said everything; the client's turn" },
 	{ EVT_MESSAGE, "ClientKeyExchange", ANY, 0, "key exchange", "密钥交换",
-	  "the client's half of the key exchange (RSA: the encrypted pre-master secret, 预主密钥; "
+	  "the client's half of the key exchange (RSA: the encrypted pre-master secret; "
 	  "ECDHE: its public key): both sides now derive the session keys" },
 	{ EVT_MESSAGE, "ChangeCipherSpec", ANY, 0, "change cipher spec", "更改密码规范",
 	  "TLS 1.2: 'my next records are encrypted'; TLS 1.3 sends it only so that old "
@@ -128,11 +128,11 @@ static const struct entry {
 	{ EVT_MESSAGE, NULL, ANY, 0, NULL, NULL,
 	  "a TLS handshake message" },
 	{ EVT_KEY_EXCHANGE, NULL, ANY, 0, "key exchange", "密钥交换",
-	  "how the shared secret came about: public-key cryptography (非对称加密) is used only "
+	  "how the shared secret came about: public-key cryptography is used only "
 	  "for this and for proving identity" },
 	{ EVT_HANDSHAKE_DONE, NULL, ANY, 0, "symmetric encryption", "对称加密",
 	  "the handshake is over: the data now goes under fast symmetric encryption with "
-	  "session keys (会话密钥) only the two ends know" },
+	  "session keys only the two ends know" },
 	{ EVT_ALERT, NULL, ANY, 0, "alert", "警报",
 	  "an alert: TLS's way to say what went wrong; a fatal one ends the session at once" },
 	{ EVT_CLOSE_NOTIFY, NULL, ANY, 0, "close notify", "关闭通知",

@@ -173,7 +173,8 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 {
 	struct wire_view v;
 	char recs[512];
-	int i, clear = 0, sealed = 0;
+	const char *what;
+	int i, clear = 0, sealed = 0, cert = 0, hello13 = 0, appdata = 0;
 
 	wire_look(&t->wire[out], sg->seq, sg->payload, sg->caplen, sg->len, &v);
 	wire_records_str(&v, recs, sizeof(recs));
@@ -201,21 +202,35 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 	evrec_int(r, "wire_record_bytes", v.rec_bytes);
 	evrec_int(r, "wire_cont", v.cont);
 	evrec_bool(r, "wire_goes_on", v.goes_on);
-	/* Handshake records before a ChangeCipherSpec (the hellos) are readable; the rest is
-	 * ciphertext. */
+	/* Handshake records before this side's ChangeCipherSpec are readable (the hellos; in
+	 * TLS 1.2 also the certificate); the rest is ciphertext. */
 	if (v.cont)
 		sealed++;
 	for (i = 0; i < v.nrecs; i++) {
+		if (v.recs[i].hs_type == 11)
+			cert = 1;
+		if (v.recs[i].hs_type == 2)
+			hello13 = 1;
+		if (v.recs[i].type == 23)
+			appdata = 1;
 		if (v.recs[i].hs_type >= 0)
 			clear++;
 		else if (v.recs[i].type != 20)
 			sealed++;
 	}
+	if (!sealed)
+		what = cert ? "in the clear: these handshake messages, the certificate too (TLS 1.2), "
+		    "are readable; the keys are not" : "in the clear: the handshake's versions, suites "
+		    "and names are readable, the keys are not";
+	else if (clear && hello13 && appdata)
+		what = "the hello is readable, the rest is ciphertext (TLS 1.3: the certificate is "
+		    "in there)";
+	else if (clear)
+		what = "readable up to the ChangeCipherSpec, ciphertext after it";
+	else
+		what = "ciphertext: unreadable without the keys";
 	evrec_note(r, sealed ? EVREC_NOTE_PROTECTED : EVREC_NOTE_EXPOSED, "wire  %u B  TLS %s  -- %s",
-	    sg->len, recs, !sealed ? "in the clear: the hello's versions, suites and names are "
-	    "readable, the keys are not" : clear ? "the hello is readable, the rest is ciphertext "
-	    "(TLS 1.3 hides the certificate in there)" : "ciphertext: unreadable without the "
-	    "keys");
+	    sg->len, recs, what);
 }
 
 static void

@@ -72,6 +72,19 @@ def test_eavesdrop_http_vs_https(t):
         bad = [(e.get("len"), e.get("wire_records")) for e in segs if records_add_up(e) is False]
         t.check("https: the record headers add up to each segment's length (5 + len each)",
                 not bad, "all", bad)
+        t.check("https (TLS 1.3): no record is readable as a Certificate",
+                not any("Certificate" in e.get("wire_records", "") for e in segs), "none",
+                [e.get("wire_records") for e in segs if "Certificate" in e.get("wire_records", "")])
+        r12 = run_client(t, "--wire", "--tls-max", "1.2", "--cacert", CA,
+                         "https://localhost:%d/" % srv.port("https"))
+        t.eq("https TLS 1.2: client exit", r12.rc, 0)
+        cin = [e for e in data_segments(r12.conn()) if e.get("dir") == "in"]
+        t.check("https TLS 1.2: the certificate crosses in the clear (a readable handshake record)",
+                any("handshake(22) Certificate len=" in e.get("wire_records", "") for e in cin),
+                "handshake(22) Certificate", [e.get("wire_records") for e in cin[:2]])
+        t.check("https TLS 1.2: the request is still not readable",
+                not any("GET" in e.get("wire_preview", "") for e in data_segments(r12.conn())),
+                "no GET", "GET in a preview")
         req = first(r.conn(), "request")
         t.check("https: the request event (what the program sent) names GET", req and
                 req.get("method") == "GET", "GET", req)

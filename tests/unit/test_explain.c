@@ -23,6 +23,14 @@ static const struct {
 	{ "rst", NULL, NULL },
 };
 
+#define CHECK_ASCII(c) do { if ((unsigned char)(c) >= 0x80) { CHECK(!"ASCII why"); return; } } while (0)
+
+static const char *const types[] = {
+	"ClientHello", "ServerHello", "HelloRetryRequest", "EncryptedExtensions", "Certificate",
+	"CertificateRequest", "CertificateVerify", "ServerKeyExchange", "ServerHelloDone",
+	"ClientKeyExchange", "ChangeCipherSpec", "Finished", "NewSessionTicket", "KeyUpdate",
+};
+
 static void
 segment(struct evrec *r, const char *step)
 {
@@ -49,6 +57,27 @@ test_explain_table(void)
 			CHECK_STR(x.step_zh, steps[i].zh);
 		} else
 			CHECK(x.step_en == NULL && x.step_zh == NULL);
+	}
+	/* The sentences are English only (the Chinese names are separate): --lang en stays
+	 * ASCII. */
+	for (i = 0; i < EVT_LAST; i++) {
+		const char *p;
+
+		evrec_begin(&r, (enum evlog_event)i, 1, -1);
+		evrec_int(&r, "wave", 3);
+		evrec_str(&r, "to", "TIME_WAIT");
+		if (explain_event(&r, 0, &x) && x.why != NULL)
+			for (p = x.why; *p; p++)
+				CHECK_ASCII(*p);
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		const char *p;
+
+		evrec_begin(&r, EVT_MESSAGE, 1, -1);
+		evrec_str(&r, "type", types[i]);
+		CHECK(explain_event(&r, 0, &x) == 1 && x.step_zh != NULL);
+		for (p = x.why; *p; p++)
+			CHECK_ASCII(*p);
 	}
 	/* A TLS message by its type; an unknown one gets the generic sentence, no step. */
 	evrec_begin(&r, EVT_MESSAGE, 1, -1);
