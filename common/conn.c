@@ -1158,6 +1158,8 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	/* --capture: the segments that brought these bytes (and ours before them) come first. */
+	seglog_sync();
 	conn_hold(c);
 	bev_read(bev, c);
 	conn_release(c);
