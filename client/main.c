@@ -54,6 +54,9 @@ static struct {
 	int		 abort;			/* --abort: RST instead of FIN */
 	int		 half_close;		/* --half-close: FIN right after the request */
 	int		 capture;		/* --capture: libpcap on lo */
+	int		 wire;			/* --wire: payloads as an eavesdropper sees them */
+	int		 explain;		/* --explain: a sentence of why under each event */
+	int		 lang;			/* --lang: enum evlog_lang */
 	int		 pause_read_ms;		/* --pause-read: stop reading after the request */
 	int		 linger_ms;		/* --linger-watch, -1: by default */
 	int		 tls_min, tls_max;
@@ -159,6 +162,12 @@ usage(FILE *fp)
 "                         on a terminal, 0 otherwise); other states are always followed\n"
 "  --capture              capture our segments on lo (libpcap) and log their absolute\n"
 "                         seq/ack numbers (needs root or 'setcap cap_net_raw+ep')\n"
+"  --wire                 the eavesdropper's view (implies --capture): under each segment\n"
+"                         with data, its bytes as anyone on the path sees them: HTTP\n"
+"                         text, or for HTTPS only TLS record headers around ciphertext\n"
+"  --explain              under each event, one sentence: what happens and why\n"
+"  --lang en|zh           zh: also the Chinese textbook's step names (第一次握手 ...)\n"
+"                         beside the English ones (default en)\n"
 "  --connect-timeout SEC  give up on an address after SEC seconds (default 10)\n"
 "  --max-time SEC         give up on the whole transfer after SEC seconds (default: no limit)\n"
 "  --log-format text|json event log format (default text)\n"
@@ -1120,6 +1129,9 @@ main(int argc, char **argv)
 		{ "half-close",		no_argument,	   NULL, 13 },
 		{ "linger-watch",	required_argument, NULL, 14 },
 		{ "capture",		no_argument,	   NULL, 15 },
+		{ "wire",		no_argument,	   NULL, 40 },
+		{ "explain",		no_argument,	   NULL, 41 },
+		{ "lang",		required_argument, NULL, 42 },
 		{ "pause-read",		required_argument, NULL, 16 },
 		{ "crlfile",		required_argument, NULL, 17 },
 		{ "cert",		required_argument, NULL, 18 },
@@ -1184,6 +1196,12 @@ main(int argc, char **argv)
 		case 12: opt.abort = 1; break;
 		case 13: opt.half_close = 1; break;
 		case 15: opt.capture = 1; break;
+		case 40: opt.wire = opt.capture = 1; break;
+		case 41: opt.explain = 1; break;
+		case 42:
+			if ((opt.lang = evlog_parse_lang(optarg)) == -1)
+				die_usage("--lang: '%s' is not en or zh", optarg);
+			break;
 		case 17: opt.crlfile = optarg; break;
 		case 18: opt.cert = optarg; break;
 		case 19: opt.key = optarg; break;
@@ -1250,6 +1268,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	evlog_init(EVLOG_CLIENT, opt.format, opt.quiet, opt.color, stderr);
 	evlog_set_verbose(opt.verbose);
+	evlog_set_explain(opt.explain, opt.lang);
+	seglog_wire(opt.wire);
 	st.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	/* Following TIME_WAIT is for a person watching: a few seconds on a terminal, off for
 	 * scripts (the watch of the other states after close() is short either way). */

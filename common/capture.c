@@ -16,8 +16,22 @@
 #include "capture.h"
 
 /* Enough for Ethernet + VLAN + the largest IP and TCP headers (18 + 60 + 60): the payload length
- * comes from the IP header, so the payload itself need not be captured. */
+ * comes from the IP header, so the payload itself need not be captured ... */
 #define CAPTURE_SNAPLEN	256
+/* ... except for --wire, which shows what the payload holds: finding every TLS record header in
+ * a segment needs all of its bytes (a loopback segment can be 64 KiB). Each slot of the kernel's
+ * ring is then that large, so the ring must be too, or a burst of segments overflows it before
+ * the event loop reads them (the walk of the records then reports the gap). */
+#define CAPTURE_SNAPLEN_PAYLOAD	(65536 + 256)
+#define CAPTURE_BUFFER_PAYLOAD	(64 * 1024 * 1024)
+
+static int want_payload;
+
+void
+capture_want_payload(int on)
+{
+	want_payload = on;
+}
 
 /* The interface: our connections are on loopback. */
 #define CAPTURE_IFACE	"lo"
@@ -66,6 +80,9 @@ parse_tcp(const unsigned char *tcp, size_t avail, size_t iplen, struct capture_s
 	seg->flags = tcp[13] & 0x3f;	/* FIN..URG; ECE and CWR are not shown */
 	seg->win = get16(tcp + 14);
 	seg->len = (uint32_t)(iplen - hlen);
+	/* What of it was captured: the snaplen (or a short frame) may cut it. */
+	seg->payload = tcp + hlen;
+	seg->caplen = (uint32_t)(avail - hlen < seg->len ? avail - hlen : seg->len);
 	return 0;
 }
 
@@ -353,10 +370,11 @@ capture_open(struct event_base *base, const char *filter, capture_cb cb, void *a
 		snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE, ebuf);
 		goto fail;
 	}
-	/* Deliver each segment as soon as the kernel sees it, not in batches; the headers are
-	 * all we need. */
+	/* Deliver each segment as soon as the kernel sees it, not in batches. */
 	if (pcap_set_immediate_mode(c->pcap, 1) != 0 ||
-	    pcap_set_snaplen(c->pcap, CAPTURE_SNAPLEN) != 0) {
+	    pcap_set_snaplen(c->pcap, want_payload ? CAPTURE_SNAPLEN_PAYLOAD :
+	    CAPTURE_SNAPLEN) != 0 ||
+	    (want_payload && pcap_set_buffer_size(c->pcap, CAPTURE_BUFFER_PAYLOAD) != 0)) {
 		snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE,
 		    pcap_geterr(c->pcap));
 		goto fail;

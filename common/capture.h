@@ -24,6 +24,10 @@ struct capture_segment {
 	uint32_t		win;		/* the raw window field (not scaled) */
 	unsigned		flags;		/* CAPTURE_* bits */
 	uint32_t		len;		/* TCP payload bytes */
+	/* The payload bytes that were captured (at most len): they point into the frame, so
+	 * they are valid only as long as it is (inside the capture callback). */
+	const unsigned char	*payload;
+	uint32_t		caplen;
 	int64_t			ts_us;		/* the capture's timestamp, microseconds since the epoch */
 };
 
@@ -36,6 +40,8 @@ typedef void (*capture_cb)(const struct capture_segment *, void *arg);
  * PROGRAM, or run as root). */
 struct capture	*capture_open(struct event_base *, const char *filter, capture_cb, void *arg,
 		    char *err, size_t errlen);
+/* Capture whole payloads, not only headers (--wire); call before capture_open. */
+void		 capture_want_payload(int);
 /* Read what the kernel has already captured (call before deciding a connection is over). */
 void		 capture_drain(struct capture *);
 void		 capture_free(struct capture *);

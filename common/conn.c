@@ -429,6 +429,8 @@ check_peer_fin(struct conn *c)
 
 		if (c->use_tls && c->hs_done)
 			evrec_bool(&r, "close_notify", !no_notify);
+		/* Which wave the peer's FIN is: 1st if it closed first, else the 3rd. */
+		evrec_int(&r, "wave", c->fin_sent ? 3 : 1);
 		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", no_notify ?
 		    " without a TLS close_notify before it (logged, not an error: the HTTP "
 		    "framing says whether the data was complete)" : "");
@@ -682,6 +684,7 @@ close_step_fin(struct conn *c)
 			int st = tcpinfo_state(c->fd);
 
 			evrec_str(&r, "reason", c->close_reason);
+			evrec_int(&r, "wave", passive ? 3 : 1);
 			evrec_detail(&r, "shutdown(SHUT_WR): %s", c->close_reason);
 			/* The gloss follows the state the kernel reports, not the one expected:
 			 * on loopback the peer can answer before we look. */
@@ -893,6 +896,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 		snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			evrec_str(&r, "reason", reason);
+			evrec_int(&r, "wave", c->fin_received ? 3 : 1);
 			evrec_detail(&r, "shutdown(SHUT_WR) after the alert: %s", reason);
 			evrec_gloss(&r, "our FIN follows the alert; what the client still sends is "
 			    "read and dropped, so the kernel does not answer it with RST");
@@ -1154,6 +1158,8 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	/* --capture: the segments that brought these bytes (and ours before them) come first. */
+	seglog_sync();
 	conn_hold(c);
 	bev_read(bev, c);
 	conn_release(c);

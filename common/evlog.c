@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "evlog.h"
+#include "explain.h"
+#include "seglog.h"
 #include "tcpinfo.h"
 
 enum { F_STR, F_INT, F_BOOL, F_FLOAT };
@@ -69,7 +71,9 @@ static struct {
 	int		 verbose;
 	FILE		*out;
 	int64_t		 start_us;
-} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0 };
+	int		 explain;	/* --explain */
+	int		 lang;		/* --lang: enum evlog_lang */
+} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, EVLOG_LANG_EN };
 
 static int64_t
 mono_us(void)
@@ -117,6 +121,24 @@ evlog_parse_color(const char *s)
 	if (strcmp(s, "never") == 0)
 		return 0;
 	return -2;
+}
+
+/* --lang: EVLOG_LANG_EN or EVLOG_LANG_ZH, -1 if neither. */
+int
+evlog_parse_lang(const char *s)
+{
+	if (strcmp(s, "en") == 0)
+		return EVLOG_LANG_EN;
+	if (strcmp(s, "zh") == 0)
+		return EVLOG_LANG_ZH;
+	return -1;
+}
+
+void
+evlog_set_explain(int explain, int lang)
+{
+	lg.explain = explain;
+	lg.lang = lang;
 }
 
 int evlog_on(void) { return !lg.quiet; }
@@ -190,6 +212,8 @@ evrec_begin(struct evrec *r, enum evlog_event ev, unsigned conn, int fd)
 	r->used = 0;
 	r->detail[0] = '\0';
 	r->gloss[0] = '\0';
+	r->note = NULL;
+	r->note_tone = EVREC_NOTE_PLAIN;
 	return 1;
 }
 
@@ -318,6 +342,69 @@ evrec_gloss(struct evrec *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+static const struct evlog_field *
+find_field(const struct evrec *r, const char *key)
+{
+	int i;
+
+	for (i = 0; i < r->nfields; i++)
+		if (strcmp(r->f[i].key, key) == 0)
+			return &r->f[i];
+	return NULL;
+}
+
+/* A string field's value, or NULL. */
+const char *
+evrec_field_str(const struct evrec *r, const char *key)
+{
+	const struct evlog_field *f = find_field(r, key);
+
+	return f != NULL && f->type == F_STR ? f->s : NULL;
+}
+
+/* An integer or boolean field's value into *v: 0, or -1 if there is none. */
+int
+evrec_field_int(const struct evrec *r, const char *key, long long *v)
+{
+	const struct evlog_field *f = find_field(r, key);
+
+	if (f == NULL || (f->type != F_INT && f->type != F_BOOL))
+		return -1;
+	*v = f->i;
+	return 0;
+}
+
+/* --explain / --lang zh: what this record is in the textbook, if the printers need it. */
+static int
+explained(const struct evrec *r, struct explain *x)
+{
+	if (!lg.explain && lg.lang != EVLOG_LANG_ZH)
+		return 0;
+	if (!explain_event(r, seglog_on(), x))
+		return 0;
+	if (lg.lang != EVLOG_LANG_ZH)
+		x->step_zh = NULL;
+	if (!lg.explain)
+		x->why = NULL;
+	return 1;
+}
+
+/* A second text line under the event (the JSON form carries the same facts as fields). */
+void
+evrec_note(struct evrec *r, int tone, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (r->off)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r->note = store(r, buf, strlen(buf));
+	r->note_tone = tone;
+}
+
 /* A bounded appender: never writes past len, always NUL-terminates, counts what it dropped. */
 struct out {
 	char	*buf;
@@ -419,6 +506,7 @@ evrec_format_json(const struct evrec *r, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
 	const struct evlog_field *f;
+	struct explain x;
 	int i;
 
 	if (len > 0)
@@ -451,6 +539,20 @@ evrec_format_json(const struct evrec *r, char *buf, size_t len)
 	if (r->gloss[0]) {
 		puts_(&o, ",\"gloss\":");
 		put_json_string(&o, r->gloss);
+	}
+	if (explained(r, &x)) {
+		if (x.why != NULL && x.step_en != NULL) {
+			puts_(&o, ",\"explain_step\":");
+			put_json_string(&o, x.step_en);
+		}
+		if (x.why != NULL) {
+			puts_(&o, ",\"explain\":");
+			put_json_string(&o, x.why);
+		}
+		if (x.step_zh != NULL) {
+			puts_(&o, ",\"step_zh\":");
+			put_json_string(&o, x.step_zh);
+		}
 	}
 	puts_(&o, "}\n");
 	return o.pos;
@@ -534,13 +636,52 @@ format_dissect_text(const struct evrec *r, struct out *o, const char *who, int c
 	puts_(o, "\n");
 }
 
+/* The indented second line, under the details column. */
+#define NOTE_INDENT	47
+
+static void
+put_note(struct out *o, const char *note, int tone, int color)
+{
+	putf(o, "%*s", NOTE_INDENT, "");
+	if (color)
+		puts_(o, tone == EVREC_NOTE_EXPOSED ? "\033[31m" : tone == EVREC_NOTE_PROTECTED ?
+		    "\033[32m" : C_DIM);
+	put_text(o, note);
+	if (color)
+		puts_(o, C_RESET);
+	puts_(o, "\n");
+}
+
+/* --explain: "why (1st handshake / 第一次握手): ..." under the event. */
+static void
+put_why(struct out *o, const struct explain *x, int color)
+{
+	putf(o, "%*s%s", NOTE_INDENT, "", color ? "\033[3;36m" : "");
+	if (x->step_en != NULL || x->step_zh != NULL) {
+		puts_(o, "why (");
+		if (x->step_en != NULL)
+			puts_(o, x->step_en);
+		if (x->step_en != NULL && x->step_zh != NULL)
+			puts_(o, " / ");
+		if (x->step_zh != NULL)
+			puts_(o, x->step_zh);
+		if (x->kernel)
+			puts_(o, ", seen from the kernel's states");
+		puts_(o, "): ");
+	} else
+		puts_(o, "why: ");
+	puts_(o, x->why);
+	puts_(o, color ? C_RESET "\n" : "\n");
+}
+
 size_t
 evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 {
 	struct out o = { buf, len, 0 };
 	enum evlog_layer layer = events[r->ev].layer;
 	const char *name = r->label ? r->label : events[r->ev].name;
-	int server = lg.side == EVLOG_SERVER;
+	struct explain x;
+	int server = lg.side == EVLOG_SERVER, ex = explained(r, &x);
 	char who[32];
 
 	if (len > 0)
@@ -570,6 +711,9 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 		put(&o, " ", 1);
 		put_text(&o, r->detail);
 	}
+	if (ex && x.step_zh != NULL)
+		putf(&o, "  %s【%s%s】%s", color ? "\033[1;33m" : "", x.step_zh,
+		    x.kernel ? ", seen from the kernel's states" : "", color ? C_RESET : "");
 	if (r->tcp_state != NULL && r->has_rel && layer == LAYER_TCP)
 		putf(&o, "  [%s seq+%llu ack+%llu]", r->tcp_state, (unsigned long long)r->rel_seq,
 		    (unsigned long long)r->rel_ack);
@@ -585,6 +729,10 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 			puts_(&o, C_RESET);
 	}
 	puts_(&o, "\n");
+	if (r->note != NULL)
+		put_note(&o, r->note, r->note_tone, color);
+	if (ex && x.why != NULL)
+		put_why(&o, &x, color);
 	return o.pos;
 }
 

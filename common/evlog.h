@@ -9,6 +9,7 @@
 
 enum evlog_side { EVLOG_CLIENT, EVLOG_SERVER };
 enum evlog_format { EVLOG_TEXT, EVLOG_JSON };
+enum evlog_lang { EVLOG_LANG_EN, EVLOG_LANG_ZH };
 enum evlog_layer { LAYER_TCP, LAYER_TLS, LAYER_CERT, LAYER_HTTP, LAYER_APP, LAYER_LAST };
 
 /* Every event the programs log. Each name is written once, in the table in evlog.c, so grep
@@ -59,12 +60,18 @@ struct evrec {
 	char		 store[4096];	/* copies of string values */
 	char		 detail[768];	/* text form: what happened, short */
 	char		 gloss[768];	/* text form: the textbook step, in plain words */
+	const char	*note;		/* text form: a second, indented line (--wire), or NULL */
+	int		 note_tone;	/* enum evrec_tone: its colour on a terminal */
 };
+
+enum evrec_tone { EVREC_NOTE_PLAIN, EVREC_NOTE_EXPOSED, EVREC_NOTE_PROTECTED };
 
 /* evlog.c */
 void		 evlog_init(enum evlog_side, enum evlog_format, int quiet, int color, FILE *);
 int		 evlog_parse_format(const char *);
 int		 evlog_parse_color(const char *);
+int		 evlog_parse_lang(const char *);
+void		 evlog_set_explain(int explain, int lang);
 int		 evlog_on(void);
 int		 evlog_verbose(void);
 void		 evlog_set_verbose(int);
@@ -87,7 +94,11 @@ void		 evrec_detail(struct evrec *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 evrec_gloss(struct evrec *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+void		 evrec_note(struct evrec *, int tone, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
 void		 evrec_emit(struct evrec *);
+const char	*evrec_field_str(const struct evrec *, const char *key);
+int		 evrec_field_int(const struct evrec *, const char *key, long long *);
 size_t		 evrec_format_text(const struct evrec *, char *buf, size_t len, int color);
 size_t		 evrec_format_json(const struct evrec *, char *buf, size_t len);
 void		 evlog(enum evlog_event, unsigned conn, int fd, const char *fmt, ...)

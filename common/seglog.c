@@ -10,24 +10,30 @@
 #include "conn.h"
 #include "evlog.h"
 #include "seglog.h"
+#include "wire.h"
 
 #define MAX_TUPLES	256	/* connections remembered (a ring: the oldest is forgotten) */
 #define MAX_PENDING	64	/* segments kept until their connection is known */
+#define PENDING_KEEP	4096	/* payload bytes kept of each (a ClientHello fits) */
 
 struct tuple {
 	unsigned		 conn;
 	int			 active;
 	struct sockaddr_storage	 local, remote;
 	struct seglog_isn	 isn;
+	struct wire_dir		 wire[2];	/* --wire: [0] what came in, [1] what we sent */
 };
 
 static struct capture *cap;
 static struct tuple tuples[MAX_TUPLES];
 static int ntuples, next_tuple;
 static struct capture_segment pending[MAX_PENDING];
+static unsigned char pending_data[MAX_PENDING][PENDING_KEEP];
 static int npending;
+static int wire;		/* --wire: show each segment's payload as an eavesdropper would */
 
 int seglog_on(void) { return cap != NULL; }
+void seglog_wire(int on) { wire = on; capture_want_payload(on); }
 
 static int
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -161,6 +167,72 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 	return buf;
 }
 
+/* --wire: what anyone on the path sees of this payload, as fields and a second text line. */
+static void
+log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment *sg)
+{
+	struct wire_view v;
+	char recs[512];
+	const char *what;
+	int i, clear = 0, sealed = 0, cert = 0, hello13 = 0, appdata = 0;
+
+	wire_look(&t->wire[out], sg->seq, sg->payload, sg->caplen, sg->len, &v);
+	wire_records_str(&v, recs, sizeof(recs));
+	evrec_str(r, "wire", wire_kind_name(v.kind));
+	evrec_str(r, "wire_preview", v.preview);
+	evrec_int(r, "wire_shown", v.shown);
+	evrec_bool(r, "wire_readable", v.kind == WIRE_PLAIN);
+	if (v.kind == WIRE_PLAIN) {
+		evrec_note(r, EVREC_NOTE_EXPOSED, "wire  %u B  \"%s\"%s  anyone on the path can read "
+		    "this", sg->len, v.preview, v.shown < sg->len ? "..." : "");
+		return;
+	}
+	if (v.kind == WIRE_LOST) {
+		evrec_note(r, EVREC_NOTE_PROTECTED, "wire  %u B  TLS, record boundaries lost (a gap "
+		    "in the capture): ciphertext", sg->len);
+		return;
+	}
+	if (v.retransmit) {
+		evrec_note(r, EVREC_NOTE_PROTECTED, "wire  %u B  TLS bytes sent before: a "
+		    "retransmission", sg->len);
+		return;
+	}
+	evrec_str(r, "wire_records", recs);
+	evrec_int(r, "wire_record_count", v.starts);
+	evrec_int(r, "wire_record_bytes", v.rec_bytes);
+	evrec_int(r, "wire_cont", v.cont);
+	evrec_bool(r, "wire_goes_on", v.goes_on);
+	/* Handshake records before this side's ChangeCipherSpec are readable (the hellos; in
+	 * TLS 1.2 also the certificate); the rest is ciphertext. */
+	if (v.cont)
+		sealed++;
+	for (i = 0; i < v.nrecs; i++) {
+		if (v.recs[i].hs_type == 11)
+			cert = 1;
+		if (v.recs[i].hs_type == 2)
+			hello13 = 1;
+		if (v.recs[i].type == 23)
+			appdata = 1;
+		if (v.recs[i].hs_type >= 0)
+			clear++;
+		else if (v.recs[i].type != 20)
+			sealed++;
+	}
+	if (!sealed)
+		what = cert ? "in the clear: these handshake messages, the certificate too (TLS 1.2), "
+		    "are readable; the keys are not" : "in the clear: the handshake's versions, suites "
+		    "and names are readable, the keys are not";
+	else if (clear && hello13 && appdata)
+		what = "the hello is readable, the rest is ciphertext (TLS 1.3: the certificate is "
+		    "in there)";
+	else if (clear)
+		what = "readable up to the ChangeCipherSpec, ciphertext after it";
+	else
+		what = "ciphertext: unreadable without the keys";
+	evrec_note(r, sealed ? EVREC_NOTE_PROTECTED : EVREC_NOTE_EXPOSED, "wire  %u B  TLS %s  -- %s",
+	    sg->len, recs, what);
+}
+
 static void
 log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 {
@@ -184,6 +256,8 @@ log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 	evrec_int(&r, "cap_ts_us", sg->ts_us);
 	evrec_label(&r, "%s %s", out ? ">" : "<", flags);
 	evrec_detail(&r, "%s", label);
+	if (wire && sg->len > 0)
+		log_wire(&r, t, out, sg);
 	evrec_emit(&r);
 }
 
@@ -202,9 +276,16 @@ on_segment(const struct capture_segment *sg, void *arg)
 	 * or not ours at all: keep the latest few. */
 	if (npending == MAX_PENDING) {
 		memmove(pending, pending + 1, sizeof(pending[0]) * (MAX_PENDING - 1));
+		memmove(pending_data, pending_data + 1, sizeof(pending_data[0]) * (MAX_PENDING - 1));
 		npending--;
 	}
-	pending[npending++] = *sg;
+	/* The payload lives in pcap's buffer: keep a copy of its start. */
+	pending[npending] = *sg;
+	pending[npending].caplen = sg->caplen < PENDING_KEEP ? sg->caplen : PENDING_KEEP;
+	if (pending[npending].caplen > 0)
+		memcpy(pending_data[npending], sg->payload, pending[npending].caplen);
+	pending[npending].payload = NULL;
+	npending++;
 }
 
 int
@@ -245,10 +326,15 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 	t->active = active;
 	/* Log the kept segments of this tuple, in capture order, and drop them. */
 	for (i = j = 0; i < npending; i++) {
+		pending[i].payload = pending_data[i];
 		if (find(&pending[i], &out) == t)
 			log_segment(t, out, &pending[i]);
-		else
+		else {
+			if (j != i)
+				memcpy(pending_data[j], pending_data[i], pending[i].caplen);
 			pending[j++] = pending[i];
+		}
+		pending[i].payload = NULL;
 	}
 	npending = j;
 }

@@ -76,6 +76,9 @@ static struct {
 	int		 accept_delay_ms;	/* --accept-delay */
 	int		 backlog;		/* --backlog */
 	int		 capture;		/* --capture */
+	int		 wire;			/* --wire: payloads as an eavesdropper sees them */
+	int		 explain;		/* --explain: a sentence of why under each event */
+	int		 lang;			/* --lang: enum evlog_lang */
 	int		 client_auth;		/* --client-auth: TLS_CLIENT_AUTH_* */
 	int		 gallery;		/* --gallery */
 	int		 gallery_base;		/* --gallery-base: first port, 0: kernel picks */
@@ -137,6 +140,12 @@ usage(FILE *fp)
 "                         0 lets one connection wait)\n"
 "  --capture              capture our segments on lo (libpcap) and log their absolute\n"
 "                         seq/ack numbers (needs root or 'setcap cap_net_raw+ep')\n"
+"  --wire                 the eavesdropper's view (implies --capture): under each segment\n"
+"                         with data, its bytes as anyone on the path sees them: HTTP\n"
+"                         text, or for HTTPS only TLS record headers around ciphertext\n"
+"  --explain              under each event, one sentence: what happens and why\n"
+"  --lang en|zh           zh: also the Chinese textbook's step names (第一次握手 ...)\n"
+"                         beside the English ones (default en)\n"
 "  --client-auth none|optional|require  ask HTTPS clients for a certificate (mutual\n"
 "                         TLS); require refuses a client without one\n"
 "  --client-ca FILE       the CA(s) client certificates must chain to (PEM), e.g.\n"
@@ -891,6 +900,9 @@ main(int argc, char **argv)
 		{ "accept-delay",	required_argument, NULL, 14 },
 		{ "backlog",		required_argument, NULL, 15 },
 		{ "capture",		no_argument,	   NULL, 16 },
+		{ "wire",		no_argument,	   NULL, 40 },
+		{ "explain",		no_argument,	   NULL, 41 },
+		{ "lang",		required_argument, NULL, 42 },
 		{ "client-auth",	required_argument, NULL, 17 },
 		{ "client-ca",		required_argument, NULL, 18 },
 		{ "gallery",		no_argument,	   NULL, 19 },
@@ -965,6 +977,12 @@ main(int argc, char **argv)
 			    0, 4096);
 			break;
 		case 16: opt.capture = 1; break;
+		case 40: opt.wire = opt.capture = 1; break;
+		case 41: opt.explain = 1; break;
+		case 42:
+			if ((opt.lang = evlog_parse_lang(optarg)) == -1)
+				die_usage("--lang: '%s' is not en or zh", optarg);
+			break;
 		case 17:
 			if (strcmp(optarg, "optional") == 0)
 				opt.client_auth = TLS_CLIENT_AUTH_OPTIONAL;
@@ -1008,6 +1026,8 @@ main(int argc, char **argv)
 	raise_fd_limit();
 	evlog_init(EVLOG_SERVER, opt.format, opt.quiet, opt.color, stdout);
 	evlog_set_verbose(opt.verbose);
+	evlog_set_explain(opt.explain, opt.lang);
+	seglog_wire(opt.wire);
 	tcpwatch_set_linger(opt.linger_ms >= 0 ? opt.linger_ms :
 	    isatty(STDOUT_FILENO) ? 3000 : 0);
 

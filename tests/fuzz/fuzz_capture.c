@@ -60,6 +60,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		check_segment(&seg);
+		/* The payload handed to --wire: inside the frame, at most what the IP header
+		 * announced, and it ends the frame's TCP segment (nothing read past it). */
+		FUZZ_CHECK(seg.caplen <= seg.len);
+		FUZZ_CHECK(seg.payload >= data && seg.payload <= data + size);
+		FUZZ_CHECK(seg.caplen <= (size_t)(data + size - seg.payload));
 		/* The link header only says where the IP packet starts and which version it
 		 * is: the packet on its own (DLT_RAW) must give the same segment. */
 		off = dlts[i].link;

@@ -18,8 +18,9 @@ max_len() {
 	chunked)	echo 2200 ;;	# a chunk-size or trailer line is cut at 1024
 	url)		echo 4200 ;;	# URL_MAX_PATH 4096
 	tls_hello)	echo 2048 ;;	# Chromium's ClientHello (ML-KEM key share): 1.9 KB
-	capture)	echo 300 ;;	# the capture's snaplen is 256
+	capture)	echo 600 ;;	# headers (up to 138) and some payload for --wire
 	seglog)		echo 600 ;;	# 50 segments of 12 bytes
+	wire)		echo 4096 ;;	# a few segments with several TLS records each
 	*)		echo 4096 ;;
 	esac
 }

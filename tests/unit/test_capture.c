@@ -142,7 +142,29 @@ truncations_ok(const struct frame *f)
 			return 0;
 		if (i >= hdrs && (rc != 0 || seg.len != f->len))
 			return 0;
+		/* The captured payload: what the cut left of it, never past the IP packet. */
+		if (i >= hdrs && seg.caplen != (i - hdrs < f->len ? i - hdrs : f->len))
+			return 0;
 	}
+	return 1;
+}
+
+/* The payload pointer and caplen name exactly the captured payload bytes (the 'x's), not the
+ * padding after the IP packet. */
+static int
+payload_ok(const struct frame *f)
+{
+	unsigned char		buf[2048];
+	struct capture_segment	seg;
+	size_t			hdrs, n = build(f, buf, &hdrs), i;
+
+	if (capture_parse(buf, n, f->dlt, &seg) != 0)
+		return 0;
+	if (seg.payload != buf + hdrs || seg.caplen != (f->captured < f->len ? f->captured : f->len))
+		return 0;
+	for (i = 0; i < seg.caplen; i++)
+		if (seg.payload[i] != 'x')
+			return 0;
 	return 1;
 }
 
@@ -216,6 +238,7 @@ test_capture_ipv4(void)
 	f.captured = 30;
 	CHECK(parse_frame(&f, &s) == 0);
 	CHECK(s.len == 1000 && s.flags == (CAPTURE_PSH | CAPTURE_ACK));
+	CHECK(payload_ok(&f));
 	CHECK(truncations_ok(&f));
 
 	/* the whole payload captured, plus Ethernet padding that must not count */
@@ -224,6 +247,7 @@ test_capture_ipv4(void)
 	f.pad = 5;
 	CHECK(parse_frame(&f, &s) == 0);
 	CHECK(s.len == 7);
+	CHECK(payload_ok(&f));
 
 	/* 第一次挥手: FIN+ACK, with ECE and CWR set on the wire (not reported) */
 	f.len = f.captured = f.pad = 0;

@@ -28,5 +28,7 @@ void test_tls_resume(void);
 void test_sockdiag(void);
 void test_capture(void);
 void test_dissect(void);
+void test_wire(void);
+void test_explain(void);
 
 #endif

@@ -14,6 +14,8 @@ main(void)
 	test_sockdiag();
 	test_capture();
 	test_dissect();
+	test_wire();
+	test_explain();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }

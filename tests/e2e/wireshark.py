@@ -1,0 +1,86 @@
+# Issue 5, item 2: decrypting our own HTTPS exchange with tshark and the client's key log.
+
+class TsharkFile(Tshark):
+    """Tshark that also writes what it captures to a file (-w), printing the field rows
+    with -P so the probe-port readiness of Tshark still works."""
+
+    def __init__(self, t, port, path):
+        self.t = t
+        self.port = port
+        self.path = path
+        self.err = []
+        self.out = []
+        self.cond = threading.Condition()
+        self.probe = socket.socket()
+        self.probe.bind(("127.0.0.1", 0))
+        self.probe.listen(8)
+        self.pport = self.probe.getsockname()[1]
+        self.p = background([need(t, "tshark"), "-i", "lo", "-f", "tcp port %d or tcp port %d" % (
+                                 port, self.pport), "-l", "-w", path, "-P",
+                             "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.flags",
+                             "-e", "tcp.seq_raw", "-e", "tcp.ack_raw", "-e", "tcp.len",
+                             "-e", "tcp.window_size_value", "-e", "tcp.dstport"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.threads = [threading.Thread(target=self._read, args=(self.p.stderr, self.err), daemon=True),
+                        threading.Thread(target=self._read, args=(self.p.stdout, self.out), daemon=True)]
+        for th in self.threads:
+            th.start()
+
+
+def tshark_read(t, path, *args):
+    """tshark -r PATH ARGS...: its standard output (bounded in time)."""
+    r = run_cmd(t, [need(t, "tshark"), "-r", path] + list(args), name="tshark -r")
+    return r.out.decode("utf-8", "replace") if r.rc == 0 else "(tshark -r exit %s: %s)" % (r.rc, r.err[-300:])
+
+
+@test
+def test_wireshark_keylog(t):
+    """Issue 5 item 2: tshark captures one HTTPS exchange (-w FILE); with our --keylog file
+    (-o tls.keylog_file:) it decrypts it and shows the request line GET /; without the key
+    log the same capture shows no HTTP at all, only TLS records."""
+    if not is_root():
+        t.skip("tshark needs CAP_NET_RAW to capture on lo: not root")
+    need(t, "tshark")
+    pcap = os.path.join(TMP, "wireshark.pcapng")
+    kl = os.path.join(TMP, "wireshark-keys.log")
+    with start_server(t, http=None, selfsigned=None) as srv:
+        port = srv.port("https")
+        ts = TsharkFile(t, port, pcap)
+        if not ts.wait_ready(10 * SLOW):
+            ts.stop()
+            t.skip("tshark could not capture on lo: %s" % " ".join(ts.err)[-300:])
+        r = run_client(t, "--cacert", CA, "--keylog", kl, "https://localhost:%d/" % port)
+        t.eq("client exit", r.rc, 0)
+        segs = [e for e in r.conn() if e.get("event") in ("connect", "closed")]
+        t.check("client connected and closed", len(segs) == 2, "connect and closed", summary(r.conn()))
+        # wait until tshark printed the exchange up to the FINs, then stop it (SIGINT flushes -w)
+        ts._wait(lambda: sum(1 for row in ts.rows() if len(row) == 6 and row[1] & 0x01) >= 2,
+                 5 * SLOW)
+        rows = ts.stop()
+    t.check("tshark saw the exchange (SYN .. FIN)", any(len(x) == 6 and x[1] & 0x02 for x in rows)
+            and any(len(x) == 6 and x[1] & 0x01 for x in rows), "SYN and FIN rows", rows[:4])
+    t.check("tshark wrote the capture file", os.path.exists(pcap) and os.path.getsize(pcap) > 0,
+            pcap, "missing or empty")
+    keys = open(kl).read() if os.path.exists(kl) else ""
+    t.contains("the key log has the client's traffic secret", keys, "CLIENT_TRAFFIC_SECRET_0")
+    filt = "tcp.port == %d" % port
+    # with the key log: the request line, in the clear, and the response
+    dec = tshark_read(t, pcap, "-o", "tls.keylog_file:%s" % kl, "-Y", "http && " + filt)
+    t.contains("with the key log: tshark shows the request line", dec, "GET / HTTP/1.1")
+    t.contains("with the key log: tshark shows the response", dec, "HTTP/1.1 200 OK")
+    fields = tshark_read(t, pcap, "-o", "tls.keylog_file:%s" % kl, "-Y", "http.request && " + filt,
+                         "-T", "fields", "-e", "http.request.method", "-e", "http.request.uri",
+                         "-e", "http.host")
+    t.eq("with the key log: method, URI and Host of the decrypted request",
+         fields.strip().split("\t"), ["GET", "/", "localhost:%d" % port])
+    # without it: the same capture holds TLS records and no HTTP at all (the lesson)
+    enc = tshark_read(t, pcap, "-Y", "http && " + filt)
+    t.eq("without the key log: no HTTP packet in the capture", enc.strip(), "")
+    raw = tshark_read(t, pcap, "-Y", filt, "-T", "fields", "-e", "tls.record.content_type",
+                     "-e", "tls.record.opaque_type")
+    types = set(v for v in re.split(r"[\s,]+", raw) if v)
+    t.check("without the key log: only TLS records, application data (23) among them",
+            "23" in types and "22" in types, "22 and 23", sorted(types))
+    data = open(pcap, "rb").read() if os.path.exists(pcap) else b""
+    t.check("without the key log: the bytes 'GET /' appear nowhere in the capture file",
+            b"GET /" not in data and len(data) > 2000, "absent", "present, or a short file")
