@@ -502,16 +502,22 @@ conn_shutdown_write(struct conn *c, const char *reason)
 		return;
 	c->half_close = 1;
 	c->close_wait_ms = 10000;
-	/* Plain TCP: send the request and our FIN now, one right after the other and before any
-	 * logging, so the peer usually reads them together and answers from CLOSE_WAIT: the
-	 * half-close the textbook describes. The events are logged just after. */
+	/* Plain TCP: send the request and our FIN now, before any logging, so the peer reads them
+	 * together and answers from CLOSE_WAIT: the half-close the textbook describes. TCP_CORK
+	 * holds the data until shutdown() adds the FIN to its last segment: without it the peer
+	 * (woken on our CPU by the data) could answer before we get to shutdown(). The events are
+	 * logged just after. */
 	if (c->under != NULL) {
 		/* TLS: the usual steps (close_notify, wait until it left, FIN) keep the order. */
 	} else {
+		int on = 1, off = 0;
+
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 		evbuffer_write(bufferevent_get_output(c->bev), c->fd);
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
 		    shutdown(c->fd, SHUT_WR) == 0)
 			c->fin_early = 1;
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 	}
 	conn_close(c, reason);
 }

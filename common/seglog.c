@@ -84,7 +84,7 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 	unsigned sbase = from_active ? k->x : k->y, abase = from_active ? k->y : k->x;
 	int have_s = from_active ? k->have_x : k->have_y;
 	int have_a = from_active ? k->have_y : k->have_x;
-	char sq[48], ak[48];
+	char sq[48], ak[48], datap[32] = "";
 	int i, acks_fin = -1;
 
 	*step = "segment";
@@ -127,6 +127,15 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		snprintf(buf, buflen, "SYN+ACK seq=%s ack=%s  (%s=%u)  2nd handshake", sl, ak, sl,
 		    seq);
 	} else if (flags & CAPTURE_FIN) {
+		/* Data and FIN can share a segment (a corked half-close): the FIN's own number
+		 * comes after the data, and the label says the data is there. */
+		if (len > 0) {
+			snprintf(datap, sizeof(datap), "data len=%u + ", len);
+			if (have_s)
+				snprintf(sq, sizeof(sq), "%s+%u", sl, REL(seq + len, sbase));
+			else
+				snprintf(sq, sizeof(sq), "%u", seq + len);
+		}
 		if (k->fins < 2) {
 			k->fin_end[k->fins] = seq + len + 1;
 			k->fin_from_active[k->fins] = from_active;
@@ -134,14 +143,16 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		}
 		if (k->fins == 1) {
 			*step = "fin1";
-			snprintf(buf, buflen, "FIN seq=%s (u=%u) ack=%s  1st wave", sq, seq + len, ak);
+			snprintf(buf, buflen, "%sFIN seq=%s (u=%u) ack=%s  1st wave", datap, sq,
+			    seq + len, ak);
 		} else if (acks_fin == 0) {
 			*step = "fin2_ack";
-			snprintf(buf, buflen, "FIN+ACK seq=%s (w=%u) ack=%s (u+1)  2nd and 3rd wave in "
-			    "one segment: the ACK rode on the FIN", sq, seq + len, ak);
+			snprintf(buf, buflen, "%sFIN+ACK seq=%s (w=%u) ack=%s (u+1)  2nd and 3rd wave in "
+			    "one segment: the ACK rode on the FIN", datap, sq, seq + len, ak);
 		} else {
 			*step = "fin2";
-			snprintf(buf, buflen, "FIN seq=%s (w=%u) ack=%s  3rd wave", sq, seq + len, ak);
+			snprintf(buf, buflen, "%sFIN seq=%s (w=%u) ack=%s  3rd wave", datap, sq,
+			    seq + len, ak);
 		}
 	} else if (acks_fin == 0 && len == 0) {
 		*step = "ack_fin1";
