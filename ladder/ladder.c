@@ -1330,6 +1330,9 @@ cmp_row(const void *a, const void *b)
 
 	if (x->when != y->when)
 		return x->when < y->when ? -1 : 1;
+	/* Equal times: the client's row first, whichever log was given first. */
+	if (x->side != y->side)
+		return x->side < y->side ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
