@@ -507,6 +507,12 @@ check_peer_fin(struct conn *c)
 		return 0;
 	if (n == -1 && errno != ECONNRESET && errno != EPIPE)
 		return 0;
+	/* A RST whose error a read below us (OpenSSL's) already took reads as 0 like a FIN; the
+	 * kernel's state tells them apart: a FIN leaves CLOSE_WAIT, a RST CLOSE. */
+	if (n == 0 && !c->fin_sent && tcpinfo_state(c->fd) == TCPI_CLOSE) {
+		n = -1;
+		errno = ECONNRESET;
+	}
 	if (n == -1) {
 		c->reset = 1;
 		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
