@@ -56,6 +56,21 @@ if SAN:
     CHILD_ENV["ASAN_OPTIONS"] = "detect_leaks=1"
     CHILD_ENV.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
 SAN_PATTERNS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+# VALGRIND=1 (make valgrind): build/server and build/client run under valgrind memcheck. An error
+# or a definite leak makes them exit 99, which the exit-status checks catch; check_sanitizer()
+# also reads valgrind's reports and its list of fds left open at exit.
+VALGRIND = os.environ.get("VALGRIND") == "1"
+VALGRIND_CMD = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+                "--errors-for-leak-kinds=definite", "--track-fds=yes", "-q"]
+if VALGRIND:
+    SLOW = 10.0
+
+
+def valgrind_wrap(cmd):
+    """cmd, prefixed with valgrind when VALGRIND=1 and it runs one of our programs."""
+    if VALGRIND and cmd and cmd[0] in (SERVER, CLIENT):
+        return VALGRIND_CMD + list(cmd)
+    return cmd
 
 KERNEL_TCP_STATES = {"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
                      "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"}
@@ -267,7 +282,20 @@ def check_close(t, what, conn_evs):
 
 # ---------------------------------------------------------------- processes
 
+def check_valgrind(t, what, stderr):
+    err = stderr or ""
+    bad = [l for l in err.splitlines() if re.match(r"==\d+== ", l) and re.search(
+        r"Invalid|uninitialised|definitely lost|Mismatched|overlap|Syscall param", l)]
+    t.check("%s: no valgrind error" % what, not bad, "no report", "\n".join(bad[:20]) or err)
+    m = re.search(r"FILE DESCRIPTORS: (\d+) open \((\d+) std\) at exit", err)
+    if m:
+        t.check("%s: no fd left open at exit (valgrind --track-fds)" % what,
+                m.group(1) == m.group(2), "only the standard ones", err[m.start():m.start() + 800])
+
+
 def check_sanitizer(t, what, stderr):
+    if VALGRIND:
+        check_valgrind(t, what, stderr)
     if not SAN:
         return
     hits = [p for p in SAN_PATTERNS if p in (stderr or "")]
@@ -285,7 +313,8 @@ class Server:
         self.evs = []       # parsed JSON records
         self.err = []       # stderr lines
         self.cond = threading.Condition()
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=CHILD_ENV, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(valgrind_wrap(args), cwd=ROOT, env=CHILD_ENV,
+                                     stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _started.append(self.proc)
         self.pid = self.proc.pid
@@ -439,7 +468,7 @@ def run_cmd(t, cmd, stdin=None, timeout=20.0, env=None, name=None, san=False):
     e = dict(CHILD_ENV)
     e.update(env or {})
     try:
-        p = subprocess.run(cmd, cwd=ROOT, env=e, timeout=timeout * SLOW,
+        p = subprocess.run(valgrind_wrap(cmd), cwd=ROOT, env=e, timeout=timeout * SLOW,
                            input=stdin if isinstance(stdin, bytes) else None,
                            stdin=None if isinstance(stdin, bytes) else subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -8,9 +8,6 @@
 import random
 import ssl
 
-RB_VALGRIND = os.environ.get("VALGRIND") == "1"
-
-
 def rb_fds(pid):
     try:
         return len(os.listdir("/proc/%d/fd" % pid))
@@ -330,11 +327,11 @@ def test_robust_server_bad_input(t):
         t.eq("warm-up HTTPS request", st, 200)
         baseline = rb_settled_fds(srv)
         rss = []
-        rounds = 2 if RB_VALGRIND else 5
+        rounds = 2 if VALGRIND else 5
         for i in range(rounds):
             rb_bad_input_mix(t, srv, ports, baseline, i == 0)
             rss.append(rb_rss_kb(srv.pid))
-        if not RB_VALGRIND:
+        if not VALGRIND:
             # ASan keeps freed memory in quarantine for a while: a wider margin there
             margin = 8192 if SAN else 2048
             t.check("RSS after round %d within %d KiB of round 1" % (rounds, margin),
@@ -367,7 +364,7 @@ def test_robust_back_pressure(t):
         for _ in range(6):      # sample the RSS for a while: it must not climb
             time.sleep(0.1)
             peak = max(peak, rb_rss_kb(srv.pid))
-        if not RB_VALGRIND:
+        if not VALGRIND:
             limit = 24576 if SAN else 16384
             t.check("RSS growth while the client reads nothing: under %d KiB (the responses "
                     "total %d MB)" % (limit, n * pad // 1000000), peak - base_rss < limit,
@@ -397,7 +394,7 @@ def test_robust_many_connections(t):
     """Hardening: 1,000 connections opened and dropped at once (half FIN, half RST): all closed
     and logged, fds back to the baseline, still serving. With 64 fds (prlimit): accept() fails
     with EMFILE, logged, and accepting pauses instead of spinning."""
-    n = 300 if RB_VALGRIND else 1000
+    n = 300 if VALGRIND else 1000
     # a backlog that holds them all: with the default 128 the kernel drops the SYNs that do
     # not fit, and their retransmissions (1 s, 3 s, 7 s ...) would only make the test slow
     with start_server(t, "--backlog", "1024", selfsigned=None, https=None,
@@ -424,7 +421,7 @@ def test_robust_many_connections(t):
         t.eq("fds back to the baseline", rb_wait_fds(srv.pid, baseline), baseline)
         t.eq("still serving", rb_get(port)[0], 200)
 
-    if not shutil.which("prlimit") or RB_VALGRIND:
+    if not shutil.which("prlimit") or VALGRIND:
         return
     args = ["prlimit", "--nofile=64:64", SERVER, "--log-format", "json", "--http-port", "0",
             "--https-port", "off", "--selfsigned-port", "off", "--bind", "127.0.0.1",
