@@ -1170,6 +1170,7 @@ main(int argc, char **argv)
 	if (st.pause_timer)
 		event_free(st.pause_timer);
 	SSL_CTX_free(st.ctx);
+	tls_keylog_close();
 	event_base_free(st.base);
 	return st.exit_code;
 }
