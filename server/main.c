@@ -590,10 +590,6 @@ session_read(struct conn *c, struct evbuffer *in)
 		}
 		if (s->bp_paused || output_full(c, s))
 			return;
-		if (!s->got_bytes) {
-			s->got_bytes = 1;
-			head_timer_start(s);
-		}
 		n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
 		p = evbuffer_pullup(in, (ev_ssize_t)n);
 		if ((why = bad_start(p, n)) != NULL) {
@@ -602,8 +598,14 @@ session_read(struct conn *c, struct evbuffer *in)
 			return;
 		}
 		r = http1_parse(&s->req, HTTP1_REQUEST, (const char *)p, n, 0);
-		if (r == 0)
+		if (r == 0) {
+			/* Only a head that takes more than one read needs the deadline. */
+			if (!s->got_bytes) {
+				s->got_bytes = 1;
+				head_timer_start(s);
+			}
 			return;
+		}
 		if (r < 0) {
 			evbuffer_drain(in, len);
 			reject(c, s, s->req.error_status, s->req.error_text);
@@ -611,7 +613,7 @@ session_read(struct conn *c, struct evbuffer *in)
 		}
 		evbuffer_drain(in, s->req.head_len);
 		s->got_bytes = 0;
-		if (s->head_timer)
+		if (s->head_timer != NULL && evtimer_pending(s->head_timer, NULL))
 			evtimer_del(s->head_timer);
 		log_request(c, &s->req);
 		if (c->plain_on_tls) {

@@ -59,7 +59,14 @@ def rb_settled_fds(srv, timeout=10.0):
     while time.monotonic() < deadline and \
             len(events(srv.evs, "closed")) < len(events(srv.evs, "established")):
         time.sleep(0.02)
-    return rb_fds(srv.pid)
+    # `closed` is logged just before close(): wait until the count holds still for 0.1 s
+    last, same = rb_fds(srv.pid), 0
+    while same < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        n = rb_fds(srv.pid)
+        same = same + 1 if n == last else 0
+        last = n
+    return last
 
 
 def rb_wait_fds(pid, baseline, timeout=5.0):
