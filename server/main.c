@@ -272,7 +272,7 @@ wants_text(const struct http1_msg *m)
 static long query_pad(const char *);
 
 /* RFC 9112 3.2.2: a server MUST accept the absolute-form ("GET http://host/path"), as a proxy
- * would receive it; what counts is its path. Returns the path ("" for none). */
+ * would receive it; what counts is its path ("/" when it has none). */
 static const char *
 target_path(const char *target)
 {
