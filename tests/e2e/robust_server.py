@@ -115,12 +115,43 @@ def rb_get(port, tls=False, target="/"):
     return st, body
 
 
-class rb_Conn:
-    """A raw connection whose server-side log can be found by its local address."""
+def rb_conn_id(srv, local, mark, timeout=10.0):
+    """The server's conn id of the connection from `local` made after srv.evs[mark] (a local
+    port comes back for other connections, to this or the other port: run.py's conn_of()
+    takes the first connection from that address ever)."""
+    deadline = time.monotonic() + timeout * SLOW
+    with srv.cond:
+        while True:
+            for e in srv.evs[mark:]:
+                if e.get("event") == "established" and e.get("remote") == local:
+                    return e.get("conn")
+            if time.monotonic() >= deadline:
+                return None
+            srv.cond.wait(0.05)
 
-    def __init__(self, port):
+
+def rb_conn_events(srv, local, mark, timeout=10.0):
+    """All records of that connection, once it logged `closed`."""
+    conn = rb_conn_id(srv, local, mark, timeout)
+    if conn is None:
+        return []
+    srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "closed", timeout)
+    with srv.cond:
+        return [e for e in srv.evs if e.get("conn") == conn]
+
+
+class rb_Conn:
+    """A raw connection whose server-side log can be found (events())."""
+
+    def __init__(self, srv, port):
+        self.srv = srv
+        with srv.cond:
+            self.mark = len(srv.evs)
         self.s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
         self.local = "%s:%d" % self.s.getsockname()
+
+    def events(self, timeout=10.0):
+        return rb_conn_events(self.srv, self.local, self.mark, timeout)
 
     def send(self, data):
         self.s.sendall(data)
@@ -152,7 +183,7 @@ def rb_case(t, srv, what, port, send, status=None, reason=None, closed_reason=No
     """Send `send` on a fresh connection to `port` and check the reaction: `status` (None: no
     HTTP answer expected, only a close), the server's http_error reason containing `reason`,
     its closed event's reason containing `closed_reason`. Returns the response bytes."""
-    c = rb_Conn(port)
+    c = rb_Conn(srv, port)
     try:
         c.send(send)
         data, closed, _ = c.read_all()
@@ -165,7 +196,7 @@ def rb_case(t, srv, what, port, send, status=None, reason=None, closed_reason=No
         st, h, body, _ = split_response(data)
         t.eq("%s: status" % what, st, status)
         t.icontains("%s: Connection: close" % what, h.get("connection", ""), "close")
-    ev = srv.conn_events(c.local, timeout=10)
+    ev = c.events()
     if reason is not None:
         err = first(ev, "http_error") or {}
         t.icontains("%s: server logs http_error with the reason" % what, str(err.get("reason")),
@@ -208,13 +239,13 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
     rb_case(t, srv, "garbage handshake record to HTTPS", https, junk, None, None,
             "TLS handshake failed")
     # a truncated ClientHello, then our FIN
-    c = rb_Conn(https)
+    c = rb_Conn(srv, https)
     c.send(hello[:len(hello) // 2])
     c.s.shutdown(socket.SHUT_WR)
     data, closed, _ = c.read_all()
     c.close()
     t.check("truncated ClientHello + FIN: closed", closed, "EOF", data[:100])
-    cl = first(srv.conn_events(c.local, timeout=10), "closed") or {}
+    cl = first(c.events(), "closed") or {}
     t.icontains("truncated ClientHello + FIN: closed.reason", str(cl.get("reason")),
                 "during the TLS handshake")
     # plain HTTP sent to the HTTPS port: nginx's 400 page
@@ -246,7 +277,7 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
                                  ("absolute-form with ..", b"http://localhost/../etc/passwd", 404),
                                  ("a 4000-byte path", b"/" + b"a" * 4000, 404),
                                  ("a 5000-byte path", b"/" + b"a" * 5000, 414)):
-        c = rb_Conn(http)
+        c = rb_Conn(srv, http)
         c.send(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data, closed, _ = c.read_all()
         c.close()
@@ -263,14 +294,14 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
     t.eq("absolute-form http://localhost/?text: the page (RFC 9112 3.2.2)", st, 200)
 
     # resets: mid-handshake and mid-response
-    c = rb_Conn(https)
+    c = rb_Conn(srv, https)
     c.send(hello[:100])
     time.sleep(0.05)    # let the server read the first bytes (it may not see them otherwise)
     rb_rst(c.s)
-    ev = srv.conn_events(c.local, timeout=10)
+    ev = c.events()
     t.check("RST mid-handshake: server logs reset, closed", first(ev, "reset") and
             first(ev, "closed"), "reset, closed", summary(ev))
-    c = rb_Conn(http)
+    c = rb_Conn(srv, http)
     c.send(b"GET /?pad=8000000 HTTP/1.1\r\nHost: x\r\n\r\n")
     got = b""
     while len(got) < 65536:
@@ -279,7 +310,7 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
             break
         got += d
     rb_rst(c.s)
-    ev = srv.conn_events(c.local, timeout=10)
+    ev = c.events()
     t.check("RST mid-response: server logs reset, closed", first(ev, "reset") and
             first(ev, "closed"), "reset, closed", summary(ev))
 
@@ -293,7 +324,7 @@ def rb_slow_cases(t, srv, ports, hello):
     http, https = ports["http"], ports["https"]
     # one header byte every 0.25 s: each read would reset an idle timeout, the head's
     # deadline still passes after 1 s
-    c = rb_Conn(http)
+    c = rb_Conn(srv, http)
     req = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 40 + b"\r\n\r\n"
     t0 = time.monotonic()
     sent = 0
@@ -314,11 +345,11 @@ def rb_slow_cases(t, srv, ports, hello):
             "EOF after 0.8 .. 3 s, head unfinished", "closed=%s after %.2f s, %d/%d bytes sent" %
             (closed, took, sent, len(req)))
     t.eq("slow header bytes: 408", split_response(data)[0], 408)
-    err = first(srv.conn_events(c.local, timeout=10), "http_error") or {}
+    err = first(c.events(), "http_error") or {}
     t.icontains("slow header bytes: reason logged", str(err.get("reason")), "--header-timeout")
 
     # the deadline applies to each keep-alive request, from its first byte
-    c = rb_Conn(http)
+    c = rb_Conn(srv, http)
     c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     st1 = read_response(c.s)[0]
     time.sleep(1.2)     # idle between requests: that is the idle timeout's business, not this one
@@ -331,13 +362,13 @@ def rb_slow_cases(t, srv, ports, hello):
             0.7 < took < 3 * SLOW, "408 after 0.7 .. 3 s", "%r after %.2f s" % (data[:40], took))
 
     # a TLS handshake that stops half-way: the same deadline
-    c = rb_Conn(https)
+    c = rb_Conn(srv, https)
     c.send(hello[:len(hello) // 2])
     data, closed, took = c.read_all()
     c.close()
     t.check("half a ClientHello, then silence: closed after about 1 s", closed and
             took < 3 * SLOW, "EOF within 3 s", "closed=%s after %.2f s" % (closed, took))
-    cl = first(srv.conn_events(c.local, timeout=10), "closed") or {}
+    cl = first(c.events(), "closed") or {}
     t.icontains("half a ClientHello: closed.reason", str(cl.get("reason")), "--header-timeout")
 
 
@@ -379,16 +410,18 @@ def test_robust_back_pressure(t):
         st, body = rb_get(port, target="/?pad=%d" % pad)     # warm the allocator
         t.eq("warm-up", st, 200)
         base_rss = rb_rss_kb(srv.pid)
+        with srv.cond:
+            mark = len(srv.evs)
         s = socket.create_connection(("127.0.0.1", port), timeout=20 * SLOW)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)   # a small window
         local = "%s:%d" % s.getsockname()
         reqs = b"".join(b"GET /?pad=%d HTTP/1.1\r\nHost: x\r\n\r\n" % (pad + i) for i in range(n))
         s.sendall(reqs)
-        conn = srv.conn_of(local)
+        conn = rb_conn_id(srv, local, mark)
         paused = srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "pause_read",
                               timeout=10)
         t.check("the server stops reading (pause_read, back-pressure)", paused, "pause_read",
-                summary(srv.conn_events(local, timeout=0.1)))
+                summary(events(srv.evs, conn=conn)))
         peak = 0
         for _ in range(6):      # sample the RSS for a while: it must not climb
             time.sleep(0.1)
@@ -414,7 +447,7 @@ def test_robust_back_pressure(t):
         s.close()
         t.eq("all %d responses 200" % n, statuses, [200] * n)
         t.eq("complete and in order (pad sizes)", sizes, [pad + i for i in range(n)])
-        ev = srv.conn_events(local, timeout=10)
+        ev = rb_conn_events(srv, local, mark)
         t.eq("the server logged every request", len(events(ev, "request")), n)
 
 
