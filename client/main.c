@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,9 +33,12 @@ enum { KX_ANY, KX_RSA, KX_ECDHE };
 /* Exit codes, curl's where curl has one. */
 enum {
 	EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_RESOLVE = 6, EXIT_CONNECT = 7,
-	EXIT_WRITE = 23, EXIT_TIMEOUT = 28, EXIT_TLS = 35, EXIT_EMPTY = 52, EXIT_RECV = 56,
-	EXIT_UNTRUSTED = 60
+	EXIT_WEIRD = 8, EXIT_PARTIAL = 18, EXIT_WRITE = 23, EXIT_TIMEOUT = 28, EXIT_TLS = 35,
+	EXIT_EMPTY = 52, EXIT_RECV = 56, EXIT_UNTRUSTED = 60, EXIT_FILESIZE = 63
 };
+
+/* The largest body we take without --max-filesize: an endless body must not fill the disk. */
+#define MAX_FILESIZE_DEFAULT	(100LL * 1024 * 1024)
 
 static struct {
 	const char	*url;
@@ -64,6 +68,7 @@ static struct {
 	int		 requests;		/* -n: requests per connection */
 	int		 reconnect;		/* --reconnect: connections in a row */
 	int		 connect_timeout_ms, max_time_ms;
+	long long	 max_filesize;		/* --max-filesize, 0: no limit */
 	int		 quiet, verbose, color;
 	enum evlog_format format;
 } opt = {
@@ -71,6 +76,7 @@ static struct {
 	.requests = 1,
 	.reconnect = 1,
 	.connect_timeout_ms = 10000,
+	.max_filesize = MAX_FILESIZE_DEFAULT,
 	.linger_ms = -1,
 	.color = -1,
 };
@@ -170,6 +176,8 @@ usage(FILE *fp)
 "                         beside the English ones (default en)\n"
 "  --connect-timeout SEC  give up on an address after SEC seconds (default 10)\n"
 "  --max-time SEC         give up on the whole transfer after SEC seconds (default: no limit)\n"
+"  --max-filesize BYTES   refuse a body larger than BYTES (default 104857600, 100 MiB;\n"
+"                         0: no limit)\n"
 "  --log-format text|json event log format (default text)\n"
 "  --color auto|always|never  colour in the text log (default auto: on a terminal)\n"
 "  -v, --verbose          also log each connection's internal phase changes\n"
@@ -180,8 +188,9 @@ usage(FILE *fp)
 "'Proceed anyway? [y/N]', otherwise it refuses (unless -k).\n"
 "\n"
 "Exit status (curl's numbers): 0 done, 1 other failure, 2 usage, 6 cannot resolve the host, 7 cannot\n"
-"connect, 23 cannot write the output, 28 timeout, 35 TLS handshake failed, 52 empty\n"
-"reply, 56 connection broken while receiving, 60 certificate not trusted.\n");
+"connect, 8 malformed response head, 18 body cut short, 23 cannot write the output,\n"
+"28 timeout, 35 TLS handshake failed, 52 empty reply, 56 connection broken while\n"
+"receiving, 60 certificate not trusted, 63 body larger than --max-filesize.\n");
 }
 
 static void
@@ -500,6 +509,13 @@ write_body(const char *p, size_t n)
 {
 	if (n == 0)
 		return 0;
+	/* Per response, as curl's per file (-n and --reconnect fetch several). */
+	if (opt.max_filesize > 0 &&
+	    st.body_bytes - st.body_start + n > (uint64_t)opt.max_filesize) {
+		finish(EXIT_FILESIZE, "maximum file size exceeded: the body is larger than %lld "
+		    "bytes (--max-filesize)", opt.max_filesize);
+		return -1;
+	}
 	if (fwrite(p, 1, n, st.out) != n) {
 		finish(EXIT_WRITE, "cannot write the body to %s: %s", opt.output ? opt.output :
 		    "standard output", strerror(errno));
@@ -520,6 +536,17 @@ next_request(struct conn *c)
 	st.done = 0;
 	c->t_first_byte = 0;
 	send_request(c);
+}
+
+/* We stop taking the body: a refused size is ended with RST (the rest stays unread, as when
+ * curl gives up), a write error with the normal close. */
+static void
+body_failed(struct conn *c)
+{
+	if (st.exit_code == EXIT_FILESIZE)
+		conn_reset(c, "maximum file size exceeded: not reading the rest");
+	else
+		conn_close(c, "cannot write the body");
 }
 
 /* The whole response is here: log it, then (unless the server is to close first) close. */
@@ -634,7 +661,7 @@ client_read(struct conn *c, struct evbuffer *in)
 			if (r < 0) {
 				evlog(EVT_HTTP_ERROR, c->id, c->fd, "bad response: %s",
 				    st.resp.error_text);
-				finish(EXIT_RECV, "bad response from the server: %s",
+				finish(EXIT_WEIRD, "bad response from the server: %s",
 				    st.resp.error_text);
 				conn_close(c, "bad response");
 				return;
@@ -652,6 +679,15 @@ client_read(struct conn *c, struct evbuffer *in)
 			}
 			st.body_left = st.resp.content_length;
 			http1_chunked_init(&st.ch);
+			if (st.resp.body == HTTP1_BODY_LENGTH && opt.max_filesize > 0 &&
+			    st.body_left > (uint64_t)opt.max_filesize) {
+				finish(EXIT_FILESIZE, "maximum file size exceeded: the server "
+				    "announces %llu bytes (Content-Length), more than %lld "
+				    "(--max-filesize)", (unsigned long long)st.body_left,
+				    opt.max_filesize);
+				body_failed(c);
+				return;
+			}
 			if (st.resp.body == HTTP1_BODY_LENGTH && st.body_left == 0) {
 				response_complete(c, "Content-Length: 0");
 				return;
@@ -672,7 +708,7 @@ client_read(struct conn *c, struct evbuffer *in)
 				return;
 			}
 			if (write_body(out, outlen) == -1) {
-				conn_close(c, "cannot write the body");
+				body_failed(c);
 				return;
 			}
 			if (r == 1) {
@@ -688,7 +724,7 @@ client_read(struct conn *c, struct evbuffer *in)
 			n = (size_t)st.body_left;
 		p = evbuffer_pullup(in, (ev_ssize_t)n);
 		if (write_body((const char *)p, n) == -1) {
-			conn_close(c, "cannot write the body");
+			body_failed(c);
 			return;
 		}
 		evbuffer_drain(in, n);
@@ -714,6 +750,12 @@ server_closed_early(struct conn *c)
 	else if (!st.got_bytes)
 		finish(EXIT_EMPTY, "the server closed the connection without answering "
 		    "(empty reply)");
+	else if (st.have_head && st.resp.body == HTTP1_BODY_LENGTH)
+		finish(EXIT_PARTIAL, "transfer closed with %llu bytes remaining to read",
+		    (unsigned long long)st.body_left);
+	else if (st.have_head && st.resp.body == HTTP1_BODY_CHUNKED)
+		finish(EXIT_PARTIAL, "transfer closed with outstanding read data remaining "
+		    "(the chunked body has no last chunk)");
 	else
 		finish(EXIT_RECV, "the server closed the connection before the response was "
 		    "complete");
@@ -1141,6 +1183,7 @@ main(int argc, char **argv)
 		{ "reconnect",		required_argument, NULL, 22 },
 		{ "groups",		required_argument, NULL, 23 },
 		{ "dissect",		no_argument,	   NULL, 24 },
+		{ "max-filesize",	required_argument, NULL, 25 },
 		{ "color",		required_argument, NULL, 9 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
@@ -1231,6 +1274,10 @@ main(int argc, char **argv)
 			opt.groups = optarg;
 			break;
 		case 24: opt.dissect = 1; break;
+		case 25:
+			if ((opt.max_filesize = url_parse_number(optarg, 0, LONG_MAX)) == -1)
+				die_usage("--max-filesize: '%s' is not a number of bytes", optarg);
+			break;
 		case 16:
 			opt.pause_read_ms = parse_ms("--pause-read: '%s' is not a number of "
 			    "milliseconds (0-60000)", optarg, 60000);
@@ -1378,6 +1425,7 @@ main(int argc, char **argv)
 		event_free(st.pause_timer);
 	repeat_free();
 	SSL_CTX_free(st.ctx);
+	tls_keylog_close();
 	event_base_free(st.base);
 	return st.exit_code;
 }

@@ -35,6 +35,9 @@ static struct conn *all;
 
 static void bev_event_cb(struct bufferevent *, short, void *);
 static void bev_read_cb(struct bufferevent *, void *);
+static void bev_write_cb(struct bufferevent *, void *);
+static void conn_hold(struct conn *);
+static void conn_release(struct conn *);
 static void close_step_drained(struct bufferevent *, void *);
 static void close_step_tls(struct conn *);
 static void close_step_fin(struct conn *);
@@ -204,6 +207,89 @@ start_tls_log(struct conn *c)
 	    "starting TLS over the open TCP connection");
 }
 
+/* Server: the bufferevent is set up; start reading (and, over TLS, the handshake). */
+static void
+accept_bev_ready(struct conn *c)
+{
+	bufferevent_setcb(c->bev, bev_read_cb, c->ops->drained ? bev_write_cb : NULL,
+	    bev_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (c->timeout_ms > 0)
+		conn_set_timeout(c, c->timeout_ms);
+	if (!c->use_tls && c->ops->ready)
+		c->ops->ready(c);
+}
+
+/* A TLS record starts with its content type: 0x16 for the handshake (an SSLv2-style hello has
+ * the top bit set). An uppercase letter is an HTTP method: plain HTTP on the TLS port. */
+static int
+looks_like_http(unsigned char b)
+{
+	return b >= 'A' && b <= 'Z';
+}
+
+/* Server, TLS port: the first bytes arrived (or the timeout passed). */
+static void
+peek_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	unsigned char b;
+	ssize_t n;
+
+	conn_hold(c);
+	if (what & EV_TIMEOUT) {
+		conn_abort(c, CONN_ERR_TIMEOUT, "timed out during the TLS handshake (no "
+		    "ClientHello)");
+		goto done;
+	}
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		conn_set_timeout(c, c->timeout_ms);	/* woken for nothing: wait again */
+		goto done;
+	}
+	event_free(c->ev_peek);
+	c->ev_peek = NULL;
+	if (n == 1 && looks_like_http(b)) {
+		struct evrec r;
+
+		/* No TLS on this connection: the server answers in plain text (nginx's 400). */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		c->use_tls = 0;
+		c->plain_on_tls = 1;
+		if (evrec_begin(&r, EVT_WARNING, c->id, c->fd)) {
+			evrec_str(&r, "reason", "plain HTTP sent to the HTTPS port");
+			evrec_detail(&r, "the first byte is '%c', not a TLS record (0x16): plain "
+			    "HTTP sent to the HTTPS port", b);
+			evrec_gloss(&r, "a TLS client starts with a ClientHello record (0x16); this "
+			    "one starts with an HTTP method: someone typed http:// for an HTTPS port");
+			evrec_emit(&r);
+		}
+		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL) {
+			conn_abort(c, CONN_ERR_CONNECT, "out of memory");
+			goto done;
+		}
+		conn_set_phase(c, PHASE_OPEN);
+		accept_bev_ready(c);
+		goto done;
+	}
+	/* A ClientHello, garbage or an EOF: OpenSSL reads it and says what it was. Callbacks
+	 * and app data are set before libevent owns the SSL. */
+	c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
+		goto done;
+	}
+	c->ssl_in_bev = 1;
+	/* A peer's FIN without close_notify is an EOF to log, not an error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	accept_bev_ready(c);
+done:
+	conn_release(c);
+}
+
 struct conn *
 conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_t salen,
     SSL_CTX *ctx, const struct conn_ops *ops, void *arg)
@@ -230,29 +316,23 @@ conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_
 		tls_bind(ssl, c);
 		c->use_tls = 1;
 		c->ssl = ssl;
-		/* Callbacks and app data are set before libevent owns the SSL. */
-		c->bev = bufferevent_openssl_socket_new(base, fd, ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL)
-			goto err;
-		c->ssl_in_bev = 1;
-		/* A peer's FIN without close_notify is an EOF to log, not an error. */
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 		ssl = NULL;
 		start_tls_log(c);
-	} else {
-		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL)
+		/* Look at the first byte before OpenSSL does: a browser or curl sent to the
+		 * HTTPS port with http:// talks plain HTTP, which deserves a plain answer. */
+		c->ev_peek = event_new(base, fd, EV_READ, peek_cb, c);
+		if (c->ev_peek == NULL || event_add(c->ev_peek, NULL) == -1)
 			goto err;
-		conn_set_phase(c, PHASE_OPEN);
+		return c;
 	}
-	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (!c->use_tls && c->ops->ready)
-		c->ops->ready(c);
+	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		goto err;
+	conn_set_phase(c, PHASE_OPEN);
+	accept_bev_ready(c);
 	return c;
 err:
-	c->ssl = NULL;
+	/* close_finish() frees c->ssl (not yet libevent's) and the event. */
 	if (ssl != NULL)
 		SSL_free(ssl);
 	if (c->bev == NULL)
@@ -377,7 +457,24 @@ conn_set_timeout(struct conn *c, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	bufferevent_set_timeouts(c->bev, ms > 0 ? &tv : NULL, NULL);
+	c->timeout_ms = ms;
+	if (c->ev_peek != NULL) {
+		event_add(c->ev_peek, ms > 0 ? &tv : NULL);
+		return;
+	}
+	if (c->bev != NULL)
+		bufferevent_set_timeouts(c->bev, ms > 0 ? &tv : NULL, NULL);
+}
+
+/* Also give up when writing makes no progress for ms (a peer that stops reading); 0: off.
+ * The read timeout is off meanwhile: conn_set_timeout() sets it again. */
+void
+conn_set_write_timeout(struct conn *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (c->bev != NULL)
+		bufferevent_set_timeouts(c->bev, NULL, ms > 0 ? &tv : NULL);
 }
 
 /* From the first FIN on, follow the connection's states in the kernel (sock_diag): they change
@@ -410,6 +507,12 @@ check_peer_fin(struct conn *c)
 		return 0;
 	if (n == -1 && errno != ECONNRESET && errno != EPIPE)
 		return 0;
+	/* A RST whose error a read below us (OpenSSL's) already took reads as 0 like a FIN; the
+	 * kernel's state tells them apart: a FIN leaves CLOSE_WAIT, a RST CLOSE. */
+	if (n == 0 && !c->fin_sent && tcpinfo_state(c->fd) == TCPI_CLOSE) {
+		n = -1;
+		errno = ECONNRESET;
+	}
 	if (n == -1) {
 		c->reset = 1;
 		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
@@ -733,7 +836,12 @@ wait_raw_fin(struct conn *c)
 {
 	if (c->ev_fin != NULL)
 		return;
-	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	if (c->ev_peek) {
+		event_free(c->ev_peek);
+		c->ev_peek = NULL;
+	}
+	if (c->bev)
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	if (c->under)
 		bufferevent_disable(c->under, EV_READ | EV_WRITE);
 	c->ev_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, fin_wait_cb, c);
@@ -754,6 +862,10 @@ close_finish(struct conn *c, const char *reason)
 	if (c->ev_fin) {
 		event_free(c->ev_fin);
 		c->ev_fin = NULL;
+	}
+	if (c->ev_peek) {
+		event_free(c->ev_peek);
+		c->ev_peek = NULL;
 	}
 	if (c->ev_wait) {
 		event_free(c->ev_wait);
@@ -1168,6 +1280,21 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 	seglog_sync();
 	conn_hold(c);
 	bev_read(bev, c);
+	conn_release(c);
+}
+
+/* The output drained to the write low-water mark (0: empty): tell the application, which may
+ * have stopped reading until its responses leave (back-pressure). */
+static void
+bev_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->phase != PHASE_OPEN || c->ops->drained == NULL)
+		return;
+	conn_hold(c);
+	c->ops->drained(c);
 	conn_release(c);
 }
 

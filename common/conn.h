@@ -44,6 +44,8 @@ struct conn_ops {
 	void	(*timeout)(struct conn *);
 	/* The connection is gone (normal close or error, see c->error); c is freed right after. */
 	void	(*closed)(struct conn *);
+	/* Server: the output buffer is empty again (everything went to the kernel). May be NULL. */
+	void	(*drained)(struct conn *);
 };
 
 struct conn_verify_err {
@@ -89,6 +91,9 @@ struct conn {
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
 	struct event		*ev_peer_fin;	/* after the peer's close_notify: wait for its FIN */
+	struct event		*ev_peek;	/* server TLS: wait for the first byte (plain HTTP?) */
+	int			 plain_on_tls;	/* server: plain HTTP arrived on the TLS port */
+	int			 timeout_ms;	/* the last conn_set_timeout() */
 	int			 close_wait_ms;
 	char			 close_reason[128];
 
@@ -121,6 +126,7 @@ struct conn	*conn_connect(struct event_base *, const struct sockaddr *, socklen_
 void		 conn_set_phase(struct conn *, enum conn_phase);
 int		 conn_write(struct conn *, const void *, size_t);
 void		 conn_set_timeout(struct conn *, int ms);
+void		 conn_set_write_timeout(struct conn *, int ms);
 void		 conn_close(struct conn *, const char *reason);
 void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);

@@ -1100,3 +1100,13 @@ tls_verify_first_error(const struct conn *c, int *depth)
 		*depth = c->verify[0].depth;
 	return c->verify[0].error;
 }
+
+/* Close the key log file at exit (the last connection is gone): no fd is left behind. */
+void
+tls_keylog_close(void)
+{
+	if (keylog_fp != NULL) {
+		fclose(keylog_fp);
+		keylog_fp = NULL;
+	}
+}

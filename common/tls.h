@@ -40,6 +40,7 @@ struct tls_cert_info {
 SSL_CTX		*tls_ctx_server(const struct tls_opts *, char *err, size_t errlen);
 SSL_CTX		*tls_ctx_client(const struct tls_opts *, char *err, size_t errlen);
 void		 tls_ctx_free(SSL_CTX *);
+void		 tls_keylog_close(void);
 void		 tls_bind(SSL *, struct conn *);
 struct conn	*tls_conn(const SSL *);
 int		 tls_parse_version(const char *);

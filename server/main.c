@@ -31,6 +31,7 @@
 #define MAX_BINDS	8
 #define MAX_LISTENERS	96
 #define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
+#define OUT_HIGH	(1024 * 1024)	/* queued response bytes above which we stop reading */
 
 /* K_RSA: the RSA certificate, for TLS 1.2 RSA key transport (--rsa-port). */
 enum kind { K_HTTP, K_HTTPS, K_SELFSIGNED, K_RSA, K_GALLERY, K_LAST };
@@ -61,6 +62,9 @@ struct session {
 	int			 requests;
 	struct conn		*c;
 	struct event		*hold;		/* --hold-close timer */
+	struct event		*head_timer;	/* --header-timeout: the request head's deadline */
+	int			 got_bytes;	/* some bytes of the current head arrived */
+	int			 bp_paused;	/* not reading until our responses leave */
 };
 
 static struct {
@@ -69,6 +73,7 @@ static struct {
 	int		 port[K_LAST];
 	const char	*cert, *key, *certs_dir;
 	int		 idle_ms;
+	int		 header_ms;		/* --header-timeout */
 	int		 server_closes_first;	/* --close-first server */
 	int		 hold_close_ms;		/* --hold-close */
 	int		 abort;			/* --abort: RST instead of FIN */
@@ -90,6 +95,7 @@ static struct {
 } opt = {
 	.port = { 8080, 8443, 8444, -2 },	/* -2: off (--rsa-port) */
 	.idle_ms = 30000,
+	.header_ms = 20000,
 	.linger_ms = -1,
 	.backlog = 128,
 	.gallery_base = 8450,
@@ -125,6 +131,9 @@ usage(FILE *fp)
 "                         (default DIR/server.crt and DIR/server.key)\n"
 "  --idle-timeout SEC     close a connection idle this long: keep-alive, TLS handshake,\n"
 "                         request body (default 30)\n"
+"  --header-timeout SEC   a request head must be complete within SEC seconds of its\n"
+"                         first byte, however slowly it trickles in; on a new\n"
+"                         connection from accept(), TLS handshake included (default 20)\n"
 "  --close-first client|server  who sends the first FIN (default client: the server\n"
 "                         keeps the connection open until the client closes; server:\n"
 "                         'Connection: close' and the server closes after each reply)\n"
@@ -281,16 +290,36 @@ wants_text(const struct http1_msg *m)
 
 static long query_pad(const char *);
 
+/* RFC 9112 3.2.2: a server MUST accept the absolute-form ("GET http://host/path"), as a proxy
+ * would receive it; what counts is its path ("/" when it has none). */
+static const char *
+target_path(const char *target)
+{
+	const char *p;
+
+	if (strncasecmp(target, "http://", 7) == 0)
+		p = target + 7;
+	else if (strncasecmp(target, "https://", 8) == 0)
+		p = target + 8;
+	else
+		return target;
+	p += strcspn(p, "/?");
+	return *p == '/' ? p : "/";
+}
+
 static void
 serve(struct conn *c, struct session *s)
 {
 	const struct http1_msg *m = &s->req;
+	const char *path = target_path(m->target);
 	char page[16384];
 	size_t plen;
 	long pad;
 	int head = strcmp(m->method, "HEAD") == 0, text, n;
 
-	plen = strcspn(m->target, "?");
+	/* The only page is generated, never a file: whatever the path says (.., %2e%2e, %00),
+	 * nothing but "/" exists. */
+	plen = strcspn(path, "?");
 	if (strcmp(m->method, "GET") != 0 && !head) {
 		respond_error(c, s, 405, "this server only answers GET and HEAD");
 		return;
@@ -300,7 +329,7 @@ serve(struct conn *c, struct session *s)
 		respond_error(c, s, 400, "an HTTP/1.1 request needs a Host header");
 		return;
 	}
-	if (plen != 1 || m->target[0] != '/') {
+	if (plen != 1 || path[0] != '/') {
 		respond_error(c, s, 404, "the only page here is /");
 		return;
 	}
@@ -364,7 +393,7 @@ log_request(struct conn *c, const struct http1_msg *m)
 static void
 server_close(struct conn *c, const char *reason)
 {
-	char why[160];
+	char why[200];
 
 	if (opt.abort) {
 		snprintf(why, sizeof(why), "--abort (%s)", reason);
@@ -386,11 +415,168 @@ finish_request(struct conn *c, struct session *s)
 		conn_set_timeout(c, opt.idle_ms);
 }
 
+/* The plain-text request on the HTTPS port gets nginx's answer: a 400 page that says so. */
+static void
+respond_plain_on_tls(struct conn *c, struct session *s)
+{
+	static const char page[] =
+	    "<html>\n<head><title>400 The plain HTTP request was sent to HTTPS port</title>"
+	    "</head>\n<body>\n<center><h1>400 Bad Request</h1></center>\n"
+	    "<center>The plain HTTP request was sent to HTTPS port</center>\n"
+	    "<hr><center>handshake-lab</center>\n</body>\n</html>\n";
+
+	s->keep_alive = 0;
+	respond(c, s, 400, "text/html", page, sizeof(page) - 1, 0, NULL, 0);
+}
+
+static void
+log_http_error(struct conn *c, int status, const char *why)
+{
+	struct evrec er;
+
+	if (evrec_begin(&er, EVT_HTTP_ERROR, c->id, c->fd)) {
+		evrec_int(&er, "status", status);
+		evrec_str(&er, "reason", why);
+		evrec_detail(&er, "bad request: %s -> %d", why, status);
+		evrec_emit(&er);
+	}
+}
+
+/* Answer a request we cannot serve with status and why, and close. */
+static void
+reject(struct conn *c, struct session *s, int status, const char *why)
+{
+	char reason[32];
+
+	log_http_error(c, status, why);
+	s->keep_alive = 0;
+	if (c->plain_on_tls)
+		respond_plain_on_tls(c, s);
+	else
+		respond_error(c, s, status, why);
+	snprintf(reason, sizeof(reason), "bad request (%d)", status);
+	conn_close(c, reason);
+}
+
+/* Bytes that cannot begin a request, said at once rather than after the parser waited for a
+ * line end that may never come (a ClientHello has none). NULL: maybe a request. */
+static const char *
+bad_start(const unsigned char *p, size_t n)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	size_t i = 0, j;
+
+	if (n > 0 && p[0] == 0x16)
+		return "a TLS handshake record (0x16, a ClientHello?) on the plain HTTP port: "
+		    "use http:// here, https:// on the HTTPS port";
+	if (n > 0 && p[0] == '\n')
+		i = 1;
+	else if (n > 1 && p[0] == '\r' && p[1] == '\n')
+		i = 2;
+	for (j = i; j < n && j - i <= HTTP1_MAX_METHOD && p[j] != ' '; j++)
+		if (!(p[j] >= 'A' && p[j] <= 'Z') && !(p[j] >= '0' && p[j] <= '9') &&
+		    (p[j] == '\0' || strchr(tchar, p[j]) == NULL))
+			return "the first bytes are not an HTTP method (not HTTP at all?)";
+	if (j - i > HTTP1_MAX_METHOD)
+		return "the first bytes are not an HTTP method (not HTTP at all?)";
+	return NULL;
+}
+
+/* The request head's deadline (--header-timeout): starts at its first byte; a new connection's
+ * starts at accept(), so the TLS handshake counts too. */
+static void
+head_timer_start(struct session *s)
+{
+	struct timeval tv = { opt.header_ms / 1000, (opt.header_ms % 1000) * 1000 };
+
+	if (s->head_timer != NULL && !evtimer_pending(s->head_timer, NULL))
+		evtimer_add(s->head_timer, &tv);
+}
+
+static void
+head_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct conn *c = s->c;
+	char why[160];
+
+	(void)fd;
+	(void)what;
+	if (c == NULL || c->phase > PHASE_OPEN)
+		return;
+	if (c->phase != PHASE_OPEN) {
+		snprintf(why, sizeof(why), "the TLS handshake did not finish within %d s "
+		    "(--header-timeout)", opt.header_ms / 1000);
+		conn_abort(c, CONN_ERR_TIMEOUT, why);
+		return;
+	}
+	if (s->in_body)
+		return;
+	if (!s->got_bytes && s->requests == 0 && evbuffer_get_length(bufferevent_get_input(c->bev))
+	    == 0) {
+		snprintf(why, sizeof(why), "no request within %d s (--header-timeout)",
+		    opt.header_ms / 1000);
+		server_close(c, why);
+		return;
+	}
+	snprintf(why, sizeof(why), "the request head did not arrive within %d s "
+	    "(--header-timeout): a client too slow, or a slowloris", opt.header_ms / 1000);
+	log_http_error(c, 408, why);
+	s->keep_alive = 0;
+	respond_error(c, s, 408, why);
+	conn_close(c, "request head timeout");
+}
+
+/* Back-pressure: a client that sends requests but does not read the responses would make us
+ * queue them without end. Above OUT_HIGH queued bytes we stop reading (its requests then wait
+ * in the kernel, and its sending stops once the window is full) until the queue is empty. */
+static int
+output_full(struct conn *c, struct session *s)
+{
+	size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	struct evrec r;
+
+	if (out <= OUT_HIGH)
+		return 0;
+	s->bp_paused = 1;
+	conn_pause_read(c, 1);
+	/* Reading is off, so only a write timeout can notice a client that never reads. */
+	conn_set_write_timeout(c, opt.idle_ms);
+	if (evrec_begin(&r, EVT_PAUSE_READ, c->id, c->fd)) {
+		evrec_int(&r, "queued", (long long)out);
+		evrec_detail(&r, "not reading: %zu B of responses wait to be sent (back-pressure)",
+		    out);
+		evrec_gloss(&r, "the client sends requests faster than it reads the answers: we "
+		    "stop reading until they have gone, so its requests wait in the kernel");
+		evrec_emit(&r);
+	}
+	return 1;
+}
+
+static void session_read(struct conn *, struct evbuffer *);
+
+static void
+session_drained(struct conn *c)
+{
+	struct session *s = c->arg;
+
+	if (s == NULL || !s->bp_paused)
+		return;
+	s->bp_paused = 0;
+	evlog(EVT_PAUSE_READ, c->id, c->fd, "reading again: the responses have gone to the "
+	    "kernel");
+	conn_pause_read(c, 0);
+	conn_set_timeout(c, opt.idle_ms);
+	/* Requests already read wait in our input buffer: no read event will announce them. */
+	session_read(c, bufferevent_get_input(c->bev));
+}
+
 static void
 session_read(struct conn *c, struct evbuffer *in)
 {
 	struct session *s = c->arg;
 	unsigned char *p;
+	const char *why;
 	size_t len, n;
 	int r;
 
@@ -411,10 +597,8 @@ session_read(struct conn *c, struct evbuffer *in)
 			r = http1_chunked_decode(&s->ch, (const char *)p, n, out, &outlen, &used);
 			evbuffer_drain(in, used);
 			if (r < 0 || s->ch.total > MAX_BODY) {
-				s->keep_alive = 0;
-				respond_error(c, s, r < 0 ? 400 : 413, r < 0 ? "malformed chunked body" :
+				reject(c, s, r < 0 ? 400 : 413, r < 0 ? "malformed chunked body" :
 				    "request body too large");
-				conn_close(c, "bad request body");
 				return;
 			}
 			if (r == 1)
@@ -423,36 +607,44 @@ session_read(struct conn *c, struct evbuffer *in)
 				return;
 			continue;
 		}
+		if (s->bp_paused || output_full(c, s))
+			return;
 		n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
 		p = evbuffer_pullup(in, (ev_ssize_t)n);
-		r = http1_parse(&s->req, HTTP1_REQUEST, (const char *)p, n, 0);
-		if (r == 0)
-			return;
-		if (r < 0) {
-			struct evrec er;
-			if (evrec_begin(&er, EVT_HTTP_ERROR, c->id, c->fd)) {
-				evrec_int(&er, "status", s->req.error_status);
-				evrec_str(&er, "reason", s->req.error_text);
-				evrec_detail(&er, "bad request: %s -> %d", s->req.error_text,
-				    s->req.error_status);
-				evrec_emit(&er);
-			}
-			s->keep_alive = 0;
-			respond_error(c, s, s->req.error_status, s->req.error_text);
+		if ((why = bad_start(p, n)) != NULL) {
 			evbuffer_drain(in, len);
-			conn_close(c, "bad request");
+			reject(c, s, 400, why);
+			return;
+		}
+		r = http1_parse(&s->req, HTTP1_REQUEST, (const char *)p, n, 0);
+		if (r == 0) {
+			/* Only a head that takes more than one read needs the deadline. */
+			if (!s->got_bytes) {
+				s->got_bytes = 1;
+				head_timer_start(s);
+			}
+			return;
+		}
+		if (r < 0) {
+			evbuffer_drain(in, len);
+			reject(c, s, s->req.error_status, s->req.error_text);
 			return;
 		}
 		evbuffer_drain(in, s->req.head_len);
+		s->got_bytes = 0;
+		if (s->head_timer != NULL && evtimer_pending(s->head_timer, NULL))
+			evtimer_del(s->head_timer);
 		log_request(c, &s->req);
+		if (c->plain_on_tls) {
+			reject(c, s, 400, "plain HTTP request sent to the HTTPS port");
+			return;
+		}
 		s->keep_alive = s->req.keep_alive && !opt.server_closes_first;
 		/* The idle timeout also bounds a request body that stops coming. */
 		conn_set_timeout(c, opt.idle_ms);
 		if (s->req.body == HTTP1_BODY_LENGTH) {
 			if (s->req.content_length > MAX_BODY) {
-				s->keep_alive = 0;
-				respond_error(c, s, 413, "request body too large");
-				conn_close(c, "request body too large");
+				reject(c, s, 413, "request body too large");
 				return;
 			}
 			s->in_body = 1;
@@ -511,9 +703,14 @@ session_peer_closed(struct conn *c)
 static void
 session_timeout(struct conn *c)
 {
-	char why[64];
+	struct session *s = c->arg;
+	char why[96];
 
-	snprintf(why, sizeof(why), "idle for %d ms (keep-alive timeout)", opt.idle_ms);
+	if (s != NULL && s->bp_paused)
+		snprintf(why, sizeof(why), "the client read none of its responses for %d ms",
+		    opt.idle_ms);
+	else
+		snprintf(why, sizeof(why), "idle for %d ms (keep-alive timeout)", opt.idle_ms);
 	server_close(c, why);
 }
 
@@ -534,6 +731,8 @@ session_closed(struct conn *c)
 
 	if (s != NULL && s->hold != NULL)
 		event_free(s->hold);
+	if (s != NULL && s->head_timer != NULL)
+		event_free(s->head_timer);
 	free(c->arg);
 	c->arg = NULL;
 	if (stopping)
@@ -546,6 +745,7 @@ static const struct conn_ops session_ops = {
 	.peer_closed = session_peer_closed,
 	.timeout = session_timeout,
 	.closed = session_closed,
+	.drained = session_drained,
 };
 
 static void
@@ -564,9 +764,12 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 
 	s->li = li;
 	s->keep_alive = 1;
+	s->head_timer = evtimer_new(base, head_timeout_cb, s);
 	c = conn_accept(base, fd, sa, (socklen_t)salen, li->ctx, &session_ops, s);
-	if (c != NULL && c->phase != PHASE_CLOSED)
+	if (c != NULL && c->phase != PHASE_CLOSED) {
 		s->c = c;
+		head_timer_start(s);
+	}
 	/* A client that never finishes its TLS handshake must not hold the connection. */
 	if (c != NULL && c->phase == PHASE_TLS_HANDSHAKE)
 		conn_set_timeout(c, opt.idle_ms);
@@ -910,6 +1113,7 @@ main(int argc, char **argv)
 		{ "rsa-port",		required_argument, NULL, 21 },
 		{ "groups",		required_argument, NULL, 23 },
 		{ "dissect",		no_argument,	   NULL, 24 },
+		{ "header-timeout",	required_argument, NULL, 25 },
 		{ "quiet",		no_argument,	   NULL, 'q' },
 		{ "verbose",		no_argument,	   NULL, 'v' },
 		{ "help",		no_argument,	   NULL, 'h' },
@@ -1006,6 +1210,10 @@ main(int argc, char **argv)
 			opt.groups = optarg;
 			break;
 		case 24: opt.dissect = 1; break;
+		case 25:
+			opt.header_ms = parse_num("--header-timeout: '%s' is not a number of "
+			    "seconds (1-3600)", optarg, 1, 3600) * 1000;
+			break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': usage(stdout); return 0;

@@ -56,6 +56,30 @@ if SAN:
     CHILD_ENV["ASAN_OPTIONS"] = "detect_leaks=1"
     CHILD_ENV.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
 SAN_PATTERNS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+# VALGRIND=1 (make valgrind): build/server and build/client run under valgrind memcheck. An error
+# or a definite leak makes them exit 99, which the exit-status checks catch; check_sanitizer()
+# also reads valgrind's report (a file of its own, so the programs' stderr stays as it is) and
+# its list of fds left open at exit.
+VALGRIND = os.environ.get("VALGRIND") == "1"
+VALGRIND_CMD = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+                "--errors-for-leak-kinds=definite", "--track-fds=yes", "-q"]
+VALGRIND_DIR = tempfile.mkdtemp(prefix="hslab-valgrind-") if VALGRIND else None
+_vg_runs = [0]
+if VALGRIND:
+    SLOW = 10.0
+
+
+def valgrind_wrap(cmd, env):
+    """(cmd, env, report file): cmd under valgrind when VALGRIND=1 and it runs one of our
+    programs, else (cmd, env, None)."""
+    if not (VALGRIND and cmd and cmd[0] in (SERVER, CLIENT)):
+        return cmd, env, None
+    _vg_runs[0] += 1
+    env = dict(env)
+    env["HSLAB_VG_RUN"] = str(_vg_runs[0])
+    log = os.path.join(VALGRIND_DIR, "vg.%d" % _vg_runs[0])
+    return VALGRIND_CMD + ["--log-file=" + os.path.join(VALGRIND_DIR, "vg.%q{HSLAB_VG_RUN}")] + \
+        list(cmd), env, log
 
 KERNEL_TCP_STATES = {"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
                      "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"}
@@ -68,6 +92,8 @@ GALLERY = None  # CERTS/gallery (make-certs.sh --gallery): index.tsv, trust.pem,
 VERBOSE = False
 _started = []   # every Popen we started, stopped by pid at the end whatever happens
 _cleanup = []   # extra temporary directories
+if VALGRIND_DIR:
+    _cleanup.append(VALGRIND_DIR)
 
 
 # ---------------------------------------------------------------- checks
@@ -267,7 +293,28 @@ def check_close(t, what, conn_evs):
 
 # ---------------------------------------------------------------- processes
 
-def check_sanitizer(t, what, stderr):
+def check_valgrind(t, what, log, rc):
+    try:
+        with open(log, encoding="utf-8", errors="replace") as f:
+            err = f.read()
+    except OSError:
+        return      # killed, or never started: nothing to read
+    bad = [l for l in err.splitlines() if re.match(r"==\d+== ", l) and re.search(
+        r"Invalid|uninitialised|definitely lost|Mismatched|overlap|Syscall param", l)]
+    t.check("%s: no valgrind error" % what, not bad, "no report", "\n".join(bad[:20]) or err)
+    # each fd still open at exit (but the standard ones) is a block of lines; the inherited ones
+    # (valgrind's own report file) are not ours. Exit 1 and 2 (a start-up error, a usage error)
+    # leave at once, without freeing anything.
+    blocks = re.split(r"\n==\d+== (?=Open file descriptor)", err)[1:]
+    ours = [b for b in blocks if "<inherited from parent>" not in b]
+    if "FILE DESCRIPTORS:" in err and rc not in (1, 2):
+        t.check("%s: no fd left open at exit (valgrind --track-fds)" % what, not ours,
+                "only the standard and inherited ones", "\n".join(ours)[:1500])
+
+
+def check_sanitizer(t, what, stderr, vg_log=None, rc=None):
+    if VALGRIND and vg_log:
+        check_valgrind(t, what, vg_log, rc)
     if not SAN:
         return
     hits = [p for p in SAN_PATTERNS if p in (stderr or "")]
@@ -285,7 +332,8 @@ class Server:
         self.evs = []       # parsed JSON records
         self.err = []       # stderr lines
         self.cond = threading.Condition()
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=CHILD_ENV, stdin=subprocess.DEVNULL,
+        cmd, env, self.vg_log = valgrind_wrap(args, CHILD_ENV)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _started.append(self.proc)
         self.pid = self.proc.pid
@@ -406,7 +454,7 @@ class start_server:
         rc = self.srv.stop()
         if exc[0] is None and self.expect_rc is not None:
             self.t.eq("%s: exit status after SIGTERM" % self.name, rc, self.expect_rc)
-        check_sanitizer(self.t, self.name, self.srv.stderr())
+        check_sanitizer(self.t, self.name, self.srv.stderr(), self.srv.vg_log, rc)
         return False
 
 
@@ -439,7 +487,8 @@ def run_cmd(t, cmd, stdin=None, timeout=20.0, env=None, name=None, san=False):
     e = dict(CHILD_ENV)
     e.update(env or {})
     try:
-        p = subprocess.run(cmd, cwd=ROOT, env=e, timeout=timeout * SLOW,
+        vcmd, e, vg_log = valgrind_wrap(cmd, e)
+        p = subprocess.run(vcmd, cwd=ROOT, env=e, timeout=timeout * SLOW,
                            input=stdin if isinstance(stdin, bytes) else None,
                            stdin=None if isinstance(stdin, bytes) else subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -450,7 +499,7 @@ def run_cmd(t, cmd, stdin=None, timeout=20.0, env=None, name=None, san=False):
         return Result(None, x.stdout or b"", err, time.monotonic() - t0)
     r = Result(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
     if san:
-        check_sanitizer(t, name or os.path.basename(cmd[0]), r.err)
+        check_sanitizer(t, name or os.path.basename(cmd[0]), r.err, vg_log, r.rc)
     return r
 
 
