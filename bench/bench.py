@@ -237,23 +237,36 @@ def raise_fd_limit():
     return hard
 
 
-def wrk(url, secs, conns, close=False):
-    """Requests/s from one wrk run (one thread: the other core is the server's)."""
+def cpu_s(pid):
+    """CPU seconds (user + system) a process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read()
+    fields = st[st.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(srv, url, secs, conns, close=False):
+    """One wrk run (one thread: the other core is the server's). Returns requests/s and the
+    server's CPU time per request in microseconds (less sensitive to other load)."""
     argv = [WRK, "-t1", "-c%d" % conns, "-d%ds" % secs, "--timeout", "5s"]
     if close:
         argv += ["-H", "Connection: close"]
+    pid = srv.pid_for_rss()
+    cpu0 = cpu_s(pid)
     p = start(argv + [url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         out, _ = p.communicate(timeout=secs + 30)
     finally:
         stop(p)
+    cpu = cpu_s(pid) - cpu0
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if p.returncode != 0 or m is None:
+    n = re.search(r"(\d+) requests in", out)
+    if p.returncode != 0 or m is None or n is None:
         raise SystemExit("bench: wrk failed:\n" + out)
     errs = re.search(r"Socket errors:.*|Non-2xx or 3xx responses:.*", out)
     if errs:
         log("  wrk %s: %s" % (url, errs.group(0).strip()))
-    return float(m.group(1))
+    return float(m.group(1)), 1e6 * cpu / max(int(n.group(1)), 1)
 
 
 def crypto_limit(secs):
@@ -357,23 +370,24 @@ def main():
         ours = Ours(tmp)
         page = fetch(ours, False)
         ngx = Nginx(tmp, page)
-        d, c = a.duration, a.conns
-        r = {}
-        for srv in (ours, ngx):
-            h, s = "http://127.0.0.1:%d/" % srv.http, "https://127.0.0.1:%d/" % srv.https
-            log("%s: HTTP keep-alive, new HTTPS connections, HTTPS keep-alive (wrk %d s each)"
-                % (srv.name, d))
-            r[srv.name, "http"] = wrk(h, d, c)
-            r[srv.name, "newtls"] = wrk(s, d, c, close=True)
-            r[srv.name, "https"] = wrk(s, d, c)
-        ours.close()
-        ngx.close()
-
-        log("ours: the same with the full event log (text) to a file")
         full = Ours(tmp, quiet=False, logname="ours-full.log")
-        r["full", "http"] = wrk("http://127.0.0.1:%d/" % full.http, d, c)
-        r["full", "newtls"] = wrk("https://127.0.0.1:%d/" % full.https, d, c, close=True)
-        full.close()
+        d, c = a.duration, a.conns
+        r, cpu = {}, {}
+        # one metric at a time, the servers back to back: a burst of other load on the
+        # machine then hits both sides of a ratio alike
+        for key, scheme, close, what in (("http", "http", False, "HTTP keep-alive"),
+                                         ("newtls", "https", True, "new HTTPS connections"),
+                                         ("https", "https", False, "HTTPS keep-alive")):
+            servers = (ours, ngx, full) if key != "https" else (ours, ngx)
+            log("%s: %s (wrk %d s each)" % (what, ", ".join(
+                "ours, full log" if x is full else x.name for x in servers), d))
+            for srv in servers:
+                port = srv.http if scheme == "http" else srv.https
+                name = "full" if srv is full else srv.name
+                r[name, key], cpu[name, key] = wrk(srv, "%s://127.0.0.1:%d/" % (scheme, port),
+                                                   d, c, close=close)
+        for srv in (ours, ngx, full):
+            srv.close()
         loglines = sum(1 for _ in open(full.logpath, "rb"))
         logsize = os.path.getsize(full.logpath)
         os.unlink(full.logpath)
@@ -416,6 +430,10 @@ def main():
                                                       100 * r["nginx", "newtls"] / limit))
         print("full log: %d lines, %.1f MB written in the two full-log runs" %
               (loglines, logsize / 1e6))
+        print("server CPU per request (us): " + "; ".join(
+            "%s %s" % (k, " / ".join("%s %.1f" % (n, cpu[n, k]) for n in ("ours", "nginx", "full")
+                                     if (n, k) in cpu))
+            for k in ("http", "newtls", "https")))
         for tls in (False, True):
             for name in ("ours", "nginx"):
                 per, before, after, setup = mem[name, tls]
