@@ -200,7 +200,12 @@ http_date(char *buf, size_t len)
 		strftime(cached, sizeof(cached), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 		last = now;
 	}
-	snprintf(buf, len, "%s", cached);
+	if (len > 0) {
+		size_t n = strlen(cached) < len ? strlen(cached) : len - 1;
+
+		memcpy(buf, cached, n);
+		buf[n] = '\0';
+	}
 }
 
 static void
