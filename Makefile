@@ -74,7 +74,7 @@ demo: all
 unit: $(BUILD)/unit
 	$(BUILD)/unit
 
-test: all $(BUILD)/unit
+test: all $(BUILD)/unit $(BUILD)/idleconns
 	BUILD=$(BUILD) SAN=$(SAN) python3 tests/run.py
 
 # make bench: our server against nginx with wrk (not a test: figures, see docs/BENCHMARKS.md)

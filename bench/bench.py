@@ -338,11 +338,16 @@ def main():
     ap.add_argument("--conns", type=int, default=50, help="wrk connections (default 50)")
     ap.add_argument("--idle", type=int, default=10000,
                     help="idle connections for the memory rows (default 10000)")
+    ap.add_argument("--certs", help="certificate dir with server.crt and server.key "
+                    "(default certs/out)")
     ap.add_argument("--smoke", action="store_true",
                     help="tiny durations and counts: checks that everything runs")
     a = ap.parse_args()
+    if a.certs:
+        global CERTS
+        CERTS = os.path.abspath(a.certs)
     if a.smoke:
-        a.duration, a.idle, speed_s = 1, 200, 1
+        a.duration, a.idle, speed_s = 1, 100, 1
     else:
         speed_s = 2
     for f, what in ((SERVER, "make"), (IDLECONNS, "make bench"), (WRK, "apt-get install wrk"),
