@@ -269,6 +269,25 @@ def wrk(srv, url, secs, conns, close=False):
     return float(m.group(1)), 1e6 * cpu / max(int(n.group(1)), 1)
 
 
+def churn(srv, secs, conns):
+    """New connections/s with a full TLS handshake each (wrk resumes TLS sessions: after its
+    first handshake per connection slot every later one is a resumption). Returns
+    connections/s and the server's CPU time per connection in microseconds."""
+    pid = srv.pid_for_rss()
+    cpu0 = cpu_s(pid)
+    p = start([IDLECONNS, "-s", "-r", str(secs), "-c", str(conns), "127.0.0.1", str(srv.https)],
+              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = p.communicate(timeout=secs + 30)
+    finally:
+        stop(p)
+    cpu = cpu_s(pid) - cpu0
+    m = re.search(r"churn (\d+) ([\d.]+) ([\d.]+)", out)
+    if p.returncode != 0 or m is None:
+        raise SystemExit("bench: idleconns -r failed against %s:\n%s" % (srv.name, out))
+    return float(m.group(3)), 1e6 * cpu / max(int(m.group(1)), 1)
+
+
 def crypto_limit(secs):
     """Handshakes/s one core could do if the server did nothing but its TLS 1.3 crypto:
     one ECDSA P-256 signature (CertificateVerify) + one X25519 key generation + one X25519
@@ -282,7 +301,8 @@ def crypto_limit(secs):
     if sign is None or x is None:
         raise SystemExit("bench: cannot read openssl speed's output:\n" + out)
     s, d = float(sign.group(1)), float(x.group(1))
-    return s, d, 1.0 / (1.0 / s + 2.0 / d)
+    # a resumed TLS 1.3 handshake (psk_dhe_ke) skips the signature, not the key exchange
+    return s, d, 1.0 / (1.0 / s + 2.0 / d), d / 2.0
 
 
 def cert_key_type():
@@ -370,7 +390,7 @@ def main():
         ktype = cert_key_type()
         log("crypto: openssl speed -seconds %d ecdsap256 ecdhx25519 (cert key: %s)" %
             (speed_s, ktype))
-        sign, x25519, limit = crypto_limit(speed_s)
+        sign, x25519, limit, limit_resumed = crypto_limit(speed_s)
 
         ours = Ours(tmp)
         page = fetch(ours, False)
@@ -382,15 +402,20 @@ def main():
         # machine then hits both sides of a ratio alike
         for key, scheme, close, what in (("http", "http", False, "HTTP keep-alive"),
                                          ("newtls", "https", True, "new HTTPS connections"),
+                                         ("newfull", "https", True, "new HTTPS connections, "
+                                          "full handshakes (idleconns -r)"),
                                          ("https", "https", False, "HTTPS keep-alive")):
-            servers = (ours, ngx, full) if key != "https" else (ours, ngx)
-            log("%s: %s (wrk %d s each)" % (what, ", ".join(
+            servers = (ours, ngx, full) if key in ("http", "newtls") else (ours, ngx)
+            log("%s: %s (%d s each)" % (what, ", ".join(
                 "ours, full log" if x is full else x.name for x in servers), d))
             for srv in servers:
                 port = srv.http if scheme == "http" else srv.https
                 name = "full" if srv is full else srv.name
-                r[name, key], cpu[name, key] = wrk(srv, "%s://127.0.0.1:%d/" % (scheme, port),
-                                                   d, c, close=close)
+                if key == "newfull":
+                    r[name, key], cpu[name, key] = churn(srv, d, c)
+                else:
+                    r[name, key], cpu[name, key] = wrk(
+                        srv, "%s://127.0.0.1:%d/" % (scheme, port), d, c, close=close)
         for srv in (ours, ngx, full):
             srv.close()
         loglines = sum(1 for _ in open(full.logpath, "rb"))
@@ -416,29 +441,35 @@ def main():
             rows.append((metric, (fmt % o) + unit, (fmt % n) + unit, "%.2f" % ratio, g, met))
 
         row("HTTP keep-alive req/s (-q)", r["ours", "http"], r["nginx", "http"], 0.9)
-        row("new HTTPS conn/s (Connection: close)", r["ours", "newtls"], r["nginx", "newtls"], 0.8)
+        row("new HTTPS conn/s, resumed (wrk)", r["ours", "newtls"], r["nginx", "newtls"], 0.8)
+        row("new HTTPS conn/s, full handshake", r["ours", "newfull"], r["nginx", "newfull"], 0.8)
         row("HTTPS keep-alive req/s", r["ours", "https"], r["nginx", "https"], None)
         # the log rows compare ours with ours: full log (column 'ours') against -q (column
         # 'nginx' holds our -q figure), goal: at most 2x slower
         row("full log vs -q: HTTP keep-alive req/s *", r["full", "http"], r["ours", "http"], 0.5)
-        row("full log vs -q: new HTTPS conn/s *", r["full", "newtls"], r["ours", "newtls"], 0.5)
+        row("full log vs -q: new HTTPS conn/s (wrk) *", r["full", "newtls"], r["ours", "newtls"],
+            0.5)
         for tls in (False, True):
             o, n = mem["ours", tls], mem["nginx", tls]
             row("RSS per idle %s conn (%d)" % ("HTTPS" if tls else "HTTP", a.idle), o[0], n[0],
                 1.0, " KB", lower_better=True, fmt="%.1f")
 
         print()
-        print("crypto limit (one core, server side of a TLS 1.3 handshake: 1 ECDSA P-256 sign"
-              " + 2 X25519): %.0f handshakes/s (sign %.0f/s, X25519 %.0f/s; cert key %s)"
-              % (limit, sign, x25519, ktype))
-        print("  ours: %.0f%% of it; nginx: %.0f%%" % (100 * r["ours", "newtls"] / limit,
-                                                      100 * r["nginx", "newtls"] / limit))
+        print("crypto limit (one core, the server's side of a TLS 1.3 handshake): full: 1 ECDSA "
+              "P-256 sign + 2 X25519 = %.0f/s; resumed (psk_dhe_ke): 2 X25519 = %.0f/s "
+              "(sign %.0f/s, X25519 %.0f/s; cert key %s)" % (limit, limit_resumed, sign, x25519,
+                                                             ktype))
+        print("  full handshakes: ours %.0f%% of it, nginx %.0f%%; resumed (wrk): ours %.0f%%, "
+              "nginx %.0f%%" % (100 * r["ours", "newfull"] / limit,
+                                100 * r["nginx", "newfull"] / limit,
+                                100 * r["ours", "newtls"] / limit_resumed,
+                                100 * r["nginx", "newtls"] / limit_resumed))
         print("full log: %d lines, %.1f MB written in the two full-log runs" %
               (loglines, logsize / 1e6))
         print("server CPU per request (us): " + "; ".join(
             "%s %s" % (k, " / ".join("%s %.1f" % (n, cpu[n, k]) for n in ("ours", "nginx", "full")
                                      if (n, k) in cpu))
-            for k in ("http", "newtls", "https")))
+            for k in ("http", "newtls", "newfull", "https")))
         for tls in (False, True):
             for name in ("ours", "nginx"):
                 per, before, after, setup = mem[name, tls]

@@ -31,13 +31,18 @@ struct cn {
 };
 
 static const char request[] = "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: idleconns\r\n\r\n";
+/* -r: one request per connection, as wrk -H 'Connection: close' sends it */
+static const char request_close[] = "GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: idleconns\r\n"
+    "Connection: close\r\n\r\n";
+static const char *req = request;
+static size_t reqlen = sizeof(request) - 1;
 
 #define HEAD_MAX 4096
 
 static struct {
-	int		 n, concurrency, tls, deadline_s, hold_s;
+	int		 n, concurrency, tls, deadline_s, hold_s, churn_s;
 	struct sockaddr_in addr;
-} opt = { 10000, 64, 0, 60, 20, { 0 } };
+} opt = { 10000, 64, 0, 60, 20, 0, { 0 } };
 
 static double
 now_s(void)
@@ -53,9 +58,13 @@ usage(void)
 {
 	fprintf(stderr,
 "usage: idleconns [-s] [-n N] [-c CONC] [-d SEC] [-H SEC] HOST PORT\n"
+"       idleconns [-s] -r SEC [-c CONC] HOST PORT\n"
 "Open N connections to HOST:PORT (IPv4), TLS with -s, one GET / on each, then keep them\n"
 "idle. Prints 'ready N' when all N are idle, then holds them until a line (or EOF) on\n"
 "standard input or -H SEC passed, and closes them with RST.\n"
+"With -r SEC: for SEC seconds, keep CONC connections going, each one new connection (a\n"
+"full TLS handshake: no session is ever resumed), one request with 'Connection: close',\n"
+"the whole response, close(); prints 'churn COUNT SECONDS PER_SECOND'.\n"
 "  -n N     connections (default 10000)\n"
 "  -c CONC  connections being set up at once (default 64)\n"
 "  -d SEC   give up if not all are idle after SEC seconds (default 60)\n"
@@ -217,8 +226,8 @@ step(int ep, struct cn *c)
 		epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 		return 0;
 	case S_WRITE:
-		while (c->sent < sizeof(request) - 1) {
-			n = cn_write(c, request + c->sent, sizeof(request) - 1 - c->sent);
+		while (c->sent < reqlen) {
+			n = cn_write(c, req + c->sent, reqlen - c->sent);
 			if (n < 0)
 				return errno == EAGAIN || errno == EINTR ? 0 : -1;
 			c->sent += (size_t)n;
@@ -260,6 +269,47 @@ count_alive(struct cn *cs, int n)
 	return alive;
 }
 
+/* -r: CONC slots, each running one connection after the other for churn_s seconds. */
+static int
+churn(int ep, struct cn *cs, SSL_CTX *ctx, double t0)
+{
+	struct epoll_event evs[256];
+	double end = t0 + opt.churn_s, t;
+	long done = 0, failed = 0;
+	int i, k, r;
+
+	for (i = 0; i < opt.n; i++)
+		if (start_conn(ep, &cs[i], ctx) == -1)
+			return 1;
+	while ((t = now_s()) < end) {
+		k = epoll_wait(ep, evs, 256, 100);
+		for (i = 0; i < k; i++) {
+			struct cn *c = evs[i].data.ptr;
+
+			if ((r = step(ep, c)) == 0)
+				continue;
+			if (r == 1)
+				done++;
+			else
+				failed++;
+			/* close(): the server closed first (Connection: close), we answer its FIN */
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+			close(c->fd);
+			c->fd = -1;
+			SSL_free(c->ssl);
+			c->ssl = NULL;
+			free(c->head);
+			c->head = NULL;
+			if (start_conn(ep, c, ctx) == -1)
+				return 1;
+		}
+	}
+	if (failed > 0)
+		fprintf(stderr, "idleconns: %ld connections failed\n", failed);
+	printf("churn %ld %.3f %.1f\n", done, t - t0, done / (t - t0));
+	return failed > done / 100 ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -271,19 +321,25 @@ main(int argc, char **argv)
 	int ep, ch, i, k, started = 0, inflight = 0, idle = 0, dead = 0, ret = 1;
 	char line[16];
 
-	while ((ch = getopt(argc, argv, "sn:c:d:H:h")) != -1) {
+	while ((ch = getopt(argc, argv, "sn:c:d:H:r:h")) != -1) {
 		switch (ch) {
 		case 's': opt.tls = 1; break;
 		case 'n': opt.n = atoi(optarg); break;
 		case 'c': opt.concurrency = atoi(optarg); break;
 		case 'd': opt.deadline_s = atoi(optarg); break;
 		case 'H': opt.hold_s = atoi(optarg); break;
+		case 'r': opt.churn_s = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (argc - optind != 2 || opt.n < 1 || opt.n > 100000 || opt.concurrency < 1 ||
-	    opt.deadline_s < 1 || opt.hold_s < 0)
+	    opt.deadline_s < 1 || opt.hold_s < 0 || opt.churn_s < 0 || opt.churn_s > 600)
 		usage();
+	if (opt.churn_s > 0) {
+		req = request_close;
+		reqlen = sizeof(request_close) - 1;
+		opt.n = opt.concurrency;
+	}
 	opt.addr.sin_family = AF_INET;
 	opt.addr.sin_port = htons((unsigned short)atoi(argv[optind + 1]));
 	if (inet_pton(AF_INET, argv[optind], &opt.addr.sin_addr) != 1) {
@@ -315,6 +371,10 @@ main(int argc, char **argv)
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return 1;
 	t0 = now_s();
+	if (opt.churn_s > 0) {
+		ret = churn(ep, cs, ctx, t0);
+		goto out;
+	}
 	deadline = t0 + opt.deadline_s;
 	while (idle + dead < opt.n) {
 		while (inflight < opt.concurrency && started < opt.n) {

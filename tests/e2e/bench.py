@@ -2,9 +2,10 @@
 # 100 idle connections) prints the ours/nginx table with every row. No timed assertions: the
 # figures depend on the machine; only that each one was measured.
 
-BENCH_ROWS = ("HTTP keep-alive req/s (-q)", "new HTTPS conn/s (Connection: close)",
-              "HTTPS keep-alive req/s", "full log vs -q: HTTP keep-alive req/s *",
-              "full log vs -q: new HTTPS conn/s *", "RSS per idle HTTP conn (100)",
+BENCH_ROWS = ("HTTP keep-alive req/s (-q)", "new HTTPS conn/s, resumed (wrk)",
+              "new HTTPS conn/s, full handshake", "HTTPS keep-alive req/s",
+              "full log vs -q: HTTP keep-alive req/s *",
+              "full log vs -q: new HTTPS conn/s (wrk) *", "RSS per idle HTTP conn (100)",
               "RSS per idle HTTPS conn (100)")
 
 
