@@ -154,8 +154,8 @@ class Ours:
 class Nginx:
     name = "nginx"
 
-    def __init__(self, tmp, page):
-        self.tmp = tmp
+    def __init__(self, tmp, page, slots=None):
+        self.tmp, self.slots = tmp, slots
         www = os.path.join(tmp, "www")
         if not os.path.isdir(www):
             os.makedirs(www)
@@ -205,7 +205,7 @@ http {
     }
 }
 """ % {"t": t, "certs": CERTS, "http": self.http, "https": self.https,
-                "nofile": fd_hard_limit()})
+                "nofile": self.slots or fd_hard_limit()})
         self.p = start([NGINX, "-p", t, "-e", os.path.join(t, "error.log"), "-c", conf],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if wait_port(self.http, self.p) and wait_port(self.https, self.p):
@@ -386,7 +386,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hl-bench-")
     rows = []
     try:
-        log("machine: %d cores, load %s" % (os.cpu_count(), open("/proc/loadavg").read().split()[0]))
+        load0 = open("/proc/loadavg").read().split()[0]
+        log("machine: %d cores, load %s" % (os.cpu_count(), load0))
         ktype = cert_key_type()
         log("crypto: openssl speed -seconds %d ecdsap256 ecdhx25519 (cert key: %s)" %
             (speed_s, ktype))
@@ -421,6 +422,20 @@ def main():
         loglines = sum(1 for _ in open(full.logpath, "rb"))
         logsize = os.path.getsize(full.logpath)
         os.unlink(full.logpath)
+
+        # nginx allocates and initialises every worker_connections slot at start: that part
+        # of a connection's cost is in its idle RSS, not in the per-connection difference
+        slot_kb = {}
+        for slots in (1024, fd_hard_limit()):
+            srv = Nginx(tmp, page, slots=slots)
+            try:
+                fetch(srv, False)
+                time.sleep(0.2)
+                slot_kb[slots] = rss_kb(srv.pid_for_rss())
+            finally:
+                srv.close()
+        hi = fd_hard_limit()
+        prealloc = (slot_kb[hi] - slot_kb[1024]) / (hi - 1024) if hi > 1024 else 0.0
 
         mem = {}
         for tls in (False, True):
@@ -477,8 +492,12 @@ def main():
                       "%.1f s)%s" % (name, "HTTPS" if tls else "HTTP", before, after, a.idle,
                                      setup, " (nginx: the worker process)" if name == "nginx"
                                      else ""))
-        print("wrk: -t1 -c%d -d%ds; one server thread (ours) / one worker (nginx); %d cores"
-              % (c, d, os.cpu_count()))
+        print("nginx preallocates %.2f KB per worker_connections slot (%d slots: %d KB idle, "
+              "1024 slots: %d KB); add it to nginx's per-connection figures for its full cost"
+              % (prealloc, hi, slot_kb[hi], slot_kb[1024]))
+        print("wrk: -t1 -c%d -d%ds; one server thread (ours) / one worker (nginx); %d cores; "
+              "load average (1 min) %s at the start, %s at the end" % (
+                  c, d, os.cpu_count(), load0, open("/proc/loadavg").read().split()[0]))
         print("* full-log rows: 'ours' = full text log to a file, 'nginx' column = ours with -q")
         print("(bench took %.0f s)" % (time.monotonic() - t_start))
         print()
