@@ -354,7 +354,8 @@ def fetch(srv, tls):
 
 def main():
     ap = argparse.ArgumentParser(description="our server against nginx (make bench)")
-    ap.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
+    ap.add_argument("--duration", type=int, default=3,
+                    help="seconds per run; each server runs twice per metric (default 3)")
     ap.add_argument("--conns", type=int, default=50, help="wrk connections (default 50)")
     ap.add_argument("--idle", type=int, default=10000,
                     help="idle connections for the memory rows (default 10000)")
@@ -407,16 +408,22 @@ def main():
                                           "full handshakes (idleconns -r)"),
                                          ("https", "https", False, "HTTPS keep-alive")):
             servers = (ours, ngx, full) if key in ("http", "newtls") else (ours, ngx)
-            log("%s: %s (%d s each)" % (what, ", ".join(
+            log("%s: %s and back (%d s each)" % (what, ", ".join(
                 "ours, full log" if x is full else x.name for x in servers), d))
-            for srv in servers:
+            # A B C C B A: load from other programs that drifts during the runs weighs on
+            # every server alike; each figure is the mean of its two runs
+            got = {}
+            for srv in servers + (() if a.smoke else tuple(reversed(servers))):
                 port = srv.http if scheme == "http" else srv.https
                 name = "full" if srv is full else srv.name
                 if key == "newfull":
-                    r[name, key], cpu[name, key] = churn(srv, d, c)
+                    x = churn(srv, d, c)
                 else:
-                    r[name, key], cpu[name, key] = wrk(
-                        srv, "%s://127.0.0.1:%d/" % (scheme, port), d, c, close=close)
+                    x = wrk(srv, "%s://127.0.0.1:%d/" % (scheme, port), d, c, close=close)
+                got.setdefault(name, []).append(x)
+            for name, xs in got.items():
+                r[name, key] = sum(x[0] for x in xs) / len(xs)
+                cpu[name, key] = sum(x[1] for x in xs) / len(xs)
         for srv in (ours, ngx, full):
             srv.close()
         loglines = sum(1 for _ in open(full.logpath, "rb"))
@@ -495,7 +502,7 @@ def main():
         print("nginx preallocates %.2f KB per worker_connections slot (%d slots: %d KB idle, "
               "1024 slots: %d KB); add it to nginx's per-connection figures for its full cost"
               % (prealloc, hi, slot_kb[hi], slot_kb[1024]))
-        print("wrk: -t1 -c%d -d%ds; one server thread (ours) / one worker (nginx); %d cores; "
+        print("wrk: -t1 -c%d -d%ds, twice per server (A B B A), mean; one server thread (ours) / one worker (nginx); %d cores; "
               "load average (1 min) %s at the start, %s at the end" % (
                   c, d, os.cpu_count(), load0, open("/proc/loadavg").read().split()[0]))
         print("* full-log rows: 'ours' = full text log to a file, 'nginx' column = ours with -q")
