@@ -213,7 +213,7 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
     size_t blen, int head_only, const char *extra, size_t pad)
 {
 	static const char filler[] = "handshake-lab filler: ?pad= asks for it.\n";
-	char hdr[768], date[64];
+	char hdr[768], date[64], one[4096];
 	struct evrec r;
 	size_t left;
 	int n;
@@ -226,9 +226,16 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 	    "close", extra ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		return;
-	conn_write(c, hdr, (size_t)n);
-	if (!head_only && blen > 0)
-		conn_write(c, body, blen);
+	if (!head_only && blen > 0 && (size_t)n + blen <= sizeof(one)) {
+		/* Head and body in one write: over TLS one record, not two. */
+		memcpy(one, hdr, (size_t)n);
+		memcpy(one + n, body, blen);
+		conn_write(c, one, (size_t)n + blen);
+	} else {
+		conn_write(c, hdr, (size_t)n);
+		if (!head_only && blen > 0)
+			conn_write(c, body, blen);
+	}
 	for (left = head_only ? 0 : pad; left > 0; ) {
 		size_t k = left < sizeof(filler) - 1 ? left : sizeof(filler) - 1;
 
