@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct event_base;
+
 enum evlog_side { EVLOG_CLIENT, EVLOG_SERVER };
 enum evlog_format { EVLOG_TEXT, EVLOG_JSON };
 enum evlog_layer { LAYER_TCP, LAYER_TLS, LAYER_CERT, LAYER_HTTP, LAYER_APP, LAYER_LAST };
@@ -63,6 +65,7 @@ struct evrec {
 
 /* evlog.c */
 void		 evlog_init(enum evlog_side, enum evlog_format, int quiet, int color, FILE *);
+void		 evlog_set_base(struct event_base *);
 int		 evlog_parse_format(const char *);
 int		 evlog_parse_color(const char *);
 int		 evlog_on(void);

@@ -1055,6 +1055,7 @@ main(int argc, char **argv)
 
 	if ((base = new_base()) == NULL)
 		die("cannot create the event loop");
+	evlog_set_base(base);
 	/* Before the first listen event: whoever reads it may stop us at once. */
 	sigint = evsignal_new(base, SIGINT, stop_cb, NULL);
 	sigterm = evsignal_new(base, SIGTERM, stop_cb, NULL);
@@ -1190,6 +1191,7 @@ main(int argc, char **argv)
 		tls_ctx_free(gctx[i]);
 	evlog(EVT_STOP, 0, -1, "stopped");
 	free(req_spare);
+	evlog_set_base(NULL);
 	event_free(sigint);
 	event_free(sigterm);
 	event_base_free(base);
