@@ -32,6 +32,8 @@ SERVER_SRCS = server/main.c server/page.c server/gallery.c
 CLIENT_SRCS = client/main.c client/trust.c client/repeat.c
 # the ladder diagram drawer: its own JSON reader, libc only
 LADDER_SRCS = ladder/ladder.c
+# the benchmark's idle-connection driver (make bench): libc + OpenSSL only
+BENCH_SRCS  = bench/idleconns.c
 # unit tests of the pure functions
 UNIT_SRCS   = $(sort $(wildcard tests/unit/*.c))
 
@@ -41,7 +43,7 @@ CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 HEADERS     = $(wildcard common/*.h server/*.h client/*.h tests/unit/*.h)
 
-.PHONY: all certs demo compare test unit valgrind clean
+.PHONY: all certs demo compare test unit valgrind bench clean
 
 all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder
 
@@ -77,7 +79,7 @@ compare: all
 unit: $(BUILD)/unit
 	$(BUILD)/unit
 
-test: all $(BUILD)/unit
+test: all $(BUILD)/unit $(BUILD)/idleconns
 	BUILD=$(BUILD) SAN=$(SAN) python3 tests/run.py
 
 # make valgrind: the end-to-end tests with the server and the client under valgrind memcheck
@@ -85,6 +87,14 @@ test: all $(BUILD)/unit
 VALGRIND_K ?=
 valgrind: all $(BUILD)/unit
 	BUILD=$(BUILD) VALGRIND=1 python3 tests/run.py $(VALGRIND_K)
+
+# make bench: our server against nginx with wrk (not a test: figures, see docs/BENCHMARKS.md)
+bench: all $(BUILD)/idleconns
+	@[ -f certs/out/server.crt ] || certs/make-certs.sh
+	BUILD=$(BUILD) python3 bench/bench.py $(BENCH_ARGS)
+
+$(BUILD)/idleconns: $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs openssl)
 
 clean:
 	rm -rf build build-san

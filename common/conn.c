@@ -545,7 +545,9 @@ check_peer_fin(struct conn *c)
 			    "at once or riding on our own FIN); we are in CLOSE_WAIT until we close");
 		evrec_emit(&r);
 	}
-	watch_close(c, tcpinfo_state(c->fd));
+	/* The watch only logs: with -q, no TCP_INFO call for it either. */
+	if (evlog_on())
+		watch_close(c, tcpinfo_state(c->fd));
 	return 1;
 }
 
@@ -815,7 +817,8 @@ close_step_fin(struct conn *c)
 			evrec_emit(&r);
 		}
 		conn_set_phase(c, PHASE_FIN_SENT);
-		watch_close(c, tcpinfo_state(c->fd));
+		if (evlog_on())
+			watch_close(c, tcpinfo_state(c->fd));
 		tcpwatch_kick(c->id);
 	} else if (errno != ENOTCONN) {
 		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
@@ -919,7 +922,7 @@ close_finish(struct conn *c, const char *reason)
 		evrec_emit(&r);
 	}
 	conn_set_phase(c, PHASE_CLOSED);
-	last = c->fd >= 0 ? tcpinfo_state(c->fd) : -1;
+	last = c->fd >= 0 && evlog_on() ? tcpinfo_state(c->fd) : -1;
 	/* Unread bytes in the kernel make close() send RST instead of FIN: read them first
 	 * (unless RST is what we want). */
 	if (c->fd >= 0 && !c->rst_sent) {

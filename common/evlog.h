@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct event_base;
+
 enum evlog_side { EVLOG_CLIENT, EVLOG_SERVER };
 enum evlog_format { EVLOG_TEXT, EVLOG_JSON };
 enum evlog_lang { EVLOG_LANG_EN, EVLOG_LANG_ZH };
@@ -68,6 +70,7 @@ enum evrec_tone { EVREC_NOTE_PLAIN, EVREC_NOTE_EXPOSED, EVREC_NOTE_PROTECTED };
 
 /* evlog.c */
 void		 evlog_init(enum evlog_side, enum evlog_format, int quiet, int color, FILE *);
+void		 evlog_set_base(struct event_base *);
 int		 evlog_parse_format(const char *);
 int		 evlog_parse_color(const char *);
 int		 evlog_parse_lang(const char *);

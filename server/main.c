@@ -53,7 +53,7 @@ struct listener {
 /* One served connection: the parser state of the request being read. */
 struct session {
 	struct listener		*li;
-	struct http1_msg	 req;
+	struct http1_msg	*req;		/* the request being read; NULL while idle */
 	int			 in_body;	/* reading (and dropping) a request body */
 	int			 chunked;
 	uint64_t		 body_left;
@@ -216,11 +216,22 @@ die(const char *fmt, ...)
 static void
 http_date(char *buf, size_t len)
 {
+	static time_t last = -1;
+	static char cached[64];
 	time_t now = time(NULL);
 	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (now != last) {
+		gmtime_r(&now, &tm);
+		strftime(cached, sizeof(cached), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	if (len > 0) {
+		size_t n = strlen(cached) < len ? strlen(cached) : len - 1;
+
+		memcpy(buf, cached, n);
+		buf[n] = '\0';
+	}
 }
 
 static void
@@ -228,7 +239,7 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
     size_t blen, int head_only, const char *extra, size_t pad)
 {
 	static const char filler[] = "handshake-lab filler: ?pad= asks for it.\n";
-	char hdr[768], date[64];
+	char hdr[768], date[64], one[4096];
 	struct evrec r;
 	size_t left;
 	int n;
@@ -241,9 +252,16 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 	    "close", extra ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(hdr))
 		return;
-	conn_write(c, hdr, (size_t)n);
-	if (!head_only && blen > 0)
-		conn_write(c, body, blen);
+	if (!head_only && blen > 0 && (size_t)n + blen <= sizeof(one)) {
+		/* Head and body in one write: over TLS one record, not two. */
+		memcpy(one, hdr, (size_t)n);
+		memcpy(one + n, body, blen);
+		conn_write(c, one, (size_t)n + blen);
+	} else {
+		conn_write(c, hdr, (size_t)n);
+		if (!head_only && blen > 0)
+			conn_write(c, body, blen);
+	}
 	for (left = head_only ? 0 : pad; left > 0; ) {
 		size_t k = left < sizeof(filler) - 1 ? left : sizeof(filler) - 1;
 
@@ -310,7 +328,7 @@ target_path(const char *target)
 static void
 serve(struct conn *c, struct session *s)
 {
-	const struct http1_msg *m = &s->req;
+	const struct http1_msg *m = s->req;
 	const char *path = target_path(m->target);
 	char page[16384];
 	size_t plen;
@@ -402,12 +420,36 @@ server_close(struct conn *c, const char *reason)
 		conn_close(c, reason);
 }
 
+/* A parsed request takes ~10 KB (the head and its header table): an idle keep-alive
+ * connection holds none, one spare is kept for the next request of any connection. */
+static struct http1_msg *req_spare;
+
+static struct http1_msg *
+req_get(void)
+{
+	struct http1_msg *m = req_spare;
+
+	req_spare = NULL;
+	return m != NULL ? m : malloc(sizeof(*m));
+}
+
+static void
+req_put(struct session *s)
+{
+	if (req_spare == NULL)
+		req_spare = s->req;
+	else
+		free(s->req);
+	s->req = NULL;
+}
+
 static void
 finish_request(struct conn *c, struct session *s)
 {
 	s->in_body = 0;
 	s->requests++;
 	serve(c, s);
+	req_put(s);
 	if (!s->keep_alive || stopping)
 		server_close(c, stopping ? "server stopping" : opt.server_closes_first ?
 		    "--close-first server" : "Connection: close");
@@ -616,7 +658,11 @@ session_read(struct conn *c, struct evbuffer *in)
 			reject(c, s, 400, why);
 			return;
 		}
-		r = http1_parse(&s->req, HTTP1_REQUEST, (const char *)p, n, 0);
+		if (s->req == NULL && (s->req = req_get()) == NULL) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		r = http1_parse(s->req, HTTP1_REQUEST, (const char *)p, n, 0);
 		if (r == 0) {
 			/* Only a head that takes more than one read needs the deadline. */
 			if (!s->got_bytes) {
@@ -627,30 +673,30 @@ session_read(struct conn *c, struct evbuffer *in)
 		}
 		if (r < 0) {
 			evbuffer_drain(in, len);
-			reject(c, s, s->req.error_status, s->req.error_text);
+			reject(c, s, s->req->error_status, s->req->error_text);
 			return;
 		}
-		evbuffer_drain(in, s->req.head_len);
+		evbuffer_drain(in, s->req->head_len);
 		s->got_bytes = 0;
 		if (s->head_timer != NULL && evtimer_pending(s->head_timer, NULL))
 			evtimer_del(s->head_timer);
-		log_request(c, &s->req);
+		log_request(c, s->req);
 		if (c->plain_on_tls) {
 			reject(c, s, 400, "plain HTTP request sent to the HTTPS port");
 			return;
 		}
-		s->keep_alive = s->req.keep_alive && !opt.server_closes_first;
+		s->keep_alive = s->req->keep_alive && !opt.server_closes_first;
 		/* The idle timeout also bounds a request body that stops coming. */
 		conn_set_timeout(c, opt.idle_ms);
-		if (s->req.body == HTTP1_BODY_LENGTH) {
-			if (s->req.content_length > MAX_BODY) {
+		if (s->req->body == HTTP1_BODY_LENGTH) {
+			if (s->req->content_length > MAX_BODY) {
 				reject(c, s, 413, "request body too large");
 				return;
 			}
 			s->in_body = 1;
 			s->chunked = 0;
-			s->body_left = s->req.content_length;
-		} else if (s->req.body == HTTP1_BODY_CHUNKED) {
+			s->body_left = s->req->content_length;
+		} else if (s->req->body == HTTP1_BODY_CHUNKED) {
 			s->in_body = 1;
 			s->chunked = 1;
 			http1_chunked_init(&s->ch);
@@ -733,6 +779,8 @@ session_closed(struct conn *c)
 		event_free(s->hold);
 	if (s != NULL && s->head_timer != NULL)
 		event_free(s->head_timer);
+	if (s != NULL && s->req != NULL)
+		req_put(s);
 	free(c->arg);
 	c->arg = NULL;
 	if (stopping)
@@ -1254,6 +1302,7 @@ main(int argc, char **argv)
 
 	if ((base = new_base()) == NULL)
 		die("cannot create the event loop");
+	evlog_set_base(base);
 	/* Before the first listen event: whoever reads it may stop us at once. */
 	sigint = evsignal_new(base, SIGINT, stop_cb, NULL);
 	sigterm = evsignal_new(base, SIGTERM, stop_cb, NULL);
@@ -1396,6 +1445,8 @@ main(int argc, char **argv)
 	for (i = 0; i < nscenarios; i++)
 		tls_ctx_free(gctx[i]);
 	evlog(EVT_STOP, 0, -1, "stopped");
+	free(req_spare);
+	evlog_set_base(NULL);
 	event_free(sigint);
 	event_free(sigterm);
 	event_base_free(base);
