@@ -738,6 +738,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 	/* The program decides on a received fatal alert (exit 35), logging or not. */
 	if (content_type == SSL3_RT_ALERT && !write_p && len >= 2 && p[0] == 2)
 		c->alert_in = p[1];
+	if (content_type == SSL3_RT_ALERT && write_p && len >= 2 && p[0] == 2)
+		c->alert_out = p[1];
 	if (!evlog_on())
 		return;
 	if (content_type == SSL3_RT_HEADER) {

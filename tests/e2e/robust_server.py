@@ -370,6 +370,13 @@ def rb_slow_cases(t, srv, ports, hello):
             took < 3 * SLOW, "EOF within 3 s", "closed=%s after %.2f s" % (closed, took))
     cl = first(c.events(), "closed") or {}
     t.icontains("half a ClientHello: closed.reason", str(cl.get("reason")), "--header-timeout")
+    # no alert went out: fin_sent must not claim one did
+    fs = first(c.events(), "fin_sent") or {}
+    t.check("half a ClientHello: no alert sent, and fin_sent does not say 'after the alert'",
+            first(c.events(), "alert") is None and fs.get("detail") is not None and
+            "alert:" not in fs.get("detail", "") and "no TLS alert" in fs.get("gloss", ""),
+            "no alert event; fin_sent without 'after the alert', gloss 'no TLS alert'",
+            "%s / %s" % (first(c.events(), "alert"), fs))
 
 
 @test
