@@ -151,6 +151,20 @@ def test_eavesdrop_text(t):
         t.check("https text: the request line is nowhere on the wire lines",
                 not any("GET /" in l for l in r.err.splitlines() if l.strip().startswith("wire")),
                 "absent", "present")
+        # a resumed TLS 1.3 connection: its encrypted flight has no certificate, and the
+        # note must not say there is one
+        r = run_client(t, "--wire", "--reconnect", "2", "--cacert", CA,
+                       "https://localhost:%d/" % srv.port("https"), json_log=False)
+        t.eq("--reconnect 2 text: exit", r.rc, 0)
+        t.check("--reconnect 2: the second connection was resumed",
+                re.search(r"#2 .*handshake_done.*session resumed", r.err) is not None,
+                "session resumed", [l for l in r.err.splitlines() if "handshake_done" in l])
+        sh2 = [l for l in r.err.splitlines() if l.strip().startswith("wire") and
+               "ServerHello len=" in l]
+        t.check("--reconnect 2: two ServerHello wire lines; none claims the certificate is in "
+                "there, each allows for resumption", len(sh2) == 2 and
+                all("unless the session is resumed" in l and "certificate is in there" not in l
+                    for l in sh2), "2 lines with 'unless the session is resumed'", sh2)
         r = run_client(t, "--capture", "http://127.0.0.1:%d/" % srv.port("http"))
         t.eq("--capture alone: exit", r.rc, 0)
         t.check("--capture alone: segments without wire fields",
