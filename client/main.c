@@ -134,10 +134,9 @@ usage(FILE *fp)
 "  --tls-min 1.2|1.3      lowest TLS version to offer (default: OpenSSL's)\n"
 "  --tls-max 1.2|1.3      highest TLS version to offer (default 1.3)\n"
 "  --kx rsa|ecdhe         TLS 1.2 key exchange to offer: rsa = static RSA key transport\n"
-"                         (the textbook's; no forward secrecy; TLS 1.2 only, so it\n"
-"                         implies --tls-max 1.2; needs an RSA certificate: server\n"
-"                         --rsa-port), ecdhe = ephemeral ECDH (TLS 1.3 is always\n"
-"                         (EC)DHE)\n"
+"                         (the textbook's; no forward secrecy; needs an RSA\n"
+"                         certificate: server --rsa-port), ecdhe = ephemeral ECDH;\n"
+"                         both imply --tls-max 1.2 (TLS 1.3 is always (EC)DHE)\n"
 "  --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax; TLS 1.3 suites stay as\n"
 "                         they are: add --tls-max 1.2), or TLS 1.3 suite names (TLS_...)\n"
 "  --keylog FILE          append the TLS secrets to FILE for Wireshark (NSS key log;\n"
@@ -921,6 +920,13 @@ client_closed(struct conn *c)
 			    "exchange groups we offered (--groups %s)", opt.groups);
 			return;
 		}
+		if (c->alert_in == 40 && opt.kx == KX_RSA) {
+			finish(EXIT_TLS, "the server ended the TLS session with alert "
+			    "handshake_failure (40): static RSA key transport (--kx rsa) needs an "
+			    "RSA certificate; ours is an ECDSA one at the default ports: try the "
+			    "server's --rsa-port");
+			return;
+		}
 		if (c->alert_in >= 0) {
 			finish(EXIT_TLS, "the server ended the TLS session with alert %s (%d)",
 			    tls_alert_name(c->alert_in), c->alert_in);
@@ -1119,18 +1125,52 @@ log_timing(void)
 	evrec_emit(&r);
 }
 
+/* The TLS flags with an http:// URL: no TLS, so they do nothing; say so (curl ignores them
+ * silently). */
+static void
+warn_tls_flags(void)
+{
+	const struct { int given; const char *flag; } f[] = {
+		{ opt.tls_min != 0, "--tls-min" }, { opt.tls_max != 0, "--tls-max" },
+		{ opt.kx != KX_ANY, "--kx" }, { opt.ciphers != NULL, "--ciphers" },
+		{ opt.groups != NULL, "--groups" }, { opt.dissect, "--dissect" },
+	};
+	size_t i;
+
+	if (st.u.tls)
+		return;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].given)
+			evlog(EVT_WARNING, 0, -1, "%s has no effect on http://: plain HTTP has no "
+			    "TLS handshake", f[i].flag);
+}
+
+/* Why --kx means TLS 1.2 at most. */
+static const char *
+kx_why_12(void)
+{
+	return opt.kx == KX_RSA ? "TLS 1.3 has no RSA key transport (it was removed for lack of "
+	    "forward secrecy)" : "--kx picks a TLS 1.2 key exchange, and TLS 1.3 has no choice "
+	    "to make (it always uses (EC)DHE)";
+}
+
 /* --kx, -n and --reconnect against the other flags. */
 static void
 check_variants(void)
 {
-	if (opt.kx != KX_ANY && !st.u.tls)
-		die_usage("--kx is about the TLS handshake: it needs an https:// URL%s", "");
+	char msg[256];
+
 	if (opt.kx != KX_ANY && opt.ciphers != NULL)
 		die_usage("--kx and --ciphers do not go together: --kx picks the TLS 1.2 cipher "
 		    "suites itself%s", "");
-	if (opt.kx == KX_RSA && (opt.tls_max == TLS1_3_VERSION || opt.tls_min == TLS1_3_VERSION))
-		die_usage("--kx rsa: TLS 1.3 has no RSA key transport (it was removed for lack of "
-		    "forward secrecy); use --tls-max 1.2 or leave --tls-max out%s", "");
+	/* --kx chooses among TLS 1.2 key exchanges: TLS 1.3 has its own ((EC)DHE always). */
+	if (opt.kx != KX_ANY && (opt.tls_min == TLS1_3_VERSION || opt.tls_max == TLS1_3_VERSION)) {
+		snprintf(msg, sizeof(msg), "--kx %s and --tls-%s 1.3 do not go together: %s; %s",
+		    opt.kx == KX_RSA ? "rsa" : "ecdhe", opt.tls_min == TLS1_3_VERSION ? "min" :
+		    "max", kx_why_12(), opt.tls_min == TLS1_3_VERSION ? "leave --tls-min out" :
+		    "use --tls-max 1.2 or leave --tls-max out");
+		die_usage("%s", msg);
+	}
 	if (opt.requests > 1 && opt.server_closes_first)
 		die_usage("-n needs a keep-alive connection; --close-first server asks the server "
 		    "to close after the first response%s", "");
@@ -1317,6 +1357,7 @@ main(int argc, char **argv)
 	evlog_set_verbose(opt.verbose);
 	evlog_set_explain(opt.explain, opt.lang);
 	seglog_wire(opt.wire);
+	warn_tls_flags();
 	st.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	/* Following TIME_WAIT is for a person watching: a few seconds on a terminal, off for
 	 * scripts (the watch of the other states after close() is short either way). */
@@ -1335,8 +1376,9 @@ main(int argc, char **argv)
 		to.crlfile = opt.crlfile;
 		to.cert = opt.cert;
 		to.key = opt.key;
-		/* Static RSA exists only up to TLS 1.2: --kx rsa offers TLS 1.2 alone. */
-		if (opt.kx == KX_RSA && opt.tls_max == 0)
+		/* --kx picks a TLS 1.2 key exchange (static RSA exists only up to TLS 1.2;
+		 * TLS 1.3 always uses (EC)DHE): it offers TLS 1.2 at most. */
+		if (opt.kx != KX_ANY && opt.tls_max == 0)
 			opt.tls_max = TLS1_2_VERSION;
 		to.min_version = opt.tls_min;
 		to.max_version = opt.tls_max;
@@ -1353,10 +1395,9 @@ main(int argc, char **argv)
 			repeat_init(st.ctx);
 		if (opt.kx != KX_ANY)
 			evlog(EVT_WARNING, 0, -1, "--kx %s: offering only TLS 1.2 cipher suites with "
-			    "%s key exchange (%s)%s", opt.kx == KX_RSA ? "rsa" : "ecdhe",
-			    opt.kx == KX_RSA ? "static RSA" : "ECDHE", kx_ciphers(),
-			    opt.kx == KX_RSA ? " and TLS 1.2 at most: TLS 1.3 has no RSA key "
-			    "transport" : "");
+			    "%s key exchange (%s) and TLS 1.2 at most: %s",
+			    opt.kx == KX_RSA ? "rsa" : "ecdhe", opt.kx == KX_RSA ? "static RSA" :
+			    "ECDHE", kx_ciphers(), kx_why_12());
 	}
 	if ((st.base = new_base()) == NULL) {
 		fprintf(stderr, "client: cannot create the event loop\n");
