@@ -1279,7 +1279,11 @@ main(int argc, char **argv)
 		case 12: opt.abort = 1; break;
 		case 13: opt.half_close = 1; break;
 		case 15: opt.capture = 1; break;
-		case 40: opt.wire = opt.capture = 1; break;
+		case 40:	/* --wire implies --capture (2: not given itself) */
+			opt.wire = 1;
+			if (!opt.capture)
+				opt.capture = 2;
+			break;
 		case 41: opt.explain = 1; break;
 		case 42:
 			if ((opt.lang = evlog_parse_lang(optarg)) == -1)
@@ -1419,9 +1423,11 @@ main(int argc, char **argv)
 		snprintf(filter, sizeof(filter), "tcp port %d", st.u.port);
 		/* One plain line, whatever the log format (the JSON log gets the event too). */
 		if (seglog_open(st.base, filter, err, sizeof(err)) == -1) {
-			fprintf(stderr, "client: %s; going on without --capture\n", err);
+			fprintf(stderr, "client: %s; going on without %s\n", err,
+			    seglog_flags(opt.capture == 1));
 			if (opt.format == EVLOG_JSON)
-				evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
+				evlog(EVT_WARNING, 0, -1, "%s; going on without %s",
+				    err, seglog_flags(opt.capture == 1));
 		}
 	}
 	st.t0 = evlog_now_us();

@@ -37,6 +37,15 @@ static int wire;		/* --wire: show each segment's payload as an eavesdropper woul
 int seglog_on(void) { return cap != NULL; }
 void seglog_wire(int on) { wire = on; capture_want_payload(on); }
 
+/* The flags that asked for the capture, for "going on without ...". */
+const char *
+seglog_flags(int capture_given)
+{
+	if (!wire)
+		return "--capture";
+	return capture_given ? "--wire and --capture" : "--wire";
+}
+
 static int
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {

@@ -1192,7 +1192,11 @@ main(int argc, char **argv)
 			    0, 4096);
 			break;
 		case 16: opt.capture = 1; break;
-		case 40: opt.wire = opt.capture = 1; break;
+		case 40:	/* --wire implies --capture (2: not given itself) */
+			opt.wire = 1;
+			if (!opt.capture)
+				opt.capture = 2;
+			break;
 		case 41: opt.explain = 1; break;
 		case 42:
 			if ((opt.lang = evlog_parse_lang(optarg)) == -1)
@@ -1330,8 +1334,10 @@ main(int argc, char **argv)
 		}
 		/* One plain line on standard error; the log (standard output) gets the event. */
 		if (seglog_open(base, filter, err, sizeof(err)) == -1) {
-			fprintf(stderr, "server: %s; going on without --capture\n", err);
-			evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
+			fprintf(stderr, "server: %s; going on without %s\n", err,
+			    seglog_flags(opt.capture == 1));
+			evlog(EVT_WARNING, 0, -1, "%s; going on without %s", err,
+			    seglog_flags(opt.capture == 1));
 		}
 	}
 	/* The listen events come last: whoever reads them may connect at once, and the capture
