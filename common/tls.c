@@ -906,7 +906,10 @@ log_resumed_kx(struct conn *c, int tls13, const char *group)
 
 	if (!evrec_begin(&r, EVT_KEY_EXCHANGE, c->id, c->fd))
 		return;
-	evrec_str(&r, "kx", tls13 && group[0] ? "PSK+ECDHE" : "PSK");
+	/* "PSK" is TLS 1.3's word (psk_ke); in TLS 1.2 it names RFC 4279's pre-shared-key
+	 * suites, which a resumed session is not: it reuses the old master secret. */
+	evrec_str(&r, "kx", !tls13 ? "resumed (master secret)" : group[0] ? "PSK+ECDHE" :
+	    "PSK");
 	evrec_str(&r, "group", tls13 ? group : "");
 	evrec_bool(&r, "forward_secrecy", tls13 && group[0]);
 	evrec_bool(&r, "resumed", 1);
