@@ -429,6 +429,7 @@ send_request(struct conn *c)
 		return;
 	}
 	st.req_no++;
+	st.cur.requests++;
 	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
 		evrec_str(&r, "method", opt.method);
 		evrec_str(&r, "target", st.u.path);
@@ -553,7 +554,7 @@ static void
 response_complete(struct conn *c, const char *how)
 {
 	body_done(c, how);
-	st.cur.requests++;
+	st.cur.responses++;
 	st.cur.requests_ms = (evlog_now_us() - st.t_first_request) / 1000.0;
 	if (st.req_no < opt.requests && st.exit_code == 0) {
 		if (st.resp.keep_alive && !c->half_close) {
@@ -878,7 +879,10 @@ client_closed(struct conn *c)
 	if (c->t_tcp != 0)
 		record_conn(c);
 	if (st.done && st.exit_code == 0 && st.conn_no < opt.reconnect && st.ai_ok != NULL) {
-		event_base_once(st.base, -1, EV_TIMEOUT, reconnect_cb, NULL, NULL);
+		if (event_base_once(st.base, -1, EV_TIMEOUT, reconnect_cb, NULL, NULL) == 0)
+			return;
+		finish(EXIT_FAIL, "cannot start connection %d of %d (--reconnect): out of "
+		    "memory", st.conn_no + 1, opt.reconnect);
 		return;
 	}
 	if (c->error == CONN_OK || st.done) {
@@ -894,7 +898,10 @@ client_closed(struct conn *c)
 			snprintf(st.last_attempt, sizeof(st.last_attempt), "%s", c->error_text);
 			/* Not from inside this callback: a failure can come from within
 			 * conn_connect() itself (connect() failing at once). */
-			event_base_once(st.base, -1, EV_TIMEOUT, next_address_cb, NULL, NULL);
+			if (event_base_once(st.base, -1, EV_TIMEOUT, next_address_cb, NULL,
+			    NULL) == 0)
+				return;
+			finish(EXIT_FAIL, "cannot try the next address: out of memory");
 			return;
 		}
 		finish(c->error == CONN_ERR_TIMEOUT ? EXIT_TIMEOUT : EXIT_RECV, "%s",

@@ -223,8 +223,19 @@ def test_many_requests(t):
             t.eq("%s: body sizes add up to stdout" % scheme, sum(b or 0 for b in bodies), len(r.out))
             t.eq("%s: three pages on stdout" % scheme, r.text.count("</html>"), 3)
             summ = [e for e in events(r.ev, "summary") if "connections" in e]
-            t.eq("%s: summary: 1 connection, 3 requests" % scheme,
-                 [(e.get("connections"), e.get("requests")) for e in summ], [(1, 3)])
+            t.eq("%s: summary: 1 connection, 3 requests, 3 responses" % scheme,
+                 [(e.get("connections"), e.get("requests"), e.get("responses")) for e in summ],
+                 [(1, 3, 3)])
+            if scheme == "http":
+                # the first response over --max-filesize: one request was sent, none came whole
+                r2 = run_client(t, "-n", "2", "--max-filesize", "100", url)
+                t.eq("-n 2 --max-filesize 100: exit 63", r2.rc, 63)
+                summ = [e for e in events(r2.ev, "summary") if "connections" in e]
+                t.eq("-n 2 --max-filesize 100: summary counts the request sent, 0 responses whole",
+                     [(e.get("requests"), e.get("responses")) for e in summ], [(1, 0)])
+                t.contains("-n 2 --max-filesize 100: summary detail",
+                           summ[0].get("detail", "") if summ else "",
+                           "1 request (0 responses whole)")
             s = srv.conn_events(r.local())
             t.eq("%s: server saw 3 requests on one connection" % scheme,
                  len(events(s, "request")), 3)
