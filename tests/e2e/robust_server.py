@@ -118,7 +118,7 @@ def rb_get(port, tls=False, target="/"):
 def rb_conn_id(srv, local, mark, timeout=10.0):
     """The server's conn id of the connection from `local` made after srv.evs[mark] (a local
     port comes back for other connections, to this or the other port: run.py's conn_of()
-    takes the first connection from that address ever)."""
+    takes the latest from that address, which may be one logged before ours)."""
     deadline = time.monotonic() + timeout * SLOW
     with srv.cond:
         while True:
