@@ -104,7 +104,7 @@ static const struct entry {
 	  "the sender proves it holds the private key: it signs the handshake so far, which a "
 	  "copied certificate alone cannot do" },
 	{ EVT_MESSAGE, "ServerKeyExchange", ANY, 0, "key exchange", "密钥交换",
-	  "TLS 1.2 ECDHE: the server's fresh public key, signed with the certificate's key so "
+	  "TLS 1.2 (EC)DHE: the server's fresh public key, signed with the certificate's key so "
 	  "no one in the middle can swap it" },
 	{ EVT_MESSAGE, "ServerHelloDone", ANY, 0, "server hello done", "服务器问候结束",
 	  "TLS 1.2: the server has said everything; the client's turn" },
