@@ -32,7 +32,8 @@ struct repeat_conn {
 	int		 handshake_done;
 	int		 resumed;
 	char		 version[16];		/* "TLSv1.3", "" without TLS */
-	int		 requests;		/* responses received whole */
+	int		 requests;		/* requests sent */
+	int		 responses;		/* responses received whole */
 	double		 connect_ms;		/* connect() to ESTABLISHED */
 	double		 handshake_ms;		/* TCP up to TLS handshake done */
 	double		 requests_ms;		/* first request sent to last response whole */

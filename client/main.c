@@ -134,10 +134,9 @@ usage(FILE *fp)
 "  --tls-min 1.2|1.3      lowest TLS version to offer (default: OpenSSL's)\n"
 "  --tls-max 1.2|1.3      highest TLS version to offer (default 1.3)\n"
 "  --kx rsa|ecdhe         TLS 1.2 key exchange to offer: rsa = static RSA key transport\n"
-"                         (the textbook's; no forward secrecy; TLS 1.2 only, so it\n"
-"                         implies --tls-max 1.2; needs an RSA certificate: server\n"
-"                         --rsa-port), ecdhe = ephemeral ECDH (TLS 1.3 is always\n"
-"                         (EC)DHE)\n"
+"                         (the textbook's; no forward secrecy; needs an RSA\n"
+"                         certificate: server --rsa-port), ecdhe = ephemeral ECDH;\n"
+"                         both imply --tls-max 1.2 (TLS 1.3 is always (EC)DHE)\n"
 "  --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax; TLS 1.3 suites stay as\n"
 "                         they are: add --tls-max 1.2), or TLS 1.3 suite names (TLS_...)\n"
 "  --keylog FILE          append the TLS secrets to FILE for Wireshark (NSS key log;\n"
@@ -430,6 +429,7 @@ send_request(struct conn *c)
 		return;
 	}
 	st.req_no++;
+	st.cur.requests++;
 	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
 		evrec_str(&r, "method", opt.method);
 		evrec_str(&r, "target", st.u.path);
@@ -554,7 +554,7 @@ static void
 response_complete(struct conn *c, const char *how)
 {
 	body_done(c, how);
-	st.cur.requests++;
+	st.cur.responses++;
 	st.cur.requests_ms = (evlog_now_us() - st.t_first_request) / 1000.0;
 	if (st.req_no < opt.requests && st.exit_code == 0) {
 		if (st.resp.keep_alive && !c->half_close) {
@@ -879,7 +879,10 @@ client_closed(struct conn *c)
 	if (c->t_tcp != 0)
 		record_conn(c);
 	if (st.done && st.exit_code == 0 && st.conn_no < opt.reconnect && st.ai_ok != NULL) {
-		event_base_once(st.base, -1, EV_TIMEOUT, reconnect_cb, NULL, NULL);
+		if (event_base_once(st.base, -1, EV_TIMEOUT, reconnect_cb, NULL, NULL) == 0)
+			return;
+		finish(EXIT_FAIL, "cannot start connection %d of %d (--reconnect): out of "
+		    "memory", st.conn_no + 1, opt.reconnect);
 		return;
 	}
 	if (c->error == CONN_OK || st.done) {
@@ -895,7 +898,10 @@ client_closed(struct conn *c)
 			snprintf(st.last_attempt, sizeof(st.last_attempt), "%s", c->error_text);
 			/* Not from inside this callback: a failure can come from within
 			 * conn_connect() itself (connect() failing at once). */
-			event_base_once(st.base, -1, EV_TIMEOUT, next_address_cb, NULL, NULL);
+			if (event_base_once(st.base, -1, EV_TIMEOUT, next_address_cb, NULL,
+			    NULL) == 0)
+				return;
+			finish(EXIT_FAIL, "cannot try the next address: out of memory");
 			return;
 		}
 		finish(c->error == CONN_ERR_TIMEOUT ? EXIT_TIMEOUT : EXIT_RECV, "%s",
@@ -919,6 +925,13 @@ client_closed(struct conn *c)
 			finish(EXIT_TLS, "the server ended the TLS session with alert "
 			    "handshake_failure (40): most likely it accepts none of the key "
 			    "exchange groups we offered (--groups %s)", opt.groups);
+			return;
+		}
+		if (c->alert_in == 40 && opt.kx == KX_RSA) {
+			finish(EXIT_TLS, "the server ended the TLS session with alert "
+			    "handshake_failure (40): static RSA key transport (--kx rsa) needs an "
+			    "RSA certificate; ours is an ECDSA one at the default ports: try the "
+			    "server's --rsa-port");
 			return;
 		}
 		if (c->alert_in >= 0) {
@@ -1119,18 +1132,52 @@ log_timing(void)
 	evrec_emit(&r);
 }
 
+/* The TLS flags with an http:// URL: no TLS, so they do nothing; say so (curl ignores them
+ * silently). */
+static void
+warn_tls_flags(void)
+{
+	const struct { int given; const char *flag; } f[] = {
+		{ opt.tls_min != 0, "--tls-min" }, { opt.tls_max != 0, "--tls-max" },
+		{ opt.kx != KX_ANY, "--kx" }, { opt.ciphers != NULL, "--ciphers" },
+		{ opt.groups != NULL, "--groups" }, { opt.dissect, "--dissect" },
+	};
+	size_t i;
+
+	if (st.u.tls)
+		return;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].given)
+			evlog(EVT_WARNING, 0, -1, "%s has no effect on http://: plain HTTP has no "
+			    "TLS handshake", f[i].flag);
+}
+
+/* Why --kx means TLS 1.2 at most. */
+static const char *
+kx_why_12(void)
+{
+	return opt.kx == KX_RSA ? "TLS 1.3 has no RSA key transport (it was removed for lack of "
+	    "forward secrecy)" : "--kx picks a TLS 1.2 key exchange, and TLS 1.3 has no choice "
+	    "to make (it always uses (EC)DHE)";
+}
+
 /* --kx, -n and --reconnect against the other flags. */
 static void
 check_variants(void)
 {
-	if (opt.kx != KX_ANY && !st.u.tls)
-		die_usage("--kx is about the TLS handshake: it needs an https:// URL%s", "");
+	char msg[256];
+
 	if (opt.kx != KX_ANY && opt.ciphers != NULL)
 		die_usage("--kx and --ciphers do not go together: --kx picks the TLS 1.2 cipher "
 		    "suites itself%s", "");
-	if (opt.kx == KX_RSA && (opt.tls_max == TLS1_3_VERSION || opt.tls_min == TLS1_3_VERSION))
-		die_usage("--kx rsa: TLS 1.3 has no RSA key transport (it was removed for lack of "
-		    "forward secrecy); use --tls-max 1.2 or leave --tls-max out%s", "");
+	/* --kx chooses among TLS 1.2 key exchanges: TLS 1.3 has its own ((EC)DHE always). */
+	if (opt.kx != KX_ANY && (opt.tls_min == TLS1_3_VERSION || opt.tls_max == TLS1_3_VERSION)) {
+		snprintf(msg, sizeof(msg), "--kx %s and --tls-%s 1.3 do not go together: %s; %s",
+		    opt.kx == KX_RSA ? "rsa" : "ecdhe", opt.tls_min == TLS1_3_VERSION ? "min" :
+		    "max", kx_why_12(), opt.tls_min == TLS1_3_VERSION ? "leave --tls-min out" :
+		    "use --tls-max 1.2 or leave --tls-max out");
+		die_usage("%s", msg);
+	}
 	if (opt.requests > 1 && opt.server_closes_first)
 		die_usage("-n needs a keep-alive connection; --close-first server asks the server "
 		    "to close after the first response%s", "");
@@ -1239,7 +1286,11 @@ main(int argc, char **argv)
 		case 12: opt.abort = 1; break;
 		case 13: opt.half_close = 1; break;
 		case 15: opt.capture = 1; break;
-		case 40: opt.wire = opt.capture = 1; break;
+		case 40:	/* --wire implies --capture (2: not given itself) */
+			opt.wire = 1;
+			if (!opt.capture)
+				opt.capture = 2;
+			break;
 		case 41: opt.explain = 1; break;
 		case 42:
 			if ((opt.lang = evlog_parse_lang(optarg)) == -1)
@@ -1317,6 +1368,7 @@ main(int argc, char **argv)
 	evlog_set_verbose(opt.verbose);
 	evlog_set_explain(opt.explain, opt.lang);
 	seglog_wire(opt.wire);
+	warn_tls_flags();
 	st.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	/* Following TIME_WAIT is for a person watching: a few seconds on a terminal, off for
 	 * scripts (the watch of the other states after close() is short either way). */
@@ -1335,8 +1387,9 @@ main(int argc, char **argv)
 		to.crlfile = opt.crlfile;
 		to.cert = opt.cert;
 		to.key = opt.key;
-		/* Static RSA exists only up to TLS 1.2: --kx rsa offers TLS 1.2 alone. */
-		if (opt.kx == KX_RSA && opt.tls_max == 0)
+		/* --kx picks a TLS 1.2 key exchange (static RSA exists only up to TLS 1.2;
+		 * TLS 1.3 always uses (EC)DHE): it offers TLS 1.2 at most. */
+		if (opt.kx != KX_ANY && opt.tls_max == 0)
 			opt.tls_max = TLS1_2_VERSION;
 		to.min_version = opt.tls_min;
 		to.max_version = opt.tls_max;
@@ -1353,10 +1406,9 @@ main(int argc, char **argv)
 			repeat_init(st.ctx);
 		if (opt.kx != KX_ANY)
 			evlog(EVT_WARNING, 0, -1, "--kx %s: offering only TLS 1.2 cipher suites with "
-			    "%s key exchange (%s)%s", opt.kx == KX_RSA ? "rsa" : "ecdhe",
-			    opt.kx == KX_RSA ? "static RSA" : "ECDHE", kx_ciphers(),
-			    opt.kx == KX_RSA ? " and TLS 1.2 at most: TLS 1.3 has no RSA key "
-			    "transport" : "");
+			    "%s key exchange (%s) and TLS 1.2 at most: %s",
+			    opt.kx == KX_RSA ? "rsa" : "ecdhe", opt.kx == KX_RSA ? "static RSA" :
+			    "ECDHE", kx_ciphers(), kx_why_12());
 	}
 	if ((st.base = new_base()) == NULL) {
 		fprintf(stderr, "client: cannot create the event loop\n");
@@ -1378,9 +1430,11 @@ main(int argc, char **argv)
 		snprintf(filter, sizeof(filter), "tcp port %d", st.u.port);
 		/* One plain line, whatever the log format (the JSON log gets the event too). */
 		if (seglog_open(st.base, filter, err, sizeof(err)) == -1) {
-			fprintf(stderr, "client: %s; going on without --capture\n", err);
+			fprintf(stderr, "client: %s; going on without %s\n", err,
+			    seglog_flags(opt.capture == 1));
 			if (opt.format == EVLOG_JSON)
-				evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
+				evlog(EVT_WARNING, 0, -1, "%s; going on without %s",
+				    err, seglog_flags(opt.capture == 1));
 		}
 	}
 	st.t0 = evlog_now_us();

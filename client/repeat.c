@@ -79,19 +79,31 @@ handshake_kind(const struct repeat_conn *rc)
 	return rc->resumed ? "resumed" : "full";
 }
 
+/* " (1 response whole)" when not every request got its whole response, else "". */
+static void
+responses_whole(int requests, int responses, char *buf, size_t len)
+{
+	if (responses == requests)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, " (%d response%s whole)", responses, responses == 1 ? "" : "s");
+}
+
 /* One line per connection, then the total: what resumption (or keep-alive) saved. */
 void
 repeat_log_summary(void)
 {
 	struct evrec r;
 	double full_ms = 0, res_ms = 0;
-	int i, nfull = 0, nres = 0, nreq = 0;
+	int i, nfull = 0, nres = 0, nreq = 0, nresp = 0;
+	char whole[64];
 
 	for (i = 0; i < rp.nconns; i++) {
 		const struct repeat_conn *rc = &rp.conns[i];
 		const char *kind = handshake_kind(rc);
 
 		nreq += rc->requests;
+		nresp += rc->responses;
 		if (rc->tls && rc->handshake_done && rc->resumed) {
 			nres++;
 			res_ms += rc->handshake_ms;
@@ -106,38 +118,43 @@ repeat_log_summary(void)
 		evrec_bool(&r, "resumed", rc->resumed);
 		evrec_str(&r, "version", rc->version);
 		evrec_int(&r, "requests", rc->requests);
+		evrec_int(&r, "responses", rc->responses);
 		evrec_float(&r, "connect_ms", rc->connect_ms);
 		evrec_float(&r, "handshake_ms", rc->handshake_ms);
 		evrec_float(&r, "requests_ms", rc->requests_ms);
 		evrec_float(&r, "total_ms", rc->total_ms);
 		evrec_label(&r, "connection %d", i + 1);
+		responses_whole(rc->requests, rc->responses, whole, sizeof(whole));
 		if (!rc->tls)
-			evrec_detail(&r, "plain TCP: connect %.3f ms, %d request%s in %.3f ms, "
+			evrec_detail(&r, "plain TCP: connect %.3f ms, %d request%s%s in %.3f ms, "
 			    "%.3f ms in all", rc->connect_ms, rc->requests, rc->requests == 1 ?
-			    "" : "s", rc->requests_ms, rc->total_ms);
+			    "" : "s", whole, rc->requests_ms, rc->total_ms);
 		else
-			evrec_detail(&r, "%s handshake %.3f ms (%s%s), %d request%s in %.3f ms, "
+			evrec_detail(&r, "%s handshake %.3f ms (%s%s), %d request%s%s in %.3f ms, "
 			    "%.3f ms in all", kind, rc->handshake_ms, rc->version, rc->resumed ?
 			    ", no certificate" : "", rc->requests, rc->requests == 1 ? "" : "s",
-			    rc->requests_ms, rc->total_ms);
+			    whole, rc->requests_ms, rc->total_ms);
 		evrec_emit(&r);
 	}
 	if (!evrec_begin(&r, EVT_SUMMARY, 0, -1))
 		return;
 	evrec_int(&r, "connections", rp.nconns);
 	evrec_int(&r, "requests", nreq);
+	evrec_int(&r, "responses", nresp);
 	evrec_int(&r, "full", nfull);
 	evrec_int(&r, "resumed_count", nres);
 	evrec_float(&r, "full_ms_avg", nfull ? full_ms / nfull : 0);
 	evrec_float(&r, "resumed_ms_avg", nres ? res_ms / nres : 0);
 	evrec_label(&r, "summary");
+	responses_whole(nreq, nresp, whole, sizeof(whole));
 	if (nfull + nres == 0)
-		evrec_detail(&r, "%d request%s over %d connection%s (plain HTTP: no TLS handshake)",
-		    nreq, nreq == 1 ? "" : "s", rp.nconns, rp.nconns == 1 ? "" : "s");
+		evrec_detail(&r, "%d request%s%s over %d connection%s (plain HTTP: no TLS "
+		    "handshake)", nreq, nreq == 1 ? "" : "s", whole, rp.nconns,
+		    rp.nconns == 1 ? "" : "s");
 	else
-		evrec_detail(&r, "%d request%s over %d connection%s: %d full TLS handshake%s, %d "
-		    "resumed", nreq, nreq == 1 ? "" : "s", rp.nconns, rp.nconns == 1 ? "" : "s",
-		    nfull, nfull == 1 ? "" : "s", nres);
+		evrec_detail(&r, "%d request%s%s over %d connection%s: %d full TLS handshake%s, "
+		    "%d resumed", nreq, nreq == 1 ? "" : "s", whole, rp.nconns,
+		    rp.nconns == 1 ? "" : "s", nfull, nfull == 1 ? "" : "s", nres);
 	if (nfull && nres)
 		evrec_gloss(&r, "a full handshake took %.3f ms on average, a resumed one %.3f ms: "
 		    "no certificate to send and check, no signature to make and verify",

@@ -311,14 +311,12 @@ capture_free(struct capture *c)
 	free(c);
 }
 
-/* The running program, as the user would type it (relative to the current directory when it is
- * below it), for the setcap hint. */
+/* The running program's absolute path, for the setcap hint: it works from any directory. */
 static void
 self_path(char *buf, size_t len)
 {
-	char	exe[PATH_MAX], cwd[PATH_MAX];
+	char	exe[PATH_MAX];
 	ssize_t	n;
-	size_t	cl;
 
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0) {
@@ -326,11 +324,7 @@ self_path(char *buf, size_t len)
 		return;
 	}
 	exe[n] = '\0';
-	if (getcwd(cwd, sizeof(cwd)) != NULL && (cl = strlen(cwd)) > 1 &&
-	    strncmp(exe, cwd, cl) == 0 && exe[cl] == '/')
-		snprintf(buf, len, "%s", exe + cl + 1);
-	else
-		snprintf(buf, len, "%s", exe);
+	snprintf(buf, len, "%s", exe);
 }
 
 /* One line, whatever pcap put in its message. */

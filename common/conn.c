@@ -118,6 +118,7 @@ conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
 	c->arg = arg;
 	c->t_start = evlog_now_us();
 	c->alert_in = -1;
+	c->alert_out = -1;
 	c->close_wait_ms = CLOSE_WAIT_MS_DEFAULT;
 	if (salen > sizeof(c->remote))
 		salen = sizeof(c->remote);
@@ -1006,8 +1007,8 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 	}
 	/* Server: a refused TLS handshake (e.g. no client certificate). The client may already
 	 * have sent its Finished and its request: close() with those unread would answer with
-	 * RST. Send our FIN after the alert and read what still comes (bounded), as s_server
-	 * does: a clean close, and the client reads our alert. */
+	 * RST. Send our FIN (after the alert, if one went out) and read what still comes
+	 * (bounded), as s_server does: a clean close, and the client reads our alert. */
 	if (c->is_server && c->use_tls && c->phase == PHASE_TLS_HANDSHAKE && !c->reset &&
 	    c->fd >= 0 && c->ev_bound == NULL && shutdown(c->fd, SHUT_WR) == 0) {
 		struct evrec r;
@@ -1018,9 +1019,18 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			evrec_str(&r, "reason", reason);
 			evrec_int(&r, "wave", c->fin_received ? 3 : 1);
-			evrec_detail(&r, "shutdown(SHUT_WR) after the alert: %s", reason);
-			evrec_gloss(&r, "our FIN follows the alert; what the client still sends is "
-			    "read and dropped, so the kernel does not answer it with RST");
+			if (c->alert_out >= 0) {
+				evrec_detail(&r, "shutdown(SHUT_WR) after the alert: %s", reason);
+				evrec_gloss(&r, "our FIN follows the alert; what the client still "
+				    "sends is read and dropped, so the kernel does not answer it "
+				    "with RST");
+			} else {
+				evrec_detail(&r, "shutdown(SHUT_WR): %s", reason);
+				evrec_gloss(&r, "no TLS alert went out (TLS itself did not fail): "
+				    "our FIN alone ends the connection; what the client still "
+				    "sends is read and dropped, so the kernel does not answer it "
+				    "with RST");
+			}
 			evrec_emit(&r);
 		}
 		c->ev_bound = evtimer_new(c->base, bound_cb, c);

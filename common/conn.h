@@ -100,6 +100,7 @@ struct conn {
 	/* TLS bookkeeping for the log */
 	int			 hs_done;
 	int			 alert_in;	/* the last fatal alert received, -1: none */
+	int			 alert_out;	/* the last fatal alert we sent, -1: none */
 	int			 ssl_in_bev;	/* libevent owns c->ssl (frees it with the bev) */
 	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
 	int64_t			 peer_fin_deadline;

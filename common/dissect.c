@@ -725,33 +725,96 @@ extensions(struct dx *d, struct rd *r, enum where w, int depth)
 
 /* ---- messages ---- */
 
+/* Whether a hello's supported_versions offers (ClientHello) or picks (ServerHello) TLS 1.3:
+ * only then is legacy_version frozen and the ClientHello's session_id a dummy. r: the hello
+ * from legacy_version on; read from a copy that emits nothing. */
+static int
+hello_tls13(const struct rd *r, int client)
+{
+	struct rd h = *r, ext, e, l;
+	unsigned type;
+
+	h.d = NULL;
+	(void)rd_u(&h, 2);
+	(void)rd_sub(&h, 32);
+	(void)rd_sub(&h, rd_u(&h, 1));
+	if (client) {
+		(void)rd_sub(&h, rd_u(&h, 2));
+		(void)rd_sub(&h, rd_u(&h, 1));
+	} else
+		(void)rd_sub(&h, 3);
+	if (h.bad || h.n == 0)
+		return 0;
+	ext = rd_sub(&h, rd_u(&h, 2));
+	while (!ext.bad && ext.n >= 4) {
+		type = rd_u(&ext, 2);
+		e = rd_sub(&ext, rd_u(&ext, 2));
+		if (ext.bad || type != 43)
+			continue;
+		if (!client)
+			return rd_u(&e, 2) == 0x0304 && !e.bad;
+		l = rd_sub(&e, rd_u(&e, 1));
+		while (!l.bad && l.n >= 2)
+			if (rd_u(&l, 2) == 0x0304)
+				return 1;
+		return 0;
+	}
+	return 0;
+}
+
+/* RFC 8446 4.1.3: a TLS 1.3-capable server that negotiates an older version ends its
+ * random with "DOWNGRD" and 01 (for TLS 1.2) or 00 (for 1.1 and below). */
+static const char *
+downgrade_sentinel(const unsigned char *random)
+{
+	static const unsigned char dg[7] = { 0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44 };
+
+	if (memcmp(random + 24, dg, sizeof(dg)) != 0)
+		return NULL;
+	if (random[31] == 0x01)
+		return "32 bytes, ending in the downgrade sentinel 44 4F 57 4E 47 52 44 01 "
+		    "(\"DOWNGRD\\x01\"): a TLS 1.3-capable server negotiating TLS 1.2 "
+		    "(RFC 8446 4.1.3)";
+	if (random[31] == 0x00)
+		return "32 bytes, ending in the downgrade sentinel 44 4F 57 4E 47 52 44 00 "
+		    "(\"DOWNGRD\\x00\"): a TLS 1.2- or 1.3-capable server negotiating TLS 1.1 or "
+		    "below (RFC 8446 4.1.3)";
+	return NULL;
+}
+
 static void
 hello(struct dx *d, struct rd *r, int client)
 {
 	unsigned v, id, i, n;
 	struct rd sid, cs, cm;
-	int hrr;
-	const char *name;
+	int hrr, tls13 = hello_tls13(r, client);
+	const char *name, *dg = NULL;
 
 	v = rd_u(r, 2);
 	if (r->bad)
 		return;
 	emit(d, 0, "legacy_version", v, NULL, 0, "%s (0x%04x)%s", version_name(v) ?
-	    version_name(v) : "?", v, v == 0x0303 ? ", frozen: TLS 1.3 uses "
+	    version_name(v) : "?", v, v == 0x0303 && tls13 ? ", frozen: TLS 1.3 uses "
 	    "supported_versions" : "");
 	if (r->n < 32) {
 		rd_fail(r);
 		return;
 	}
 	hrr = !client && memcmp(r->p, hrr_random, 32) == 0;
+	if (!client && !hrr && !tls13)
+		dg = downgrade_sentinel(r->p);
 	emit(d, 0, "random", -1, r->p, 32, "%s", hrr ? "HelloRetryRequest: the fixed value "
-	    "SHA-256(\"HelloRetryRequest\"), not a random" : "32 bytes");
+	    "SHA-256(\"HelloRetryRequest\"), not a random" : dg ? dg : "32 bytes");
 	(void)rd_sub(r, 32);
 	sid = rd_sub(r, rd_u(r, 1));
 	if (r->bad)
 		return;
+	/* TLS 1.2 (RFC 5077): a client resuming with a ticket sends a session id of its own
+	 * choosing, and the server echoes it to say it accepted the ticket. */
 	emit(d, 0, "session_id", -1, sid.p, sid.n, "%zu bytes%s", sid.n, sid.n == 0 ? "" :
-	    client ? " (TLS 1.3: a dummy for middlebox compatibility)" : "");
+	    client && tls13 ? " (TLS 1.3: a dummy for middlebox compatibility)" :
+	    client ? " (TLS 1.2: a session to resume, or with a ticket an id the server echoes "
+	    "if it accepts the ticket)" : "");
 	if (client) {
 		cs = rd_sub(r, rd_u(r, 2));
 		if (r->bad)

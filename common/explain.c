@@ -12,7 +12,7 @@ enum { ANY = -1 };
 
 static const struct entry {
 	enum evlog_event ev;
-	const char	*key;		/* segment step, message type, or NULL: any */
+	const char	*key;		/* segment step, message type, error "what"; NULL: any */
 	int		 side;		/* ANY, EVLOG_CLIENT, EVLOG_SERVER */
 	int		 kernel;	/* a TCP step seen from the kernel's states (no capture) */
 	const char	*step_en, *step_zh;
@@ -32,8 +32,8 @@ static const struct entry {
 	  "the side that closes first sends FIN: it has no more data to send, but it can still "
 	  "receive (a half-close)" },
 	{ EVT_SEGMENT, "ack_fin1", ANY, 0, "2nd wave", "第二次挥手",
-	  "the other side's kernel ACKs the FIN (u+1) at once; its program may still have data "
-	  "to send, so its own FIN comes later" },
+	  "the other side's kernel ACKs the FIN (u+1) on its own; its program may still have "
+	  "data to send, so its own FIN comes later" },
 	{ EVT_SEGMENT, "fin2", ANY, 0, "3rd wave", "第三次挥手",
 	  "the other side has sent all it had and closes its direction with its own FIN" },
 	{ EVT_SEGMENT, "fin2_ack", ANY, 0, "2nd and 3rd wave", "第二次和第三次挥手",
@@ -65,8 +65,7 @@ static const struct entry {
 	  "finished handshakes wait in the accept queue until the program calls "
 	  "accept()" },
 	{ EVT_FIN_RECEIVED, NULL, ANY, 0, NULL, NULL,
-	  "read() returning 0 is how a program learns of the peer's FIN: the kernel has already "
-	  "ACKed it" },
+	  "read() returning 0 is how a program learns of the peer's FIN" },
 	{ EVT_FIN_SENT, NULL, ANY, 0, NULL, NULL,
 	  "shutdown(SHUT_WR) makes the kernel send FIN: we send no more, but can still read "
 	  "what the peer sends" },
@@ -87,11 +86,9 @@ static const struct entry {
 	  "TLS starts only once TCP is up: its messages travel inside the TCP stream like any "
 	  "other data" },
 	{ EVT_MESSAGE, "ClientHello", ANY, 0, "client hello", "客户端问候",
-	  "the client proposes versions, cipher suites and a key share, with a fresh random "
-	  "value: the server can choose in one round trip" },
+	  "the client proposes versions and cipher suites, with a fresh random value" },
 	{ EVT_MESSAGE, "ServerHello", ANY, 0, "server hello", "服务器问候",
-	  "the server picks one version and cipher suite and sends its random and key share: "
-	  "from here both sides derive the same keys" },
+	  "the server picks one version and cipher suite, with its own random value" },
 	{ EVT_MESSAGE, "HelloRetryRequest", ANY, 0, "hello retry", "重试问候",
 	  "none of the client's key shares suits the server: the client must send a new "
 	  "ClientHello, one more round trip" },
@@ -107,7 +104,7 @@ static const struct entry {
 	  "the sender proves it holds the private key: it signs the handshake so far, which a "
 	  "copied certificate alone cannot do" },
 	{ EVT_MESSAGE, "ServerKeyExchange", ANY, 0, "key exchange", "密钥交换",
-	  "TLS 1.2 ECDHE: the server's fresh public key, signed with the certificate's key so "
+	  "TLS 1.2 (EC)DHE: the server's fresh public key, signed with the certificate's key so "
 	  "no one in the middle can swap it" },
 	{ EVT_MESSAGE, "ServerHelloDone", ANY, 0, "server hello done", "服务器问候结束",
 	  "TLS 1.2: the server has said everything; the client's turn" },
@@ -121,8 +118,7 @@ static const struct entry {
 	  "a MAC over every handshake message under the new keys: if anyone changed a message "
 	  "(say, struck the strongest cipher), the MACs differ and the handshake fails" },
 	{ EVT_MESSAGE, "NewSessionTicket", ANY, 0, "session ticket", "会话票据",
-	  "a ticket sent after the handshake: next time the client can resume without the "
-	  "certificate and the signature" },
+	  "a ticket to resume this session later without a full handshake" },
 	{ EVT_MESSAGE, "KeyUpdate", ANY, 0, "key update", "密钥更新",
 	  "the sender switches to fresh traffic keys: old keys cannot read new data" },
 	{ EVT_MESSAGE, NULL, ANY, 0, NULL, NULL,
@@ -138,8 +134,10 @@ static const struct entry {
 	{ EVT_CLOSE_NOTIFY, NULL, ANY, 0, "close notify", "关闭通知",
 	  "close_notify says the data ended on purpose, so an attacker cannot cut the stream "
 	  "short unnoticed (a truncation attack)" },
+	{ EVT_TLS_ERROR, "TLS handshake failed", ANY, 0, NULL, NULL,
+	  "the TLS handshake failed: it never completed, so no HTTP data went through" },
 	{ EVT_TLS_ERROR, NULL, ANY, 0, NULL, NULL,
-	  "the TLS layer failed: no keys were agreed, so nothing of the request was sent" },
+	  "the TLS layer failed: a connection whose records cannot be trusted ends here" },
 	{ EVT_KEYLOG, NULL, ANY, 0, NULL, NULL,
 	  "the session's secrets go to the key log for Wireshark: whoever has that file can "
 	  "decrypt a capture of this connection" },
@@ -170,6 +168,37 @@ static const struct entry {
 	  "where the time went: TCP handshake, TLS handshake, waiting for the first byte" },
 };
 
+/* The hellos and the ticket work differently in TLS 1.3 and 1.2: the ClientHello by what it
+ * offers (its "summary"), the others by the version the message belongs to (its "version"). */
+static void
+by_version(const struct evrec *r, const char *type, struct explain *x)
+{
+	const char *sum = evrec_field_str(r, "summary");
+	const char *ver = evrec_field_str(r, "version");
+	int tls13 = ver != NULL && strcmp(ver, "TLSv1.3") == 0;
+
+	if (strcmp(type, "ClientHello") == 0 && sum != NULL)
+		x->why = strncmp(sum, "offers TLS 1.3", 14) == 0 ?
+		    "the client proposes versions, cipher suites and a key share (TLS 1.3), "
+		    "with a fresh random value: a TLS 1.3 server can answer with its own share "
+		    "at once, in one round trip" :
+		    "TLS 1.2 and older: the client proposes versions and cipher suites with a "
+		    "fresh random value; no key share yet, the key exchange comes after the "
+		    "server's certificate";
+	else if (strcmp(type, "ServerHello") == 0 && ver != NULL)
+		x->why = tls13 ? "the server picks the version and cipher suite and sends its "
+		    "random and key share: from here both sides derive the same handshake keys, "
+		    "and all that follows is encrypted" :
+		    "TLS 1.2: the server picks the version and cipher suite and sends its random; "
+		    "no keys yet, they come from the key exchange that follows";
+	else if (strcmp(type, "NewSessionTicket") == 0 && ver != NULL)
+		x->why = tls13 ? "a ticket sent after the handshake: next time the client can "
+		    "resume without the certificate and the signature" :
+		    "TLS 1.2 (RFC 5077): a ticket sent at the end of the handshake, before the "
+		    "server's ChangeCipherSpec: next time the client can resume without the "
+		    "certificate and the key exchange";
+}
+
 /* The kernel's view of the close: the wave the FIN is, from the record's "wave" field. */
 static void
 close_step(const struct evrec *r, struct explain *x)
@@ -185,12 +214,19 @@ close_step(const struct evrec *r, struct explain *x)
 	} else if (r->ev == EVT_FIN_SENT) {
 		x->step_en = "3rd wave";
 		x->step_zh = "第三次挥手";
-	} else if (wave == 1) {		/* the peer's FIN, ACKed by our kernel */
-		x->step_en = "1st and 2nd wave";
-		x->step_zh = "第一次和第二次挥手";
+	} else if (wave == 1) {
+		/* Linux delays this ACK (tcp_fin() enters pingpong mode) so that it can ride
+		 * on our own FIN: it may not have gone out yet. */
+		x->step_en = "1st wave (its ACK follows)";
+		x->step_zh = "第一次挥手（确认随后）";
+		x->why = "read() returning 0 is how a program learns of the peer's FIN: it "
+		    "arrived, and our kernel ACKs it, at once or together with our own FIN";
 	} else {
+		/* In FIN_WAIT2 (or CLOSING) the kernel ACKs a FIN at once. */
 		x->step_en = "3rd and 4th wave";
 		x->step_zh = "第三次和第四次挥手";
+		x->why = "read() returning 0 is how a program learns of the peer's FIN: it came "
+		    "after ours, and our kernel ACKed it at once (the 4th wave)";
 	}
 }
 
@@ -217,9 +253,10 @@ state_step(const struct evrec *r, struct explain *x)
 		x->step_zh = "第三次挥手";
 		x->why = "our FIN went out after the peer's: we wait for its ACK (the 4th wave)";
 	} else if (strcmp(to, "CLOSE_WAIT") == 0) {
-		x->step_en = "1st and 2nd wave";
-		x->step_zh = "第一次和第二次挥手";
-		x->why = "the peer's FIN came and our kernel ACKed it; the program still has to close";
+		x->step_en = "1st wave (its ACK follows)";
+		x->step_zh = "第一次挥手（确认随后）";
+		x->why = "the peer's FIN came; our kernel ACKs it, at once or together with our "
+		    "own FIN; the program still has to close";
 	} else if (strcmp(to, "FIN_WAIT1") == 0) {
 		x->why = "our FIN is out and not yet ACKed: the kernel keeps a retransmit timer "
 		    "running for it, as for data";
@@ -262,6 +299,8 @@ explain_event(const struct evrec *r, int segments, struct explain *x)
 		key = evrec_field_str(r, "step");
 	else if (r->ev == EVT_MESSAGE)
 		key = evrec_field_str(r, "type");
+	else if (r->ev == EVT_TLS_ERROR)
+		key = evrec_field_str(r, "what");
 	if (r->ev == EVT_STATE_CHANGE)
 		state_step(r, x);
 	else if (r->ev == EVT_FIN_SENT || r->ev == EVT_FIN_RECEIVED)
@@ -282,6 +321,8 @@ explain_event(const struct evrec *r, int segments, struct explain *x)
 	}
 	if (r->ev == EVT_MESSAGE && key != NULL && strcmp(key, "Certificate") == 0)
 		who_certifies(r, x);
+	if (r->ev == EVT_MESSAGE && key != NULL)
+		by_version(r, key, x);
 	/* With a capture the segments carry the TCP steps: the kernel's state events would only
 	 * repeat them (and could seem to name segments of their own). */
 	if (x->kernel && segments) {

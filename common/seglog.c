@@ -27,13 +27,24 @@ struct tuple {
 static struct capture *cap;
 static struct tuple tuples[MAX_TUPLES];
 static int ntuples, next_tuple;
+/* Segments not yet bound to a connection: a ring of the latest MAX_PENDING, oldest at
+ * pfirst; an entry's payload is NULL, its bytes are in pending_data at the same index. */
 static struct capture_segment pending[MAX_PENDING];
 static unsigned char pending_data[MAX_PENDING][PENDING_KEEP];
-static int npending;
+static int npending, pfirst;
 static int wire;		/* --wire: show each segment's payload as an eavesdropper would */
 
 int seglog_on(void) { return cap != NULL; }
 void seglog_wire(int on) { wire = on; capture_want_payload(on); }
+
+/* The flags that asked for the capture, for "going on without ...". */
+const char *
+seglog_flags(int capture_given)
+{
+	if (!wire)
+		return "--capture";
+	return capture_given ? "--wire and --capture" : "--wire";
+}
 
 static int
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -234,8 +245,8 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 		    "are readable; the keys are not" : "in the clear: the handshake's versions, suites "
 		    "and names are readable, the keys are not";
 	else if (clear && hello13 && appdata)
-		what = "the hello is readable, the rest is ciphertext (TLS 1.3: the certificate is "
-		    "in there)";
+		what = "the hello is readable, the rest is ciphertext (TLS 1.3: the rest of the "
+		    "handshake, the certificate too unless the session is resumed)";
 	else if (clear)
 		what = "readable up to the ChangeCipherSpec, ciphertext after it";
 	else
@@ -276,7 +287,7 @@ static void
 on_segment(const struct capture_segment *sg, void *arg)
 {
 	struct tuple *t;
-	int out;
+	int out, k;
 
 	(void)arg;
 	if ((t = find(sg, &out)) != NULL) {
@@ -285,17 +296,17 @@ on_segment(const struct capture_segment *sg, void *arg)
 	}
 	/* Not ours yet (the handshake happened before connect()/accept() told us the tuple),
 	 * or not ours at all: keep the latest few. */
-	if (npending == MAX_PENDING) {
-		memmove(pending, pending + 1, sizeof(pending[0]) * (MAX_PENDING - 1));
-		memmove(pending_data, pending_data + 1, sizeof(pending_data[0]) * (MAX_PENDING - 1));
+	if (npending == MAX_PENDING) {		/* full: the oldest goes */
+		pfirst = (pfirst + 1) % MAX_PENDING;
 		npending--;
 	}
 	/* The payload lives in pcap's buffer: keep a copy of its start. */
-	pending[npending] = *sg;
-	pending[npending].caplen = sg->caplen < PENDING_KEEP ? sg->caplen : PENDING_KEEP;
-	if (pending[npending].caplen > 0)
-		memcpy(pending_data[npending], sg->payload, pending[npending].caplen);
-	pending[npending].payload = NULL;
+	k = (pfirst + npending) % MAX_PENDING;
+	pending[k] = *sg;
+	pending[k].caplen = sg->caplen < PENDING_KEEP ? sg->caplen : PENDING_KEEP;
+	if (pending[k].caplen > 0)
+		memcpy(pending_data[k], sg->payload, pending[k].caplen);
+	pending[k].payload = NULL;
 	npending++;
 }
 
@@ -319,7 +330,7 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 {
 	struct tuple *t;
 	socklen_t len;
-	int i, j, out;
+	int i, j, ki, kj, out;
 
 	if (cap == NULL)
 		return;
@@ -337,15 +348,19 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 	t->active = active;
 	/* Log the kept segments of this tuple, in capture order, and drop them. */
 	for (i = j = 0; i < npending; i++) {
-		pending[i].payload = pending_data[i];
-		if (find(&pending[i], &out) == t)
-			log_segment(t, out, &pending[i]);
-		else {
-			if (j != i)
-				memcpy(pending_data[j], pending_data[i], pending[i].caplen);
-			pending[j++] = pending[i];
+		ki = (pfirst + i) % MAX_PENDING;
+		pending[ki].payload = pending_data[ki];
+		if (find(&pending[ki], &out) == t) {
+			log_segment(t, out, &pending[ki]);
+			pending[ki].payload = NULL;
+			continue;
 		}
-		pending[i].payload = NULL;
+		pending[ki].payload = NULL;
+		kj = (pfirst + j++) % MAX_PENDING;
+		if (kj != ki) {		/* close the gap: the kept ones stay in order */
+			pending[kj] = pending[ki];
+			memcpy(pending_data[kj], pending_data[ki], pending[ki].caplen);
+		}
 	}
 	npending = j;
 }

@@ -14,6 +14,7 @@ int	seglog_open(struct event_base *, const char *filter, char *err, size_t errle
 int	seglog_on(void);
 /* --wire: segments with a payload also show what an eavesdropper sees of it. */
 void	seglog_wire(int);
+const char	*seglog_flags(int capture_given);
 /* Tie a 4-tuple to connection `conn`; active: we sent the SYN. Segments captured before the
  * program knew the tuple (the handshake happens inside connect() / before accept()) are kept
  * and logged now. */

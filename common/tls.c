@@ -552,6 +552,37 @@ tls_check_groups(const char *list, char *err, size_t errlen)
 
 /* ---- callbacks ---- */
 
+/* The suite being negotiated: during the handshake it is still the pending one. */
+static const SSL_CIPHER *
+tls_cipher(const SSL *ssl)
+{
+	const SSL_CIPHER *c;
+
+	if ((c = SSL_get_pending_cipher(ssl)) == NULL)
+		c = SSL_get_current_cipher(ssl);
+	return c;
+}
+
+/* The version a handshake message belongs to, for the log: a ServerHello says what it
+ * picks ("picks TLSv1.2; ..."); before it (ClientHello) nothing is decided yet: "". */
+static void
+message_version(SSL *ssl, const char *name, const char *summary, char *out, size_t outlen)
+{
+	size_t n;
+
+	out[0] = '\0';
+	if (strcmp(name, "ClientHello") == 0 || strcmp(name, "HelloRetryRequest") == 0)
+		return;
+	if (strcmp(name, "ServerHello") == 0) {
+		if (strncmp(summary, "picks ", 6) != 0)
+			return;
+		n = strcspn(summary + 6, ";");
+		snprintf(out, outlen, "%.*s", (int)n, summary + 6);
+		return;
+	}
+	snprintf(out, outlen, "%s", tls_version_name(SSL_version(ssl)));
+}
+
 static const char *
 message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size_t len)
 {
@@ -589,17 +620,14 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size
 		return "TLS 1.2 (EC)DHE: the server's ephemeral public key, signed with the "
 		    "certificate's key";
 	if (strcmp(name, "ServerHelloDone") == 0) {
-		if ((c = SSL_get_pending_cipher(ssl)) == NULL)
-			c = SSL_get_current_cipher(ssl);
+		c = tls_cipher(ssl);
 		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
 			return "TLS 1.2: the server has said all it will say; no ServerKeyExchange: "
 			    "with RSA key transport the certificate's own key is the key exchange";
 		return "TLS 1.2: the server has said all it will say; the client's turn";
 	}
 	if (strcmp(name, "ClientKeyExchange") == 0) {
-		/* During the handshake the chosen suite is still the pending one. */
-		if ((c = SSL_get_pending_cipher(ssl)) == NULL)
-			c = SSL_get_current_cipher(ssl);
+		c = tls_cipher(ssl);
 		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
 			return "the textbook step: the client encrypts a random pre-master secret "
 			    "with the server's RSA public key";
@@ -676,10 +704,7 @@ log_dissect(SSL *ssl, struct conn *c, int write_p, const char *name,
 	struct dissect_ctx ctx = { SSL_version(ssl), DISSECT_KX_UNKNOWN };
 	const SSL_CIPHER *ciph;
 
-	/* During the handshake the chosen suite is still the pending one. */
-	if ((ciph = SSL_get_pending_cipher(ssl)) == NULL)
-		ciph = SSL_get_current_cipher(ssl);
-	if (ciph != NULL) {
+	if ((ciph = tls_cipher(ssl)) != NULL) {
 		switch (SSL_CIPHER_get_kx_nid(ciph)) {
 		case NID_kx_ecdhe:	ctx.kx = DISSECT_KX_ECDHE; break;
 		case NID_kx_dhe:	ctx.kx = DISSECT_KX_DHE; break;
@@ -694,7 +719,7 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
     const unsigned char *msg)
 {
 	struct evrec r;
-	char sum[256] = "";
+	char sum[256] = "", ver[32];
 	const char *group;
 	int hrr = strcmp(name, "HelloRetryRequest") == 0;
 
@@ -708,6 +733,9 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 		if (sum[0])
 			evrec_str(&r, "summary", sum);
 	}
+	message_version(ssl, name, sum, ver, sizeof(ver));
+	if (ver[0])
+		evrec_str(&r, "version", ver);
 	evrec_label(&r, "%s %s", write_p ? ">" : "<", name);
 	evrec_detail(&r, "%zu B%s%s", len, sum[0] ? "  " : "", sum);
 	if (strcmp(name, "ChangeCipherSpec") == 0)
@@ -741,6 +769,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 	/* The program decides on a received fatal alert (exit 35), logging or not. */
 	if (content_type == SSL3_RT_ALERT && !write_p && len >= 2 && p[0] == 2)
 		c->alert_in = p[1];
+	if (content_type == SSL3_RT_ALERT && write_p && len >= 2 && p[0] == 2)
+		c->alert_out = p[1];
 	if (!evlog_on())
 		return;
 	if (content_type == SSL3_RT_HEADER) {
@@ -879,7 +909,10 @@ log_resumed_kx(struct conn *c, int tls13, const char *group)
 
 	if (!evrec_begin(&r, EVT_KEY_EXCHANGE, c->id, c->fd))
 		return;
-	evrec_str(&r, "kx", tls13 && group[0] ? "PSK+ECDHE" : "PSK");
+	/* "PSK" is TLS 1.3's word (psk_ke); in TLS 1.2 it names RFC 4279's pre-shared-key
+	 * suites, which a resumed session is not: it reuses the old master secret. */
+	evrec_str(&r, "kx", !tls13 ? "resumed (master secret)" : group[0] ? "PSK+ECDHE" :
+	    "PSK");
 	evrec_str(&r, "group", tls13 ? group : "");
 	evrec_bool(&r, "forward_secrecy", tls13 && group[0]);
 	evrec_bool(&r, "resumed", 1);

@@ -471,33 +471,47 @@ respond_plain_on_tls(struct conn *c, struct session *s)
 	respond(c, s, 400, "text/html", page, sizeof(page) - 1, 0, NULL, 0);
 }
 
+/* The http_error event: status is what we send; parsed, if it differs, what the request
+ * itself deserved (plain HTTP on the HTTPS port always gets nginx's 400 page). */
 static void
-log_http_error(struct conn *c, int status, const char *why)
+log_http_error(struct conn *c, int status, int parsed, const char *why)
 {
 	struct evrec er;
 
 	if (evrec_begin(&er, EVT_HTTP_ERROR, c->id, c->fd)) {
 		evrec_int(&er, "status", status);
+		if (parsed != status)
+			evrec_int(&er, "request_status", parsed);
 		evrec_str(&er, "reason", why);
-		evrec_detail(&er, "bad request: %s -> %d", why, status);
+		if (parsed != status)
+			evrec_detail(&er, "bad request: %s -> %d (sent as %d: plain HTTP on the "
+			    "HTTPS port)", why, parsed, status);
+		else
+			evrec_detail(&er, "bad request: %s -> %d", why, status);
 		evrec_emit(&er);
 	}
 }
 
-/* Answer a request we cannot serve with status and why, and close. */
+/* Answer a request we cannot serve with status and why, and close (close_reason NULL:
+ * "bad request (STATUS)"). */
 static void
-reject(struct conn *c, struct session *s, int status, const char *why)
+reject(struct conn *c, struct session *s, int status, const char *why,
+    const char *close_reason)
 {
 	char reason[32];
+	int sent = c->plain_on_tls ? 400 : status;
 
-	log_http_error(c, status, why);
+	log_http_error(c, sent, status, why);
 	s->keep_alive = 0;
 	if (c->plain_on_tls)
 		respond_plain_on_tls(c, s);
 	else
 		respond_error(c, s, status, why);
-	snprintf(reason, sizeof(reason), "bad request (%d)", status);
-	conn_close(c, reason);
+	if (close_reason == NULL) {
+		snprintf(reason, sizeof(reason), "bad request (%d)", sent);
+		close_reason = reason;
+	}
+	conn_close(c, close_reason);
 }
 
 /* Bytes that cannot begin a request, said at once rather than after the parser waited for a
@@ -563,10 +577,7 @@ head_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	snprintf(why, sizeof(why), "the request head did not arrive within %d s "
 	    "(--header-timeout): a client too slow, or a slowloris", opt.header_ms / 1000);
-	log_http_error(c, 408, why);
-	s->keep_alive = 0;
-	respond_error(c, s, 408, why);
-	conn_close(c, "request head timeout");
+	reject(c, s, 408, why, "request head timeout");
 }
 
 /* Back-pressure: a client that sends requests but does not read the responses would make us
@@ -640,7 +651,7 @@ session_read(struct conn *c, struct evbuffer *in)
 			evbuffer_drain(in, used);
 			if (r < 0 || s->ch.total > MAX_BODY) {
 				reject(c, s, r < 0 ? 400 : 413, r < 0 ? "malformed chunked body" :
-				    "request body too large");
+				    "request body too large", NULL);
 				return;
 			}
 			if (r == 1)
@@ -655,7 +666,7 @@ session_read(struct conn *c, struct evbuffer *in)
 		p = evbuffer_pullup(in, (ev_ssize_t)n);
 		if ((why = bad_start(p, n)) != NULL) {
 			evbuffer_drain(in, len);
-			reject(c, s, 400, why);
+			reject(c, s, 400, why, NULL);
 			return;
 		}
 		if (s->req == NULL && (s->req = req_get()) == NULL) {
@@ -673,7 +684,7 @@ session_read(struct conn *c, struct evbuffer *in)
 		}
 		if (r < 0) {
 			evbuffer_drain(in, len);
-			reject(c, s, s->req->error_status, s->req->error_text);
+			reject(c, s, s->req->error_status, s->req->error_text, NULL);
 			return;
 		}
 		evbuffer_drain(in, s->req->head_len);
@@ -682,7 +693,7 @@ session_read(struct conn *c, struct evbuffer *in)
 			evtimer_del(s->head_timer);
 		log_request(c, s->req);
 		if (c->plain_on_tls) {
-			reject(c, s, 400, "plain HTTP request sent to the HTTPS port");
+			reject(c, s, 400, "plain HTTP request sent to the HTTPS port", NULL);
 			return;
 		}
 		s->keep_alive = s->req->keep_alive && !opt.server_closes_first;
@@ -690,7 +701,7 @@ session_read(struct conn *c, struct evbuffer *in)
 		conn_set_timeout(c, opt.idle_ms);
 		if (s->req->body == HTTP1_BODY_LENGTH) {
 			if (s->req->content_length > MAX_BODY) {
-				reject(c, s, 413, "request body too large");
+				reject(c, s, 413, "request body too large", NULL);
 				return;
 			}
 			s->in_body = 1;
@@ -1229,7 +1240,11 @@ main(int argc, char **argv)
 			    0, 4096);
 			break;
 		case 16: opt.capture = 1; break;
-		case 40: opt.wire = opt.capture = 1; break;
+		case 40:	/* --wire implies --capture (2: not given itself) */
+			opt.wire = 1;
+			if (!opt.capture)
+				opt.capture = 2;
+			break;
 		case 41: opt.explain = 1; break;
 		case 42:
 			if ((opt.lang = evlog_parse_lang(optarg)) == -1)
@@ -1368,8 +1383,10 @@ main(int argc, char **argv)
 		}
 		/* One plain line on standard error; the log (standard output) gets the event. */
 		if (seglog_open(base, filter, err, sizeof(err)) == -1) {
-			fprintf(stderr, "server: %s; going on without --capture\n", err);
-			evlog(EVT_WARNING, 0, -1, "%s; going on without --capture", err);
+			fprintf(stderr, "server: %s; going on without %s\n", err,
+			    seglog_flags(opt.capture == 1));
+			evlog(EVT_WARNING, 0, -1, "%s; going on without %s", err,
+			    seglog_flags(opt.capture == 1));
 		}
 	}
 	/* The listen events come last: whoever reads them may connect at once, and the capture

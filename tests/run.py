@@ -356,12 +356,13 @@ class Server:
         with self.cond:
             self.cond.notify_all()
 
-    def wait_for(self, pred, timeout=5.0):
-        """First record (in log order) for which pred is true, waiting up to timeout."""
+    def wait_for(self, pred, timeout=5.0, last=False):
+        """First record (in log order; last=True: the latest) for which pred is true,
+        waiting up to timeout."""
         deadline = time.monotonic() + timeout * SLOW
         with self.cond:
             while True:
-                for e in self.evs:
+                for e in (reversed(self.evs) if last else self.evs):
                     if pred(e):
                         return e
                 left = deadline - time.monotonic()
@@ -375,9 +376,10 @@ class Server:
         return e.get("port") if e else None
 
     def conn_of(self, remote, timeout=5.0):
-        """The server's conn id of the connection whose peer address is `remote`."""
+        """The server's conn id of the latest connection whose peer address is `remote`
+        (local ports are reused over a long server run: the first one may be long gone)."""
         e = self.wait_for(lambda e: e.get("event") == "established" and e.get("remote") == remote,
-                          timeout)
+                          timeout, last=True)
         return e.get("conn") if e else None
 
     def conn_events(self, remote, timeout=5.0):
@@ -606,6 +608,41 @@ def split_response(data):
 # ---------------------------------------------------------------- registry
 
 TESTS = []
+
+
+def one_shot_peer(behaviour, timeout=10.0):
+    """A one-connection server on 127.0.0.1 that runs behaviour(conn) after accept() (an
+    OSError in it ends the connection quietly). Returns (listening socket, thread)."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(4)
+    ls.settimeout(timeout * SLOW)
+
+    def run():
+        try:
+            c, _ = ls.accept()
+        except OSError:
+            return
+        with c:
+            c.settimeout(timeout * SLOW)
+            try:
+                behaviour(c)
+            except OSError:
+                pass
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return ls, th
+
+
+def read_request_head(c):
+    """Read from c up to the end of a request head (or EOF); returns what was read."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = c.recv(4096)
+        if not d:
+            break
+        buf += d
+    return buf
 
 
 def test(fn):
@@ -979,34 +1016,7 @@ def test_client_errors(t):
 def test_client_broken_peers(t):
     """9b. Client against broken peers: empty reply 52, reset mid-response 56,
     TLS to a plain port 35, --max-time 28."""
-    def serve(behaviour):
-        ls = socket.socket()
-        ls.bind(("127.0.0.1", 0))
-        ls.listen(4)
-        ls.settimeout(10 * SLOW)
-
-        def run():
-            try:
-                c, _ = ls.accept()
-            except OSError:
-                return
-            with c:
-                c.settimeout(10 * SLOW)
-                try:
-                    behaviour(c)
-                except OSError:
-                    pass
-        th = threading.Thread(target=run, daemon=True)
-        th.start()
-        return ls, th
-
-    def read_head(c):
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(4096)
-            if not d:
-                break
-            buf += d
+    serve, read_head = one_shot_peer, read_request_head
 
     def empty(c):
         read_head(c)
@@ -1585,33 +1595,13 @@ def test_trust_prompt(t):
 
 def one_shot_http(response, close=True):
     """A one-connection plain HTTP server that sends `response` after the request head."""
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(4)
-    ls.settimeout(10 * SLOW)
-
-    def run():
-        try:
-            c, _ = ls.accept()
-        except OSError:
+    def beh(c):
+        if b"\r\n\r\n" not in read_request_head(c):
             return
-        with c:
-            c.settimeout(10 * SLOW)
-            buf = b""
-            try:
-                while b"\r\n\r\n" not in buf:
-                    d = c.recv(4096)
-                    if not d:
-                        return
-                    buf += d
-                c.sendall(response)
-                if not close:
-                    c.recv(4096)        # wait for the client to close
-            except OSError:
-                pass
-    th = threading.Thread(target=run, daemon=True)
-    th.start()
-    return ls, th
+        c.sendall(response)
+        if not close:
+            c.recv(4096)        # wait for the client to close
+    return one_shot_peer(beh)
 
 
 @test
@@ -2380,9 +2370,13 @@ class Tshark:
     tshark prints "Capturing on 'Loopback: lo'" some 10 ms BEFORE its capture really
     starts (packets sent right after it were missed), so readiness is proven instead: the
     filter also takes a probe port of ours, and probe connections are made until tshark
-    prints one of them. Probe lines are left out of rows()."""
+    prints one of them. Probe lines are left out of rows().
 
-    def __init__(self, t, port):
+    extra_fields: more -e fields after the seven of rows(); write: also write the capture to
+    this file (-w, with -P so the rows still print); decode_as: a -d rule, e.g.
+    "tcp.port==8443,tls"."""
+
+    def __init__(self, t, port, extra_fields=(), write=None, decode_as=None):
         self.t = t
         self.port = port
         self.err = []
@@ -2392,12 +2386,18 @@ class Tshark:
         self.probe.bind(("127.0.0.1", 0))
         self.probe.listen(8)
         self.pport = self.probe.getsockname()[1]
-        self.p = background([need(t, "tshark"), "-i", "lo", "-f", "tcp port %d or tcp port %d" % (
-                                 port, self.pport), "-l",
-                             "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.flags",
-                             "-e", "tcp.seq_raw", "-e", "tcp.ack_raw", "-e", "tcp.len",
-                             "-e", "tcp.window_size_value", "-e", "tcp.dstport"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        args = [need(t, "tshark"), "-i", "lo", "-f", "tcp port %d or tcp port %d" % (
+            port, self.pport), "-l"]
+        if decode_as:
+            args += ["-d", decode_as]
+        if write:
+            args += ["-w", write, "-P"]
+        args += ["-T", "fields"]
+        for f in ("tcp.srcport", "tcp.flags", "tcp.seq_raw", "tcp.ack_raw", "tcp.len",
+                  "tcp.window_size_value", "tcp.dstport") + tuple(extra_fields):
+            args += ["-e", f]
+        self.p = background(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
         self.threads = [threading.Thread(target=self._read, args=(self.p.stderr, self.err), daemon=True),
                         threading.Thread(target=self._read, args=(self.p.stdout, self.out), daemon=True)]
         for th in self.threads:

@@ -30,28 +30,9 @@ class TlsTshark(Tshark):
     handshake on the server's port: handshake types and the key_share fields."""
 
     def __init__(self, t, port):
-        self.t = t
-        self.port = port
-        self.err = []
-        self.out = []
-        self.cond = threading.Condition()
-        self.probe = socket.socket()
-        self.probe.bind(("127.0.0.1", 0))
-        self.probe.listen(8)
-        self.pport = self.probe.getsockname()[1]
-        self.p = background([need(t, "tshark"), "-i", "lo", "-f", "tcp port %d or tcp port %d" % (
-                                 port, self.pport), "-l", "-d", "tcp.port==%d,tls" % port,
-                             "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.flags",
-                             "-e", "tcp.seq_raw", "-e", "tcp.ack_raw", "-e", "tcp.len",
-                             "-e", "tcp.window_size_value", "-e", "tcp.dstport",
-                             "-e", "tls.handshake.type",
-                             "-e", "tls.handshake.extensions_key_share_group",
-                             "-e", "tls.handshake.extensions_key_share_key_exchange"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.threads = [threading.Thread(target=self._read, args=(self.p.stderr, self.err), daemon=True),
-                        threading.Thread(target=self._read, args=(self.p.stdout, self.out), daemon=True)]
-        for th in self.threads:
-            th.start()
+        super().__init__(t, port, decode_as="tcp.port==%d,tls" % port, extra_fields=(
+            "tls.handshake.type", "tls.handshake.extensions_key_share_group",
+            "tls.handshake.extensions_key_share_key_exchange"))
 
     def client_hellos(self):
         """(groups, key hex) of each ClientHello sent to the server's port, in order."""

@@ -151,9 +151,61 @@ def test_eavesdrop_text(t):
         t.check("https text: the request line is nowhere on the wire lines",
                 not any("GET /" in l for l in r.err.splitlines() if l.strip().startswith("wire")),
                 "absent", "present")
+        # a resumed TLS 1.3 connection: its encrypted flight has no certificate, and the
+        # note must not say there is one
+        r = run_client(t, "--wire", "--reconnect", "2", "--cacert", CA,
+                       "https://localhost:%d/" % srv.port("https"), json_log=False)
+        t.eq("--reconnect 2 text: exit", r.rc, 0)
+        t.check("--reconnect 2: the second connection was resumed",
+                re.search(r"#2 .*handshake_done.*session resumed", r.err) is not None,
+                "session resumed", [l for l in r.err.splitlines() if "handshake_done" in l])
+        sh2 = [l for l in r.err.splitlines() if l.strip().startswith("wire") and
+               "ServerHello len=" in l]
+        t.check("--reconnect 2: two ServerHello wire lines; none claims the certificate is in "
+                "there, each allows for resumption", len(sh2) == 2 and
+                all("unless the session is resumed" in l and "certificate is in there" not in l
+                    for l in sh2), "2 lines with 'unless the session is resumed'", sh2)
         r = run_client(t, "--capture", "http://127.0.0.1:%d/" % srv.port("http"))
         t.eq("--capture alone: exit", r.rc, 0)
         t.check("--capture alone: segments without wire fields",
                 events(r.ev, "segment") and not any("wire" in e or "wire_preview" in e
                                                     for e in events(r.ev, "segment")),
                 "no wire fields", [e for e in events(r.ev, "segment") if "wire" in e][:1])
+
+
+@test
+def test_eavesdrop_wire_unprivileged(t):
+    """--wire without CAP_NET_RAW (as nobody): the line names the flags given (--wire, or
+    --wire and --capture), not only --capture, and the setcap hint has the program's absolute
+    path, so it works from any directory (here: run from the program's own folder)."""
+    prefix, d, f = nobody_copy(t, [CLIENT, SERVER])
+    probe = subprocess.run(prefix + ["true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if probe.returncode != 0:
+        t.skip("setpriv cannot switch to nobody here: %s" % probe.stderr.decode()[-200:])
+    with start_server(t, https=None, selfsigned=None) as srv:
+        url = "http://127.0.0.1:%d/" % srv.port("http")
+        for flags, said in ((["--wire"], "going on without --wire\n"),
+                            (["--capture", "--wire"], "going on without --wire and --capture\n"),
+                            (["--capture"], "going on without --capture\n")):
+            p = subprocess.run(prefix + ["./client", "-q"] + flags + [url], cwd=d, env=CHILD_ENV,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=20 * SLOW)
+            err = p.stderr.decode(errors="replace")
+            what = "client as nobody %s" % " ".join(flags)
+            t.eq("%s: exit" % what, p.returncode, 0)
+            t.contains("%s: names the flags given" % what, err, said)
+            t.contains("%s: setcap hint with the absolute path" % what, err,
+                       "setcap cap_net_raw+ep %s'" % f["client"])
+    srv = Server(t, prefix + [f["server"], "--log-format", "json", "--wire", "--http-port", "0",
+                              "--https-port", "off", "--selfsigned-port", "off"], "server as nobody")
+    try:
+        t.check("server as nobody --wire: listens", srv.port("http"), "a port", srv.stderr()[-500:])
+    finally:
+        t.eq("server as nobody: exit after SIGTERM", srv.stop(), 0)
+    err = srv.stderr()      # read whole once the server is gone
+    t.check("server as nobody --wire: names --wire",
+            any(l.endswith("going on without --wire") for l in err.splitlines()),
+            "a line ending 'going on without --wire'", err[-300:])
+    t.contains("server as nobody: setcap hint with the absolute path", err,
+               "setcap cap_net_raw+ep %s'" % f["server"])
+    check_sanitizer(t, "server as nobody", err)

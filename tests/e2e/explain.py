@@ -47,7 +47,7 @@ def test_explain_text_zh(t):
         t.check("ClientHello: 客户端问候 beside it", ch and "【客户端问候】" in ch[0], "【客户端问候】", ch)
         t.contains("ClientHello: why",
                    why_after(lines, lambda l: "> ClientHello" in l) or "",
-                   "why (client hello / 客户端问候): the client proposes versions, cipher suites and a key share")
+                   "why (client hello / 客户端问候): the client proposes versions, cipher suites and a key share (TLS 1.3)")
         t.contains("CertificateVerify: the server proves it holds the private key",
                    why_after(lines, lambda l: "< CertificateVerify" in l) or "",
                    "proves it holds the private key")
@@ -151,3 +151,41 @@ def test_explain_colour(t):
         t.check("every line ends reset (no colour bleeds into the next)",
                 all(not l or l.endswith("\033[0m") or "\033[" not in l.rsplit("\033[0m", 1)[-1]
                     for l in r.err.splitlines()), "reset", "a line leaves a colour on")
+
+
+@test
+def test_explain_tls_versions(t):
+    """--explain keys the hello and ticket sentences on the version: TLS 1.3 (key share, keys
+    from the ServerHello on), TLS 1.2 ECDHE and RSA key transport (no key share, keys later,
+    the RFC 5077 ticket); and the peer's FIN is never said to be ACKed already."""
+    with start_server(t, "--rsa-port", "0", "--explain", http=None, selfsigned=None) as srv:
+        def why(r, typ, dir="in"):
+            return (first(r.ev, "message", type=typ, dir=dir) or {}).get("explain", "")
+        for label, args, port in (("TLS 1.3", [], "https"),
+                                  ("TLS 1.2 ECDHE", ["--tls-max", "1.2"], "https"),
+                                  ("TLS 1.2 RSA", ["--tls-max", "1.2", "--kx", "rsa"], "rsa")):
+            r = run_client(t, "--explain", "--cacert", CA, *args,
+                           "https://localhost:%d/" % srv.port(port))
+            t.eq("%s: exit" % label, r.rc, 0)
+            ch, sh, nst = why(r, "ClientHello", "out"), why(r, "ServerHello"), \
+                why(r, "NewSessionTicket")
+            if label == "TLS 1.3":
+                t.contains("%s: ClientHello offers a key share" % label, ch, "key share")
+                t.contains("%s: ServerHello: keys from here" % label, sh, "handshake keys")
+                t.contains("%s: NewSessionTicket after the handshake" % label, nst,
+                           "after the handshake")
+            else:
+                t.contains("%s: ClientHello: no key share yet" % label, ch, "no key share yet")
+                t.check("%s: ServerHello: no keys yet, no key share" % label,
+                        "no keys yet" in sh and "key share" not in sh, "no keys yet", sh)
+                t.contains("%s: NewSessionTicket: RFC 5077, in the handshake" % label, nst,
+                           "RFC 5077")
+            sm = first(r.ev, "message", type="ServerHello") or {}
+            t.eq("%s: ServerHello version field" % label, sm.get("version"),
+                 "TLSv1.3" if label == "TLS 1.3" else "TLSv1.2")
+            s = server_conn(srv, r.local())
+            fr = first(s, "fin_received") or {}
+            t.check("%s: server fin_received (the client closed first): its ACK follows, "
+                    "not 'already ACKed'" % label,
+                    fr.get("explain_step") == "1st wave (its ACK follows)" and
+                    "already" not in fr.get("explain", ""), "1st wave (its ACK follows)", fr)

@@ -6,37 +6,12 @@
 # Runs in tests/run.py's namespace; helper names start with rc_.
 
 
-def rc_peer(behaviour, tls=False):
-    """A one-connection server on 127.0.0.1 running behaviour(conn) after accept()."""
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(4)
-    ls.settimeout(15 * SLOW)
-
-    def run():
-        try:
-            c, _ = ls.accept()
-        except OSError:
-            return
-        with c:
-            c.settimeout(15 * SLOW)
-            try:
-                behaviour(c)
-            except OSError:
-                pass
-    th = threading.Thread(target=run, daemon=True)
-    th.start()
-    return ls, th
+def rc_peer(behaviour):
+    """run.py's one_shot_peer, with a longer timeout."""
+    return one_shot_peer(behaviour, timeout=15.0)
 
 
-def rc_read_head(c):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = c.recv(4096)
-        if not d:
-            break
-        buf += d
-    return buf
+rc_read_head = read_request_head
 
 
 def rc_send(response, then=None):

@@ -118,7 +118,7 @@ def rb_get(port, tls=False, target="/"):
 def rb_conn_id(srv, local, mark, timeout=10.0):
     """The server's conn id of the connection from `local` made after srv.evs[mark] (a local
     port comes back for other connections, to this or the other port: run.py's conn_of()
-    takes the first connection from that address ever)."""
+    takes the latest from that address, which may be one logged before ours)."""
     deadline = time.monotonic() + timeout * SLOW
     with srv.cond:
         while True:
@@ -253,6 +253,19 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
                    b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "plain HTTP")
     t.contains("plain HTTP to HTTPS: nginx's words", data.decode("latin-1"),
                "The plain HTTP request was sent to HTTPS port")
+    # ... also when the request is bad in itself: what is logged is what was sent (400),
+    # what the request deserved is a field of its own
+    c = rb_Conn(srv, https)
+    c.send(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    data, closed, _ = c.read_all()
+    c.close()
+    err = first(c.events(), "http_error") or {}
+    t.check("plain HTTP to HTTPS, request line too long: 400 sent, http_error.status 400, "
+            "request_status 414", split_response(data)[0] == 400 and err.get("status") == 400
+            and err.get("request_status") == 414, "400 / 400 / 414",
+            "%r / %s" % (data[:20], err))
+    t.icontains("plain HTTP to HTTPS, request line too long: closed.reason",
+                str((first(c.events(), "closed") or {}).get("reason")), "bad request (400)")
     # limits of the head
     rb_case(t, srv, "request line over 4 KiB", http,
             b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "request line too long")
@@ -370,6 +383,13 @@ def rb_slow_cases(t, srv, ports, hello):
             took < 3 * SLOW, "EOF within 3 s", "closed=%s after %.2f s" % (closed, took))
     cl = first(c.events(), "closed") or {}
     t.icontains("half a ClientHello: closed.reason", str(cl.get("reason")), "--header-timeout")
+    # no alert went out: fin_sent must not claim one did
+    fs = first(c.events(), "fin_sent") or {}
+    t.check("half a ClientHello: no alert sent, and fin_sent does not say 'after the alert'",
+            first(c.events(), "alert") is None and fs.get("detail") is not None and
+            "alert:" not in fs.get("detail", "") and "no TLS alert" in fs.get("gloss", ""),
+            "no alert event; fin_sent without 'after the alert', gloss 'no TLS alert'",
+            "%s / %s" % (first(c.events(), "alert"), fs))
 
 
 @test

@@ -29,8 +29,9 @@ def hs_msgs(c, direction=None):
 @test
 def test_variant_rsa_key_transport(t):
     """--tls-max 1.2 --kx rsa: ServerHelloDone without ServerKeyExchange, a 262-byte
-    ClientKeyExchange (RSA-2048), key_exchange says RSA and no forward secrecy."""
-    with rsa_server(t) as srv:
+    ClientKeyExchange (RSA-2048), key_exchange says RSA and no forward secrecy; against the
+    ECDSA certificate a hint to use --rsa-port."""
+    with rsa_server(t, https=0) as srv:
         port = srv.port("rsa")
         t.check("listen event of kind rsa has a port", isinstance(port, int) and port > 0, "port", port)
         r = run_client(t, "--tls-max", "1.2", "--kx", "rsa", "--cacert", CA,
@@ -63,6 +64,11 @@ def test_variant_rsa_key_transport(t):
                "TLS_RSA_WITH_*", hd.get("cipher"))
         w = first(r.ev, "warning") or {}
         t.icontains("the client says --kx rsa means TLS 1.2 only", w.get("detail"), "TLS 1.2 at most")
+        # --kx rsa (implying --tls-max 1.2) against the ECDSA certificate: refused, with a hint
+        r2 = run_client(t, "--kx", "rsa", "--cacert", CA, "https://localhost:%d/" % srv.port("https"))
+        t.eq("--kx rsa against the ECDSA port: exit 35", r2.rc, 35)
+        t.contains("--kx rsa against the ECDSA port: the hint names --rsa-port",
+                   (first(r2.ev, "error") or {}).get("detail", ""), "needs an RSA certificate")
         s = srv.conn_events(r.local())
         t.eq("server key_exchange.kx", (first(s, "key_exchange") or {}).get("kx"), "RSA")
         t.check("server sent no ServerKeyExchange",
@@ -77,7 +83,8 @@ def test_variant_ecdhe_and_tls13(t):
     the Certificate after the ServerHello (encrypted), no ServerKeyExchange."""
     with rsa_server(t) as srv:
         url = "https://localhost:%d/" % srv.port("rsa")
-        for flags in (["--tls-max", "1.2"], ["--tls-max", "1.2", "--kx", "ecdhe"]):
+        for flags in (["--tls-max", "1.2"], ["--tls-max", "1.2", "--kx", "ecdhe"],
+                      ["--kx", "ecdhe"]):
             r = run_client(t, "--cacert", CA, *flags, url)
             what = " ".join(flags)
             t.eq("%s: exit status" % what, r.rc, 0)
@@ -122,8 +129,12 @@ def test_variant_kx_errors(t):
                        (["--reconnect", "-1"], "--reconnect: '-1'"),
                        (["--reconnect", "0"], "--reconnect: '0'"),
                        (["--kx", "foo"], "--kx: 'foo' is not rsa or ecdhe"),
-                       (["--kx", "rsa", "--tls-max", "1.3"], "TLS 1.3 has no RSA key transport"),
-                       (["--kx", "rsa", "--tls-min", "1.3"], "TLS 1.3 has no RSA key transport"),
+                       (["--kx", "rsa", "--tls-max", "1.3"],
+                        "--kx rsa and --tls-max 1.3 do not go together: TLS 1.3 has no RSA key transport"),
+                       (["--kx", "rsa", "--tls-min", "1.3"],
+                        "--kx rsa and --tls-min 1.3 do not go together: TLS 1.3 has no RSA key transport"),
+                       (["--kx", "ecdhe", "--tls-min", "1.3"], "--kx ecdhe and --tls-min 1.3 do not go together"),
+                       (["--kx", "ecdhe", "--tls-max", "1.3"], "--kx ecdhe and --tls-max 1.3 do not go together"),
                        (["--kx", "rsa", "--ciphers", "AES128-SHA"], "do not go together"),
                        (["-n", "2", "--close-first", "server"], "-n needs a keep-alive"),
                        (["-n", "2", "--half-close"], "do not go together")):
@@ -132,9 +143,20 @@ def test_variant_kx_errors(t):
         t.contains("%s: message" % " ".join(args), r.err, want)
         t.eq("%s: one message line plus the --help hint" % " ".join(args),
              len(r.err.strip().splitlines()), 2)
-    r = run_client(t, "--kx", "rsa", "http://localhost:1/", json_log=False)
-    t.eq("--kx with http://: exit 2", r.rc, 2)
-    t.contains("--kx with http://: message", r.err, "needs an https:// URL")
+    # the TLS flags with an http:// URL: each a warning that it does nothing, not an error
+    with start_server(t, https=None, selfsigned=None) as srv:
+        flags = [["--kx", "rsa"], ["--groups", "P-256"], ["--dissect"], ["--tls-max", "1.2"],
+                 ["--tls-min", "1.2"]]
+        r = run_client(t, *sum(flags, []), "http://127.0.0.1:%d/" % srv.port("http"))
+        t.eq("TLS flags with http://: exit 0", r.rc, 0)
+        warns = [e.get("detail", "") for e in events(r.ev, "warning")]
+        r = run_client(t, "--ciphers", "AES128-SHA", "http://127.0.0.1:%d/" % srv.port("http"))
+        t.eq("--ciphers with http://: exit 0", r.rc, 0)
+        warns += [e.get("detail", "") for e in events(r.ev, "warning")]
+        for f in flags + [["--ciphers"]]:
+            t.check("%s with http://: a warning" % f[0],
+                    any(w.startswith(f[0] + " has no effect on http://") for w in warns),
+                    "'%s has no effect on http://'" % f[0], warns)
     r = run_cmd(t, [SERVER, "--rsa-port", "x"])
     t.eq("server --rsa-port x: exit 2", r.rc, 2)
     t.contains("server --rsa-port x: message", r.err, "bad port 'x'")
@@ -201,8 +223,19 @@ def test_many_requests(t):
             t.eq("%s: body sizes add up to stdout" % scheme, sum(b or 0 for b in bodies), len(r.out))
             t.eq("%s: three pages on stdout" % scheme, r.text.count("</html>"), 3)
             summ = [e for e in events(r.ev, "summary") if "connections" in e]
-            t.eq("%s: summary: 1 connection, 3 requests" % scheme,
-                 [(e.get("connections"), e.get("requests")) for e in summ], [(1, 3)])
+            t.eq("%s: summary: 1 connection, 3 requests, 3 responses" % scheme,
+                 [(e.get("connections"), e.get("requests"), e.get("responses")) for e in summ],
+                 [(1, 3, 3)])
+            if scheme == "http":
+                # the first response over --max-filesize: one request was sent, none came whole
+                r2 = run_client(t, "-n", "2", "--max-filesize", "100", url)
+                t.eq("-n 2 --max-filesize 100: exit 63", r2.rc, 63)
+                summ = [e for e in events(r2.ev, "summary") if "connections" in e]
+                t.eq("-n 2 --max-filesize 100: summary counts the request sent, 0 responses whole",
+                     [(e.get("requests"), e.get("responses")) for e in summ], [(1, 0)])
+                t.contains("-n 2 --max-filesize 100: summary detail",
+                           summ[0].get("detail", "") if summ else "",
+                           "1 request (0 responses whole)")
             s = srv.conn_events(r.local())
             t.eq("%s: server saw 3 requests on one connection" % scheme,
                  len(events(s, "request")), 3)
@@ -286,8 +319,8 @@ def test_resumption(t):
             t.check("TLS 1.2: abbreviated handshake (no ServerKeyExchange, ClientKeyExchange)",
                     not {"ServerKeyExchange", "ClientKeyExchange", "ServerHelloDone"} & set(names),
                     "absent", names)
-            t.eq("TLS 1.2: resumed key exchange", (first(res[1], "key_exchange") or {}).get("kx"),
-                 "PSK")
+            t.eq("TLS 1.2: resumed key exchange (not 'PSK': that names RFC 4279's suites)",
+                 (first(res[1], "key_exchange") or {}).get("kx"), "resumed (master secret)")
     # Mutual TLS: resumption must still work (session id context set).
     with start_server(t, "--client-auth", "require", "--client-ca", CA, http=None,
                       selfsigned=None) as srv:

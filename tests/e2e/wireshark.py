@@ -5,26 +5,8 @@ class TsharkFile(Tshark):
     with -P so the probe-port readiness of Tshark still works."""
 
     def __init__(self, t, port, path):
-        self.t = t
-        self.port = port
         self.path = path
-        self.err = []
-        self.out = []
-        self.cond = threading.Condition()
-        self.probe = socket.socket()
-        self.probe.bind(("127.0.0.1", 0))
-        self.probe.listen(8)
-        self.pport = self.probe.getsockname()[1]
-        self.p = background([need(t, "tshark"), "-i", "lo", "-f", "tcp port %d or tcp port %d" % (
-                                 port, self.pport), "-l", "-w", path, "-P",
-                             "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.flags",
-                             "-e", "tcp.seq_raw", "-e", "tcp.ack_raw", "-e", "tcp.len",
-                             "-e", "tcp.window_size_value", "-e", "tcp.dstport"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.threads = [threading.Thread(target=self._read, args=(self.p.stderr, self.err), daemon=True),
-                        threading.Thread(target=self._read, args=(self.p.stdout, self.out), daemon=True)]
-        for th in self.threads:
-            th.start()
+        super().__init__(t, port, write=path)
 
 
 def tshark_read(t, path, *args):

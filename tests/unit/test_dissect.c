@@ -45,6 +45,26 @@ static const unsigned char sh13[] = {
 	0x95, 0xad, 0xd9, 0x11, 0xec, 0xac, 0x2a, 0x4c, 0x51, 0x19,
 };
 
+/* A TLS 1.2-only ClientHello (supported_versions: TLS 1.2) with a 32-byte session id. */
+static const unsigned char ch12[] = {
+	0x01, 0x00, 0x00, 0x52, 0x03, 0x03,
+	0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	0x20,
+	0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22, 0x22,
+	0x00, 0x02, 0xc0, 0x2f, 0x01, 0x00,
+	0x00, 0x07, 0x00, 0x2b, 0x00, 0x03, 0x02, 0x03, 0x03,
+};
+
+/* A TLS 1.2 ServerHello whose random ends in the downgrade sentinel "DOWNGRD\x01". */
+static const unsigned char sh12dg[] = {
+	0x02, 0x00, 0x00, 0x26, 0x03, 0x03,
+	0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33,
+	0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x33, 0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01,
+	0x00, 0xc0, 0x2f, 0x00,
+};
+
 /* our server's HelloRetryRequest (server --groups P-256, client --groups X25519:P-256) (88 bytes) */
 static const unsigned char hrr[] = {
 	0x02, 0x00, 0x00, 0x54, 0x03, 0x03, 0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d,
@@ -341,6 +361,34 @@ test_dissect(void)
 	CHECK_STR(value(g, "random", 0), "32 bytes");
 	tls_hello_summary(sh13, sizeof(sh13), sum, sizeof(sum));
 	CHECK_STR(sum, "picks TLSv1.3; key share X25519");
+
+	/* legacy_version is frozen and the session_id a dummy only when TLS 1.3 is offered or
+	 * picked (sh13 above, ch13), not in TLS 1.2 (ch12, sh12dg). */
+	CHECK(strstr(value(g, "legacy_version", 0), "frozen") != NULL);
+	CHECK(run(ch13, sizeof(ch13), 0, DISSECT_KX_UNKNOWN, g) == 0);
+	CHECK(strstr(value(g, "legacy_version", 0), "frozen") != NULL);
+	CHECK(strstr(value(g, "session_id", 0), "dummy") != NULL);
+	CHECK(run(ch12, sizeof(ch12), 0, DISSECT_KX_UNKNOWN, g) == 0);
+	CHECK_STR(value(g, "legacy_version", 0), "TLS 1.2 (0x0303)");
+	CHECK(strstr(value(g, "session_id", 0), "dummy") == NULL &&
+	    strstr(value(g, "session_id", 0), "TLS 1.2") != NULL);
+	CHECK_STR(value(g, "supported_versions", 1), "TLS 1.2");
+	CHECK(count(g, "error") == 0);
+	/* A TLS 1.2 ServerHello: the real version; the downgrade sentinel named. */
+	CHECK(run(sh12dg, sizeof(sh12dg), 0, DISSECT_KX_UNKNOWN, g) == 0);
+	CHECK_STR(value(g, "legacy_version", 0), "TLS 1.2 (0x0303)");
+	CHECK(strstr(value(g, "random", 0), "DOWNGRD\\x01") != NULL &&
+	    strstr(value(g, "random", 0), "RFC 8446 4.1.3") != NULL);
+	CHECK(count(g, "error") == 0);
+	memcpy(bad, sh12dg, sizeof(sh12dg));
+	bad[6 + 31] = 0x00;
+	CHECK(run(bad, sizeof(sh12dg), 0, DISSECT_KX_UNKNOWN, g) == 0);
+	CHECK(strstr(value(g, "random", 0), "TLS 1.1 or below") != NULL);
+	bad[6 + 31] = 0x02;
+	CHECK(run(bad, sizeof(sh12dg), 0, DISSECT_KX_UNKNOWN, g) == 0);
+	CHECK_STR(value(g, "random", 0), "32 bytes");
+	damage(ch12, sizeof(ch12), 0, DISSECT_KX_UNKNOWN);
+	damage(sh12dg, sizeof(sh12dg), 0, DISSECT_KX_UNKNOWN);
 
 	/* HelloRetryRequest: a ServerHello with the fixed random, asking for P-256. */
 	CHECK(dissect_is_hrr(hrr, sizeof(hrr)));
