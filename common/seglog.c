@@ -215,6 +215,7 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 		return;
 	}
 	if (v.retransmit) {
+		evrec_bool(r, "wire_retransmit", 1);
 		evrec_note(r, EVREC_NOTE_PROTECTED, "wire  %u B  TLS bytes sent before: a "
 		    "retransmission", sg->len);
 		return;

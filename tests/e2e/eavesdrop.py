@@ -102,7 +102,10 @@ def test_eavesdrop_records_across_segments(t):
         r = run_client(t, "--wire", "--cacert", CA, "-o", out,
                        "https://localhost:%d/?pad=200000" % srv.port("https"))
         t.eq("client exit", r.rc, 0)
-        segs = [e for e in data_segments(r.conn()) if e.get("dir") == "in"]
+        # a retransmission (seen under valgrind: a slow receiver) carries bytes counted
+        # before: the log marks it and it is left out of the sums
+        segs = [e for e in data_segments(r.conn()) if e.get("dir") == "in" and
+                not e.get("wire_retransmit")]
         t.check("many data segments in", len(segs) >= 4, ">= 4", len(segs))
         t.check("never lost (no gap in our own capture)", all(e.get("wire") == "tls" for e in segs),
                 "tls", sorted(set(e.get("wire") for e in segs)))
