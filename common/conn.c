@@ -73,17 +73,74 @@ conn_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* The connection's addresses as text, formatted when asked (a connection does not keep
+ * them): each function has its own buffer, valid until its next call. */
+const char *
+conn_local_str(const struct conn *c)
+{
+	static char buf[CONN_ADDRSTRLEN];
+
+	conn_addr_str(&c->local.sa, buf, sizeof(buf));
+	return buf;
+}
+
+const char *
+conn_remote_str(const struct conn *c)
+{
+	static char buf[CONN_ADDRSTRLEN];
+
+	conn_addr_str(&c->remote.sa, buf, sizeof(buf));
+	return buf;
+}
+
+const char *
+conn_error_text(const struct conn *c)
+{
+	return c->error_text != NULL ? c->error_text : "";
+}
+
+const char *
+conn_close_reason(const struct conn *c)
+{
+	return c->close_reason != NULL ? c->close_reason : "";
+}
+
+/* Keep a copy of text (at most len - 1 characters, as snprintf would) in *dst; text may be
+ * *dst itself. Out of memory: the old text stays. */
+static void
+set_text(char **dst, const char *text, size_t len)
+{
+	char *n;
+
+	if (text != NULL && text == *dst)
+		return;
+	if ((n = strndup(text != NULL ? text : "", len - 1)) == NULL)
+		return;
+	free(*dst);
+	*dst = n;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	free(c->error_text);
+	free(c->close_reason);
+	free(c->verify);
+	free(c);
+}
+
 static void
 fill_addrs(struct conn *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0) {
-		memcpy(&c->local, &ss, sizeof(ss));
-		conn_addr_str((struct sockaddr *)&ss, c->local_s, sizeof(c->local_s));
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+		if (len > sizeof(c->local))
+			len = sizeof(c->local);
+		memcpy(&c->local, &ss, len);
 	}
-	conn_addr_str((struct sockaddr *)&c->remote, c->remote_s, sizeof(c->remote_s));
 }
 
 /* The only function that changes a connection's phase. */
@@ -172,6 +229,7 @@ log_established(struct conn *c)
 	struct evrec r;
 	struct tcp_info ti;
 	char opts[160] = "";
+	char local_s[CONN_ADDRSTRLEN], remote_s[CONN_ADDRSTRLEN];
 	int st;
 
 	if (!evlog_on())
@@ -179,17 +237,18 @@ log_established(struct conn *c)
 	st = tcpinfo_get(c->fd, &ti) == 0 ? (int)ti.tcpi_state : -1;
 	if (!evrec_begin(&r, EVT_ESTABLISHED, c->id, c->fd))
 		return;
-	evrec_str(&r, "local", c->local_s);
-	evrec_str(&r, "remote", c->remote_s);
+	conn_addr_str(&c->local.sa, local_s, sizeof(local_s));
+	conn_addr_str(&c->remote.sa, remote_s, sizeof(remote_s));
+	evrec_str(&r, "local", local_s);
+	evrec_str(&r, "remote", remote_s);
 	if (st > 0)
 		add_syn_options(&r, &ti, opts, sizeof(opts));
 	if (c->is_server) {
-		evrec_detail(&r, "%s <- %s  accept() returned; %s", c->local_s, c->remote_s, opts);
+		evrec_detail(&r, "%s <- %s  accept() returned; %s", local_s, remote_s, opts);
 		evrec_gloss(&r, "the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
 		    "the socket (3-way handshake done)");
 	} else {
-		evrec_detail(&r, "%s -> %s  connect() completed; %s", c->local_s, c->remote_s,
-		    opts);
+		evrec_detail(&r, "%s -> %s  connect() completed; %s", local_s, remote_s, opts);
 		evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
 		    "sides ESTABLISHED%s; SYN and SYN+ACK agreed on these options", st ==
 		    TCPI_ESTABLISHED ? "" : " (state not yet updated)");
@@ -383,6 +442,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 {
 	struct conn *c;
 	struct evrec r;
+	char msg[CONN_ERROR_TEXT_LEN];
 	int fd;
 
 	if ((c = conn_new(base, sa, salen, ops, arg)) == NULL) {
@@ -395,12 +455,11 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		c->ssl = ssl;
 		tls_bind(ssl, c);
 	}
-	conn_addr_str(sa, c->remote_s, sizeof(c->remote_s));
 	/* A failure from here on is a failure to connect to this address. */
 	conn_set_phase(c, PHASE_CONNECTING);
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(c->error_text, sizeof(c->error_text), "socket: %s", strerror(errno));
-		conn_abort(c, CONN_ERR_CONNECT, c->error_text);
+		snprintf(msg, sizeof(msg), "socket: %s", strerror(errno));
+		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
 	}
 	c->fd = fd;
@@ -413,18 +472,22 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
 	/* The kernel sends the SYN inside this call (1st handshake). */
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
-		snprintf(c->error_text, sizeof(c->error_text), "connect to %s: %s", c->remote_s,
+		snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
 		    strerror(errno));
-		conn_abort(c, CONN_ERR_CONNECT, c->error_text);
+		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
 	}
 	fill_addrs(c);
 	seglog_sync();
 	if (evrec_begin(&r, EVT_CONNECT, c->id, c->fd)) {
 		int st = tcpinfo_state(c->fd);
-		evrec_str(&r, "local", c->local_s);
-		evrec_str(&r, "remote", c->remote_s);
-		evrec_detail(&r, "%s -> %s", c->local_s, c->remote_s);
+		char local_s[CONN_ADDRSTRLEN], remote_s[CONN_ADDRSTRLEN];
+
+		conn_addr_str(&c->local.sa, local_s, sizeof(local_s));
+		conn_addr_str(&c->remote.sa, remote_s, sizeof(remote_s));
+		evrec_str(&r, "local", local_s);
+		evrec_str(&r, "remote", remote_s);
+		evrec_detail(&r, "%s -> %s", local_s, remote_s);
 		if (st == TCPI_ESTABLISHED)
 			evrec_gloss(&r, "kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
 			    "completed inside connect(), so the socket is already ESTABLISHED");
@@ -483,7 +546,7 @@ conn_set_write_timeout(struct conn *c, int ms)
 static void
 watch_close(struct conn *c, int state)
 {
-	if (c->watching || c->local_s[0] == '\0' || c->t_tcp == 0)
+	if (c->watching || c->local.sa.sa_family == 0 || c->t_tcp == 0)
 		return;
 	c->watching = 1;
 	tcpwatch_start(c->base, c->id, (struct sockaddr *)&c->local,
@@ -562,10 +625,10 @@ bound_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->phase < PHASE_DRAINING)
 		snprintf(reason, sizeof(reason), "%s; our alert could not be sent within 1 s",
-		    c->close_reason);
+		    conn_close_reason(c));
 	else
 		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms",
-		    c->close_reason, c->close_wait_ms);
+		    conn_close_reason(c), c->close_wait_ms);
 	close_finish(c, reason);
 }
 
@@ -578,7 +641,7 @@ conn_close(struct conn *c, const char *reason)
 
 	if (c->phase >= PHASE_DRAINING)
 		return;
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 	if (c->phase < PHASE_OPEN) {
 		/* Nothing was exchanged yet (e.g. closing during the handshake): no choreography. */
 		close_finish(c, reason);
@@ -642,7 +705,7 @@ conn_flush_now(struct conn *c)
 void
 conn_pause_read(struct conn *c, int pause)
 {
-	c->read_paused = pause;
+	c->read_paused = pause != 0;
 	if (pause) {
 		bufferevent_disable(c->bev, EV_READ);
 		if (c->under)
@@ -674,7 +737,7 @@ conn_reset(struct conn *c, const char *reason)
 			evrec_emit(&r);
 		}
 	}
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 	close_finish(c, reason);
 }
 
@@ -767,10 +830,10 @@ fin_wait_cb(evutil_socket_t fd, short what, void *arg)
 		;
 	if (n == 0) {
 		check_peer_fin(c);
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 		check_peer_fin(c);
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 	}
 }
 
@@ -781,7 +844,7 @@ close_step_fin(struct conn *c)
 	int passive;
 
 	if (c->reset) {
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 		return;
 	}
 	check_peer_fin(c);
@@ -795,9 +858,9 @@ close_step_fin(struct conn *c)
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			int st = tcpinfo_state(c->fd);
 
-			evrec_str(&r, "reason", c->close_reason);
+			evrec_str(&r, "reason", conn_close_reason(c));
 			evrec_int(&r, "wave", passive ? 3 : 1);
-			evrec_detail(&r, "shutdown(SHUT_WR): %s", c->close_reason);
+			evrec_detail(&r, "shutdown(SHUT_WR): %s", conn_close_reason(c));
 			/* The gloss follows the state the kernel reports, not the one expected:
 			 * on loopback the peer can answer before we look. */
 			if (passive && st == TCPI_LAST_ACK)
@@ -825,7 +888,7 @@ close_step_fin(struct conn *c)
 		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
 	}
 	if (c->fin_received) {
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 		return;
 	}
 	/* Keep reading through TLS so the peer's close_notify is seen; the bufferevent reports
@@ -850,7 +913,7 @@ wait_raw_fin(struct conn *c)
 		bufferevent_disable(c->under, EV_READ | EV_WRITE);
 	c->ev_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, fin_wait_cb, c);
 	if (c->ev_fin == NULL || event_add(c->ev_fin, NULL) == -1)
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 }
 
 static void
@@ -958,7 +1021,7 @@ close_finish(struct conn *c, const char *reason)
 	nconns--;
 	/* A callback further up may still look at c (its phase): it frees it on the way out. */
 	if (c->busy == 0)
-		free(c);
+		conn_free(c);
 }
 
 /* Callbacks hold the connection while they run: an application callback may close it, and
@@ -973,7 +1036,7 @@ static void
 conn_release(struct conn *c)
 {
 	if (--c->busy == 0 && c->phase == PHASE_CLOSED)
-		free(c);
+		conn_free(c);
 }
 
 static void
@@ -984,7 +1047,7 @@ abort_flushed_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void
 	(void)info;
 	if (evbuffer_get_length(buf) == 0) {
 		evbuffer_remove_cb(buf, abort_flushed_cb, c);
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 	}
 }
 
@@ -1000,8 +1063,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 	if (c->error == CONN_OK) {
 		c->error = err;
 		c->error_phase = c->phase;
-		if (reason != c->error_text)
-			snprintf(c->error_text, sizeof(c->error_text), "%s", reason);
+		set_text(&c->error_text, reason, CONN_ERROR_TEXT_LEN);
 		if (c->ops->failed)
 			c->ops->failed(c);
 	}
@@ -1015,7 +1077,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 
 		c->fin_sent = 1;
 		c->we_closed_first = !c->fin_received;
-		snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			evrec_str(&r, "reason", reason);
 			evrec_int(&r, "wave", c->fin_received ? 3 : 1);
@@ -1044,7 +1106,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 	 * output; let it reach the peer (bounded by 1 s) so the server's log shows it too. */
 	if (c->under != NULL && !c->reset && c->ev_bound == NULL &&
 	    evbuffer_get_length(uout = bufferevent_get_output(c->under)) > 0) {
-		snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 		bufferevent_disable(c->bev, EV_READ);
 		c->ev_bound = evtimer_new(c->base, bound_cb, c);
 		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
@@ -1143,7 +1205,7 @@ log_reset(struct conn *c, int err)
 		evrec_str(&r, "dir", "in");
 		evrec_str(&r, "errno", strerror(err));
 		if (err == ECONNREFUSED) {
-			evrec_detail(&r, "connection refused by %s", c->remote_s);
+			evrec_detail(&r, "connection refused by %s", conn_remote_str(c));
 			evrec_gloss(&r, "our SYN was answered with RST: nothing listens on that "
 			    "port");
 		} else {
@@ -1211,7 +1273,7 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			if (c->phase != PHASE_FIN_SENT)
 				return;
 			if (check_peer_fin(c) != 0)
-				close_finish(c, c->close_reason);
+				close_finish(c, conn_close_reason(c));
 			else
 				wait_raw_fin(c);	/* close_notify came first; the FIN follows */
 			return;
@@ -1233,22 +1295,23 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			 * look like an error to the TLS layer: the kernel says what it was. */
 			if (!c->reset)
 				check_peer_fin(c);
-			close_finish(c, c->close_reason);
+			close_finish(c, conn_close_reason(c));
 			return;
 		}
 		if (ph == PHASE_CONNECTING) {
-			snprintf(c->error_text, sizeof(c->error_text), "connect to %s: %s",
-			    c->remote_s, err ? strerror(err) : "failed");
+			char msg[CONN_ERROR_TEXT_LEN];
+
+			snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
+			    err ? strerror(err) : "failed");
 			conn_abort(c, err == ECONNREFUSED ? CONN_ERR_REFUSED : CONN_ERR_CONNECT,
-			    c->error_text);
+			    msg);
 		} else if (ph == PHASE_TLS_HANDSHAKE) {
 			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS,
 			    c->reset ? "connection reset during the TLS handshake" :
 			    "TLS handshake failed");
 		} else {
-			snprintf(c->error_text, sizeof(c->error_text), "%s",
-			    c->reset ? "connection reset by the peer" : "TLS or socket error");
-			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS, c->error_text);
+			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS, c->reset ?
+			    "connection reset by the peer" : "TLS or socket error");
 		}
 	}
 }

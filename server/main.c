@@ -538,15 +538,29 @@ bad_start(const unsigned char *p, size_t n)
 	return NULL;
 }
 
+static void head_timeout_cb(evutil_socket_t, short, void *);
+
 /* The request head's deadline (--header-timeout): starts at its first byte; a new connection's
- * starts at accept(), so the TLS handshake counts too. */
+ * starts at accept(), so the TLS handshake counts too. The timer exists only while a head is
+ * due: an idle keep-alive connection holds none. */
 static void
 head_timer_start(struct session *s)
 {
 	struct timeval tv = { opt.header_ms / 1000, (opt.header_ms % 1000) * 1000 };
 
+	if (s->head_timer == NULL)
+		s->head_timer = evtimer_new(base, head_timeout_cb, s);
 	if (s->head_timer != NULL && !evtimer_pending(s->head_timer, NULL))
 		evtimer_add(s->head_timer, &tv);
+}
+
+static void
+head_timer_stop(struct session *s)
+{
+	if (s->head_timer != NULL) {
+		event_free(s->head_timer);
+		s->head_timer = NULL;
+	}
 }
 
 static void
@@ -689,8 +703,7 @@ session_read(struct conn *c, struct evbuffer *in)
 		}
 		evbuffer_drain(in, s->req->head_len);
 		s->got_bytes = 0;
-		if (s->head_timer != NULL && evtimer_pending(s->head_timer, NULL))
-			evtimer_del(s->head_timer);
+		head_timer_stop(s);
 		log_request(c, s->req);
 		if (c->plain_on_tls) {
 			reject(c, s, 400, "plain HTTP request sent to the HTTPS port", NULL);
@@ -823,7 +836,6 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 
 	s->li = li;
 	s->keep_alive = 1;
-	s->head_timer = evtimer_new(base, head_timeout_cb, s);
 	c = conn_accept(base, fd, sa, (socklen_t)salen, li->ctx, &session_ops, s);
 	if (c != NULL && c->phase != PHASE_CLOSED) {
 		s->c = c;
