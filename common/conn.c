@@ -36,6 +36,7 @@ static struct conn *all;
 static void bev_event_cb(struct bufferevent *, short, void *);
 static void bev_read_cb(struct bufferevent *, void *);
 static void bev_write_cb(struct bufferevent *, void *);
+static void bev_event(struct bufferevent *, short, void *);
 static void conn_hold(struct conn *);
 static void conn_release(struct conn *);
 static void close_step_drained(struct bufferevent *, void *);
@@ -508,10 +509,82 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	return c;
 }
 
+/* Server, plain TCP: an idle keep-alive connection (nothing buffered either way) gives its
+ * bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
+ * timeout, on a bare event. Its next bytes, its timeout or any conn_* call that needs the
+ * bufferevent makes a new one (need_bev()); the log is the same either way. */
+static void
+park_cb(evutil_socket_t fd, short what, void *arg);
+
+void
+conn_park(struct conn *c)
+{
+	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+
+	/* A fresh bufferevent reports its empty output (the write callback) as soon as it is
+	 * enabled, before it reads the bytes that woke the connection: not idle yet. */
+	if (c->bev == NULL || c->ev_park != NULL || c->unparked || c->use_tls || c->under != NULL ||
+	    !c->is_server || c->phase != PHASE_OPEN || c->half_close || c->read_paused ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return;
+	if ((c->ev_park = event_new(c->base, c->fd, EV_READ, park_cb, c)) == NULL)
+		return;
+	if (event_add(c->ev_park, c->timeout_ms > 0 ? &tv : NULL) == -1) {
+		event_free(c->ev_park);
+		c->ev_park = NULL;
+		return;
+	}
+	/* Without its fd, freeing the bufferevent leaves the socket open. */
+	bufferevent_setfd(c->bev, -1);
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+}
+
+/* A parked connection gets its bufferevent back, set up as accept_bev_ready() did. Out of
+ * memory: the connection is aborted, and -1 returned. */
+static int
+need_bev(struct conn *c)
+{
+	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+
+	if (c->ev_park == NULL)
+		return 0;
+	event_free(c->ev_park);
+	c->ev_park = NULL;
+	if ((c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
+		return -1;
+	}
+	bufferevent_setcb(c->bev, bev_read_cb, c->ops->drained ? bev_write_cb : NULL,
+	    bev_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (c->timeout_ms > 0)
+		bufferevent_set_timeouts(c->bev, &tv, NULL);
+	c->unparked = 1;
+	return 0;
+}
+
+static void
+park_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	conn_hold(c);
+	/* Bytes (or the peer's FIN): the new bufferevent reads them on the next turn. */
+	if (need_bev(c) == 0 && (what & EV_TIMEOUT) && !(what & EV_READ)) {
+		/* What libevent does on a read timeout: stop reading, then tell. */
+		bufferevent_disable(c->bev, EV_READ);
+		bev_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, c);
+	}
+	conn_release(c);
+}
+
 int
 conn_write(struct conn *c, const void *buf, size_t len)
 {
-	if (c->phase != PHASE_OPEN)
+	if (c->phase != PHASE_OPEN || need_bev(c) == -1)
 		return -1;
 	return bufferevent_write(c->bev, buf, len);
 }
@@ -526,6 +599,10 @@ conn_set_timeout(struct conn *c, int ms)
 		event_add(c->ev_peek, ms > 0 ? &tv : NULL);
 		return;
 	}
+	if (c->ev_park != NULL) {
+		event_add(c->ev_park, ms > 0 ? &tv : NULL);
+		return;
+	}
 	if (c->bev != NULL)
 		bufferevent_set_timeouts(c->bev, ms > 0 ? &tv : NULL, NULL);
 }
@@ -537,7 +614,7 @@ conn_set_write_timeout(struct conn *c, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (c->bev != NULL)
+	if (need_bev(c) == 0 && c->bev != NULL)
 		bufferevent_set_timeouts(c->bev, NULL, ms > 0 ? &tv : NULL);
 }
 
@@ -639,7 +716,7 @@ conn_close(struct conn *c, const char *reason)
 {
 	struct timeval tv;
 
-	if (c->phase >= PHASE_DRAINING)
+	if (c->phase >= PHASE_DRAINING || need_bev(c) == -1)
 		return;
 	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 	if (c->phase < PHASE_OPEN) {
@@ -667,7 +744,7 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_shutdown_write(struct conn *c, const char *reason)
 {
-	if (c->phase != PHASE_OPEN)
+	if (c->phase != PHASE_OPEN || need_bev(c) == -1)
 		return;
 	c->half_close = 1;
 	c->close_wait_ms = 10000;
@@ -705,6 +782,8 @@ conn_flush_now(struct conn *c)
 void
 conn_pause_read(struct conn *c, int pause)
 {
+	if (need_bev(c) == -1)
+		return;
 	c->read_paused = pause != 0;
 	if (pause) {
 		bufferevent_disable(c->bev, EV_READ);
@@ -933,6 +1012,10 @@ close_finish(struct conn *c, const char *reason)
 	if (c->ev_peek) {
 		event_free(c->ev_peek);
 		c->ev_peek = NULL;
+	}
+	if (c->ev_park) {
+		event_free(c->ev_park);
+		c->ev_park = NULL;
 	}
 	if (c->ev_wait) {
 		event_free(c->ev_wait);
@@ -1354,6 +1437,7 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 
 	/* --capture: the segments that brought these bytes (and ours before them) come first. */
 	seglog_sync();
+	c->unparked = 0;
 	conn_hold(c);
 	bev_read(bev, c);
 	conn_release(c);

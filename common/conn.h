@@ -105,12 +105,14 @@ struct conn {
 	unsigned		 plain_on_tls:1; /* server: plain HTTP arrived on the TLS port */
 	unsigned		 hs_done:1;	/* TLS bookkeeping for the log */
 	unsigned		 ssl_in_bev:1;	/* libevent owns c->ssl (frees it with the bev) */
+	unsigned		 unparked:1;	/* a new bufferevent after conn_park(), nothing read yet */
 	int			 busy;		/* inside one of our callbacks: free later */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
 	struct event		*ev_peer_fin;	/* after the peer's close_notify: wait for its FIN */
 	struct event		*ev_peek;	/* server TLS: wait for the first byte (plain HTTP?) */
+	struct event		*ev_park;	/* conn_park(): waiting without a bufferevent */
 	int			 timeout_ms;	/* the last conn_set_timeout() */
 	int			 close_wait_ms;
 	char			*close_reason;	/* NULL: none (conn_close_reason() gives "") */
@@ -147,6 +149,7 @@ void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);
 void		 conn_flush_now(struct conn *);
 void		 conn_pause_read(struct conn *, int pause);
+void		 conn_park(struct conn *);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);

@@ -582,8 +582,8 @@ head_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->in_body)
 		return;
-	if (!s->got_bytes && s->requests == 0 && evbuffer_get_length(bufferevent_get_input(c->bev))
-	    == 0) {
+	if (!s->got_bytes && s->requests == 0 && (c->bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)) {
 		snprintf(why, sizeof(why), "no request within %d s (--header-timeout)",
 		    opt.header_ms / 1000);
 		server_close(c, why);
@@ -627,8 +627,16 @@ session_drained(struct conn *c)
 {
 	struct session *s = c->arg;
 
-	if (s == NULL || !s->bp_paused)
+	if (s == NULL)
 		return;
+	if (!s->bp_paused) {
+		/* Answered, nothing more to read: an idle keep-alive connection waits for its
+		 * next request without a bufferevent (conn_park: ~1 KB less per connection). */
+		if (s->requests > 0 && s->req == NULL && !s->in_body && !s->got_bytes &&
+		    s->keep_alive && s->hold == NULL && !stopping)
+			conn_park(c);
+		return;
+	}
 	s->bp_paused = 0;
 	evlog(EVT_PAUSE_READ, c->id, c->fd, "reading again: the responses have gone to the "
 	    "kernel");
