@@ -335,15 +335,16 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 		accept_bev_ready(c);
 		goto done;
 	}
-	/* A ClientHello, garbage or an EOF: OpenSSL reads it and says what it was. Callbacks
-	 * and app data are set before libevent owns the SSL. */
+	/* A ClientHello, garbage or an EOF: OpenSSL reads it and says what it was. The fd and
+	 * the SSL stay ours (no BEV_OPT_CLOSE_ON_FREE): conn_park() may free the bufferevent
+	 * of an idle connection and make a new one later. */
 	c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	    BUFFEREVENT_SSL_ACCEPTING, 0);
 	if (c->bev == NULL) {
 		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
 		goto done;
 	}
-	c->ssl_in_bev = 1;
+	c->keep_fd = 1;
 	/* A peer's FIN without close_notify is an EOF to log, not an error. */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	accept_bev_ready(c);
@@ -509,9 +510,9 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	return c;
 }
 
-/* Server, plain TCP: an idle keep-alive connection (nothing buffered either way) gives its
- * bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
- * timeout, on a bare event. Its next bytes, its timeout or any conn_* call that needs the
+/* Server: an idle keep-alive connection (nothing buffered either way, in OpenSSL neither) gives
+ * its bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
+ * timeout, on a bare event (the SSL stays, with its socket BIO). Its next bytes, its timeout or any conn_* call that needs the
  * bufferevent makes a new one (need_bev()); the log is the same either way. */
 static void
 park_cb(evutil_socket_t fd, short what, void *arg);
@@ -523,10 +524,13 @@ conn_park(struct conn *c)
 
 	/* A fresh bufferevent reports its empty output (the write callback) as soon as it is
 	 * enabled, before it reads the bytes that woke the connection: not idle yet. */
-	if (c->bev == NULL || c->ev_park != NULL || c->unparked || c->use_tls || c->under != NULL ||
+	if (c->bev == NULL || c->ev_park != NULL || c->unparked || c->under != NULL ||
 	    !c->is_server || c->phase != PHASE_OPEN || c->half_close || c->read_paused ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return;
+	if (c->use_tls && (!c->keep_fd || c->ssl == NULL || !c->hs_done ||
+	    SSL_pending(c->ssl) > 0 || SSL_get_shutdown(c->ssl) != 0))
 		return;
 	if ((c->ev_park = event_new(c->base, c->fd, EV_READ, park_cb, c)) == NULL)
 		return;
@@ -535,8 +539,10 @@ conn_park(struct conn *c)
 		c->ev_park = NULL;
 		return;
 	}
-	/* Without its fd, freeing the bufferevent leaves the socket open. */
-	bufferevent_setfd(c->bev, -1);
+	/* Without its fd, freeing the bufferevent leaves the socket open (TLS: it owns neither
+	 * the fd nor the SSL). */
+	if (!c->keep_fd)
+		bufferevent_setfd(c->bev, -1);
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 }
@@ -552,10 +558,17 @@ need_bev(struct conn *c)
 		return 0;
 	event_free(c->ev_park);
 	c->ev_park = NULL;
-	if ((c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if (c->use_tls)
+		c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
+		    BUFFEREVENT_SSL_OPEN, 0);
+	else
+		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
 		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
 		return -1;
 	}
+	if (c->use_tls)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, bev_read_cb, c->ops->drained ? bev_write_cb : NULL,
 	    bev_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -1079,10 +1092,11 @@ close_finish(struct conn *c, const char *reason)
 			;
 	}
 	/* With BEV_OPT_CLOSE_ON_FREE this frees the socket bufferevent and the fd, and the SSL
-	 * if libevent was given it; an SSL not yet handed over is ours to free. */
+	 * if libevent was given it; an SSL not yet handed over is ours to free, and so are the
+	 * fd and the SSL of a server TLS connection (keep_fd). */
 	if (c->bev)
 		bufferevent_free(c->bev);
-	else if (c->fd >= 0)
+	if ((c->bev == NULL || c->keep_fd) && c->fd >= 0)
 		close(c->fd);
 	if (c->ssl && !c->ssl_in_bev)
 		SSL_free(c->ssl);

@@ -105,6 +105,9 @@ struct conn {
 	unsigned		 plain_on_tls:1; /* server: plain HTTP arrived on the TLS port */
 	unsigned		 hs_done:1;	/* TLS bookkeeping for the log */
 	unsigned		 ssl_in_bev:1;	/* libevent owns c->ssl (frees it with the bev) */
+	unsigned		 keep_fd:1;	/* server TLS: the bufferevent owns neither the fd nor
+						 * c->ssl (so conn_park() can free it): close_finish()
+						 * closes and frees them */
 	unsigned		 unparked:1;	/* a new bufferevent after conn_park(), nothing read yet */
 	int			 busy;		/* inside one of our callbacks: free later */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
