@@ -512,32 +512,42 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 
 /* Server: an idle keep-alive connection (nothing buffered either way, in OpenSSL neither) gives
  * its bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
- * timeout, on a bare event (the SSL stays, with its socket BIO). Its next bytes, its timeout or any conn_* call that needs the
- * bufferevent makes a new one (need_bev()); the log is the same either way. */
+ * timeout, on a bare event (the SSL stays, with its socket BIO). Its next bytes, its timeout or
+ * any conn_* call that needs the bufferevent makes a new one (need_bev()); the log is the same
+ * either way. */
 static void
 park_cb(evutil_socket_t fd, short what, void *arg);
 
-void
-conn_park(struct conn *c)
+static int
+parkable(const struct conn *c)
 {
-	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
-
 	/* A fresh bufferevent reports its empty output (the write callback) as soon as it is
 	 * enabled, before it reads the bytes that woke the connection: not idle yet. */
 	if (c->bev == NULL || c->ev_park != NULL || c->unparked || c->under != NULL ||
 	    !c->is_server || c->phase != PHASE_OPEN || c->half_close || c->read_paused ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-		return;
+		return 0;
 	if (c->use_tls && (!c->keep_fd || c->ssl == NULL || !c->hs_done ||
 	    SSL_pending(c->ssl) > 0 || SSL_get_shutdown(c->ssl) != 0))
-		return;
+		return 0;
+	return 1;
+}
+
+/* Park now; the read timeout (c->timeout_ms) has ms left. 0: parked. */
+static int
+park_now(struct conn *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (!parkable(c))
+		return -1;
 	if ((c->ev_park = event_new(c->base, c->fd, EV_READ, park_cb, c)) == NULL)
-		return;
+		return -1;
 	if (event_add(c->ev_park, c->timeout_ms > 0 ? &tv : NULL) == -1) {
 		event_free(c->ev_park);
 		c->ev_park = NULL;
-		return;
+		return -1;
 	}
 	/* Without its fd, freeing the bufferevent leaves the socket open (TLS: it owns neither
 	 * the fd nor the SSL). */
@@ -545,6 +555,49 @@ conn_park(struct conn *c)
 		bufferevent_setfd(c->bev, -1);
 	bufferevent_free(c->bev);
 	c->bev = NULL;
+	return 0;
+}
+
+/* Park at once (delay_ms 0) or once nothing was read for delay_ms: a busy keep-alive client
+ * sends its next request within microseconds, and a bufferevent freed and made again for each
+ * request costs more CPU than it saves memory. The delay is the read timeout; when it passes,
+ * the connection is parked with the rest of its timeout (bev_event). No parking when the
+ * timeout itself is that short. */
+void
+conn_park(struct conn *c, int delay_ms)
+{
+	struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+
+	if (c->park_wanted || !parkable(c))
+		return;
+	if (delay_ms <= 0) {
+		park_now(c, c->timeout_ms);
+		return;
+	}
+	if (c->timeout_ms > 0 && c->timeout_ms <= delay_ms)
+		return;
+	c->park_wanted = 1;
+	c->park_delay_ms = delay_ms;
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
+/* conn_park()'s delay passed with nothing read (bev_event's read timeout). 0: parked, or the
+ * rest of the read timeout restored. */
+static int
+park_timeout(struct conn *c)
+{
+	int left = c->timeout_ms > 0 ? c->timeout_ms - c->park_delay_ms : 0;
+	struct timeval tv = { left / 1000, (left % 1000) * 1000 };
+
+	c->park_wanted = 0;
+	if (c->phase != PHASE_OPEN || c->bev == NULL)
+		return -1;
+	if (park_now(c, left) == 0)
+		return 0;
+	/* libevent stopped reading at the timeout: read again, for the rest of it. */
+	bufferevent_set_timeouts(c->bev, left > 0 ? &tv : NULL, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+	return 0;
 }
 
 /* A parked connection gets its bufferevent back, set up as accept_bev_ready() did. Out of
@@ -608,6 +661,7 @@ conn_set_timeout(struct conn *c, int ms)
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	c->timeout_ms = ms;
+	c->park_wanted = 0;
 	if (c->ev_peek != NULL) {
 		event_add(c->ev_peek, ms > 0 ? &tv : NULL);
 		return;
@@ -627,6 +681,7 @@ conn_set_write_timeout(struct conn *c, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
+	c->park_wanted = 0;
 	if (need_bev(c) == 0 && c->bev != NULL)
 		bufferevent_set_timeouts(c->bev, NULL, ms > 0 ? &tv : NULL);
 }
@@ -1327,6 +1382,9 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			tls_done(c);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && c->park_wanted &&
+	    park_timeout(c) == 0)
+		return;
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->phase == PHASE_OPEN && c->ops->timeout) {
 			c->ops->timeout(c);
@@ -1452,6 +1510,13 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 	/* --capture: the segments that brought these bytes (and ours before them) come first. */
 	seglog_sync();
 	c->unparked = 0;
+	if (c->park_wanted) {
+		/* Not idle after all: the read timeout is the whole one again. */
+		struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+
+		c->park_wanted = 0;
+		bufferevent_set_timeouts(c->bev, c->timeout_ms > 0 ? &tv : NULL, NULL);
+	}
 	conn_hold(c);
 	bev_read(bev, c);
 	conn_release(c);

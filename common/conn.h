@@ -108,6 +108,7 @@ struct conn {
 	unsigned		 keep_fd:1;	/* server TLS: the bufferevent owns neither the fd nor
 						 * c->ssl (so conn_park() can free it): close_finish()
 						 * closes and frees them */
+	unsigned		 park_wanted:1;	/* conn_park() asked: park at the read timeout */
 	unsigned		 unparked:1;	/* a new bufferevent after conn_park(), nothing read yet */
 	int			 busy;		/* inside one of our callbacks: free later */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
@@ -118,6 +119,7 @@ struct conn {
 	struct event		*ev_park;	/* conn_park(): waiting without a bufferevent */
 	int			 timeout_ms;	/* the last conn_set_timeout() */
 	int			 close_wait_ms;
+	int			 park_delay_ms;	/* conn_park()'s delay */
 	char			*close_reason;	/* NULL: none (conn_close_reason() gives "") */
 
 	int			 alert_in;	/* the last fatal alert received, -1: none */
@@ -152,7 +154,7 @@ void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);
 void		 conn_flush_now(struct conn *);
 void		 conn_pause_read(struct conn *, int pause);
-void		 conn_park(struct conn *);
+void		 conn_park(struct conn *, int delay_ms);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);

@@ -32,6 +32,7 @@
 #define MAX_LISTENERS	96
 #define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
 #define OUT_HIGH	(1024 * 1024)	/* queued response bytes above which we stop reading */
+#define PARK_DELAY_MS	200		/* an idle connection that carried requests: parked after */
 
 /* K_RSA: the RSA certificate, for TLS 1.2 RSA key transport (--rsa-port). */
 enum kind { K_HTTP, K_HTTPS, K_SELFSIGNED, K_RSA, K_GALLERY, K_LAST };
@@ -631,10 +632,14 @@ session_drained(struct conn *c)
 		return;
 	if (!s->bp_paused) {
 		/* Answered, nothing more to read: an idle keep-alive connection waits for its
-		 * next request without a bufferevent (conn_park: ~1 KB less per connection). */
+		 * next request without a bufferevent (conn_park: ~1 KB less per connection).
+		 * After its first answer at once (a browser's spare connection, a one-shot
+		 * client); once it has carried more, after PARK_DELAY_MS without a request: a
+		 * busy client's next request comes at once, and parking for each would cost
+		 * CPU for nothing. */
 		if (s->requests > 0 && s->req == NULL && !s->in_body && !s->got_bytes &&
 		    s->keep_alive && s->hold == NULL && !stopping)
-			conn_park(c);
+			conn_park(c, s->requests == 1 ? 0 : PARK_DELAY_MS);
 		return;
 	}
 	s->bp_paused = 0;
