@@ -51,21 +51,22 @@ struct listener {
 	int			 port;
 };
 
-/* One served connection: the parser state of the request being read. */
+/* One served connection: the parser state of the request being read. Small on purpose: one
+ * per idle keep-alive connection. */
 struct session {
 	struct listener		*li;
 	struct http1_msg	*req;		/* the request being read; NULL while idle */
-	int			 in_body;	/* reading (and dropping) a request body */
-	int			 chunked;
+	struct http1_chunked	*ch;		/* only while a chunked body is read */
 	uint64_t		 body_left;
-	struct http1_chunked	 ch;
-	int			 keep_alive;
-	int			 requests;
 	struct conn		*c;
 	struct event		*hold;		/* --hold-close timer */
 	struct event		*head_timer;	/* --header-timeout: the request head's deadline */
-	int			 got_bytes;	/* some bytes of the current head arrived */
-	int			 bp_paused;	/* not reading until our responses leave */
+	int			 requests;
+	unsigned		 in_body:1;	/* reading (and dropping) a request body */
+	unsigned		 chunked:1;
+	unsigned		 keep_alive:1;
+	unsigned		 got_bytes:1;	/* some bytes of the current head arrived */
+	unsigned		 bp_paused:1;	/* not reading until our responses leave */
 };
 
 static struct {
@@ -448,6 +449,8 @@ static void
 finish_request(struct conn *c, struct session *s)
 {
 	s->in_body = 0;
+	free(s->ch);
+	s->ch = NULL;
 	s->requests++;
 	serve(c, s);
 	req_put(s);
@@ -674,9 +677,9 @@ session_read(struct conn *c, struct evbuffer *in)
 			size_t outlen = sizeof(out), used = 0;
 			n = len < 4096 ? len : 4096;
 			p = evbuffer_pullup(in, (ev_ssize_t)n);
-			r = http1_chunked_decode(&s->ch, (const char *)p, n, out, &outlen, &used);
+			r = http1_chunked_decode(s->ch, (const char *)p, n, out, &outlen, &used);
 			evbuffer_drain(in, used);
-			if (r < 0 || s->ch.total > MAX_BODY) {
+			if (r < 0 || s->ch->total > MAX_BODY) {
 				reject(c, s, r < 0 ? 400 : 413, r < 0 ? "malformed chunked body" :
 				    "request body too large", NULL);
 				return;
@@ -734,9 +737,13 @@ session_read(struct conn *c, struct evbuffer *in)
 			s->chunked = 0;
 			s->body_left = s->req->content_length;
 		} else if (s->req->body == HTTP1_BODY_CHUNKED) {
+			if (s->ch == NULL && (s->ch = malloc(sizeof(*s->ch))) == NULL) {
+				conn_close(c, "out of memory");
+				return;
+			}
 			s->in_body = 1;
 			s->chunked = 1;
-			http1_chunked_init(&s->ch);
+			http1_chunked_init(s->ch);
 		} else
 			finish_request(c, s);
 	}
@@ -818,6 +825,8 @@ session_closed(struct conn *c)
 		event_free(s->head_timer);
 	if (s != NULL && s->req != NULL)
 		req_put(s);
+	if (s != NULL)
+		free(s->ch);
 	free(c->arg);
 	c->arg = NULL;
 	if (stopping)
