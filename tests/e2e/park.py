@@ -66,7 +66,7 @@ def test_park_idle_keepalive(t):
 @test
 def test_park_idle_memory(t):
     """500 idle plain keep-alive connections (one request each) cost the server under 1.5 KB
-    of RSS each (2.4 KB before parking and the struct conn diet; bench: 0.64 KB at 10,000)."""
+    of RSS each (2.4 KB before parking and the struct conn diet; bench: 0.59 KB at 10,000)."""
     if SAN or VALGRIND:
         t.check("skipped under sanitizers/valgrind (their allocators change RSS)", True)
         return
