@@ -895,7 +895,7 @@ client_closed(struct conn *c)
 	case CONN_ERR_CONNECT:
 	case CONN_ERR_TIMEOUT:
 		if (c->error_phase == PHASE_CONNECTING) {
-			snprintf(st.last_attempt, sizeof(st.last_attempt), "%s", c->error_text);
+			snprintf(st.last_attempt, sizeof(st.last_attempt), "%s", conn_error_text(c));
 			/* Not from inside this callback: a failure can come from within
 			 * conn_connect() itself (connect() failing at once). */
 			if (event_base_once(st.base, -1, EV_TIMEOUT, next_address_cb, NULL,
@@ -905,7 +905,7 @@ client_closed(struct conn *c)
 			return;
 		}
 		finish(c->error == CONN_ERR_TIMEOUT ? EXIT_TIMEOUT : EXIT_RECV, "%s",
-		    c->error_text);
+		    conn_error_text(c));
 		return;
 	case CONN_ERR_TLS:
 		if (c->error_phase == PHASE_TLS_HANDSHAKE &&
@@ -941,16 +941,16 @@ client_closed(struct conn *c)
 		}
 		finish(c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
 		    "%s with %s", c->error_phase == PHASE_TLS_HANDSHAKE ?
-		    "TLS handshake failed" : "TLS error", c->remote_s);
+		    "TLS handshake failed" : "TLS error", conn_remote_str(c));
 		return;
 	case CONN_ERR_RESET:
 		finish(c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
-		    "connection reset by %s", c->remote_s);
+		    "connection reset by %s", conn_remote_str(c));
 		return;
 	default:
 		finish(c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS :
-		    st.got_bytes ? EXIT_RECV : EXIT_EMPTY, "%s", c->error_text[0] ?
-		    c->error_text : "connection failed");
+		    st.got_bytes ? EXIT_RECV : EXIT_EMPTY, "%s", conn_error_text(c)[0] ?
+		    conn_error_text(c) : "connection failed");
 		return;
 	}
 }
@@ -1008,9 +1008,11 @@ connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (st.c != NULL && st.c->phase == PHASE_CONNECTING) {
-		snprintf(st.c->error_text, sizeof(st.c->error_text), "connect to %s: no answer "
-		    "within %d ms (--connect-timeout)", st.c->remote_s, opt.connect_timeout_ms);
-		conn_abort(st.c, CONN_ERR_TIMEOUT, st.c->error_text);
+		char msg[CONN_ERROR_TEXT_LEN];
+
+		snprintf(msg, sizeof(msg), "connect to %s: no answer within %d ms "
+		    "(--connect-timeout)", conn_remote_str(st.c), opt.connect_timeout_ms);
+		conn_abort(st.c, CONN_ERR_TIMEOUT, msg);
 	}
 }
 

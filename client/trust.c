@@ -73,7 +73,7 @@ trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const 
 	first = tls_verify_first_error(c, NULL);
 	fprintf(fp, "\n%s+-- Certificate warning ------------------------------------------------%s\n", y, z);
 	fprintf(fp, "%s|%s The server %s%s%s (%s) presented a certificate this client cannot trust.\n",
-	    y, z, b, host, z, c->remote_s);
+	    y, z, b, host, z, conn_remote_str(c));
 	if (seen->have) {
 		fprintf(fp, "%s|%s   certificate: %s  (chain depth %d%s)\n", y, z,
 		    seen->cert.subject, seen->depth, seen->depth == 0 ? ": the server's own" : "");

@@ -36,6 +36,7 @@ static struct conn *all;
 static void bev_event_cb(struct bufferevent *, short, void *);
 static void bev_read_cb(struct bufferevent *, void *);
 static void bev_write_cb(struct bufferevent *, void *);
+static void bev_event(struct bufferevent *, short, void *);
 static void conn_hold(struct conn *);
 static void conn_release(struct conn *);
 static void close_step_drained(struct bufferevent *, void *);
@@ -73,17 +74,74 @@ conn_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* The connection's addresses as text, formatted when asked (a connection does not keep
+ * them): each function has its own buffer, valid until its next call. */
+const char *
+conn_local_str(const struct conn *c)
+{
+	static char buf[CONN_ADDRSTRLEN];
+
+	conn_addr_str(&c->local.sa, buf, sizeof(buf));
+	return buf;
+}
+
+const char *
+conn_remote_str(const struct conn *c)
+{
+	static char buf[CONN_ADDRSTRLEN];
+
+	conn_addr_str(&c->remote.sa, buf, sizeof(buf));
+	return buf;
+}
+
+const char *
+conn_error_text(const struct conn *c)
+{
+	return c->error_text != NULL ? c->error_text : "";
+}
+
+const char *
+conn_close_reason(const struct conn *c)
+{
+	return c->close_reason != NULL ? c->close_reason : "";
+}
+
+/* Keep a copy of text (at most len - 1 characters, as snprintf would) in *dst; text may be
+ * *dst itself. Out of memory: the old text stays. */
+static void
+set_text(char **dst, const char *text, size_t len)
+{
+	char *n;
+
+	if (text != NULL && text == *dst)
+		return;
+	if ((n = strndup(text != NULL ? text : "", len - 1)) == NULL)
+		return;
+	free(*dst);
+	*dst = n;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	free(c->error_text);
+	free(c->close_reason);
+	free(c->verify);
+	free(c);
+}
+
 static void
 fill_addrs(struct conn *c)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0) {
-		memcpy(&c->local, &ss, sizeof(ss));
-		conn_addr_str((struct sockaddr *)&ss, c->local_s, sizeof(c->local_s));
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+		if (len > sizeof(c->local))
+			len = sizeof(c->local);
+		memcpy(&c->local, &ss, len);
 	}
-	conn_addr_str((struct sockaddr *)&c->remote, c->remote_s, sizeof(c->remote_s));
 }
 
 /* The only function that changes a connection's phase. */
@@ -172,6 +230,7 @@ log_established(struct conn *c)
 	struct evrec r;
 	struct tcp_info ti;
 	char opts[160] = "";
+	char local_s[CONN_ADDRSTRLEN], remote_s[CONN_ADDRSTRLEN];
 	int st;
 
 	if (!evlog_on())
@@ -179,17 +238,18 @@ log_established(struct conn *c)
 	st = tcpinfo_get(c->fd, &ti) == 0 ? (int)ti.tcpi_state : -1;
 	if (!evrec_begin(&r, EVT_ESTABLISHED, c->id, c->fd))
 		return;
-	evrec_str(&r, "local", c->local_s);
-	evrec_str(&r, "remote", c->remote_s);
+	conn_addr_str(&c->local.sa, local_s, sizeof(local_s));
+	conn_addr_str(&c->remote.sa, remote_s, sizeof(remote_s));
+	evrec_str(&r, "local", local_s);
+	evrec_str(&r, "remote", remote_s);
 	if (st > 0)
 		add_syn_options(&r, &ti, opts, sizeof(opts));
 	if (c->is_server) {
-		evrec_detail(&r, "%s <- %s  accept() returned; %s", c->local_s, c->remote_s, opts);
+		evrec_detail(&r, "%s <- %s  accept() returned; %s", local_s, remote_s, opts);
 		evrec_gloss(&r, "the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
 		    "the socket (3-way handshake done)");
 	} else {
-		evrec_detail(&r, "%s -> %s  connect() completed; %s", c->local_s, c->remote_s,
-		    opts);
+		evrec_detail(&r, "%s -> %s  connect() completed; %s", local_s, remote_s, opts);
 		evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
 		    "sides ESTABLISHED%s; SYN and SYN+ACK agreed on these options", st ==
 		    TCPI_ESTABLISHED ? "" : " (state not yet updated)");
@@ -275,15 +335,16 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 		accept_bev_ready(c);
 		goto done;
 	}
-	/* A ClientHello, garbage or an EOF: OpenSSL reads it and says what it was. Callbacks
-	 * and app data are set before libevent owns the SSL. */
+	/* A ClientHello, garbage or an EOF: OpenSSL reads it and says what it was. The fd and
+	 * the SSL stay ours (no BEV_OPT_CLOSE_ON_FREE): conn_park() may free the bufferevent
+	 * of an idle connection and make a new one later. */
 	c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	    BUFFEREVENT_SSL_ACCEPTING, 0);
 	if (c->bev == NULL) {
 		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
 		goto done;
 	}
-	c->ssl_in_bev = 1;
+	c->keep_fd = 1;
 	/* A peer's FIN without close_notify is an EOF to log, not an error. */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	accept_bev_ready(c);
@@ -383,6 +444,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 {
 	struct conn *c;
 	struct evrec r;
+	char msg[CONN_ERROR_TEXT_LEN];
 	int fd;
 
 	if ((c = conn_new(base, sa, salen, ops, arg)) == NULL) {
@@ -395,12 +457,11 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		c->ssl = ssl;
 		tls_bind(ssl, c);
 	}
-	conn_addr_str(sa, c->remote_s, sizeof(c->remote_s));
 	/* A failure from here on is a failure to connect to this address. */
 	conn_set_phase(c, PHASE_CONNECTING);
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(c->error_text, sizeof(c->error_text), "socket: %s", strerror(errno));
-		conn_abort(c, CONN_ERR_CONNECT, c->error_text);
+		snprintf(msg, sizeof(msg), "socket: %s", strerror(errno));
+		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
 	}
 	c->fd = fd;
@@ -413,18 +474,22 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
 	/* The kernel sends the SYN inside this call (1st handshake). */
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
-		snprintf(c->error_text, sizeof(c->error_text), "connect to %s: %s", c->remote_s,
+		snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
 		    strerror(errno));
-		conn_abort(c, CONN_ERR_CONNECT, c->error_text);
+		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
 	}
 	fill_addrs(c);
 	seglog_sync();
 	if (evrec_begin(&r, EVT_CONNECT, c->id, c->fd)) {
 		int st = tcpinfo_state(c->fd);
-		evrec_str(&r, "local", c->local_s);
-		evrec_str(&r, "remote", c->remote_s);
-		evrec_detail(&r, "%s -> %s", c->local_s, c->remote_s);
+		char local_s[CONN_ADDRSTRLEN], remote_s[CONN_ADDRSTRLEN];
+
+		conn_addr_str(&c->local.sa, local_s, sizeof(local_s));
+		conn_addr_str(&c->remote.sa, remote_s, sizeof(remote_s));
+		evrec_str(&r, "local", local_s);
+		evrec_str(&r, "remote", remote_s);
+		evrec_detail(&r, "%s -> %s", local_s, remote_s);
 		if (st == TCPI_ESTABLISHED)
 			evrec_gloss(&r, "kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
 			    "completed inside connect(), so the socket is already ESTABLISHED");
@@ -445,10 +510,147 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	return c;
 }
 
+/* Server: an idle keep-alive connection (nothing buffered either way, in OpenSSL neither) gives
+ * its bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
+ * timeout, on a bare event (the SSL stays, with its socket BIO). Its next bytes, its timeout or
+ * any conn_* call that needs the bufferevent makes a new one (need_bev()); the log is the same
+ * either way. */
+static void
+park_cb(evutil_socket_t fd, short what, void *arg);
+
+static int
+parkable(const struct conn *c)
+{
+	/* A fresh bufferevent reports its empty output (the write callback) as soon as it is
+	 * enabled, before it reads the bytes that woke the connection: not idle yet. */
+	if (c->bev == NULL || c->ev_park != NULL || c->unparked || c->under != NULL ||
+	    !c->is_server || c->phase != PHASE_OPEN || c->half_close || c->read_paused ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return 0;
+	if (c->use_tls && (!c->keep_fd || c->ssl == NULL || !c->hs_done ||
+	    SSL_pending(c->ssl) > 0 || SSL_get_shutdown(c->ssl) != 0))
+		return 0;
+	return 1;
+}
+
+/* Park now; the read timeout (c->timeout_ms) has ms left. 0: parked. */
+static int
+park_now(struct conn *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (!parkable(c))
+		return -1;
+	if ((c->ev_park = event_new(c->base, c->fd, EV_READ, park_cb, c)) == NULL)
+		return -1;
+	if (event_add(c->ev_park, c->timeout_ms > 0 ? &tv : NULL) == -1) {
+		event_free(c->ev_park);
+		c->ev_park = NULL;
+		return -1;
+	}
+	/* Without its fd, freeing the bufferevent leaves the socket open (TLS: it owns neither
+	 * the fd nor the SSL). */
+	if (!c->keep_fd)
+		bufferevent_setfd(c->bev, -1);
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	return 0;
+}
+
+/* Park at once (delay_ms 0) or once nothing was read for delay_ms: a busy keep-alive client
+ * sends its next request within microseconds, and a bufferevent freed and made again for each
+ * request costs more CPU than it saves memory. The delay is the read timeout; when it passes,
+ * the connection is parked with the rest of its timeout (bev_event). No parking when the
+ * timeout itself is that short. */
+void
+conn_park(struct conn *c, int delay_ms)
+{
+	struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+
+	if (c->park_wanted || !parkable(c))
+		return;
+	if (delay_ms <= 0) {
+		park_now(c, c->timeout_ms);
+		return;
+	}
+	if (c->timeout_ms > 0 && c->timeout_ms <= delay_ms)
+		return;
+	c->park_wanted = 1;
+	c->park_delay_ms = delay_ms;
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
+/* conn_park()'s delay passed with nothing read (bev_event's read timeout). 0: parked, or the
+ * rest of the read timeout restored. */
+static int
+park_timeout(struct conn *c)
+{
+	int left = c->timeout_ms > 0 ? c->timeout_ms - c->park_delay_ms : 0;
+	struct timeval tv = { left / 1000, (left % 1000) * 1000 };
+
+	c->park_wanted = 0;
+	if (c->phase != PHASE_OPEN || c->bev == NULL)
+		return -1;
+	if (park_now(c, left) == 0)
+		return 0;
+	/* libevent stopped reading at the timeout: read again, for the rest of it. */
+	bufferevent_set_timeouts(c->bev, left > 0 ? &tv : NULL, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+	return 0;
+}
+
+/* A parked connection gets its bufferevent back, set up as accept_bev_ready() did. Out of
+ * memory: the connection is aborted, and -1 returned. */
+static int
+need_bev(struct conn *c)
+{
+	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+
+	if (c->ev_park == NULL)
+		return 0;
+	event_free(c->ev_park);
+	c->ev_park = NULL;
+	if (c->use_tls)
+		c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
+		    BUFFEREVENT_SSL_OPEN, 0);
+	else
+		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
+		return -1;
+	}
+	if (c->use_tls)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	bufferevent_setcb(c->bev, bev_read_cb, c->ops->drained ? bev_write_cb : NULL,
+	    bev_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (c->timeout_ms > 0)
+		bufferevent_set_timeouts(c->bev, &tv, NULL);
+	c->unparked = 1;
+	return 0;
+}
+
+static void
+park_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	conn_hold(c);
+	/* Bytes (or the peer's FIN): the new bufferevent reads them on the next turn. */
+	if (need_bev(c) == 0 && (what & EV_TIMEOUT) && !(what & EV_READ)) {
+		/* What libevent does on a read timeout: stop reading, then tell. */
+		bufferevent_disable(c->bev, EV_READ);
+		bev_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, c);
+	}
+	conn_release(c);
+}
+
 int
 conn_write(struct conn *c, const void *buf, size_t len)
 {
-	if (c->phase != PHASE_OPEN)
+	if (c->phase != PHASE_OPEN || need_bev(c) == -1)
 		return -1;
 	return bufferevent_write(c->bev, buf, len);
 }
@@ -459,8 +661,13 @@ conn_set_timeout(struct conn *c, int ms)
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	c->timeout_ms = ms;
+	c->park_wanted = 0;
 	if (c->ev_peek != NULL) {
 		event_add(c->ev_peek, ms > 0 ? &tv : NULL);
+		return;
+	}
+	if (c->ev_park != NULL) {
+		event_add(c->ev_park, ms > 0 ? &tv : NULL);
 		return;
 	}
 	if (c->bev != NULL)
@@ -474,7 +681,8 @@ conn_set_write_timeout(struct conn *c, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (c->bev != NULL)
+	c->park_wanted = 0;
+	if (need_bev(c) == 0 && c->bev != NULL)
 		bufferevent_set_timeouts(c->bev, NULL, ms > 0 ? &tv : NULL);
 }
 
@@ -483,7 +691,7 @@ conn_set_write_timeout(struct conn *c, int ms)
 static void
 watch_close(struct conn *c, int state)
 {
-	if (c->watching || c->local_s[0] == '\0' || c->t_tcp == 0)
+	if (c->watching || c->local.sa.sa_family == 0 || c->t_tcp == 0)
 		return;
 	c->watching = 1;
 	tcpwatch_start(c->base, c->id, (struct sockaddr *)&c->local,
@@ -562,10 +770,10 @@ bound_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->phase < PHASE_DRAINING)
 		snprintf(reason, sizeof(reason), "%s; our alert could not be sent within 1 s",
-		    c->close_reason);
+		    conn_close_reason(c));
 	else
 		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms",
-		    c->close_reason, c->close_wait_ms);
+		    conn_close_reason(c), c->close_wait_ms);
 	close_finish(c, reason);
 }
 
@@ -576,9 +784,9 @@ conn_close(struct conn *c, const char *reason)
 {
 	struct timeval tv;
 
-	if (c->phase >= PHASE_DRAINING)
+	if (c->phase >= PHASE_DRAINING || need_bev(c) == -1)
 		return;
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 	if (c->phase < PHASE_OPEN) {
 		/* Nothing was exchanged yet (e.g. closing during the handshake): no choreography. */
 		close_finish(c, reason);
@@ -604,7 +812,7 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_shutdown_write(struct conn *c, const char *reason)
 {
-	if (c->phase != PHASE_OPEN)
+	if (c->phase != PHASE_OPEN || need_bev(c) == -1)
 		return;
 	c->half_close = 1;
 	c->close_wait_ms = 10000;
@@ -642,7 +850,9 @@ conn_flush_now(struct conn *c)
 void
 conn_pause_read(struct conn *c, int pause)
 {
-	c->read_paused = pause;
+	if (need_bev(c) == -1)
+		return;
+	c->read_paused = pause != 0;
 	if (pause) {
 		bufferevent_disable(c->bev, EV_READ);
 		if (c->under)
@@ -674,7 +884,7 @@ conn_reset(struct conn *c, const char *reason)
 			evrec_emit(&r);
 		}
 	}
-	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 	close_finish(c, reason);
 }
 
@@ -767,10 +977,10 @@ fin_wait_cb(evutil_socket_t fd, short what, void *arg)
 		;
 	if (n == 0) {
 		check_peer_fin(c);
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 		check_peer_fin(c);
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 	}
 }
 
@@ -781,7 +991,7 @@ close_step_fin(struct conn *c)
 	int passive;
 
 	if (c->reset) {
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 		return;
 	}
 	check_peer_fin(c);
@@ -795,9 +1005,9 @@ close_step_fin(struct conn *c)
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			int st = tcpinfo_state(c->fd);
 
-			evrec_str(&r, "reason", c->close_reason);
+			evrec_str(&r, "reason", conn_close_reason(c));
 			evrec_int(&r, "wave", passive ? 3 : 1);
-			evrec_detail(&r, "shutdown(SHUT_WR): %s", c->close_reason);
+			evrec_detail(&r, "shutdown(SHUT_WR): %s", conn_close_reason(c));
 			/* The gloss follows the state the kernel reports, not the one expected:
 			 * on loopback the peer can answer before we look. */
 			if (passive && st == TCPI_LAST_ACK)
@@ -825,7 +1035,7 @@ close_step_fin(struct conn *c)
 		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
 	}
 	if (c->fin_received) {
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 		return;
 	}
 	/* Keep reading through TLS so the peer's close_notify is seen; the bufferevent reports
@@ -850,7 +1060,7 @@ wait_raw_fin(struct conn *c)
 		bufferevent_disable(c->under, EV_READ | EV_WRITE);
 	c->ev_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, fin_wait_cb, c);
 	if (c->ev_fin == NULL || event_add(c->ev_fin, NULL) == -1)
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 }
 
 static void
@@ -870,6 +1080,10 @@ close_finish(struct conn *c, const char *reason)
 	if (c->ev_peek) {
 		event_free(c->ev_peek);
 		c->ev_peek = NULL;
+	}
+	if (c->ev_park) {
+		event_free(c->ev_park);
+		c->ev_park = NULL;
 	}
 	if (c->ev_wait) {
 		event_free(c->ev_wait);
@@ -933,10 +1147,11 @@ close_finish(struct conn *c, const char *reason)
 			;
 	}
 	/* With BEV_OPT_CLOSE_ON_FREE this frees the socket bufferevent and the fd, and the SSL
-	 * if libevent was given it; an SSL not yet handed over is ours to free. */
+	 * if libevent was given it; an SSL not yet handed over is ours to free, and so are the
+	 * fd and the SSL of a server TLS connection (keep_fd). */
 	if (c->bev)
 		bufferevent_free(c->bev);
-	else if (c->fd >= 0)
+	if ((c->bev == NULL || c->keep_fd) && c->fd >= 0)
 		close(c->fd);
 	if (c->ssl && !c->ssl_in_bev)
 		SSL_free(c->ssl);
@@ -958,7 +1173,7 @@ close_finish(struct conn *c, const char *reason)
 	nconns--;
 	/* A callback further up may still look at c (its phase): it frees it on the way out. */
 	if (c->busy == 0)
-		free(c);
+		conn_free(c);
 }
 
 /* Callbacks hold the connection while they run: an application callback may close it, and
@@ -973,7 +1188,7 @@ static void
 conn_release(struct conn *c)
 {
 	if (--c->busy == 0 && c->phase == PHASE_CLOSED)
-		free(c);
+		conn_free(c);
 }
 
 static void
@@ -984,7 +1199,7 @@ abort_flushed_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void
 	(void)info;
 	if (evbuffer_get_length(buf) == 0) {
 		evbuffer_remove_cb(buf, abort_flushed_cb, c);
-		close_finish(c, c->close_reason);
+		close_finish(c, conn_close_reason(c));
 	}
 }
 
@@ -1000,8 +1215,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 	if (c->error == CONN_OK) {
 		c->error = err;
 		c->error_phase = c->phase;
-		if (reason != c->error_text)
-			snprintf(c->error_text, sizeof(c->error_text), "%s", reason);
+		set_text(&c->error_text, reason, CONN_ERROR_TEXT_LEN);
 		if (c->ops->failed)
 			c->ops->failed(c);
 	}
@@ -1015,7 +1229,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 
 		c->fin_sent = 1;
 		c->we_closed_first = !c->fin_received;
-		snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			evrec_str(&r, "reason", reason);
 			evrec_int(&r, "wave", c->fin_received ? 3 : 1);
@@ -1044,7 +1258,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 	 * output; let it reach the peer (bounded by 1 s) so the server's log shows it too. */
 	if (c->under != NULL && !c->reset && c->ev_bound == NULL &&
 	    evbuffer_get_length(uout = bufferevent_get_output(c->under)) > 0) {
-		snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 		bufferevent_disable(c->bev, EV_READ);
 		c->ev_bound = evtimer_new(c->base, bound_cb, c);
 		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
@@ -1143,7 +1357,7 @@ log_reset(struct conn *c, int err)
 		evrec_str(&r, "dir", "in");
 		evrec_str(&r, "errno", strerror(err));
 		if (err == ECONNREFUSED) {
-			evrec_detail(&r, "connection refused by %s", c->remote_s);
+			evrec_detail(&r, "connection refused by %s", conn_remote_str(c));
 			evrec_gloss(&r, "our SYN was answered with RST: nothing listens on that "
 			    "port");
 		} else {
@@ -1168,6 +1382,9 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			tls_done(c);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && c->park_wanted &&
+	    park_timeout(c) == 0)
+		return;
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->phase == PHASE_OPEN && c->ops->timeout) {
 			c->ops->timeout(c);
@@ -1211,7 +1428,7 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			if (c->phase != PHASE_FIN_SENT)
 				return;
 			if (check_peer_fin(c) != 0)
-				close_finish(c, c->close_reason);
+				close_finish(c, conn_close_reason(c));
 			else
 				wait_raw_fin(c);	/* close_notify came first; the FIN follows */
 			return;
@@ -1233,22 +1450,23 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			 * look like an error to the TLS layer: the kernel says what it was. */
 			if (!c->reset)
 				check_peer_fin(c);
-			close_finish(c, c->close_reason);
+			close_finish(c, conn_close_reason(c));
 			return;
 		}
 		if (ph == PHASE_CONNECTING) {
-			snprintf(c->error_text, sizeof(c->error_text), "connect to %s: %s",
-			    c->remote_s, err ? strerror(err) : "failed");
+			char msg[CONN_ERROR_TEXT_LEN];
+
+			snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
+			    err ? strerror(err) : "failed");
 			conn_abort(c, err == ECONNREFUSED ? CONN_ERR_REFUSED : CONN_ERR_CONNECT,
-			    c->error_text);
+			    msg);
 		} else if (ph == PHASE_TLS_HANDSHAKE) {
 			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS,
 			    c->reset ? "connection reset during the TLS handshake" :
 			    "TLS handshake failed");
 		} else {
-			snprintf(c->error_text, sizeof(c->error_text), "%s",
-			    c->reset ? "connection reset by the peer" : "TLS or socket error");
-			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS, c->error_text);
+			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS, c->reset ?
+			    "connection reset by the peer" : "TLS or socket error");
 		}
 	}
 }
@@ -1291,6 +1509,14 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 
 	/* --capture: the segments that brought these bytes (and ours before them) come first. */
 	seglog_sync();
+	c->unparked = 0;
+	if (c->park_wanted) {
+		/* Not idle after all: the read timeout is the whole one again. */
+		struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+
+		c->park_wanted = 0;
+		bufferevent_set_timeouts(c->bev, c->timeout_ms > 0 ? &tv : NULL, NULL);
+	}
 	conn_hold(c);
 	bev_read(bev, c);
 	conn_release(c);

@@ -4,6 +4,8 @@
 #define CONN_H
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdint.h>
 
 #include <event2/buffer.h>
@@ -55,58 +57,77 @@ struct conn_verify_err {
 
 #define CONN_MAX_VERIFY_ERRS 16
 
+/* An IP address and port: IPv4 or IPv6 only (28 bytes, not sockaddr_storage's 128). */
+union conn_addr {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+};
+
+/* "[" INET6_ADDRSTRLEN "]:65535": the longest text conn_addr_str() writes, with its NUL. */
+#define CONN_ADDRSTRLEN		(INET6_ADDRSTRLEN + 8)
+#define CONN_ERROR_TEXT_LEN	256	/* c->error_text holds at most this - 1 characters */
+#define CONN_CLOSE_REASON_LEN	128	/* c->close_reason, the same */
+
+/* Kept small on purpose: a server holds one per idle keep-alive connection. The texts and the
+ * verify errors are allocated only when a connection has them (conn_error_text() and
+ * conn_close_reason() read them as "" until then). */
 struct conn {
 	unsigned		 id;
 	int			 fd;
-	int			 is_server;
-	int			 use_tls;
 	struct event_base	*base;
 	struct bufferevent	*bev;		/* what the application reads and writes */
 	struct bufferevent	*under;		/* client TLS: the socket bufferevent below the filter */
 	SSL			*ssl;
+	const struct conn_ops	*ops;
+	void			*arg;		/* the application's */
 	enum conn_phase		 phase;
 	enum conn_error		 error;
 	enum conn_phase		 error_phase;	/* the phase the error happened in */
-	char			 error_text[256];
-	char			 local_s[64];	/* "127.0.0.1:40312", "[::1]:40312" */
-	char			 remote_s[64];
-	struct sockaddr_storage	 local;
-	struct sockaddr_storage	 remote;
-	const struct conn_ops	*ops;
-	void			*arg;		/* the application's */
+	char			*error_text;	/* NULL: none (conn_error_text() gives "") */
+	union conn_addr		 local;		/* family 0 until known */
+	union conn_addr		 remote;
 
 	/* timestamps, microseconds since the program started */
 	int64_t			 t_start, t_tcp, t_tls, t_first_byte, t_end;
+	int64_t			 peer_fin_deadline;
 
+	unsigned		 is_server:1;
+	unsigned		 use_tls:1;
 	/* the close */
-	int			 fin_sent, fin_received, reset;
-	int			 we_closed_first;
-	int			 half_close;	/* our FIN is out, but we still read (half-close) */
-	int			 fin_early;	/* shutdown(SHUT_WR) already done, not yet logged */
-	int			 rst_sent;	/* we closed with RST (SO_LINGER {1, 0}) */
-	int			 watching;	/* a tcpwatch follows the close in the kernel */
-	int			 read_paused;	/* conn_pause_read() */
+	unsigned		 fin_sent:1, fin_received:1, reset:1;
+	unsigned		 we_closed_first:1;
+	unsigned		 half_close:1;	/* our FIN is out, but we still read (half-close) */
+	unsigned		 fin_early:1;	/* shutdown(SHUT_WR) already done, not yet logged */
+	unsigned		 rst_sent:1;	/* we closed with RST (SO_LINGER {1, 0}) */
+	unsigned		 watching:1;	/* a tcpwatch follows the close in the kernel */
+	unsigned		 read_paused:1;	/* conn_pause_read() */
+	unsigned		 plain_on_tls:1; /* server: plain HTTP arrived on the TLS port */
+	unsigned		 hs_done:1;	/* TLS bookkeeping for the log */
+	unsigned		 ssl_in_bev:1;	/* libevent owns c->ssl (frees it with the bev) */
+	unsigned		 keep_fd:1;	/* server TLS: the bufferevent owns neither the fd nor
+						 * c->ssl (so conn_park() can free it): close_finish()
+						 * closes and frees them */
+	unsigned		 park_wanted:1;	/* conn_park() asked: park at the read timeout */
+	unsigned		 unparked:1;	/* a new bufferevent after conn_park(), nothing read yet */
 	int			 busy;		/* inside one of our callbacks: free later */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
 	struct event		*ev_peer_fin;	/* after the peer's close_notify: wait for its FIN */
 	struct event		*ev_peek;	/* server TLS: wait for the first byte (plain HTTP?) */
-	int			 plain_on_tls;	/* server: plain HTTP arrived on the TLS port */
+	struct event		*ev_park;	/* conn_park(): waiting without a bufferevent */
 	int			 timeout_ms;	/* the last conn_set_timeout() */
 	int			 close_wait_ms;
-	char			 close_reason[128];
+	int			 park_delay_ms;	/* conn_park()'s delay */
+	char			*close_reason;	/* NULL: none (conn_close_reason() gives "") */
 
-	/* TLS bookkeeping for the log */
-	int			 hs_done;
 	int			 alert_in;	/* the last fatal alert received, -1: none */
 	int			 alert_out;	/* the last fatal alert we sent, -1: none */
-	int			 ssl_in_bev;	/* libevent owns c->ssl (frees it with the bev) */
 	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
-	int64_t			 peer_fin_deadline;
 	unsigned		 verify_logged;	/* bit per depth that has a verify event */
 	int			 nverify;
-	struct conn_verify_err	 verify[CONN_MAX_VERIFY_ERRS];
+	struct conn_verify_err	*verify;	/* CONN_MAX_VERIFY_ERRS of them once one is seen */
 
 	struct conn		*next, *prev;	/* all open connections */
 };
@@ -133,10 +154,15 @@ void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);
 void		 conn_flush_now(struct conn *);
 void		 conn_pause_read(struct conn *, int pause);
+void		 conn_park(struct conn *, int delay_ms);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);
 void		 conn_addr_str(const struct sockaddr *, char *, size_t);
+const char	*conn_local_str(const struct conn *);
+const char	*conn_remote_str(const struct conn *);
+const char	*conn_error_text(const struct conn *);
+const char	*conn_close_reason(const struct conn *);
 struct event_base *new_base(void);
 
 #endif

@@ -1085,7 +1085,9 @@ tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
 		for (i = 0; i < (unsigned)c->nverify; i++)
 			if (c->verify[i].depth == depth && c->verify[i].error == err)
 				return;
-		if (c->nverify < CONN_MAX_VERIFY_ERRS) {
+		if (c->verify == NULL)
+			c->verify = calloc(CONN_MAX_VERIFY_ERRS, sizeof(*c->verify));
+		if (c->verify != NULL && c->nverify < CONN_MAX_VERIFY_ERRS) {
 			c->verify[c->nverify].depth = depth;
 			c->verify[c->nverify].error = err;
 			c->nverify++;

@@ -130,11 +130,11 @@ page_render(struct conn *c, int text, const char *listener, const struct scenari
 		    "key group:  %s\n"
 		    "resumed:    %s\n"
 		    "SNI:        %s\n",
-		    listener, c->remote_s, c->local_s, f.protocol, f.cipher, f.group, f.resumed,
+		    listener, conn_remote_str(c), conn_local_str(c), f.protocol, f.cipher, f.group, f.resumed,
 		    f.sni[0] ? f.sni : "(none)");
 	} else {
 		esc(sni, sizeof(sni), f.sni[0] ? f.sni : "(none)");
-		esc(remote, sizeof(remote), c->remote_s);
+		esc(remote, sizeof(remote), conn_remote_str(c));
 		n = snprintf(buf, len,
 		    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		    "<title>handshake-lab: your connection</title>\n"
@@ -151,7 +151,7 @@ page_render(struct conn *c, int text, const char *listener, const struct scenari
 		    "<tr><th>session resumed</th><td>%s</td></tr>\n"
 		    "<tr><th>SNI</th><td>%s</td></tr>\n"
 		    "</table>\n<p>Plain-text version: <a href=\"/?text\">/?text</a></p>\n",
-		    listener, remote, c->local_s, f.protocol, f.cipher, f.group, f.resumed, sni);
+		    listener, remote, conn_local_str(c), f.protocol, f.cipher, f.group, f.resumed, sni);
 	}
 	if (n < 0 || (size_t)n >= len)
 		return -1;
