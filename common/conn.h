@@ -116,6 +116,7 @@ struct conn {
 	unsigned		 park_wanted:1;	/* conn_park() asked: park at the read timeout */
 	unsigned		 unparked:1;	/* a new bufferevent after conn_park(), nothing read yet */
 	unsigned		 parked:1;	/* conn_park(): waiting without a bufferevent */
+	unsigned		 in_slab:1;	/* allocated with slab_alloc(), not calloc() */
 	int			 timeout_ms;	/* the last conn_set_timeout() */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
