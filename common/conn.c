@@ -528,7 +528,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 
 /* Server: an idle keep-alive connection (nothing buffered either way, in OpenSSL neither) gives
  * its bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
- * timeout, on a bare event (the SSL stays, with its socket BIO). Its next bytes, its timeout or
+ * timeout, in the park below (the SSL stays, with its socket BIO). Its next bytes, its timeout or
  * any conn_* call that needs the bufferevent makes a new one (need_bev()); the log is the same
  * either way. */
 static void
