@@ -1,5 +1,6 @@
 /* conn.c -- a connection of either side as a struct with a phase; the one place that opens,
  * watches and closes TCP and TLS, in the order that makes each textbook step visible. */
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -17,6 +19,7 @@
 #include "evlog.h"
 #include "tcpinfo.h"
 #include "seglog.h"
+#include "slab.h"
 #include "tcpwatch.h"
 #include "tls.h"
 
@@ -127,7 +130,10 @@ conn_free(struct conn *c)
 	free(c->error_text);
 	free(c->close_reason);
 	free(c->verify);
-	free(c);
+	if (c->in_slab)
+		slab_free(c);
+	else
+		free(c);
 }
 
 static void
@@ -166,14 +172,24 @@ conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
     const struct conn_ops *ops, void *arg)
 {
 	struct conn *c;
+	int in_slab = 1;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
+	/* An idle connection lives long: in a slab, not between the heap's short-lived chunks. */
+	if ((c = slab_alloc(sizeof(*c) + ops->arg_size)) == NULL) {
+		in_slab = 0;
+		if ((c = calloc(1, sizeof(*c) + ops->arg_size)) == NULL)
+			return NULL;
+	}
+	c->in_slab = in_slab;
 	c->id = next_id++;
 	c->fd = -1;
 	c->base = base;
 	c->ops = ops;
 	c->arg = arg;
+	if (ops->arg_size > 0 && arg != NULL) {
+		memcpy(c + 1, arg, ops->arg_size);
+		c->arg = c + 1;
+	}
 	c->t_start = evlog_now_us();
 	c->alert_in = -1;
 	c->alert_out = -1;
@@ -512,18 +528,220 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 
 /* Server: an idle keep-alive connection (nothing buffered either way, in OpenSSL neither) gives
  * its bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
- * timeout, on a bare event (the SSL stays, with its socket BIO). Its next bytes, its timeout or
+ * timeout, in the park below (the SSL stays, with its socket BIO). Its next bytes, its timeout or
  * any conn_* call that needs the bufferevent makes a new one (need_bev()); the log is the same
  * either way. */
 static void
 park_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The park: parked connections wait on one epoll instance of their own (one event in the loop
+ * for all of them) and their timeouts in one list ordered by deadline (one timer for all of
+ * them), instead of a struct event each (~144 bytes with malloc's header). The whole park
+ * exists only while a connection is parked, on the base of the first one. */
+static struct {
+	struct event_base	*base;
+	int			 epfd;
+	struct event		*ev_ready;	/* epfd is readable: a parked fd is */
+	struct event		*ev_timer;	/* the earliest deadline */
+	struct conn		*head, *tail;	/* the ones with a deadline, earliest first */
+	int			 n;		/* parked connections */
+	int			 in_cb;		/* inside pool_ready_cb / pool_timer_cb */
+} park = { NULL, -1, NULL, NULL, NULL, NULL, 0, 0 };
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+pool_arm(void)
+{
+	struct timeval tv;
+	int64_t d;
+
+	if (park.ev_timer == NULL)
+		return;
+	if (park.head == NULL) {
+		evtimer_del(park.ev_timer);
+		return;
+	}
+	d = park.head->park_deadline - mono_us();
+	if (d < 0)
+		d = 0;
+	tv.tv_sec = d / 1000000;
+	tv.tv_usec = d % 1000000;
+	evtimer_add(park.ev_timer, &tv);
+}
+
+/* No connection parked any more: the park goes (not while its own callbacks run). */
+static void
+pool_put(void)
+{
+	if (park.n > 0 || park.in_cb || park.base == NULL)
+		return;
+	event_free(park.ev_ready);
+	event_free(park.ev_timer);
+	close(park.epfd);
+	park.ev_ready = park.ev_timer = NULL;
+	park.epfd = -1;
+	park.base = NULL;
+}
+
+static void
+pool_ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct epoll_event e;
+	int i;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	park.in_cb++;
+	/* One at a time: a callback may close (and so unpark) another parked connection. */
+	for (i = 0; i < 64 && park.n > 0; i++) {
+		if (epoll_wait(park.epfd, &e, 1, 0) != 1)
+			break;
+		park_cb(-1, EV_READ, e.data.ptr);
+	}
+	park.in_cb--;
+	pool_arm();
+	pool_put();
+}
+
+static void
+pool_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c;
+	int64_t now = mono_us();
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	park.in_cb++;
+	while ((c = park.head) != NULL && c->park_deadline <= now) {
+		park_cb(-1, EV_TIMEOUT, c);
+		if (park.head == c)	/* not unparked: cannot happen, but never spin */
+			break;
+	}
+	park.in_cb--;
+	pool_arm();
+	pool_put();
+}
+
+static int
+pool_get(struct event_base *b)
+{
+	if (park.base != NULL)
+		return park.base == b ? 0 : -1;
+	if ((park.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return -1;
+	park.ev_ready = event_new(b, park.epfd, EV_READ | EV_PERSIST, pool_ready_cb, NULL);
+	park.ev_timer = evtimer_new(b, pool_timer_cb, NULL);
+	park.base = b;
+	if (park.ev_ready == NULL || park.ev_timer == NULL || event_add(park.ev_ready, NULL) == -1) {
+		if (park.ev_ready != NULL)
+			event_free(park.ev_ready);
+		if (park.ev_timer != NULL)
+			event_free(park.ev_timer);
+		close(park.epfd);
+		park.ev_ready = park.ev_timer = NULL;
+		park.epfd = -1;
+		park.base = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+deadline_remove(struct conn *c)
+{
+	int was_head = park.head == c;
+
+	if (c->park_deadline == 0)
+		return;
+	if (c->park_prev != NULL)
+		c->park_prev->park_next = c->park_next;
+	else
+		park.head = c->park_next;
+	if (c->park_next != NULL)
+		c->park_next->park_prev = c->park_prev;
+	else
+		park.tail = c->park_prev;
+	c->park_next = c->park_prev = NULL;
+	c->park_deadline = 0;
+	if (was_head && !park.in_cb)
+		pool_arm();
+}
+
+/* ms from now (libevent's timeouts count from now too); ms <= 0: no timeout. */
+static void
+deadline_insert(struct conn *c, int ms)
+{
+	struct conn *p;
+
+	if (ms <= 0)
+		return;
+	c->park_deadline = mono_us() + (int64_t)ms * 1000;
+	/* the same timeout for all: nearly always the last */
+	for (p = park.tail; p != NULL && p->park_deadline > c->park_deadline; p = p->park_prev)
+		;
+	c->park_prev = p;
+	c->park_next = p != NULL ? p->park_next : park.head;
+	if (c->park_next != NULL)
+		c->park_next->park_prev = c;
+	else
+		park.tail = c;
+	if (p != NULL)
+		p->park_next = c;
+	else
+		park.head = c;
+	if (park.head == c && !park.in_cb)
+		pool_arm();
+}
+
+/* Into the park, with a timeout of ms (<= 0: none). 0: parked. */
+static int
+park_attach(struct conn *c, int ms)
+{
+	struct epoll_event e;
+
+	if (pool_get(c->base) == -1)
+		return -1;
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN;
+	e.data.ptr = c;
+	if (epoll_ctl(park.epfd, EPOLL_CTL_ADD, c->fd, &e) == -1) {
+		pool_put();
+		return -1;
+	}
+	park.n++;
+	c->parked = 1;
+	deadline_insert(c, ms);
+	return 0;
+}
+
+static void
+park_detach(struct conn *c)
+{
+	if (!c->parked)
+		return;
+	epoll_ctl(park.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	deadline_remove(c);
+	c->parked = 0;
+	park.n--;
+	pool_put();
+}
 
 static int
 parkable(const struct conn *c)
 {
 	/* A fresh bufferevent reports its empty output (the write callback) as soon as it is
 	 * enabled, before it reads the bytes that woke the connection: not idle yet. */
-	if (c->bev == NULL || c->ev_park != NULL || c->unparked || c->under != NULL ||
+	if (c->bev == NULL || c->parked || c->unparked || c->under != NULL ||
 	    !c->is_server || c->phase != PHASE_OPEN || c->half_close || c->read_paused ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
@@ -538,17 +756,10 @@ parkable(const struct conn *c)
 static int
 park_now(struct conn *c, int ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
 	if (!parkable(c))
 		return -1;
-	if ((c->ev_park = event_new(c->base, c->fd, EV_READ, park_cb, c)) == NULL)
+	if (park_attach(c, c->timeout_ms > 0 ? ms : 0) == -1)
 		return -1;
-	if (event_add(c->ev_park, c->timeout_ms > 0 ? &tv : NULL) == -1) {
-		event_free(c->ev_park);
-		c->ev_park = NULL;
-		return -1;
-	}
 	/* Without its fd, freeing the bufferevent leaves the socket open (TLS: it owns neither
 	 * the fd nor the SSL). */
 	if (!c->keep_fd)
@@ -607,10 +818,9 @@ need_bev(struct conn *c)
 {
 	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
 
-	if (c->ev_park == NULL)
+	if (!c->parked)
 		return 0;
-	event_free(c->ev_park);
-	c->ev_park = NULL;
+	park_detach(c);
 	if (c->use_tls)
 		c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
 		    BUFFEREVENT_SSL_OPEN, 0);
@@ -666,8 +876,9 @@ conn_set_timeout(struct conn *c, int ms)
 		event_add(c->ev_peek, ms > 0 ? &tv : NULL);
 		return;
 	}
-	if (c->ev_park != NULL) {
-		event_add(c->ev_park, ms > 0 ? &tv : NULL);
+	if (c->parked) {
+		deadline_remove(c);
+		deadline_insert(c, ms);
 		return;
 	}
 	if (c->bev != NULL)
@@ -1081,10 +1292,7 @@ close_finish(struct conn *c, const char *reason)
 		event_free(c->ev_peek);
 		c->ev_peek = NULL;
 	}
-	if (c->ev_park) {
-		event_free(c->ev_park);
-		c->ev_park = NULL;
-	}
+	park_detach(c);
 	if (c->ev_wait) {
 		event_free(c->ev_wait);
 		c->ev_wait = NULL;

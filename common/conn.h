@@ -48,6 +48,10 @@ struct conn_ops {
 	void	(*closed)(struct conn *);
 	/* Server: the output buffer is empty again (everything went to the kernel). May be NULL. */
 	void	(*drained)(struct conn *);
+	/* Nonzero: the connection holds a copy of the arg given to conn_accept() (arg_size
+	 * bytes, in the same allocation: one malloc per connection, not two); c->arg points to
+	 * it, and it goes with the connection (the application must not free it). */
+	size_t	  arg_size;
 };
 
 struct conn_verify_err {
@@ -84,6 +88,7 @@ struct conn {
 	enum conn_phase		 phase;
 	enum conn_error		 error;
 	enum conn_phase		 error_phase;	/* the phase the error happened in */
+	int			 busy;		/* inside one of our callbacks: free later */
 	char			*error_text;	/* NULL: none (conn_error_text() gives "") */
 	union conn_addr		 local;		/* family 0 until known */
 	union conn_addr		 remote;
@@ -110,26 +115,29 @@ struct conn {
 						 * closes and frees them */
 	unsigned		 park_wanted:1;	/* conn_park() asked: park at the read timeout */
 	unsigned		 unparked:1;	/* a new bufferevent after conn_park(), nothing read yet */
-	int			 busy;		/* inside one of our callbacks: free later */
+	unsigned		 parked:1;	/* conn_park(): waiting without a bufferevent */
+	unsigned		 in_slab:1;	/* allocated with slab_alloc(), not calloc() */
+	int			 timeout_ms;	/* the last conn_set_timeout() */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
 	struct event		*ev_peer_fin;	/* after the peer's close_notify: wait for its FIN */
 	struct event		*ev_peek;	/* server TLS: wait for the first byte (plain HTTP?) */
-	struct event		*ev_park;	/* conn_park(): waiting without a bufferevent */
-	int			 timeout_ms;	/* the last conn_set_timeout() */
 	int			 close_wait_ms;
 	int			 park_delay_ms;	/* conn_park()'s delay */
 	char			*close_reason;	/* NULL: none (conn_close_reason() gives "") */
 
-	int			 alert_in;	/* the last fatal alert received, -1: none */
-	int			 alert_out;	/* the last fatal alert we sent, -1: none */
+	int16_t			 alert_in;	/* the last fatal alert received, -1: none */
+	int16_t			 alert_out;	/* the last fatal alert we sent, -1: none */
 	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
 	unsigned		 verify_logged;	/* bit per depth that has a verify event */
 	int			 nverify;
 	struct conn_verify_err	*verify;	/* CONN_MAX_VERIFY_ERRS of them once one is seen */
 
 	struct conn		*next, *prev;	/* all open connections */
+	/* parked with a timeout: in the park's deadline list (conn.c), earliest first */
+	struct conn		*park_next, *park_prev;
+	int64_t			 park_deadline;	/* monotonic microseconds; 0: no timeout */
 };
 
 /* The application may still read (open, or half-closed by us). */

@@ -827,8 +827,7 @@ session_closed(struct conn *c)
 		req_put(s);
 	if (s != NULL)
 		free(s->ch);
-	free(c->arg);
-	c->arg = NULL;
+	c->arg = NULL;		/* allocated with c (session_ops.arg_size), freed with it */
 	if (stopping)
 		event_base_once(base, -1, EV_TIMEOUT, check_stopped, NULL, NULL);
 }
@@ -840,6 +839,7 @@ static const struct conn_ops session_ops = {
 	.timeout = session_timeout,
 	.closed = session_closed,
 	.drained = session_drained,
+	.arg_size = sizeof(struct session),	/* allocated with the connection */
 };
 
 static void
@@ -847,19 +847,14 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
     void *arg)
 {
 	struct listener *li = arg;
+	struct session init = { .li = li, .keep_alive = 1 };
 	struct session *s;
-
-	(void)lev;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		close(fd);
-		return;
-	}
 	struct conn *c;
 
-	s->li = li;
-	s->keep_alive = 1;
-	c = conn_accept(base, fd, sa, (socklen_t)salen, li->ctx, &session_ops, s);
-	if (c != NULL && c->phase != PHASE_CLOSED) {
+	(void)lev;
+	/* conn_accept() copies init into the connection's own allocation (session_ops.arg_size) */
+	c = conn_accept(base, fd, sa, (socklen_t)salen, li->ctx, &session_ops, &init);
+	if (c != NULL && c->phase != PHASE_CLOSED && (s = c->arg) != NULL) {
 		s->c = c;
 		head_timer_start(s);
 	}

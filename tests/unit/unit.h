@@ -30,5 +30,6 @@ void test_capture(void);
 void test_dissect(void);
 void test_wire(void);
 void test_explain(void);
+void test_slab(void);
 
 #endif

@@ -16,6 +16,7 @@ main(void)
 	test_dissect();
 	test_wire();
 	test_explain();
+	test_slab();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }
