@@ -3167,17 +3167,19 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-
                   "--disable-component-update", "--disable-sync"]
 
 
-def chromium_dump(t, chromium, home, url, what, timeout=30.0):
-    """chromium --dump-dom URL with HOME=home and a fresh --user-data-dir, bounded by
-    timeout (then its process group is killed). Returns (dom, stderr)."""
+def run_chromium(t, chromium, home, args, what, timeout):
+    """Headless chromium with CHROMIUM_FLAGS + args, HOME=home and a fresh --user-data-dir,
+    bounded by timeout (then its process group is killed and a failed check says so).
+    Returns (stdout, stderr) as text, and whether it finished in time."""
     ud = tempfile.mkdtemp(prefix="ud-", dir=home)
     env = dict(os.environ)
     env.pop("SSLKEYLOGFILE", None)
     env["HOME"] = home
-    p = subprocess.Popen([chromium] + CHROMIUM_FLAGS + ["--user-data-dir=" + ud, "--dump-dom", url],
+    p = subprocess.Popen([chromium] + CHROMIUM_FLAGS + ["--user-data-dir=" + ud] + args,
                          cwd=home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, start_new_session=True)
     _started.append(p)
+    done = True
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -3186,9 +3188,16 @@ def chromium_dump(t, chromium, home, url, what, timeout=30.0):
         except ProcessLookupError:
             pass
         out, err = p.communicate()
+        done = False
         t.check("%s: chromium finishes within %.0f s" % (what, timeout), False, "exit",
                 "killed; stderr: %s" % err.decode("utf-8", "replace")[-500:])
-    return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    return out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), done
+
+
+def chromium_dump(t, chromium, home, url, what, timeout=30.0):
+    """chromium --dump-dom URL (see run_chromium). Returns (dom, stderr)."""
+    out, err, _ = run_chromium(t, chromium, home, ["--dump-dom", url], what, timeout)
+    return out, err
 
 
 def net_errors(err):
@@ -3369,29 +3378,13 @@ def chromium_png(t, svg, what, timeout=60.0):
         return None
     home = tempfile.mkdtemp(prefix="chromium-home-", dir=TMP)
     png = svg[:-4] + ".png"
-    env = dict(os.environ)
-    env.pop("SSLKEYLOGFILE", None)
-    env["HOME"] = home
-    p = subprocess.Popen([chromium] + CHROMIUM_FLAGS + [
-        "--user-data-dir=" + os.path.join(home, "ud"), "--screenshot=" + png,
-        "--window-size=1200,1600", "file://" + svg], cwd=home, env=env,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        start_new_session=True)
-    _started.append(p)
-    try:
-        _, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)    # the group of the chromium we started
-        except ProcessLookupError:
-            pass
-        _, err = p.communicate()
-        t.check("%s: chromium finishes within %.0f s" % (what, timeout), False, "exit",
-                "killed; stderr: %s" % err.decode("utf-8", "replace")[-500:])
+    _, err, done = run_chromium(t, chromium, home, ["--screenshot=" + png,
+                                "--window-size=1200,1600", "file://" + svg], what, timeout)
+    if not done:
         return None
     data = open(png, "rb").read() if os.path.exists(png) else b""
     t.check("%s: headless Chromium wrote a PNG" % what, data.startswith(b"\x89PNG\r\n\x1a\n"),
-            "a PNG file", "%d bytes; stderr: %s" % (len(data), err.decode("utf-8", "replace")[-500:]))
+            "a PNG file", "%d bytes; stderr: %s" % (len(data), err[-500:]))
     if len(data) >= 24:
         w, h = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
         t.eq("%s: PNG size is the window's" % what, (w, h), (1200, 1600))
