@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "client.h"
 #include "conn.h"
 #include "evlog.h"
@@ -456,8 +457,7 @@ send_request(struct conn *c)
 		st.t_first_request = st.t_request;
 	conn_write(c, req, (size_t)n);
 	if (opt.pause_read_ms > 0 && st.pause_timer != NULL) {
-		struct timeval tv = { opt.pause_read_ms / 1000,
-		    (opt.pause_read_ms % 1000) * 1000 };
+		struct timeval tv = clock_tv_ms(opt.pause_read_ms);
 		struct evrec pr;
 
 		conn_pause_read(c, 1);
@@ -771,7 +771,7 @@ client_peer_closed(struct conn *c)
 		return;
 	}
 	if (opt.hold_close_ms > 0 && st.hold_timer != NULL) {
-		struct timeval tv = { opt.hold_close_ms / 1000, (opt.hold_close_ms % 1000) * 1000 };
+		struct timeval tv = clock_tv_ms(opt.hold_close_ms);
 		struct evrec r;
 
 		if (evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd)) {
@@ -1057,8 +1057,7 @@ try_next_address(void)
 			return;		/* it failed at once: client_closed() goes on */
 		/* curl's --connect-timeout covers the TLS handshake too. */
 		st.c->handshake_ms = opt.connect_timeout_ms;
-		tv.tv_sec = opt.connect_timeout_ms / 1000;
-		tv.tv_usec = (opt.connect_timeout_ms % 1000) * 1000;
+		tv = clock_tv_ms(opt.connect_timeout_ms);
 		evtimer_add(st.connect_timer, &tv);
 		return;
 	}
@@ -1420,7 +1419,7 @@ main(int argc, char **argv)
 	st.hold_timer = evtimer_new(st.base, hold_done_cb, NULL);
 	st.pause_timer = evtimer_new(st.base, pause_done_cb, NULL);
 	if (opt.max_time_ms > 0) {
-		struct timeval tv = { opt.max_time_ms / 1000, (opt.max_time_ms % 1000) * 1000 };
+		struct timeval tv = clock_tv_ms(opt.max_time_ms);
 		st.max_timer = evtimer_new(st.base, max_time_cb, NULL);
 		evtimer_add(st.max_timer, &tv);
 	}

@@ -7,7 +7,6 @@
 #include <openssl/ssl.h>
 
 #include "client.h"
-#include "conn.h"
 #include "evlog.h"
 
 static struct {

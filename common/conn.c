@@ -15,6 +15,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "evlog.h"
 #include "tcpinfo.h"
@@ -548,15 +549,6 @@ static struct {
 	int			 in_cb;		/* inside pool_ready_cb / pool_timer_cb */
 } park = { NULL, -1, NULL, NULL, NULL, NULL, 0, 0 };
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void
 pool_arm(void)
 {
@@ -569,7 +561,7 @@ pool_arm(void)
 		evtimer_del(park.ev_timer);
 		return;
 	}
-	d = park.head->park_deadline - mono_us();
+	d = park.head->park_deadline - clock_mono_us();
 	if (d < 0)
 		d = 0;
 	tv.tv_sec = d / 1000000;
@@ -616,7 +608,7 @@ static void
 pool_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c;
-	int64_t now = mono_us();
+	int64_t now = clock_mono_us();
 
 	(void)fd;
 	(void)what;
@@ -685,7 +677,7 @@ deadline_insert(struct conn *c, int ms)
 
 	if (ms <= 0)
 		return;
-	c->park_deadline = mono_us() + (int64_t)ms * 1000;
+	c->park_deadline = clock_mono_us() + (int64_t)ms * 1000;
 	/* the same timeout for all: nearly always the last */
 	for (p = park.tail; p != NULL && p->park_deadline > c->park_deadline; p = p->park_prev)
 		;
@@ -777,7 +769,7 @@ park_now(struct conn *c, int ms)
 void
 conn_park(struct conn *c, int delay_ms)
 {
-	struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+	struct timeval tv = clock_tv_ms(delay_ms);
 
 	if (c->park_wanted || !parkable(c))
 		return;
@@ -798,7 +790,7 @@ static int
 park_timeout(struct conn *c)
 {
 	int left = c->timeout_ms > 0 ? c->timeout_ms - c->park_delay_ms : 0;
-	struct timeval tv = { left / 1000, (left % 1000) * 1000 };
+	struct timeval tv = clock_tv_ms(left);
 
 	c->park_wanted = 0;
 	if (c->phase != PHASE_OPEN || c->bev == NULL)
@@ -816,7 +808,7 @@ park_timeout(struct conn *c)
 static int
 need_bev(struct conn *c)
 {
-	struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+	struct timeval tv = clock_tv_ms(c->timeout_ms);
 
 	if (!c->parked)
 		return 0;
@@ -868,7 +860,7 @@ conn_write(struct conn *c, const void *buf, size_t len)
 void
 conn_set_timeout(struct conn *c, int ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = clock_tv_ms(ms);
 
 	c->timeout_ms = ms;
 	c->park_wanted = 0;
@@ -890,7 +882,7 @@ conn_set_timeout(struct conn *c, int ms)
 void
 conn_set_write_timeout(struct conn *c, int ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = clock_tv_ms(ms);
 
 	c->park_wanted = 0;
 	if (need_bev(c) == 0 && c->bev != NULL)
@@ -993,7 +985,7 @@ bound_cb(evutil_socket_t fd, short what, void *arg)
 void
 conn_close(struct conn *c, const char *reason)
 {
-	struct timeval tv;
+	struct timeval tv = clock_tv_ms(c->close_wait_ms + 1000);
 
 	if (c->phase >= PHASE_DRAINING || need_bev(c) == -1)
 		return;
@@ -1004,8 +996,6 @@ conn_close(struct conn *c, const char *reason)
 		return;
 	}
 	conn_set_phase(c, PHASE_DRAINING);
-	tv.tv_sec = c->close_wait_ms / 1000 + 1;
-	tv.tv_usec = (c->close_wait_ms % 1000) * 1000;
 	c->ev_bound = evtimer_new(c->base, bound_cb, c);
 	if (c->ev_bound)
 		evtimer_add(c->ev_bound, &tv);
@@ -1720,7 +1710,7 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 	c->unparked = 0;
 	if (c->park_wanted) {
 		/* Not idle after all: the read timeout is the whole one again. */
-		struct timeval tv = { c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000 };
+		struct timeval tv = clock_tv_ms(c->timeout_ms);
 
 		c->park_wanted = 0;
 		bufferevent_set_timeouts(c->bev, c->timeout_ms > 0 ? &tv : NULL, NULL);

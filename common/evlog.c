@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "evlog.h"
 #include "explain.h"
 #include "seglog.h"
@@ -79,15 +80,6 @@ static struct {
 	struct event	*flush;		/* a file: one write per loop turn, not per record */
 } lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, EVLOG_LANG_EN, NULL };
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* color: 1 always, 0 never, -1 when the output is a terminal. */
 void
 evlog_init(enum evlog_side side, enum evlog_format format, int quiet, int color, FILE *out)
@@ -100,7 +92,7 @@ evlog_init(enum evlog_side side, enum evlog_format format, int quiet, int color,
 		color = isatty(fileno(out)) && getenv("NO_COLOR") == NULL;
 	lg.color = format == EVLOG_TEXT && color;
 	if (lg.start_us == 0)
-		lg.start_us = mono_us();
+		lg.start_us = clock_mono_us();
 }
 
 static void
@@ -186,8 +178,8 @@ int64_t
 evlog_now_us(void)
 {
 	if (lg.start_us == 0)
-		lg.start_us = mono_us();
-	return mono_us() - lg.start_us;
+		lg.start_us = clock_mono_us();
+	return clock_mono_us() - lg.start_us;
 }
 
 const char *

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "capture.h"
-#include "conn.h"
 #include "evlog.h"
 #include "seglog.h"
 #include "wire.h"

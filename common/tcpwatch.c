@@ -8,7 +8,7 @@
 
 #include <event2/event.h>
 
-#include "conn.h"
+#include "clock.h"
 #include "evlog.h"
 #include "seglog.h"
 #include "sockdiag.h"
@@ -252,8 +252,7 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 		if (r < 1)
 			r = 1;
 	}
-	tv.tv_sec = r / 1000;
-	tv.tv_usec = (r % 1000) * 1000;
+	tv = clock_tv_ms(r);
 	evtimer_add(w->ev, &tv);
 }
 

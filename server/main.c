@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "evlog.h"
 #include "http1.h"
@@ -550,7 +551,7 @@ static void head_timeout_cb(evutil_socket_t, short, void *);
 static void
 head_timer_start(struct session *s)
 {
-	struct timeval tv = { opt.header_ms / 1000, (opt.header_ms % 1000) * 1000 };
+	struct timeval tv = clock_tv_ms(opt.header_ms);
 
 	if (s->head_timer == NULL)
 		s->head_timer = evtimer_new(base, head_timeout_cb, s);
@@ -769,7 +770,7 @@ static void
 session_peer_closed(struct conn *c)
 {
 	struct session *s = c->arg;
-	struct timeval tv = { opt.hold_close_ms / 1000, (opt.hold_close_ms % 1000) * 1000 };
+	struct timeval tv = clock_tv_ms(opt.hold_close_ms);
 	struct evrec r;
 
 	if (opt.hold_close_ms > 0 && (s->hold = evtimer_new(base, hold_done_cb, s)) != NULL) {
@@ -898,7 +899,7 @@ static void
 ready_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct listener *li = arg;
-	struct timeval tv = { opt.accept_delay_ms / 1000, (opt.accept_delay_ms % 1000) * 1000 };
+	struct timeval tv = clock_tv_ms(opt.accept_delay_ms);
 
 	(void)fd;
 	(void)what;
