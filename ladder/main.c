@@ -1,0 +1,180 @@
+/* main.c -- ladder: draws the ladder (sequence) diagram of one run from the client's and the
+ * server's JSON-lines logs: client on the left, server on the right, time going down, one arrow
+ * per message that really went across. Text (Unicode or ASCII), SVG or Mermaid; libc only. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ladder.h"
+
+enum fmt { FMT_TEXT, FMT_ASCII, FMT_SVG, FMT_MERMAID };
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: ladder [--svg | --mermaid | --ascii] CLIENT_LOG SERVER_LOG\n"
+	    "Draw the ladder diagram of one run from the two JSON-lines event logs:\n"
+	    "  build/client --log-format json URL 2>client.json\n"
+	    "  build/server --log-format json ... >server.json\n"
+	    "Client on the left, server on the right, time going down: an arrow for each TLS\n"
+	    "message, alert, close_notify, HTTP request and response, and each TCP segment\n"
+	    "when both programs ran with --capture; the time and the kernel's TCP state at\n"
+	    "each end. Connections are matched by address and port, events merged on ts_us.\n"
+	    "\n"
+	    "  --text       text with Unicode box drawing (the default)\n"
+	    "  --ascii      text with ASCII characters only\n"
+	    "  --svg        a self-contained SVG picture (open it in a browser)\n"
+	    "  --mermaid    Mermaid sequenceDiagram text\n"
+	    "  -h, --help   this help\n"
+	    "A log name '-' reads standard input. Lines that are not JSON objects are skipped.\n"
+	    "Exit status: 0 drawn, 1 a log cannot be read or the logs share no connection,\n"
+	    "2 usage.\n", f);
+}
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fputs("ladder: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n", stderr);
+	usage(stderr);
+	return 2;
+}
+
+static void
+report_skipped(const char *path, const struct readstat *st)
+{
+	if (st->malformed)
+		fprintf(stderr, "ladder: %s: %zu malformed JSON line(s) skipped\n", path,
+		    st->malformed);
+	if (st->toolong)
+		fprintf(stderr, "ladder: %s: %zu line(s) longer than %d bytes or with NUL bytes "
+		    "skipped\n", path, st->toolong, LINE_MAX_BYTES - 1);
+}
+
+/* Pairs the two sides' connections and renders them into out; -1 after an error message. */
+static int
+draw(struct logset *ls, const struct readstat *st, enum fmt fmt, struct sbuf *out)
+{
+	struct conn *conns = NULL;
+	struct diagram *dd = NULL;
+	size_t nconn = 0, nd = 0, i, j;
+	int ret = -1;
+
+	for (i = 0; i < 2; i++) {
+		if (ls->sides[i][CLIENT] + ls->sides[i][SERVER] == 0) {
+			fprintf(stderr, "ladder: %s has no event records (%zu line(s)): is it a log "
+			    "written with --log-format json? (client: 2>client.json, server: "
+			    ">server.json)\n", ls->name[i], st[i].lines);
+			return -1;
+		}
+	}
+	if (ls->sides[0][CLIENT] + ls->sides[1][CLIENT] == 0) {
+		fprintf(stderr, "ladder: neither log is the client's: both hold server events "
+		    "(the client's log is its standard error: 2>client.json)\n");
+		return -1;
+	}
+	if (ls->sides[0][SERVER] + ls->sides[1][SERVER] == 0) {
+		fprintf(stderr, "ladder: neither log is the server's: both hold client events "
+		    "(the server's log is its standard output: >server.json)\n");
+		return -1;
+	}
+
+	conns = group_conns(ls, &nconn);
+	dd = pair_conns(conns, nconn, &nd);
+	if (nd == 0) {
+		fprintf(stderr, "ladder: the two logs share no connection: were they from the same "
+		    "run?\n");
+		for (i = 0, j = 0; i < nconn && j < 3; i++)
+			if (conns[i].side == CLIENT && conns[i].local != NULL) {
+				fprintf(stderr, "ladder: the client's connection %s -> %s is not in "
+				    "the server's log\n", conns[i].local, conns[i].remote);
+				j++;
+			}
+		if (j == 0)
+			fprintf(stderr, "ladder: the client's log has no established connection\n");
+		goto done;
+	}
+
+	switch (fmt) {
+	case FMT_TEXT:
+	case FMT_ASCII:
+		render_text(out, dd, nd, fmt == FMT_ASCII);
+		break;
+	case FMT_SVG:
+		render_svg(out, dd, nd);
+		break;
+	case FMT_MERMAID:
+		render_mermaid(out, dd, nd);
+		break;
+	}
+	ret = 0;
+done:
+	free_diagrams(dd, nd);
+	free(conns);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct logset ls;
+	struct readstat st[2];
+	struct sbuf out = { 0 };
+	const char *files[2] = { NULL, NULL };
+	enum fmt fmt = FMT_TEXT;
+	int i, nfiles = 0, nfmt = 0, only_opts = 1, ret = 1;
+
+	memset(&ls, 0, sizeof(ls));
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (only_opts && strcmp(arg, "--") == 0) {
+			only_opts = 0;
+		} else if (only_opts && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)) {
+			usage(stdout);
+			return 0;
+		} else if (only_opts && arg[0] == '-' && arg[1] != '\0') {
+			if (strcmp(arg, "--svg") == 0)
+				fmt = FMT_SVG;
+			else if (strcmp(arg, "--mermaid") == 0)
+				fmt = FMT_MERMAID;
+			else if (strcmp(arg, "--ascii") == 0)
+				fmt = FMT_ASCII;
+			else if (strcmp(arg, "--text") == 0)
+				fmt = FMT_TEXT;
+			else
+				return usage_error("unknown option '%s'", arg);
+			nfmt++;
+		} else if (nfiles < 2) {
+			files[nfiles++] = arg;
+		} else {
+			return usage_error("one client log and one server log, not more ('%s')",
+			    arg);
+		}
+	}
+	if (nfmt > 1)
+		return usage_error("%s", "choose one of --svg, --mermaid, --ascii");
+	if (nfiles != 2)
+		return usage_error("%s", "two logs are needed: CLIENT_LOG SERVER_LOG");
+	if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
+		return usage_error("%s", "only one of the logs can be '-'");
+
+	for (i = 0; i < 2; i++) {
+		if (read_log(&ls, i, files[i], &st[i]) < 0)
+			goto done;
+		report_skipped(ls.name[i], &st[i]);
+	}
+	if (draw(&ls, st, fmt, &out) < 0)
+		goto done;
+	if ((out.len > 0 && fwrite(out.p, 1, out.len, stdout) != out.len) || fflush(stdout) != 0) {
+		fprintf(stderr, "ladder: cannot write the diagram: %s\n", strerror(errno));
+		goto done;
+	}
+	ret = 0;
+done:
+	logset_free(&ls);
+	free(out.p);
+	return ret;
+}
