@@ -8,11 +8,37 @@
 
 #include "ladder.h"
 
+/* The output: --text (the default), --ascii, --svg or --mermaid. */
 enum fmt { FMT_TEXT, FMT_ASCII, FMT_SVG, FMT_MERMAID };
+
+/* The ladder's options, one table for the parser and for --help: a named id, the long name
+ * (after "--"), the short letter (0: none) and the help line. None takes an argument. */
+enum opt_id { OPT_TEXT, OPT_ASCII, OPT_SVG, OPT_MERMAID, OPT_HELP };
+
+static const struct opt {
+	enum opt_id	 id;
+	const char	*name;
+	char		 letter;
+	const char	*help;
+} opts[] = {
+	{ OPT_TEXT,	"text",		0,	"text with Unicode box drawing (the default)" },
+	{ OPT_ASCII,	"ascii",	0,	"text with ASCII characters only" },
+	{ OPT_SVG,	"svg",		0,	"a self-contained SVG picture (open it in a browser)" },
+	{ OPT_MERMAID,	"mermaid",	0,	"Mermaid sequenceDiagram text" },
+	{ OPT_HELP,	"help",		'h',	"this help" },
+};
+
+/* What the command line asks for. */
+struct options {
+	enum fmt	 fmt;
+	const char	*files[2];	/* CLIENT_LOG and SERVER_LOG; "-" is standard input */
+};
 
 static void
 usage(FILE *f)
 {
+	size_t i;
+
 	fputs("usage: ladder [--svg | --mermaid | --ascii] CLIENT_LOG SERVER_LOG\n"
 	    "Draw the ladder diagram of one run from the two JSON-lines event logs:\n"
 	    "  build/client --log-format json URL 2>client.json\n"
@@ -21,25 +47,97 @@ usage(FILE *f)
 	    "message, alert, close_notify, HTTP request and response, and each TCP segment\n"
 	    "when both programs ran with --capture; the time and the kernel's TCP state at\n"
 	    "each end. Connections are matched by address and port, events merged on ts_us.\n"
-	    "\n"
-	    "  --text       text with Unicode box drawing (the default)\n"
-	    "  --ascii      text with ASCII characters only\n"
-	    "  --svg        a self-contained SVG picture (open it in a browser)\n"
-	    "  --mermaid    Mermaid sequenceDiagram text\n"
-	    "  -h, --help   this help\n"
-	    "A log name '-' reads standard input. Lines that are not JSON objects are skipped.\n"
+	    "\n", f);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char flag[32];
+
+		if (opts[i].letter)
+			snprintf(flag, sizeof(flag), "-%c, --%s", opts[i].letter, opts[i].name);
+		else
+			snprintf(flag, sizeof(flag), "--%s", opts[i].name);
+		fprintf(f, "  %-12s %s\n", flag, opts[i].help);
+	}
+	fputs("A log name '-' reads standard input. Lines that are not JSON objects are skipped.\n"
 	    "Exit status: 0 drawn, 1 a log cannot be read or the logs share no connection,\n"
 	    "2 usage.\n", f);
 }
 
-static int
+/* The error, then the usage on standard error; exit status 2. */
+static void usage_error(const char *, const char *) __attribute__((noreturn));
+
+static void
 usage_error(const char *fmt, const char *arg)
 {
 	fputs("ladder: ", stderr);
 	fprintf(stderr, fmt, arg);
 	fputs("\n", stderr);
 	usage(stderr);
-	return 2;
+	exit(2);
+}
+
+/* The option arg names ("--name" or "-letter"), or NULL. */
+static const struct opt *
+find_opt(const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (arg[1] == '-' && strcmp(arg + 2, opts[i].name) == 0)
+			return &opts[i];
+		if (opts[i].letter && arg[1] == opts[i].letter && arg[2] == '\0')
+			return &opts[i];
+	}
+	return NULL;
+}
+
+/* Reads the command line; exits after --help (0) or a usage error (2). Options and logs
+ * can come in any order; after "--" every word is a log. */
+static struct options
+parse_opts(int argc, char **argv)
+{
+	struct options o = { FMT_TEXT, { NULL, NULL } };
+	const struct opt *opt;
+	int i, nfiles = 0, nfmt = 0, only_opts = 1;
+
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (only_opts && strcmp(arg, "--") == 0) {
+			only_opts = 0;
+		} else if (only_opts && arg[0] == '-' && arg[1] != '\0') {
+			if ((opt = find_opt(arg)) == NULL)
+				usage_error("unknown option '%s'", arg);
+			switch (opt->id) {
+			case OPT_HELP:
+				usage(stdout);
+				exit(0);
+			case OPT_TEXT:
+				o.fmt = FMT_TEXT;
+				break;
+			case OPT_ASCII:
+				o.fmt = FMT_ASCII;
+				break;
+			case OPT_SVG:
+				o.fmt = FMT_SVG;
+				break;
+			case OPT_MERMAID:
+				o.fmt = FMT_MERMAID;
+				break;
+			}
+			nfmt++;
+		} else if (nfiles < 2) {
+			o.files[nfiles++] = arg;
+		} else {
+			usage_error("one client log and one server log, not more ('%s')", arg);
+		}
+	}
+	if (nfmt > 1)
+		usage_error("%s", "choose one of --svg, --mermaid, --ascii");
+	if (nfiles != 2)
+		usage_error("%s", "two logs are needed: CLIENT_LOG SERVER_LOG");
+	if (strcmp(o.files[0], "-") == 0 && strcmp(o.files[1], "-") == 0)
+		usage_error("%s", "only one of the logs can be '-'");
+	return o;
 }
 
 static void
@@ -119,54 +217,19 @@ done:
 int
 main(int argc, char **argv)
 {
+	struct options o = parse_opts(argc, argv);
 	struct logset ls;
 	struct readstat st[2];
 	struct sbuf out = { 0 };
-	const char *files[2] = { NULL, NULL };
-	enum fmt fmt = FMT_TEXT;
-	int i, nfiles = 0, nfmt = 0, only_opts = 1, ret = 1;
+	int i, ret = 1;
 
 	memset(&ls, 0, sizeof(ls));
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-
-		if (only_opts && strcmp(arg, "--") == 0) {
-			only_opts = 0;
-		} else if (only_opts && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)) {
-			usage(stdout);
-			return 0;
-		} else if (only_opts && arg[0] == '-' && arg[1] != '\0') {
-			if (strcmp(arg, "--svg") == 0)
-				fmt = FMT_SVG;
-			else if (strcmp(arg, "--mermaid") == 0)
-				fmt = FMT_MERMAID;
-			else if (strcmp(arg, "--ascii") == 0)
-				fmt = FMT_ASCII;
-			else if (strcmp(arg, "--text") == 0)
-				fmt = FMT_TEXT;
-			else
-				return usage_error("unknown option '%s'", arg);
-			nfmt++;
-		} else if (nfiles < 2) {
-			files[nfiles++] = arg;
-		} else {
-			return usage_error("one client log and one server log, not more ('%s')",
-			    arg);
-		}
-	}
-	if (nfmt > 1)
-		return usage_error("%s", "choose one of --svg, --mermaid, --ascii");
-	if (nfiles != 2)
-		return usage_error("%s", "two logs are needed: CLIENT_LOG SERVER_LOG");
-	if (strcmp(files[0], "-") == 0 && strcmp(files[1], "-") == 0)
-		return usage_error("%s", "only one of the logs can be '-'");
-
 	for (i = 0; i < 2; i++) {
-		if (read_log(&ls, i, files[i], &st[i]) < 0)
+		if (read_log(&ls, i, o.files[i], &st[i]) < 0)
 			goto done;
 		report_skipped(ls.name[i], &st[i]);
 	}
-	if (draw(&ls, st, fmt, &out) < 0)
+	if (draw(&ls, st, o.fmt, &out) < 0)
 		goto done;
 	if ((out.len > 0 && fwrite(out.p, 1, out.len, stdout) != out.len) || fflush(stdout) != 0) {
 		fprintf(stderr, "ladder: cannot write the diagram: %s\n", strerror(errno));

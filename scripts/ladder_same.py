@@ -282,6 +282,8 @@ def cases(runs, pairs, logdir):
         [d, s], [c, d], [text, s], [c, text], [empty, s], [c, empty], [c, c], [s, s],
         [other, s], ["--svg", other, s], ["--mermaid", c, c], ["--ascii", s, s],
         ["--bogus", "--help"], ["--help", "--bogus"], ["-", "--bogus"], ["--", "--bogus", s],
+        ["a", "b", "c", "--help"], ["--svg", "--svg", "--help"], ["-", "x", "-h"], ["-H"],
+        ["--help=1"], ["--h"], ["-help"], ["---svg", c, s], ["-h", "-h"], ["--", "-"],
     ]
     for a in args:
         out.append(("args %r" % a, a, b"", False))
