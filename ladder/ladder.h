@@ -35,11 +35,11 @@ int	 utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp)
 /* Writes cp at o, made safe for a terminal, XML and Mermaid; returns the end. */
 char	*utf8_put(char *o, uint32_t cp);
 /* Columns of a valid UTF-8 string (one per code point). */
-int	 u_width(const char *s);
+int	 utf8_width(const char *s);
 /* Drops a sequence cut short at the end of s. */
 void	 utf8_trim(char *s);
 /* Cuts s (in a buffer of size bytes) to max columns, ending with ell if cut. */
-void	 u_fit(char *s, size_t size, int max, const char *ell);
+void	 utf8_fit(char *s, size_t size, int max, const char *ell);
 
 /* ------------------------------------------------------------------ json.c */
 

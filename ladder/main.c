@@ -21,11 +21,11 @@ static const struct opt {
 	char		 letter;
 	const char	*help;
 } opts[] = {
-	{ OPT_TEXT,	"text",		0,	"text with Unicode box drawing (the default)" },
-	{ OPT_ASCII,	"ascii",	0,	"text with ASCII characters only" },
-	{ OPT_SVG,	"svg",		0,	"a self-contained SVG picture (open it in a browser)" },
-	{ OPT_MERMAID,	"mermaid",	0,	"Mermaid sequenceDiagram text" },
-	{ OPT_HELP,	"help",		'h',	"this help" },
+	{ OPT_TEXT,	"text",    0,	"text with Unicode box drawing (the default)" },
+	{ OPT_ASCII,	"ascii",   0,	"text with ASCII characters only" },
+	{ OPT_SVG,	"svg",     0,	"a self-contained SVG picture (open it in a browser)" },
+	{ OPT_MERMAID,	"mermaid", 0,	"Mermaid sequenceDiagram text" },
+	{ OPT_HELP,	"help",    'h',	"this help" },
 };
 
 /* What the command line asks for. */

@@ -38,7 +38,7 @@ svg_text(struct sbuf *b, double x, double y, int px, const char *anchor, const c
 	int maxc = (int)(max_px / (px * SVG_CHAR));
 
 	bprintf(buf, sizeof(buf), "%s", text);
-	u_fit(buf, sizeof(buf), maxc > 1 ? maxc : 1, "…");
+	utf8_fit(buf, sizeof(buf), maxc > 1 ? maxc : 1, "…");
 	sb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%s\" "
 	    "fill=\"%s\" font-weight=\"%s\" font-family=\"%s\">", x, y, px, anchor, fill, weight,
 	    family);
@@ -208,8 +208,8 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 
 			s = r->side;
 			bprintf(buf, sizeof(buf), "%s", r->label);
-			u_fit(buf, sizeof(buf), maxc, "…");
-			w = u_width(buf) * SVG_NOTE_PX * SVG_CHAR + 16;
+			utf8_fit(buf, sizeof(buf), maxc, "…");
+			w = utf8_width(buf) * SVG_NOTE_PX * SVG_CHAR + 16;
 			x = s == CLIENT ? lane[s] + 16 : lane[s] - 16 - w;
 			sb_printf(&body, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"24\" "
 			    "rx=\"5\" fill=\"#f3f4f6\" stroke=\"#9ca3af\"/>\n", x, ny - 17, w);

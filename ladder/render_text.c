@@ -64,7 +64,7 @@ fit_label(char *out, size_t len, const char *label, int max, int ascii)
 	put_text(&b, label, ascii);
 	bprintf(out, len, "%s", b.p ? b.p : "");
 	free(b.p);
-	u_fit(out, len, max, ascii ? "..." : "…");
+	utf8_fit(out, len, max, ascii ? "..." : "…");
 }
 
 static void
@@ -83,8 +83,8 @@ text_pad(struct sbuf *b, const char *s, int width, int right)
 	int w;
 
 	bprintf(buf, sizeof(buf), "%s", s);
-	u_fit(buf, sizeof(buf), width, "~");
-	w = u_width(buf);
+	utf8_fit(buf, sizeof(buf), width, "~");
+	w = utf8_width(buf);
 	if (right)
 		sb_rep(b, " ", width - w);
 	sb_put(b, buf);
@@ -151,7 +151,7 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 
 			lane[o] = active[o] ? g->orig_span[o] : g->orig[o];
 			fit_label(buf, sizeof(buf), r->label, TXT_MID - 8, ascii);
-			w = u_width(buf);
+			w = utf8_width(buf);
 			left = (TXT_MID - 1 - (w + 2)) / 2;
 			right = TXT_MID - 1 - (w + 2) - left;
 			if (o == SERVER)
@@ -175,7 +175,7 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 				lane[s] = g->note;
 			}
 			fit_label(buf, sizeof(buf), r->label, TXT_MID - 2, ascii);
-			w = u_width(buf);
+			w = utf8_width(buf);
 			if (s == CLIENT) {
 				sb_put(&mid, " ");
 				sb_put(&mid, buf);

@@ -74,7 +74,7 @@ utf8_put(char *o, uint32_t cp)
 
 /* Display width of a valid UTF-8 string: one column per code point. */
 int
-u_width(const char *s)
+utf8_width(const char *s)
 {
 	int w = 0;
 
@@ -104,12 +104,12 @@ utf8_trim(char *s)
 /* Cuts s (valid UTF-8, in a buffer of size bytes) to at most max columns, ending with ell
  * ("…" or "...") if it was cut. */
 void
-u_fit(char *s, size_t size, int max, const char *ell)
+utf8_fit(char *s, size_t size, int max, const char *ell)
 {
-	int ew = u_width(ell), w = 0;
+	int ew = utf8_width(ell), w = 0;
 	size_t el = strlen(ell), cut = 0, i;
 
-	if (u_width(s) <= max)
+	if (utf8_width(s) <= max)
 		return;
 	if (max < ew) {
 		s[0] = '\0';
