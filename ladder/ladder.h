@@ -195,4 +195,9 @@ void	 render_svg(struct sbuf *out, const struct diagram *d, size_t n);
 /* One sequenceDiagram holding the n diagrams. */
 void	 render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n);
 
+/* ------------------------------------------------------------------ main.c */
+
+/* The command line (one option table with named ids), the checks on the two logs and the
+ * choice of renderer; nothing in it is used by another file. */
+
 #endif
