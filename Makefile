@@ -30,8 +30,9 @@ COMMON_SRCS = $(sort $(wildcard common/*.c))
 SERVER_SRCS = server/main.c server/page.c server/gallery.c
 # the client's own files
 CLIENT_SRCS = client/main.c client/trust.c client/repeat.c
-# the ladder diagram drawer: its own JSON reader, libc only
-LADDER_SRCS = ladder/ladder.c
+# the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts)
+LADDER_SRCS = ladder/main.c ladder/json.c ladder/events.c ladder/model.c ladder/render_text.c \
+              ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c ladder/utf8.c
 # the benchmark's idle-connection driver (make bench): libc + OpenSSL only
 BENCH_SRCS  = bench/idleconns.c
 # unit tests of the pure functions
@@ -41,7 +42,7 @@ COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJS = $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o)
 CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
-HEADERS     = $(wildcard common/*.h server/*.h client/*.h tests/unit/*.h)
+HEADERS     = $(wildcard common/*.h server/*.h client/*.h ladder/*.h tests/unit/*.h)
 
 .PHONY: all certs demo compare test unit valgrind bench clean
 
