@@ -60,6 +60,7 @@ class Checks:
 
     def skip(self, why):
         """The rest of the test cannot run here (the checks made so far still count)."""
+        __tracebackhide__ = True    # pytest reports the skip at the test's line, not here
         pytest.skip(why)
 
     def report(self):
