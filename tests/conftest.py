@@ -16,6 +16,7 @@ Every fixture is opt-in: a test names what it needs.
     client   client(*args) runs build/client to completion (JSON log): a Result
     run      run(argv) runs any command to completion: a Result
     nobody   copies of files runnable as user nobody (setpriv); skips unless root
+    public_tmp  a temporary directory under /tmp that other users (nobody) may enter
     curl, openssl, nginx, gnutls_cli, tshark, chromium, certutil, wrk
              the path of that peer program, or the test is skipped
 """
