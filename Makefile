@@ -80,14 +80,21 @@ compare: all
 unit: $(BUILD)/unit
 	$(BUILD)/unit
 
+# the Python that has pytest (Debian's python3-pytest): the `python3` first on PATH may be another
+PYTHON  ?= /usr/bin/python3
+# more pytest arguments, e.g. PYTEST_ARGS="-x -k http" (-rfEs: the summary says why each skip)
+PYTEST_ARGS ?=
+
+# make test: every test under pytest (tests/test_*.py; the unit suites are tests/test_unit.py)
 test: all $(BUILD)/unit $(BUILD)/idleconns
-	BUILD=$(BUILD) SAN=$(SAN) python3 tests/run.py
+	BUILD=$(BUILD) SAN=$(SAN) $(PYTHON) -m pytest -rfEs tests $(PYTEST_ARGS)
 
 # make valgrind: the end-to-end tests with the server and the client under valgrind memcheck
-# (zero errors, no definite leaks, no fd left open); VALGRIND_K="-k NAME ..." picks a subset
+# (zero errors, no definite leaks, no fd left open); VALGRIND_K="-k NAME" picks a subset
+# (pytest -k: a name or an expression, e.g. -k 'park or http')
 VALGRIND_K ?=
 valgrind: all $(BUILD)/unit
-	BUILD=$(BUILD) VALGRIND=1 python3 tests/run.py $(VALGRIND_K)
+	BUILD=$(BUILD) VALGRIND=1 $(PYTHON) -m pytest -rfEs tests $(VALGRIND_K)
 
 # make bench: our server against nginx with wrk (not a test: figures, see docs/BENCHMARKS.md)
 bench: all $(BUILD)/idleconns

@@ -1,6 +1,16 @@
-# tests/e2e/bench.py -- make bench runs end to end: bench/bench.py --smoke (1 s per wrk run,
-# 100 idle connections) prints the ours/nginx table with every row. No timed assertions: the
-# figures depend on the machine; only that each one was measured.
+"""make bench runs end to end: bench/bench.py --smoke (1 s per wrk run, 100 idle
+connections) prints the ours/nginx table with every row. No timed assertions: the figures
+depend on the machine; only that each one was measured.
+"""
+
+import os
+import re
+import tempfile
+
+import pytest
+
+from harness.env import ROOT
+
 
 BENCH_ROWS = ("HTTP keep-alive req/s (-q)", "new HTTPS conn/s, resumed (wrk)",
               "new HTTPS conn/s, full handshake", "HTTPS keep-alive req/s",
@@ -9,17 +19,14 @@ BENCH_ROWS = ("HTTP keep-alive req/s (-q)", "new HTTPS conn/s, resumed (wrk)",
               "RSS per idle HTTPS conn (100)")
 
 
-@test
-def test_bench_smoke(t):
+@pytest.mark.usefixtures("wrk", "nginx", "openssl")
+def test_bench_smoke(t, run, certs, build):
     """make bench --smoke: our server and nginx driven by wrk, every row of the table filled."""
-    need(t, "wrk")
-    need(t, "nginx")
-    need(t, "openssl")
-    idle = os.path.join(BUILD_DIR, "idleconns")
+    idle = build.idleconns
     if not os.path.exists(idle):
         t.skip("%s is not built (make %s)" % (idle, idle))
-    r = run_cmd(t, ["python3", os.path.join(ROOT, "bench", "bench.py"), "--smoke", "--certs",
-                    CERTS], timeout=120, env={"BUILD": BUILD_DIR}, name="bench.py --smoke")
+    r = run(["python3", os.path.join(ROOT, "bench", "bench.py"), "--smoke", "--certs",
+             certs.dir], timeout=120, env={"BUILD": build.dir}, name="bench.py --smoke")
     t.eq("bench.py --smoke: exit status", r.rc, 0)
     lines = r.text.rstrip("\n").split("\n")
     head = [i for i, l in enumerate(lines) if l.split()[:6] == ["metric", "ours", "nginx",
