@@ -27,7 +27,8 @@ LDFLAGS += $(OPT)
 # the shared layer, linked into both programs
 COMMON_SRCS = $(sort $(wildcard common/*.c))
 # the server's own files
-SERVER_SRCS = server/main.c server/page.c server/gallery.c
+SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c server/page.c \
+	      server/gallery.c
 # the client's own files
 CLIENT_SRCS = client/main.c client/trust.c client/repeat.c
 # the ladder diagram drawer: its own JSON reader, libc only
