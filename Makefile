@@ -30,7 +30,7 @@ COMMON_SRCS = $(sort $(wildcard common/*.c))
 SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c server/page.c \
 	      server/gallery.c
 # the client's own files
-CLIENT_SRCS = client/main.c client/trust.c client/repeat.c
+CLIENT_SRCS = client/main.c client/options.c client/trust.c client/repeat.c
 # the ladder diagram drawer: its own JSON reader, libc only
 LADDER_SRCS = ladder/ladder.c
 # the benchmark's idle-connection driver (make bench): libc + OpenSSL only
