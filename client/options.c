@@ -42,10 +42,6 @@ static const struct flag flags[] = {
 	    "large body (URL ?pad=N) the window fills and the server's FIN waits: FIN_WAIT1 (or "
 	    "LAST_ACK) becomes visible on its side" },
 	FLAG_SHARED(F_LINGER_WATCH, NULL),
-	FLAG_SHARED(F_CAPTURE, NULL),
-	FLAG_SHARED(F_WIRE, NULL),
-	FLAG_SHARED(F_EXPLAIN, NULL),
-	FLAG_SHARED(F_LANG, NULL),
 	{ F_CONNECT_TIMEOUT, "connect-timeout", 0, "SEC", "give up on an address after SEC "
 	    "seconds (default 10)" },
 	{ F_MAX_TIME, "max-time", 0, "SEC", "give up on the whole transfer after SEC seconds "

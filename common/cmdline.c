@@ -11,7 +11,9 @@
 #include "tls.h"
 #include "url.h"
 
-/* Help texts say what a flag does on either side: the other end is "the peer". */
+/* Help texts say what a flag does on either side: the other end is "the peer". A program
+ * places the ones that belong among its own flags (FLAG_SHARED); the others follow its
+ * flags in this order: how to watch, then the log's form. */
 const struct flag cmdline_flags[] = {
 	{ F_CERT, "cert", 0, "FILE", "a certificate (PEM), with its key in --key" },
 	{ F_KEY, "key", 0, "FILE", "the private key of --cert (PEM)" },

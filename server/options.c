@@ -46,10 +46,6 @@ static const struct flag flags[] = {
 	    "client sits in SYN_SENT)" },
 	{ F_BACKLOG, "backlog", 0, "N", "listen() backlog, the accept queue's size (default "
 	    "128; 0 lets one connection wait)" },
-	FLAG_SHARED(F_CAPTURE, NULL),
-	FLAG_SHARED(F_WIRE, NULL),
-	FLAG_SHARED(F_EXPLAIN, NULL),
-	FLAG_SHARED(F_LANG, NULL),
 	{ F_CLIENT_AUTH, "client-auth", 0, "none|optional|require", "ask HTTPS clients for a "
 	    "certificate (mutual TLS); require refuses a client without one" },
 	{ F_CLIENT_CA, "client-ca", 0, "FILE", "the CA(s) client certificates must chain to "
