@@ -27,10 +27,16 @@ static struct {
 } cur;
 
 /* A table that cannot work (a programmer's error, never a user's). */
-static void __attribute__((noreturn))
-table_error(const struct flags_prog *p, const char *what, const char *which)
+static void __attribute__((format(printf, 2, 3), noreturn))
+table_error(const struct flags_prog *p, const char *fmt, ...)
 {
-	fprintf(stderr, "%s: flag table: %s %s\n", p->name, what, which);
+	va_list ap;
+
+	fprintf(stderr, "%s: flag table: ", p->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	abort();
 }
 
@@ -40,11 +46,12 @@ add(const struct flags_prog *p, struct flag *out, int *n, const struct flag *f)
 	int i;
 
 	if (*n == FLAGS_MAX)
-		table_error(p, "more flags than", "FLAGS_MAX");
+		table_error(p, "more than %d flags (FLAGS_MAX)", FLAGS_MAX);
 	for (i = 0; i < *n; i++)
 		if ((f->name && out[i].name && strcmp(f->name, out[i].name) == 0) ||
 		    (f->letter && f->letter == out[i].letter))
-			table_error(p, "two flags named", f->name ? f->name : "by one letter");
+			table_error(p, "two flags named --%s or -%c", f->name ? f->name : "",
+			    f->letter ? f->letter : ' ');
 	out[(*n)++] = *f;
 }
 
@@ -65,7 +72,7 @@ resolve(const struct flags_prog *p, struct flag *out)
 		for (i = 0; s != NULL && s[i].id != 0 && s[i].id != f->id; i++)
 			;
 		if (s == NULL || s[i].id == 0 || i >= FLAGS_MAX)
-			table_error(p, "FLAG_SHARED names no shared flag:", f->help ? f->help : "");
+			table_error(p, "FLAG_SHARED(%d): no shared flag has that id", f->id);
 		add(p, out, &n, &s[i]);
 		placed[i] = 1;
 		if (f->help != NULL)
@@ -114,12 +121,13 @@ flags_next(const struct flags_prog *p, int argc, char **argv, const char **arg)
 	ch = getopt_long(argc, argv, cur.optstring, cur.longopts, NULL);
 	if (ch == -1)
 		return -1;
-	for (i = 0; ch < 256 && i < cur.n && cur.flag[i].letter != ch; i++)
-		;
 	if (ch >= 256)
-		i = ch - 256;
-	if (ch == '?' || i >= cur.n) {
-		/* getopt_long has said what is wrong, with argv[0] */
+		i = ch - 256;			/* a long flag: 256 + its index */
+	else
+		for (i = 0; i < cur.n && cur.flag[i].letter != ch; i++)
+			;
+	if (i >= cur.n) {
+		/* '?': getopt_long has said what is wrong, with argv[0] */
 		fprintf(stderr, "(see '%s --help')\n", p->name);
 		exit(2);
 	}
