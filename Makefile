@@ -31,8 +31,9 @@ SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c se
 	      server/gallery.c
 # the client's own files
 CLIENT_SRCS = client/main.c client/options.c client/trust.c client/repeat.c
-# the ladder diagram drawer: its own JSON reader, libc only
-LADDER_SRCS = ladder/ladder.c
+# the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts)
+LADDER_SRCS = ladder/main.c ladder/json.c ladder/events.c ladder/model.c ladder/render_text.c \
+              ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c ladder/utf8.c
 # the man page writer (make man): each program's flag table, written as roff
 MKMAN_SRCS  = man/mkman.c server/options.c client/options.c
 # the programs whose man page make man writes into man/NAME.1
@@ -46,7 +47,7 @@ COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJS = $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o)
 CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
-HEADERS     = $(wildcard common/*.h server/*.h client/*.h tests/unit/*.h)
+HEADERS     = $(wildcard common/*.h server/*.h client/*.h ladder/*.h tests/unit/*.h)
 
 .PHONY: all certs demo compare test unit valgrind bench clean man
 
@@ -91,14 +92,21 @@ compare: all
 unit: $(BUILD)/unit
 	$(BUILD)/unit
 
+# the Python that has pytest (Debian's python3-pytest): the `python3` first on PATH may be another
+PYTHON  ?= /usr/bin/python3
+# more pytest arguments, e.g. PYTEST_ARGS="-x -k http" (-rfEs: the summary says why each skip)
+PYTEST_ARGS ?=
+
+# make test: every test under pytest (tests/test_*.py; the unit suites are tests/test_unit.py)
 test: all $(BUILD)/unit $(BUILD)/idleconns
-	BUILD=$(BUILD) SAN=$(SAN) python3 tests/run.py
+	BUILD=$(BUILD) SAN=$(SAN) $(PYTHON) -m pytest -rfEs tests $(PYTEST_ARGS)
 
 # make valgrind: the end-to-end tests with the server and the client under valgrind memcheck
-# (zero errors, no definite leaks, no fd left open); VALGRIND_K="-k NAME ..." picks a subset
+# (zero errors, no definite leaks, no fd left open); VALGRIND_K="-k NAME" picks a subset
+# (pytest -k: a name or an expression, e.g. -k 'park or http')
 VALGRIND_K ?=
 valgrind: all $(BUILD)/unit
-	BUILD=$(BUILD) VALGRIND=1 python3 tests/run.py $(VALGRIND_K)
+	BUILD=$(BUILD) VALGRIND=1 $(PYTHON) -m pytest -rfEs tests $(VALGRIND_K)
 
 # make bench: our server against nginx with wrk (not a test: figures, see docs/BENCHMARKS.md)
 bench: all $(BUILD)/idleconns

@@ -1,5 +1,15 @@
-# Issue 5, item 4: --explain (a why line under each event) and --lang zh (the Chinese
-# textbook's step names beside the English ones), tied to real events.
+"""Issue 5, item 4: --explain (a why line under each event) and --lang zh (the Chinese
+textbook's step names beside the English ones), tied to real events.
+"""
+
+import os
+import re
+import subprocess
+
+from harness.env import CHILD_ENV, ROOT, SLOW
+from harness.log import events, first, parse_json_lines
+from harness.tcp import is_root, server_conn
+
 
 def why_after(lines, pred):
     """The why line right under the first line for which pred is true ('' if none)."""
@@ -10,29 +20,27 @@ def why_after(lines, pred):
     return None
 
 
-@test
-def test_explain_flags(t):
+def test_explain_flags(t, run, build):
     """--lang: en or zh, anything else a clear usage error (exit 2) on both programs; --help
     lists --explain, --lang and --wire."""
-    for prog in (CLIENT, SERVER):
+    for prog in (build.client, build.server):
         name = os.path.basename(prog)
-        args = [prog, "--lang", "fr"] + (["http://127.0.0.1:1/"] if prog == CLIENT else [])
-        r = run_cmd(t, args, name=name + " --lang fr")
+        args = [prog, "--lang", "fr"] + (["http://127.0.0.1:1/"] if prog == build.client else [])
+        r = run(args, name=name + " --lang fr")
         t.eq("%s --lang fr: exit 2" % name, r.rc, 2)
         t.contains("%s --lang fr: says what is allowed" % name, r.err, "--lang: 'fr' is not en or zh")
-        r = run_cmd(t, [prog, "--help"], name=name + " --help")
+        r = run([prog, "--help"], name=name + " --help")
         for flag in ("--explain", "--lang en|zh", "--wire"):
             t.contains("%s --help: %s" % (name, flag), r.text, flag)
 
 
-@test
-def test_explain_text_zh(t):
+def test_explain_text_zh(t, server, client, certs, build):
     """--explain --lang zh without a capture: the TLS steps by their Chinese names, a why line
     under each event, and the TCP steps attached to the kernel's events, said to be seen from
     the kernel's states; valid UTF-8; nothing of it without the flags."""
-    with start_server(t, http=None, selfsigned=None) as srv:
+    with server(http=None, selfsigned=None) as srv:
         url = "https://localhost:%d/" % srv.port("https")
-        r = run_client(t, "--explain", "--lang", "zh", "--cacert", CA, url, json_log=False)
+        r = client("--explain", "--lang", "zh", "--cacert", certs.ca, url, json_log=False)
         t.eq("exit", r.rc, 0)
         raw = r.err
         lines = raw.splitlines()
@@ -72,8 +80,8 @@ def test_explain_text_zh(t):
                 [l for l in lines if re.search(r"TCP  [<>] ", l)])
         t.check("plain when piped: no escape sequences", "\033[" not in raw, "none", repr(raw[:120]))
         # the server's side, the passive closer: its FIN is the 3rd wave
-    with start_server(t, "--explain", "--lang", "zh", http=None, selfsigned=None) as srv:
-        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % srv.port("https"))
+    with server("--explain", "--lang", "zh", http=None, selfsigned=None) as srv:
+        r = client("--cacert", certs.ca, "https://localhost:%d/" % srv.port("https"))
         s = server_conn(srv, r.local())
         fs = first(s, "fin_sent")
         t.eq("server (JSON): its FIN after the client's is the 3rd wave", (fs or {}).get("step_zh"),
@@ -86,8 +94,8 @@ def test_explain_text_zh(t):
         t.check("server (JSON): an explain sentence on the ServerHello",
                 len((m or {}).get("explain", "")) > 20, "a sentence", m)
     # JSON from the client: UTF-8 as it is, not escaped
-    with start_server(t, http=None, selfsigned=None) as srv:
-        p = subprocess.run([CLIENT, "--log-format", "json", "--lang", "zh", "--cacert", CA,
+    with server(http=None, selfsigned=None) as srv:
+        p = subprocess.run([build.client, "--log-format", "json", "--lang", "zh", "--cacert", certs.ca,
                             "https://localhost:%d/" % srv.port("https")], cwd=ROOT, env=CHILD_ENV,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, timeout=20 * SLOW)
@@ -100,24 +108,23 @@ def test_explain_text_zh(t):
                 "第一次握手" and not any("explain" in e for e in evs), "step_zh only",
                 first(evs, "connect"))
         # no flags: the log as before
-        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % srv.port("https"))
+        r = client("--cacert", certs.ca, "https://localhost:%d/" % srv.port("https"))
         t.check("no flags: no explain or step_zh fields",
                 not any("explain" in e or "step_zh" in e for e in r.ev), "none",
                 [e for e in r.ev if "explain" in e][:1])
-        r = run_client(t, "--cacert", CA, "https://localhost:%d/" % srv.port("https"), json_log=False)
+        r = client("--cacert", certs.ca, "https://localhost:%d/" % srv.port("https"), json_log=False)
         t.check("no flags: no why lines, no 【】", "why" not in r.err and "【" not in r.err, "none",
                 r.err[:300])
 
 
-@test
-def test_explain_capture_zh(t):
+def test_explain_capture_zh(t, server, client):
     """--lang zh with --capture: the handshake and the waves are named on the real segments
     (SYN 第一次握手 ... last ACK 第四次挥手), and the kernel's state events no longer carry them."""
     if not is_root():
         t.skip("--capture needs root (CAP_NET_RAW)")
-    with start_server(t, https=None, selfsigned=None) as srv:
-        r = run_client(t, "--capture", "--explain", "--lang", "zh",
-                       "http://127.0.0.1:%d/" % srv.port("http"))
+    with server(https=None, selfsigned=None) as srv:
+        r = client("--capture", "--explain", "--lang", "zh",
+                   "http://127.0.0.1:%d/" % srv.port("http"))
         t.eq("exit", r.rc, 0)
         segs = events(r.conn(), "segment")
         want = {"syn": "第一次握手", "syn_ack": "第二次握手", "ack_handshake": "第三次握手",
@@ -137,13 +144,12 @@ def test_explain_capture_zh(t):
                 data and all(e.get("explain") and "step_zh" not in e for e in data), "explain", data[:1])
 
 
-@test
-def test_explain_colour(t):
+def test_explain_colour(t, server, client):
     """On a terminal (--color always, as script(1) would give): the Chinese tag in bold yellow
     and the why line in its own colour, each reset before the newline."""
-    with start_server(t, selfsigned=None, https=None) as srv:
-        r = run_client(t, "--explain", "--lang", "zh", "--color", "always",
-                       "http://127.0.0.1:%d/" % srv.port("http"), json_log=False)
+    with server(selfsigned=None, https=None) as srv:
+        r = client("--explain", "--lang", "zh", "--color", "always",
+                   "http://127.0.0.1:%d/" % srv.port("http"), json_log=False)
         t.eq("exit", r.rc, 0)
         t.contains("the tag in bold yellow", r.err, "\033[1;33m【第一次握手, seen from the kernel's states】\033[0m")
         t.check("why lines coloured and reset", re.search(r"\033\[3;36mwhy .*\033\[0m\n", r.err),
@@ -153,19 +159,18 @@ def test_explain_colour(t):
                     for l in r.err.splitlines()), "reset", "a line leaves a colour on")
 
 
-@test
-def test_explain_tls_versions(t):
+def test_explain_tls_versions(t, server, client, certs):
     """--explain keys the hello and ticket sentences on the version: TLS 1.3 (key share, keys
     from the ServerHello on), TLS 1.2 ECDHE and RSA key transport (no key share, keys later,
     the RFC 5077 ticket); and the peer's FIN is never said to be ACKed already."""
-    with start_server(t, "--rsa-port", "0", "--explain", http=None, selfsigned=None) as srv:
+    with server("--rsa-port", "0", "--explain", http=None, selfsigned=None) as srv:
         def why(r, typ, dir="in"):
             return (first(r.ev, "message", type=typ, dir=dir) or {}).get("explain", "")
         for label, args, port in (("TLS 1.3", [], "https"),
                                   ("TLS 1.2 ECDHE", ["--tls-max", "1.2"], "https"),
                                   ("TLS 1.2 RSA", ["--tls-max", "1.2", "--kx", "rsa"], "rsa")):
-            r = run_client(t, "--explain", "--cacert", CA, *args,
-                           "https://localhost:%d/" % srv.port(port))
+            r = client("--explain", "--cacert", certs.ca, *args,
+                       "https://localhost:%d/" % srv.port(port))
             t.eq("%s: exit" % label, r.rc, 0)
             ch, sh, nst = why(r, "ClientHello", "out"), why(r, "ServerHello"), \
                 why(r, "NewSessionTicket")

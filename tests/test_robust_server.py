@@ -1,14 +1,23 @@
-# Hardening (issue 6): bad input to the server. Each case checks the server's reaction (a status
-# or a clean close), the reason in its JSON log, that the next good request is still served, and
-# that its open fds return to the baseline. Loopback only, bounded in count and time.
-#
-# Runs in tests/run.py's namespace (start_server, events, first, SLOW, CA, ...). Names of this
-# file's helpers start with rb_ so that other topic files cannot collide with them.
+"""Hardening (issue 6): bad input to the server. Each case checks the server's reaction
+(a status or a clean close), the reason in its JSON log, that the next good request is still
+served, and that its open fds return to the baseline. Loopback only, bounded in count and time.
+"""
 
+import os
 import random
+import select
+import shutil
+import socket
 import ssl
+import time
 
-class rb_small_quarantine:
+from harness.env import CHILD_ENV, SAN, SLOW, VALGRIND
+from harness.log import events, first, summary
+from harness.procs import check_sanitizer, proc_fds, proc_rss_kb
+from harness.net import read_response, Reader, recv_all, rst_close, split_response
+
+
+class small_quarantine:
     """Under ASan, run with a small quarantine: ASan keeps freed memory out of use (256 MB by
     default), which would look like RSS growing round after round. (Clients started meanwhile
     get it too: harmless.)"""
@@ -28,58 +37,40 @@ class rb_small_quarantine:
         return False
 
 
-def rb_fds(pid):
-    try:
-        return len(os.listdir("/proc/%d/fd" % pid))
-    except OSError:
-        return -1
-
-
-def rb_rss_kb(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return -1
-
-
-def rb_cpu_ticks(pid):
+def cpu_ticks(pid):
     """utime + stime of a process, in clock ticks."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
 
 
-def rb_settled_fds(srv, timeout=10.0):
+def settled_fds(srv, timeout=10.0):
     """The server's open fds once every connection it accepted has logged `closed`."""
     deadline = time.monotonic() + timeout * SLOW
     while time.monotonic() < deadline and \
             len(events(srv.evs, "closed")) < len(events(srv.evs, "established")):
         time.sleep(0.02)
     # `closed` is logged just before close(): wait until the count holds still for 0.1 s
-    last, same = rb_fds(srv.pid), 0
+    last, same = proc_fds(srv.pid), 0
     while same < 5 and time.monotonic() < deadline:
         time.sleep(0.02)
-        n = rb_fds(srv.pid)
+        n = proc_fds(srv.pid)
         same = same + 1 if n == last else 0
         last = n
     return last
 
 
-def rb_wait_fds(pid, baseline, timeout=5.0):
+def wait_fds(pid, baseline, timeout=5.0):
     """Wait until the process has `baseline` open fds again; returns the last count seen."""
     deadline = time.monotonic() + timeout * SLOW
-    n = rb_fds(pid)
+    n = proc_fds(pid)
     while n != baseline and time.monotonic() < deadline:
         time.sleep(0.05)
-        n = rb_fds(pid)
+        n = proc_fds(pid)
     return n
 
 
-def rb_hello(server_hostname="localhost"):
+def client_hello(server_hostname="localhost"):
     """The bytes of a real ClientHello (Python's OpenSSL), never sent by Python itself."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -93,18 +84,13 @@ def rb_hello(server_hostname="localhost"):
     return out.read()
 
 
-def rb_rst(s):
-    """Close with RST (SO_LINGER {1, 0})."""
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-    s.close()
-
-
-def rb_get(port, tls=False, target="/"):
-    """One good request on a fresh connection: (status, body)."""
+def good_request(port, ca=None, target="/"):
+    """One good request on a fresh connection (over TLS, trusting ca, when ca is given):
+    (status, body)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
     try:
-        if tls:
-            ctx = ssl.create_default_context(cafile=CA)
+        if ca:
+            ctx = ssl.create_default_context(cafile=ca)
             s = ctx.wrap_socket(s, server_hostname="localhost")
         s.sendall(b"GET " + target.encode() + b" HTTP/1.1\r\nHost: localhost\r\n"
                   b"Connection: close\r\n\r\n")
@@ -115,43 +101,17 @@ def rb_get(port, tls=False, target="/"):
     return st, body
 
 
-def rb_conn_id(srv, local, mark, timeout=10.0):
-    """The server's conn id of the connection from `local` made after srv.evs[mark] (a local
-    port comes back for other connections, to this or the other port: run.py's conn_of()
-    takes the latest from that address, which may be one logged before ours)."""
-    deadline = time.monotonic() + timeout * SLOW
-    with srv.cond:
-        while True:
-            for e in srv.evs[mark:]:
-                if e.get("event") == "established" and e.get("remote") == local:
-                    return e.get("conn")
-            if time.monotonic() >= deadline:
-                return None
-            srv.cond.wait(0.05)
-
-
-def rb_conn_events(srv, local, mark, timeout=10.0):
-    """All records of that connection, once it logged `closed`."""
-    conn = rb_conn_id(srv, local, mark, timeout)
-    if conn is None:
-        return []
-    srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "closed", timeout)
-    with srv.cond:
-        return [e for e in srv.evs if e.get("conn") == conn]
-
-
-class rb_Conn:
+class RawConn:
     """A raw connection whose server-side log can be found (events())."""
 
     def __init__(self, srv, port):
         self.srv = srv
-        with srv.cond:
-            self.mark = len(srv.evs)
+        self.mark = srv.mark()
         self.s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
         self.local = "%s:%d" % self.s.getsockname()
 
     def events(self, timeout=10.0):
-        return rb_conn_events(self.srv, self.local, self.mark, timeout)
+        return self.srv.conn_events(self.local, timeout, after=self.mark)
 
     def send(self, data):
         self.s.sendall(data)
@@ -178,12 +138,12 @@ class rb_Conn:
         self.s.close()
 
 
-def rb_case(t, srv, what, port, send, status=None, reason=None, closed_reason=None, tls=False,
-            rounds_ok=True):
+def bad_case(t, srv, what, port, send, status=None, reason=None, closed_reason=None, tls=False,
+             rounds_ok=True):
     """Send `send` on a fresh connection to `port` and check the reaction: `status` (None: no
     HTTP answer expected, only a close), the server's http_error reason containing `reason`,
     its closed event's reason containing `closed_reason`. Returns the response bytes."""
-    c = rb_Conn(srv, port)
+    c = RawConn(srv, port)
     try:
         c.send(send)
         data, closed, _ = c.read_all()
@@ -210,36 +170,36 @@ def rb_case(t, srv, what, port, send, status=None, reason=None, closed_reason=No
     return data
 
 
-def rb_still_serves(t, srv, ports, what, baseline):
-    st, body = rb_get(ports["http"])
+def still_serves(t, srv, ports, ca, what, baseline):
+    st, body = good_request(ports["http"])
     t.eq("after %s: a good HTTP request is still served" % what, st, 200)
-    st, body = rb_get(ports["https"], tls=True)
+    st, body = good_request(ports["https"], ca)
     t.eq("after %s: a good HTTPS request is still served" % what, st, 200)
-    n = rb_wait_fds(srv.pid, baseline)
+    n = wait_fds(srv.pid, baseline)
     t.eq("after %s: the server's open fds are back to the baseline" % what, n, baseline)
 
 
-def rb_bad_input_mix(t, srv, ports, baseline, first_round):
+def bad_input_mix(t, srv, ports, ca, baseline, first_round):
     """Every bad input once; the slow ones (timeouts) only in the first round."""
     rnd = random.Random(6)
     http, https = ports["http"], ports["https"]
-    hello = rb_hello()
+    hello = client_hello()
 
     # random bytes on the HTTP port: not a method, refused at once
     junk = bytes([0x01]) + bytes(rnd.randrange(256) for _ in range(511))
-    rb_case(t, srv, "random bytes to HTTP", http, junk, 400, "not an HTTP method")
+    bad_case(t, srv, "random bytes to HTTP", http, junk, 400, "not an HTTP method")
     # TLS sent to the HTTP port: a 400 in plain text, the reason names TLS
-    data = rb_case(t, srv, "ClientHello to HTTP", http, hello, 400, "TLS handshake record")
+    data = bad_case(t, srv, "ClientHello to HTTP", http, hello, 400, "TLS handshake record")
     t.contains("ClientHello to HTTP: the body says why", data.decode("latin-1"), "HTTP port")
     # random bytes on the HTTPS port: OpenSSL refuses them, the reason is logged
     junk = bytes([0x01]) + bytes(rnd.randrange(256) for _ in range(511))
-    rb_case(t, srv, "random bytes to HTTPS", https, junk, None, None, "TLS handshake failed")
+    bad_case(t, srv, "random bytes to HTTPS", https, junk, None, None, "TLS handshake failed")
     # a TLS record header of a handshake, then garbage
     junk = b"\x16\x03\x01\x00\x40" + bytes(rnd.randrange(256) for _ in range(64))
-    rb_case(t, srv, "garbage handshake record to HTTPS", https, junk, None, None,
-            "TLS handshake failed")
+    bad_case(t, srv, "garbage handshake record to HTTPS", https, junk, None, None,
+             "TLS handshake failed")
     # a truncated ClientHello, then our FIN
-    c = rb_Conn(srv, https)
+    c = RawConn(srv, https)
     c.send(hello[:len(hello) // 2])
     c.s.shutdown(socket.SHUT_WR)
     data, closed, _ = c.read_all()
@@ -249,13 +209,13 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
     t.icontains("truncated ClientHello + FIN: closed.reason", str(cl.get("reason")),
                 "during the TLS handshake")
     # plain HTTP sent to the HTTPS port: nginx's 400 page
-    data = rb_case(t, srv, "plain HTTP to HTTPS", https,
-                   b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "plain HTTP")
+    data = bad_case(t, srv, "plain HTTP to HTTPS", https,
+                    b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "plain HTTP")
     t.contains("plain HTTP to HTTPS: nginx's words", data.decode("latin-1"),
                "The plain HTTP request was sent to HTTPS port")
     # ... also when the request is bad in itself: what is logged is what was sent (400),
     # what the request deserved is a field of its own
-    c = rb_Conn(srv, https)
+    c = RawConn(srv, https)
     c.send(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     data, closed, _ = c.read_all()
     c.close()
@@ -267,21 +227,21 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
     t.icontains("plain HTTP to HTTPS, request line too long: closed.reason",
                 str((first(c.events(), "closed") or {}).get("reason")), "bad request (400)")
     # limits of the head
-    rb_case(t, srv, "request line over 4 KiB", http,
-            b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "request line too long")
-    rb_case(t, srv, "a 9000-byte header", http,
-            b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431, "too large")
-    rb_case(t, srv, "120 header lines", http, b"GET / HTTP/1.1\r\nHost: x\r\n" +
-            b"".join(b"X-H%d: v\r\n" % i for i in range(120)) + b"\r\n", 431, "too many header")
-    rb_case(t, srv, "Content-Length and Transfer-Encoding", http,
-            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n"
-            b"\r\nabc", 400, "both Content-Length and Transfer-Encoding")
-    rb_case(t, srv, "Content-Length over 1 MiB", http,
-            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413, "too large")
+    bad_case(t, srv, "request line over 4 KiB", http,
+             b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "request line too long")
+    bad_case(t, srv, "a 9000-byte header", http,
+             b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431, "too large")
+    bad_case(t, srv, "120 header lines", http, b"GET / HTTP/1.1\r\nHost: x\r\n" +
+             b"".join(b"X-H%d: v\r\n" % i for i in range(120)) + b"\r\n", 431, "too many header")
+    bad_case(t, srv, "Content-Length and Transfer-Encoding", http,
+             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n"
+             b"\r\nabc", 400, "both Content-Length and Transfer-Encoding")
+    bad_case(t, srv, "Content-Length over 1 MiB", http,
+             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413, "too large")
     chunk = b"100000\r\n" + b"x" * 0x100000 + b"\r\n"
-    rb_case(t, srv, "chunked body over 1 MiB", http,
-            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 2,
-            413, "too large")
+    bad_case(t, srv, "chunked body over 1 MiB", http,
+             b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 2,
+             413, "too large")
     # paths: nothing but the generated page exists, whatever the path says
     for what, target, status in (("..", b"/../../../../etc/passwd", 404),
                                  ("%2e%2e", b"/%2e%2e/%2e%2e/etc/passwd", 404),
@@ -290,7 +250,7 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
                                  ("absolute-form with ..", b"http://localhost/../etc/passwd", 404),
                                  ("a 4000-byte path", b"/" + b"a" * 4000, 404),
                                  ("a 5000-byte path", b"/" + b"a" * 5000, 414)):
-        c = rb_Conn(srv, http)
+        c = RawConn(srv, http)
         c.send(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         data, closed, _ = c.read_all()
         c.close()
@@ -301,20 +261,20 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
                 "no /etc/passwd lines", data[:200])
     for what, raw in (("a NUL byte in the path", b"GET /\x00/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"),
                       ("a NUL byte in a header", b"GET / HTTP/1.1\r\nHost: x\x00y\r\n\r\n")):
-        data = rb_case(t, srv, what, http, raw, 400, "")
+        data = bad_case(t, srv, what, http, raw, 400, "")
         t.check("%s: no file content" % what, b"root:" not in data, "no file", data[:200])
-    st, body = rb_get(http, target="http://localhost/?text")
+    st, body = good_request(http, target="http://localhost/?text")
     t.eq("absolute-form http://localhost/?text: the page (RFC 9112 3.2.2)", st, 200)
 
     # resets: mid-handshake and mid-response
-    c = rb_Conn(srv, https)
+    c = RawConn(srv, https)
     c.send(hello[:100])
     time.sleep(0.05)    # let the server read the first bytes (it may not see them otherwise)
-    rb_rst(c.s)
+    rst_close(c.s)
     ev = c.events()
     t.check("RST mid-handshake: server logs reset, closed", first(ev, "reset") and
             first(ev, "closed"), "reset, closed", summary(ev))
-    c = rb_Conn(srv, http)
+    c = RawConn(srv, http)
     c.send(b"GET /?pad=8000000 HTTP/1.1\r\nHost: x\r\n\r\n")
     got = b""
     while len(got) < 65536:
@@ -322,22 +282,22 @@ def rb_bad_input_mix(t, srv, ports, baseline, first_round):
         if not d:
             break
         got += d
-    rb_rst(c.s)
+    rst_close(c.s)
     ev = c.events()
     t.check("RST mid-response: server logs reset, closed", first(ev, "reset") and
             first(ev, "closed"), "reset, closed", summary(ev))
 
     if first_round:
-        rb_slow_cases(t, srv, ports, hello)
-    rb_still_serves(t, srv, ports, "the bad-input mix", baseline)
+        slow_cases(t, srv, ports, hello)
+    still_serves(t, srv, ports, ca, "the bad-input mix", baseline)
 
 
-def rb_slow_cases(t, srv, ports, hello):
+def slow_cases(t, srv, ports, hello):
     """The timeouts (the server runs with --header-timeout 1)."""
     http, https = ports["http"], ports["https"]
     # one header byte every 0.25 s: each read would reset an idle timeout, the head's
     # deadline still passes after 1 s
-    c = rb_Conn(srv, http)
+    c = RawConn(srv, http)
     req = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 40 + b"\r\n\r\n"
     t0 = time.monotonic()
     sent = 0
@@ -362,7 +322,7 @@ def rb_slow_cases(t, srv, ports, hello):
     t.icontains("slow header bytes: reason logged", str(err.get("reason")), "--header-timeout")
 
     # the deadline applies to each keep-alive request, from its first byte
-    c = rb_Conn(srv, http)
+    c = RawConn(srv, http)
     c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     st1 = read_response(c.s)[0]
     time.sleep(1.2)     # idle between requests: that is the idle timeout's business, not this one
@@ -375,7 +335,7 @@ def rb_slow_cases(t, srv, ports, hello):
             0.7 < took < 3 * SLOW, "408 after 0.7 .. 3 s", "%r after %.2f s" % (data[:40], took))
 
     # a TLS handshake that stops half-way: the same deadline
-    c = rb_Conn(srv, https)
+    c = RawConn(srv, https)
     c.send(hello[:len(hello) // 2])
     data, closed, took = c.read_all()
     c.close()
@@ -392,24 +352,23 @@ def rb_slow_cases(t, srv, ports, hello):
             "%s / %s" % (first(c.events(), "alert"), fs))
 
 
-@test
-def test_robust_server_bad_input(t):
+def test_robust_server_bad_input(t, server, certs):
     """Hardening: bad input to the server (random bytes, TLS/plain on the wrong port, limits,
     paths, resets, slow clients), 5 rounds: each reaction and logged reason, the next good
     request served, fds back to the baseline, RSS not growing across the rounds."""
-    with rb_small_quarantine(), \
-            start_server(t, "--header-timeout", "1", selfsigned=None, bind="127.0.0.1") as srv:
+    with small_quarantine(), \
+            server("--header-timeout", "1", selfsigned=None, bind="127.0.0.1") as srv:
         ports = {"http": srv.port("http"), "https": srv.port("https")}
-        st, _ = rb_get(ports["http"])
+        st, _ = good_request(ports["http"])
         t.eq("warm-up request", st, 200)
-        st, _ = rb_get(ports["https"], tls=True)
+        st, _ = good_request(ports["https"], certs.ca)
         t.eq("warm-up HTTPS request", st, 200)
-        baseline = rb_settled_fds(srv)
+        baseline = settled_fds(srv)
         rss = []
         rounds = 2 if VALGRIND else 5
         for i in range(rounds):
-            rb_bad_input_mix(t, srv, ports, baseline, i == 0)
-            rss.append(rb_rss_kb(srv.pid))
+            bad_input_mix(t, srv, ports, certs.ca, baseline, i == 0)
+            rss.append(proc_rss_kb(srv.pid))
         if not VALGRIND:
             # ASan keeps freed memory in quarantine for a while: a wider margin there
             margin = 8192 if SAN else 2048
@@ -418,26 +377,24 @@ def test_robust_server_bad_input(t):
                     "rounds: %s KiB" % rss)
 
 
-@test
-def test_robust_back_pressure(t):
+def test_robust_back_pressure(t, server):
     """Hardening: a client that pipelines ~60 MB worth of responses and reads none: the server
     stops reading (pause_read), its RSS stays bounded; then every response arrives, complete
     and in order."""
     n, pad = 300, 200000
-    with rb_small_quarantine(), \
-            start_server(t, selfsigned=None, https=None, bind="127.0.0.1") as srv:
+    with small_quarantine(), \
+            server(selfsigned=None, https=None, bind="127.0.0.1") as srv:
         port = srv.port("http")
-        st, body = rb_get(port, target="/?pad=%d" % pad)     # warm the allocator
+        st, body = good_request(port, target="/?pad=%d" % pad)     # warm the allocator
         t.eq("warm-up", st, 200)
-        base_rss = rb_rss_kb(srv.pid)
-        with srv.cond:
-            mark = len(srv.evs)
+        base_rss = proc_rss_kb(srv.pid)
+        mark = srv.mark()
         s = socket.create_connection(("127.0.0.1", port), timeout=20 * SLOW)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)   # a small window
         local = "%s:%d" % s.getsockname()
         reqs = b"".join(b"GET /?pad=%d HTTP/1.1\r\nHost: x\r\n\r\n" % (pad + i) for i in range(n))
         s.sendall(reqs)
-        conn = rb_conn_id(srv, local, mark)
+        conn = srv.conn_of(local, 10.0, after=mark)
         paused = srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "pause_read",
                               timeout=10)
         t.check("the server stops reading (pause_read, back-pressure)", paused, "pause_read",
@@ -445,7 +402,7 @@ def test_robust_back_pressure(t):
         peak = 0
         for _ in range(6):      # sample the RSS for a while: it must not climb
             time.sleep(0.1)
-            peak = max(peak, rb_rss_kb(srv.pid))
+            peak = max(peak, proc_rss_kb(srv.pid))
         if not VALGRIND:
             limit = 24576 if SAN else 16384
             t.check("RSS growth while the client reads nothing: under %d KiB (the responses "
@@ -467,61 +424,54 @@ def test_robust_back_pressure(t):
         s.close()
         t.eq("all %d responses 200" % n, statuses, [200] * n)
         t.eq("complete and in order (pad sizes)", sizes, [pad + i for i in range(n)])
-        ev = rb_conn_events(srv, local, mark)
+        ev = srv.conn_events(local, 10.0, after=mark)
         t.eq("the server logged every request", len(events(ev, "request")), n)
 
 
-@test
-def test_robust_many_connections(t):
+def test_robust_many_connections(t, server, certs, build):
     """Hardening: 1,000 connections opened and dropped at once (half FIN, half RST): all closed
     and logged, fds back to the baseline, still serving. With 64 fds (prlimit): accept() fails
     with EMFILE, logged, and accepting pauses instead of spinning."""
     n = 300 if VALGRIND else 1000
     # a backlog that holds them all: with the default 128 the kernel drops the SYNs that do
     # not fit, and their retransmissions (1 s, 3 s, 7 s ...) would only make the test slow
-    with start_server(t, "--backlog", "1024", selfsigned=None, https=None,
-                      bind="127.0.0.1") as srv:
+    with server("--backlog", "1024", selfsigned=None, https=None,
+                bind="127.0.0.1") as srv:
         port = srv.port("http")
-        t.eq("warm-up", rb_get(port)[0], 200)
-        baseline = rb_settled_fds(srv)
-        socks = rb_open_many(port, n)
+        t.eq("warm-up", good_request(port)[0], 200)
+        baseline = settled_fds(srv)
+        socks = open_many(port, n)
         try:
-            deadline = time.monotonic() + 20 * SLOW
-            while time.monotonic() < deadline and len(events(srv.evs, "established")) < n + 1:
-                time.sleep(0.05)
-            t.eq("the server accepted all %d" % n, len(events(srv.evs, "established")), n + 1)
+            t.eq("the server accepted all %d" % n, srv.wait_count("established", n + 1, 20), n + 1)
         finally:
             for i, s in enumerate(socks):
                 if i % 2:
-                    rb_rst(s)
+                    rst_close(s)
                 else:
                     s.close()
-        deadline = time.monotonic() + 20 * SLOW
-        while time.monotonic() < deadline and len(events(srv.evs, "closed")) < n + 1:
-            time.sleep(0.05)
-        t.eq("the server closed all %d" % n, len(events(srv.evs, "closed")), n + 1)
-        t.eq("fds back to the baseline", rb_wait_fds(srv.pid, baseline), baseline)
-        t.eq("still serving", rb_get(port)[0], 200)
+        t.eq("the server closed all %d" % n, srv.wait_count("closed", n + 1, 20), n + 1)
+        t.eq("fds back to the baseline", wait_fds(srv.pid, baseline), baseline)
+        t.eq("still serving", good_request(port)[0], 200)
 
     if not shutil.which("prlimit") or VALGRIND:
         return
-    args = ["prlimit", "--nofile=64:64", SERVER, "--log-format", "json", "--http-port", "0",
+    args = ["prlimit", "--nofile=64:64", build.server, "--log-format", "json", "--http-port", "0",
             "--https-port", "off", "--selfsigned-port", "off", "--bind", "127.0.0.1",
-            "--certs", CERTS]
-    srv = Server(t, args, "server (64 fds)")
+            "--certs", certs.dir]
+    srv = server.process(args, "server (64 fds)")
     try:
         port = srv.port("http")
         t.check("server with 64 fds is listening", port, "a port", srv.lines[-5:])
-        baseline = rb_settled_fds(srv)
-        socks = rb_open_many(port, 120)
+        baseline = settled_fds(srv)
+        socks = open_many(port, 120)
         try:
             warn = srv.wait_for(lambda e: e.get("event") == "warning" and
                                 "Too many open files" in str(e.get("detail")), timeout=10)
             t.check("EMFILE is logged (accept ... Too many open files)", warn, "warning",
                     srv.lines[-3:])
-            c0 = rb_cpu_ticks(srv.pid)
+            c0 = cpu_ticks(srv.pid)
             time.sleep(1.0)
-            used = rb_cpu_ticks(srv.pid) - c0
+            used = cpu_ticks(srv.pid) - c0
             hz = os.sysconf("SC_CLK_TCK")
             t.check("out of fds, the server pauses accepting instead of spinning (CPU over 1 s)",
                     used < 0.3 * hz * SLOW, "< 30%% of a CPU", "%d ticks of %d" % (used, hz))
@@ -530,20 +480,17 @@ def test_robust_many_connections(t):
                     "< 30", n_warn)
         finally:
             for s in socks:
-                rb_rst(s)
-        deadline = time.monotonic() + 20 * SLOW
-        while time.monotonic() < deadline and len(events(srv.evs, "closed")) < 120:
-            time.sleep(0.05)
-        t.eq("every connection accepted and closed in the end", len(events(srv.evs, "closed")),
+                rst_close(s)
+        t.eq("every connection accepted and closed in the end", srv.wait_count("closed", 120, 20),
              120)
-        t.eq("fds back to the baseline", rb_wait_fds(srv.pid, baseline), baseline)
-        t.eq("still serving", rb_get(port)[0], 200)
+        t.eq("fds back to the baseline", wait_fds(srv.pid, baseline), baseline)
+        t.eq("still serving", good_request(port)[0], 200)
     finally:
         t.eq("server (64 fds): exit status after SIGTERM", srv.stop(), 0)
         check_sanitizer(t, "server (64 fds)", srv.stderr())
 
 
-def rb_open_many(port, n):
+def open_many(port, n):
     """n connections at once (non-blocking connects; the kernel queues what accept() has not
     taken yet)."""
     socks = []

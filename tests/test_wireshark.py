@@ -1,37 +1,38 @@
-# Issue 5, item 2: decrypting our own HTTPS exchange with tshark and the client's key log.
+"""Issue 5, item 2: decrypting our own HTTPS exchange with tshark and the client's key log."""
 
-class TsharkFile(Tshark):
-    """Tshark that also writes what it captures to a file (-w), printing the field rows
-    with -P so the probe-port readiness of Tshark still works."""
+import os
+import re
 
-    def __init__(self, t, port, path):
-        self.path = path
-        super().__init__(t, port, write=path)
+from harness.env import SLOW
+from harness.log import summary
+from harness.tcp import is_root
+from harness.peers import Tshark
 
 
-def tshark_read(t, path, *args):
+def tshark_read(run, tshark, path, *args):
     """tshark -r PATH ARGS...: its standard output (bounded in time)."""
-    r = run_cmd(t, [need(t, "tshark"), "-r", path] + list(args), name="tshark -r")
-    return r.out.decode("utf-8", "replace") if r.rc == 0 else "(tshark -r exit %s: %s)" % (r.rc, r.err[-300:])
+    r = run([tshark, "-r", path] + list(args), name="tshark -r")
+    return r.out.decode("utf-8", "replace") if r.rc == 0 else \
+        "(tshark -r exit %s: %s)" % (r.rc, r.err[-300:])
 
 
-@test
-def test_wireshark_keylog(t):
+def test_wireshark_keylog(t, server, client, run, certs, tmp_path, procs, tshark):
     """Issue 5 item 2: tshark captures one HTTPS exchange (-w FILE); with our --keylog file
     (-o tls.keylog_file:) it decrypts it and shows the request line GET /; without the key
     log the same capture shows no HTTP at all, only TLS records."""
     if not is_root():
         t.skip("tshark needs CAP_NET_RAW to capture on lo: not root")
-    need(t, "tshark")
-    pcap = os.path.join(TMP, "wireshark.pcapng")
-    kl = os.path.join(TMP, "wireshark-keys.log")
-    with start_server(t, http=None, selfsigned=None) as srv:
+    pcap = os.path.join(tmp_path, "wireshark.pcapng")
+    kl = os.path.join(tmp_path, "wireshark-keys.log")
+    with server(http=None, selfsigned=None) as srv:
         port = srv.port("https")
-        ts = TsharkFile(t, port, pcap)
+        # -w: tshark also writes what it captures to a file (-P: the rows still print, so
+        # the probe-port readiness still works)
+        ts = Tshark(tshark, procs, port, write=pcap)
         if not ts.wait_ready(10 * SLOW):
             ts.stop()
             t.skip("tshark could not capture on lo: %s" % " ".join(ts.err)[-300:])
-        r = run_client(t, "--cacert", CA, "--keylog", kl, "https://localhost:%d/" % port)
+        r = client("--cacert", certs.ca, "--keylog", kl, "https://localhost:%d/" % port)
         t.eq("client exit", r.rc, 0)
         segs = [e for e in r.conn() if e.get("event") in ("connect", "closed")]
         t.check("client connected and closed", len(segs) == 2, "connect and closed", summary(r.conn()))
@@ -47,19 +48,19 @@ def test_wireshark_keylog(t):
     t.contains("the key log has the client's traffic secret", keys, "CLIENT_TRAFFIC_SECRET_0")
     filt = "tcp.port == %d" % port
     # with the key log: the request line, in the clear, and the response
-    dec = tshark_read(t, pcap, "-o", "tls.keylog_file:%s" % kl, "-Y", "http && " + filt)
+    dec = tshark_read(run, tshark, pcap, "-o", "tls.keylog_file:%s" % kl, "-Y", "http && " + filt)
     t.contains("with the key log: tshark shows the request line", dec, "GET / HTTP/1.1")
     t.contains("with the key log: tshark shows the response", dec, "HTTP/1.1 200 OK")
-    fields = tshark_read(t, pcap, "-o", "tls.keylog_file:%s" % kl, "-Y", "http.request && " + filt,
+    fields = tshark_read(run, tshark, pcap, "-o", "tls.keylog_file:%s" % kl, "-Y", "http.request && " + filt,
                          "-T", "fields", "-e", "http.request.method", "-e", "http.request.uri",
                          "-e", "http.host")
     t.eq("with the key log: method, URI and Host of the decrypted request",
          fields.strip().split("\t"), ["GET", "/", "localhost:%d" % port])
     # without it: the same capture holds TLS records and no HTTP at all (the lesson)
-    enc = tshark_read(t, pcap, "-Y", "http && " + filt)
+    enc = tshark_read(run, tshark, pcap, "-Y", "http && " + filt)
     t.eq("without the key log: no HTTP packet in the capture", enc.strip(), "")
-    raw = tshark_read(t, pcap, "-Y", filt, "-T", "fields", "-e", "tls.record.content_type",
-                     "-e", "tls.record.opaque_type")
+    raw = tshark_read(run, tshark, pcap, "-Y", filt, "-T", "fields", "-e", "tls.record.content_type",
+                               "-e", "tls.record.opaque_type")
     types = set(v for v in re.split(r"[\s,]+", raw) if v)
     t.check("without the key log: only TLS records, application data (23) among them",
             "23" in types and "22" in types, "22 and 23", sorted(types))

@@ -1,5 +1,14 @@
-# dissect.py -- --dissect (every field of every handshake message) and --groups
-# (HelloRetryRequest on demand), issue 5 items 7 and 8. Exec'd in tests/run.py's namespace.
+"""--dissect (every field of every handshake message) and --groups (HelloRetryRequest on
+demand), issue 5 items 7 and 8.
+"""
+
+import re
+
+from harness.env import SLOW
+from harness.log import assert_order, E, events, first
+from harness.tcp import is_root, server_conn
+from harness.peers import Tshark
+
 
 HRR_RANDOM = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
 
@@ -29,10 +38,11 @@ class TlsTshark(Tshark):
     """The Tshark helper (same probe-port readiness, same rows()), also decoding the TLS
     handshake on the server's port: handshake types and the key_share fields."""
 
-    def __init__(self, t, port):
-        super().__init__(t, port, decode_as="tcp.port==%d,tls" % port, extra_fields=(
-            "tls.handshake.type", "tls.handshake.extensions_key_share_group",
-            "tls.handshake.extensions_key_share_key_exchange"))
+    def __init__(self, tshark, procs, port):
+        super().__init__(tshark, procs, port, decode_as="tcp.port==%d,tls" % port,
+                         extra_fields=("tls.handshake.type",
+                                       "tls.handshake.extensions_key_share_group",
+                                       "tls.handshake.extensions_key_share_key_exchange"))
 
     def client_hellos(self):
         """(groups, key hex) of each ClientHello sent to the server's port, in order."""
@@ -51,21 +61,19 @@ class TlsTshark(Tshark):
         return self._wait(lambda: bool(self.client_hellos()), timeout)
 
 
-@test
-def test_dissect_tls13_vs_tshark(t):
+def test_dissect_tls13_vs_tshark(t, server, client, certs, procs, tshark):
     """--dissect on a TLS 1.3 exchange, both sides: the client's offered groups and every
     suite, the server's chosen suite; the key_share bytes printed equal tshark's decode of
     the same ClientHello (tls.handshake.extensions_key_share_key_exchange)."""
     if not is_root():
         t.skip("tshark on lo needs root (CAP_NET_RAW): not root")
-    need(t, "tshark")
-    with start_server(t, "--dissect", http=None, selfsigned=None) as srv:
+    with server("--dissect", http=None, selfsigned=None) as srv:
         port = srv.port("https")
-        ts = TlsTshark(t, port)
+        ts = TlsTshark(tshark, procs, port)
         if not ts.wait_ready(10 * SLOW):
             ts.stop()
             t.skip("tshark could not capture on lo: %s" % " ".join(ts.err)[-300:])
-        r = run_client(t, "--dissect", "--cacert", CA, "https://localhost:%d/" % port)
+        r = client("--dissect", "--cacert", certs.ca, "https://localhost:%d/" % port)
         t.eq("client exit", r.rc, 0)
         s = server_conn(srv, r.local())
         ts.wait_client_hello(5 * SLOW)
@@ -126,14 +134,13 @@ def test_dissect_tls13_vs_tshark(t):
                     for e in events(c, "dissect") + events(s, "dissect")), "all", None)
 
 
-@test
-def test_dissect_tls12_server_key_exchange(t):
+def test_dissect_tls12_server_key_exchange(t, server, client, certs):
     """TLS 1.2 --dissect: the ServerKeyExchange's curve, public key and signature algorithm,
     the same bytes on both sides; the Certificate in its TLS 1.2 format."""
-    with start_server(t, "--dissect", http=None, selfsigned=None) as srv:
+    with server("--dissect", http=None, selfsigned=None) as srv:
         port = srv.port("https")
-        r = run_client(t, "--dissect", "--tls-max", "1.2", "--cacert", CA,
-                       "https://localhost:%d/" % port)
+        r = client("--dissect", "--tls-max", "1.2", "--cacert", certs.ca,
+                   "https://localhost:%d/" % port)
         t.eq("client exit", r.rc, 0)
         c = r.conn()
         s = server_conn(srv, r.local())
@@ -164,14 +171,13 @@ def test_dissect_tls12_server_key_exchange(t):
                 events(c, "dissect", field="error"))
 
 
-@test
-def test_dissect_text_log(t):
+def test_dissect_text_log(t, server, client, certs):
     """The text log: dissect lines sit indented under their message, no line is wider than
     130 columns, long hex is cut in text (full in JSON); without --dissect nothing changes."""
-    with start_server(t, http=None, selfsigned=None) as srv:
+    with server(http=None, selfsigned=None) as srv:
         port = srv.port("https")
         url = "https://localhost:%d/" % port
-        r = run_client(t, "--dissect", "--color", "never", "--cacert", CA, url, json_log=False)
+        r = client("--dissect", "--color", "never", "--cacert", certs.ca, url, json_log=False)
         t.eq("client exit (text)", r.rc, 0)
         lines = r.err.splitlines()
         i = next((k for k, l in enumerate(lines) if "> ClientHello" in l), None)
@@ -189,23 +195,22 @@ def test_dissect_text_log(t):
         t.check("dissect lines fit 130 columns (long values wrap)", not wide, "none", wide[:3])
         t.check("a long signature is cut in text", any("bytes in all)" in l for l in lines),
                 "... (N bytes in all)", [l for l in lines if "signature " in l][:3])
-        j = run_client(t, "--dissect", "--cacert", CA, url)
+        j = client("--dissect", "--cacert", certs.ca, url)
         sig = dissected(j.conn(), "CertificateVerify", "in", "signature")
         t.check("...and full in JSON", len(sig) == 1 and sig[0].get("len", 0) > 64 and
                 len(sig[0].get("hex", "")) == 2 * sig[0]["len"], "2 * len hex digits", sig)
-        plain = run_client(t, "--cacert", CA, url)
+        plain = client("--cacert", certs.ca, url)
         t.eq("without --dissect: no dissect records", events(plain.ev, "dissect"), [])
 
 
-@test
-def test_groups_hello_retry_request(t):
+def test_groups_hello_retry_request(t, server, client, run, certs, build):
     """--groups: client X25519:P-256 against server P-256 gives a HelloRetryRequest (recognised
     by its fixed random), a second ClientHello with a P-256 share, and a working handshake;
     no common group fails with a clear message on both sides; a bad list exits 2."""
-    with start_server(t, "--groups", "P-256", "--dissect", http=None, selfsigned=None) as srv:
+    with server("--groups", "P-256", "--dissect", http=None, selfsigned=None) as srv:
         port = srv.port("https")
         url = "https://localhost:%d/" % port
-        r = run_client(t, "--groups", "X25519:P-256", "--dissect", "--cacert", CA, url)
+        r = client("--groups", "X25519:P-256", "--dissect", "--cacert", certs.ca, url)
         t.eq("client exit", r.rc, 0)
         c = r.conn()
         s = server_conn(srv, r.local())
@@ -240,7 +245,7 @@ def test_groups_hello_retry_request(t):
         kx = first(c, "key_exchange") or {}
         t.eq("the handshake ends on P-256", kx.get("group"), "P-256")
 
-        bad = run_client(t, "--groups", "X25519", "--cacert", CA, url)
+        bad = client("--groups", "X25519", "--cacert", certs.ca, url)
         t.eq("no common group: exit 35", bad.rc, 35)
         err = first(bad.ev, "error") or {}
         t.contains("no common group: the client says why", err.get("detail"),
@@ -252,10 +257,10 @@ def test_groups_hello_retry_request(t):
         t.check("no common group: the server says why", se and "no key exchange group in "
                 "common" in se[-1].get("gloss", ""), "tls_error with a gloss", se)
 
-    for prog, args in (("client", [CLIENT, "--groups", "X25519:FOO", "https://localhost:1/"]),
-                       ("client", [CLIENT, "--groups", "", "https://localhost:1/"]),
-                       ("server", [SERVER, "--groups", "P-257", "--http-port", "0"])):
-        r = run_cmd(t, args, timeout=10)
+    for prog, args in (("client", [build.client, "--groups", "X25519:FOO", "https://localhost:1/"]),
+                       ("client", [build.client, "--groups", "", "https://localhost:1/"]),
+                       ("server", [build.server, "--groups", "P-257", "--http-port", "0"])):
+        r = run(args, timeout=10)
         t.eq("%s --groups %r: exit 2 (usage)" % (prog, args[2]), r.rc, 2)
         t.contains("%s --groups %r: says what is wrong" % (prog, args[2]), r.err,
                    "is not a list of key exchange groups")

@@ -1,4 +1,16 @@
-# Issue 5, item 6: the eavesdropper's view (--wire): what anyone on the path sees of the payload.
+"""Issue 5, item 6: the eavesdropper's view (--wire): what anyone on the path sees of the
+payload.
+"""
+
+import os
+import re
+import subprocess
+
+from harness.env import CHILD_ENV, SLOW
+from harness.log import events, first, summary
+from harness.procs import check_sanitizer
+from harness.tcp import is_root, server_conn
+
 
 WIRE_RECORD = re.compile(r"(\w+)\((\d+)\)(?: \w+)? len=(\d+)")
 
@@ -16,16 +28,15 @@ def records_add_up(e):
     return e.get("wire_cont", 0) + e.get("wire_record_bytes", -1) == e.get("len")
 
 
-@test
-def test_eavesdrop_http_vs_https(t):
+def test_eavesdrop_http_vs_https(t, server, client, certs):
     """--wire: over HTTP the client's request line is in the payload preview of its segment,
     on both sides; over HTTPS no preview holds 'GET', only TLS records (handshake in the clear,
     then application_data) whose headers add up to each segment's length."""
     if not is_root():
         t.skip("--wire captures with libpcap: needs root (CAP_NET_RAW)")
-    with start_server(t, "--wire", selfsigned=None) as srv:
+    with server("--wire", selfsigned=None) as srv:
         # HTTP: readable
-        r = run_client(t, "--wire", "http://127.0.0.1:%d/" % srv.port("http"))
+        r = client("--wire", "http://127.0.0.1:%d/" % srv.port("http"))
         t.eq("http: client exit", r.rc, 0)
         t.check("http: no 'cannot capture'", "cannot capture" not in r.err, "capture works",
                 [l for l in r.err.splitlines() if not l.startswith("{")])
@@ -50,7 +61,7 @@ def test_eavesdrop_http_vs_https(t):
                 sin[0].get("wire_preview") if sin else summary(s))
 
         # HTTPS: only records
-        r = run_client(t, "--wire", "--cacert", CA, "https://localhost:%d/" % srv.port("https"))
+        r = client("--wire", "--cacert", certs.ca, "https://localhost:%d/" % srv.port("https"))
         t.eq("https: client exit", r.rc, 0)
         s = server_conn(srv, r.local())
         segs = data_segments(r.conn()) + data_segments(s)
@@ -75,8 +86,8 @@ def test_eavesdrop_http_vs_https(t):
         t.check("https (TLS 1.3): no record is readable as a Certificate",
                 not any("Certificate" in e.get("wire_records", "") for e in segs), "none",
                 [e.get("wire_records") for e in segs if "Certificate" in e.get("wire_records", "")])
-        r12 = run_client(t, "--wire", "--tls-max", "1.2", "--cacert", CA,
-                         "https://localhost:%d/" % srv.port("https"))
+        r12 = client("--wire", "--tls-max", "1.2", "--cacert", certs.ca,
+                     "https://localhost:%d/" % srv.port("https"))
         t.eq("https TLS 1.2: client exit", r12.rc, 0)
         cin = [e for e in data_segments(r12.conn()) if e.get("dir") == "in"]
         t.check("https TLS 1.2: the certificate crosses in the clear (a readable handshake record)",
@@ -90,17 +101,16 @@ def test_eavesdrop_http_vs_https(t):
                 req.get("method") == "GET", "GET", req)
 
 
-@test
-def test_eavesdrop_records_across_segments(t):
+def test_eavesdrop_records_across_segments(t, server, client, certs, tmp_path):
     """--wire over a large HTTPS body (?pad=200000): 16 KiB records cross segment boundaries;
     the walker stays in step (never tls_lost) and every byte is accounted for: the bytes that
     end a record begun earlier plus whole records add up."""
     if not is_root():
         t.skip("--wire captures with libpcap: needs root (CAP_NET_RAW)")
-    with start_server(t, http=None, selfsigned=None) as srv:
-        out = os.path.join(TMP, "wire-pad")
-        r = run_client(t, "--wire", "--cacert", CA, "-o", out,
-                       "https://localhost:%d/?pad=200000" % srv.port("https"))
+    with server(http=None, selfsigned=None) as srv:
+        out = os.path.join(tmp_path, "wire-pad")
+        r = client("--wire", "--cacert", certs.ca, "-o", out,
+                   "https://localhost:%d/?pad=200000" % srv.port("https"))
         t.eq("client exit", r.rc, 0)
         # a retransmission (seen under valgrind: a slow receiver) carries bytes counted
         # before: the log marks it and it is left out of the sums
@@ -124,15 +134,14 @@ def test_eavesdrop_records_across_segments(t):
         t.check("some records crossed a segment boundary", cont > 0, "> 0", cont)
 
 
-@test
-def test_eavesdrop_text(t):
+def test_eavesdrop_text(t, server, client, certs):
     """--wire in the text log: a second line under the segment, the request line escaped
     (no raw CR/LF, no control byte) and labelled readable; for HTTPS 'ciphertext'. Without
     --wire the capture's log is as before (no wire fields)."""
     if not is_root():
         t.skip("--wire captures with libpcap: needs root (CAP_NET_RAW)")
-    with start_server(t, selfsigned=None) as srv:
-        r = run_client(t, "--wire", "http://127.0.0.1:%d/" % srv.port("http"), json_log=False)
+    with server(selfsigned=None) as srv:
+        r = client("--wire", "http://127.0.0.1:%d/" % srv.port("http"), json_log=False)
         t.eq("http text: exit", r.rc, 0)
         lines = r.err.splitlines()
         hit = [i for i, l in enumerate(lines) if l.strip().startswith('wire  ') and 'GET / HTTP/1.1' in l]
@@ -146,8 +155,8 @@ def test_eavesdrop_text(t):
                     "ACK" in lines[hit[0] - 1], "segment line above", lines[hit[0] - 1])
         t.check("http text: no control bytes but newlines", not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", r.err),
                 "none", repr(r.err[:200]))
-        r = run_client(t, "--wire", "--cacert", CA, "https://localhost:%d/" % srv.port("https"),
-                       json_log=False)
+        r = client("--wire", "--cacert", certs.ca, "https://localhost:%d/" % srv.port("https"),
+                   json_log=False)
         t.eq("https text: exit", r.rc, 0)
         t.contains("https text: TLS records", r.err, "TLS handshake(22) ClientHello len=")
         t.contains("https text: ciphertext", r.err, "ciphertext: unreadable without the keys")
@@ -156,8 +165,8 @@ def test_eavesdrop_text(t):
                 "absent", "present")
         # a resumed TLS 1.3 connection: its encrypted flight has no certificate, and the
         # note must not say there is one
-        r = run_client(t, "--wire", "--reconnect", "2", "--cacert", CA,
-                       "https://localhost:%d/" % srv.port("https"), json_log=False)
+        r = client("--wire", "--reconnect", "2", "--cacert", certs.ca,
+                   "https://localhost:%d/" % srv.port("https"), json_log=False)
         t.eq("--reconnect 2 text: exit", r.rc, 0)
         t.check("--reconnect 2: the second connection was resumed",
                 re.search(r"#2 .*handshake_done.*session resumed", r.err) is not None,
@@ -168,7 +177,7 @@ def test_eavesdrop_text(t):
                 "there, each allows for resumption", len(sh2) == 2 and
                 all("unless the session is resumed" in l and "certificate is in there" not in l
                     for l in sh2), "2 lines with 'unless the session is resumed'", sh2)
-        r = run_client(t, "--capture", "http://127.0.0.1:%d/" % srv.port("http"))
+        r = client("--capture", "http://127.0.0.1:%d/" % srv.port("http"))
         t.eq("--capture alone: exit", r.rc, 0)
         t.check("--capture alone: segments without wire fields",
                 events(r.ev, "segment") and not any("wire" in e or "wire_preview" in e
@@ -176,16 +185,16 @@ def test_eavesdrop_text(t):
                 "no wire fields", [e for e in events(r.ev, "segment") if "wire" in e][:1])
 
 
-@test
-def test_eavesdrop_wire_unprivileged(t):
+def test_eavesdrop_wire_unprivileged(t, server, build, nobody):
     """--wire without CAP_NET_RAW (as nobody): the line names the flags given (--wire, or
     --wire and --capture), not only --capture, and the setcap hint has the program's absolute
     path, so it works from any directory (here: run from the program's own folder)."""
-    prefix, d, f = nobody_copy(t, [CLIENT, SERVER])
+    prefix = nobody.prefix
+    d, f = nobody.copy([build.client, build.server])
     probe = subprocess.run(prefix + ["true"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if probe.returncode != 0:
         t.skip("setpriv cannot switch to nobody here: %s" % probe.stderr.decode()[-200:])
-    with start_server(t, https=None, selfsigned=None) as srv:
+    with server(https=None, selfsigned=None) as srv:
         url = "http://127.0.0.1:%d/" % srv.port("http")
         for flags, said in ((["--wire"], "going on without --wire\n"),
                             (["--capture", "--wire"], "going on without --wire and --capture\n"),
@@ -199,8 +208,9 @@ def test_eavesdrop_wire_unprivileged(t):
             t.contains("%s: names the flags given" % what, err, said)
             t.contains("%s: setcap hint with the absolute path" % what, err,
                        "setcap cap_net_raw+ep %s'" % f["client"])
-    srv = Server(t, prefix + [f["server"], "--log-format", "json", "--wire", "--http-port", "0",
-                              "--https-port", "off", "--selfsigned-port", "off"], "server as nobody")
+    srv = server.process(prefix + [f["server"], "--log-format", "json", "--wire",
+                                   "--http-port", "0", "--https-port", "off",
+                                   "--selfsigned-port", "off"], "server as nobody")
     try:
         t.check("server as nobody --wire: listens", srv.port("http"), "a port", srv.stderr()[-500:])
     finally:
