@@ -27,12 +27,17 @@ LDFLAGS += $(OPT)
 # the shared layer, linked into both programs
 COMMON_SRCS = $(sort $(wildcard common/*.c))
 # the server's own files
-SERVER_SRCS = server/main.c server/page.c server/gallery.c
+SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c server/page.c \
+	      server/gallery.c
 # the client's own files
-CLIENT_SRCS = client/main.c client/trust.c client/repeat.c
+CLIENT_SRCS = client/main.c client/options.c client/trust.c client/repeat.c
 # the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts)
 LADDER_SRCS = ladder/main.c ladder/json.c ladder/events.c ladder/model.c ladder/render_text.c \
               ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c ladder/utf8.c
+# the man page writer (make man): each program's flag table, written as roff
+MKMAN_SRCS  = man/mkman.c server/options.c client/options.c
+# the programs whose man page make man writes into man/NAME.1
+MAN_PAGES   = server client
 # the benchmark's idle-connection driver (make bench): libc + OpenSSL only
 BENCH_SRCS  = bench/idleconns.c
 # unit tests of the pure functions
@@ -44,9 +49,9 @@ CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 HEADERS     = $(wildcard common/*.h server/*.h client/*.h ladder/*.h tests/unit/*.h)
 
-.PHONY: all certs demo compare test unit valgrind bench clean
+.PHONY: all certs demo compare test unit valgrind bench clean man
 
-all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder
+all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder $(BUILD)/mkman
 
 $(BUILD)/server: $(SERVER_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -57,6 +62,9 @@ $(BUILD)/client: $(CLIENT_OBJS) $(COMMON_OBJS)
 $(BUILD)/ladder: $(LADDER_SRCS:%.c=$(BUILD)/obj/%.o)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+$(BUILD)/mkman: $(MKMAN_SRCS:%.c=$(BUILD)/obj/%.o) $(COMMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(BUILD)/unit: $(UNIT_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -66,6 +74,10 @@ $(BUILD)/obj/%.o: %.c $(HEADERS)
 
 certs:
 	certs/make-certs.sh
+
+# the man pages, from the flag tables (commit them; tests/test_man.py checks they are current)
+man: $(BUILD)/mkman
+	@for p in $(MAN_PAGES); do $(BUILD)/mkman $$p > man/$$p.1 || exit 1; echo "man/$$p.1"; done
 
 demo: all
 	@[ -f certs/out/ca.crt ] && [ -f certs/out/server.crt ] && [ -f certs/out/selfsigned.crt ] \

@@ -1,4 +1,5 @@
-/* client.h -- what the client's files share: the trust prompt, the repeat summary. */
+/* client.h -- what the client's files share: exit codes, flags, the trust prompt, the repeat
+ * summary. */
 #ifndef CLIENT_H
 #define CLIENT_H
 
@@ -6,9 +7,24 @@
 
 #include <openssl/ssl.h>
 
+#include "cmdline.h"
 #include "tls.h"
 
 struct conn;
+
+/* Exit codes, curl's where curl has one. */
+enum {
+	EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_RESOLVE = 6, EXIT_CONNECT = 7,
+	EXIT_WEIRD = 8, EXIT_PARTIAL = 18, EXIT_WRITE = 23, EXIT_TIMEOUT = 28, EXIT_TLS = 35,
+	EXIT_EMPTY = 52, EXIT_RECV = 56, EXIT_UNTRUSTED = 60, EXIT_FILESIZE = 63
+};
+
+/* The client's own flags; the shared ones are enum cmdline_flag. */
+enum client_flag {
+	F_CACERT = F_SHARED_LAST, F_INSECURE, F_CRLFILE, F_SHOW_CERTS, F_TLS_MIN, F_TLS_MAX,
+	F_KX, F_CIPHERS, F_KEYLOG, F_HEAD, F_REQUESTS, F_RECONNECT, F_OUTPUT, F_HALF_CLOSE,
+	F_PAUSE_READ, F_CONNECT_TIMEOUT, F_MAX_TIME, F_MAX_FILESIZE
+};
 
 /* What the verify callback saw of the first failing certificate. */
 #define TRUST_MAX_DEPTH 8
@@ -39,6 +55,9 @@ struct repeat_conn {
 	double		 requests_ms;		/* first request sent to last response whole */
 	double		 total_ms;		/* connect() to closed */
 };
+
+/* options.c */
+extern const struct flags_prog client_flags;	/* the table, --help and the man page */
 
 /* repeat.c */
 void	repeat_init(SSL_CTX *);

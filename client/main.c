@@ -31,13 +31,6 @@
 /* --kx: which TLS 1.2 key exchange to offer. */
 enum { KX_ANY, KX_RSA, KX_ECDHE };
 
-/* Exit codes, curl's where curl has one. */
-enum {
-	EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_RESOLVE = 6, EXIT_CONNECT = 7,
-	EXIT_WEIRD = 8, EXIT_PARTIAL = 18, EXIT_WRITE = 23, EXIT_TIMEOUT = 28, EXIT_TLS = 35,
-	EXIT_EMPTY = 52, EXIT_RECV = 56, EXIT_UNTRUSTED = 60, EXIT_FILESIZE = 63
-};
-
 /* The largest body we take without --max-filesize: an endless body must not fill the disk. */
 #define MAX_FILESIZE_DEFAULT	(100LL * 1024 * 1024)
 
@@ -45,41 +38,28 @@ static struct {
 	const char	*url;
 	const char	*cafile;
 	const char	*crlfile;
-	const char	*cert, *key;		/* mutual TLS */
 	int		 show_certs;
 	const char	*ciphers;
 	const char	*keylog;
-	const char	*groups;		/* --groups: key exchange groups, in order */
-	int		 dissect;		/* --dissect: every field of every message */
 	const char	*output;
 	const char	*method;
 	int		 insecure;
-	int		 server_closes_first;	/* --close-first server */
-	int		 hold_close_ms;		/* --hold-close: wait before our FIN when passive */
-	int		 abort;			/* --abort: RST instead of FIN */
 	int		 half_close;		/* --half-close: FIN right after the request */
-	int		 capture;		/* --capture: libpcap on lo */
-	int		 wire;			/* --wire: payloads as an eavesdropper sees them */
-	int		 explain;		/* --explain: a sentence of why under each event */
-	int		 lang;			/* --lang: enum evlog_lang */
 	int		 pause_read_ms;		/* --pause-read: stop reading after the request */
-	int		 linger_ms;		/* --linger-watch, -1: by default */
 	int		 tls_min, tls_max;
 	int		 kx;			/* --kx: KX_* */
 	int		 requests;		/* -n: requests per connection */
 	int		 reconnect;		/* --reconnect: connections in a row */
 	int		 connect_timeout_ms, max_time_ms;
 	long long	 max_filesize;		/* --max-filesize, 0: no limit */
-	int		 quiet, verbose, color;
-	enum evlog_format format;
+	struct cmdline	 common;		/* the flags the server takes too */
 } opt = {
 	.method = "GET",
 	.requests = 1,
 	.reconnect = 1,
 	.connect_timeout_ms = 10000,
 	.max_filesize = MAX_FILESIZE_DEFAULT,
-	.linger_ms = -1,
-	.color = -1,
+	.common = CMDLINE_DEFAULTS,
 };
 
 static struct {
@@ -116,92 +96,6 @@ static struct {
 	int64_t			 t_tcp, t_tls, t_first, t_end;
 } st;
 
-static void
-usage(FILE *fp)
-{
-	fprintf(fp,
-"usage: client [options] URL\n"
-"Fetch URL (http:// or https://; a name, an IPv4 address or [IPv6]) and log every step:\n"
-"TCP handshake, TLS handshake and certificate check, request and response, the close.\n"
-"The event log goes to standard error, the response body to standard output.\n"
-"\n"
-"  --cacert FILE          also trust the CA certificate(s) in FILE (PEM), e.g.\n"
-"                         certs/out/ca.crt; the system's CAs are always trusted\n"
-"  -k, --insecure         go on even if the certificate cannot be trusted\n"
-"  --crlfile FILE         check the server's certificate against these CRLs (PEM)\n"
-"  --show-certs           print the certificate chain the server presented\n"
-"  --cert FILE --key FILE our own certificate and key, for a server that asks for one\n"
-"                         (mutual TLS; e.g. certs/out/client.crt and client.key)\n"
-"  --tls-min 1.2|1.3      lowest TLS version to offer (default: OpenSSL's)\n"
-"  --tls-max 1.2|1.3      highest TLS version to offer (default 1.3)\n"
-"  --kx rsa|ecdhe         TLS 1.2 key exchange to offer: rsa = static RSA key transport\n"
-"                         (the textbook's; no forward secrecy; needs an RSA\n"
-"                         certificate: server --rsa-port), ecdhe = ephemeral ECDH;\n"
-"                         both imply --tls-max 1.2 (TLS 1.3 is always (EC)DHE)\n"
-"  --ciphers LIST         TLS 1.2 cipher list (OpenSSL syntax; TLS 1.3 suites stay as\n"
-"                         they are: add --tls-max 1.2), or TLS 1.3 suite names (TLS_...)\n"
-"  --keylog FILE          append the TLS secrets to FILE for Wireshark (NSS key log;\n"
-"                         also SSLKEYLOGFILE); FILE is created mode 0600\n"
-"  --groups LIST          key exchange groups to offer, in order (e.g. X25519:P-256);\n"
-"                         the key share goes only with the first: a server that wants\n"
-"                         another answers with a HelloRetryRequest (one more round trip)\n"
-"  --dissect              decode every field of every handshake message (versions,\n"
-"                         suites, extensions, key shares, certificates) under its event\n"
-"  -I, --head             send HEAD instead of GET\n"
-"  -n N                   send N requests one after the other over one keep-alive\n"
-"                         connection (1-1000, default 1): one handshake, N requests\n"
-"  --reconnect N          make N connections one after the other (1-100), each\n"
-"                         resuming the TLS session of the one before (session ticket /\n"
-"                         PSK: no certificate); with -n M, M requests on each\n"
-"  -o, --output FILE      write the body to FILE instead of standard output\n"
-"  --close-first client|server  who sends the first FIN (default client; server: the\n"
-"                         request says 'Connection: close' and the client waits)\n"
-"  --hold-close MS        when the server closed first, wait MS ms before our FIN\n"
-"                         (CLOSE_WAIT here, FIN_WAIT2 there, long enough to see)\n"
-"  --half-close           send our FIN right after the request and still read the\n"
-"                         response (plain HTTP or TLS 1.3)\n"
-"  --abort                end with RST instead of FIN (SO_LINGER {1, 0}): no TIME_WAIT\n"
-"  --pause-read MS        stop reading for MS ms after the request: with a large body\n"
-"                         (URL ?pad=N) the window fills and the server's FIN waits:\n"
-"                         FIN_WAIT1 (or LAST_ACK) becomes visible on its side\n"
-"  --linger-watch SEC     after close(), follow TIME_WAIT for SEC seconds (default 3\n"
-"                         on a terminal, 0 otherwise); other states are always followed\n"
-"  --capture              capture our segments on lo (libpcap) and log their absolute\n"
-"                         seq/ack numbers (needs root or 'setcap cap_net_raw+ep')\n"
-"  --wire                 the eavesdropper's view (implies --capture): under each segment\n"
-"                         with data, its bytes as anyone on the path sees them: HTTP\n"
-"                         text, or for HTTPS only TLS record headers around ciphertext\n"
-"  --explain              under each event, one sentence: what happens and why\n"
-"  --lang en|zh           zh: also the Chinese textbook's step names (第一次握手 ...)\n"
-"                         beside the English ones (default en)\n"
-"  --connect-timeout SEC  give up on an address after SEC seconds (default 10)\n"
-"  --max-time SEC         give up on the whole transfer after SEC seconds (default: no limit)\n"
-"  --max-filesize BYTES   refuse a body larger than BYTES (default 104857600, 100 MiB;\n"
-"                         0: no limit)\n"
-"  --log-format text|json event log format (default text)\n"
-"  --color auto|always|never  colour in the text log (default auto: on a terminal)\n"
-"  -v, --verbose          also log each connection's internal phase changes\n"
-"  -q, --quiet            no event log; errors still get one line\n"
-"  -h, --help             this help\n"
-"\n"
-"When the certificate check fails, the client explains why; on a terminal it asks\n"
-"'Proceed anyway? [y/N]', otherwise it refuses (unless -k).\n"
-"\n"
-"Exit status (curl's numbers): 0 done, 1 other failure, 2 usage, 6 cannot resolve the host, 7 cannot\n"
-"connect, 8 malformed response head, 18 body cut short, 23 cannot write the output,\n"
-"28 timeout, 35 TLS handshake failed, 52 empty reply, 56 connection broken while\n"
-"receiving, 60 certificate not trusted, 63 body larger than --max-filesize.\n");
-}
-
-static void
-die_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "client: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(see 'client --help')\n");
-	exit(EXIT_USAGE);
-}
-
 /* The transfer is over: remember the first failure, stop the loop. */
 static void
 finish(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -234,17 +128,6 @@ maybe_exit(void *arg)
 		event_base_loopexit(st.base, NULL);
 }
 
-/* A whole number from 0 to max (milliseconds or seconds, as the flag says). */
-static int
-parse_ms(const char *flag, const char *s, long max)
-{
-	long v = url_parse_number(s, 0, max);
-
-	if (v == -1)
-		die_usage(flag, s);
-	return (int)v;
-}
-
 static int
 parse_seconds(const char *flag, const char *s)
 {
@@ -254,7 +137,7 @@ parse_seconds(const char *flag, const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || *end || end == s || v < 0.001 || v > 86400)
-		die_usage(flag, s);
+		flags_usage_error(flag, s);
 	return (int)(v * 1000);
 }
 
@@ -362,10 +245,11 @@ warn_untrusted(struct conn *c)
 
 	/* In JSON the trust_decision event carries the explanation; with -q one line says it
 	 * before the question (without a question the final error line says it). */
-	if (opt.quiet && st.interactive && !opt.insecure)
+	if (opt.common.quiet && st.interactive && !opt.insecure)
 		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
 		    st.u.host, tls_verify_plain(e), e);
-	else if (!opt.quiet && (opt.format == EVLOG_TEXT || (st.interactive && !opt.insecure)))
+	else if (!opt.common.quiet && (opt.common.format == EVLOG_TEXT ||
+	    (st.interactive && !opt.insecure)))
 		/* A person about to be asked sees the explanation first, even in JSON mode. */
 		trust_warn(stderr, c, &st.seen, st.u.host, evlog_color());
 }
@@ -423,7 +307,7 @@ send_request(struct conn *c)
 	/* "Connection: close" asks the server to close first (--close-first server). */
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: handshake-lab"
 	    "\r\nAccept: */*\r\n%s\r\n", opt.method, st.u.path, host,
-	    opt.server_closes_first ? "Connection: close\r\n" : "");
+	    opt.common.server_closes_first ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		finish(EXIT_FAIL, "request too long");
 		conn_close(c, "request too long");
@@ -565,9 +449,9 @@ response_complete(struct conn *c, const char *how)
 		    "(Connection: close): -n needs a keep-alive server", st.req_no,
 		    opt.requests);
 	}
-	if (opt.abort)
+	if (opt.common.abort)
 		conn_reset(c, "--abort: the response is complete");
-	else if (!opt.server_closes_first && (st.resp.keep_alive || c->half_close))
+	else if (!opt.common.server_closes_first && (st.resp.keep_alive || c->half_close))
 		conn_close(c, "response complete");
 }
 
@@ -587,13 +471,13 @@ body_done(struct conn *c, const char *how)
 		evrec_str(&r, "framing", how);
 		evrec_int(&r, "req", st.req_no);
 		evrec_detail(&r, "%llu B received (%s)", (unsigned long long)n, how);
-		if (st.req_no < opt.requests && st.resp.keep_alive && !opt.abort)
+		if (st.req_no < opt.requests && st.resp.keep_alive && !opt.common.abort)
 			evrec_gloss(&r, "the whole response is here; the connection stays open for "
 			    "the next request (keep-alive)");
-		else if (opt.abort)
+		else if (opt.common.abort)
 			evrec_gloss(&r, "the whole response is here; --abort: we end the connection "
 			    "with RST, not FIN");
-		else if (opt.server_closes_first)
+		else if (opt.common.server_closes_first)
 			evrec_gloss(&r, "the whole response is here; we asked the server to close "
 			    "first (Connection: close), so we wait for its FIN");
 		else if (c->fin_received)
@@ -766,18 +650,18 @@ client_peer_closed(struct conn *c)
 {
 	if (!st.done)
 		server_closed_early(c);
-	if (opt.abort) {
+	if (opt.common.abort) {
 		conn_reset(c, "--abort: the server closed its side");
 		return;
 	}
-	if (opt.hold_close_ms > 0 && st.hold_timer != NULL) {
-		struct timeval tv = clock_tv_ms(opt.hold_close_ms);
+	if (opt.common.hold_close_ms > 0 && st.hold_timer != NULL) {
+		struct timeval tv = clock_tv_ms(opt.common.hold_close_ms);
 		struct evrec r;
 
 		if (evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd)) {
-			evrec_int(&r, "ms", opt.hold_close_ms);
+			evrec_int(&r, "ms", opt.common.hold_close_ms);
 			evrec_detail(&r, "holding our FIN for %d ms (--hold-close)",
-			    opt.hold_close_ms);
+			    opt.common.hold_close_ms);
 			evrec_gloss(&r, "the passive side may still have data to send: we stay in "
 			    "CLOSE_WAIT, the server in FIN_WAIT2");
 			evrec_emit(&r);
@@ -921,10 +805,10 @@ client_closed(struct conn *c)
 			    "certificate_required, 116): pass --cert FILE --key FILE");
 			return;
 		}
-		if (c->alert_in == 40 && opt.groups != NULL) {
+		if (c->alert_in == 40 && opt.common.groups != NULL) {
 			finish(EXIT_TLS, "the server ended the TLS session with alert "
 			    "handshake_failure (40): most likely it accepts none of the key "
-			    "exchange groups we offered (--groups %s)", opt.groups);
+			    "exchange groups we offered (--groups %s)", opt.common.groups);
 			return;
 		}
 		if (c->alert_in == 40 && opt.kx == KX_RSA) {
@@ -1141,7 +1025,7 @@ warn_tls_flags(void)
 	const struct { int given; const char *flag; } f[] = {
 		{ opt.tls_min != 0, "--tls-min" }, { opt.tls_max != 0, "--tls-max" },
 		{ opt.kx != KX_ANY, "--kx" }, { opt.ciphers != NULL, "--ciphers" },
-		{ opt.groups != NULL, "--groups" }, { opt.dissect, "--dissect" },
+		{ opt.common.groups != NULL, "--groups" }, { opt.common.dissect, "--dissect" },
 	};
 	size_t i;
 
@@ -1169,22 +1053,22 @@ check_variants(void)
 	char msg[256];
 
 	if (opt.kx != KX_ANY && opt.ciphers != NULL)
-		die_usage("--kx and --ciphers do not go together: --kx picks the TLS 1.2 cipher "
-		    "suites itself%s", "");
+		flags_usage_error("--kx and --ciphers do not go together: --kx picks the TLS 1.2 "
+		    "cipher suites itself");
 	/* --kx chooses among TLS 1.2 key exchanges: TLS 1.3 has its own ((EC)DHE always). */
 	if (opt.kx != KX_ANY && (opt.tls_min == TLS1_3_VERSION || opt.tls_max == TLS1_3_VERSION)) {
 		snprintf(msg, sizeof(msg), "--kx %s and --tls-%s 1.3 do not go together: %s; %s",
 		    opt.kx == KX_RSA ? "rsa" : "ecdhe", opt.tls_min == TLS1_3_VERSION ? "min" :
 		    "max", kx_why_12(), opt.tls_min == TLS1_3_VERSION ? "leave --tls-min out" :
 		    "use --tls-max 1.2 or leave --tls-max out");
-		die_usage("%s", msg);
+		flags_usage_error("%s", msg);
 	}
-	if (opt.requests > 1 && opt.server_closes_first)
-		die_usage("-n needs a keep-alive connection; --close-first server asks the server "
-		    "to close after the first response%s", "");
+	if (opt.requests > 1 && opt.common.server_closes_first)
+		flags_usage_error("-n needs a keep-alive connection; --close-first server asks the "
+		    "server to close after the first response");
 	if (opt.requests > 1 && opt.half_close)
-		die_usage("-n and --half-close do not go together: after our FIN we cannot send the "
-		    "next request%s", "");
+		flags_usage_error("-n and --half-close do not go together: after our FIN we cannot "
+		    "send the next request");
 }
 
 /* --kx: the TLS 1.2 cipher suites that use this key exchange (AEAD ones only). */
@@ -1198,183 +1082,102 @@ kx_ciphers(void)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* One client flag (the shared ones are cmdline's). */
+static void
+parse_one(int id, const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "cacert",		required_argument, NULL, 1 },
-		{ "insecure",		no_argument,	   NULL, 'k' },
-		{ "tls-min",		required_argument, NULL, 2 },
-		{ "tls-max",		required_argument, NULL, 3 },
-		{ "ciphers",		required_argument, NULL, 4 },
-		{ "keylog",		required_argument, NULL, 5 },
-		{ "output",		required_argument, NULL, 'o' },
-		{ "head",		no_argument,	   NULL, 'I' },
-		{ "connect-timeout",	required_argument, NULL, 6 },
-		{ "max-time",		required_argument, NULL, 7 },
-		{ "log-format",		required_argument, NULL, 8 },
-		{ "close-first",	required_argument, NULL, 10 },
-		{ "hold-close",		required_argument, NULL, 11 },
-		{ "abort",		no_argument,	   NULL, 12 },
-		{ "half-close",		no_argument,	   NULL, 13 },
-		{ "linger-watch",	required_argument, NULL, 14 },
-		{ "capture",		no_argument,	   NULL, 15 },
-		{ "wire",		no_argument,	   NULL, 40 },
-		{ "explain",		no_argument,	   NULL, 41 },
-		{ "lang",		required_argument, NULL, 42 },
-		{ "pause-read",		required_argument, NULL, 16 },
-		{ "crlfile",		required_argument, NULL, 17 },
-		{ "cert",		required_argument, NULL, 18 },
-		{ "key",		required_argument, NULL, 19 },
-		{ "show-certs",		no_argument,	   NULL, 20 },
-		{ "kx",			required_argument, NULL, 21 },
-		{ "reconnect",		required_argument, NULL, 22 },
-		{ "groups",		required_argument, NULL, 23 },
-		{ "dissect",		no_argument,	   NULL, 24 },
-		{ "max-filesize",	required_argument, NULL, 25 },
-		{ "color",		required_argument, NULL, 9 },
-		{ "quiet",		no_argument,	   NULL, 'q' },
-		{ "verbose",		no_argument,	   NULL, 'v' },
-		{ "help",		no_argument,	   NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct tls_opts to;
-	char err[512];
-	const char *env;
-	int ch, v;
-
-	while ((ch = getopt_long(argc, argv, "ko:Iqvhn:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 1: opt.cafile = optarg; break;
-		case 'k': opt.insecure = 1; break;
-		case 2: case 3:
-			if (tls_parse_version(optarg) == -1)
-				die_usage("TLS version must be 1.2 or 1.3, not '%s'", optarg);
-			if (ch == 2)
-				opt.tls_min = tls_parse_version(optarg);
-			else
-				opt.tls_max = tls_parse_version(optarg);
-			break;
-		case 4: opt.ciphers = optarg; break;
-		case 5: opt.keylog = optarg; break;
-		case 'o': opt.output = optarg; break;
-		case 'I': opt.method = "HEAD"; break;
-		case 6:
-			opt.connect_timeout_ms = parse_seconds("--connect-timeout: '%s' is not a "
-			    "number of seconds", optarg);
-			break;
-		case 7:
-			opt.max_time_ms = parse_seconds("--max-time: '%s' is not a number of "
-			    "seconds", optarg);
-			break;
-		case 8:
-			if ((v = evlog_parse_format(optarg)) == -1)
-				die_usage("--log-format: '%s' is not text or json", optarg);
-			opt.format = (enum evlog_format)v;
-			break;
-		case 9:
-			if ((opt.color = evlog_parse_color(optarg)) == -2)
-				die_usage("--color: '%s' is not auto, always or never", optarg);
-			break;
-		case 10:
-			if ((opt.server_closes_first = url_parse_closer(optarg)) == -1)
-				die_usage("--close-first: '%s' is not client or server", optarg);
-			break;
-		case 11:
-			opt.hold_close_ms = parse_ms("--hold-close: '%s' is not a number of "
-			    "milliseconds (0-60000)", optarg, 60000);
-			break;
-		case 12: opt.abort = 1; break;
-		case 13: opt.half_close = 1; break;
-		case 15: opt.capture = 1; break;
-		case 40:	/* --wire implies --capture (2: not given itself) */
-			opt.wire = 1;
-			if (!opt.capture)
-				opt.capture = 2;
-			break;
-		case 41: opt.explain = 1; break;
-		case 42:
-			if ((opt.lang = evlog_parse_lang(optarg)) == -1)
-				die_usage("--lang: '%s' is not en or zh", optarg);
-			break;
-		case 17: opt.crlfile = optarg; break;
-		case 18: opt.cert = optarg; break;
-		case 19: opt.key = optarg; break;
-		case 20: opt.show_certs = 1; break;
-		case 21:
-			if (strcmp(optarg, "rsa") == 0)
-				opt.kx = KX_RSA;
-			else if (strcmp(optarg, "ecdhe") == 0)
-				opt.kx = KX_ECDHE;
-			else
-				die_usage("--kx: '%s' is not rsa or ecdhe", optarg);
-			break;
-		case 'n':
-			opt.requests = (int)url_parse_number(optarg, 1, 1000);
-			if (opt.requests == -1)
-				die_usage("-n: '%s' is not a number of requests (1-1000)", optarg);
-			break;
-		case 22:
-			opt.reconnect = (int)url_parse_number(optarg, 1, REPEAT_MAX_CONNS);
-			if (opt.reconnect == -1)
-				die_usage("--reconnect: '%s' is not a number of connections (1-100)",
-				    optarg);
-			break;
-		case 23:
-			if (tls_check_groups(optarg, err, sizeof(err)) == -1)
-				die_usage("%s", err);
-			opt.groups = optarg;
-			break;
-		case 24: opt.dissect = 1; break;
-		case 25:
-			if ((opt.max_filesize = url_parse_number(optarg, 0, LONG_MAX)) == -1)
-				die_usage("--max-filesize: '%s' is not a number of bytes", optarg);
-			break;
-		case 16:
-			opt.pause_read_ms = parse_ms("--pause-read: '%s' is not a number of "
-			    "milliseconds (0-60000)", optarg, 60000);
-			break;
-		case 14:
-			opt.linger_ms = parse_ms("--linger-watch: '%s' is not a number of seconds "
-			    "(0-120)", optarg, 120) * 1000;
-			break;
-		case 'q': opt.quiet = 1; break;
-		case 'v': opt.verbose = 1; break;
-		case 'h': usage(stdout); return 0;
-		default:
-			fprintf(stderr, "(see 'client --help')\n");
-			return EXIT_USAGE;
-		}
+	switch (id) {
+	case F_CACERT: opt.cafile = arg; break;
+	case F_INSECURE: opt.insecure = 1; break;
+	case F_TLS_MIN: case F_TLS_MAX:
+		if (tls_parse_version(arg) == -1)
+			flags_usage_error("TLS version must be 1.2 or 1.3, not '%s'", arg);
+		if (id == F_TLS_MIN)
+			opt.tls_min = tls_parse_version(arg);
+		else
+			opt.tls_max = tls_parse_version(arg);
+		break;
+	case F_CIPHERS: opt.ciphers = arg; break;
+	case F_KEYLOG: opt.keylog = arg; break;
+	case F_OUTPUT: opt.output = arg; break;
+	case F_HEAD: opt.method = "HEAD"; break;
+	case F_CONNECT_TIMEOUT:
+		opt.connect_timeout_ms = parse_seconds("--connect-timeout: '%s' is not a number of "
+		    "seconds", arg);
+		break;
+	case F_MAX_TIME:
+		opt.max_time_ms = parse_seconds("--max-time: '%s' is not a number of seconds", arg);
+		break;
+	case F_HALF_CLOSE: opt.half_close = 1; break;
+	case F_CRLFILE: opt.crlfile = arg; break;
+	case F_SHOW_CERTS: opt.show_certs = 1; break;
+	case F_KX:
+		if (strcmp(arg, "rsa") == 0)
+			opt.kx = KX_RSA;
+		else if (strcmp(arg, "ecdhe") == 0)
+			opt.kx = KX_ECDHE;
+		else
+			flags_usage_error("--kx: '%s' is not rsa or ecdhe", arg);
+		break;
+	case F_REQUESTS:
+		opt.requests = (int)cmdline_number("-n: '%s' is not a number of requests (1-1000)",
+		    arg, 1, 1000);
+		break;
+	case F_RECONNECT:
+		opt.reconnect = (int)cmdline_number("--reconnect: '%s' is not a number of "
+		    "connections (1-100)", arg, 1, REPEAT_MAX_CONNS);
+		break;
+	case F_MAX_FILESIZE:
+		opt.max_filesize = cmdline_number("--max-filesize: '%s' is not a number of bytes",
+		    arg, 0, LONG_MAX);
+		break;
+	case F_PAUSE_READ:
+		opt.pause_read_ms = (int)cmdline_number("--pause-read: '%s' is not a number of "
+		    "milliseconds (0-60000)", arg, 0, 60000);
+		break;
 	}
+}
+
+/* The flags, the URL, and the checks across them (a usage error exits with 2). */
+static void
+parse_opts(int argc, char **argv)
+{
+	const char *arg, *env;
+	char err[512];
+	int id;
+
+	while ((id = flags_next(&client_flags, argc, argv, &arg)) != -1)
+		if (cmdline_parse(&opt.common, id, arg) == -1)
+			parse_one(id, arg);
 	if (optind >= argc)
-		die_usage("no URL given (e.g. https://localhost:8443/)%s", "");
+		flags_usage_error("no URL given (e.g. https://localhost:8443/)");
 	if (optind + 1 < argc)
-		die_usage("one URL at a time ('%s' is extra)", argv[optind + 1]);
+		flags_usage_error("one URL at a time ('%s' is extra)", argv[optind + 1]);
 	opt.url = argv[optind];
 	if (url_parse(&st.u, opt.url, err, sizeof(err)) == -1)
-		die_usage("bad URL: %s", err);
-	if ((opt.cert == NULL) != (opt.key == NULL))
-		die_usage("--cert and --key go together%s", "");
-	if (opt.half_close && opt.server_closes_first)
-		die_usage("--half-close and --close-first server do not go together: with "
-		    "--half-close the client sends the first FIN%s", "");
+		flags_usage_error("bad URL: %s", err);
+	cmdline_check(&opt.common);
+	if (opt.half_close && opt.common.server_closes_first)
+		flags_usage_error("--half-close and --close-first server do not go together: with "
+		    "--half-close the client sends the first FIN");
 	if (opt.tls_min && opt.tls_max && opt.tls_min > opt.tls_max)
-		die_usage("--tls-min is above --tls-max%s", "");
+		flags_usage_error("--tls-min is above --tls-max");
 	check_variants();
 	if (opt.keylog == NULL && (env = secure_getenv("SSLKEYLOGFILE")) != NULL && *env)
 		opt.keylog = env;
+}
 
+int
+main(int argc, char **argv)
+{
+	struct tls_opts to;
+	char err[512];
+
+	parse_opts(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
-	evlog_init(EVLOG_CLIENT, opt.format, opt.quiet, opt.color, stderr);
-	evlog_set_verbose(opt.verbose);
-	evlog_set_explain(opt.explain, opt.lang);
-	seglog_wire(opt.wire);
+	cmdline_log_setup(&opt.common, EVLOG_CLIENT, stderr);
 	warn_tls_flags();
 	st.interactive = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	/* Following TIME_WAIT is for a person watching: a few seconds on a terminal, off for
-	 * scripts (the watch of the other states after close() is short either way). */
-	tcpwatch_set_linger(opt.linger_ms >= 0 ? opt.linger_ms :
-	    isatty(STDERR_FILENO) ? 3000 : 0);
 	tcpwatch_on_idle(maybe_exit, NULL);
 
 	st.out = stdout;
@@ -1386,8 +1189,8 @@ main(int argc, char **argv)
 		memset(&to, 0, sizeof(to));
 		to.cafile = opt.cafile;
 		to.crlfile = opt.crlfile;
-		to.cert = opt.cert;
-		to.key = opt.key;
+		to.cert = opt.common.cert;
+		to.key = opt.common.key;
 		/* --kx picks a TLS 1.2 key exchange (static RSA exists only up to TLS 1.2;
 		 * TLS 1.3 always uses (EC)DHE): it offers TLS 1.2 at most. */
 		if (opt.kx != KX_ANY && opt.tls_max == 0)
@@ -1396,8 +1199,8 @@ main(int argc, char **argv)
 		to.max_version = opt.tls_max;
 		to.ciphers = opt.kx != KX_ANY ? kx_ciphers() : opt.ciphers;
 		to.keylog = opt.keylog;
-		to.groups = opt.groups;
-		to.dissect = opt.dissect;
+		to.groups = opt.common.groups;
+		to.dissect = opt.common.dissect;
 		if ((st.ctx = tls_ctx_client(&to, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "client: %s\n", err);
 			return EXIT_USAGE;
@@ -1423,20 +1226,13 @@ main(int argc, char **argv)
 		st.max_timer = evtimer_new(st.base, max_time_cb, NULL);
 		evtimer_add(st.max_timer, &tv);
 	}
-	if (opt.capture) {
+	if (opt.common.capture) {
 		char filter[32];
 
 		/* Our local port is known only after connect(): filter on the server's port and
 		 * match our connection's 4-tuple in seglog. */
 		snprintf(filter, sizeof(filter), "tcp port %d", st.u.port);
-		/* One plain line, whatever the log format (the JSON log gets the event too). */
-		if (seglog_open(st.base, filter, err, sizeof(err)) == -1) {
-			fprintf(stderr, "client: %s; going on without %s\n", err,
-			    seglog_flags(opt.capture == 1));
-			if (opt.format == EVLOG_JSON)
-				evlog(EVT_WARNING, 0, -1, "%s; going on without %s",
-				    err, seglog_flags(opt.capture == 1));
-		}
+		cmdline_capture_open(&opt.common, st.base, filter);
 	}
 	st.t0 = evlog_now_us();
 	st.conn_no = 1;

@@ -1,12 +1,26 @@
-/* server.h -- what the server's files share: one served connection and the page it gets. */
+/* server.h -- what the server's files share: its options, its listeners, the sessions they
+ * start, and the page each one gets. */
 #ifndef SERVER_H
 #define SERVER_H
 
 #include <stddef.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "cmdline.h"
 
 struct conn;
+struct event;
+struct event_base;
+struct evconnlistener;
 
-#define GALLERY_MAX 32
+#define GALLERY_MAX	32
+#define MAX_BINDS	8
+
+/* What a listener serves. K_RSA: the RSA certificate, for TLS 1.2 RSA key transport
+ * (--rsa-port); K_GALLERY: one certificate scenario of the gallery. */
+enum kind { K_HTTP, K_HTTPS, K_SELFSIGNED, K_RSA, K_GALLERY, K_LAST };
 
 /* One certificate scenario of the gallery (certs/make-certs.sh --gallery). */
 struct scenario {
@@ -19,6 +33,62 @@ struct scenario {
 	char	description[512];
 	int	port;			/* bound port */
 };
+
+/* The server's options. */
+struct options {
+	const char	*binds[MAX_BINDS];	/* --bind */
+	int		 nbinds;		/* 0: 127.0.0.1 and ::1 */
+	int		 port[K_LAST];		/* by kind; 0: the kernel picks, -2: off */
+	const char	*certs_dir;		/* --certs */
+	int		 idle_ms;		/* --idle-timeout */
+	int		 header_ms;		/* --header-timeout */
+	int		 accept_delay_ms;	/* --accept-delay */
+	int		 backlog;		/* --backlog */
+	int		 client_auth;		/* --client-auth: TLS_CLIENT_AUTH_* */
+	const char	*client_ca;		/* --client-ca */
+	int		 gallery;		/* --gallery */
+	int		 gallery_base;		/* --gallery-base: first port, 0: kernel picks */
+	struct cmdline	 common;		/* the flags the client takes too */
+};
+
+/* One listening socket: a service on one address. */
+struct listener {
+	enum kind		 kind;
+	struct scenario		*sc;		/* K_GALLERY: its scenario */
+	struct evconnlistener	*lev;
+	struct event		*resume;	/* --accept-delay: accept again after the delay */
+	struct event		*ready;		/* --accept-delay: a connection waits */
+	struct event		*pause;		/* out of fds: accept again shortly */
+	SSL_CTX			*ctx;
+	char			 addr_s[64];
+	int			 port;
+};
+
+/* options.c */
+extern const struct flags_prog server_flags;	/* the table, --help and the man page */
+struct options	options_parse(int argc, char **argv);
+
+/* listen.c */
+extern const char *const kind_names[K_LAST];
+/* Load the certificates and the gallery, then listen on every service and address; on
+ * failure err says why. */
+int	listen_start(struct event_base *, const struct options *, char *err, size_t errlen);
+/* --capture: the capture, filtered on our ports. */
+void	listen_capture(struct event_base *, const struct options *);
+/* The listen events, then what to try: whoever reads them may connect at once. */
+void	listen_announce(void);
+const struct scenario *listen_scenarios(int *n);
+void	listen_stop(void);		/* no new connections */
+void	listen_free(void);
+
+/* session.c */
+void	session_init(struct event_base *, const struct options *);
+/* A connection accept() gave us, served as HTTP (over TLS if the listener has a context). */
+void	session_accept(struct listener *, int fd, struct sockaddr *, socklen_t);
+/* Stop: close every connection; the loop ends once the last one is gone. */
+void	session_stop_all(void);
+int	session_stopping(void);
+void	session_free(void);
 
 /* page.c */
 /* Render the connection page for c into buf; text != 0 gives the plain-text variant. The

@@ -1,0 +1,154 @@
+/* cmdline.c -- the flags the server and the client both take, written once: their table
+ * entries, their parsing and checks, and the set-up of what they turn on (the event log,
+ * the capture, the watch of the kernel's states after close()). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "seglog.h"
+#include "tcpwatch.h"
+#include "tls.h"
+#include "url.h"
+
+/* Help texts say what a flag does on either side: the other end is "the peer". A program
+ * places the ones that belong among its own flags (FLAG_SHARED); the others follow its
+ * flags in this order: how to watch, then the log's form. */
+const struct flag cmdline_flags[] = {
+	{ F_CERT, "cert", 0, "FILE", "a certificate (PEM), with its key in --key" },
+	{ F_KEY, "key", 0, "FILE", "the private key of --cert (PEM)" },
+	{ F_GROUPS, "groups", 0, "LIST", "key exchange groups, by preference (e.g. "
+	    "X25519:P-256): a client offers them and sends a key share for the first only; a "
+	    "server accepts only these, and answers a key share for another group with a "
+	    "HelloRetryRequest (one more round trip)" },
+	{ F_DISSECT, "dissect", 0, NULL, "decode every field of every handshake message "
+	    "(versions, suites, extensions, key shares, certificates) under its event" },
+	{ F_CLOSE_FIRST, "close-first", 0, "client|server", "who sends the first FIN: client "
+	    "(the default: the server keeps a connection open until the client closes) or "
+	    "server ('Connection: close': the server closes after its reply)" },
+	{ F_HOLD_CLOSE, "hold-close", 0, "MS", "when the peer closed first, wait MS ms before "
+	    "our FIN (CLOSE_WAIT here, FIN_WAIT2 there, long enough to see)" },
+	{ F_ABORT, "abort", 0, NULL, "close with RST instead of FIN (SO_LINGER {1, 0}): no "
+	    "TIME_WAIT" },
+	{ F_LINGER_WATCH, "linger-watch", 0, "SEC", "after close(), follow TIME_WAIT for SEC "
+	    "seconds (default 3 on a terminal, 0 otherwise); other states are always followed" },
+	{ F_CAPTURE, "capture", 0, NULL, "capture our segments on lo (libpcap) and log their "
+	    "absolute seq/ack numbers (needs root or 'setcap cap_net_raw+ep')" },
+	{ F_WIRE, "wire", 0, NULL, "the eavesdropper's view (implies --capture): under each "
+	    "segment with data, its bytes as anyone on the path sees them: HTTP text, or for "
+	    "HTTPS only TLS record headers around ciphertext" },
+	{ F_EXPLAIN, "explain", 0, NULL, "under each event, one sentence: what happens and why" },
+	{ F_LANG, "lang", 0, "en|zh", "zh: also the Chinese textbook's step names (第一次握手 "
+	    "...) beside the English ones (default en)" },
+	{ F_LOG_FORMAT, "log-format", 0, "text|json", "event log format (default text)" },
+	{ F_COLOR, "color", 0, "auto|always|never", "colour in the text log (default auto: on a "
+	    "terminal, unless NO_COLOR is set)" },
+	{ F_VERBOSE, "verbose", 'v', NULL, "also log each connection's internal phase changes" },
+	{ F_QUIET, "quiet", 'q', NULL, "no event log (errors still get one line on standard "
+	    "error)" },
+	{ 0 }
+};
+
+static FILE *log_out;		/* where cmdline_log_setup() sent the event log */
+
+long
+cmdline_number(const char *fmt, const char *s, long min, long max)
+{
+	long v = url_parse_number(s, min, max);
+
+	if (v == -1)
+		flags_usage_error(fmt, s);
+	return v;
+}
+
+int
+cmdline_parse(struct cmdline *co, int id, const char *arg)
+{
+	char err[512];
+	long v;
+
+	switch (id) {
+	case F_LOG_FORMAT:
+		if ((v = evlog_parse_format(arg)) == -1)
+			flags_usage_error("--log-format: '%s' is not text or json", arg);
+		co->format = (enum evlog_format)v;
+		break;
+	case F_COLOR:
+		if ((co->color = evlog_parse_color(arg)) == -2)
+			flags_usage_error("--color: '%s' is not auto, always or never", arg);
+		break;
+	case F_VERBOSE: co->verbose = 1; break;
+	case F_QUIET: co->quiet = 1; break;
+	case F_EXPLAIN: co->explain = 1; break;
+	case F_LANG:
+		if ((co->lang = evlog_parse_lang(arg)) == -1)
+			flags_usage_error("--lang: '%s' is not en or zh", arg);
+		break;
+	case F_CAPTURE: co->capture = 1; break;
+	case F_WIRE:
+		co->wire = 1;
+		if (!co->capture)
+			co->capture = 2;	/* implied: said so if the capture fails */
+		break;
+	case F_DISSECT: co->dissect = 1; break;
+	case F_GROUPS:
+		if (tls_check_groups(arg, err, sizeof(err)) == -1)
+			flags_usage_error("%s", err);
+		co->groups = arg;
+		break;
+	case F_CERT: co->cert = arg; break;
+	case F_KEY: co->key = arg; break;
+	case F_CLOSE_FIRST:
+		if ((co->server_closes_first = url_parse_closer(arg)) == -1)
+			flags_usage_error("--close-first: '%s' is not client or server", arg);
+		break;
+	case F_HOLD_CLOSE:
+		co->hold_close_ms = (int)cmdline_number("--hold-close: '%s' is not a number of "
+		    "milliseconds (0-60000)", arg, 0, 60000);
+		break;
+	case F_ABORT: co->abort = 1; break;
+	case F_LINGER_WATCH:
+		co->linger_ms = (int)cmdline_number("--linger-watch: '%s' is not a number of "
+		    "seconds (0-120)", arg, 0, 120) * 1000;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+void
+cmdline_check(const struct cmdline *co)
+{
+	if ((co->cert == NULL) != (co->key == NULL))
+		flags_usage_error("--cert and --key go together");
+}
+
+void
+cmdline_log_setup(const struct cmdline *co, enum evlog_side side, FILE *out)
+{
+	log_out = out;
+	evlog_init(side, co->format, co->quiet, co->color, out);
+	evlog_set_verbose(co->verbose);
+	evlog_set_explain(co->explain, co->lang);
+	seglog_wire(co->wire);
+	/* Following TIME_WAIT is for a person watching: a few seconds on a terminal, off for
+	 * scripts (the watch of the other states after close() is short either way). */
+	tcpwatch_set_linger(co->linger_ms >= 0 ? co->linger_ms : isatty(fileno(out)) ? 3000 : 0);
+}
+
+void
+cmdline_capture_open(const struct cmdline *co, struct event_base *base, const char *filter)
+{
+	char err[512];
+
+	if (!co->capture || seglog_open(base, filter, err, sizeof(err)) == 0)
+		return;
+	/* One plain line on standard error, and the event, unless the text log is on standard
+	 * error too and would say the same line twice. */
+	fprintf(stderr, "%s: %s; going on without %s\n", flags_program(), err,
+	    seglog_flags(co->capture == 1));
+	if (log_out != stderr || co->format == EVLOG_JSON)
+		evlog(EVT_WARNING, 0, -1, "%s; going on without %s", err,
+		    seglog_flags(co->capture == 1));
+}

@@ -1,0 +1,522 @@
+/* listen.c -- the server's listening sockets: certificates loaded, one listener per service
+ * and address, accept() (delayed with --accept-delay, logged with the accept queue), and the
+ * lines that tell a user what to try. */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "evlog.h"
+#include "server.h"
+#include "tcpinfo.h"
+#include "tls.h"
+
+#define MAX_LISTENERS	96
+
+const char *const kind_names[K_LAST] = { "http", "https", "selfsigned", "rsa", "gallery" };
+
+static struct event_base *base;
+static const struct options *opt;
+static struct listener listeners[MAX_LISTENERS];
+static int nlisteners;
+static struct scenario scenarios[GALLERY_MAX];
+static int nscenarios;
+static SSL_CTX *ctxs[K_LAST], *gctx[GALLERY_MAX];
+static char cert_path[K_LAST][2][PATH_MAX];	/* certificate and key, by kind */
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	struct listener *li = arg;
+
+	(void)lev;
+	session_accept(li, fd, sa, (socklen_t)salen);
+	if (opt->accept_delay_ms > 0 && li->resume != NULL) {
+		/* One accept() per delay: stop, and wait for the next finished handshake. */
+		evconnlistener_disable(li->lev);
+		event_add(li->ready, NULL);
+	}
+}
+
+static void
+log_accept_queue(struct listener *li, int delay_ms)
+{
+	struct tcp_info ti;
+	struct evrec r;
+	int lfd = evconnlistener_get_fd(li->lev);
+
+	if (tcpinfo_get(lfd, &ti) != 0 || !evrec_begin(&r, EVT_ACCEPT_WAIT, 0, lfd))
+		return;
+	evrec_str(&r, "addr", li->addr_s);
+	evrec_int(&r, "accept_queue", ti.tcpi_unacked);
+	evrec_int(&r, "backlog", ti.tcpi_sacked);
+	evrec_int(&r, "delay_ms", delay_ms);
+	if (delay_ms > 0) {
+		evrec_detail(&r, "a connection waits on %s; accept() in %d ms (--accept-delay); "
+		    "accept queue %u, backlog %u", li->addr_s, delay_ms, ti.tcpi_unacked,
+		    ti.tcpi_sacked);
+		evrec_gloss(&r, "the kernel finished the handshake and queued the connection in "
+		    "the accept queue (全连接队列); when the queue is full it drops new SYNs");
+	} else
+		evrec_detail(&r, "calling accept() on %s now; accept queue %u, backlog %u",
+		    li->addr_s, ti.tcpi_unacked, ti.tcpi_sacked);
+	evrec_emit(&r);
+}
+
+/* --accept-delay: the listening socket is readable, a finished handshake waits. */
+static void
+ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *li = arg;
+	struct timeval tv = clock_tv_ms(opt->accept_delay_ms);
+
+	(void)fd;
+	(void)what;
+	if (li->lev == NULL)
+		return;
+	log_accept_queue(li, opt->accept_delay_ms);
+	evtimer_add(li->resume, &tv);
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *li = arg;
+
+	(void)fd;
+	(void)what;
+	if (li->lev == NULL)
+		return;
+	log_accept_queue(li, 0);
+	evconnlistener_enable(li->lev);
+}
+
+static void
+unpause_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *li = arg;
+
+	(void)fd;
+	(void)what;
+	if (li->lev != NULL)		/* NULL once the server stops */
+		evconnlistener_enable(li->lev);
+}
+
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct listener *li = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 0, 100 * 1000 };
+
+	(void)lev;
+	evlog(EVT_WARNING, 0, -1, "accept on %s failed: %s", li->addr_s, strerror(e));
+	/* Out of file descriptors: the waiting connection stays readable, so pause accepting
+	 * briefly instead of spinning (httpd does the same). */
+	if ((e == EMFILE || e == ENFILE) && li->pause != NULL) {
+		evconnlistener_disable(li->lev);
+		evtimer_add(li->pause, &tv);
+	}
+}
+
+/* ---- listeners ---- */
+
+/* Bind addr:port; port 0 lets the kernel pick. Returns the bound port, -1 on error (errno). */
+static int
+open_listener(struct listener *li, const char *addr, int port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd = -1, on = 1, fam;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1) {
+		s4->sin_family = fam = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		sslen = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = fam = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		sslen = sizeof(*s6);
+	} else {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", addr);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	/* LEV_OPT_REUSEABLE's job, done here so we can bind first: a server that closed first
+	 * leaves TIME_WAIT connections on its port, and must still be able to restart. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (fam == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1)
+		goto fail;
+	sslen = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sslen);
+	li->port = ntohs(fam == AF_INET ? s4->sin_port : s6->sin6_port);
+	conn_addr_str((struct sockaddr *)&ss, li->addr_s, sizeof(li->addr_s));
+	/* listen() here: libevent takes a backlog of 0 to mean "already listening", and 0 is a
+	 * backlog a class may want (--backlog 0: one connection may wait). */
+	if (listen(fd, opt->backlog) == -1)
+		goto fail;
+	li->lev = evconnlistener_new(base, accept_cb, li, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (li->lev == NULL)
+		goto fail;
+	evconnlistener_set_error_cb(li->lev, accept_error_cb);
+	li->pause = evtimer_new(base, unpause_cb, li);
+	if (opt->accept_delay_ms > 0) {
+		li->resume = evtimer_new(base, resume_cb, li);
+		li->ready = event_new(base, fd, EV_READ, ready_cb, li);
+		if (li->resume == NULL || li->ready == NULL) {
+			/* freed with the other listeners (listen_free) */
+			snprintf(err, errlen, "cannot create the --accept-delay events");
+			errno = ENOMEM;
+			return -1;
+		}
+		evconnlistener_disable(li->lev);
+		event_add(li->ready, NULL);
+	}
+	return li->port;
+fail:
+	{
+		int e = errno;
+		char where[80];
+
+		if (fam == AF_INET6)
+			snprintf(where, sizeof(where), "[%s]:%d", addr, port);
+		else
+			snprintf(where, sizeof(where), "%s:%d", addr, port);
+		if (e == EADDRINUSE)
+			snprintf(err, errlen, "cannot listen on %s: port %d is already in use "
+			    "(another server running? choose another port, or 0 to let the kernel "
+			    "pick)", where, port);
+		else if (e == EACCES)
+			snprintf(err, errlen, "cannot listen on %s: %s (ports below 1024 need "
+			    "privileges; choose a port above 1023)", where, strerror(e));
+		else
+			snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(e));
+		if (fd != -1)
+			close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+static void
+log_listen(const struct listener *li, const char *certfile)
+{
+	struct evrec r;
+	int fd = evconnlistener_get_fd(li->lev);
+
+	if (!evrec_begin(&r, EVT_LISTEN, 0, fd))
+		return;
+	evrec_str(&r, "kind", kind_names[li->kind]);
+	if (li->sc != NULL) {
+		evrec_str(&r, "scenario", li->sc->name);
+		evrec_int(&r, "expected", li->sc->expected);
+	}
+	evrec_str(&r, "addr", li->addr_s);
+	evrec_int(&r, "port", li->port);
+	evrec_str(&r, "cert", certfile ? certfile : "");
+	evrec_detail(&r, "%-10s %s%s%s", li->sc ? li->sc->name : kind_names[li->kind], li->addr_s,
+	    certfile ? "  cert " : "", certfile ? certfile : "");
+	evrec_gloss(&r, "listen(): the kernel now answers SYNs on this port and queues finished "
+	    "handshakes until accept()");
+	evrec_emit(&r);
+}
+
+static int
+is_default_ipv6_missing(int e, const char *addr)
+{
+	return opt->nbinds == 0 && strcmp(addr, "::1") == 0 &&
+	    (e == EADDRNOTAVAIL || e == EAFNOSUPPORT);
+}
+
+/* Listen for one service on every bind address. With port 0 the first address gets a
+ * kernel-picked port and the others reuse it, so one port number reaches the service on
+ * every address. Returns the port, 0 if no address could be used, or -1 on a real error
+ * (err says it). */
+static int
+bind_service(enum kind k, SSL_CTX *ctx, struct scenario *sc, int port,
+    const char *const *binds, int nb, char *err, size_t errlen)
+{
+	static int warned;
+	int b, p, bound = 0;
+
+	for (b = 0; b < nb; b++) {
+		struct listener *li;
+
+		if (nlisteners == MAX_LISTENERS) {
+			snprintf(err, errlen, "too many listeners (at most %d)", MAX_LISTENERS);
+			return -1;
+		}
+		li = &listeners[nlisteners];
+		li->kind = k;
+		li->ctx = ctx;
+		li->sc = sc;
+		p = open_listener(li, binds[b], port, err, errlen);
+		if (p == -1) {
+			if (is_default_ipv6_missing(errno, binds[b])) {
+				if (!warned++) {
+					evlog(EVT_WARNING, 0, -1, "::1 is not available here (no "
+					    "IPv6 loopback); listening on 127.0.0.1 only");
+					fprintf(stderr, "server: warning: ::1 is not available; "
+					    "listening on 127.0.0.1 only\n");
+				}
+				continue;
+			}
+			return -1;
+		}
+		port = bound = p;
+		nlisteners++;
+	}
+	return bound;
+}
+
+/* The certificate and key files of each kind: --cert/--key or the demo ones in --certs. */
+static void
+find_certs(void)
+{
+	const char *dir = opt->certs_dir;
+
+	if (opt->common.cert != NULL) {
+		snprintf(cert_path[K_HTTPS][0], PATH_MAX, "%s", opt->common.cert);
+		snprintf(cert_path[K_HTTPS][1], PATH_MAX, "%s", opt->common.key);
+	} else {
+		snprintf(cert_path[K_HTTPS][0], PATH_MAX, "%s/server.crt", dir);
+		snprintf(cert_path[K_HTTPS][1], PATH_MAX, "%s/server.key", dir);
+	}
+	snprintf(cert_path[K_SELFSIGNED][0], PATH_MAX, "%s/selfsigned.crt", dir);
+	snprintf(cert_path[K_SELFSIGNED][1], PATH_MAX, "%s/selfsigned.key", dir);
+	snprintf(cert_path[K_RSA][0], PATH_MAX, "%s/server-rsa.crt", dir);
+	snprintf(cert_path[K_RSA][1], PATH_MAX, "%s/server-rsa.key", dir);
+}
+
+/* The TLS context of a service (kind k) or of a gallery scenario (sc). */
+static SSL_CTX *
+load_ctx(enum kind k, const struct scenario *sc, char *err, size_t errlen)
+{
+	struct tls_opts to;
+
+	memset(&to, 0, sizeof(to));
+	if (sc != NULL) {
+		to.cert = sc->chain;
+		to.key = sc->key;
+		to.weak_ok = sc->weak;
+	} else {
+		to.cert = cert_path[k][0];
+		to.key = cert_path[k][1];
+		to.client_auth = opt->client_auth;
+		to.client_ca = opt->client_ca;
+	}
+	to.groups = opt->common.groups;
+	to.dissect = opt->common.dissect;
+	return tls_ctx_server(&to, err, errlen);
+}
+
+int
+listen_start(struct event_base *b, const struct options *o, char *err, size_t errlen)
+{
+	static const char *const default_binds[] = { "127.0.0.1", "::1" };
+	const char *const *binds = o->nbinds ? o->binds : default_binds;
+	char why[512], gdir[PATH_MAX];
+	int nb = o->nbinds ? o->nbinds : 2, bound_any = 0, k, i, p;
+
+	base = b;
+	opt = o;
+	find_certs();
+	if (opt->gallery) {
+		snprintf(gdir, sizeof(gdir), "%s/gallery", opt->certs_dir);
+		if ((nscenarios = gallery_load(gdir, scenarios, GALLERY_MAX, err, errlen)) < 0) {
+			nscenarios = 0;
+			return -1;
+		}
+	}
+	/* Load every certificate before opening any port, so a bad file fails fast. */
+	for (k = K_HTTPS; k < K_GALLERY; k++)
+		if (opt->port[k] != -2 && (ctxs[k] = load_ctx(k, NULL, why, sizeof(why))) == NULL) {
+			snprintf(err, errlen, "%s (--%s-port needs it; or turn it off with --%s-port "
+			    "off)", why, kind_names[k], kind_names[k]);
+			return -1;
+		}
+	for (k = 0; k < K_GALLERY; k++) {
+		if (opt->port[k] == -2)
+			continue;
+		if ((p = bind_service(k, ctxs[k], NULL, opt->port[k], binds, nb, err, errlen)) < 0)
+			return -1;
+		bound_any |= p > 0;
+	}
+	for (i = 0; i < nscenarios; i++) {
+		struct scenario *sc = &scenarios[i];
+
+		if ((gctx[i] = load_ctx(K_GALLERY, sc, why, sizeof(why))) == NULL) {
+			snprintf(err, errlen, "gallery scenario %s: %s (remake it: "
+			    "certs/make-certs.sh --gallery)", sc->name, why);
+			return -1;
+		}
+		sc->port = bind_service(K_GALLERY, gctx[i], sc, opt->gallery_base ?
+		    opt->gallery_base + i : 0, binds, nb, err, errlen);
+		if (sc->port < 0)
+			return -1;
+		bound_any |= sc->port > 0;
+	}
+	if (!bound_any) {
+		snprintf(err, errlen, "nothing to listen on: every port is off");
+		return -1;
+	}
+	return 0;
+}
+
+void
+listen_capture(struct event_base *b, const struct options *o)
+{
+	char filter[2048] = "";
+	size_t l;
+	int i;
+
+	if (!o->common.capture)
+		return;
+	for (i = 0; i < nlisteners; i++) {
+		if (i > 0 && listeners[i].port == listeners[i - 1].port)
+			continue;
+		l = strlen(filter);
+		snprintf(filter + l, sizeof(filter) - l, "%stcp port %d", l ? " or " : "",
+		    listeners[i].port);
+	}
+	cmdline_capture_open(&o->common, b, filter);
+}
+
+/* The gallery's scenarios, each with its port and the verdict a client should reach. */
+static void
+announce_gallery(void)
+{
+	struct evrec r;
+	int i;
+
+	if (nscenarios > 0)
+		evlog(EVT_START, 0, -1, "gallery: try build/client --cacert %s/gallery/trust.pem "
+		    "(and --crlfile %s/gallery/crl.pem) https://localhost:PORT/", opt->certs_dir,
+		    opt->certs_dir);
+	for (i = 0; i < nscenarios; i++) {
+		if (!evrec_begin(&r, EVT_START, 0, -1))
+			break;
+		evrec_str(&r, "scenario", scenarios[i].name);
+		evrec_int(&r, "port", scenarios[i].port);
+		evrec_int(&r, "expected", scenarios[i].expected);
+		if (scenarios[i].expected)
+			evrec_detail(&r, "gallery %-17s https://localhost:%-5d  expect: error %d "
+			    "(%s)%s", scenarios[i].name, scenarios[i].port, scenarios[i].expected,
+			    X509_verify_cert_error_string(scenarios[i].expected),
+			    scenarios[i].crl ? " with --crlfile" : "");
+		else
+			evrec_detail(&r, "gallery %-17s https://localhost:%-5d  expect: trusted",
+			    scenarios[i].name, scenarios[i].port);
+		evrec_emit(&r);
+	}
+}
+
+/* One line per service: the client command that reaches it. */
+static void
+announce_try(const struct listener *li)
+{
+	const char *dir = opt->certs_dir;
+	char cafile[PATH_MAX];
+
+	snprintf(cafile, sizeof(cafile), "%s/ca.crt", dir);
+	if (li->kind == K_HTTP)
+		evlog(EVT_START, 0, -1, "try: build/client http://localhost:%d/", li->port);
+	else if (li->kind == K_HTTPS && opt->client_auth != TLS_CLIENT_AUTH_NONE)
+		evlog(EVT_START, 0, -1, "try: build/client --cacert %s --cert %s/client.crt --key "
+		    "%s/client.key https://localhost:%d/", cafile, dir, dir, li->port);
+	else if (li->kind == K_HTTPS)
+		evlog(EVT_START, 0, -1, "try: build/client --cacert %s https://localhost:%d/",
+		    cafile, li->port);
+	else if (li->kind == K_RSA)
+		evlog(EVT_START, 0, -1, "try: build/client --cacert %s --tls-max 1.2 --kx rsa "
+		    "https://localhost:%d/  (RSA key transport)", cafile, li->port);
+	else
+		evlog(EVT_START, 0, -1, "try: build/client https://localhost:%d/  (self-signed: "
+		    "expect the trust warning)", li->port);
+}
+
+void
+listen_announce(void)
+{
+	const struct listener *li;
+	int i;
+
+	for (i = 0; i < nlisteners; i++) {
+		li = &listeners[i];
+		log_listen(li, li->kind == K_HTTP ? NULL : li->sc ? li->sc->chain :
+		    cert_path[li->kind][0]);
+	}
+	announce_gallery();
+	for (i = 0; i < nlisteners; i++)
+		if (listeners[i].kind != K_GALLERY &&
+		    (i == 0 || listeners[i].kind != listeners[i - 1].kind))
+			announce_try(&listeners[i]);
+}
+
+const struct scenario *
+listen_scenarios(int *n)
+{
+	*n = nscenarios;
+	return scenarios;
+}
+
+void
+listen_stop(void)
+{
+	int i;
+
+	for (i = 0; i < nlisteners; i++) {
+		evconnlistener_free(listeners[i].lev);
+		listeners[i].lev = NULL;
+		if (listeners[i].resume)
+			evtimer_del(listeners[i].resume);
+		if (listeners[i].ready)
+			event_del(listeners[i].ready);
+		if (listeners[i].pause)
+			event_del(listeners[i].pause);
+	}
+}
+
+void
+listen_free(void)
+{
+	struct listener *li;
+	int i;
+
+	/* every slot: one that failed half-way holds what it had made */
+	for (li = listeners; li < listeners + MAX_LISTENERS; li++) {
+		if (li->lev)
+			evconnlistener_free(li->lev);
+		if (li->resume)
+			event_free(li->resume);
+		if (li->ready)
+			event_free(li->ready);
+		if (li->pause)
+			event_free(li->pause);
+		memset(li, 0, sizeof(*li));
+	}
+	for (i = 0; i < K_LAST; i++)
+		tls_ctx_free(ctxs[i]);
+	for (i = 0; i < nscenarios; i++)
+		tls_ctx_free(gctx[i]);
+}

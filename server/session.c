@@ -1,0 +1,720 @@
+/* session.c -- one served connection: read HTTP/1.1 requests (heads, bodies, the deadlines
+ * they must meet), answer them, and close as the flags say (FIN, RST, or after a hold). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "evlog.h"
+#include "http1.h"
+#include "server.h"
+
+#define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
+#define OUT_HIGH	(1024 * 1024)	/* queued response bytes above which we stop reading */
+#define PARK_DELAY_MS	200		/* an idle connection that carried requests: parked after */
+
+/* One served connection: the parser state of the request being read. Small on purpose: one
+ * per idle keep-alive connection. */
+struct session {
+	struct listener		*li;
+	struct http1_msg	*req;		/* the request being read; NULL while idle */
+	struct http1_chunked	*ch;		/* only while a chunked body is read */
+	uint64_t		 body_left;
+	struct conn		*c;
+	struct event		*hold;		/* --hold-close timer */
+	struct event		*head_timer;	/* --header-timeout: the request head's deadline */
+	int			 requests;
+	unsigned		 in_body:1;	/* reading (and dropping) a request body */
+	unsigned		 chunked:1;
+	unsigned		 keep_alive:1;
+	unsigned		 got_bytes:1;	/* some bytes of the current head arrived */
+	unsigned		 bp_paused:1;	/* not reading until our responses leave */
+};
+
+static struct event_base *base;
+static const struct options *opt;
+static int stopping;
+
+/* ---- responses ---- */
+
+static void
+http_date(char *buf, size_t len)
+{
+	static time_t last = -1;
+	static char cached[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != last) {
+		gmtime_r(&now, &tm);
+		strftime(cached, sizeof(cached), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	if (len > 0) {
+		size_t n = strlen(cached) < len ? strlen(cached) : len - 1;
+
+		memcpy(buf, cached, n);
+		buf[n] = '\0';
+	}
+}
+
+static void
+respond(struct conn *c, struct session *s, int status, const char *ctype, const char *body,
+    size_t blen, int head_only, const char *extra, size_t pad)
+{
+	static const char filler[] = "handshake-lab filler: ?pad= asks for it.\n";
+	char hdr[768], date[64], one[4096];
+	struct evrec r;
+	size_t left;
+	int n;
+
+	http_date(date, sizeof(date));
+	n = snprintf(hdr, sizeof(hdr),
+	    "HTTP/1.1 %d %s\r\nServer: handshake-lab\r\nDate: %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: %s\r\n%s\r\n",
+	    status, http1_reason(status), date, ctype, blen + pad, s->keep_alive ? "keep-alive" :
+	    "close", extra ? extra : "");
+	if (n < 0 || (size_t)n >= sizeof(hdr))
+		return;
+	if (!head_only && blen > 0 && (size_t)n + blen <= sizeof(one)) {
+		/* Head and body in one write: over TLS one record, not two. */
+		memcpy(one, hdr, (size_t)n);
+		memcpy(one + n, body, blen);
+		conn_write(c, one, (size_t)n + blen);
+	} else {
+		conn_write(c, hdr, (size_t)n);
+		if (!head_only && blen > 0)
+			conn_write(c, body, blen);
+	}
+	for (left = head_only ? 0 : pad; left > 0; ) {
+		size_t k = left < sizeof(filler) - 1 ? left : sizeof(filler) - 1;
+
+		conn_write(c, filler, k);
+		left -= k;
+	}
+	blen += pad;
+	if (evrec_begin(&r, EVT_RESPONSE, c->id, c->fd)) {
+		evrec_int(&r, "status", status);
+		evrec_int(&r, "length", (long long)blen);
+		evrec_bool(&r, "keep_alive", s->keep_alive);
+		evrec_label(&r, "> %d %s", status, http1_reason(status));
+		evrec_detail(&r, "%zu B body%s, Connection: %s", blen, head_only ? " (HEAD: not sent)"
+		    : "", s->keep_alive ? "keep-alive" : "close");
+		evrec_gloss(&r, "%s", c->ssl ? "the response goes out as encrypted TLS records" :
+		    "the response goes out in clear text: anyone on the path can read it");
+		evrec_emit(&r);
+	}
+}
+
+static void
+respond_error(struct conn *c, struct session *s, int status, const char *why)
+{
+	char body[512];
+	int n;
+
+	n = snprintf(body, sizeof(body), "%d %s: %s\n", status, http1_reason(status), why);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = 0;
+	respond(c, s, status, "text/plain; charset=utf-8", body, (size_t)n, 0,
+	    status == 405 ? "Allow: GET, HEAD\r\n" : NULL, 0);
+}
+
+static int
+wants_text(const struct http1_msg *m)
+{
+	const char *q = strchr(m->target, '?');
+	const char *accept = http1_header(m, "Accept");
+
+	if (q != NULL && strncmp(q + 1, "text", 4) == 0 && (q[5] == '\0' || q[5] == '&'))
+		return 1;
+	return accept != NULL && strncasecmp(accept, "text/plain", 10) == 0;
+}
+
+static long query_pad(const char *);
+
+/* RFC 9112 3.2.2: a server MUST accept the absolute-form ("GET http://host/path"), as a proxy
+ * would receive it; what counts is its path ("/" when it has none). */
+static const char *
+target_path(const char *target)
+{
+	const char *p;
+
+	if (strncasecmp(target, "http://", 7) == 0)
+		p = target + 7;
+	else if (strncasecmp(target, "https://", 8) == 0)
+		p = target + 8;
+	else
+		return target;
+	p += strcspn(p, "/?");
+	return *p == '/' ? p : "/";
+}
+
+static void
+serve(struct conn *c, struct session *s)
+{
+	const struct http1_msg *m = s->req;
+	const char *path = target_path(m->target);
+	const struct scenario *sc;
+	char page[16384];
+	size_t plen;
+	long pad;
+	int head = strcmp(m->method, "HEAD") == 0, text, n, nsc;
+
+	/* The only page is generated, never a file: whatever the path says (.., %2e%2e, %00),
+	 * nothing but "/" exists. */
+	plen = strcspn(path, "?");
+	if (strcmp(m->method, "GET") != 0 && !head) {
+		respond_error(c, s, 405, "this server only answers GET and HEAD");
+		return;
+	}
+	if (m->version_minor == 1 && http1_header(m, "Host") == NULL) {
+		s->keep_alive = 0;
+		respond_error(c, s, 400, "an HTTP/1.1 request needs a Host header");
+		return;
+	}
+	if (plen != 1 || path[0] != '/') {
+		respond_error(c, s, 404, "the only page here is /");
+		return;
+	}
+	text = wants_text(m);
+	sc = listen_scenarios(&nsc);
+	n = page_render(c, text, s->li->sc ? s->li->sc->name : kind_names[s->li->kind],
+	    sc, s->li->kind == K_HTTP ? nsc : 0, page, sizeof(page));
+	if (n < 0) {
+		respond_error(c, s, 500, "page too large");
+		return;
+	}
+	if ((pad = query_pad(m->target)) < 0) {
+		respond_error(c, s, 400, "pad= takes a number of bytes up to 16777216");
+		return;
+	}
+	respond(c, s, 200, text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
+	    page, (size_t)n, head, NULL, (size_t)pad);
+}
+
+/* ?pad=N: N filler bytes after the page (at most 16 MiB), so a reader that stops reading
+ * fills its receive window and our FIN has to wait behind the data (FIN_WAIT1, LAST_ACK). */
+static long
+query_pad(const char *target)
+{
+	const char *q = strchr(target, '?'), *p;
+	char *end;
+	long v;
+
+	for (p = q; p != NULL; p = strchr(p + 1, '&'))
+		if (strncmp(p + 1, "pad=", 4) == 0) {
+			errno = 0;
+			v = strtol(p + 5, &end, 10);
+			if (errno || end == p + 5 || (*end && *end != '&') || v < 0 ||
+			    v > 16L * 1024 * 1024)
+				return -1;
+			return v;
+		}
+	return 0;
+}
+
+static void
+log_request(struct conn *c, const struct http1_msg *m)
+{
+	struct evrec r;
+	const char *host = http1_header(m, "Host");
+
+	if (!evrec_begin(&r, EVT_REQUEST, c->id, c->fd))
+		return;
+	evrec_str(&r, "method", m->method);
+	evrec_str(&r, "target", m->target);
+	evrec_str(&r, "host", host ? host : "");
+	evrec_strf(&r, "version", "HTTP/1.%d", m->version_minor);
+	evrec_label(&r, "< %s %s", m->method, m->target);
+	evrec_detail(&r, "HTTP/1.%d  Host: %s", m->version_minor, host ? host : "(none)");
+	evrec_gloss(&r, "%s", c->ssl ? "the request arrived inside TLS records: only the two ends "
+	    "can read it" : "the request arrived in clear text");
+	evrec_emit(&r);
+}
+
+/* The server's own close: FIN (the four-way close), or RST with --abort. */
+static void
+server_close(struct conn *c, const char *reason)
+{
+	char why[200];
+
+	if (opt->common.abort) {
+		snprintf(why, sizeof(why), "--abort (%s)", reason);
+		conn_reset(c, why);
+	} else
+		conn_close(c, reason);
+}
+
+/* A parsed request takes ~10 KB (the head and its header table): an idle keep-alive
+ * connection holds none, one spare is kept for the next request of any connection. */
+static struct http1_msg *req_spare;
+
+static struct http1_msg *
+req_get(void)
+{
+	struct http1_msg *m = req_spare;
+
+	req_spare = NULL;
+	return m != NULL ? m : malloc(sizeof(*m));
+}
+
+static void
+req_put(struct session *s)
+{
+	if (req_spare == NULL)
+		req_spare = s->req;
+	else
+		free(s->req);
+	s->req = NULL;
+}
+
+/* After a complete request (and its body): answer, then keep the connection or close it. */
+static void
+finish_request(struct conn *c, struct session *s)
+{
+	s->in_body = 0;
+	free(s->ch);
+	s->ch = NULL;
+	s->requests++;
+	serve(c, s);
+	req_put(s);
+	if (!s->keep_alive || stopping)
+		server_close(c, stopping ? "server stopping" : opt->common.server_closes_first ?
+		    "--close-first server" : "Connection: close");
+	else
+		conn_set_timeout(c, opt->idle_ms);
+}
+
+/* The plain-text request on the HTTPS port gets nginx's answer: a 400 page that says so. */
+static void
+respond_plain_on_tls(struct conn *c, struct session *s)
+{
+	static const char page[] =
+	    "<html>\n<head><title>400 The plain HTTP request was sent to HTTPS port</title>"
+	    "</head>\n<body>\n<center><h1>400 Bad Request</h1></center>\n"
+	    "<center>The plain HTTP request was sent to HTTPS port</center>\n"
+	    "<hr><center>handshake-lab</center>\n</body>\n</html>\n";
+
+	s->keep_alive = 0;
+	respond(c, s, 400, "text/html", page, sizeof(page) - 1, 0, NULL, 0);
+}
+
+/* The http_error event: status is what we send; parsed, if it differs, what the request
+ * itself deserved (plain HTTP on the HTTPS port always gets nginx's 400 page). */
+static void
+log_http_error(struct conn *c, int status, int parsed, const char *why)
+{
+	struct evrec er;
+
+	if (evrec_begin(&er, EVT_HTTP_ERROR, c->id, c->fd)) {
+		evrec_int(&er, "status", status);
+		if (parsed != status)
+			evrec_int(&er, "request_status", parsed);
+		evrec_str(&er, "reason", why);
+		if (parsed != status)
+			evrec_detail(&er, "bad request: %s -> %d (sent as %d: plain HTTP on the "
+			    "HTTPS port)", why, parsed, status);
+		else
+			evrec_detail(&er, "bad request: %s -> %d", why, status);
+		evrec_emit(&er);
+	}
+}
+
+/* Answer a request we cannot serve with status and why, and close (close_reason NULL:
+ * "bad request (STATUS)"). */
+static void
+reject(struct conn *c, struct session *s, int status, const char *why,
+    const char *close_reason)
+{
+	char reason[32];
+	int sent = c->plain_on_tls ? 400 : status;
+
+	log_http_error(c, sent, status, why);
+	s->keep_alive = 0;
+	if (c->plain_on_tls)
+		respond_plain_on_tls(c, s);
+	else
+		respond_error(c, s, status, why);
+	if (close_reason == NULL) {
+		snprintf(reason, sizeof(reason), "bad request (%d)", sent);
+		close_reason = reason;
+	}
+	conn_close(c, close_reason);
+}
+
+/* Bytes that cannot begin a request, said at once rather than after the parser waited for a
+ * line end that may never come (a ClientHello has none). NULL: maybe a request. */
+static const char *
+bad_start(const unsigned char *p, size_t n)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	size_t i = 0, j;
+
+	if (n > 0 && p[0] == 0x16)
+		return "a TLS handshake record (0x16, a ClientHello?) on the plain HTTP port: "
+		    "use http:// here, https:// on the HTTPS port";
+	if (n > 0 && p[0] == '\n')
+		i = 1;
+	else if (n > 1 && p[0] == '\r' && p[1] == '\n')
+		i = 2;
+	for (j = i; j < n && j - i <= HTTP1_MAX_METHOD && p[j] != ' '; j++)
+		if (!(p[j] >= 'A' && p[j] <= 'Z') && !(p[j] >= '0' && p[j] <= '9') &&
+		    (p[j] == '\0' || strchr(tchar, p[j]) == NULL))
+			return "the first bytes are not an HTTP method (not HTTP at all?)";
+	if (j - i > HTTP1_MAX_METHOD)
+		return "the first bytes are not an HTTP method (not HTTP at all?)";
+	return NULL;
+}
+
+static void head_timeout_cb(evutil_socket_t, short, void *);
+
+/* The request head's deadline (--header-timeout): starts at its first byte; a new connection's
+ * starts at accept(), so the TLS handshake counts too. The timer exists only while a head is
+ * due: an idle keep-alive connection holds none. */
+static void
+head_timer_start(struct session *s)
+{
+	struct timeval tv = clock_tv_ms(opt->header_ms);
+
+	if (s->head_timer == NULL)
+		s->head_timer = evtimer_new(base, head_timeout_cb, s);
+	if (s->head_timer != NULL && !evtimer_pending(s->head_timer, NULL))
+		evtimer_add(s->head_timer, &tv);
+}
+
+static void
+head_timer_stop(struct session *s)
+{
+	if (s->head_timer != NULL) {
+		event_free(s->head_timer);
+		s->head_timer = NULL;
+	}
+}
+
+static void
+head_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct conn *c = s->c;
+	char why[160];
+
+	(void)fd;
+	(void)what;
+	if (c == NULL || c->phase > PHASE_OPEN)
+		return;
+	if (c->phase != PHASE_OPEN) {
+		snprintf(why, sizeof(why), "the TLS handshake did not finish within %d s "
+		    "(--header-timeout)", opt->header_ms / 1000);
+		conn_abort(c, CONN_ERR_TIMEOUT, why);
+		return;
+	}
+	if (s->in_body)
+		return;
+	if (!s->got_bytes && s->requests == 0 && (c->bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)) {
+		snprintf(why, sizeof(why), "no request within %d s (--header-timeout)",
+		    opt->header_ms / 1000);
+		server_close(c, why);
+		return;
+	}
+	snprintf(why, sizeof(why), "the request head did not arrive within %d s "
+	    "(--header-timeout): a client too slow, or a slowloris", opt->header_ms / 1000);
+	reject(c, s, 408, why, "request head timeout");
+}
+
+/* Back-pressure: a client that sends requests but does not read the responses would make us
+ * queue them without end. Above OUT_HIGH queued bytes we stop reading (its requests then wait
+ * in the kernel, and its sending stops once the window is full) until the queue is empty. */
+static int
+output_full(struct conn *c, struct session *s)
+{
+	size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	struct evrec r;
+
+	if (out <= OUT_HIGH)
+		return 0;
+	s->bp_paused = 1;
+	conn_pause_read(c, 1);
+	/* Reading is off, so only a write timeout can notice a client that never reads. */
+	conn_set_write_timeout(c, opt->idle_ms);
+	if (evrec_begin(&r, EVT_PAUSE_READ, c->id, c->fd)) {
+		evrec_int(&r, "queued", (long long)out);
+		evrec_detail(&r, "not reading: %zu B of responses wait to be sent (back-pressure)",
+		    out);
+		evrec_gloss(&r, "the client sends requests faster than it reads the answers: we "
+		    "stop reading until they have gone, so its requests wait in the kernel");
+		evrec_emit(&r);
+	}
+	return 1;
+}
+
+static void session_read(struct conn *, struct evbuffer *);
+
+static void
+session_drained(struct conn *c)
+{
+	struct session *s = c->arg;
+
+	if (s == NULL)
+		return;
+	if (!s->bp_paused) {
+		/* Answered, nothing more to read: an idle keep-alive connection waits for its
+		 * next request without a bufferevent (conn_park: ~1 KB less per connection).
+		 * After its first answer at once (a browser's spare connection, a one-shot
+		 * client); once it has carried more, after PARK_DELAY_MS without a request: a
+		 * busy client's next request comes at once, and parking for each would cost
+		 * CPU for nothing. */
+		if (s->requests > 0 && s->req == NULL && !s->in_body && !s->got_bytes &&
+		    s->keep_alive && s->hold == NULL && !stopping)
+			conn_park(c, s->requests == 1 ? 0 : PARK_DELAY_MS);
+		return;
+	}
+	s->bp_paused = 0;
+	evlog(EVT_PAUSE_READ, c->id, c->fd, "reading again: the responses have gone to the "
+	    "kernel");
+	conn_pause_read(c, 0);
+	conn_set_timeout(c, opt->idle_ms);
+	/* Requests already read wait in our input buffer: no read event will announce them. */
+	session_read(c, bufferevent_get_input(c->bev));
+}
+
+static void
+session_read(struct conn *c, struct evbuffer *in)
+{
+	struct session *s = c->arg;
+	unsigned char *p;
+	const char *why;
+	size_t len, n;
+	int r;
+
+	while (c->phase == PHASE_OPEN && (len = evbuffer_get_length(in)) > 0) {
+		if (s->in_body) {
+			if (!s->chunked) {
+				n = len < s->body_left ? len : (size_t)s->body_left;
+				evbuffer_drain(in, n);
+				s->body_left -= n;
+				if (s->body_left == 0)
+					finish_request(c, s);
+				continue;
+			}
+			char out[4096];
+			size_t outlen = sizeof(out), used = 0;
+			n = len < 4096 ? len : 4096;
+			p = evbuffer_pullup(in, (ev_ssize_t)n);
+			r = http1_chunked_decode(s->ch, (const char *)p, n, out, &outlen, &used);
+			evbuffer_drain(in, used);
+			if (r < 0 || s->ch->total > MAX_BODY) {
+				reject(c, s, r < 0 ? 400 : 413, r < 0 ? "malformed chunked body" :
+				    "request body too large", NULL);
+				return;
+			}
+			if (r == 1)
+				finish_request(c, s);
+			else if (used == 0)
+				return;
+			continue;
+		}
+		if (s->bp_paused || output_full(c, s))
+			return;
+		n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
+		p = evbuffer_pullup(in, (ev_ssize_t)n);
+		if ((why = bad_start(p, n)) != NULL) {
+			evbuffer_drain(in, len);
+			reject(c, s, 400, why, NULL);
+			return;
+		}
+		if (s->req == NULL && (s->req = req_get()) == NULL) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		r = http1_parse(s->req, HTTP1_REQUEST, (const char *)p, n, 0);
+		if (r == 0) {
+			/* Only a head that takes more than one read needs the deadline. */
+			if (!s->got_bytes) {
+				s->got_bytes = 1;
+				head_timer_start(s);
+			}
+			return;
+		}
+		if (r < 0) {
+			evbuffer_drain(in, len);
+			reject(c, s, s->req->error_status, s->req->error_text, NULL);
+			return;
+		}
+		evbuffer_drain(in, s->req->head_len);
+		s->got_bytes = 0;
+		head_timer_stop(s);
+		log_request(c, s->req);
+		if (c->plain_on_tls) {
+			reject(c, s, 400, "plain HTTP request sent to the HTTPS port", NULL);
+			return;
+		}
+		s->keep_alive = s->req->keep_alive && !opt->common.server_closes_first;
+		/* The idle timeout also bounds a request body that stops coming. */
+		conn_set_timeout(c, opt->idle_ms);
+		if (s->req->body == HTTP1_BODY_LENGTH) {
+			if (s->req->content_length > MAX_BODY) {
+				reject(c, s, 413, "request body too large", NULL);
+				return;
+			}
+			s->in_body = 1;
+			s->chunked = 0;
+			s->body_left = s->req->content_length;
+		} else if (s->req->body == HTTP1_BODY_CHUNKED) {
+			if (s->ch == NULL && (s->ch = malloc(sizeof(*s->ch))) == NULL) {
+				conn_close(c, "out of memory");
+				return;
+			}
+			s->in_body = 1;
+			s->chunked = 1;
+			http1_chunked_init(s->ch);
+		} else
+			finish_request(c, s);
+	}
+}
+
+static void
+session_ready(struct conn *c)
+{
+	conn_set_timeout(c, opt->idle_ms);
+}
+
+static void
+hold_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	server_close(s->c, "the client closed its side (after --hold-close)");
+}
+
+static void
+session_peer_closed(struct conn *c)
+{
+	struct session *s = c->arg;
+	struct timeval tv = clock_tv_ms(opt->common.hold_close_ms);
+	struct evrec r;
+
+	if (opt->common.hold_close_ms > 0 &&
+	    (s->hold = evtimer_new(base, hold_done_cb, s)) != NULL) {
+		/* The textbook's "the server may still have data to send": stay in CLOSE_WAIT
+		 * a while, the client in FIN_WAIT2. */
+		conn_set_timeout(c, 0);
+		if (evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd)) {
+			evrec_int(&r, "ms", opt->common.hold_close_ms);
+			evrec_detail(&r, "holding our FIN for %d ms (--hold-close)",
+			    opt->common.hold_close_ms);
+			evrec_gloss(&r, "the passive side may still have data to send: we stay in "
+			    "CLOSE_WAIT, the client in FIN_WAIT2");
+			evrec_emit(&r);
+		}
+		evtimer_add(s->hold, &tv);
+		return;
+	}
+	server_close(c, "the client closed its side");
+}
+
+static void
+session_timeout(struct conn *c)
+{
+	struct session *s = c->arg;
+	char why[96];
+
+	if (s != NULL && s->bp_paused)
+		snprintf(why, sizeof(why), "the client read none of its responses for %d ms",
+		    opt->idle_ms);
+	else
+		snprintf(why, sizeof(why), "idle for %d ms (keep-alive timeout)", opt->idle_ms);
+	server_close(c, why);
+}
+
+static void
+check_stopped(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (stopping && conn_count() == 0)
+		event_base_loopexit(base, NULL);
+}
+
+static void
+session_closed(struct conn *c)
+{
+	struct session *s = c->arg;
+
+	if (s != NULL && s->hold != NULL)
+		event_free(s->hold);
+	if (s != NULL && s->head_timer != NULL)
+		event_free(s->head_timer);
+	if (s != NULL && s->req != NULL)
+		req_put(s);
+	if (s != NULL)
+		free(s->ch);
+	c->arg = NULL;		/* allocated with c (session_ops.arg_size), freed with it */
+	if (stopping)
+		event_base_once(base, -1, EV_TIMEOUT, check_stopped, NULL, NULL);
+}
+
+static const struct conn_ops session_ops = {
+	.ready = session_ready,
+	.read = session_read,
+	.peer_closed = session_peer_closed,
+	.timeout = session_timeout,
+	.closed = session_closed,
+	.drained = session_drained,
+	.arg_size = sizeof(struct session),	/* allocated with the connection */
+};
+
+void
+session_init(struct event_base *b, const struct options *o)
+{
+	base = b;
+	opt = o;
+}
+
+void
+session_accept(struct listener *li, int fd, struct sockaddr *sa, socklen_t salen)
+{
+	struct session init = { .li = li, .keep_alive = 1 };
+	struct session *s;
+	struct conn *c;
+
+	/* conn_accept() copies init into the connection's own allocation (session_ops.arg_size) */
+	c = conn_accept(base, fd, sa, salen, li->ctx, &session_ops, &init);
+	if (c != NULL && c->phase != PHASE_CLOSED && (s = c->arg) != NULL) {
+		s->c = c;
+		head_timer_start(s);
+	}
+	/* A client that never finishes its TLS handshake must not hold the connection. */
+	if (c != NULL && c->phase == PHASE_TLS_HANDSHAKE)
+		conn_set_timeout(c, opt->idle_ms);
+}
+
+void
+session_stop_all(void)
+{
+	stopping = 1;
+	conn_close_all("server stopping", 0);
+}
+
+int
+session_stopping(void)
+{
+	return stopping;
+}
+
+void
+session_free(void)
+{
+	free(req_spare);
+	req_spare = NULL;
+}
