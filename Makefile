@@ -29,7 +29,7 @@ COMMON_SRCS = $(sort $(wildcard common/*.c))
 # the server's own files
 SERVER_SRCS = server/main.c server/page.c server/gallery.c
 # the client's own files
-CLIENT_SRCS = client/main.c client/trust.c client/repeat.c
+CLIENT_SRCS = client/main.c client/connect.c client/fetch.c client/trust.c client/repeat.c
 # the ladder diagram drawer: its own JSON reader, libc only
 LADDER_SRCS = ladder/ladder.c
 # the benchmark's idle-connection driver (make bench): libc + OpenSSL only
