@@ -30,7 +30,8 @@ COMMON_SRCS = $(sort $(wildcard common/*.c))
 SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c server/page.c \
 	      server/gallery.c
 # the client's own files
-CLIENT_SRCS = client/main.c client/options.c client/trust.c client/repeat.c
+CLIENT_SRCS = client/main.c client/options.c client/connect.c client/fetch.c client/trust.c \
+	      client/repeat.c
 # the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts)
 LADDER_SRCS = ladder/main.c ladder/json.c ladder/events.c ladder/model.c ladder/render_text.c \
               ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c ladder/utf8.c

@@ -1,16 +1,38 @@
-/* client.h -- what the client's files share: exit codes, flags, the trust prompt, the repeat
- * summary. */
+/* client.h -- what the client's files share: the options, the state of the one transfer, and
+ * each file's functions.
+ *
+ * Contents:
+ *   the options		struct client_opts (main.c parses them), exit codes, --kx, flag ids
+ *   the transfer		struct client: one, made in main.c and passed to every file
+ *   connect.c		the event loop, name lookup, address by address, the connection's events
+ *   fetch.c		the request and the response, the timing line, the final error
+ *   trust.c		the certificate check, the trust decision, the warning and the question
+ *   options.c		the flag table (--help, the man page)
+ *   repeat.c		-n and --reconnect: the session kept between connections, the summary
+ *   main.c		what main.c lends the others
+ */
 #ifndef CLIENT_H
 #define CLIENT_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <openssl/ssl.h>
 
 #include "cmdline.h"
+#include "evlog.h"
+#include "http1.h"
 #include "tls.h"
+#include "url.h"
 
+struct addrinfo;
 struct conn;
+struct evbuffer;
+struct event;
+struct event_base;
+
+/* --kx: which TLS 1.2 key exchange to offer. */
+enum { KX_ANY, KX_RSA, KX_ECDHE };
 
 /* Exit codes, curl's where curl has one. */
 enum {
@@ -24,6 +46,28 @@ enum client_flag {
 	F_CACERT = F_SHARED_LAST, F_INSECURE, F_CRLFILE, F_SHOW_CERTS, F_TLS_MIN, F_TLS_MAX,
 	F_KX, F_CIPHERS, F_KEYLOG, F_HEAD, F_REQUESTS, F_RECONNECT, F_OUTPUT, F_HALF_CLOSE,
 	F_PAUSE_READ, F_CONNECT_TIMEOUT, F_MAX_TIME, F_MAX_FILESIZE
+};
+
+/* The options, as main.c parses them (its `opt`, with the defaults); read-only after that. */
+struct client_opts {
+	const char	*url;
+	const char	*cafile;
+	const char	*crlfile;
+	int		 show_certs;
+	const char	*ciphers;
+	const char	*keylog;
+	const char	*output;
+	const char	*method;
+	int		 insecure;
+	int		 half_close;		/* --half-close: FIN right after the request */
+	int		 pause_read_ms;		/* --pause-read: stop reading after the request */
+	int		 tls_min, tls_max;
+	int		 kx;			/* --kx: KX_* */
+	int		 requests;		/* -n: requests per connection */
+	int		 reconnect;		/* --reconnect: connections in a row */
+	int		 connect_timeout_ms, max_time_ms;
+	long long	 max_filesize;		/* --max-filesize, 0: no limit */
+	struct cmdline	 common;		/* the flags the server takes too */
 };
 
 /* What the verify callback saw of the first failing certificate. */
@@ -56,6 +100,77 @@ struct repeat_conn {
 	double		 total_ms;		/* connect() to closed */
 };
 
+/* The one transfer of a run (one URL; with -n and --reconnect several requests and
+ * connections). main.c owns it and hands it to each file; a connection's callbacks find it
+ * in c->arg. Grouped by the file that writes the fields. */
+struct client {
+	const struct client_opts *opt;
+	struct url		 u;		/* the URL (main.c parses it) */
+	int			 interactive;	/* stdin and stderr are a terminal: ask */
+
+	/* how it ends: fetch_finish() */
+	int			 done;		/* the transfer is over */
+	int			 exit_code;	/* the first failure's, 0 without one */
+	char			 error[512];	/* and what it was */
+
+	/* connect.c */
+	struct event_base	*base;
+	SSL_CTX			*ctx;		/* NULL for http:// */
+	struct addrinfo		*ai_list, *ai_next;	/* all the addresses; the next to try */
+	struct addrinfo		*ai_cur;		/* the address being tried */
+	struct addrinfo		*ai_ok;			/* the one that worked (--reconnect) */
+	struct conn		*c;			/* the connection, NULL once closed */
+	struct event		*connect_timer, *max_timer, *hold_timer, *pause_timer;
+	char			 last_attempt[256];	/* why the last address failed */
+	int			 conn_no;		/* connections made (1 = the first) */
+	struct repeat_conn	 cur;			/* this connection's figures (repeat.c) */
+
+	/* trust.c */
+	struct trust_seen	 seen;
+	int			 decided;	/* first connection: 1 trusted, 2 proceed */
+
+	/* fetch.c: the response */
+	FILE			*out;		/* the body goes here */
+	struct http1_msg	 resp;
+	int			 have_head;
+	uint64_t		 body_bytes;
+	uint64_t		 body_left;
+	struct http1_chunked	 ch;
+	int			 got_bytes;
+	int			 req_no;		/* requests sent on this connection */
+	uint64_t		 body_start;		/* body_bytes when this response began */
+
+	/* times (evlog_now_us()) for the timing line, like curl -w */
+	int64_t			 t0;			/* the transfer starts: name lookup */
+	int64_t			 t_request;
+	int64_t			 t_first_request;	/* on this connection */
+	int64_t			 t_tcp, t_tls, t_first, t_end;
+};
+
+/* connect.c */
+int	connect_tls_setup(struct client *);
+int	connect_setup(struct client *);
+void	connect_run(struct client *);
+void	connect_free(struct client *);
+void	connect_maybe_exit(void *client);
+void	connect_pause_read(struct client *, struct conn *);
+
+/* fetch.c */
+void	fetch_finish(struct client *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	fetch_open_output(struct client *);
+void	fetch_request(struct client *, struct conn *);
+void	fetch_read(struct conn *, struct evbuffer *);
+void	fetch_server_closed(struct client *, struct conn *);
+void	fetch_reset(struct client *);
+void	fetch_report(struct client *);
+
+/* trust.c */
+int	trust_verify_cb(int ok, X509_STORE_CTX *);
+int	trust_decide(struct client *, struct conn *);
+void	trust_failed(struct conn *);
+void	trust_show_chain(FILE *, SSL *);
+
 /* options.c */
 extern const struct flags_prog client_flags;	/* the table, --help and the man page */
 
@@ -67,11 +182,7 @@ void	repeat_free(void);
 void	repeat_record(const struct repeat_conn *);
 void	repeat_log_summary(void);
 
-/* trust.c */
-void	trust_warn(FILE *, const struct conn *, const struct trust_seen *, const char *host,
-	    int color);
-int	trust_ask(FILE *in, FILE *out);
-const char *trust_advice(int error);
-void	trust_show_chain(FILE *, SSL *);
+/* main.c */
+const char *kx_why_12(void);
 
 #endif

@@ -1,5 +1,6 @@
-/* trust.c -- the browser-like trust prompt: which certificate, what is wrong with it, what it
- * means and what the user can do, then the question. */
+/* trust.c -- whether to trust the server: the verify callback, the name check, the decision
+ * (logged as an event) and, like a browser, the warning: which certificate, what is wrong with
+ * it, what it means and what the user can do, then the question. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -11,8 +12,10 @@
 
 #include "client.h"
 #include "conn.h"
+#include "evlog.h"
+#include "tls.h"
 
-const char *
+static const char *
 trust_advice(int e)
 {
 	switch (e) {
@@ -62,7 +65,7 @@ trust_advice(int e)
 }
 
 /* A framed warning on `fp`, like a browser's interstitial page, in plain words first. */
-void
+static void
 trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const char *host,
     int color)
 {
@@ -108,7 +111,7 @@ trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const 
 }
 
 /* Ask "Proceed anyway? [y/N]"; only y or yes (any case) is a yes. */
-int
+static int
 trust_ask(FILE *in, FILE *out)
 {
 	char line[64];
@@ -186,4 +189,180 @@ trust_show_chain(FILE *fp, SSL *ssl)
 	}
 	fprintf(fp, "---\n");
 	fflush(fp);
+}
+
+/* ---- the certificate check and the decision ---- */
+
+int
+trust_verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct conn *c = ssl ? tls_conn(ssl) : NULL;
+	struct client *cl;
+	X509 *cert;
+
+	if (c == NULL)
+		return ok;
+	cl = c->arg;
+	tls_verify_record(c, ok, xs);
+	if ((cert = X509_STORE_CTX_get_current_cert(xs)) != NULL) {
+		int d = X509_STORE_CTX_get_error_depth(xs);
+
+		if (d >= 0 && d < TRUST_MAX_DEPTH && !(cl->seen.chain_mask & (1u << d))) {
+			cl->seen.chain_mask |= 1u << d;
+			tls_cert_info(cert, &cl->seen.chain[d]);
+		}
+	}
+	if (ok)
+		return 1;
+	if (!cl->seen.have && (cert = X509_STORE_CTX_get_current_cert(xs)) != NULL) {
+		cl->seen.have = 1;
+		cl->seen.depth = X509_STORE_CTX_get_error_depth(xs);
+		cl->seen.error = X509_STORE_CTX_get_error(xs);
+		tls_cert_info(cert, &cl->seen.cert);
+	}
+	/* On a terminal (or with -k) let the handshake finish and ask afterwards; otherwise
+	 * refuse inside the handshake, so the server sees our alert, as with curl. */
+	return cl->opt->insecure || cl->interactive;
+}
+
+static int
+peer_has_san(SSL *ssl)
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+
+	return x == NULL || X509_get_ext_by_NID(x, NID_subject_alt_name, -1) >= 0;
+}
+
+static void
+log_hostname(struct client *cl, struct conn *c, int checked)
+{
+	const struct url *u = &cl->u;
+	struct evrec r;
+	int i, match = 1;
+
+	/* A refused handshake stops at its first error: the name was checked only if that
+	 * error is the name's own. */
+	for (i = 0; i < c->nverify; i++)
+		if (c->verify[i].depth == 0 && (c->verify[i].error == X509_V_ERR_HOSTNAME_MISMATCH ||
+		    c->verify[i].error == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
+			match = 0;
+			checked = 1;
+		}
+	if (!evrec_begin(&r, EVT_HOSTNAME, c->id, c->fd))
+		return;
+	evrec_str(&r, "name", u->host);
+	evrec_str(&r, "kind", u->host_is_ip ? "ip" : "dns");
+	evrec_bool(&r, "checked", checked);
+	evrec_bool(&r, "match", checked && match);
+	if (!checked)
+		evrec_detail(&r, "%s: not checked (the check stopped at an earlier error)", u->host);
+	else
+		evrec_detail(&r, "%s %s", u->host, match ? "matches the certificate" :
+		    "is NOT in the certificate");
+	if (checked && match && c->ssl != NULL && !peer_has_san(c->ssl))
+		evrec_gloss(&r, "the certificate has no subjectAltName: OpenSSL (and curl) matched "
+		    "the name against its CN, an old fallback; browsers refuse such certificates");
+	else
+		evrec_gloss(&r, "%s", u->host_is_ip ? "the IP address we connected to must be "
+		    "among the certificate's IP SANs" : "the name we typed must be among the "
+		    "certificate's DNS names (subjectAltName)");
+	evrec_emit(&r);
+}
+
+static void
+log_trust(struct conn *c, const char *decision, int prompted, const char *detail)
+{
+	struct evrec r;
+	int e = tls_verify_first_error(c, NULL);
+
+	if (!evrec_begin(&r, EVT_TRUST_DECISION, c->id, c->fd))
+		return;
+	evrec_str(&r, "decision", decision);
+	evrec_bool(&r, "prompted", prompted);
+	evrec_int(&r, "error", e);
+	evrec_str(&r, "error_text", e ? X509_verify_cert_error_string(e) : "");
+	if (e) {
+		evrec_str(&r, "explanation", tls_verify_plain(e));
+		evrec_str(&r, "advice", trust_advice(e));
+	}
+	evrec_detail(&r, "%s", detail);
+	evrec_emit(&r);
+}
+
+/* Show the warning (framed in text mode, as fields in JSON mode, one line with -q). */
+static void
+warn_untrusted(struct client *cl, struct conn *c)
+{
+	const struct client_opts *opt = cl->opt;
+	int e = tls_verify_first_error(c, NULL);
+
+	/* In JSON the trust_decision event carries the explanation; with -q one line says it
+	 * before the question (without a question the final error line says it). */
+	if (opt->common.quiet && cl->interactive && !opt->insecure)
+		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
+		    cl->u.host, tls_verify_plain(e), e);
+	else if (!opt->common.quiet && (opt->common.format == EVLOG_TEXT ||
+	    (cl->interactive && !opt->insecure)))
+		/* A person about to be asked sees the explanation first, even in JSON mode. */
+		trust_warn(stderr, c, &cl->seen, cl->u.host, evlog_color());
+}
+
+/* The handshake is done: trust the server, proceed without trust (-k, or the user said
+ * yes), or refuse. Returns 1 to go on with the request. */
+int
+trust_decide(struct client *cl, struct conn *c)
+{
+	if (c->ssl != NULL && SSL_session_reused(c->ssl) && cl->decided) {
+		/* No Certificate in an abbreviated handshake: nothing to check again. The
+		 * session itself proves the server is the one we checked before. */
+		log_trust(c, cl->decided == 1 ? "trusted" : "proceed", 0, cl->decided == 1 ?
+		    "session resumed: no certificate this time; the server proved it holds the "
+		    "session we made after checking its certificate on the first connection" :
+		    "session resumed: no certificate this time; on the first connection you "
+		    "chose to proceed without trust");
+		return 1;
+	}
+	log_hostname(cl, c, 1);
+	if (c->nverify == 0) {
+		log_trust(c, "trusted", 0, "certificate chain verified: issued by a CA we trust, in "
+		    "date, for this name: no warning");
+		cl->decided = 1;
+		return 1;
+	}
+	cl->decided = 2;
+	warn_untrusted(cl, c);
+	if (cl->opt->insecure) {
+		log_trust(c, "proceed", 0, "-k/--insecure: proceeding without trust (the traffic "
+		    "is encrypted, but to whom?)");
+		return 1;
+	}
+	/* The question blocks this program: first let our Finished reach the server, so its
+	 * side of the handshake completes while the user reads. */
+	conn_flush_now(c);
+	if (trust_ask(stdin, stderr)) {
+		log_trust(c, "proceed", 1, "you answered yes: proceeding with an untrusted "
+		    "certificate");
+		return 1;
+	}
+	log_trust(c, "refused", 1, "you answered no: closing the connection");
+	return 0;
+}
+
+/* A connection's failure, before its closed event: explain a refused certificate. */
+void
+trust_failed(struct conn *c)
+{
+	struct client *cl = c->arg;
+
+	/* Refused inside the handshake (not a terminal); after the prompt it is something else. */
+	if (cl->opt->show_certs && c->ssl != NULL && c->error_phase == PHASE_TLS_HANDSHAKE)
+		trust_show_chain(stderr, c->ssl);
+	if (c->error == CONN_ERR_TLS && c->error_phase == PHASE_TLS_HANDSHAKE &&
+	    tls_verify_first_error(c, NULL) != 0 && !cl->opt->insecure) {
+		log_hostname(cl, c, 0);
+		warn_untrusted(cl, c);
+		log_trust(c, "refused", 0, "not a terminal, so no question: refusing the "
+		    "untrusted certificate (use --cacert FILE to trust its CA, or -k)");
+	}
 }

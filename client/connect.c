@@ -1,0 +1,551 @@
+/* connect.c -- the client's connections: the TLS context, the event loop, the name lookup,
+ * connecting address by address like curl (with --connect-timeout), the connection's events
+ * up to its close (and the exit code a failure means), and --reconnect. */
+#include <sys/socket.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "client.h"
+#include "clock.h"
+#include "cmdline.h"
+#include "conn.h"
+#include "evlog.h"
+#include "seglog.h"
+#include "tcpwatch.h"
+#include "tls.h"
+
+static void try_next_address(struct client *);
+
+/* The loop ends once the transfer is over, the connection closed, and the kernel's states
+ * after close() followed (tcpwatch calls this when its last watch ends). */
+void
+connect_maybe_exit(void *arg)
+{
+	struct client *cl = arg;
+
+	/* After a failure nobody waits for the story of the close: exit at once. */
+	if (cl->done && cl->c == NULL && (!tcpwatch_active() || cl->exit_code != 0))
+		event_base_loopexit(cl->base, NULL);
+}
+
+/* --kx: the TLS 1.2 cipher suites that use this key exchange (AEAD ones only). */
+static const char *
+kx_ciphers(int kx)
+{
+	switch (kx) {
+	case KX_RSA:	return "kRSA+AESGCM";
+	case KX_ECDHE:	return "kECDHE+AESGCM:kECDHE+CHACHA20";
+	default:	return NULL;
+	}
+}
+
+/* https://: the TLS context every connection's session comes from. Returns -1 (said on
+ * stderr) if the options do not make one. */
+int
+connect_tls_setup(struct client *cl)
+{
+	const struct client_opts *opt = cl->opt;
+	struct tls_opts to;
+	char err[512];
+
+	memset(&to, 0, sizeof(to));
+	to.cafile = opt->cafile;
+	to.crlfile = opt->crlfile;
+	to.cert = opt->common.cert;
+	to.key = opt->common.key;
+	/* --kx picks a TLS 1.2 key exchange (static RSA exists only up to TLS 1.2;
+	 * TLS 1.3 always uses (EC)DHE): it offers TLS 1.2 at most. */
+	to.min_version = opt->tls_min;
+	to.max_version = opt->kx != KX_ANY && opt->tls_max == 0 ? TLS1_2_VERSION :
+	    opt->tls_max;
+	to.ciphers = opt->kx != KX_ANY ? kx_ciphers(opt->kx) : opt->ciphers;
+	to.keylog = opt->keylog;
+	to.groups = opt->common.groups;
+	to.dissect = opt->common.dissect;
+	if ((cl->ctx = tls_ctx_client(&to, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "client: %s\n", err);
+		return -1;
+	}
+	SSL_CTX_set_verify(cl->ctx, SSL_VERIFY_PEER, trust_verify_cb);
+	if (opt->reconnect > 1)
+		repeat_init(cl->ctx);
+	if (opt->kx != KX_ANY)
+		evlog(EVT_WARNING, 0, -1, "--kx %s: offering only TLS 1.2 cipher suites with "
+		    "%s key exchange (%s) and TLS 1.2 at most: %s",
+		    opt->kx == KX_RSA ? "rsa" : "ecdhe", opt->kx == KX_RSA ? "static RSA" :
+		    "ECDHE", kx_ciphers(opt->kx), kx_why_12());
+	return 0;
+}
+
+/* ---- the connection's events ---- */
+
+/* TCP is up (with TLS: the handshake is done): check the trust, then send the request. */
+static void
+client_ready(struct conn *c)
+{
+	struct client *cl = c->arg;
+
+	if (cl->conn_no <= 1) {
+		cl->t_tcp = c->t_tcp;
+		cl->t_tls = c->t_tls;
+	}
+	cl->ai_ok = cl->ai_cur;
+	if (c->ssl != NULL) {
+		cl->cur.handshake_done = 1;
+		cl->cur.resumed = SSL_session_reused(c->ssl);
+		snprintf(cl->cur.version, sizeof(cl->cur.version), "%s", SSL_get_version(c->ssl));
+	}
+	if (cl->opt->show_certs && c->ssl != NULL)
+		trust_show_chain(stderr, c->ssl);
+	if (c->use_tls && !trust_decide(cl, c)) {
+		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: %s", cl->u.host,
+		    tls_verify_plain(tls_verify_first_error(c, NULL)));
+		conn_close(c, "certificate refused");
+		return;
+	}
+	fetch_request(cl, c);
+}
+
+/* --pause-read, after the request: stop reading for a while. */
+void
+connect_pause_read(struct client *cl, struct conn *c)
+{
+	const struct client_opts *opt = cl->opt;
+	struct timeval tv = clock_tv_ms(opt->pause_read_ms);
+	struct evrec pr;
+
+	if (cl->pause_timer == NULL)
+		return;
+	conn_pause_read(c, 1);
+	evtimer_add(cl->pause_timer, &tv);
+	if (evrec_begin(&pr, EVT_PAUSE_READ, c->id, c->fd)) {
+		evrec_int(&pr, "ms", opt->pause_read_ms);
+		evrec_detail(&pr, "not reading for %d ms (--pause-read)", opt->pause_read_ms);
+		evrec_gloss(&pr, "unread data fills our receive buffer and we advertise a zero "
+		    "window: the server's data, and its FIN behind it, must wait (the server "
+		    "sits in FIN_WAIT1 or LAST_ACK, probing the window)");
+		evrec_emit(&pr);
+	}
+}
+
+static void
+pause_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	if (cl->c != NULL) {
+		evlog(EVT_PAUSE_READ, cl->c->id, cl->c->fd, "reading again");
+		conn_pause_read(cl->c, 0);
+	}
+}
+
+static void
+client_peer_closed(struct conn *c)
+{
+	struct client *cl = c->arg;
+	const struct client_opts *opt = cl->opt;
+
+	if (!cl->done)
+		fetch_server_closed(cl, c);
+	if (opt->common.abort) {
+		conn_reset(c, "--abort: the server closed its side");
+		return;
+	}
+	if (opt->common.hold_close_ms > 0 && cl->hold_timer != NULL) {
+		struct timeval tv = clock_tv_ms(opt->common.hold_close_ms);
+		struct evrec r;
+
+		if (evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd)) {
+			evrec_int(&r, "ms", opt->common.hold_close_ms);
+			evrec_detail(&r, "holding our FIN for %d ms (--hold-close)",
+			    opt->common.hold_close_ms);
+			evrec_gloss(&r, "the passive side may still have data to send: we stay in "
+			    "CLOSE_WAIT, the server in FIN_WAIT2");
+			evrec_emit(&r);
+		}
+		evtimer_add(cl->hold_timer, &tv);
+		return;
+	}
+	conn_close(c, "the server closed its side");
+}
+
+static void
+hold_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	if (cl->c != NULL)
+		conn_close(cl->c, "the server closed its side (after --hold-close)");
+}
+
+static void
+client_timeout(struct conn *c)
+{
+	fetch_finish(c->arg, EXIT_TIMEOUT, "timed out waiting for the server");
+	conn_close(c, "timeout");
+}
+
+/* This connection's figures for the summary (-n, --reconnect). */
+static void
+record_conn(struct client *cl, struct conn *c)
+{
+	cl->cur.conn_id = c->id;
+	cl->cur.tls = c->use_tls;
+	cl->cur.connect_ms = c->t_tcp ? (c->t_tcp - c->t_start) / 1000.0 : 0;
+	cl->cur.handshake_ms = c->t_tls && c->t_tcp ? (c->t_tls - c->t_tcp) / 1000.0 : 0;
+	cl->cur.total_ms = (evlog_now_us() - c->t_start) / 1000.0;
+	repeat_record(&cl->cur);
+	memset(&cl->cur, 0, sizeof(cl->cur));
+}
+
+/* --reconnect: the next connection, to the address that worked, after the last one has
+ * gone (not from inside its closed callback). */
+static void
+reconnect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	if (cl->exit_code != 0)
+		return;
+	cl->conn_no++;
+	fetch_reset(cl);
+	cl->last_attempt[0] = '\0';
+	cl->ai_next = cl->ai_ok;
+	try_next_address(cl);
+}
+
+static void
+next_address_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	try_next_address(arg);
+}
+
+/* A TLS failure: the exit code and the words for it. */
+static void
+tls_failed(struct client *cl, struct conn *c)
+{
+	const struct client_opts *opt = cl->opt;
+	int e;
+
+	if (c->error_phase == PHASE_TLS_HANDSHAKE &&
+	    (e = tls_verify_first_error(c, NULL)) != 0 && !opt->insecure) {
+		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
+		    cl->u.host, tls_verify_plain(e), e);
+		return;
+	}
+	if (c->alert_in == 116) {
+		/* TLS 1.3: our side of the handshake was done; the refusal comes on the
+		 * first read. curl exits 56 here; it is a handshake failure, so 35. */
+		fetch_finish(cl, EXIT_TLS, "the server requires a client certificate (TLS alert "
+		    "certificate_required, 116): pass --cert FILE --key FILE");
+		return;
+	}
+	if (c->alert_in == 40 && opt->common.groups != NULL) {
+		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert "
+		    "handshake_failure (40): most likely it accepts none of the key "
+		    "exchange groups we offered (--groups %s)", opt->common.groups);
+		return;
+	}
+	if (c->alert_in == 40 && opt->kx == KX_RSA) {
+		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert "
+		    "handshake_failure (40): static RSA key transport (--kx rsa) needs an "
+		    "RSA certificate; ours is an ECDSA one at the default ports: try the "
+		    "server's --rsa-port");
+		return;
+	}
+	if (c->alert_in >= 0) {
+		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert %s (%d)",
+		    tls_alert_name(c->alert_in), c->alert_in);
+		return;
+	}
+	fetch_finish(cl, c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
+	    "%s with %s", c->error_phase == PHASE_TLS_HANDSHAKE ?
+	    "TLS handshake failed" : "TLS error", conn_remote_str(c));
+}
+
+/* The connection is gone: the next connection (--reconnect), the next address, the end of
+ * the transfer, or the exit code its failure means (curl's). */
+static void
+client_closed(struct conn *c)
+{
+	struct client *cl = c->arg;
+
+	cl->t_end = evlog_now_us();
+	if (cl->conn_no <= 1) {
+		cl->t_tcp = c->t_tcp;
+		cl->t_tls = c->t_tls;
+	}
+	if (cl->c == c)
+		cl->c = NULL;
+	if (cl->connect_timer)
+		evtimer_del(cl->connect_timer);
+	if (cl->hold_timer)
+		evtimer_del(cl->hold_timer);
+	if (c->error == CONN_OK && !cl->done) {
+		/* Closed cleanly before the response was whole (e.g. after a half-close). */
+		fetch_server_closed(cl, c);
+	}
+	if (c->t_tcp != 0)
+		record_conn(cl, c);
+	if (cl->done && cl->exit_code == 0 && cl->conn_no < cl->opt->reconnect &&
+	    cl->ai_ok != NULL) {
+		if (event_base_once(cl->base, -1, EV_TIMEOUT, reconnect_cb, cl, NULL) == 0)
+			return;
+		fetch_finish(cl, EXIT_FAIL, "cannot start connection %d of %d (--reconnect): out "
+		    "of memory", cl->conn_no + 1, cl->opt->reconnect);
+		return;
+	}
+	if (c->error == CONN_OK || cl->done) {
+		cl->done = 1;
+		connect_maybe_exit(cl);
+		return;
+	}
+	switch (c->error) {
+	case CONN_ERR_REFUSED:
+	case CONN_ERR_CONNECT:
+	case CONN_ERR_TIMEOUT:
+		if (c->error_phase == PHASE_CONNECTING) {
+			snprintf(cl->last_attempt, sizeof(cl->last_attempt), "%s",
+			    conn_error_text(c));
+			/* Not from inside this callback: a failure can come from within
+			 * conn_connect() itself (connect() failing at once). */
+			if (event_base_once(cl->base, -1, EV_TIMEOUT, next_address_cb, cl,
+			    NULL) == 0)
+				return;
+			fetch_finish(cl, EXIT_FAIL, "cannot try the next address: out of memory");
+			return;
+		}
+		fetch_finish(cl, c->error == CONN_ERR_TIMEOUT ? EXIT_TIMEOUT : EXIT_RECV, "%s",
+		    conn_error_text(c));
+		return;
+	case CONN_ERR_TLS:
+		tls_failed(cl, c);
+		return;
+	case CONN_ERR_RESET:
+		fetch_finish(cl, c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
+		    "connection reset by %s", conn_remote_str(c));
+		return;
+	default:
+		fetch_finish(cl, c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS :
+		    cl->got_bytes ? EXIT_RECV : EXIT_EMPTY, "%s", conn_error_text(c)[0] ?
+		    conn_error_text(c) : "connection failed");
+		return;
+	}
+}
+
+static const struct conn_ops client_ops = {
+	.failed = trust_failed,
+	.ready = client_ready,
+	.read = fetch_read,
+	.peer_closed = client_peer_closed,
+	.timeout = client_timeout,
+	.closed = client_closed,
+};
+
+/* ---- connecting, address by address ---- */
+
+static SSL *
+new_ssl(struct client *cl)
+{
+	SSL *ssl;
+
+	if ((ssl = SSL_new(cl->ctx)) == NULL)
+		return NULL;
+	/* --reconnect: offer the session of the connection before (ticket / PSK). */
+	if (cl->conn_no > 1)
+		repeat_offer_session(ssl);
+	if (!cl->u.host_is_ip) {
+		/* SNI goes only with names; the name check is done by OpenSSL itself. */
+		SSL_set_tlsext_host_name(ssl, cl->u.host);
+		SSL_set1_host(ssl, cl->u.host);
+	} else
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), cl->u.host);
+	return ssl;
+}
+
+static void
+connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	if (cl->c != NULL && cl->c->phase == PHASE_CONNECTING) {
+		char msg[CONN_ERROR_TEXT_LEN];
+
+		snprintf(msg, sizeof(msg), "connect to %s: no answer within %d ms "
+		    "(--connect-timeout)", conn_remote_str(cl->c), cl->opt->connect_timeout_ms);
+		conn_abort(cl->c, CONN_ERR_TIMEOUT, msg);
+	}
+}
+
+static void
+max_time_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	fetch_finish(cl, EXIT_TIMEOUT, "the transfer took longer than %d ms (--max-time)",
+	    cl->opt->max_time_ms);
+	if (cl->c != NULL)
+		conn_abort(cl->c, CONN_ERR_TIMEOUT, "--max-time reached");
+}
+
+static void
+try_next_address(struct client *cl)
+{
+	struct addrinfo *ai;
+	struct timeval tv;
+	SSL *ssl = NULL;
+
+	while ((ai = cl->ai_next) != NULL) {
+		cl->ai_next = ai->ai_next;
+		cl->ai_cur = ai;
+		if (cl->u.tls && (ssl = new_ssl(cl)) == NULL) {
+			fetch_finish(cl, EXIT_FAIL, "cannot create a TLS session");
+			return;
+		}
+		memset(&cl->seen, 0, sizeof(cl->seen));
+		cl->c = conn_connect(cl->base, ai->ai_addr, ai->ai_addrlen, ssl, &client_ops, cl);
+		if (cl->c == NULL)
+			return;		/* it failed at once: client_closed() goes on */
+		/* curl's --connect-timeout covers the TLS handshake too. */
+		cl->c->handshake_ms = cl->opt->connect_timeout_ms;
+		tv = clock_tv_ms(cl->opt->connect_timeout_ms);
+		evtimer_add(cl->connect_timer, &tv);
+		return;
+	}
+	if (cl->last_attempt[0] && strstr(cl->last_attempt, "--connect-timeout") != NULL)
+		fetch_finish(cl, EXIT_TIMEOUT, "%s", cl->last_attempt);
+	else
+		fetch_finish(cl, EXIT_CONNECT, "cannot connect to %s port %d (%s)", cl->u.host,
+		    cl->u.port, cl->last_attempt[0] ? cl->last_attempt : "no address worked");
+}
+
+static int
+resolve(struct client *cl)
+{
+	struct addrinfo hints;
+	char port[8], list[512] = "", a[64];
+	struct addrinfo *ai;
+	struct evrec r;
+	size_t l;
+	int e, n = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	if (cl->u.host_is_ip)
+		hints.ai_flags = AI_NUMERICHOST;
+	snprintf(port, sizeof(port), "%d", cl->u.port);
+	if ((e = getaddrinfo(cl->u.host, port, &hints, &cl->ai_list)) != 0) {
+		fetch_finish(cl, EXIT_RESOLVE, "cannot resolve host '%s': %s", cl->u.host,
+		    gai_strerror(e));
+		return -1;
+	}
+	for (ai = cl->ai_list; ai != NULL; ai = ai->ai_next, n++) {
+		conn_addr_str(ai->ai_addr, a, sizeof(a));
+		l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", l ? ", " : "", a);
+	}
+	if (evrec_begin(&r, EVT_RESOLVE, 0, -1)) {
+		evrec_str(&r, "host", cl->u.host);
+		evrec_str(&r, "addresses", list);
+		evrec_int(&r, "count", n);
+		evrec_detail(&r, "%s -> %s", cl->u.host, list);
+		if (n > 1)
+			evrec_gloss(&r, "%d addresses: tried one after the other, like curl", n);
+		evrec_emit(&r);
+	}
+	cl->ai_next = cl->ai_list;
+	return 0;
+}
+
+/* ---- set-up, run, teardown ---- */
+
+/* The event loop (it ends when the close watch does: connect_maybe_exit), its timers and
+ * --capture. Returns -1 (said on stderr) without an event loop. */
+int
+connect_setup(struct client *cl)
+{
+	const struct client_opts *opt = cl->opt;
+
+	tcpwatch_on_idle(connect_maybe_exit, cl);
+	if ((cl->base = new_base()) == NULL) {
+		fprintf(stderr, "client: cannot create the event loop\n");
+		return -1;
+	}
+	cl->connect_timer = evtimer_new(cl->base, connect_timeout_cb, cl);
+	cl->hold_timer = evtimer_new(cl->base, hold_done_cb, cl);
+	cl->pause_timer = evtimer_new(cl->base, pause_done_cb, cl);
+	if (opt->max_time_ms > 0) {
+		struct timeval tv = clock_tv_ms(opt->max_time_ms);
+		cl->max_timer = evtimer_new(cl->base, max_time_cb, cl);
+		evtimer_add(cl->max_timer, &tv);
+	}
+	if (opt->common.capture) {
+		char filter[32];
+
+		/* Our local port is known only after connect(): filter on the server's port and
+		 * match our connection's 4-tuple in seglog. */
+		snprintf(filter, sizeof(filter), "tcp port %d", cl->u.port);
+		cmdline_capture_open(&opt->common, cl->base, filter);
+	}
+	return 0;
+}
+
+/* The transfer: look the name up, connect, and run the loop until it is over; then stop
+ * what still runs (a connection left open, the watch of the close, the capture). */
+void
+connect_run(struct client *cl)
+{
+	cl->t0 = evlog_now_us();
+	cl->conn_no = 1;
+	if (resolve(cl) == 0) {
+		try_next_address(cl);
+		if (!cl->done)
+			event_base_dispatch(cl->base);
+	}
+	if (cl->c != NULL)
+		conn_abort(cl->c, CONN_ERR_TIMEOUT, "stopped");
+	tcpwatch_on_idle(NULL, NULL);
+	tcpwatch_stop_all();
+	seglog_close();
+	if (cl->t_end == 0)
+		cl->t_end = evlog_now_us();
+}
+
+void
+connect_free(struct client *cl)
+{
+	if (cl->ai_list)
+		freeaddrinfo(cl->ai_list);
+	if (cl->connect_timer)
+		event_free(cl->connect_timer);
+	if (cl->max_timer)
+		event_free(cl->max_timer);
+	if (cl->hold_timer)
+		event_free(cl->hold_timer);
+	if (cl->pause_timer)
+		event_free(cl->pause_timer);
+	repeat_free();
+	SSL_CTX_free(cl->ctx);
+	tls_keylog_close();
+	event_base_free(cl->base);
+}

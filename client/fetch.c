@@ -1,0 +1,438 @@
+/* fetch.c -- the client's HTTP side: send the request, read the response and its body (by
+ * length, chunked or until the close), the next request for -n, and at the end the timing
+ * line and the error that sets the exit code. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <openssl/ssl.h>
+
+#include "client.h"
+#include "conn.h"
+#include "evlog.h"
+#include "http1.h"
+#include "url.h"
+
+static void body_done(struct client *, struct conn *, const char *);
+
+/* The transfer is over: remember the first failure, stop the loop. */
+void
+fetch_finish(struct client *cl, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cl->exit_code == 0 && code != 0) {
+		cl->exit_code = code;
+		va_start(ap, fmt);
+		vsnprintf(cl->error, sizeof(cl->error), fmt, ap);
+		va_end(ap);
+	}
+	cl->done = 1;
+	connect_maybe_exit(cl);
+}
+
+/* -o: where the body goes. Returns -1 (said on stderr) if the file cannot be written. */
+int
+fetch_open_output(struct client *cl)
+{
+	const char *output = cl->opt->output;
+
+	cl->out = stdout;
+	if (output != NULL && (cl->out = fopen(output, "w")) == NULL) {
+		fprintf(stderr, "client: cannot write to '%s': %s\n", output, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The connection is ready (and trusted): send the request. */
+void
+fetch_request(struct client *cl, struct conn *c)
+{
+	char req[URL_MAX_PATH + 512], host[URL_MAX_HOST + 16];
+	const struct client_opts *opt = cl->opt;
+	struct evrec r;
+	int n;
+
+	url_host_header(&cl->u, host, sizeof(host));
+	/* "Connection: close" asks the server to close first (--close-first server). */
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: handshake-lab"
+	    "\r\nAccept: */*\r\n%s\r\n", opt->method, cl->u.path, host,
+	    opt->common.server_closes_first ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(req)) {
+		fetch_finish(cl, EXIT_FAIL, "request too long");
+		conn_close(c, "request too long");
+		return;
+	}
+	cl->req_no++;
+	cl->cur.requests++;
+	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
+		evrec_str(&r, "method", opt->method);
+		evrec_str(&r, "target", cl->u.path);
+		evrec_str(&r, "host", host);
+		evrec_int(&r, "len", n);
+		evrec_int(&r, "req", cl->req_no);
+		if (opt->requests > 1)
+			evrec_label(&r, "> %s %s (%d/%d)", opt->method, cl->u.path, cl->req_no,
+			    opt->requests);
+		else
+			evrec_label(&r, "> %s %s", opt->method, cl->u.path);
+		evrec_detail(&r, "HTTP/1.1  Host: %s  (%d B)", host, n);
+		if (cl->req_no > 1)
+			evrec_gloss(&r, "request %d on the same connection (keep-alive): no new TCP "
+			    "or TLS handshake", cl->req_no);
+		else
+			evrec_gloss(&r, "%s", c->use_tls ? "the request travels inside encrypted TLS "
+			    "records" : "the request travels in clear text: anyone on the path can "
+			    "read it");
+		evrec_emit(&r);
+	}
+	cl->t_request = evlog_now_us();
+	if (cl->req_no == 1)
+		cl->t_first_request = cl->t_request;
+	conn_write(c, req, (size_t)n);
+	if (opt->pause_read_ms > 0)
+		connect_pause_read(cl, c);
+	if (opt->half_close) {
+		if (c->ssl != NULL && SSL_version(c->ssl) != TLS1_3_VERSION)
+			evlog(EVT_WARNING, c->id, c->fd, "--half-close needs plain HTTP or TLS 1.3: "
+			    "TLS 1.2 ends the whole session at close_notify; closing normally");
+		else
+			conn_shutdown_write(c, "--half-close: the request is all we send");
+	}
+}
+
+static int
+write_body(struct client *cl, const char *p, size_t n)
+{
+	const struct client_opts *opt = cl->opt;
+
+	if (n == 0)
+		return 0;
+	/* Per response, as curl's per file (-n and --reconnect fetch several). */
+	if (opt->max_filesize > 0 &&
+	    cl->body_bytes - cl->body_start + n > (uint64_t)opt->max_filesize) {
+		fetch_finish(cl, EXIT_FILESIZE, "maximum file size exceeded: the body is larger "
+		    "than %lld bytes (--max-filesize)", opt->max_filesize);
+		return -1;
+	}
+	if (fwrite(p, 1, n, cl->out) != n) {
+		fetch_finish(cl, EXIT_WRITE, "cannot write the body to %s: %s", opt->output ?
+		    opt->output : "standard output", strerror(errno));
+		return -1;
+	}
+	cl->body_bytes += n;
+	return 0;
+}
+
+/* A fresh response state, for the next request (-n) or the next connection (--reconnect). */
+static void
+response_reset(struct client *cl)
+{
+	memset(&cl->resp, 0, sizeof(cl->resp));
+	cl->have_head = 0;
+	cl->body_left = 0;
+	cl->body_start = cl->body_bytes;
+	cl->done = 0;
+}
+
+/* --reconnect: the next connection starts with no request sent and no byte received. */
+void
+fetch_reset(struct client *cl)
+{
+	response_reset(cl);
+	cl->req_no = 0;
+	cl->got_bytes = 0;
+}
+
+/* -n: the next request on the same connection, with a fresh response state. */
+static void
+next_request(struct client *cl, struct conn *c)
+{
+	response_reset(cl);
+	c->t_first_byte = 0;
+	fetch_request(cl, c);
+}
+
+/* We stop taking the body: a refused size is ended with RST (the rest stays unread, as when
+ * curl gives up), a write error with the normal close. */
+static void
+body_failed(struct client *cl, struct conn *c)
+{
+	if (cl->exit_code == EXIT_FILESIZE)
+		conn_reset(c, "maximum file size exceeded: not reading the rest");
+	else
+		conn_close(c, "cannot write the body");
+}
+
+/* The whole response is here: log it, then (unless the server is to close first) close. */
+static void
+response_complete(struct client *cl, struct conn *c, const char *how)
+{
+	const struct client_opts *opt = cl->opt;
+
+	body_done(cl, c, how);
+	cl->cur.responses++;
+	cl->cur.requests_ms = (evlog_now_us() - cl->t_first_request) / 1000.0;
+	if (cl->req_no < opt->requests && cl->exit_code == 0) {
+		if (cl->resp.keep_alive && !c->half_close) {
+			next_request(cl, c);
+			return;
+		}
+		fetch_finish(cl, EXIT_FAIL, "the server closes the connection after request %d "
+		    "of %d (Connection: close): -n needs a keep-alive server", cl->req_no,
+		    opt->requests);
+	}
+	if (opt->common.abort)
+		conn_reset(c, "--abort: the response is complete");
+	else if (!opt->common.server_closes_first && (cl->resp.keep_alive || c->half_close))
+		conn_close(c, "response complete");
+}
+
+static void
+body_done(struct client *cl, struct conn *c, const char *how)
+{
+	const struct client_opts *opt = cl->opt;
+	struct evrec r;
+
+	if (fflush(cl->out) != 0 || ferror(cl->out))
+		fetch_finish(cl, EXIT_WRITE, "cannot write the body to %s: %s", opt->output ?
+		    opt->output : "standard output", strerror(errno));
+	cl->done = 1;
+	if (evrec_begin(&r, EVT_BODY, c->id, c->fd)) {
+		uint64_t n = cl->body_bytes - cl->body_start;
+
+		evrec_int(&r, "bytes", (long long)n);
+		evrec_str(&r, "framing", how);
+		evrec_int(&r, "req", cl->req_no);
+		evrec_detail(&r, "%llu B received (%s)", (unsigned long long)n, how);
+		if (cl->req_no < opt->requests && cl->resp.keep_alive && !opt->common.abort)
+			evrec_gloss(&r, "the whole response is here; the connection stays open for "
+			    "the next request (keep-alive)");
+		else if (opt->common.abort)
+			evrec_gloss(&r, "the whole response is here; --abort: we end the connection "
+			    "with RST, not FIN");
+		else if (opt->common.server_closes_first)
+			evrec_gloss(&r, "the whole response is here; we asked the server to close "
+			    "first (Connection: close), so we wait for its FIN");
+		else if (c->fin_received)
+			evrec_gloss(&r, "the server's FIN ended the body: the server closed first");
+		else if (!cl->resp.keep_alive && !c->half_close)
+			evrec_gloss(&r, "the whole response is here; the server said it closes "
+			    "(Connection: close), so we wait for its FIN");
+		else if (!c->half_close)
+			evrec_gloss(&r, "the whole response is here; the client now closes first "
+			    "(so the client will hold TIME_WAIT)");
+		evrec_emit(&r);
+	}
+}
+
+static void
+log_response(struct client *cl, struct conn *c)
+{
+	struct evrec r;
+	const struct http1_msg *m = &cl->resp;
+	const char *cl_header = http1_header(m, "Content-Length");
+
+	if (!evrec_begin(&r, EVT_RESPONSE, c->id, c->fd))
+		return;
+	evrec_int(&r, "status", m->status);
+	evrec_int(&r, "length", m->body == HTTP1_BODY_LENGTH ? (long long)m->content_length :
+	    m->body == HTTP1_BODY_NONE ? 0 : -1);
+	evrec_str(&r, "reason", m->reason ? m->reason : "");
+	evrec_strf(&r, "version", "HTTP/1.%d", m->version_minor);
+	evrec_int(&r, "req", cl->req_no);
+	if (cl->opt->requests > 1)
+		evrec_label(&r, "< %d %s (%d/%d)", m->status, m->reason ? m->reason : "",
+		    cl->req_no, cl->opt->requests);
+	else
+		evrec_label(&r, "< %d %s", m->status, m->reason ? m->reason : "");
+	evrec_detail(&r, "HTTP/1.%d  %s", m->version_minor,
+	    m->body == HTTP1_BODY_CHUNKED ? "chunked body" :
+	    m->body == HTTP1_BODY_CLOSE ? "body until the server closes" :
+	    m->body == HTTP1_BODY_NONE ? "no body" : cl_header ? "Content-Length set" : "");
+	if (m->body == HTTP1_BODY_LENGTH)
+		evrec_detail(&r, "HTTP/1.%d  Content-Length: %llu", m->version_minor,
+		    (unsigned long long)m->content_length);
+	evrec_gloss(&r, "time to first byte: %.3f ms after the request was sent",
+	    (double)(c->t_first_byte - cl->t_request) / 1000.0);
+	evrec_emit(&r);
+}
+
+/* Bytes from the server: the head, then the body as its framing says. */
+void
+fetch_read(struct conn *c, struct evbuffer *in)
+{
+	struct client *cl = c->arg;
+	const struct client_opts *opt = cl->opt;
+	unsigned char *p;
+	size_t len, n;
+	int r;
+
+	cl->got_bytes = 1;
+	if (cl->t_first == 0)
+		cl->t_first = c->t_first_byte;
+	while (!cl->done && conn_readable(c) && (len = evbuffer_get_length(in)) > 0) {
+		if (!cl->have_head) {
+			n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
+			p = evbuffer_pullup(in, (ev_ssize_t)n);
+			r = http1_parse(&cl->resp, HTTP1_RESPONSE, (const char *)p, n,
+			    strcmp(opt->method, "HEAD") == 0);
+			if (r == 0)
+				return;
+			if (r < 0) {
+				evlog(EVT_HTTP_ERROR, c->id, c->fd, "bad response: %s",
+				    cl->resp.error_text);
+				fetch_finish(cl, EXIT_WEIRD, "bad response from the server: %s",
+				    cl->resp.error_text);
+				conn_close(c, "bad response");
+				return;
+			}
+			evbuffer_drain(in, cl->resp.head_len);
+			cl->have_head = 1;
+			log_response(cl, c);
+			if (cl->resp.status >= 100 && cl->resp.status < 200) {
+				cl->have_head = 0;	/* 1xx: the real response follows */
+				continue;
+			}
+			if (cl->resp.body == HTTP1_BODY_NONE) {
+				response_complete(cl, c, "no body");
+				return;
+			}
+			cl->body_left = cl->resp.content_length;
+			http1_chunked_init(&cl->ch);
+			if (cl->resp.body == HTTP1_BODY_LENGTH && opt->max_filesize > 0 &&
+			    cl->body_left > (uint64_t)opt->max_filesize) {
+				fetch_finish(cl, EXIT_FILESIZE, "maximum file size exceeded: the "
+				    "server announces %llu bytes (Content-Length), more than %lld "
+				    "(--max-filesize)", (unsigned long long)cl->body_left,
+				    opt->max_filesize);
+				body_failed(cl, c);
+				return;
+			}
+			if (cl->resp.body == HTTP1_BODY_LENGTH && cl->body_left == 0) {
+				response_complete(cl, c, "Content-Length: 0");
+				return;
+			}
+			continue;
+		}
+		if (cl->resp.body == HTTP1_BODY_CHUNKED) {
+			char out[16384];
+			size_t outlen = sizeof(out), used = 0;
+
+			n = len < sizeof(out) ? len : sizeof(out);
+			p = evbuffer_pullup(in, (ev_ssize_t)n);
+			r = http1_chunked_decode(&cl->ch, (const char *)p, n, out, &outlen, &used);
+			evbuffer_drain(in, used);
+			if (r < 0) {
+				fetch_finish(cl, EXIT_RECV, "malformed chunked body from the "
+				    "server");
+				conn_close(c, "malformed chunked body");
+				return;
+			}
+			if (write_body(cl, out, outlen) == -1) {
+				body_failed(cl, c);
+				return;
+			}
+			if (r == 1) {
+				response_complete(cl, c, "chunked");
+				return;
+			}
+			if (used == 0 && outlen == 0)
+				return;
+			continue;
+		}
+		n = len;
+		if (cl->resp.body == HTTP1_BODY_LENGTH && n > cl->body_left)
+			n = (size_t)cl->body_left;
+		p = evbuffer_pullup(in, (ev_ssize_t)n);
+		if (write_body(cl, (const char *)p, n) == -1) {
+			body_failed(cl, c);
+			return;
+		}
+		evbuffer_drain(in, n);
+		if (cl->resp.body == HTTP1_BODY_LENGTH) {
+			cl->body_left -= n;
+			if (cl->body_left == 0) {
+				response_complete(cl, c, "Content-Length");
+				return;
+			}
+		}
+	}
+	if (conn_readable(c) && cl->done)
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* The server closed before we had the whole response: complete if the body was
+ * close-delimited, else an empty (52) or cut (56) reply, as curl says. */
+void
+fetch_server_closed(struct client *cl, struct conn *c)
+{
+	if (cl->have_head && cl->resp.body == HTTP1_BODY_CLOSE)
+		body_done(cl, c, "closed by the server");
+	else if (!cl->got_bytes)
+		fetch_finish(cl, EXIT_EMPTY, "the server closed the connection without answering "
+		    "(empty reply)");
+	else if (cl->have_head && cl->resp.body == HTTP1_BODY_LENGTH)
+		fetch_finish(cl, EXIT_PARTIAL, "transfer closed with %llu bytes remaining to read",
+		    (unsigned long long)cl->body_left);
+	else if (cl->have_head && cl->resp.body == HTTP1_BODY_CHUNKED)
+		fetch_finish(cl, EXIT_PARTIAL, "transfer closed with outstanding read data "
+		    "remaining (the chunked body has no last chunk)");
+	else
+		fetch_finish(cl, EXIT_RECV, "the server closed the connection before the response "
+		    "was complete");
+}
+
+static void
+log_timing(struct client *cl)
+{
+	struct evrec r;
+	/* Like curl -w: from the start of the transfer (name lookup), not of the program, whose
+	 * first milliseconds go on loading the system's trust store. 0: the step never ended. */
+	double tcp = cl->t_tcp ? (cl->t_tcp - cl->t0) / 1000.0 : 0,
+	    tls = cl->t_tls ? (cl->t_tls - cl->t0) / 1000.0 : 0,
+	    first = cl->t_first ? (cl->t_first - cl->t0) / 1000.0 : 0,
+	    total = (cl->t_end - cl->t0) / 1000.0;
+
+	if (!evrec_begin(&r, EVT_TIMING, 0, -1))
+		return;
+	evrec_float(&r, "time_connect_ms", tcp);
+	evrec_float(&r, "time_appconnect_ms", tls);
+	evrec_float(&r, "time_starttransfer_ms", first);
+	evrec_float(&r, "time_total_ms", total);
+	evrec_int(&r, "body_bytes", (long long)cl->body_bytes);
+	evrec_int(&r, "exit", cl->exit_code);
+	evrec_detail(&r, "TCP connect %.3f ms, TLS handshake done %.3f ms, first byte %.3f ms, "
+	    "total %.3f ms", tcp, tls, first, total);
+	evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
+	    "time_total, all counted from the name lookup");
+	evrec_emit(&r);
+}
+
+/* The run is over: the summary (-n, --reconnect), the timing line, the error that sets the
+ * exit code, then the body's file closed (a failure there is exit 23 too). */
+void
+fetch_report(struct client *cl)
+{
+	const struct client_opts *opt = cl->opt;
+
+	if (opt->requests > 1 || opt->reconnect > 1)
+		repeat_log_summary();
+	if (cl->ai_list)
+		log_timing(cl);
+	if (cl->exit_code != 0) {
+		/* One clear line: the error event, or with -q a plain line. */
+		if (!evlog_on())
+			fprintf(stderr, "client: %s (exit %d)\n", cl->error, cl->exit_code);
+		evlog(EVT_ERROR, 0, -1, "%s (exit %d)", cl->error, cl->exit_code);
+	}
+	if (cl->out != NULL && (cl->out == stdout ? fflush(stdout) : fclose(cl->out)) != 0 &&
+	    cl->exit_code == 0) {
+		fprintf(stderr, "client: cannot write the body to %s: %s (exit %d)\n",
+		    opt->output ? opt->output : "standard output", strerror(errno), EXIT_WRITE);
+		cl->exit_code = EXIT_WRITE;
+	}
+}
