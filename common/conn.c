@@ -1,20 +1,17 @@
 /* conn.c -- a connection of either side as a struct with a phase: its allocation and the list
  * of open ones, accept and connect with the textbook notes of each TCP step, and the
- * bufferevent callbacks that move it along (its close is conn_close.c's). */
-#include <sys/epoll.h>
+ * bufferevent callbacks that move it along (its close is conn_close.c's, its park
+ * conn_park.c's). */
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
 
 #include "clock.h"
 #include "conn_int.h"
@@ -504,334 +501,19 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	return c;
 }
 
-/* Server: an idle keep-alive connection (nothing buffered either way, in OpenSSL neither) gives
- * its bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
- * timeout, in the park below (the SSL stays, with its socket BIO). Its next bytes, its timeout or
- * any conn_* call that needs the bufferevent makes a new one (need_bev()); the log is the same
- * either way. */
-static void
-park_cb(evutil_socket_t fd, short what, void *arg);
-
-/* The park: parked connections wait on one epoll instance of their own (one event in the loop
- * for all of them) and their timeouts in one list ordered by deadline (one timer for all of
- * them), instead of a struct event each (~144 bytes with malloc's header). The whole park
- * exists only while a connection is parked, on the base of the first one. */
-static struct {
-	struct event_base	*base;
-	int			 epfd;
-	struct event		*ev_ready;	/* epfd is readable: a parked fd is */
-	struct event		*ev_timer;	/* the earliest deadline */
-	struct conn		*head, *tail;	/* the ones with a deadline, earliest first */
-	int			 n;		/* parked connections */
-	int			 in_cb;		/* inside pool_ready_cb / pool_timer_cb */
-} park = { NULL, -1, NULL, NULL, NULL, NULL, 0, 0 };
-
-static void
-pool_arm(void)
-{
-	struct timeval tv;
-	int64_t d;
-
-	if (park.ev_timer == NULL)
-		return;
-	if (park.head == NULL) {
-		evtimer_del(park.ev_timer);
-		return;
-	}
-	d = park.head->park_deadline - clock_mono_us();
-	if (d < 0)
-		d = 0;
-	tv.tv_sec = d / 1000000;
-	tv.tv_usec = d % 1000000;
-	evtimer_add(park.ev_timer, &tv);
-}
-
-/* No connection parked any more: the park goes (not while its own callbacks run). */
-static void
-pool_put(void)
-{
-	if (park.n > 0 || park.in_cb || park.base == NULL)
-		return;
-	event_free(park.ev_ready);
-	event_free(park.ev_timer);
-	close(park.epfd);
-	park.ev_ready = park.ev_timer = NULL;
-	park.epfd = -1;
-	park.base = NULL;
-}
-
-static void
-pool_ready_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct epoll_event e;
-	int i;
-
-	(void)fd;
-	(void)what;
-	(void)arg;
-	park.in_cb++;
-	/* One at a time: a callback may close (and so unpark) another parked connection. */
-	for (i = 0; i < 64 && park.n > 0; i++) {
-		if (epoll_wait(park.epfd, &e, 1, 0) != 1)
-			break;
-		park_cb(-1, EV_READ, e.data.ptr);
-	}
-	park.in_cb--;
-	pool_arm();
-	pool_put();
-}
-
-static void
-pool_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c;
-	int64_t now = clock_mono_us();
-
-	(void)fd;
-	(void)what;
-	(void)arg;
-	park.in_cb++;
-	while ((c = park.head) != NULL && c->park_deadline <= now) {
-		park_cb(-1, EV_TIMEOUT, c);
-		if (park.head == c)	/* not unparked: cannot happen, but never spin */
-			break;
-	}
-	park.in_cb--;
-	pool_arm();
-	pool_put();
-}
-
-static int
-pool_get(struct event_base *b)
-{
-	if (park.base != NULL)
-		return park.base == b ? 0 : -1;
-	if ((park.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		return -1;
-	park.ev_ready = event_new(b, park.epfd, EV_READ | EV_PERSIST, pool_ready_cb, NULL);
-	park.ev_timer = evtimer_new(b, pool_timer_cb, NULL);
-	park.base = b;
-	if (park.ev_ready == NULL || park.ev_timer == NULL || event_add(park.ev_ready, NULL) == -1) {
-		if (park.ev_ready != NULL)
-			event_free(park.ev_ready);
-		if (park.ev_timer != NULL)
-			event_free(park.ev_timer);
-		close(park.epfd);
-		park.ev_ready = park.ev_timer = NULL;
-		park.epfd = -1;
-		park.base = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-deadline_remove(struct conn *c)
-{
-	int was_head = park.head == c;
-
-	if (c->park_deadline == 0)
-		return;
-	if (c->park_prev != NULL)
-		c->park_prev->park_next = c->park_next;
-	else
-		park.head = c->park_next;
-	if (c->park_next != NULL)
-		c->park_next->park_prev = c->park_prev;
-	else
-		park.tail = c->park_prev;
-	c->park_next = c->park_prev = NULL;
-	c->park_deadline = 0;
-	if (was_head && !park.in_cb)
-		pool_arm();
-}
-
-/* ms from now (libevent's timeouts count from now too); ms <= 0: no timeout. */
-static void
-deadline_insert(struct conn *c, int ms)
-{
-	struct conn *p;
-
-	if (ms <= 0)
-		return;
-	c->park_deadline = clock_mono_us() + (int64_t)ms * 1000;
-	/* the same timeout for all: nearly always the last */
-	for (p = park.tail; p != NULL && p->park_deadline > c->park_deadline; p = p->park_prev)
-		;
-	c->park_prev = p;
-	c->park_next = p != NULL ? p->park_next : park.head;
-	if (c->park_next != NULL)
-		c->park_next->park_prev = c;
-	else
-		park.tail = c;
-	if (p != NULL)
-		p->park_next = c;
-	else
-		park.head = c;
-	if (park.head == c && !park.in_cb)
-		pool_arm();
-}
-
-/* Into the park, with a timeout of ms (<= 0: none). 0: parked. */
-static int
-park_attach(struct conn *c, int ms)
-{
-	struct epoll_event e;
-
-	if (pool_get(c->base) == -1)
-		return -1;
-	memset(&e, 0, sizeof(e));
-	e.events = EPOLLIN;
-	e.data.ptr = c;
-	if (epoll_ctl(park.epfd, EPOLL_CTL_ADD, c->fd, &e) == -1) {
-		pool_put();
-		return -1;
-	}
-	park.n++;
-	c->parked = 1;
-	deadline_insert(c, ms);
-	return 0;
-}
-
-void
-park_detach(struct conn *c)
-{
-	if (!c->parked)
-		return;
-	epoll_ctl(park.epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	deadline_remove(c);
-	c->parked = 0;
-	park.n--;
-	pool_put();
-}
-
-static int
-parkable(const struct conn *c)
-{
-	/* A fresh bufferevent reports its empty output (the write callback) as soon as it is
-	 * enabled, before it reads the bytes that woke the connection: not idle yet. */
-	if (c->bev == NULL || c->parked || c->unparked || c->under != NULL ||
-	    !c->is_server || c->phase != PHASE_OPEN || c->half_close || c->read_paused ||
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-		return 0;
-	if (c->use_tls && (!c->keep_fd || c->ssl == NULL || !c->hs_done ||
-	    SSL_pending(c->ssl) > 0 || SSL_get_shutdown(c->ssl) != 0))
-		return 0;
-	return 1;
-}
-
-/* Park now; the read timeout (c->timeout_ms) has ms left. 0: parked. */
-static int
-park_now(struct conn *c, int ms)
-{
-	if (!parkable(c))
-		return -1;
-	if (park_attach(c, c->timeout_ms > 0 ? ms : 0) == -1)
-		return -1;
-	/* Without its fd, freeing the bufferevent leaves the socket open (TLS: it owns neither
-	 * the fd nor the SSL). */
-	if (!c->keep_fd)
-		bufferevent_setfd(c->bev, -1);
-	bufferevent_free(c->bev);
-	c->bev = NULL;
-	return 0;
-}
-
-/* Park at once (delay_ms 0) or once nothing was read for delay_ms: a busy keep-alive client
- * sends its next request within microseconds, and a bufferevent freed and made again for each
- * request costs more CPU than it saves memory. The delay is the read timeout; when it passes,
- * the connection is parked with the rest of its timeout (bev_event). No parking when the
- * timeout itself is that short. */
-void
-conn_park(struct conn *c, int delay_ms)
-{
-	struct timeval tv = clock_tv_ms(delay_ms);
-
-	if (c->park_wanted || !parkable(c))
-		return;
-	if (delay_ms <= 0) {
-		park_now(c, c->timeout_ms);
-		return;
-	}
-	if (c->timeout_ms > 0 && c->timeout_ms <= delay_ms)
-		return;
-	c->park_wanted = 1;
-	c->park_delay_ms = delay_ms;
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
-}
-
-/* conn_park()'s delay passed with nothing read (bev_event's read timeout). 0: parked, or the
- * rest of the read timeout restored. */
-static int
-park_timeout(struct conn *c)
-{
-	int left = c->timeout_ms > 0 ? c->timeout_ms - c->park_delay_ms : 0;
-	struct timeval tv = clock_tv_ms(left);
-
-	c->park_wanted = 0;
-	if (c->phase != PHASE_OPEN || c->bev == NULL)
-		return -1;
-	if (park_now(c, left) == 0)
-		return 0;
-	/* libevent stopped reading at the timeout: read again, for the rest of it. */
-	bufferevent_set_timeouts(c->bev, left > 0 ? &tv : NULL, NULL);
-	bufferevent_enable(c->bev, EV_READ);
-	return 0;
-}
-
-/* A parked connection gets its bufferevent back, set up as accept_bev_ready() did. Out of
- * memory: the connection is aborted, and -1 returned. */
-int
-need_bev(struct conn *c)
-{
-	struct timeval tv = clock_tv_ms(c->timeout_ms);
-
-	if (!c->parked)
-		return 0;
-	park_detach(c);
-	if (c->use_tls)
-		c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
-		    BUFFEREVENT_SSL_OPEN, 0);
-	else
-		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
-		return -1;
-	}
-	if (c->use_tls)
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, conn_read_cb, c->ops->drained ? conn_write_cb : NULL,
-	    conn_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (c->timeout_ms > 0)
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
-	c->unparked = 1;
-	return 0;
-}
-
-static void
-park_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)fd;
-	conn_hold(c);
-	/* Bytes (or the peer's FIN): the new bufferevent reads them on the next turn. */
-	if (need_bev(c) == 0 && (what & EV_TIMEOUT) && !(what & EV_READ)) {
-		/* What libevent does on a read timeout: stop reading, then tell. */
-		bufferevent_disable(c->bev, EV_READ);
-		bev_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, c);
-	}
-	conn_release(c);
-}
-
 int
 conn_write(struct conn *c, const void *buf, size_t len)
 {
-	if (c->phase != PHASE_OPEN || need_bev(c) == -1)
+	if (c->phase != PHASE_OPEN || park_wake(c) == -1)
 		return -1;
 	return bufferevent_write(c->bev, buf, len);
+}
+
+/* Bytes read and not yet consumed by the application (0 while parked: nothing is). */
+size_t
+conn_input_length(const struct conn *c)
+{
+	return c->bev != NULL ? evbuffer_get_length(bufferevent_get_input(c->bev)) : 0;
 }
 
 void
@@ -840,16 +522,12 @@ conn_set_timeout(struct conn *c, int ms)
 	struct timeval tv = clock_tv_ms(ms);
 
 	c->timeout_ms = ms;
-	c->park_wanted = 0;
 	if (c->ev_peek != NULL) {
 		event_add(c->ev_peek, ms > 0 ? &tv : NULL);
 		return;
 	}
-	if (c->parked) {
-		deadline_remove(c);
-		deadline_insert(c, ms);
+	if (park_set_timeout(c, ms))
 		return;
-	}
 	if (c->bev != NULL)
 		bufferevent_set_timeouts(c->bev, ms > 0 ? &tv : NULL, NULL);
 }
@@ -861,11 +539,10 @@ conn_set_write_timeout(struct conn *c, int ms)
 {
 	struct timeval tv = clock_tv_ms(ms);
 
-	c->park_wanted = 0;
-	if (need_bev(c) == 0 && c->bev != NULL)
+	park_cancel(c);
+	if (park_wake(c) == 0 && c->bev != NULL)
 		bufferevent_set_timeouts(c->bev, NULL, ms > 0 ? &tv : NULL);
 }
-
 
 /* Write what TLS queued in the socket bufferevent (the client's Finished) to the kernel now,
  * before the program blocks (the trust question): the server must not wait for it. */
@@ -881,7 +558,7 @@ conn_flush_now(struct conn *c)
 void
 conn_pause_read(struct conn *c, int pause)
 {
-	if (need_bev(c) == -1)
+	if (park_wake(c) == -1)
 		return;
 	c->read_paused = pause != 0;
 	if (pause) {
@@ -969,8 +646,7 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			tls_done(c);
 		return;
 	}
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && c->park_wanted &&
-	    park_timeout(c) == 0)
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && park_read_timeout(c) == 0)
 		return;
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->phase == PHASE_OPEN && c->ops->timeout) {
@@ -1096,14 +772,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 
 	/* --capture: the segments that brought these bytes (and ours before them) come first. */
 	seglog_sync();
-	c->unparked = 0;
-	if (c->park_wanted) {
-		/* Not idle after all: the read timeout is the whole one again. */
-		struct timeval tv = clock_tv_ms(c->timeout_ms);
-
-		c->park_wanted = 0;
-		bufferevent_set_timeouts(c->bev, c->timeout_ms > 0 ? &tv : NULL, NULL);
-	}
+	park_busy(c);
 	conn_hold(c);
 	bev_read(bev, c);
 	conn_release(c);

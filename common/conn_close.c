@@ -137,7 +137,7 @@ conn_close(struct conn *c, const char *reason)
 {
 	struct timeval tv = clock_tv_ms(c->close_wait_ms + 1000);
 
-	if (c->phase >= PHASE_DRAINING || need_bev(c) == -1)
+	if (c->phase >= PHASE_DRAINING || park_wake(c) == -1)
 		return;
 	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 	if (c->phase < PHASE_OPEN) {
@@ -163,7 +163,7 @@ conn_close(struct conn *c, const char *reason)
 void
 conn_shutdown_write(struct conn *c, const char *reason)
 {
-	if (c->phase != PHASE_OPEN || need_bev(c) == -1)
+	if (c->phase != PHASE_OPEN || park_wake(c) == -1)
 		return;
 	c->half_close = 1;
 	c->close_wait_ms = 10000;
@@ -404,7 +404,7 @@ close_finish(struct conn *c, const char *reason)
 		event_free(c->ev_peek);
 		c->ev_peek = NULL;
 	}
-	park_detach(c);
+	park_leave(c);
 	if (c->ev_wait) {
 		event_free(c->ev_wait);
 		c->ev_wait = NULL;
