@@ -1,5 +1,6 @@
-/* tls.h -- TLS context set-up for either side, and the OpenSSL callbacks that turn every
- * handshake message, alert and certificate check into an event. */
+/* tls.h -- TLS context set-up for either side and TLS in words (tls.c), and the OpenSSL
+ * callbacks that turn every handshake message, alert and certificate check into an event
+ * (tls_log.c). */
 #ifndef TLS_H
 #define TLS_H
 
@@ -37,24 +38,28 @@ struct tls_cert_info {
 };
 
 /* tls.c */
-SSL_CTX		*tls_ctx_server(const struct tls_opts *, char *err, size_t errlen);
-SSL_CTX		*tls_ctx_client(const struct tls_opts *, char *err, size_t errlen);
-void		 tls_ctx_free(SSL_CTX *);
-void		 tls_keylog_close(void);
-void		 tls_bind(SSL *, struct conn *);
-struct conn	*tls_conn(const SSL *);
 int		 tls_parse_version(const char *);
 const char	*tls_version_name(int);
 const char	*tls_handshake_name(int hs_type, const unsigned char *body, size_t len);
 const char	*tls_alert_name(int desc);
-const char	*tls_group_name(SSL *);
-void		 tls_log_session(struct conn *);
-int		 tls_log_errors(struct conn *, const char *what);
-void		 tls_verify_record(struct conn *, int ok, X509_STORE_CTX *);
-int		 tls_verify_first_error(const struct conn *, int *depth);
 const char	*tls_verify_plain(int error);
-void		 tls_cert_info(X509 *, struct tls_cert_info *);
+SSL_CTX		*tls_ctx_server(const struct tls_opts *, char *err, size_t errlen);
+SSL_CTX		*tls_ctx_client(const struct tls_opts *, char *err, size_t errlen);
+void		 tls_ctx_free(SSL_CTX *);
+void		 tls_bind(SSL *, struct conn *);
+struct conn	*tls_conn(const SSL *);
 void		 tls_hello_summary(const unsigned char *, size_t, char *, size_t);
 int		 tls_check_groups(const char *list, char *err, size_t errlen);
+void		 tls_cert_info(X509 *, struct tls_cert_info *);
+const char	*tls_group_name(SSL *);
+
+/* tls_log.c */
+int		 tls_log_setup(SSL_CTX *, const struct tls_opts *, char *err, size_t errlen);
+void		 tls_keylog_close(void);
+void		 tls_log_session(struct conn *);
+int		 tls_log_errors(struct conn *, const char *what);
+int		 tls_server_verify_cb(int ok, X509_STORE_CTX *);
+void		 tls_verify_record(struct conn *, int ok, X509_STORE_CTX *);
+int		 tls_verify_first_error(const struct conn *, int *depth);
 
 #endif
