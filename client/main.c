@@ -303,13 +303,14 @@ static void
 log_hostname(struct conn *c, int checked)
 {
 	struct evrec r;
-	int i, match = 1;
+	const struct tls_verify_err *v;
+	int i, match = 1, n = tls_verify_errors(c, &v);
 
 	/* A refused handshake stops at its first error: the name was checked only if that
 	 * error is the name's own. */
-	for (i = 0; i < c->nverify; i++)
-		if (c->verify[i].depth == 0 && (c->verify[i].error == X509_V_ERR_HOSTNAME_MISMATCH ||
-		    c->verify[i].error == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
+	for (i = 0; i < n; i++)
+		if (v[i].depth == 0 && (v[i].error == X509_V_ERR_HOSTNAME_MISMATCH ||
+		    v[i].error == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
 			match = 0;
 			checked = 1;
 		}
@@ -385,7 +386,7 @@ decide_trust(struct conn *c)
 		return 1;
 	}
 	log_hostname(c, 1);
-	if (c->nverify == 0) {
+	if (tls_verify_errors(c, NULL) == 0) {
 		log_trust(c, "trusted", 0, "certificate chain verified: issued by a CA we trust, in "
 		    "date, for this name: no warning");
 		st.decided = 1;
@@ -914,29 +915,29 @@ client_closed(struct conn *c)
 			    st.u.host, tls_verify_plain(e), e);
 			return;
 		}
-		if (c->alert_in == 116) {
+		if (tls_alert_received(c) == 116) {
 			/* TLS 1.3: our side of the handshake was done; the refusal comes on the
 			 * first read. curl exits 56 here; it is a handshake failure, so 35. */
 			finish(EXIT_TLS, "the server requires a client certificate (TLS alert "
 			    "certificate_required, 116): pass --cert FILE --key FILE");
 			return;
 		}
-		if (c->alert_in == 40 && opt.groups != NULL) {
+		if (tls_alert_received(c) == 40 && opt.groups != NULL) {
 			finish(EXIT_TLS, "the server ended the TLS session with alert "
 			    "handshake_failure (40): most likely it accepts none of the key "
 			    "exchange groups we offered (--groups %s)", opt.groups);
 			return;
 		}
-		if (c->alert_in == 40 && opt.kx == KX_RSA) {
+		if (tls_alert_received(c) == 40 && opt.kx == KX_RSA) {
 			finish(EXIT_TLS, "the server ended the TLS session with alert "
 			    "handshake_failure (40): static RSA key transport (--kx rsa) needs an "
 			    "RSA certificate; ours is an ECDSA one at the default ports: try the "
 			    "server's --rsa-port");
 			return;
 		}
-		if (c->alert_in >= 0) {
+		if (tls_alert_received(c) >= 0) {
 			finish(EXIT_TLS, "the server ended the TLS session with alert %s (%d)",
-			    tls_alert_name(c->alert_in), c->alert_in);
+			    tls_alert_name(tls_alert_received(c)), tls_alert_received(c));
 			return;
 		}
 		finish(c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
@@ -1056,7 +1057,7 @@ try_next_address(void)
 		if (st.c == NULL)
 			return;		/* it failed at once: client_closed() goes on */
 		/* curl's --connect-timeout covers the TLS handshake too. */
-		st.c->handshake_ms = opt.connect_timeout_ms;
+		conn_set_handshake_timeout(st.c, opt.connect_timeout_ms);
 		tv = clock_tv_ms(opt.connect_timeout_ms);
 		evtimer_add(st.connect_timer, &tv);
 		return;

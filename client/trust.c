@@ -68,7 +68,8 @@ trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const 
 {
 	const char *y = color ? "\033[1;33m" : "", *b = color ? "\033[1m" : "",
 	    *z = color ? "\033[0m" : "";
-	int i, first;
+	const struct tls_verify_err *v;
+	int i, first, n = tls_verify_errors(c, &v);
 
 	first = tls_verify_first_error(c, NULL);
 	fprintf(fp, "\n%s+-- Certificate warning ------------------------------------------------%s\n", y, z);
@@ -98,9 +99,9 @@ trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const 
 	fprintf(fp, "%s|%s %sProblem:%s %s\n", y, z, b, z, tls_verify_plain(first));
 	fprintf(fp, "%s|%s          (OpenSSL error %d: %s)\n", y, z, first,
 	    X509_verify_cert_error_string(first));
-	for (i = 1; i < c->nverify; i++)
-		fprintf(fp, "%s|%s   also at depth %d: %s (error %d)\n", y, z, c->verify[i].depth,
-		    tls_verify_plain(c->verify[i].error), c->verify[i].error);
+	for (i = 1; i < n; i++)
+		fprintf(fp, "%s|%s   also at depth %d: %s (error %d)\n", y, z, v[i].depth,
+		    tls_verify_plain(v[i].error), v[i].error);
 	fprintf(fp, "%s|%s %sWhat you can do:%s %s\n", y, z, b, z, trust_advice(first));
 	fprintf(fp, "%s+-----------------------------------------------------------------------%s\n",
 	    y, z);

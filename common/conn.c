@@ -104,7 +104,8 @@ conn_free(struct conn *c)
 {
 	free(c->error_text);
 	free(c->close_reason);
-	free(c->verify);
+	if (c->tls != NULL)
+		tls_state_clear(c->tls);
 	if (c->in_slab)
 		slab_free(c);
 	else
@@ -144,15 +145,19 @@ conn_set_phase(struct conn *c, enum conn_phase p)
 
 static struct conn *
 conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
-    const struct conn_ops *ops, void *arg)
+    const struct conn_ops *ops, void *arg, int tls)
 {
 	struct conn *c;
+	/* One allocation: the connection, then the TLS state (tls only), then the application's
+	 * copy of arg (ops->arg_size); a plain connection pays nothing for TLS. */
+	size_t tls_size = tls ? sizeof(struct tls_state) : 0;
+	size_t size = sizeof(*c) + tls_size + ops->arg_size;
 	int in_slab = 1;
 
 	/* An idle connection lives long: in a slab, not between the heap's short-lived chunks. */
-	if ((c = slab_alloc(sizeof(*c) + ops->arg_size)) == NULL) {
+	if ((c = slab_alloc(size)) == NULL) {
 		in_slab = 0;
-		if ((c = calloc(1, sizeof(*c) + ops->arg_size)) == NULL)
+		if ((c = calloc(1, size)) == NULL)
 			return NULL;
 	}
 	c->in_slab = in_slab;
@@ -162,12 +167,14 @@ conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
 	c->ops = ops;
 	c->arg = arg;
 	if (ops->arg_size > 0 && arg != NULL) {
-		memcpy(c + 1, arg, ops->arg_size);
-		c->arg = c + 1;
+		c->arg = (char *)(c + 1) + tls_size;
+		memcpy(c->arg, arg, ops->arg_size);
+	}
+	if (tls) {
+		c->tls = (struct tls_state *)(c + 1);
+		tls_state_init(c->tls);
 	}
 	c->t_start = evlog_now_us();
-	c->alert_in = -1;
-	c->alert_out = -1;
 	c->close_wait_ms = CLOSE_WAIT_MS_DEFAULT;
 	if (salen > sizeof(c->remote))
 		salen = sizeof(c->remote);
@@ -350,7 +357,7 @@ conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_
 	struct conn *c;
 	SSL *ssl = NULL;
 
-	if ((c = conn_new(base, sa, salen, ops, arg)) == NULL) {
+	if ((c = conn_new(base, sa, salen, ops, arg, ctx != NULL)) == NULL) {
 		close(fd);
 		return NULL;
 	}
@@ -426,7 +433,7 @@ tcp_connected(struct conn *c)
 	start_tls_log(c);
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	conn_set_timeout(c, c->handshake_ms);
+	conn_set_timeout(c, c->tls->handshake_ms);
 }
 
 struct conn *
@@ -438,7 +445,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	char msg[CONN_ERROR_TEXT_LEN];
 	int fd;
 
-	if ((c = conn_new(base, sa, salen, ops, arg)) == NULL) {
+	if ((c = conn_new(base, sa, salen, ops, arg, ssl != NULL)) == NULL) {
 		if (ssl)
 			SSL_free(ssl);
 		return NULL;
@@ -544,6 +551,14 @@ conn_set_write_timeout(struct conn *c, int ms)
 		bufferevent_set_timeouts(c->bev, NULL, ms > 0 ? &tv : NULL);
 }
 
+/* Client: the TLS handshake must be done within ms of TCP being up (0: no bound). */
+void
+conn_set_handshake_timeout(struct conn *c, int ms)
+{
+	if (c->tls != NULL)
+		c->tls->handshake_ms = ms;
+}
+
 /* Write what TLS queued in the socket bufferevent (the client's Finished) to the kernel now,
  * before the program blocks (the trust question): the server must not wait for it. */
 void
@@ -623,7 +638,7 @@ bev_read(struct bufferevent *bev, void *arg)
 static void
 tls_done(struct conn *c)
 {
-	c->hs_done = 1;
+	c->tls->hs_done = 1;
 	c->t_tls = evlog_now_us();
 	conn_set_timeout(c, 0);
 	tls_log_session(c);

@@ -33,6 +33,7 @@ enum conn_error {
 };
 
 struct conn;
+struct tls_state;
 
 struct conn_ops {
 	/* An error is ending the connection (c->error set); called before its closed event. */
@@ -54,13 +55,6 @@ struct conn_ops {
 	 * it, and it goes with the connection (the application must not free it). */
 	size_t	  arg_size;
 };
-
-struct conn_verify_err {
-	int	depth;
-	int	error;
-};
-
-#define CONN_MAX_VERIFY_ERRS 16
 
 /* An IP address and port: IPv4 or IPv6 only (28 bytes, not sockaddr_storage's 128). */
 union conn_addr {
@@ -85,9 +79,10 @@ struct conn_parking {
 	unsigned		 unparked:1;	/* a new bufferevent after the park, nothing read yet */
 };
 
-/* Kept small on purpose: a server holds one per idle keep-alive connection. The texts and the
- * verify errors are allocated only when a connection has them (conn_error_text() and
- * conn_close_reason() read them as "" until then). */
+/* Kept small on purpose: a server holds one per idle keep-alive connection. The texts are
+ * allocated only when a connection has them (conn_error_text() and conn_close_reason() read
+ * them as "" until then); the TLS layer's own state comes in the same allocation, only for a
+ * connection that starts with TLS. */
 struct conn {
 	unsigned		 id;
 	int			 fd;
@@ -95,6 +90,7 @@ struct conn {
 	struct bufferevent	*bev;		/* what the application reads and writes */
 	struct bufferevent	*under;		/* client TLS: the socket bufferevent below the filter */
 	SSL			*ssl;
+	struct tls_state	*tls;		/* tls.h's; set whenever c->ssl is (NULL: plain TCP) */
 	const struct conn_ops	*ops;
 	void			*arg;		/* the application's */
 	enum conn_phase		 phase;
@@ -120,7 +116,6 @@ struct conn {
 	unsigned		 watching:1;	/* a tcpwatch follows the close in the kernel */
 	unsigned		 read_paused:1;	/* conn_pause_read() */
 	unsigned		 plain_on_tls:1; /* server: plain HTTP arrived on the TLS port */
-	unsigned		 hs_done:1;	/* TLS bookkeeping for the log */
 	unsigned		 ssl_in_bev:1;	/* libevent owns c->ssl (frees it with the bev) */
 	unsigned		 keep_fd:1;	/* server TLS: the bufferevent owns neither the fd nor
 						 * c->ssl (so conn_park() can free it): close_finish()
@@ -134,13 +129,6 @@ struct conn {
 	struct event		*ev_peek;	/* server TLS: wait for the first byte (plain HTTP?) */
 	int			 close_wait_ms;
 	char			*close_reason;	/* NULL: none (conn_close_reason() gives "") */
-
-	int16_t			 alert_in;	/* the last fatal alert received, -1: none */
-	int16_t			 alert_out;	/* the last fatal alert we sent, -1: none */
-	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
-	unsigned		 verify_logged;	/* bit per depth that has a verify event */
-	int			 nverify;
-	struct conn_verify_err	*verify;	/* CONN_MAX_VERIFY_ERRS of them once one is seen */
 
 	struct conn		*next, *prev;	/* all open connections */
 	struct conn_parking	 park;		/* conn_park.c's alone */
@@ -164,6 +152,7 @@ int		 conn_write(struct conn *, const void *, size_t);
 size_t		 conn_input_length(const struct conn *);
 void		 conn_set_timeout(struct conn *, int ms);
 void		 conn_set_write_timeout(struct conn *, int ms);
+void		 conn_set_handshake_timeout(struct conn *, int ms);
 void		 conn_flush_now(struct conn *);
 void		 conn_pause_read(struct conn *, int pause);
 void		 conn_close_all(const char *reason, int abort);

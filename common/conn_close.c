@@ -89,10 +89,10 @@ close_check_peer_fin(struct conn *c)
 	c->fin_received = 1;
 	seglog_sync();
 	if (evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd)) {
-		int no_notify = c->use_tls && c->hs_done && c->ssl != NULL &&
+		int no_notify = c->use_tls && c->tls->hs_done && c->ssl != NULL &&
 		    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
 
-		if (c->use_tls && c->hs_done)
+		if (c->use_tls && c->tls->hs_done)
 			evrec_bool(&r, "close_notify", !no_notify);
 		/* Which wave the peer's FIN is: 1st if it closed first, else the 3rd. */
 		evrec_int(&r, "wave", c->fin_sent ? 3 : 1);
@@ -250,7 +250,7 @@ close_step_tls(struct conn *c)
 	struct evbuffer *uout;
 	int r, e;
 
-	if (!c->use_tls || !c->hs_done || c->reset ||
+	if (!c->use_tls || !c->tls->hs_done || c->reset ||
 	    (SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN)) {
 		close_step_fin(c);
 		return;
@@ -529,7 +529,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			evrec_str(&r, "reason", reason);
 			evrec_int(&r, "wave", c->fin_received ? 3 : 1);
-			if (c->alert_out >= 0) {
+			if (c->tls->alert_out >= 0) {
 				evrec_detail(&r, "shutdown(SHUT_WR) after the alert: %s", reason);
 				evrec_gloss(&r, "our FIN follows the alert; what the client still "
 				    "sends is read and dropped, so the kernel does not answer it "

@@ -222,7 +222,7 @@ parkable(const struct conn *c)
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 		return 0;
-	if (c->use_tls && (!c->keep_fd || c->ssl == NULL || !c->hs_done ||
+	if (c->use_tls && (!c->keep_fd || c->ssl == NULL || !c->tls->hs_done ||
 	    SSL_pending(c->ssl) > 0 || SSL_get_shutdown(c->ssl) != 0))
 		return 0;
 	return 1;

@@ -5,6 +5,7 @@
 #define TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -27,6 +28,28 @@ struct tls_opts {
 };
 
 enum { TLS_CLIENT_AUTH_NONE, TLS_CLIENT_AUTH_OPTIONAL, TLS_CLIENT_AUTH_REQUIRE };
+
+/* One certificate error, as a verify callback saw it. */
+struct tls_verify_err {
+	int	depth;
+	int	error;
+};
+
+#define TLS_MAX_VERIFY_ERRS 16
+
+/* What the TLS layer keeps about one connection (curl's filter context): c->tls, allocated
+ * with the connection (conn.c's conn_new()), only for a connection that starts with TLS. The
+ * callbacks in tls_log.c write it; conn*.c read hs_done and alert_out and set hs_done and
+ * handshake_ms; the application asks tls_alert_received() and tls_verify_errors(). */
+struct tls_state {
+	struct tls_verify_err	*verify;	/* TLS_MAX_VERIFY_ERRS of them once one is seen */
+	unsigned		 verify_logged;	/* bit per depth that has a verify event */
+	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
+	int16_t			 alert_in;	/* the last fatal alert received, -1: none */
+	int16_t			 alert_out;	/* the last fatal alert we sent, -1: none */
+	uint8_t			 nverify;	/* verify[0 .. nverify - 1] */
+	uint8_t			 hs_done;	/* the handshake finished (libevent said so) */
+};
 
 /* One certificate, in the words the log and the trust prompt use. */
 struct tls_cert_info {
@@ -54,6 +77,10 @@ void		 tls_cert_info(X509 *, struct tls_cert_info *);
 const char	*tls_group_name(SSL *);
 
 /* tls_log.c */
+void		 tls_state_init(struct tls_state *);
+void		 tls_state_clear(struct tls_state *);
+int		 tls_alert_received(const struct conn *);
+int		 tls_verify_errors(const struct conn *, const struct tls_verify_err **);
 int		 tls_log_setup(SSL_CTX *, const struct tls_opts *, char *err, size_t errlen);
 void		 tls_keylog_close(void);
 void		 tls_log_session(struct conn *);

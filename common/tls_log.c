@@ -25,6 +25,24 @@ static void msg_cb(int, int, int, const void *, size_t, SSL *, void *);
 
 /* ---- set-up ---- */
 
+/* A connection's TLS state, in memory its connection provides (conn_new(), zeroed): no alert
+ * yet. */
+void
+tls_state_init(struct tls_state *t)
+{
+	t->alert_in = -1;
+	t->alert_out = -1;
+}
+
+/* What the state allocated on the way (the verify errors) goes with its connection. */
+void
+tls_state_clear(struct tls_state *t)
+{
+	free(t->verify);
+	t->verify = NULL;
+	t->nverify = 0;
+}
+
 static void
 keylog_cb(const SSL *ssl, const char *line)
 {
@@ -309,9 +327,9 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		return;
 	/* The program decides on a received fatal alert (exit 35), logging or not. */
 	if (content_type == SSL3_RT_ALERT && !write_p && len >= 2 && p[0] == 2)
-		c->alert_in = p[1];
+		c->tls->alert_in = p[1];
 	if (content_type == SSL3_RT_ALERT && write_p && len >= 2 && p[0] == 2)
-		c->alert_out = p[1];
+		c->tls->alert_out = p[1];
 	if (!evlog_on())
 		return;
 	if (content_type == SSL3_RT_HEADER) {
@@ -572,24 +590,25 @@ tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
 	int depth = X509_STORE_CTX_get_error_depth(ctx);
 	int err = X509_STORE_CTX_get_error(ctx);
 	unsigned bit = depth >= 0 && depth < 32 ? 1u << depth : 0;
+	struct tls_state *t = c->tls;
 	struct tls_cert_info ci;
 	unsigned i;
 	struct evrec r;
 
 	if (!ok) {
-		for (i = 0; i < (unsigned)c->nverify; i++)
-			if (c->verify[i].depth == depth && c->verify[i].error == err)
+		for (i = 0; i < t->nverify; i++)
+			if (t->verify[i].depth == depth && t->verify[i].error == err)
 				return;
-		if (c->verify == NULL)
-			c->verify = calloc(CONN_MAX_VERIFY_ERRS, sizeof(*c->verify));
-		if (c->verify != NULL && c->nverify < CONN_MAX_VERIFY_ERRS) {
-			c->verify[c->nverify].depth = depth;
-			c->verify[c->nverify].error = err;
-			c->nverify++;
+		if (t->verify == NULL)
+			t->verify = calloc(TLS_MAX_VERIFY_ERRS, sizeof(*t->verify));
+		if (t->verify != NULL && t->nverify < TLS_MAX_VERIFY_ERRS) {
+			t->verify[t->nverify].depth = depth;
+			t->verify[t->nverify].error = err;
+			t->nverify++;
 		}
-	} else if (c->verify_logged & bit)
+	} else if (t->verify_logged & bit)
 		return;
-	c->verify_logged |= bit;
+	t->verify_logged |= bit;
 	if (cert == NULL || !evrec_begin(&r, EVT_VERIFY, c->id, c->fd))
 		return;
 	tls_cert_info(cert, &ci);
@@ -627,9 +646,26 @@ tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
 int
 tls_verify_first_error(const struct conn *c, int *depth)
 {
-	if (c->nverify == 0)
+	if (c->tls == NULL || c->tls->nverify == 0)
 		return 0;
 	if (depth)
-		*depth = c->verify[0].depth;
-	return c->verify[0].error;
+		*depth = c->tls->verify[0].depth;
+	return c->tls->verify[0].error;
+}
+
+/* Every certificate error seen, in the order OpenSSL reported them (*list; may be NULL);
+ * returns how many (0 for a plain connection). */
+int
+tls_verify_errors(const struct conn *c, const struct tls_verify_err **list)
+{
+	if (list != NULL)
+		*list = c->tls != NULL ? c->tls->verify : NULL;
+	return c->tls != NULL ? c->tls->nverify : 0;
+}
+
+/* The last fatal alert the peer sent (e.g. 116, certificate_required); -1: none. */
+int
+tls_alert_received(const struct conn *c)
+{
+	return c->tls != NULL ? c->tls->alert_in : -1;
 }
