@@ -24,6 +24,16 @@ static void close_step_tls(struct conn *);
 static void close_step_fin(struct conn *);
 static void abort_flushed_cb(struct evbuffer *, const struct evbuffer_cb_info *, void *);
 
+/* Free one of the connection's events, if it is there. */
+static void
+drop_event(struct event **ev)
+{
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
 /* Keep a copy of text (at most len - 1 characters, as snprintf would) in *dst; text may be
  * *dst itself. Out of memory: the old text stays. */
 static void
@@ -373,10 +383,7 @@ close_wait_raw_fin(struct conn *c)
 {
 	if (c->ev_fin != NULL)
 		return;
-	if (c->ev_peek) {
-		event_free(c->ev_peek);
-		c->ev_peek = NULL;
-	}
+	drop_event(&c->ev_peek);
 	if (c->bev)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	if (c->under)
@@ -396,27 +403,12 @@ close_finish(struct conn *c, const char *reason)
 	if (c->phase == PHASE_CLOSED)
 		return;
 	snprintf(why, sizeof(why), "%s", reason ? reason : "closed");
-	if (c->ev_fin) {
-		event_free(c->ev_fin);
-		c->ev_fin = NULL;
-	}
-	if (c->ev_peek) {
-		event_free(c->ev_peek);
-		c->ev_peek = NULL;
-	}
+	drop_event(&c->ev_fin);
+	drop_event(&c->ev_peek);
 	park_leave(c);
-	if (c->ev_wait) {
-		event_free(c->ev_wait);
-		c->ev_wait = NULL;
-	}
-	if (c->ev_peer_fin) {
-		event_free(c->ev_peer_fin);
-		c->ev_peer_fin = NULL;
-	}
-	if (c->ev_bound) {
-		event_free(c->ev_bound);
-		c->ev_bound = NULL;
-	}
+	drop_event(&c->ev_wait);
+	drop_event(&c->ev_peer_fin);
+	drop_event(&c->ev_bound);
 	if (c->under) {
 		evbuffer_remove_cb(bufferevent_get_output(c->under), under_output_cb, c);
 		evbuffer_remove_cb(bufferevent_get_output(c->under), abort_flushed_cb, c);
@@ -568,10 +560,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 void
 close_peer_closed(struct conn *c)
 {
-	if (c->ev_peer_fin) {
-		event_free(c->ev_peer_fin);
-		c->ev_peer_fin = NULL;
-	}
+	drop_event(&c->ev_peer_fin);
 	if (c->ops->peer_closed)
 		c->ops->peer_closed(c);
 	else
