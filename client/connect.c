@@ -247,29 +247,29 @@ tls_failed(struct client *cl, struct conn *c)
 		    cl->u.host, tls_verify_plain(e), e);
 		return;
 	}
-	if (c->alert_in == 116) {
+	if (tls_alert_received(c) == 116) {
 		/* TLS 1.3: our side of the handshake was done; the refusal comes on the
 		 * first read. curl exits 56 here; it is a handshake failure, so 35. */
 		fetch_finish(cl, EXIT_TLS, "the server requires a client certificate (TLS alert "
 		    "certificate_required, 116): pass --cert FILE --key FILE");
 		return;
 	}
-	if (c->alert_in == 40 && opt->common.groups != NULL) {
+	if (tls_alert_received(c) == 40 && opt->common.groups != NULL) {
 		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert "
 		    "handshake_failure (40): most likely it accepts none of the key "
 		    "exchange groups we offered (--groups %s)", opt->common.groups);
 		return;
 	}
-	if (c->alert_in == 40 && opt->kx == KX_RSA) {
+	if (tls_alert_received(c) == 40 && opt->kx == KX_RSA) {
 		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert "
 		    "handshake_failure (40): static RSA key transport (--kx rsa) needs an "
 		    "RSA certificate; ours is an ECDSA one at the default ports: try the "
 		    "server's --rsa-port");
 		return;
 	}
-	if (c->alert_in >= 0) {
+	if (tls_alert_received(c) >= 0) {
 		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert %s (%d)",
-		    tls_alert_name(c->alert_in), c->alert_in);
+		    tls_alert_name(tls_alert_received(c)), tls_alert_received(c));
 		return;
 	}
 	fetch_finish(cl, c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
@@ -425,7 +425,7 @@ try_next_address(struct client *cl)
 		if (cl->c == NULL)
 			return;		/* it failed at once: client_closed() goes on */
 		/* curl's --connect-timeout covers the TLS handshake too. */
-		cl->c->handshake_ms = cl->opt->connect_timeout_ms;
+		conn_set_handshake_timeout(cl->c, cl->opt->connect_timeout_ms);
 		tv = clock_tv_ms(cl->opt->connect_timeout_ms);
 		evtimer_add(cl->connect_timer, &tv);
 		return;

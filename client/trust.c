@@ -71,7 +71,8 @@ trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const 
 {
 	const char *y = color ? "\033[1;33m" : "", *b = color ? "\033[1m" : "",
 	    *z = color ? "\033[0m" : "";
-	int i, first;
+	const struct tls_verify_err *v;
+	int i, first, n = tls_verify_errors(c, &v);
 
 	first = tls_verify_first_error(c, NULL);
 	fprintf(fp, "\n%s+-- Certificate warning ------------------------------------------------%s\n", y, z);
@@ -101,9 +102,9 @@ trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const 
 	fprintf(fp, "%s|%s %sProblem:%s %s\n", y, z, b, z, tls_verify_plain(first));
 	fprintf(fp, "%s|%s          (OpenSSL error %d: %s)\n", y, z, first,
 	    X509_verify_cert_error_string(first));
-	for (i = 1; i < c->nverify; i++)
-		fprintf(fp, "%s|%s   also at depth %d: %s (error %d)\n", y, z, c->verify[i].depth,
-		    tls_verify_plain(c->verify[i].error), c->verify[i].error);
+	for (i = 1; i < n; i++)
+		fprintf(fp, "%s|%s   also at depth %d: %s (error %d)\n", y, z, v[i].depth,
+		    tls_verify_plain(v[i].error), v[i].error);
 	fprintf(fp, "%s|%s %sWhat you can do:%s %s\n", y, z, b, z, trust_advice(first));
 	fprintf(fp, "%s+-----------------------------------------------------------------------%s\n",
 	    y, z);
@@ -239,13 +240,14 @@ log_hostname(struct client *cl, struct conn *c, int checked)
 {
 	const struct url *u = &cl->u;
 	struct evrec r;
-	int i, match = 1;
+	const struct tls_verify_err *v;
+	int i, match = 1, n = tls_verify_errors(c, &v);
 
 	/* A refused handshake stops at its first error: the name was checked only if that
 	 * error is the name's own. */
-	for (i = 0; i < c->nverify; i++)
-		if (c->verify[i].depth == 0 && (c->verify[i].error == X509_V_ERR_HOSTNAME_MISMATCH ||
-		    c->verify[i].error == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
+	for (i = 0; i < n; i++)
+		if (v[i].depth == 0 && (v[i].error == X509_V_ERR_HOSTNAME_MISMATCH ||
+		    v[i].error == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
 			match = 0;
 			checked = 1;
 		}
@@ -324,7 +326,7 @@ trust_decide(struct client *cl, struct conn *c)
 		return 1;
 	}
 	log_hostname(cl, c, 1);
-	if (c->nverify == 0) {
+	if (tls_verify_errors(c, NULL) == 0) {
 		log_trust(c, "trusted", 0, "certificate chain verified: issued by a CA we trust, in "
 		    "date, for this name: no warning");
 		cl->decided = 1;

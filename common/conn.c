@@ -1,22 +1,20 @@
-/* conn.c -- a connection of either side as a struct with a phase; the one place that opens,
- * watches and closes TCP and TLS, in the order that makes each textbook step visible. */
-#include <sys/epoll.h>
+/* conn.c -- a connection of either side as a struct with a phase: its allocation and the list
+ * of open ones, accept and connect with the textbook notes of each TCP step, and the
+ * bufferevent callbacks that move it along (its close is conn_close.c's, its park
+ * conn_park.c's). */
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
 
 #include "clock.h"
-#include "conn.h"
+#include "conn_int.h"
 #include "evlog.h"
 #include "tcpinfo.h"
 #include "seglog.h"
@@ -37,17 +35,7 @@ static unsigned next_id = 1;
 static int nconns;
 static struct conn *all;
 
-static void bev_event_cb(struct bufferevent *, short, void *);
-static void bev_read_cb(struct bufferevent *, void *);
-static void bev_write_cb(struct bufferevent *, void *);
 static void bev_event(struct bufferevent *, short, void *);
-static void conn_hold(struct conn *);
-static void conn_release(struct conn *);
-static void close_step_drained(struct bufferevent *, void *);
-static void close_step_tls(struct conn *);
-static void close_step_fin(struct conn *);
-static void close_finish(struct conn *, const char *);
-static void abort_flushed_cb(struct evbuffer *, const struct evbuffer_cb_info *, void *);
 
 const char *
 conn_phase_name(enum conn_phase p)
@@ -110,27 +98,14 @@ conn_close_reason(const struct conn *c)
 	return c->close_reason != NULL ? c->close_reason : "";
 }
 
-/* Keep a copy of text (at most len - 1 characters, as snprintf would) in *dst; text may be
- * *dst itself. Out of memory: the old text stays. */
-static void
-set_text(char **dst, const char *text, size_t len)
-{
-	char *n;
-
-	if (text != NULL && text == *dst)
-		return;
-	if ((n = strndup(text != NULL ? text : "", len - 1)) == NULL)
-		return;
-	free(*dst);
-	*dst = n;
-}
 
 static void
 conn_free(struct conn *c)
 {
 	free(c->error_text);
 	free(c->close_reason);
-	free(c->verify);
+	if (c->tls != NULL)
+		tls_state_clear(c->tls);
 	if (c->in_slab)
 		slab_free(c);
 	else
@@ -170,15 +145,19 @@ conn_set_phase(struct conn *c, enum conn_phase p)
 
 static struct conn *
 conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
-    const struct conn_ops *ops, void *arg)
+    const struct conn_ops *ops, void *arg, int tls)
 {
 	struct conn *c;
+	/* One allocation: the connection, then the TLS state (tls only), then the application's
+	 * copy of arg (ops->arg_size); a plain connection pays nothing for TLS. */
+	size_t tls_size = tls ? sizeof(struct tls_state) : 0;
+	size_t size = sizeof(*c) + tls_size + ops->arg_size;
 	int in_slab = 1;
 
 	/* An idle connection lives long: in a slab, not between the heap's short-lived chunks. */
-	if ((c = slab_alloc(sizeof(*c) + ops->arg_size)) == NULL) {
+	if ((c = slab_alloc(size)) == NULL) {
 		in_slab = 0;
-		if ((c = calloc(1, sizeof(*c) + ops->arg_size)) == NULL)
+		if ((c = calloc(1, size)) == NULL)
 			return NULL;
 	}
 	c->in_slab = in_slab;
@@ -188,12 +167,14 @@ conn_new(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
 	c->ops = ops;
 	c->arg = arg;
 	if (ops->arg_size > 0 && arg != NULL) {
-		memcpy(c + 1, arg, ops->arg_size);
-		c->arg = c + 1;
+		c->arg = (char *)(c + 1) + tls_size;
+		memcpy(c->arg, arg, ops->arg_size);
+	}
+	if (tls) {
+		c->tls = (struct tls_state *)(c + 1);
+		tls_state_init(c->tls);
 	}
 	c->t_start = evlog_now_us();
-	c->alert_in = -1;
-	c->alert_out = -1;
 	c->close_wait_ms = CLOSE_WAIT_MS_DEFAULT;
 	if (salen > sizeof(c->remote))
 		salen = sizeof(c->remote);
@@ -289,8 +270,8 @@ start_tls_log(struct conn *c)
 static void
 accept_bev_ready(struct conn *c)
 {
-	bufferevent_setcb(c->bev, bev_read_cb, c->ops->drained ? bev_write_cb : NULL,
-	    bev_event_cb, c);
+	bufferevent_setcb(c->bev, conn_read_cb, c->ops->drained ? conn_write_cb : NULL,
+	    conn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (c->timeout_ms > 0)
 		conn_set_timeout(c, c->timeout_ms);
@@ -376,7 +357,7 @@ conn_accept(struct event_base *base, int fd, const struct sockaddr *sa, socklen_
 	struct conn *c;
 	SSL *ssl = NULL;
 
-	if ((c = conn_new(base, sa, salen, ops, arg)) == NULL) {
+	if ((c = conn_new(base, sa, salen, ops, arg, ctx != NULL)) == NULL) {
 		close(fd);
 		return NULL;
 	}
@@ -450,9 +431,9 @@ tcp_connected(struct conn *c)
 	c->ssl_in_bev = 1;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	start_tls_log(c);
-	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	conn_set_timeout(c, c->handshake_ms);
+	conn_set_timeout(c, c->tls->handshake_ms);
 }
 
 struct conn *
@@ -464,7 +445,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	char msg[CONN_ERROR_TEXT_LEN];
 	int fd;
 
-	if ((c = conn_new(base, sa, salen, ops, arg)) == NULL) {
+	if ((c = conn_new(base, sa, salen, ops, arg, ssl != NULL)) == NULL) {
 		if (ssl)
 			SSL_free(ssl);
 		return NULL;
@@ -488,7 +469,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
 		return NULL;
 	}
-	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	/* The kernel sends the SYN inside this call (1st handshake). */
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
 		snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
@@ -527,334 +508,19 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	return c;
 }
 
-/* Server: an idle keep-alive connection (nothing buffered either way, in OpenSSL neither) gives
- * its bufferevent (~1 KB with its two evbuffers) back and waits for its next bytes, or its read
- * timeout, in the park below (the SSL stays, with its socket BIO). Its next bytes, its timeout or
- * any conn_* call that needs the bufferevent makes a new one (need_bev()); the log is the same
- * either way. */
-static void
-park_cb(evutil_socket_t fd, short what, void *arg);
-
-/* The park: parked connections wait on one epoll instance of their own (one event in the loop
- * for all of them) and their timeouts in one list ordered by deadline (one timer for all of
- * them), instead of a struct event each (~144 bytes with malloc's header). The whole park
- * exists only while a connection is parked, on the base of the first one. */
-static struct {
-	struct event_base	*base;
-	int			 epfd;
-	struct event		*ev_ready;	/* epfd is readable: a parked fd is */
-	struct event		*ev_timer;	/* the earliest deadline */
-	struct conn		*head, *tail;	/* the ones with a deadline, earliest first */
-	int			 n;		/* parked connections */
-	int			 in_cb;		/* inside pool_ready_cb / pool_timer_cb */
-} park = { NULL, -1, NULL, NULL, NULL, NULL, 0, 0 };
-
-static void
-pool_arm(void)
-{
-	struct timeval tv;
-	int64_t d;
-
-	if (park.ev_timer == NULL)
-		return;
-	if (park.head == NULL) {
-		evtimer_del(park.ev_timer);
-		return;
-	}
-	d = park.head->park_deadline - clock_mono_us();
-	if (d < 0)
-		d = 0;
-	tv.tv_sec = d / 1000000;
-	tv.tv_usec = d % 1000000;
-	evtimer_add(park.ev_timer, &tv);
-}
-
-/* No connection parked any more: the park goes (not while its own callbacks run). */
-static void
-pool_put(void)
-{
-	if (park.n > 0 || park.in_cb || park.base == NULL)
-		return;
-	event_free(park.ev_ready);
-	event_free(park.ev_timer);
-	close(park.epfd);
-	park.ev_ready = park.ev_timer = NULL;
-	park.epfd = -1;
-	park.base = NULL;
-}
-
-static void
-pool_ready_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct epoll_event e;
-	int i;
-
-	(void)fd;
-	(void)what;
-	(void)arg;
-	park.in_cb++;
-	/* One at a time: a callback may close (and so unpark) another parked connection. */
-	for (i = 0; i < 64 && park.n > 0; i++) {
-		if (epoll_wait(park.epfd, &e, 1, 0) != 1)
-			break;
-		park_cb(-1, EV_READ, e.data.ptr);
-	}
-	park.in_cb--;
-	pool_arm();
-	pool_put();
-}
-
-static void
-pool_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c;
-	int64_t now = clock_mono_us();
-
-	(void)fd;
-	(void)what;
-	(void)arg;
-	park.in_cb++;
-	while ((c = park.head) != NULL && c->park_deadline <= now) {
-		park_cb(-1, EV_TIMEOUT, c);
-		if (park.head == c)	/* not unparked: cannot happen, but never spin */
-			break;
-	}
-	park.in_cb--;
-	pool_arm();
-	pool_put();
-}
-
-static int
-pool_get(struct event_base *b)
-{
-	if (park.base != NULL)
-		return park.base == b ? 0 : -1;
-	if ((park.epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		return -1;
-	park.ev_ready = event_new(b, park.epfd, EV_READ | EV_PERSIST, pool_ready_cb, NULL);
-	park.ev_timer = evtimer_new(b, pool_timer_cb, NULL);
-	park.base = b;
-	if (park.ev_ready == NULL || park.ev_timer == NULL || event_add(park.ev_ready, NULL) == -1) {
-		if (park.ev_ready != NULL)
-			event_free(park.ev_ready);
-		if (park.ev_timer != NULL)
-			event_free(park.ev_timer);
-		close(park.epfd);
-		park.ev_ready = park.ev_timer = NULL;
-		park.epfd = -1;
-		park.base = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-deadline_remove(struct conn *c)
-{
-	int was_head = park.head == c;
-
-	if (c->park_deadline == 0)
-		return;
-	if (c->park_prev != NULL)
-		c->park_prev->park_next = c->park_next;
-	else
-		park.head = c->park_next;
-	if (c->park_next != NULL)
-		c->park_next->park_prev = c->park_prev;
-	else
-		park.tail = c->park_prev;
-	c->park_next = c->park_prev = NULL;
-	c->park_deadline = 0;
-	if (was_head && !park.in_cb)
-		pool_arm();
-}
-
-/* ms from now (libevent's timeouts count from now too); ms <= 0: no timeout. */
-static void
-deadline_insert(struct conn *c, int ms)
-{
-	struct conn *p;
-
-	if (ms <= 0)
-		return;
-	c->park_deadline = clock_mono_us() + (int64_t)ms * 1000;
-	/* the same timeout for all: nearly always the last */
-	for (p = park.tail; p != NULL && p->park_deadline > c->park_deadline; p = p->park_prev)
-		;
-	c->park_prev = p;
-	c->park_next = p != NULL ? p->park_next : park.head;
-	if (c->park_next != NULL)
-		c->park_next->park_prev = c;
-	else
-		park.tail = c;
-	if (p != NULL)
-		p->park_next = c;
-	else
-		park.head = c;
-	if (park.head == c && !park.in_cb)
-		pool_arm();
-}
-
-/* Into the park, with a timeout of ms (<= 0: none). 0: parked. */
-static int
-park_attach(struct conn *c, int ms)
-{
-	struct epoll_event e;
-
-	if (pool_get(c->base) == -1)
-		return -1;
-	memset(&e, 0, sizeof(e));
-	e.events = EPOLLIN;
-	e.data.ptr = c;
-	if (epoll_ctl(park.epfd, EPOLL_CTL_ADD, c->fd, &e) == -1) {
-		pool_put();
-		return -1;
-	}
-	park.n++;
-	c->parked = 1;
-	deadline_insert(c, ms);
-	return 0;
-}
-
-static void
-park_detach(struct conn *c)
-{
-	if (!c->parked)
-		return;
-	epoll_ctl(park.epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	deadline_remove(c);
-	c->parked = 0;
-	park.n--;
-	pool_put();
-}
-
-static int
-parkable(const struct conn *c)
-{
-	/* A fresh bufferevent reports its empty output (the write callback) as soon as it is
-	 * enabled, before it reads the bytes that woke the connection: not idle yet. */
-	if (c->bev == NULL || c->parked || c->unparked || c->under != NULL ||
-	    !c->is_server || c->phase != PHASE_OPEN || c->half_close || c->read_paused ||
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-		return 0;
-	if (c->use_tls && (!c->keep_fd || c->ssl == NULL || !c->hs_done ||
-	    SSL_pending(c->ssl) > 0 || SSL_get_shutdown(c->ssl) != 0))
-		return 0;
-	return 1;
-}
-
-/* Park now; the read timeout (c->timeout_ms) has ms left. 0: parked. */
-static int
-park_now(struct conn *c, int ms)
-{
-	if (!parkable(c))
-		return -1;
-	if (park_attach(c, c->timeout_ms > 0 ? ms : 0) == -1)
-		return -1;
-	/* Without its fd, freeing the bufferevent leaves the socket open (TLS: it owns neither
-	 * the fd nor the SSL). */
-	if (!c->keep_fd)
-		bufferevent_setfd(c->bev, -1);
-	bufferevent_free(c->bev);
-	c->bev = NULL;
-	return 0;
-}
-
-/* Park at once (delay_ms 0) or once nothing was read for delay_ms: a busy keep-alive client
- * sends its next request within microseconds, and a bufferevent freed and made again for each
- * request costs more CPU than it saves memory. The delay is the read timeout; when it passes,
- * the connection is parked with the rest of its timeout (bev_event). No parking when the
- * timeout itself is that short. */
-void
-conn_park(struct conn *c, int delay_ms)
-{
-	struct timeval tv = clock_tv_ms(delay_ms);
-
-	if (c->park_wanted || !parkable(c))
-		return;
-	if (delay_ms <= 0) {
-		park_now(c, c->timeout_ms);
-		return;
-	}
-	if (c->timeout_ms > 0 && c->timeout_ms <= delay_ms)
-		return;
-	c->park_wanted = 1;
-	c->park_delay_ms = delay_ms;
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
-}
-
-/* conn_park()'s delay passed with nothing read (bev_event's read timeout). 0: parked, or the
- * rest of the read timeout restored. */
-static int
-park_timeout(struct conn *c)
-{
-	int left = c->timeout_ms > 0 ? c->timeout_ms - c->park_delay_ms : 0;
-	struct timeval tv = clock_tv_ms(left);
-
-	c->park_wanted = 0;
-	if (c->phase != PHASE_OPEN || c->bev == NULL)
-		return -1;
-	if (park_now(c, left) == 0)
-		return 0;
-	/* libevent stopped reading at the timeout: read again, for the rest of it. */
-	bufferevent_set_timeouts(c->bev, left > 0 ? &tv : NULL, NULL);
-	bufferevent_enable(c->bev, EV_READ);
-	return 0;
-}
-
-/* A parked connection gets its bufferevent back, set up as accept_bev_ready() did. Out of
- * memory: the connection is aborted, and -1 returned. */
-static int
-need_bev(struct conn *c)
-{
-	struct timeval tv = clock_tv_ms(c->timeout_ms);
-
-	if (!c->parked)
-		return 0;
-	park_detach(c);
-	if (c->use_tls)
-		c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
-		    BUFFEREVENT_SSL_OPEN, 0);
-	else
-		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
-		return -1;
-	}
-	if (c->use_tls)
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, bev_read_cb, c->ops->drained ? bev_write_cb : NULL,
-	    bev_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (c->timeout_ms > 0)
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
-	c->unparked = 1;
-	return 0;
-}
-
-static void
-park_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)fd;
-	conn_hold(c);
-	/* Bytes (or the peer's FIN): the new bufferevent reads them on the next turn. */
-	if (need_bev(c) == 0 && (what & EV_TIMEOUT) && !(what & EV_READ)) {
-		/* What libevent does on a read timeout: stop reading, then tell. */
-		bufferevent_disable(c->bev, EV_READ);
-		bev_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, c);
-	}
-	conn_release(c);
-}
-
 int
 conn_write(struct conn *c, const void *buf, size_t len)
 {
-	if (c->phase != PHASE_OPEN || need_bev(c) == -1)
+	if (c->phase != PHASE_OPEN || park_wake(c) == -1)
 		return -1;
 	return bufferevent_write(c->bev, buf, len);
+}
+
+/* Bytes read and not yet consumed by the application (0 while parked: nothing is). */
+size_t
+conn_input_length(const struct conn *c)
+{
+	return c->bev != NULL ? evbuffer_get_length(bufferevent_get_input(c->bev)) : 0;
 }
 
 void
@@ -863,16 +529,12 @@ conn_set_timeout(struct conn *c, int ms)
 	struct timeval tv = clock_tv_ms(ms);
 
 	c->timeout_ms = ms;
-	c->park_wanted = 0;
 	if (c->ev_peek != NULL) {
 		event_add(c->ev_peek, ms > 0 ? &tv : NULL);
 		return;
 	}
-	if (c->parked) {
-		deadline_remove(c);
-		deadline_insert(c, ms);
+	if (park_set_timeout(c, ms))
 		return;
-	}
 	if (c->bev != NULL)
 		bufferevent_set_timeouts(c->bev, ms > 0 ? &tv : NULL, NULL);
 }
@@ -884,157 +546,17 @@ conn_set_write_timeout(struct conn *c, int ms)
 {
 	struct timeval tv = clock_tv_ms(ms);
 
-	c->park_wanted = 0;
-	if (need_bev(c) == 0 && c->bev != NULL)
+	park_cancel(c);
+	if (park_wake(c) == 0 && c->bev != NULL)
 		bufferevent_set_timeouts(c->bev, NULL, ms > 0 ? &tv : NULL);
 }
 
-/* From the first FIN on, follow the connection's states in the kernel (sock_diag): they change
- * between our events, and after close() the fd can no longer show them. */
-static void
-watch_close(struct conn *c, int state)
-{
-	if (c->watching || c->local.sa.sa_family == 0 || c->t_tcp == 0)
-		return;
-	c->watching = 1;
-	tcpwatch_start(c->base, c->id, (struct sockaddr *)&c->local,
-	    (struct sockaddr *)&c->remote, state, TCPWATCH_CLOSE);
-}
-
-/* Has the peer's FIN arrived? The kernel's state and a peek at the socket say, not a guess.
- * Returns 1 (FIN, logged once), 0 (not yet), -1 (reset). */
-static int
-check_peer_fin(struct conn *c)
-{
-	struct evrec r;
-	char buf[1];
-	ssize_t n;
-
-	if (c->fin_received)
-		return 1;
-	if (c->reset)
-		return -1;
-	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
-		return 0;
-	if (n == -1 && errno != ECONNRESET && errno != EPIPE)
-		return 0;
-	/* A RST whose error a read below us (OpenSSL's) already took reads as 0 like a FIN; the
-	 * kernel's state tells them apart: a FIN leaves CLOSE_WAIT, a RST CLOSE. */
-	if (n == 0 && !c->fin_sent && tcpinfo_state(c->fd) == TCPI_CLOSE) {
-		n = -1;
-		errno = ECONNRESET;
-	}
-	if (n == -1) {
-		c->reset = 1;
-		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
-			evrec_str(&r, "dir", "in");
-			evrec_str(&r, "errno", strerror(errno));
-			evrec_detail(&r, "the peer sent RST (%s)", strerror(errno));
-			evrec_gloss(&r, "an abortive close: no FIN exchange and no TIME_WAIT");
-			evrec_emit(&r);
-		}
-		return -1;
-	}
-	c->fin_received = 1;
-	seglog_sync();
-	if (evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd)) {
-		int no_notify = c->use_tls && c->hs_done && c->ssl != NULL &&
-		    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
-
-		if (c->use_tls && c->hs_done)
-			evrec_bool(&r, "close_notify", !no_notify);
-		/* Which wave the peer's FIN is: 1st if it closed first, else the 3rd. */
-		evrec_int(&r, "wave", c->fin_sent ? 3 : 1);
-		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", no_notify ?
-		    " without a TLS close_notify before it (logged, not an error: the HTTP "
-		    "framing says whether the data was complete)" : "");
-		if (c->fin_sent)
-			evrec_gloss(&r, "3rd wave (FIN from the peer) answered by our kernel's ACK "
-			    "(4th wave); the active closer now holds TIME_WAIT for 2MSL");
-		else
-			evrec_gloss(&r, "1st wave: the peer sent FIN; our kernel ACKs it (2nd wave, "
-			    "at once or riding on our own FIN); we are in CLOSE_WAIT until we close");
-		evrec_emit(&r);
-	}
-	/* The watch only logs: with -q, no TCP_INFO call for it either. */
-	if (evlog_on())
-		watch_close(c, tcpinfo_state(c->fd));
-	return 1;
-}
-
-static void
-bound_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	char reason[256];
-
-	(void)fd;
-	(void)what;
-	if (c->phase < PHASE_DRAINING)
-		snprintf(reason, sizeof(reason), "%s; our alert could not be sent within 1 s",
-		    conn_close_reason(c));
-	else
-		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms",
-		    conn_close_reason(c), c->close_wait_ms);
-	close_finish(c, reason);
-}
-
-/* conn_close: the graceful close, in this order: drain our output, close_notify, wait until it
- * left for the kernel, FIN (shutdown SHUT_WR), wait (bounded) for the peer's FIN, close(). */
+/* Client: the TLS handshake must be done within ms of TCP being up (0: no bound). */
 void
-conn_close(struct conn *c, const char *reason)
+conn_set_handshake_timeout(struct conn *c, int ms)
 {
-	struct timeval tv = clock_tv_ms(c->close_wait_ms + 1000);
-
-	if (c->phase >= PHASE_DRAINING || need_bev(c) == -1)
-		return;
-	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
-	if (c->phase < PHASE_OPEN) {
-		/* Nothing was exchanged yet (e.g. closing during the handshake): no choreography. */
-		close_finish(c, reason);
-		return;
-	}
-	conn_set_phase(c, PHASE_DRAINING);
-	c->ev_bound = evtimer_new(c->base, bound_cb, c);
-	if (c->ev_bound)
-		evtimer_add(c->ev_bound, &tv);
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
-		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-		bufferevent_setcb(c->bev, bev_read_cb, close_step_drained, bev_event_cb, c);
-		return;
-	}
-	close_step_tls(c);
-}
-
-/* The half-close: the same steps as conn_close (our close_notify and FIN), but what the peer
- * still sends is delivered to the application until its own FIN. */
-void
-conn_shutdown_write(struct conn *c, const char *reason)
-{
-	if (c->phase != PHASE_OPEN || need_bev(c) == -1)
-		return;
-	c->half_close = 1;
-	c->close_wait_ms = 10000;
-	/* Plain TCP: send the request and our FIN now, before any logging, so the peer reads them
-	 * together and answers from CLOSE_WAIT: the half-close the textbook describes. TCP_CORK
-	 * holds the data until shutdown() adds the FIN to its last segment: without it the peer
-	 * (woken on our CPU by the data) could answer before we get to shutdown(). The events are
-	 * logged just after. */
-	if (c->under != NULL) {
-		/* TLS: the usual steps (close_notify, wait until it left, FIN) keep the order. */
-	} else {
-		int on = 1, off = 0;
-
-		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
-		evbuffer_write(bufferevent_get_output(c->bev), c->fd);
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
-		    shutdown(c->fd, SHUT_WR) == 0)
-			c->fin_early = 1;
-		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
-	}
-	conn_close(c, reason);
+	if (c->tls != NULL)
+		c->tls->handshake_ms = ms;
 }
 
 /* Write what TLS queued in the socket bufferevent (the client's Finished) to the kernel now,
@@ -1051,7 +573,7 @@ conn_flush_now(struct conn *c)
 void
 conn_pause_read(struct conn *c, int pause)
 {
-	if (need_bev(c) == -1)
+	if (park_wake(c) == -1)
 		return;
 	c->read_paused = pause != 0;
 	if (pause) {
@@ -1065,303 +587,25 @@ conn_pause_read(struct conn *c, int pause)
 	}
 }
 
-/* The abortive close: SO_LINGER {1, 0} makes close() send RST instead of FIN. */
+/* Callbacks hold the connection while they run: an application callback may close it, and
+ * the code after it can still read c->phase safely. */
 void
-conn_reset(struct conn *c, const char *reason)
+conn_hold(struct conn *c)
 {
-	struct linger lg = { 1, 0 };
-	struct evrec r;
-
-	if (c->phase == PHASE_CLOSED)
-		return;
-	if (c->fd >= 0 && setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0) {
-		c->rst_sent = 1;
-		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
-			evrec_str(&r, "dir", "out");
-			evrec_str(&r, "reason", reason);
-			evrec_detail(&r, "sending RST: %s", reason);
-			evrec_gloss(&r, "SO_LINGER {1, 0} + close(): the kernel drops the connection "
-			    "and sends RST; the peer sees 'connection reset'");
-			evrec_emit(&r);
-		}
-	}
-	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
-	close_finish(c, reason);
+	c->busy++;
 }
 
-static void
-close_step_drained(struct bufferevent *bev, void *arg)
+void
+conn_release(struct conn *c)
 {
-	struct conn *c = arg;
-
-	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-		return;
-	bufferevent_setcb(c->bev, bev_read_cb, NULL, bev_event_cb, c);
-	close_step_tls(c);
+	if (--c->busy == 0 && c->phase == PHASE_CLOSED)
+		conn_free(c);
 }
 
-static void
-under_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+/* A closed connection leaves the list, and goes. */
+void
+conn_dispose(struct conn *c)
 {
-	struct conn *c = arg;
-
-	(void)info;
-	if (evbuffer_get_length(buf) == 0 && c->phase == PHASE_TLS_SHUTDOWN) {
-		evbuffer_remove_cb(buf, under_output_cb, c);
-		close_step_fin(c);
-	}
-}
-
-static void
-shutdown_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)fd;
-	(void)what;
-	close_step_tls(c);
-}
-
-static void
-close_step_tls(struct conn *c)
-{
-	struct evbuffer *uout;
-	int r, e;
-
-	if (!c->use_tls || !c->hs_done || c->reset ||
-	    (SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN)) {
-		close_step_fin(c);
-		return;
-	}
-	conn_set_phase(c, PHASE_TLS_SHUTDOWN);
-	/* close_notify (the msg callback logs it). bufferevent_free would never send it. */
-	ERR_clear_error();
-	r = SSL_shutdown(c->ssl);
-	if (r < 0) {
-		e = SSL_get_error(c->ssl, r);
-		if (e == SSL_ERROR_WANT_WRITE && c->under == NULL) {
-			/* Socket mode: the kernel's send buffer is full; try again when it drains. */
-			if (c->ev_wait == NULL)
-				c->ev_wait = event_new(c->base, c->fd, EV_WRITE, shutdown_retry_cb, c);
-			if (c->ev_wait) {
-				event_add(c->ev_wait, NULL);
-				return;
-			}
-		}
-		tls_log_errors(c, "sending close_notify failed");
-		close_step_fin(c);
-		return;
-	}
-	if (c->under != NULL) {
-		/* Filter mode: SSL_shutdown only queued close_notify in the socket bufferevent's
-		 * output. A FIN sent now would overtake it, so wait until that output is empty. */
-		uout = bufferevent_get_output(c->under);
-		if (evbuffer_get_length(uout) > 0) {
-			evbuffer_add_cb(uout, under_output_cb, c);
-			return;
-		}
-	}
-	close_step_fin(c);
-}
-
-static void
-fin_wait_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	char buf[4096];
-	ssize_t n;
-
-	(void)what;
-	/* After our close the application is done: whatever still arrives is read and dropped
-	 * (unread bytes at close() would make the kernel send RST instead of FIN). */
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-		;
-	if (n == 0) {
-		check_peer_fin(c);
-		close_finish(c, conn_close_reason(c));
-	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		check_peer_fin(c);
-		close_finish(c, conn_close_reason(c));
-	}
-}
-
-static void
-close_step_fin(struct conn *c)
-{
-	struct evrec r;
-	int passive;
-
-	if (c->reset) {
-		close_finish(c, conn_close_reason(c));
-		return;
-	}
-	check_peer_fin(c);
-	passive = c->fin_received;
-	/* Who closes first is decided here, at the FIN, not when the application asked. */
-	c->we_closed_first = !passive;
-	/* The kernel sends our FIN here: 1st wave if we close first, 3rd if the peer did. */
-	if (c->fin_early || shutdown(c->fd, SHUT_WR) == 0) {
-		c->fin_sent = 1;
-		seglog_sync();
-		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
-			int st = tcpinfo_state(c->fd);
-
-			evrec_str(&r, "reason", conn_close_reason(c));
-			evrec_int(&r, "wave", passive ? 3 : 1);
-			evrec_detail(&r, "shutdown(SHUT_WR): %s", conn_close_reason(c));
-			/* The gloss follows the state the kernel reports, not the one expected:
-			 * on loopback the peer can answer before we look. */
-			if (passive && st == TCPI_LAST_ACK)
-				evrec_gloss(&r, "3rd wave: our FIN; LAST_ACK until the peer ACKs it");
-			else if (passive)
-				evrec_gloss(&r, "3rd wave: our FIN; the peer's ACK of it (4th wave) "
-				    "came back before we looked, so LAST_ACK is already over");
-			else if (st == TCPI_FIN_WAIT1)
-				evrec_gloss(&r, "1st wave: our FIN (FIN_WAIT1); the peer's ACK moves us "
-				    "to FIN_WAIT2 (2nd wave)");
-			else if (st == TCPI_FIN_WAIT2)
-				evrec_gloss(&r, "1st wave: our FIN, already ACKed by the peer (2nd "
-				    "wave): FIN_WAIT2");
-			else
-				evrec_gloss(&r, "1st wave: our FIN; the peer's ACK and its own FIN came "
-				    "back before we looked (the fd shows %s)",
-				    tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?");
-			evrec_emit(&r);
-		}
-		conn_set_phase(c, PHASE_FIN_SENT);
-		if (evlog_on())
-			watch_close(c, tcpinfo_state(c->fd));
-		tcpwatch_kick(c->id);
-	} else if (errno != ENOTCONN) {
-		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
-	}
-	if (c->fin_received) {
-		close_finish(c, conn_close_reason(c));
-		return;
-	}
-	/* Keep reading through TLS so the peer's close_notify is seen; the bufferevent reports
-	 * EOF at close_notify or at the FIN (bev_event_cb then checks which). */
-	if (c->bev && !c->read_paused)
-		bufferevent_enable(c->bev, EV_READ);
-}
-
-/* Switch from the bufferevent to a raw wait for the FIN on the socket. */
-static void
-wait_raw_fin(struct conn *c)
-{
-	if (c->ev_fin != NULL)
-		return;
-	if (c->ev_peek) {
-		event_free(c->ev_peek);
-		c->ev_peek = NULL;
-	}
-	if (c->bev)
-		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	if (c->under)
-		bufferevent_disable(c->under, EV_READ | EV_WRITE);
-	c->ev_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, fin_wait_cb, c);
-	if (c->ev_fin == NULL || event_add(c->ev_fin, NULL) == -1)
-		close_finish(c, conn_close_reason(c));
-}
-
-static void
-close_finish(struct conn *c, const char *reason)
-{
-	struct evrec r;
-	char why[256];
-	int last;
-
-	if (c->phase == PHASE_CLOSED)
-		return;
-	snprintf(why, sizeof(why), "%s", reason ? reason : "closed");
-	if (c->ev_fin) {
-		event_free(c->ev_fin);
-		c->ev_fin = NULL;
-	}
-	if (c->ev_peek) {
-		event_free(c->ev_peek);
-		c->ev_peek = NULL;
-	}
-	park_detach(c);
-	if (c->ev_wait) {
-		event_free(c->ev_wait);
-		c->ev_wait = NULL;
-	}
-	if (c->ev_peer_fin) {
-		event_free(c->ev_peer_fin);
-		c->ev_peer_fin = NULL;
-	}
-	if (c->ev_bound) {
-		event_free(c->ev_bound);
-		c->ev_bound = NULL;
-	}
-	if (c->under) {
-		evbuffer_remove_cb(bufferevent_get_output(c->under), under_output_cb, c);
-		evbuffer_remove_cb(bufferevent_get_output(c->under), abort_flushed_cb, c);
-	}
-	c->t_end = evlog_now_us();
-	seglog_sync();
-	if (c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd)) {
-		evrec_str(&r, "reason", why);
-		evrec_bool(&r, "fin_sent", c->fin_sent);
-		evrec_bool(&r, "fin_received", c->fin_received);
-		evrec_bool(&r, "closed_first", c->fin_sent && c->we_closed_first);
-		evrec_bool(&r, "rst_sent", c->rst_sent);
-		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
-		evrec_detail(&r, "close(): %s", why);
-		if (c->t_tcp == 0)
-			evrec_gloss(&r, "the connection was never established: nothing to close "
-			    "but the socket");
-		else if (c->rst_sent)
-			evrec_gloss(&r, "SO_LINGER {1, 0}: close() sends RST instead of FIN; no "
-			    "four-way close and no TIME_WAIT");
-		else if (c->reset)
-			evrec_gloss(&r, "reset: the connection ended without the four-way close");
-		else if (c->fin_sent && c->fin_received && c->we_closed_first)
-			evrec_gloss(&r, "we closed first, so our side now sits in TIME_WAIT for 2MSL "
-			    "(60 s on Linux; TCP_INFO cannot see it, the fd shows CLOSE)");
-		else if (c->fin_sent && c->fin_received && tcpinfo_state(c->fd) == TCPI_LAST_ACK)
-			evrec_gloss(&r, "the peer closed first; our FIN is not ACKed yet, so the "
-			    "kernel keeps LAST_ACK after close() until the 4th wave arrives");
-		else if (c->fin_sent && c->fin_received)
-			evrec_gloss(&r, "the peer closed first: after its ACK of our FIN (4th wave) "
-			    "our side is CLOSED; the peer holds TIME_WAIT");
-		else if (c->fin_sent)
-			evrec_gloss(&r, "our FIN went out but the peer's did not come: the kernel "
-			    "finishes the close on its own (orphaned FIN_WAIT2)");
-		else
-			evrec_gloss(&r, "close() without the shutdown steps: the kernel sends a FIN "
-			    "(or RST if unread data was left) and finishes on its own");
-		evrec_emit(&r);
-	}
-	conn_set_phase(c, PHASE_CLOSED);
-	last = c->fd >= 0 && evlog_on() ? tcpinfo_state(c->fd) : -1;
-	/* Unread bytes in the kernel make close() send RST instead of FIN: read them first
-	 * (unless RST is what we want). */
-	if (c->fd >= 0 && !c->rst_sent) {
-		char junk[4096];
-
-		while (recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;
-	}
-	/* With BEV_OPT_CLOSE_ON_FREE this frees the socket bufferevent and the fd, and the SSL
-	 * if libevent was given it; an SSL not yet handed over is ours to free, and so are the
-	 * fd and the SSL of a server TLS connection (keep_fd). */
-	if (c->bev)
-		bufferevent_free(c->bev);
-	if ((c->bev == NULL || c->keep_fd) && c->fd >= 0)
-		close(c->fd);
-	if (c->ssl && !c->ssl_in_bev)
-		SSL_free(c->ssl);
-	c->bev = c->under = NULL;
-	c->ssl = NULL;
-	c->fd = -1;		/* closed: its number may be reused at once */
-	/* The fd is gone, the connection is not: follow what the kernel still keeps of it. */
-	if (last > 0)
-		watch_close(c, last);
-	tcpwatch_kick(c->id);
-	if (c->ops->closed)
-		c->ops->closed(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -1372,99 +616,6 @@ close_finish(struct conn *c, const char *reason)
 	/* A callback further up may still look at c (its phase): it frees it on the way out. */
 	if (c->busy == 0)
 		conn_free(c);
-}
-
-/* Callbacks hold the connection while they run: an application callback may close it, and
- * the code after it can still read c->phase safely. */
-static void
-conn_hold(struct conn *c)
-{
-	c->busy++;
-}
-
-static void
-conn_release(struct conn *c)
-{
-	if (--c->busy == 0 && c->phase == PHASE_CLOSED)
-		conn_free(c);
-}
-
-static void
-abort_flushed_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)info;
-	if (evbuffer_get_length(buf) == 0) {
-		evbuffer_remove_cb(buf, abort_flushed_cb, c);
-		close_finish(c, conn_close_reason(c));
-	}
-}
-
-/* An immediate close after an error: no choreography, one closed event with the reason. */
-void
-conn_abort(struct conn *c, enum conn_error err, const char *reason)
-{
-	struct evbuffer *uout;
-	struct timeval tv = { 1, 0 };
-
-	if (c->phase == PHASE_CLOSED)
-		return;
-	if (c->error == CONN_OK) {
-		c->error = err;
-		c->error_phase = c->phase;
-		set_text(&c->error_text, reason, CONN_ERROR_TEXT_LEN);
-		if (c->ops->failed)
-			c->ops->failed(c);
-	}
-	/* Server: a refused TLS handshake (e.g. no client certificate). The client may already
-	 * have sent its Finished and its request: close() with those unread would answer with
-	 * RST. Send our FIN (after the alert, if one went out) and read what still comes
-	 * (bounded), as s_server does: a clean close, and the client reads our alert. */
-	if (c->is_server && c->use_tls && c->phase == PHASE_TLS_HANDSHAKE && !c->reset &&
-	    c->fd >= 0 && c->ev_bound == NULL && shutdown(c->fd, SHUT_WR) == 0) {
-		struct evrec r;
-
-		c->fin_sent = 1;
-		c->we_closed_first = !c->fin_received;
-		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
-		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
-			evrec_str(&r, "reason", reason);
-			evrec_int(&r, "wave", c->fin_received ? 3 : 1);
-			if (c->alert_out >= 0) {
-				evrec_detail(&r, "shutdown(SHUT_WR) after the alert: %s", reason);
-				evrec_gloss(&r, "our FIN follows the alert; what the client still "
-				    "sends is read and dropped, so the kernel does not answer it "
-				    "with RST");
-			} else {
-				evrec_detail(&r, "shutdown(SHUT_WR): %s", reason);
-				evrec_gloss(&r, "no TLS alert went out (TLS itself did not fail): "
-				    "our FIN alone ends the connection; what the client still "
-				    "sends is read and dropped, so the kernel does not answer it "
-				    "with RST");
-			}
-			evrec_emit(&r);
-		}
-		c->ev_bound = evtimer_new(c->base, bound_cb, c);
-		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
-			conn_set_phase(c, PHASE_FIN_SENT);
-			wait_raw_fin(c);
-			return;
-		}
-	}
-	/* Filter mode: a fatal alert OpenSSL just queued is still in the socket bufferevent's
-	 * output; let it reach the peer (bounded by 1 s) so the server's log shows it too. */
-	if (c->under != NULL && !c->reset && c->ev_bound == NULL &&
-	    evbuffer_get_length(uout = bufferevent_get_output(c->under)) > 0) {
-		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
-		bufferevent_disable(c->bev, EV_READ);
-		c->ev_bound = evtimer_new(c->base, bound_cb, c);
-		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
-			evbuffer_add_cb(uout, abort_flushed_cb, c);
-			return;
-		}
-	}
-	close_finish(c, reason);
 }
 
 static void
@@ -1485,85 +636,15 @@ bev_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-peer_closed(struct conn *c)
-{
-	if (c->ev_peer_fin) {
-		event_free(c->ev_peer_fin);
-		c->ev_peer_fin = NULL;
-	}
-	if (c->ops->peer_closed)
-		c->ops->peer_closed(c);
-	else
-		conn_close(c, "the peer closed the connection");
-}
-
-static void
-peer_fin_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	char buf[4096];
-
-	/* Bytes after the peer's close_notify mean nothing any more: drop them. */
-	if (what & EV_READ)
-		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-			;
-	if (!(what & EV_TIMEOUT) && check_peer_fin(c) == 0 &&
-	    evlog_now_us() < c->peer_fin_deadline)
-		return;		/* woken, but no FIN yet */
-	peer_closed(c);
-}
-
-/* The peer's close_notify came, its FIN not yet: it follows within microseconds. Waiting for
- * it (at most 200 ms) keeps the roles clear: the peer closed first, we answer, and our FIN
- * does not cross its own. Returns 0 if waiting, -1 if not possible. */
-static int
-wait_peer_fin(struct conn *c)
-{
-	struct timeval tv = { 0, 200 * 1000 };
-
-	/* EV_PERSIST re-arms the timeout at every wake-up: keep the real deadline. */
-	c->peer_fin_deadline = evlog_now_us() + 200 * 1000;
-	if (c->under)
-		bufferevent_disable(c->under, EV_READ);
-	c->ev_peer_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, peer_fin_cb, c);
-	if (c->ev_peer_fin == NULL || event_add(c->ev_peer_fin, &tv) == -1)
-		return -1;
-	return 0;
-}
-
-static void
 tls_done(struct conn *c)
 {
-	c->hs_done = 1;
+	c->tls->hs_done = 1;
 	c->t_tls = evlog_now_us();
 	conn_set_timeout(c, 0);
 	tls_log_session(c);
 	conn_set_phase(c, PHASE_OPEN);
 	if (c->ops->ready)
 		c->ops->ready(c);
-}
-
-static void
-log_reset(struct conn *c, int err)
-{
-	struct evrec r;
-
-	c->reset = 1;
-	seglog_sync();
-	if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
-		evrec_str(&r, "dir", "in");
-		evrec_str(&r, "errno", strerror(err));
-		if (err == ECONNREFUSED) {
-			evrec_detail(&r, "connection refused by %s", conn_remote_str(c));
-			evrec_gloss(&r, "our SYN was answered with RST: nothing listens on that "
-			    "port");
-		} else {
-			evrec_detail(&r, "the peer reset the connection (%s)", strerror(err));
-			evrec_gloss(&r, "RST: an abortive close, no FIN exchange and no TIME_WAIT");
-		}
-		evrec_emit(&r);
-	}
 }
 
 static void
@@ -1580,8 +661,7 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			tls_done(c);
 		return;
 	}
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && c->park_wanted &&
-	    park_timeout(c) == 0)
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && park_read_timeout(c) == 0)
 		return;
 	if (what & BEV_EVENT_TIMEOUT) {
 		if (c->phase == PHASE_OPEN && c->ops->timeout) {
@@ -1598,7 +678,7 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_EOF) {
 		if (c->phase == PHASE_CONNECTING || c->phase == PHASE_TLS_HANDSHAKE) {
-			check_peer_fin(c);
+			close_check_peer_fin(c);
 			if (c->use_tls && c->phase == PHASE_TLS_HANDSHAKE)
 				tls_log_errors(c, "TLS handshake failed");
 			conn_abort(c, c->phase == PHASE_TLS_HANDSHAKE ? CONN_ERR_TLS : CONN_ERR_EOF,
@@ -1614,9 +694,9 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			if (c->phase != PHASE_OPEN)
 				return;
 			bufferevent_disable(c->bev, EV_READ);
-			if (check_peer_fin(c) == 0 && c->use_tls && wait_peer_fin(c) == 0)
+			if (close_check_peer_fin(c) == 0 && c->use_tls && close_wait_peer_fin(c) == 0)
 				return;
-			peer_closed(c);
+			close_peer_closed(c);
 			return;
 		}
 		if (c->phase == PHASE_FIN_SENT) {
@@ -1625,10 +705,10 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 				bev_read(c->bev, c);
 			if (c->phase != PHASE_FIN_SENT)
 				return;
-			if (check_peer_fin(c) != 0)
+			if (close_check_peer_fin(c) != 0)
 				close_finish(c, conn_close_reason(c));
 			else
-				wait_raw_fin(c);	/* close_notify came first; the FIN follows */
+				close_wait_raw_fin(c);	/* close_notify came first; the FIN follows */
 			return;
 		}
 		/* EOF while still draining or sending close_notify: go on; the FIN step checks. */
@@ -1639,7 +719,7 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 		enum conn_phase ph = c->phase;
 
 		if (err == ECONNREFUSED || err == ECONNRESET || err == EPIPE)
-			log_reset(c, err);
+			close_log_reset(c, err);
 		if (c->use_tls && ph != PHASE_CONNECTING)
 			tls_log_errors(c, ph == PHASE_TLS_HANDSHAKE ? "TLS handshake failed" :
 			    "TLS error");
@@ -1647,7 +727,7 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			/* A peer that answers our close_notify with a bare FIN (nginx does) can
 			 * look like an error to the TLS layer: the kernel says what it was. */
 			if (!c->reset)
-				check_peer_fin(c);
+				close_check_peer_fin(c);
 			close_finish(c, conn_close_reason(c));
 			return;
 		}
@@ -1700,21 +780,14 @@ conn_close_all(const char *reason, int abort)
 	}
 }
 
-static void
-bev_read_cb(struct bufferevent *bev, void *arg)
+void
+conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
 	/* --capture: the segments that brought these bytes (and ours before them) come first. */
 	seglog_sync();
-	c->unparked = 0;
-	if (c->park_wanted) {
-		/* Not idle after all: the read timeout is the whole one again. */
-		struct timeval tv = clock_tv_ms(c->timeout_ms);
-
-		c->park_wanted = 0;
-		bufferevent_set_timeouts(c->bev, c->timeout_ms > 0 ? &tv : NULL, NULL);
-	}
+	park_busy(c);
 	conn_hold(c);
 	bev_read(bev, c);
 	conn_release(c);
@@ -1722,8 +795,8 @@ bev_read_cb(struct bufferevent *bev, void *arg)
 
 /* The output drained to the write low-water mark (0: empty): tell the application, which may
  * have stopped reading until its responses leave (back-pressure). */
-static void
-bev_write_cb(struct bufferevent *bev, void *arg)
+void
+conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
@@ -1735,8 +808,8 @@ bev_write_cb(struct bufferevent *bev, void *arg)
 	conn_release(c);
 }
 
-static void
-bev_event_cb(struct bufferevent *bev, short what, void *arg)
+void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
@@ -1744,3 +817,4 @@ bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	bev_event(bev, what, c);
 	conn_release(c);
 }
+

@@ -1,5 +1,6 @@
-/* conn.h -- one TCP (+TLS) connection of either side: its phase, its bufferevents, and the close
- * choreography that makes the four-way close real and visible. */
+/* conn.h -- one TCP (+TLS) connection of either side: its phase, its bufferevents, the close
+ * choreography that makes the four-way close real and visible, and the park that keeps an idle
+ * one without a bufferevent. */
 #ifndef CONN_H
 #define CONN_H
 
@@ -32,6 +33,7 @@ enum conn_error {
 };
 
 struct conn;
+struct tls_state;
 
 struct conn_ops {
 	/* An error is ending the connection (c->error set); called before its closed event. */
@@ -54,13 +56,6 @@ struct conn_ops {
 	size_t	  arg_size;
 };
 
-struct conn_verify_err {
-	int	depth;
-	int	error;
-};
-
-#define CONN_MAX_VERIFY_ERRS 16
-
 /* An IP address and port: IPv4 or IPv6 only (28 bytes, not sockaddr_storage's 128). */
 union conn_addr {
 	struct sockaddr		 sa;
@@ -73,9 +68,21 @@ union conn_addr {
 #define CONN_ERROR_TEXT_LEN	256	/* c->error_text holds at most this - 1 characters */
 #define CONN_CLOSE_REASON_LEN	128	/* c->close_reason, the same */
 
-/* Kept small on purpose: a server holds one per idle keep-alive connection. The texts and the
- * verify errors are allocated only when a connection has them (conn_error_text() and
- * conn_close_reason() read them as "" until then). */
+/* An idle server connection waiting without a bufferevent (conn_park()): only conn_park.c
+ * reads or writes this; a parked connection looks like any other to the rest of the code. */
+struct conn_parking {
+	struct conn		*next, *prev;	/* the park's deadline list, earliest first */
+	int64_t			 deadline;	/* monotonic microseconds; 0: no timeout */
+	int			 delay_ms;	/* conn_park()'s delay */
+	unsigned		 wanted:1;	/* conn_park() asked: park at the read timeout */
+	unsigned		 parked:1;	/* waiting without a bufferevent */
+	unsigned		 unparked:1;	/* a new bufferevent after the park, nothing read yet */
+};
+
+/* Kept small on purpose: a server holds one per idle keep-alive connection. The texts are
+ * allocated only when a connection has them (conn_error_text() and conn_close_reason() read
+ * them as "" until then); the TLS layer's own state comes in the same allocation, only for a
+ * connection that starts with TLS. */
 struct conn {
 	unsigned		 id;
 	int			 fd;
@@ -83,6 +90,7 @@ struct conn {
 	struct bufferevent	*bev;		/* what the application reads and writes */
 	struct bufferevent	*under;		/* client TLS: the socket bufferevent below the filter */
 	SSL			*ssl;
+	struct tls_state	*tls;		/* tls.h's; set whenever c->ssl is (NULL: plain TCP) */
 	const struct conn_ops	*ops;
 	void			*arg;		/* the application's */
 	enum conn_phase		 phase;
@@ -108,14 +116,10 @@ struct conn {
 	unsigned		 watching:1;	/* a tcpwatch follows the close in the kernel */
 	unsigned		 read_paused:1;	/* conn_pause_read() */
 	unsigned		 plain_on_tls:1; /* server: plain HTTP arrived on the TLS port */
-	unsigned		 hs_done:1;	/* TLS bookkeeping for the log */
 	unsigned		 ssl_in_bev:1;	/* libevent owns c->ssl (frees it with the bev) */
 	unsigned		 keep_fd:1;	/* server TLS: the bufferevent owns neither the fd nor
 						 * c->ssl (so conn_park() can free it): close_finish()
 						 * closes and frees them */
-	unsigned		 park_wanted:1;	/* conn_park() asked: park at the read timeout */
-	unsigned		 unparked:1;	/* a new bufferevent after conn_park(), nothing read yet */
-	unsigned		 parked:1;	/* conn_park(): waiting without a bufferevent */
 	unsigned		 in_slab:1;	/* allocated with slab_alloc(), not calloc() */
 	int			 timeout_ms;	/* the last conn_set_timeout() */
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
@@ -124,20 +128,10 @@ struct conn {
 	struct event		*ev_peer_fin;	/* after the peer's close_notify: wait for its FIN */
 	struct event		*ev_peek;	/* server TLS: wait for the first byte (plain HTTP?) */
 	int			 close_wait_ms;
-	int			 park_delay_ms;	/* conn_park()'s delay */
 	char			*close_reason;	/* NULL: none (conn_close_reason() gives "") */
 
-	int16_t			 alert_in;	/* the last fatal alert received, -1: none */
-	int16_t			 alert_out;	/* the last fatal alert we sent, -1: none */
-	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
-	unsigned		 verify_logged;	/* bit per depth that has a verify event */
-	int			 nverify;
-	struct conn_verify_err	*verify;	/* CONN_MAX_VERIFY_ERRS of them once one is seen */
-
 	struct conn		*next, *prev;	/* all open connections */
-	/* parked with a timeout: in the park's deadline list (conn.c), earliest first */
-	struct conn		*park_next, *park_prev;
-	int64_t			 park_deadline;	/* monotonic microseconds; 0: no timeout */
+	struct conn_parking	 park;		/* conn_park.c's alone */
 };
 
 /* The application may still read (open, or half-closed by us). */
@@ -155,15 +149,12 @@ struct conn	*conn_connect(struct event_base *, const struct sockaddr *, socklen_
 		    const struct conn_ops *, void *arg);
 void		 conn_set_phase(struct conn *, enum conn_phase);
 int		 conn_write(struct conn *, const void *, size_t);
+size_t		 conn_input_length(const struct conn *);
 void		 conn_set_timeout(struct conn *, int ms);
 void		 conn_set_write_timeout(struct conn *, int ms);
-void		 conn_close(struct conn *, const char *reason);
-void		 conn_shutdown_write(struct conn *, const char *reason);
-void		 conn_reset(struct conn *, const char *reason);
+void		 conn_set_handshake_timeout(struct conn *, int ms);
 void		 conn_flush_now(struct conn *);
 void		 conn_pause_read(struct conn *, int pause);
-void		 conn_park(struct conn *, int delay_ms);
-void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);
 void		 conn_addr_str(const struct sockaddr *, char *, size_t);
@@ -172,5 +163,14 @@ const char	*conn_remote_str(const struct conn *);
 const char	*conn_error_text(const struct conn *);
 const char	*conn_close_reason(const struct conn *);
 struct event_base *new_base(void);
+
+/* conn_close.c */
+void		 conn_close(struct conn *, const char *reason);
+void		 conn_shutdown_write(struct conn *, const char *reason);
+void		 conn_reset(struct conn *, const char *reason);
+void		 conn_abort(struct conn *, enum conn_error, const char *reason);
+
+/* conn_park.c */
+void		 conn_park(struct conn *, int delay_ms);
 
 #endif

@@ -1,9 +1,11 @@
-/* tls.h -- TLS context set-up for either side, and the OpenSSL callbacks that turn every
- * handshake message, alert and certificate check into an event. */
+/* tls.h -- TLS context set-up for either side and TLS in words (tls.c), and the OpenSSL
+ * callbacks that turn every handshake message, alert and certificate check into an event
+ * (tls_log.c). */
 #ifndef TLS_H
 #define TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -27,6 +29,28 @@ struct tls_opts {
 
 enum { TLS_CLIENT_AUTH_NONE, TLS_CLIENT_AUTH_OPTIONAL, TLS_CLIENT_AUTH_REQUIRE };
 
+/* One certificate error, as a verify callback saw it. */
+struct tls_verify_err {
+	int	depth;
+	int	error;
+};
+
+#define TLS_MAX_VERIFY_ERRS 16
+
+/* What the TLS layer keeps about one connection (curl's filter context): c->tls, allocated
+ * with the connection (conn.c's conn_new()), only for a connection that starts with TLS. The
+ * callbacks in tls_log.c write it; conn*.c read hs_done and alert_out and set hs_done and
+ * handshake_ms; the application asks tls_alert_received() and tls_verify_errors(). */
+struct tls_state {
+	struct tls_verify_err	*verify;	/* TLS_MAX_VERIFY_ERRS of them once one is seen */
+	unsigned		 verify_logged;	/* bit per depth that has a verify event */
+	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
+	int16_t			 alert_in;	/* the last fatal alert received, -1: none */
+	int16_t			 alert_out;	/* the last fatal alert we sent, -1: none */
+	uint8_t			 nverify;	/* verify[0 .. nverify - 1] */
+	uint8_t			 hs_done;	/* the handshake finished (libevent said so) */
+};
+
 /* One certificate, in the words the log and the trust prompt use. */
 struct tls_cert_info {
 	char	subject[256];
@@ -37,24 +61,32 @@ struct tls_cert_info {
 };
 
 /* tls.c */
-SSL_CTX		*tls_ctx_server(const struct tls_opts *, char *err, size_t errlen);
-SSL_CTX		*tls_ctx_client(const struct tls_opts *, char *err, size_t errlen);
-void		 tls_ctx_free(SSL_CTX *);
-void		 tls_keylog_close(void);
-void		 tls_bind(SSL *, struct conn *);
-struct conn	*tls_conn(const SSL *);
 int		 tls_parse_version(const char *);
 const char	*tls_version_name(int);
 const char	*tls_handshake_name(int hs_type, const unsigned char *body, size_t len);
 const char	*tls_alert_name(int desc);
-const char	*tls_group_name(SSL *);
-void		 tls_log_session(struct conn *);
-int		 tls_log_errors(struct conn *, const char *what);
-void		 tls_verify_record(struct conn *, int ok, X509_STORE_CTX *);
-int		 tls_verify_first_error(const struct conn *, int *depth);
 const char	*tls_verify_plain(int error);
-void		 tls_cert_info(X509 *, struct tls_cert_info *);
+SSL_CTX		*tls_ctx_server(const struct tls_opts *, char *err, size_t errlen);
+SSL_CTX		*tls_ctx_client(const struct tls_opts *, char *err, size_t errlen);
+void		 tls_ctx_free(SSL_CTX *);
+void		 tls_bind(SSL *, struct conn *);
+struct conn	*tls_conn(const SSL *);
 void		 tls_hello_summary(const unsigned char *, size_t, char *, size_t);
 int		 tls_check_groups(const char *list, char *err, size_t errlen);
+void		 tls_cert_info(X509 *, struct tls_cert_info *);
+const char	*tls_group_name(SSL *);
+
+/* tls_log.c */
+void		 tls_state_init(struct tls_state *);
+void		 tls_state_clear(struct tls_state *);
+int		 tls_alert_received(const struct conn *);
+int		 tls_verify_errors(const struct conn *, const struct tls_verify_err **);
+int		 tls_log_setup(SSL_CTX *, const struct tls_opts *, char *err, size_t errlen);
+void		 tls_keylog_close(void);
+void		 tls_log_session(struct conn *);
+int		 tls_log_errors(struct conn *, const char *what);
+int		 tls_server_verify_cb(int ok, X509_STORE_CTX *);
+void		 tls_verify_record(struct conn *, int ok, X509_STORE_CTX *);
+int		 tls_verify_first_error(const struct conn *, int *depth);
 
 #endif

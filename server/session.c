@@ -417,8 +417,7 @@ head_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->in_body)
 		return;
-	if (!s->got_bytes && s->requests == 0 && (c->bev == NULL ||
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)) {
+	if (!s->got_bytes && s->requests == 0 && conn_input_length(c) == 0) {
 		snprintf(why, sizeof(why), "no request within %d s (--header-timeout)",
 		    opt->header_ms / 1000);
 		server_close(c, why);

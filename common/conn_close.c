@@ -1,0 +1,625 @@
+/* conn_close.c -- how a connection ends: the graceful close in its textbook order (drain,
+ * close_notify, FIN, the peer's FIN, close()), the peer's FIN and RST as they come, the
+ * abortive close (RST) and the abort after an error; each step logs the wave it is. */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "clock.h"
+#include "conn_int.h"
+#include "evlog.h"
+#include "seglog.h"
+#include "tcpinfo.h"
+#include "tcpwatch.h"
+#include "tls.h"
+
+static void close_step_drained(struct bufferevent *, void *);
+static void close_step_tls(struct conn *);
+static void close_step_fin(struct conn *);
+static void abort_flushed_cb(struct evbuffer *, const struct evbuffer_cb_info *, void *);
+
+/* Free one of the connection's events, if it is there. */
+static void
+drop_event(struct event **ev)
+{
+	if (*ev != NULL) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+/* Keep a copy of text (at most len - 1 characters, as snprintf would) in *dst; text may be
+ * *dst itself. Out of memory: the old text stays. */
+static void
+set_text(char **dst, const char *text, size_t len)
+{
+	char *n;
+
+	if (text != NULL && text == *dst)
+		return;
+	if ((n = strndup(text != NULL ? text : "", len - 1)) == NULL)
+		return;
+	free(*dst);
+	*dst = n;
+}
+
+/* From the first FIN on, follow the connection's states in the kernel (sock_diag): they change
+ * between our events, and after close() the fd can no longer show them. */
+static void
+watch_close(struct conn *c, int state)
+{
+	if (c->watching || c->local.sa.sa_family == 0 || c->t_tcp == 0)
+		return;
+	c->watching = 1;
+	tcpwatch_start(c->base, c->id, (struct sockaddr *)&c->local,
+	    (struct sockaddr *)&c->remote, state, TCPWATCH_CLOSE);
+}
+
+/* Has the peer's FIN arrived? The kernel's state and a peek at the socket say, not a guess.
+ * Returns 1 (FIN, logged once), 0 (not yet), -1 (reset). */
+int
+close_check_peer_fin(struct conn *c)
+{
+	struct evrec r;
+	char buf[1];
+	ssize_t n;
+
+	if (c->fin_received)
+		return 1;
+	if (c->reset)
+		return -1;
+	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+		return 0;
+	if (n == -1 && errno != ECONNRESET && errno != EPIPE)
+		return 0;
+	/* A RST whose error a read below us (OpenSSL's) already took reads as 0 like a FIN; the
+	 * kernel's state tells them apart: a FIN leaves CLOSE_WAIT, a RST CLOSE. */
+	if (n == 0 && !c->fin_sent && tcpinfo_state(c->fd) == TCPI_CLOSE) {
+		n = -1;
+		errno = ECONNRESET;
+	}
+	if (n == -1) {
+		c->reset = 1;
+		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
+			evrec_str(&r, "dir", "in");
+			evrec_str(&r, "errno", strerror(errno));
+			evrec_detail(&r, "the peer sent RST (%s)", strerror(errno));
+			evrec_gloss(&r, "an abortive close: no FIN exchange and no TIME_WAIT");
+			evrec_emit(&r);
+		}
+		return -1;
+	}
+	c->fin_received = 1;
+	seglog_sync();
+	if (evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd)) {
+		int no_notify = c->use_tls && c->tls->hs_done && c->ssl != NULL &&
+		    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
+
+		if (c->use_tls && c->tls->hs_done)
+			evrec_bool(&r, "close_notify", !no_notify);
+		/* Which wave the peer's FIN is: 1st if it closed first, else the 3rd. */
+		evrec_int(&r, "wave", c->fin_sent ? 3 : 1);
+		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", no_notify ?
+		    " without a TLS close_notify before it (logged, not an error: the HTTP "
+		    "framing says whether the data was complete)" : "");
+		if (c->fin_sent)
+			evrec_gloss(&r, "3rd wave (FIN from the peer) answered by our kernel's ACK "
+			    "(4th wave); the active closer now holds TIME_WAIT for 2MSL");
+		else
+			evrec_gloss(&r, "1st wave: the peer sent FIN; our kernel ACKs it (2nd wave, "
+			    "at once or riding on our own FIN); we are in CLOSE_WAIT until we close");
+		evrec_emit(&r);
+	}
+	/* The watch only logs: with -q, no TCP_INFO call for it either. */
+	if (evlog_on())
+		watch_close(c, tcpinfo_state(c->fd));
+	return 1;
+}
+
+static void
+bound_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char reason[256];
+
+	(void)fd;
+	(void)what;
+	if (c->phase < PHASE_DRAINING)
+		snprintf(reason, sizeof(reason), "%s; our alert could not be sent within 1 s",
+		    conn_close_reason(c));
+	else
+		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms",
+		    conn_close_reason(c), c->close_wait_ms);
+	close_finish(c, reason);
+}
+
+/* conn_close: the graceful close, in this order: drain our output, close_notify, wait until it
+ * left for the kernel, FIN (shutdown SHUT_WR), wait (bounded) for the peer's FIN, close(). */
+void
+conn_close(struct conn *c, const char *reason)
+{
+	struct timeval tv = clock_tv_ms(c->close_wait_ms + 1000);
+
+	if (c->phase >= PHASE_DRAINING || park_wake(c) == -1)
+		return;
+	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
+	if (c->phase < PHASE_OPEN) {
+		/* Nothing was exchanged yet (e.g. closing during the handshake): no choreography. */
+		close_finish(c, reason);
+		return;
+	}
+	conn_set_phase(c, PHASE_DRAINING);
+	c->ev_bound = evtimer_new(c->base, bound_cb, c);
+	if (c->ev_bound)
+		evtimer_add(c->ev_bound, &tv);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		bufferevent_setcb(c->bev, conn_read_cb, close_step_drained, conn_event_cb, c);
+		return;
+	}
+	close_step_tls(c);
+}
+
+/* The half-close: the same steps as conn_close (our close_notify and FIN), but what the peer
+ * still sends is delivered to the application until its own FIN. */
+void
+conn_shutdown_write(struct conn *c, const char *reason)
+{
+	if (c->phase != PHASE_OPEN || park_wake(c) == -1)
+		return;
+	c->half_close = 1;
+	c->close_wait_ms = 10000;
+	/* Plain TCP: send the request and our FIN now, before any logging, so the peer reads them
+	 * together and answers from CLOSE_WAIT: the half-close the textbook describes. TCP_CORK
+	 * holds the data until shutdown() adds the FIN to its last segment: without it the peer
+	 * (woken on our CPU by the data) could answer before we get to shutdown(). The events are
+	 * logged just after. */
+	if (c->under != NULL) {
+		/* TLS: the usual steps (close_notify, wait until it left, FIN) keep the order. */
+	} else {
+		int on = 1, off = 0;
+
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+		evbuffer_write(bufferevent_get_output(c->bev), c->fd);
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+		    shutdown(c->fd, SHUT_WR) == 0)
+			c->fin_early = 1;
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	}
+	conn_close(c, reason);
+}
+
+/* The abortive close: SO_LINGER {1, 0} makes close() send RST instead of FIN. */
+void
+conn_reset(struct conn *c, const char *reason)
+{
+	struct linger lg = { 1, 0 };
+	struct evrec r;
+
+	if (c->phase == PHASE_CLOSED)
+		return;
+	if (c->fd >= 0 && setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0) {
+		c->rst_sent = 1;
+		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
+			evrec_str(&r, "dir", "out");
+			evrec_str(&r, "reason", reason);
+			evrec_detail(&r, "sending RST: %s", reason);
+			evrec_gloss(&r, "SO_LINGER {1, 0} + close(): the kernel drops the connection "
+			    "and sends RST; the peer sees 'connection reset'");
+			evrec_emit(&r);
+		}
+	}
+	set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
+	close_finish(c, reason);
+}
+
+static void
+close_step_drained(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	close_step_tls(c);
+}
+
+static void
+under_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)info;
+	if (evbuffer_get_length(buf) == 0 && c->phase == PHASE_TLS_SHUTDOWN) {
+		evbuffer_remove_cb(buf, under_output_cb, c);
+		close_step_fin(c);
+	}
+}
+
+static void
+shutdown_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	close_step_tls(c);
+}
+
+static void
+close_step_tls(struct conn *c)
+{
+	struct evbuffer *uout;
+	int r, e;
+
+	if (!c->use_tls || !c->tls->hs_done || c->reset ||
+	    (SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN)) {
+		close_step_fin(c);
+		return;
+	}
+	conn_set_phase(c, PHASE_TLS_SHUTDOWN);
+	/* close_notify (the msg callback logs it). bufferevent_free would never send it. */
+	ERR_clear_error();
+	r = SSL_shutdown(c->ssl);
+	if (r < 0) {
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_WRITE && c->under == NULL) {
+			/* Socket mode: the kernel's send buffer is full; try again when it drains. */
+			if (c->ev_wait == NULL)
+				c->ev_wait = event_new(c->base, c->fd, EV_WRITE, shutdown_retry_cb, c);
+			if (c->ev_wait) {
+				event_add(c->ev_wait, NULL);
+				return;
+			}
+		}
+		tls_log_errors(c, "sending close_notify failed");
+		close_step_fin(c);
+		return;
+	}
+	if (c->under != NULL) {
+		/* Filter mode: SSL_shutdown only queued close_notify in the socket bufferevent's
+		 * output. A FIN sent now would overtake it, so wait until that output is empty. */
+		uout = bufferevent_get_output(c->under);
+		if (evbuffer_get_length(uout) > 0) {
+			evbuffer_add_cb(uout, under_output_cb, c);
+			return;
+		}
+	}
+	close_step_fin(c);
+}
+
+static void
+fin_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char buf[4096];
+	ssize_t n;
+
+	(void)what;
+	/* After our close the application is done: whatever still arrives is read and dropped
+	 * (unread bytes at close() would make the kernel send RST instead of FIN). */
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		;
+	if (n == 0) {
+		close_check_peer_fin(c);
+		close_finish(c, conn_close_reason(c));
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		close_check_peer_fin(c);
+		close_finish(c, conn_close_reason(c));
+	}
+}
+
+static void
+close_step_fin(struct conn *c)
+{
+	struct evrec r;
+	int passive;
+
+	if (c->reset) {
+		close_finish(c, conn_close_reason(c));
+		return;
+	}
+	close_check_peer_fin(c);
+	passive = c->fin_received;
+	/* Who closes first is decided here, at the FIN, not when the application asked. */
+	c->we_closed_first = !passive;
+	/* The kernel sends our FIN here: 1st wave if we close first, 3rd if the peer did. */
+	if (c->fin_early || shutdown(c->fd, SHUT_WR) == 0) {
+		c->fin_sent = 1;
+		seglog_sync();
+		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
+			int st = tcpinfo_state(c->fd);
+
+			evrec_str(&r, "reason", conn_close_reason(c));
+			evrec_int(&r, "wave", passive ? 3 : 1);
+			evrec_detail(&r, "shutdown(SHUT_WR): %s", conn_close_reason(c));
+			/* The gloss follows the state the kernel reports, not the one expected:
+			 * on loopback the peer can answer before we look. */
+			if (passive && st == TCPI_LAST_ACK)
+				evrec_gloss(&r, "3rd wave: our FIN; LAST_ACK until the peer ACKs it");
+			else if (passive)
+				evrec_gloss(&r, "3rd wave: our FIN; the peer's ACK of it (4th wave) "
+				    "came back before we looked, so LAST_ACK is already over");
+			else if (st == TCPI_FIN_WAIT1)
+				evrec_gloss(&r, "1st wave: our FIN (FIN_WAIT1); the peer's ACK moves us "
+				    "to FIN_WAIT2 (2nd wave)");
+			else if (st == TCPI_FIN_WAIT2)
+				evrec_gloss(&r, "1st wave: our FIN, already ACKed by the peer (2nd "
+				    "wave): FIN_WAIT2");
+			else
+				evrec_gloss(&r, "1st wave: our FIN; the peer's ACK and its own FIN came "
+				    "back before we looked (the fd shows %s)",
+				    tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?");
+			evrec_emit(&r);
+		}
+		conn_set_phase(c, PHASE_FIN_SENT);
+		if (evlog_on())
+			watch_close(c, tcpinfo_state(c->fd));
+		tcpwatch_kick(c->id);
+	} else if (errno != ENOTCONN) {
+		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
+	}
+	if (c->fin_received) {
+		close_finish(c, conn_close_reason(c));
+		return;
+	}
+	/* Keep reading through TLS so the peer's close_notify is seen; the bufferevent reports
+	 * EOF at close_notify or at the FIN (conn_event_cb then checks which). */
+	if (c->bev && !c->read_paused)
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Switch from the bufferevent to a raw wait for the FIN on the socket. */
+void
+close_wait_raw_fin(struct conn *c)
+{
+	if (c->ev_fin != NULL)
+		return;
+	drop_event(&c->ev_peek);
+	if (c->bev)
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	if (c->under)
+		bufferevent_disable(c->under, EV_READ | EV_WRITE);
+	c->ev_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, fin_wait_cb, c);
+	if (c->ev_fin == NULL || event_add(c->ev_fin, NULL) == -1)
+		close_finish(c, conn_close_reason(c));
+}
+
+void
+close_finish(struct conn *c, const char *reason)
+{
+	struct evrec r;
+	char why[256];
+	int last;
+
+	if (c->phase == PHASE_CLOSED)
+		return;
+	snprintf(why, sizeof(why), "%s", reason ? reason : "closed");
+	drop_event(&c->ev_fin);
+	drop_event(&c->ev_peek);
+	park_leave(c);
+	drop_event(&c->ev_wait);
+	drop_event(&c->ev_peer_fin);
+	drop_event(&c->ev_bound);
+	if (c->under) {
+		evbuffer_remove_cb(bufferevent_get_output(c->under), under_output_cb, c);
+		evbuffer_remove_cb(bufferevent_get_output(c->under), abort_flushed_cb, c);
+	}
+	c->t_end = evlog_now_us();
+	seglog_sync();
+	if (c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd)) {
+		evrec_str(&r, "reason", why);
+		evrec_bool(&r, "fin_sent", c->fin_sent);
+		evrec_bool(&r, "fin_received", c->fin_received);
+		evrec_bool(&r, "closed_first", c->fin_sent && c->we_closed_first);
+		evrec_bool(&r, "rst_sent", c->rst_sent);
+		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
+		evrec_detail(&r, "close(): %s", why);
+		if (c->t_tcp == 0)
+			evrec_gloss(&r, "the connection was never established: nothing to close "
+			    "but the socket");
+		else if (c->rst_sent)
+			evrec_gloss(&r, "SO_LINGER {1, 0}: close() sends RST instead of FIN; no "
+			    "four-way close and no TIME_WAIT");
+		else if (c->reset)
+			evrec_gloss(&r, "reset: the connection ended without the four-way close");
+		else if (c->fin_sent && c->fin_received && c->we_closed_first)
+			evrec_gloss(&r, "we closed first, so our side now sits in TIME_WAIT for 2MSL "
+			    "(60 s on Linux; TCP_INFO cannot see it, the fd shows CLOSE)");
+		else if (c->fin_sent && c->fin_received && tcpinfo_state(c->fd) == TCPI_LAST_ACK)
+			evrec_gloss(&r, "the peer closed first; our FIN is not ACKed yet, so the "
+			    "kernel keeps LAST_ACK after close() until the 4th wave arrives");
+		else if (c->fin_sent && c->fin_received)
+			evrec_gloss(&r, "the peer closed first: after its ACK of our FIN (4th wave) "
+			    "our side is CLOSED; the peer holds TIME_WAIT");
+		else if (c->fin_sent)
+			evrec_gloss(&r, "our FIN went out but the peer's did not come: the kernel "
+			    "finishes the close on its own (orphaned FIN_WAIT2)");
+		else
+			evrec_gloss(&r, "close() without the shutdown steps: the kernel sends a FIN "
+			    "(or RST if unread data was left) and finishes on its own");
+		evrec_emit(&r);
+	}
+	conn_set_phase(c, PHASE_CLOSED);
+	last = c->fd >= 0 && evlog_on() ? tcpinfo_state(c->fd) : -1;
+	/* Unread bytes in the kernel make close() send RST instead of FIN: read them first
+	 * (unless RST is what we want). */
+	if (c->fd >= 0 && !c->rst_sent) {
+		char junk[4096];
+
+		while (recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+	}
+	/* With BEV_OPT_CLOSE_ON_FREE this frees the socket bufferevent and the fd, and the SSL
+	 * if libevent was given it; an SSL not yet handed over is ours to free, and so are the
+	 * fd and the SSL of a server TLS connection (keep_fd). */
+	if (c->bev)
+		bufferevent_free(c->bev);
+	if ((c->bev == NULL || c->keep_fd) && c->fd >= 0)
+		close(c->fd);
+	if (c->ssl && !c->ssl_in_bev)
+		SSL_free(c->ssl);
+	c->bev = c->under = NULL;
+	c->ssl = NULL;
+	c->fd = -1;		/* closed: its number may be reused at once */
+	/* The fd is gone, the connection is not: follow what the kernel still keeps of it. */
+	if (last > 0)
+		watch_close(c, last);
+	tcpwatch_kick(c->id);
+	if (c->ops->closed)
+		c->ops->closed(c);
+	conn_dispose(c);
+}
+
+static void
+abort_flushed_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)info;
+	if (evbuffer_get_length(buf) == 0) {
+		evbuffer_remove_cb(buf, abort_flushed_cb, c);
+		close_finish(c, conn_close_reason(c));
+	}
+}
+
+/* An immediate close after an error: no choreography, one closed event with the reason. */
+void
+conn_abort(struct conn *c, enum conn_error err, const char *reason)
+{
+	struct evbuffer *uout;
+	struct timeval tv = { 1, 0 };
+
+	if (c->phase == PHASE_CLOSED)
+		return;
+	if (c->error == CONN_OK) {
+		c->error = err;
+		c->error_phase = c->phase;
+		set_text(&c->error_text, reason, CONN_ERROR_TEXT_LEN);
+		if (c->ops->failed)
+			c->ops->failed(c);
+	}
+	/* Server: a refused TLS handshake (e.g. no client certificate). The client may already
+	 * have sent its Finished and its request: close() with those unread would answer with
+	 * RST. Send our FIN (after the alert, if one went out) and read what still comes
+	 * (bounded), as s_server does: a clean close, and the client reads our alert. */
+	if (c->is_server && c->use_tls && c->phase == PHASE_TLS_HANDSHAKE && !c->reset &&
+	    c->fd >= 0 && c->ev_bound == NULL && shutdown(c->fd, SHUT_WR) == 0) {
+		struct evrec r;
+
+		c->fin_sent = 1;
+		c->we_closed_first = !c->fin_received;
+		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
+		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
+			evrec_str(&r, "reason", reason);
+			evrec_int(&r, "wave", c->fin_received ? 3 : 1);
+			if (c->tls->alert_out >= 0) {
+				evrec_detail(&r, "shutdown(SHUT_WR) after the alert: %s", reason);
+				evrec_gloss(&r, "our FIN follows the alert; what the client still "
+				    "sends is read and dropped, so the kernel does not answer it "
+				    "with RST");
+			} else {
+				evrec_detail(&r, "shutdown(SHUT_WR): %s", reason);
+				evrec_gloss(&r, "no TLS alert went out (TLS itself did not fail): "
+				    "our FIN alone ends the connection; what the client still "
+				    "sends is read and dropped, so the kernel does not answer it "
+				    "with RST");
+			}
+			evrec_emit(&r);
+		}
+		c->ev_bound = evtimer_new(c->base, bound_cb, c);
+		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
+			conn_set_phase(c, PHASE_FIN_SENT);
+			close_wait_raw_fin(c);
+			return;
+		}
+	}
+	/* Filter mode: a fatal alert OpenSSL just queued is still in the socket bufferevent's
+	 * output; let it reach the peer (bounded by 1 s) so the server's log shows it too. */
+	if (c->under != NULL && !c->reset && c->ev_bound == NULL &&
+	    evbuffer_get_length(uout = bufferevent_get_output(c->under)) > 0) {
+		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
+		bufferevent_disable(c->bev, EV_READ);
+		c->ev_bound = evtimer_new(c->base, bound_cb, c);
+		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
+			evbuffer_add_cb(uout, abort_flushed_cb, c);
+			return;
+		}
+	}
+	close_finish(c, reason);
+}
+
+void
+close_peer_closed(struct conn *c)
+{
+	drop_event(&c->ev_peer_fin);
+	if (c->ops->peer_closed)
+		c->ops->peer_closed(c);
+	else
+		conn_close(c, "the peer closed the connection");
+}
+
+static void
+peer_fin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	char buf[4096];
+
+	/* Bytes after the peer's close_notify mean nothing any more: drop them. */
+	if (what & EV_READ)
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+	if (!(what & EV_TIMEOUT) && close_check_peer_fin(c) == 0 &&
+	    evlog_now_us() < c->peer_fin_deadline)
+		return;		/* woken, but no FIN yet */
+	close_peer_closed(c);
+}
+
+/* The peer's close_notify came, its FIN not yet: it follows within microseconds. Waiting for
+ * it (at most 200 ms) keeps the roles clear: the peer closed first, we answer, and our FIN
+ * does not cross its own. Returns 0 if waiting, -1 if not possible. */
+int
+close_wait_peer_fin(struct conn *c)
+{
+	struct timeval tv = { 0, 200 * 1000 };
+
+	/* EV_PERSIST re-arms the timeout at every wake-up: keep the real deadline. */
+	c->peer_fin_deadline = evlog_now_us() + 200 * 1000;
+	if (c->under)
+		bufferevent_disable(c->under, EV_READ);
+	c->ev_peer_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, peer_fin_cb, c);
+	if (c->ev_peer_fin == NULL || event_add(c->ev_peer_fin, &tv) == -1)
+		return -1;
+	return 0;
+}
+
+void
+close_log_reset(struct conn *c, int err)
+{
+	struct evrec r;
+
+	c->reset = 1;
+	seglog_sync();
+	if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
+		evrec_str(&r, "dir", "in");
+		evrec_str(&r, "errno", strerror(err));
+		if (err == ECONNREFUSED) {
+			evrec_detail(&r, "connection refused by %s", conn_remote_str(c));
+			evrec_gloss(&r, "our SYN was answered with RST: nothing listens on that "
+			    "port");
+		} else {
+			evrec_detail(&r, "the peer reset the connection (%s)", strerror(err));
+			evrec_gloss(&r, "RST: an abortive close, no FIN exchange and no TIME_WAIT");
+		}
+		evrec_emit(&r);
+	}
+}

@@ -1,0 +1,35 @@
+/* conn_int.h -- what the conn*.c files share and nobody else sees: the connection's life
+ * (conn.c), its close (conn_close.c) and its park (conn_park.c). */
+#ifndef CONN_INT_H
+#define CONN_INT_H
+
+#include "conn.h"
+
+/* conn.c */
+/* Callbacks hold the connection while they run (conn_release() frees a closed one). */
+void	 conn_hold(struct conn *);
+void	 conn_release(struct conn *);
+void	 conn_dispose(struct conn *);		/* closed: off the list, freed unless held */
+/* The bufferevent callbacks of every connection. */
+void	 conn_read_cb(struct bufferevent *, void *);
+void	 conn_write_cb(struct bufferevent *, void *);
+void	 conn_event_cb(struct bufferevent *, short, void *);
+
+/* conn_close.c */
+int	 close_check_peer_fin(struct conn *);	/* 1: FIN (logged once), 0: not yet, -1: RST */
+void	 close_peer_closed(struct conn *);
+int	 close_wait_peer_fin(struct conn *);
+void	 close_wait_raw_fin(struct conn *);
+void	 close_log_reset(struct conn *, int err);
+void	 close_finish(struct conn *, const char *reason);
+
+/* conn_park.c: the only file that takes an idle connection's bufferevent away and gives it
+ * back. Every conn_* call that needs c->bev starts with park_wake(). */
+int	 park_wake(struct conn *);		/* parked: a new bufferevent; -1: aborted */
+void	 park_leave(struct conn *);		/* closing: out of the park, no bufferevent */
+int	 park_set_timeout(struct conn *, int ms); /* 1: parked, its deadline moved */
+void	 park_cancel(struct conn *);		/* a pending conn_park() is off */
+int	 park_read_timeout(struct conn *);	/* 0: the read timeout was conn_park()'s */
+void	 park_busy(struct conn *);		/* bytes were read: not idle */
+
+#endif

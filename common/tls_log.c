@@ -1,0 +1,671 @@
+/* tls_log.c -- the callbacks that turn OpenSSL's view of a handshake into events: every
+ * message and alert (msg callback), each certificate checked (verify), the key log, the
+ * session summary once the handshake is done, and the OpenSSL errors of a failure. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "conn.h"
+#include "dissect.h"
+#include "evlog.h"
+#include "tls.h"
+
+static FILE *keylog_fp;
+static int dissect_on;		/* --dissect: every field of every handshake message */
+
+static void msg_cb(int, int, int, const void *, size_t, SSL *, void *);
+
+/* ---- set-up ---- */
+
+/* A connection's TLS state, in memory its connection provides (conn_new(), zeroed): no alert
+ * yet. */
+void
+tls_state_init(struct tls_state *t)
+{
+	t->alert_in = -1;
+	t->alert_out = -1;
+}
+
+/* What the state allocated on the way (the verify errors) goes with its connection. */
+void
+tls_state_clear(struct tls_state *t)
+{
+	free(t->verify);
+	t->verify = NULL;
+	t->nverify = 0;
+}
+
+static void
+keylog_cb(const SSL *ssl, const char *line)
+{
+	(void)ssl;
+	if (keylog_fp != NULL) {
+		fprintf(keylog_fp, "%s\n", line);
+		fflush(keylog_fp);
+	}
+}
+
+/* What the log needs of a new context: the message callback, --dissect, and the key log
+ * file (opened once, shared by every context). */
+int
+tls_log_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
+{
+	int fd;
+
+	SSL_CTX_set_msg_callback(ctx, msg_cb);
+	if (o->dissect)
+		dissect_on = 1;
+	if (o->keylog != NULL && keylog_fp == NULL) {
+		fd = open(o->keylog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd == -1 || (keylog_fp = fdopen(fd, "a")) == NULL) {
+			snprintf(err, errlen, "cannot open the key log file '%s': %s", o->keylog,
+			    strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		evlog(EVT_KEYLOG, 0, -1, "writing TLS secrets to %s (NSS key log format, for "
+		    "Wireshark): anyone with this file can decrypt the captured traffic", o->keylog);
+	}
+	if (keylog_fp != NULL)
+		SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+	return 0;
+}
+
+/* Close the key log file at exit (the last connection is gone): no fd is left behind. */
+void
+tls_keylog_close(void)
+{
+	if (keylog_fp != NULL) {
+		fclose(keylog_fp);
+		keylog_fp = NULL;
+	}
+}
+
+/* ---- the message callback: every handshake message and alert ---- */
+
+/* What an alert about a certificate means, in words ("" for the others). */
+static const char *
+alert_gloss(int desc)
+{
+	switch (desc) {
+	case 116: return ": a client certificate is required (mutual TLS) and none was sent";
+	case 48:  return ": the certificate's issuer is not trusted";
+	case 42:  return ": the certificate is rejected";
+	case 43:  return ": the certificate's type is not supported";
+	case 44:  return ": the certificate was revoked";
+	case 45:  return ": the certificate has expired (or is not yet valid)";
+	case 46:  return ": the certificate cannot be trusted (browsers send this for any "
+		    "certificate problem)";
+	case 40:  return ": no common ground for the handshake (TLS 1.2 also uses it for a "
+		    "missing client certificate)";
+	default:  return "";
+	}
+}
+
+/* The suite being negotiated: during the handshake it is still the pending one. */
+static const SSL_CIPHER *
+tls_cipher(const SSL *ssl)
+{
+	const SSL_CIPHER *c;
+
+	if ((c = SSL_get_pending_cipher(ssl)) == NULL)
+		c = SSL_get_current_cipher(ssl);
+	return c;
+}
+
+/* The version a handshake message belongs to, for the log: a ServerHello says what it
+ * picks ("picks TLSv1.2; ..."); before it (ClientHello) nothing is decided yet: "". */
+static void
+message_version(SSL *ssl, const char *name, const char *summary, char *out, size_t outlen)
+{
+	size_t n;
+
+	out[0] = '\0';
+	if (strcmp(name, "ClientHello") == 0 || strcmp(name, "HelloRetryRequest") == 0)
+		return;
+	if (strcmp(name, "ServerHello") == 0) {
+		if (strncmp(summary, "picks ", 6) != 0)
+			return;
+		n = strcspn(summary + 6, ";");
+		snprintf(out, outlen, "%.*s", (int)n, summary + 6);
+		return;
+	}
+	snprintf(out, outlen, "%s", tls_version_name(SSL_version(ssl)));
+}
+
+static const char *
+message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size_t len)
+{
+	/* At the ServerHello, SSL_version() still says what the client offered: the hello
+	 * itself says what was picked. */
+	int tls13 = strcmp(name, "ServerHello") == 0 ? strstr(summary, "TLSv1.3") != NULL :
+	    SSL_version(ssl) == TLS1_3_VERSION;
+	int from_server = SSL_is_server(ssl) ? write_p : !write_p;
+	const SSL_CIPHER *c;
+
+	if (strcmp(name, "ClientHello") == 0)
+		return "the client proposes TLS versions and cipher suites (for TLS 1.3 also a key "
+		    "share), with a fresh random value";
+	if (strcmp(name, "ServerHello") == 0)
+		return tls13 ? "the server picks version and cipher suite and sends its own key "
+		    "share: both sides can now compute the handshake keys, so everything after "
+		    "this is encrypted" : "the server picks version and cipher suite, with its own "
+		    "random value";
+	if (strcmp(name, "HelloRetryRequest") == 0)
+		return "the server wants a key share for another group: the client must try again";
+	if (strcmp(name, "EncryptedExtensions") == 0)
+		return "the rest of the server's choices (e.g. ALPN), already encrypted";
+	if (strcmp(name, "Certificate") == 0 && !from_server && len <= 8)
+		return "empty: the client has no certificate to offer";
+	if (strcmp(name, "Certificate") == 0)
+		return from_server ? "the server's certificate chain: its public key, signed by a CA "
+		    "the client must trust" : "the client's certificate (mutual TLS)";
+	if (strcmp(name, "CertificateRequest") == 0)
+		return "the server asks the client for a certificate (mutual TLS)";
+	if (strcmp(name, "CertificateVerify") == 0)
+		return from_server ? "the server proves it holds the certificate's private key: a "
+		    "signature over the handshake so far" : "the client proves it holds its "
+		    "certificate's private key";
+	if (strcmp(name, "ServerKeyExchange") == 0)
+		return "TLS 1.2 (EC)DHE: the server's ephemeral public key, signed with the "
+		    "certificate's key";
+	if (strcmp(name, "ServerHelloDone") == 0) {
+		c = tls_cipher(ssl);
+		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
+			return "TLS 1.2: the server has said all it will say; no ServerKeyExchange: "
+			    "with RSA key transport the certificate's own key is the key exchange";
+		return "TLS 1.2: the server has said all it will say; the client's turn";
+	}
+	if (strcmp(name, "ClientKeyExchange") == 0) {
+		c = tls_cipher(ssl);
+		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
+			return "the textbook step: the client encrypts a random pre-master secret "
+			    "with the server's RSA public key";
+		return "the client's ephemeral public key: both sides now compute the same "
+		    "pre-master secret, which never crossed the wire";
+	}
+	if (strcmp(name, "Finished") == 0)
+		return "a MAC over the whole handshake with the new keys: proves nobody tampered "
+		    "with it";
+	if (strcmp(name, "NewSessionTicket") == 0)
+		return "a ticket to resume this session later without a full handshake";
+	if (strcmp(name, "KeyUpdate") == 0)
+		return "the sender switches to fresh traffic keys";
+	return "";
+}
+
+/* --dissect: one record per field, printed as indented lines under the message. */
+struct dissect_out {
+	struct conn	*c;
+	int		 write_p;
+	const char	*msg;
+};
+
+#define DISSECT_HEX_JSON	1536	/* bytes of hex in JSON: an ML-KEM key share fits */
+#define DISSECT_HEX_TEXT	64	/* bytes of hex in the text log, in groups of 8 */
+
+static void
+dissect_item_cb(const struct dissect_item *it, void *arg)
+{
+	struct dissect_out *o = arg;
+	struct evrec r;
+	char hex[2 * DISSECT_HEX_JSON + 1], text[3 * DISSECT_HEX_TEXT + 64];
+	size_t i, n, l;
+
+	if (!evrec_begin(&r, EVT_DISSECT, o->c->id, -1))
+		return;
+	evrec_str(&r, "dir", o->write_p ? "out" : "in");
+	evrec_str(&r, "msg", o->msg);
+	evrec_int(&r, "depth", it->depth);
+	evrec_str(&r, "field", it->field);
+	evrec_str(&r, "value", it->value);
+	if (it->code >= 0)
+		evrec_int(&r, "code", it->code);
+	text[0] = '\0';
+	if (it->bytes != NULL) {
+		evrec_int(&r, "len", (long long)it->nbytes);
+		n = dissect_hex(it->bytes, it->nbytes < DISSECT_HEX_JSON ? it->nbytes :
+		    DISSECT_HEX_JSON, hex, sizeof(hex));
+		evrec_str(&r, "hex", hex);
+		if (n < it->nbytes)
+			evrec_bool(&r, "hex_truncated", 1);
+		/* The text log: the first bytes, 8 to a group, so the lines wrap cleanly. */
+		for (i = 0; i < it->nbytes && i < DISSECT_HEX_TEXT; i += 8) {
+			l = strlen(text);
+			text[l++] = ' ';
+			dissect_hex(it->bytes + i, it->nbytes - i < 8 ? it->nbytes - i : 8,
+			    text + l, sizeof(text) - l);
+		}
+		if (it->nbytes > DISSECT_HEX_TEXT) {
+			l = strlen(text);
+			snprintf(text + l, sizeof(text) - l, " ... (%zu bytes in all)", it->nbytes);
+		}
+	}
+	evrec_label(&r, "%*s%s", 2 * it->depth, "", it->field);
+	evrec_detail(&r, "%s%s%s", it->value, text[0] ? " " : "", text);
+	evrec_emit(&r);
+}
+
+static void
+log_dissect(SSL *ssl, struct conn *c, int write_p, const char *name,
+    const unsigned char *msg, size_t len)
+{
+	struct dissect_out o = { c, write_p, name };
+	struct dissect_ctx ctx = { SSL_version(ssl), DISSECT_KX_UNKNOWN };
+	const SSL_CIPHER *ciph;
+
+	if ((ciph = tls_cipher(ssl)) != NULL) {
+		switch (SSL_CIPHER_get_kx_nid(ciph)) {
+		case NID_kx_ecdhe:	ctx.kx = DISSECT_KX_ECDHE; break;
+		case NID_kx_dhe:	ctx.kx = DISSECT_KX_DHE; break;
+		case NID_kx_rsa:	ctx.kx = DISSECT_KX_RSA; break;
+		}
+	}
+	(void)dissect_message(msg, len, &ctx, dissect_item_cb, &o);
+}
+
+static void
+log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
+    const unsigned char *msg)
+{
+	struct evrec r;
+	char sum[256] = "", ver[32];
+	const char *group;
+	int hrr = strcmp(name, "HelloRetryRequest") == 0;
+
+	if (!evrec_begin(&r, EVT_MESSAGE, c->id, c->fd))
+		return;
+	evrec_str(&r, "dir", write_p ? "out" : "in");
+	evrec_str(&r, "type", name);
+	evrec_int(&r, "len", (long long)len);
+	if (msg != NULL && len > 0 && (msg[0] == 1 || msg[0] == 2)) {
+		tls_hello_summary(msg, len, sum, sizeof(sum));
+		if (sum[0])
+			evrec_str(&r, "summary", sum);
+	}
+	message_version(ssl, name, sum, ver, sizeof(ver));
+	if (ver[0])
+		evrec_str(&r, "version", ver);
+	evrec_label(&r, "%s %s", write_p ? ">" : "<", name);
+	evrec_detail(&r, "%zu B%s%s", len, sum[0] ? "  " : "", sum);
+	if (strcmp(name, "ChangeCipherSpec") == 0)
+		evrec_gloss(&r, "%s", SSL_version(ssl) == TLS1_3_VERSION ?
+		    "a dummy kept for middlebox compatibility: TLS 1.3 already encrypts" :
+		    "from the next record on, this side encrypts with the agreed keys");
+	else if (hrr) {
+		group = strncmp(sum, "asks for a key share for ", 25) == 0 ? sum + 25 : "?";
+		evrec_str(&r, "group", group);
+		evrec_gloss(&r, "HelloRetryRequest: the server asks for another key share (group "
+		    "%s) — one extra round trip", group);
+	} else
+		evrec_gloss(&r, "%s", message_gloss(ssl, name, write_p, sum, len));
+	evrec_emit(&r);
+	if (dissect_on && msg != NULL)
+		log_dissect(ssl, c, write_p, name, msg, len);
+}
+
+static void
+msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
+    void *arg)
+{
+	const unsigned char *p = buf;
+	struct conn *c = tls_conn(ssl);
+	struct evrec r;
+
+	(void)version;
+	(void)arg;
+	if (c == NULL)
+		return;
+	/* The program decides on a received fatal alert (exit 35), logging or not. */
+	if (content_type == SSL3_RT_ALERT && !write_p && len >= 2 && p[0] == 2)
+		c->tls->alert_in = p[1];
+	if (content_type == SSL3_RT_ALERT && write_p && len >= 2 && p[0] == 2)
+		c->tls->alert_out = p[1];
+	if (!evlog_on())
+		return;
+	if (content_type == SSL3_RT_HEADER) {
+		/* A received ChangeCipherSpec never reaches this callback in OpenSSL 3.0 (only
+		 * its record header does), so log it from the header. */
+		if (!write_p && len >= 5 && p[0] == SSL3_RT_CHANGE_CIPHER_SPEC)
+			log_message(ssl, c, 0, "ChangeCipherSpec", (size_t)(p[3] << 8 | p[4]), NULL);
+		return;
+	}
+	if (content_type > 255)
+		return;
+	switch (content_type) {
+	case SSL3_RT_CHANGE_CIPHER_SPEC:
+		if (write_p)
+			log_message(ssl, c, 1, "ChangeCipherSpec", len, NULL);
+		break;
+	case SSL3_RT_HANDSHAKE:
+		if (len >= 1)
+			log_message(ssl, c, write_p, tls_handshake_name(p[0], p, len), len, p);
+		break;
+	case SSL3_RT_ALERT:
+		if (len < 2)
+			break;
+		if (p[1] == SSL3_AD_CLOSE_NOTIFY) {
+			if (!evrec_begin(&r, EVT_CLOSE_NOTIFY, c->id, c->fd))
+				break;
+			evrec_str(&r, "dir", write_p ? "out" : "in");
+			evrec_detail(&r, "%s close_notify", write_p ? "sent" : "received");
+			evrec_gloss(&r, "%s", write_p ? "TLS says goodbye: no more data from us "
+			    "(protects against a truncation attack)" : "the peer's TLS goodbye: it "
+			    "will send no more data");
+			evrec_emit(&r);
+			break;
+		}
+		if (!evrec_begin(&r, EVT_ALERT, c->id, c->fd))
+			break;
+		evrec_str(&r, "dir", write_p ? "out" : "in");
+		evrec_str(&r, "level", p[0] == 2 ? "fatal" : "warning");
+		evrec_str(&r, "desc", tls_alert_name(p[1]));
+		evrec_int(&r, "code", p[1]);
+		evrec_label(&r, "%s alert", write_p ? ">" : "<");
+		evrec_detail(&r, "%s %s (%d)", p[0] == 2 ? "fatal" : "warning",
+		    tls_alert_name(p[1]), p[1]);
+		evrec_gloss(&r, "%s%s", write_p ? "we tell the peer what went wrong and end the "
+		    "session" : "the peer tells us what went wrong", alert_gloss(p[1]));
+		evrec_emit(&r);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- after the handshake ---- */
+
+static int
+group_bits(const char *g)
+{
+	if (strcmp(g, "X25519") == 0)
+		return 253;
+	if (strcmp(g, "X448") == 0)
+		return 448;
+	if (strncmp(g, "P-", 2) == 0)
+		return atoi(g + 2);
+	if (strncmp(g, "ffdhe", 5) == 0)
+		return atoi(g + 5);
+	return 0;
+}
+
+
+/* A resumed session (abbreviated handshake): what replaced the key exchange. */
+static void
+log_resumed_kx(struct conn *c, int tls13, const char *group)
+{
+	struct evrec r;
+
+	if (!evrec_begin(&r, EVT_KEY_EXCHANGE, c->id, c->fd))
+		return;
+	/* "PSK" is TLS 1.3's word (psk_ke); in TLS 1.2 it names RFC 4279's pre-shared-key
+	 * suites, which a resumed session is not: it reuses the old master secret. */
+	evrec_str(&r, "kx", !tls13 ? "resumed (master secret)" : group[0] ? "PSK+ECDHE" :
+	    "PSK");
+	evrec_str(&r, "group", tls13 ? group : "");
+	evrec_bool(&r, "forward_secrecy", tls13 && group[0]);
+	evrec_bool(&r, "resumed", 1);
+	if (tls13 && group[0]) {
+		evrec_detail(&r, "session resumed: ticket (PSK) + a fresh ECDHE over %s", group);
+		evrec_gloss(&r, "abbreviated handshake: the ticket stands in for the certificate "
+		    "(no Certificate, no CertificateVerify), and a fresh key share still gives "
+		    "forward secrecy (psk_dhe_ke)");
+	} else {
+		evrec_detail(&r, "session resumed: no key exchange (%s)", tls13 ? "PSK only" :
+		    "the old master secret, fresh randoms");
+		evrec_gloss(&r, "abbreviated handshake: both sides reuse the secret of an earlier "
+		    "session; no certificate is sent or checked this time");
+	}
+	evrec_emit(&r);
+}
+
+void
+tls_log_session(struct conn *c)
+{
+	SSL *ssl = c->ssl;
+	const SSL_CIPHER *ciph = SSL_get_current_cipher(ssl);
+	const unsigned char *alpn = NULL;
+	unsigned alpnlen = 0;
+	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	EVP_PKEY *tmp = NULL;
+	X509 *peer = NULL;
+	struct evrec r;
+	int kxnid, bits = 0, alg_bits = 0, tls13, rsa_kx;
+	const char *kx, *group = "", *ktype = "";
+	char alpn_s[64] = "";
+
+	if (!evlog_on() || ciph == NULL)
+		return;
+	tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+	kxnid = SSL_CIPHER_get_kx_nid(ciph);
+	rsa_kx = kxnid == NID_kx_rsa;
+	if (!rsa_kx)
+		group = tls_group_name(ssl);
+	if (SSL_session_reused(ssl)) {
+		log_resumed_kx(c, tls13, tls13 ? group : "");
+		goto done;
+	}
+	if (rsa_kx)
+		kx = "RSA";
+	else if (kxnid == NID_kx_dhe || (group != NULL && strncmp(group, "ffdhe", 5) == 0))
+		kx = "DHE";
+	else
+		kx = "ECDHE";
+	/* The ephemeral key: on TLS 1.2 only the client is told the server's. */
+	if (rsa_kx) {
+		if (!c->is_server && (peer = SSL_get1_peer_certificate(ssl)) != NULL)
+			tmp = X509_get_pubkey(peer);
+		else if (SSL_get_certificate(ssl) != NULL)
+			tmp = X509_get_pubkey(SSL_get_certificate(ssl));
+	} else if (!SSL_get_peer_tmp_key(ssl, &tmp))
+		SSL_get_tmp_key(ssl, &tmp);
+	if (tmp != NULL) {
+		ktype = EVP_PKEY_get0_type_name(tmp);
+		bits = EVP_PKEY_get_bits(tmp);
+	} else if (!rsa_kx && group != NULL && group[0]) {
+		/* OpenSSL 3.0 tells a TLS 1.2 server nothing about the ephemeral key: the
+		 * group names it. */
+		ktype = group;
+		bits = group_bits(group);
+	}
+	if (evrec_begin(&r, EVT_KEY_EXCHANGE, c->id, c->fd)) {
+		evrec_str(&r, "kx", kx);
+		evrec_str(&r, "group", group ? group : "");
+		evrec_str(&r, "key_type", ktype ? ktype : "");
+		evrec_int(&r, "key_bits", bits);
+		evrec_bool(&r, "forward_secrecy", !rsa_kx);
+		if (rsa_kx) {
+			evrec_detail(&r, "RSA key transport (server key %s %d bits)",
+			    ktype ? ktype : "?", bits);
+			evrec_gloss(&r, "the textbook story: the client encrypted a random secret "
+			    "with the server's public key; no forward secrecy, so TLS 1.3 dropped it");
+		} else {
+			evrec_detail(&r, "%s over %s (ephemeral key %s, %d bits)", kx,
+			    group ? group : "?", ktype ? ktype : "?", bits);
+			evrec_gloss(&r, "unlike the textbook's 'client encrypts a secret with the "
+			    "server's public key': both sides made fresh key pairs and combined "
+			    "them; the secret never crossed the wire (forward secrecy)");
+		}
+		evrec_emit(&r);
+	}
+	EVP_PKEY_free(tmp);
+	X509_free(peer);
+done:
+	SSL_CIPHER_get_bits(ciph, &alg_bits);
+	SSL_get0_alpn_selected(ssl, &alpn, &alpnlen);
+	if (alpnlen > 0 && alpnlen < sizeof(alpn_s)) {
+		memcpy(alpn_s, alpn, alpnlen);
+		alpn_s[alpnlen] = '\0';
+	}
+	if (!evrec_begin(&r, EVT_HANDSHAKE_DONE, c->id, c->fd))
+		return;
+	evrec_str(&r, "version", SSL_get_version(ssl));
+	evrec_str(&r, "cipher", SSL_CIPHER_standard_name(ciph));
+	evrec_str(&r, "cipher_openssl", SSL_CIPHER_get_name(ciph));
+	evrec_int(&r, "cipher_bits", SSL_CIPHER_get_bits(ciph, NULL));
+	evrec_bool(&r, "aead", SSL_CIPHER_is_aead(ciph));
+	evrec_bool(&r, "resumed", SSL_session_reused(ssl));
+	evrec_str(&r, "alpn", alpn_s);
+	evrec_str(&r, "sni", sni ? sni : "");
+	evrec_float(&r, "handshake_ms", (double)(c->t_tls - c->t_tcp) / 1000.0);
+	evrec_detail(&r, "%s  %s  (%d-bit keys%s)%s", SSL_get_version(ssl),
+	    SSL_CIPHER_standard_name(ciph), SSL_CIPHER_get_bits(ciph, NULL),
+	    SSL_CIPHER_is_aead(ciph) ? ", AEAD" : "", SSL_session_reused(ssl) ?
+	    "  session resumed" : "");
+	evrec_gloss(&r, "handshake complete: from now on both sides use symmetric encryption "
+	    "with session keys derived from the key exchange%s", SSL_session_reused(ssl) ?
+	    " (resumed: 1 round trip, no certificate)" : tls13 ? " (TLS 1.3: 1 round trip)" :
+	    " (TLS 1.2: 2 round trips)");
+	evrec_emit(&r);
+}
+
+/* ---- errors and certificate checks ---- */
+
+/* Drain and log every queued OpenSSL error; returns how many were logged. */
+int
+tls_log_errors(struct conn *c, const char *what)
+{
+	unsigned long e;
+	char text[256];
+	int n = 0;
+	struct evrec r;
+
+	for (;;) {
+		e = 0;
+		if (c->bev)
+			e = bufferevent_get_openssl_error(c->bev);
+		if (e == 0)
+			e = ERR_get_error();
+		if (e == 0)
+			break;
+		/* libevent can push SSL_get_error's code itself as a bogus entry: skip those. */
+		if (ERR_GET_LIB(e) == 0 && ERR_GET_REASON(e) <= 10)
+			continue;
+		ERR_error_string_n(e, text, sizeof(text));
+		if (evrec_begin(&r, EVT_TLS_ERROR, c->id, c->fd)) {
+			const char *why = ERR_reason_error_string(e);
+			evrec_str(&r, "what", what);
+			evrec_str(&r, "reason", why ? why : "");
+			evrec_str(&r, "openssl", text);
+			evrec_detail(&r, "%s: %s  (%s)", what, why ? why : "?", text);
+			if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+			    ERR_GET_REASON(e) == SSL_R_NO_SUITABLE_KEY_SHARE)
+				evrec_gloss(&r, "no key exchange group in common: the client offered "
+				    "none that this side accepts (see --groups)");
+			evrec_emit(&r);
+		}
+		n++;
+	}
+	return n;
+}
+
+/* The server's check of a client certificate (mutual TLS): log each depth, decide as
+ * OpenSSL did -- a server has nobody to ask. */
+int
+tls_server_verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct conn *c = ssl ? tls_conn(ssl) : NULL;
+
+	if (c != NULL)
+		tls_verify_record(c, ok, xs);
+	return ok;
+}
+
+/* Called from a verify callback: log one verify event per depth (error set only where
+ * OpenSSL called with ok=0) and remember every (depth, error) for the trust prompt. */
+void
+tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
+{
+	X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
+	int depth = X509_STORE_CTX_get_error_depth(ctx);
+	int err = X509_STORE_CTX_get_error(ctx);
+	unsigned bit = depth >= 0 && depth < 32 ? 1u << depth : 0;
+	struct tls_state *t = c->tls;
+	struct tls_cert_info ci;
+	unsigned i;
+	struct evrec r;
+
+	if (!ok) {
+		for (i = 0; i < t->nverify; i++)
+			if (t->verify[i].depth == depth && t->verify[i].error == err)
+				return;
+		if (t->verify == NULL)
+			t->verify = calloc(TLS_MAX_VERIFY_ERRS, sizeof(*t->verify));
+		if (t->verify != NULL && t->nverify < TLS_MAX_VERIFY_ERRS) {
+			t->verify[t->nverify].depth = depth;
+			t->verify[t->nverify].error = err;
+			t->nverify++;
+		}
+	} else if (t->verify_logged & bit)
+		return;
+	t->verify_logged |= bit;
+	if (cert == NULL || !evrec_begin(&r, EVT_VERIFY, c->id, c->fd))
+		return;
+	tls_cert_info(cert, &ci);
+	evrec_int(&r, "depth", depth);
+	evrec_str(&r, "subject", ci.subject);
+	evrec_str(&r, "issuer", ci.issuer);
+	evrec_str(&r, "not_before", ci.not_before);
+	evrec_str(&r, "not_after", ci.not_after);
+	evrec_str(&r, "sha256", ci.sha256);
+	evrec_bool(&r, "ok", ok);
+	evrec_int(&r, "error", ok ? 0 : err);
+	evrec_str(&r, "error_text", ok ? "" : X509_verify_cert_error_string(err));
+	evrec_label(&r, "verify depth=%d", depth);
+	if (ok)
+		evrec_detail(&r, "%s  issuer=%s  ok", ci.subject, ci.issuer);
+	else
+		evrec_detail(&r, "%s  issuer=%s  error %d: %s", ci.subject, ci.issuer, err,
+		    X509_verify_cert_error_string(err));
+	if (!ok)
+		evrec_gloss(&r, "%s", tls_verify_plain(err));
+	else if (depth > 0)
+		evrec_gloss(&r, "a CA certificate in the chain%s", X509_check_issued(cert, cert) ==
+		    X509_V_OK ? ": a root we trust, it vouches for the certificate below" :
+		    ", itself vouched for by the one above");
+	else if (c->is_server)
+		evrec_gloss(&r, "the client's own certificate (mutual TLS): signature, dates and "
+		    "purpose check out");
+	else
+		evrec_gloss(&r, "the server's own certificate: signature, dates and purpose check "
+		    "out");
+	evrec_emit(&r);
+}
+
+/* The first certificate error seen, as curl reports it; 0 if none. */
+int
+tls_verify_first_error(const struct conn *c, int *depth)
+{
+	if (c->tls == NULL || c->tls->nverify == 0)
+		return 0;
+	if (depth)
+		*depth = c->tls->verify[0].depth;
+	return c->tls->verify[0].error;
+}
+
+/* Every certificate error seen, in the order OpenSSL reported them (*list; may be NULL);
+ * returns how many (0 for a plain connection). */
+int
+tls_verify_errors(const struct conn *c, const struct tls_verify_err **list)
+{
+	if (list != NULL)
+		*list = c->tls != NULL ? c->tls->verify : NULL;
+	return c->tls != NULL ? c->tls->nverify : 0;
+}
+
+/* The last fatal alert the peer sent (e.g. 116, certificate_required); -1: none. */
+int
+tls_alert_received(const struct conn *c)
+{
+	return c->tls != NULL ? c->tls->alert_in : -1;
+}
