@@ -99,6 +99,16 @@ $(BUILD)/idleconns: $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 clean:
 	rm -rf build build-san
 
+# make samelog: the same-log check of issue 10: the logs of a fixed set of runs against the
+# recording of the code before the restructure (tests/golden/samelog); BEFORE=REV compares
+# with REV, built in a temporary git worktree, instead
+BEFORE ?=
+.PHONY: samelog
+
+samelog: all
+	scripts/samelog.py --build $(BUILD) \
+	    $(if $(BEFORE),--before $(BEFORE),--check tests/golden/samelog)
+
 # make fuzz: libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/)
 FUZZ_CC      ?= clang
 # how long each harness runs
