@@ -103,11 +103,16 @@ clean:
 # recording of the code before the restructure (tests/golden/samelog); BEFORE=REV compares
 # with REV, built in a temporary git worktree, instead
 BEFORE ?=
-.PHONY: samelog
+# make limits: every C file's lines and every main()'s length against issue 10's limits, and
+# no option numbered by a bare integer (scripts/limits.py)
+.PHONY: samelog limits
 
 samelog: all
 	scripts/samelog.py --build $(BUILD) \
 	    $(if $(BEFORE),--before $(BEFORE),--check tests/golden/samelog)
+
+limits:
+	scripts/limits.py
 
 # make fuzz: libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/)
 FUZZ_CC      ?= clang
