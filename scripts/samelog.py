@@ -692,8 +692,9 @@ def json_block(line):
     if ev in ("state_change", "watch_end"):
         # the close watch's sample: which state it caught is the kernel's timing; what
         # follows from the state (the time TIME_WAIT has left, the gloss) is its words
-        rest = ",".join('"%s":%s' % (k, STATE_NAME.sub("<STATE>", TEXT_LEFT.sub("", v)))
-                        for k, v in pairs if k != "conn" and k not in STATE_WORDS)
+        rest = ",".join('"%s":%s' % (k, "<words>" if k in STATE_WORDS else
+                                     STATE_NAME.sub("<STATE>", TEXT_LEFT.sub("", v)))
+                        for k, v in pairs if k != "conn")
         words = [(k, v) for k, v in pairs if k in STATE_WORDS]
         words += [("left", x) for x in TEXT_LEFT.findall(d.get("detail", ""))]
         return Block(line, side, coarse, "watch", rest, None, words)
@@ -701,17 +702,27 @@ def json_block(line):
         # which segments carry which ACK depends on delayed ACKs: the offsets are checked
         # like a snapshot's, the rest (flags, length, what it carries) as a line
         offs = re.findall(r"[xy]\+(\d+)", d.get("seq", "") + d.get("ack", ""))
-        rest = ",".join('"%s":%s' % (k, SEG_OFFSET.sub(r"\1+N", v)) for k, v in pairs
-                        if k != "win")
+        rest = ",".join('"%s":%s' % (k, "<n>" if k == "win" else SEG_OFFSET.sub(r"\1+N", v))
+                        for k, v in pairs)
         return Block(line, side, "%s %s" % (coarse, d.get("dir")), "segment " + d.get("dir", ""),
                      rest, ("",) + tuple((offs + [None, None])[:2]))
-    rest = ",".join('"%s":%s' % (k, v) for k, v in pairs
-                    if k not in SNAP_KEYS and k not in STATE_WORDS)
+    # the snapshot and the words about it are checked on their own (check_unit); the line
+    # keeps where they were
+    rest = ",".join('"%s":%s' % (k, "<snap>" if k in SNAP_KEYS else "<words>"
+                                 if k in STATE_WORDS else v) for k, v in pairs)
     snap = None
     if "tcp_state" in d:
         snap = (d["tcp_state"].strip('"'), d.get("rel_seq"), d.get("rel_ack"))
     words = [(k, v) for k, v in pairs if k in STATE_WORDS]
     return Block(line, side, coarse, "main", rest, snap, words)
+
+
+def masked(line):
+    """A text log line with its snapshot and the words about it as placeholders."""
+    line = TEXT_SNAP.sub(lambda m: "  [<snap>%s]" % (" seq+<n> ack+<n>" if m.group(2) else ""),
+                         line)
+    line = TEXT_LEFT.sub("; the kernel keeps it <words>", line)
+    return TEXT_GLOSS.sub("  -- <words>", TEXT_STEP.sub("  【<words>】", line))
 
 
 def text_block(line, m):
@@ -725,8 +736,7 @@ def text_block(line, m):
         words = [("gloss", x) for x in TEXT_GLOSS.findall(line)]
         words += [("step_zh", x) for x in TEXT_STEP.findall(line)]
         words += [("left", x) for x in TEXT_LEFT.findall(line)]
-        rest = TEXT_LEFT.sub("", TEXT_GLOSS.sub("", TEXT_STEP.sub("", line)))
-        rest = STATE_NAME.sub("<STATE>", re.sub(r" #\d+ ", "    ", rest, 1))
+        rest = STATE_NAME.sub("<STATE>", re.sub(r" #\d+ ", "    ", masked(line), 1))
         return Block(line, side, "TCP watch_end" if w[0] == "watch_end" else "TCP state",
                      "watch", rest, None, words)
     if m.group(3) == "TCP" and SEGMENT_LABEL.match(" ".join(label)):
@@ -743,8 +753,7 @@ def text_block(line, m):
     if gm:
         words.append(("gloss", gm.group(0)))
     words += [("step_zh", x) for x in TEXT_STEP.findall(line)]
-    rest = TEXT_GLOSS.sub("", TEXT_STEP.sub("", TEXT_SNAP.sub("", line)))
-    return Block(line, side, coarse, klass, rest, snap, words)
+    return Block(line, side, coarse, klass, masked(line), snap, words)
 
 
 def blocks(lines, kind):
@@ -762,6 +771,7 @@ def blocks(lines, kind):
             b.lines.append(line)
             if re.match(r"\s+why\b", line):
                 b.words.append(("why", line))
+                b.rest.append(re.sub(r"^(\s+why\b).*", r"\1 <words>", line))
             else:
                 b.rest.append(line)
         else:
