@@ -319,7 +319,8 @@ def settled(recs, want):
 def idle_step(port, tls, cafile, timeout):
     """Our own keep-alive client: GET /, read the answer (the server parks the connection at
     once after its first answer), GET / again (wakes it), read the answer, then wait for the
-    server to close the idle connection (--idle-timeout). What we saw, as text."""
+    server to close the idle connection (--idle-timeout), and close after its FIN. What we
+    saw, as text."""
     import ssl
     raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s = raw
@@ -351,6 +352,17 @@ def idle_step(port, tls, cafile, timeout):
             got.append("EOF")
         except ssl.SSLError as e:
             got.append("EOF (%s)" % e.reason)
+        if tls:
+            # The server's close_notify ended the TLS stream; its FIN follows. Close only
+            # once it is here: closing at once would race our FIN with the server's, and
+            # the server's log would tell two stories (as with a real client: either).
+            t = socket.socket(fileno=os.dup(s.fileno()))
+            t.settimeout(timeout)
+            try:
+                while t.recv(65536):
+                    pass
+            finally:
+                t.close()
     finally:
         s.close()
     return ", ".join(got)
@@ -933,10 +945,19 @@ def localhost_is_v4():
     return addrs == {"127.0.0.1"}
 
 
-def skip_reason(sc):
-    if sc.root and not can_capture():
-        return "needs root or CAP_NET_RAW for --capture/--wire (run as root, or " \
-               "setcap cap_net_raw+ep on both binaries)"
+def file_caps(build):
+    """True if both programs carry file capabilities (setcap cap_net_raw+ep)."""
+    try:
+        return all(os.getxattr(os.path.join(build, p), "security.capability")
+                   for p in ("server", "client"))
+    except (OSError, AttributeError):
+        return False
+
+
+def skip_reason(sc, builds=()):
+    if sc.root and not can_capture() and not all(file_caps(b) for b in builds if b):
+        return "--capture and --wire need CAP_NET_RAW (root has it; or setcap " \
+               "cap_net_raw+ep on both programs of both builds)"
     if sc.localhost and not localhost_is_v4():
         return "the name localhost does not resolve to 127.0.0.1 alone here"
     return None
@@ -1249,7 +1270,7 @@ def main():
             la = a.check
         todo = []
         for sc in scs:
-            why = skip_reason(sc)
+            why = skip_reason(sc, [build, other])
             if why:
                 say("skip %s: %s" % (sc.name, why))
             else:

@@ -34,7 +34,7 @@ def samelog(*args, timeout=600):
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory):
+def samelog_certs(tmp_path_factory):
     """One certificate set for every scenario (made by the script: RSA, fixed serials)."""
     d = str(tmp_path_factory.mktemp("samelog-certs"))
     r = samelog("--make-certs", d, timeout=120)
@@ -51,14 +51,15 @@ def test_every_scenario_is_recorded():
 
 
 @pytest.mark.parametrize("scenario", RECORDED)
-def test_same_log(scenario, certs):
+def test_same_log(scenario, samelog_certs):
     if os.environ.get("SAN") == "1" or "san" in os.path.basename(BUILD_DIR.rstrip("/")):
         pytest.skip("the recording is of the optimised build; a sanitizer build runs at "
                     "another speed, so its races go other ways (make samelog)")
     for prog in ("server", "client"):
         if not os.access(os.path.join(BUILD_DIR, prog), os.X_OK):
             pytest.skip("%s/%s is not built" % (BUILD_DIR, prog))
-    r = samelog("--check", GOLDEN, "--build", BUILD_DIR, "--certs", certs, "-k", scenario)
+    r = samelog("--check", GOLDEN, "--build", BUILD_DIR, "--certs", samelog_certs,
+                "-k", scenario)
     for line in r.stderr.splitlines():
         if line.startswith("samelog: skip %s:" % scenario):
             pytest.skip(line.split(":", 2)[2].strip())
