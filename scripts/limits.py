@@ -125,6 +125,19 @@ def mains(path, text, s):
     return out
 
 
+def definitions(s, blocks, name):
+    """[(start, end, [parameter names])] of the function `name` defined in the file."""
+    out = []
+    for start, end in blocks:
+        head = s[max(0, start - 400):start]
+        m = re.search(r"\b%s\s*\(([^()]*)\)\s*$" % re.escape(name), head)
+        if m:
+            params = [re.findall(r"\w+", p)[-1] if re.findall(r"\w+", p) else ""
+                      for p in split_top(m.group(1))]
+            out.append((start, end, params))
+    return out
+
+
 NUMBER = re.compile(r"^-?\s*(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
 
 
@@ -162,26 +175,39 @@ def bare_option_ids(text, s):
                     NUMBER.match(f[3]):
                 out.append((i, " ".join(text[i:j + 1].split())))
             i = j + 1
-    # the switch on what getopt (or a flags_* parser) returned: case 21:
-    for start, end in top_level_blocks(s):
+    # the switch on what getopt (or a flags_* parser) returned: case 21:, also in a function
+    # of the same file the id is handed to (parse_one(&o, id, arg) -> switch (id))
+    blocks = top_level_blocks(s)
+    watch = set()       # (function body, the variable or parameter that holds an option id)
+    for start, end in blocks:
         body = s[start:end + 1]
-        names = set(re.findall(r"\b(\w+)\s*=\s*(?:getopt\w*|flags?_\w+)\s*\(", body))
-        for name in names:
-            for sw in re.finditer(r"\bswitch\s*\(\s*%s\s*\)\s*\{" % re.escape(name), body):
-                b0 = sw.end() - 1
-                b1 = match_close(body, b0, "{", "}")
-                depth = 0
-                for k in range(b0, b1):
-                    c = body[k]
-                    if c == "{":
-                        depth += 1
-                    elif c == "}":
-                        depth -= 1
-                    elif depth == 1 and body.startswith("case", k) and \
-                            not (body[k - 1].isalnum() or body[k - 1] == "_"):
-                        cm = re.match(r"case\s+([^:]+?)\s*:", body[k:])
-                        if cm and NUMBER.match(cm.group(1)):
-                            out.append((start + k, "case %s:" % cm.group(1)))
+        for name in set(re.findall(r"\b(\w+)\s*=\s*(?:getopt\w*|flags?_\w+)\s*\(", body)):
+            watch.add((start, end, name))
+            for call in re.finditer(r"\b(\w+)\s*\(", body):
+                close = match_close(body, call.end() - 1, "(", ")")
+                args = split_top(body[call.end():close])
+                if name in args:
+                    i = args.index(name)
+                    for fstart, fend, params in definitions(s, blocks, call.group(1)):
+                        if i < len(params):
+                            watch.add((fstart, fend, params[i]))
+    for start, end, name in sorted(watch):
+        body = s[start:end + 1]
+        for sw in re.finditer(r"\bswitch\s*\(\s*%s\s*\)\s*\{" % re.escape(name), body):
+            b0 = sw.end() - 1
+            b1 = match_close(body, b0, "{", "}")
+            depth = 0
+            for k in range(b0, b1):
+                c = body[k]
+                if c == "{":
+                    depth += 1
+                elif c == "}":
+                    depth -= 1
+                elif depth == 1 and body.startswith("case", k) and \
+                        not (body[k - 1].isalnum() or body[k - 1] == "_"):
+                    cm = re.match(r"case\s+([^:]+?)\s*:", body[k:])
+                    if cm and NUMBER.match(cm.group(1)):
+                        out.append((start + k, "case %s:" % cm.group(1)))
     return [(line_of(s, pos), what) for pos, what in sorted(set(out))]
 
 
