@@ -11,8 +11,10 @@ numbered by a bare integer; exit 1 if a limit is broken:
   - a main() over 120 lines, counted from the line with its name to its closing brace;
   - an option id that is a bare number: the val of a getopt_long `struct option` entry (one
     with no flag pointer; the all-zero terminator aside), or a `case 21:` in the switch on
-    what getopt/getopt_long (or a flags_* parser) returned. Option ids are named
-    (`case OPT_RSA_PORT:`) or, for short options, the letter (`case 'h':`).
+    what getopt/getopt_long (or a flags_* parser) returned, in the same function or in the
+    function of the same file it is handed to. Option ids are named (`case OPT_RSA_PORT:`)
+    or, for short options, the letter (`case 'h':`). Other switches (protocol numbers in
+    dissect.c, tls.c, http1.c) are not option switches.
 --quiet prints only what breaks a limit; --root DIR looks at another tree (default: this
 one). Standard library only.
 """
