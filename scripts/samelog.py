@@ -432,23 +432,29 @@ class Run:
                 ok = srv.wait(lambda recs: any(r.get("event") == "listen" and
                                                r.get("kind") == k for r in recs), 10)
                 if not ok:
-                    raise RuntimeError("the server did not log `listen` for %s: %s" % (
-                        k, "\n".join(srv.out[-5:] + srv.err[-5:])))
+                    die("%s: the server did not log `listen` for %s: %s" % (
+                        self.sc.name, k, "\n".join(srv.out[-5:] + srv.err[-5:])))
                 self.ports[k] = [r for r in srv.recs if r.get("event") == "listen" and
                                  r.get("kind") == k][0]["port"]
             for i, (what, arg) in enumerate(self.sc.steps, 1):
                 if what == "client":
                     args = [a.format(**self.ports) for a in arg]
-                    p = subprocess.run([os.path.join(self.build, "client")] + logfmt + args,
-                                       cwd=self.work, env=env, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       timeout=30 * SLOW, preexec_fn=pin(self.cpu_client))
-                    log = p.stderr.decode("utf-8", "replace").splitlines()
+                    try:
+                        p = subprocess.run([os.path.join(self.build, "client")] + logfmt +
+                                           args, cwd=self.work, env=env,
+                                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, timeout=30 * SLOW,
+                                           preexec_fn=pin(self.cpu_client))
+                        status, out, err = "exit %d" % p.returncode, p.stdout, p.stderr
+                    except subprocess.TimeoutExpired as x:     # killed by subprocess.run
+                        status, out, err = "still running after %.0f s" % (30 * SLOW), \
+                            x.stdout or b"", x.stderr or b""
+                    log = err.decode("utf-8", "replace").splitlines()
                     want += sum(1 for line in log
                                 if (parse_record(line, self.fmt) or {}).get("event") ==
                                 "connect")
-                    self.steps.append(("client " + " ".join(arg), "exit %d" % p.returncode,
-                                       log, p.stdout.decode("utf-8", "replace")))
+                    self.steps.append(("client " + " ".join(arg), status, log,
+                                       out.decode("utf-8", "replace")))
                 else:
                     port = self.ports["https" if arg else "http"]
                     try:
