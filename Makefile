@@ -120,6 +120,21 @@ $(BUILD)/idleconns: $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 clean:
 	rm -rf build build-san
 
+# make samelog: the same-log check of issue 10: the logs of a fixed set of runs against the
+# recording of the code before the restructure (tests/golden/samelog); BEFORE=REV compares
+# with REV, built in a temporary git worktree, instead
+BEFORE ?=
+# make limits: every C file's lines and every main()'s length against issue 10's limits, and
+# no option numbered by a bare integer (scripts/limits.py)
+.PHONY: samelog limits
+
+samelog: all
+	scripts/samelog.py --build $(BUILD) \
+	    $(if $(BEFORE),--before $(BEFORE),--check tests/golden/samelog)
+
+limits:
+	scripts/limits.py
+
 # make fuzz: libFuzzer harnesses (tests/fuzz/fuzz_NAME.c, seeds in tests/fuzz/corpus/NAME/)
 FUZZ_CC      ?= clang
 # how long each harness runs
