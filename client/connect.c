@@ -161,16 +161,8 @@ client_peer_closed(struct conn *c)
 	}
 	if (opt->common.hold_close_ms > 0 && cl->hold_timer != NULL) {
 		struct timeval tv = clock_tv_ms(opt->common.hold_close_ms);
-		struct evrec r;
 
-		if (evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd)) {
-			evrec_int(&r, "ms", opt->common.hold_close_ms);
-			evrec_detail(&r, "holding our FIN for %d ms (--hold-close)",
-			    opt->common.hold_close_ms);
-			evrec_gloss(&r, "the passive side may still have data to send: we stay in "
-			    "CLOSE_WAIT, the server in FIN_WAIT2");
-			evrec_emit(&r);
-		}
+		conn_log_hold_close(c, opt->common.hold_close_ms);
 		evtimer_add(cl->hold_timer, &tv);
 		return;
 	}

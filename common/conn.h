@@ -169,6 +169,7 @@ void		 conn_close(struct conn *, const char *reason);
 void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
+void		 conn_log_hold_close(struct conn *, int ms);
 
 /* conn_park.c */
 void		 conn_park(struct conn *, int delay_ms);

@@ -197,6 +197,22 @@ conn_shutdown_write(struct conn *c, const char *reason)
 	conn_close(c, reason);
 }
 
+/* --hold-close: the passive side holds its FIN for ms milliseconds (the textbook's "the other
+ * side may still have data to send"): we stay in CLOSE_WAIT, the peer in FIN_WAIT2. */
+void
+conn_log_hold_close(struct conn *c, int ms)
+{
+	struct evrec r;
+
+	if (!evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd))
+		return;
+	evrec_int(&r, "ms", ms);
+	evrec_detail(&r, "holding our FIN for %d ms (--hold-close)", ms);
+	evrec_gloss(&r, "the passive side may still have data to send: we stay in CLOSE_WAIT, "
+	    "the %s in FIN_WAIT2", c->is_server ? "client" : "server");
+	evrec_emit(&r);
+}
+
 /* The abortive close: SO_LINGER {1, 0} makes close() send RST instead of FIN. */
 void
 conn_reset(struct conn *c, const char *reason)

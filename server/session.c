@@ -600,21 +600,13 @@ session_peer_closed(struct conn *c)
 {
 	struct session *s = c->arg;
 	struct timeval tv = clock_tv_ms(opt->common.hold_close_ms);
-	struct evrec r;
 
 	if (opt->common.hold_close_ms > 0 &&
 	    (s->hold = evtimer_new(base, hold_done_cb, s)) != NULL) {
 		/* The textbook's "the server may still have data to send": stay in CLOSE_WAIT
 		 * a while, the client in FIN_WAIT2. */
 		conn_set_timeout(c, 0);
-		if (evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd)) {
-			evrec_int(&r, "ms", opt->common.hold_close_ms);
-			evrec_detail(&r, "holding our FIN for %d ms (--hold-close)",
-			    opt->common.hold_close_ms);
-			evrec_gloss(&r, "the passive side may still have data to send: we stay in "
-			    "CLOSE_WAIT, the client in FIN_WAIT2");
-			evrec_emit(&r);
-		}
+		conn_log_hold_close(c, opt->common.hold_close_ms);
 		evtimer_add(s->hold, &tv);
 		return;
 	}
