@@ -54,8 +54,8 @@ static const struct flag flags[] = {
 	{ F_MAX_TIME, "max-time", 0, "SEC", "give up on the whole transfer after SEC seconds, "
 	    "fractions allowed (default: no limit)" },
 	{ F_MAX_FILESIZE, "max-filesize", 0, "BYTES", "refuse a response body larger than "
-	    "BYTES: exit 63, at once if its Content-Length says so, else with RST when the "
-	    "bytes pass it (default 104857600, 100 MiB; 0: no limit)" },
+	    "BYTES: exit 63 and RST (the rest is not read), at once if its Content-Length says "
+	    "so (default 104857600, 100 MiB; 0: no limit)" },
 	{ 0 }
 };
 
