@@ -38,9 +38,9 @@ LADDER_SRCS = ladder/main.c ladder/options.c ladder/json.c ladder/events.c ladde
 	      ladder/render_text.c ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c \
 	      ladder/utf8.c
 # the man page writer (make man): each program's flag table, written as roff
-MKMAN_SRCS  = man/mkman.c server/options.c client/options.c
+MKMAN_SRCS  = man/mkman.c server/options.c client/options.c ladder/options.c
 # the programs whose man page make man writes into man/NAME.1
-MAN_PAGES   = server client
+MAN_PAGES   = server client ladder
 # the benchmark's idle-connection driver (make bench): libc + OpenSSL only
 BENCH_SRCS  = bench/idleconns.c
 # unit tests of the pure functions
