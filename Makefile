@@ -32,13 +32,15 @@ SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c se
 # the client's own files
 CLIENT_SRCS = client/main.c client/options.c client/connect.c client/fetch.c client/trust.c \
 	      client/repeat.c
-# the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts)
-LADDER_SRCS = ladder/main.c ladder/json.c ladder/events.c ladder/model.c ladder/render_text.c \
-              ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c ladder/utf8.c
+# the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts);
+# its flag table is ladder/options.c, read with common/flags.c (libc only too)
+LADDER_SRCS = ladder/main.c ladder/options.c ladder/json.c ladder/events.c ladder/model.c \
+	      ladder/render_text.c ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c \
+	      ladder/utf8.c
 # the man page writer (make man): each program's flag table, written as roff
-MKMAN_SRCS  = man/mkman.c server/options.c client/options.c
+MKMAN_SRCS  = man/mkman.c server/options.c client/options.c ladder/options.c
 # the programs whose man page make man writes into man/NAME.1
-MAN_PAGES   = server client
+MAN_PAGES   = server client ladder
 # the benchmark's idle-connection driver (make bench): libc + OpenSSL only
 BENCH_SRCS  = bench/idleconns.c
 # unit tests of the pure functions
@@ -60,7 +62,7 @@ $(BUILD)/server: $(SERVER_OBJS) $(COMMON_OBJS)
 $(BUILD)/client: $(CLIENT_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/ladder: $(LADDER_SRCS:%.c=$(BUILD)/obj/%.o)
+$(BUILD)/ladder: $(LADDER_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/common/flags.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/mkman: $(MKMAN_SRCS:%.c=$(BUILD)/obj/%.o) $(COMMON_OBJS)

@@ -11,10 +11,9 @@
 #define FLAGS_MAX	64	/* flags of one program, the shared ones and --help included */
 #define FLAGS_WIDTH	80	/* --help's lines stay shorter than this */
 #define FLAGS_COL	25	/* where a flag's help text starts in --help */
-#define FLAG_HELP	(-1)	/* the mechanism's own id: -h, --help */
 
 static const struct flag help_flag = {
-	FLAG_HELP, "help", 'h', NULL, "print this help and exit"
+	FLAGS_HELP, "help", 'h', NULL, "print this help and exit"
 };
 
 /* The program being parsed: its flags in order, and getopt_long's arrays built from them. */
@@ -131,12 +130,29 @@ flags_next(const struct flags_prog *p, int argc, char **argv, const char **arg)
 		fprintf(stderr, "(see '%s --help')\n", p->name);
 		exit(2);
 	}
-	if (cur.flag[i].id == FLAG_HELP) {
+	if (cur.flag[i].id == FLAGS_HELP) {
 		flags_usage(p, stdout);
 		exit(0);
 	}
 	*arg = optarg;
 	return cur.flag[i].id;
+}
+
+int
+flags_find(const struct flags_prog *p, const char *word)
+{
+	struct flag f[FLAGS_MAX];
+	int n = resolve(p, f), i;
+
+	if (word[0] != '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (word[1] == '-' && f[i].name != NULL && strcmp(word + 2, f[i].name) == 0)
+			return f[i].id;
+		if (f[i].letter && word[1] == f[i].letter && word[2] == '\0')
+			return f[i].id;
+	}
+	return 0;
 }
 
 const char *
@@ -233,8 +249,8 @@ flags_usage(const struct flags_prog *p, FILE *fp)
 	size_t l;
 	int n = resolve(p, f), i, col;
 
-	fprintf(fp, "usage: %s [options]%s%s\n", p->name, p->operands ? " " : "",
-	    p->operands ? p->operands : "");
+	fprintf(fp, "usage: %s %s%s%s\n", p->name, p->options ? p->options : "[options]",
+	    p->operands ? " " : "", p->operands ? p->operands : "");
 	wrap(fp, p->description, 0, 0);
 	fputc('\n', fp);
 	for (i = 0; i < n; i++) {
@@ -367,7 +383,11 @@ flags_man(const struct flags_prog *p, FILE *fp)
 	fputs(" 1 \"\" \"handshake-lab\" \"User Commands\"\n.nh\n.SH NAME\n", fp);
 	fprintf(fp, "%s \\- ", p->name);
 	roff(fp, p->summary);
-	fprintf(fp, ".SH SYNOPSIS\n.B %s\n[\\fIoptions\\fR]", p->name);
+	fprintf(fp, ".SH SYNOPSIS\n.B %s\n", p->name);
+	if (p->options != NULL)
+		roff_n(fp, p->options, strlen(p->options));
+	else
+		fputs("[\\fIoptions\\fR]", fp);
 	if (p->operands != NULL) {
 		fputc(' ', fp);
 		roff_font(fp, 'I', p->operands, strlen(p->operands));

@@ -18,6 +18,9 @@ struct flag {
  * help text (or NULL: the shared one). Shared flags not placed so come after the program's. */
 #define FLAG_SHARED(id, help)	{ (id), NULL, 0, NULL, (help) }
 
+/* The id of -h, --help, which every program takes (flags.c adds it to each table). */
+#define FLAGS_HELP		(-1)
+
 /* An exit status and what it means. A list ends with text NULL. */
 struct flags_exit {
 	int		 code;
@@ -34,7 +37,9 @@ struct flags_item {
  * writer escapes it. A paragraph ends at '\n'. */
 struct flags_prog {
 	const char		*name;		/* "client": usage lines, errors, the page's title */
-	const char		*operands;	/* after "[options]" in the synopsis: "URL", or NULL */
+	const char		*options;	/* the synopsis's options: "[--svg | --mermaid]";
+						 * NULL: "[options]" */
+	const char		*operands;	/* after the options in the synopsis: "URL", or NULL */
 	const char		*summary;	/* the man page's NAME line: what it is, in a phrase */
 	const char		*description;	/* under the usage line and in DESCRIPTION */
 	const struct flag	*flags;		/* its own flags and the places of shared ones */
@@ -52,6 +57,10 @@ struct flags_prog {
  * end (optind is the first operand). Handles -h/--help (usage on standard output, exit 0)
  * and an unknown flag (getopt's message, a hint, exit 2) itself. */
 int	flags_next(const struct flags_prog *, int argc, char **argv, const char **arg);
+/* The id of the flag word names ("--name" or "-letter", exactly: no abbreviation, no
+ * "=value", no letters run together), FLAGS_HELP for -h and --help; 0 if no flag of the
+ * program has that name. For a program that reads its command line itself (the ladder). */
+int	flags_find(const struct flags_prog *, const char *word);
 /* A usage error: "NAME: message", a hint to --help, exit 2. */
 void	flags_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* The name of the program whose flags are being read ("client"). */

@@ -1,6 +1,7 @@
 /* ladder.h -- the ladder diagram drawer's parts, file by file, in the order the data flows:
  * a log line is read (json.c) into an event (events.c), the events become connections and
- * diagrams (model.c), and a renderer draws them (render_*.c) into a growing string (sbuf.c). */
+ * diagrams (model.c), and a renderer draws them (render_*.c) into a growing string (sbuf.c).
+ * options.c holds the flag table (common/flags.c writes --help and the man page from it). */
 #ifndef LADDER_H
 #define LADDER_H
 
@@ -195,9 +196,18 @@ void	 render_svg(struct sbuf *out, const struct diagram *d, size_t n);
 /* One sequenceDiagram holding the n diagrams. */
 void	 render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n);
 
+/* ------------------------------------------------------------------ options.c */
+
+/* The ladder's flags' ids (-h/--help is common/flags.h's FLAGS_HELP). */
+enum ladder_flag { F_TEXT = 1, F_ASCII, F_SVG, F_MERMAID };
+
+struct flags_prog;
+/* The flag table, the words of --help and of man/ladder.1. */
+extern const struct flags_prog ladder_flags;
+
 /* ------------------------------------------------------------------ main.c */
 
-/* The command line (one option table with named ids), the checks on the two logs and the
+/* The command line (read with the table of options.c), the checks on the two logs and the
  * choice of renderer; nothing in it is used by another file. */
 
 #endif

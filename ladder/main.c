@@ -6,61 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flags.h"
 #include "ladder.h"
 
 /* The output: --text (the default), --ascii, --svg or --mermaid. */
 enum fmt { FMT_TEXT, FMT_ASCII, FMT_SVG, FMT_MERMAID };
-
-/* The ladder's options, one table for the parser and for --help: a named id, the long name
- * (after "--"), the short letter (0: none) and the help line. None takes an argument. */
-enum opt_id { OPT_TEXT, OPT_ASCII, OPT_SVG, OPT_MERMAID, OPT_HELP };
-
-static const struct opt {
-	enum opt_id	 id;
-	const char	*name;
-	char		 letter;
-	const char	*help;
-} opts[] = {
-	{ OPT_TEXT,	"text",    0,	"text with Unicode box drawing (the default)" },
-	{ OPT_ASCII,	"ascii",   0,	"text with ASCII characters only" },
-	{ OPT_SVG,	"svg",     0,	"a self-contained SVG picture (open it in a browser)" },
-	{ OPT_MERMAID,	"mermaid", 0,	"Mermaid sequenceDiagram text" },
-	{ OPT_HELP,	"help",    'h',	"this help" },
-};
 
 /* What the command line asks for. */
 struct options {
 	enum fmt	 fmt;
 	const char	*files[2];	/* CLIENT_LOG and SERVER_LOG; "-" is standard input */
 };
-
-static void
-usage(FILE *f)
-{
-	size_t i;
-
-	fputs("usage: ladder [--svg | --mermaid | --ascii] CLIENT_LOG SERVER_LOG\n"
-	    "Draw the ladder diagram of one run from the two JSON-lines event logs:\n"
-	    "  build/client --log-format json URL 2>client.json\n"
-	    "  build/server --log-format json ... >server.json\n"
-	    "Client on the left, server on the right, time going down: an arrow for each TLS\n"
-	    "message, alert, close_notify, HTTP request and response, and each TCP segment\n"
-	    "when both programs ran with --capture; the time and the kernel's TCP state at\n"
-	    "each end. Connections are matched by address and port, events merged on ts_us.\n"
-	    "\n", f);
-	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-		char flag[32];
-
-		if (opts[i].letter)
-			snprintf(flag, sizeof(flag), "-%c, --%s", opts[i].letter, opts[i].name);
-		else
-			snprintf(flag, sizeof(flag), "--%s", opts[i].name);
-		fprintf(f, "  %-12s %s\n", flag, opts[i].help);
-	}
-	fputs("A log name '-' reads standard input. Lines that are not JSON objects are skipped.\n"
-	    "Exit status: 0 drawn, 1 a log cannot be read or the logs share no connection,\n"
-	    "2 usage.\n", f);
-}
 
 /* The error, then the usage on standard error; exit status 2. */
 static void usage_error(const char *, const char *) __attribute__((noreturn));
@@ -71,32 +27,19 @@ usage_error(const char *fmt, const char *arg)
 	fputs("ladder: ", stderr);
 	fprintf(stderr, fmt, arg);
 	fputs("\n", stderr);
-	usage(stderr);
+	flags_usage(&ladder_flags, stderr);
 	exit(2);
 }
 
-/* The option arg names ("--name" or "-letter"), or NULL. */
-static const struct opt *
-find_opt(const char *arg)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-		if (arg[1] == '-' && strcmp(arg + 2, opts[i].name) == 0)
-			return &opts[i];
-		if (opts[i].letter && arg[1] == opts[i].letter && arg[2] == '\0')
-			return &opts[i];
-	}
-	return NULL;
-}
-
 /* Reads the command line; exits after --help (0) or a usage error (2). Options and logs
- * can come in any order; after "--" every word is a log. */
+ * can come in any order; after "--" every word is a log. Not flags_next() (getopt_long):
+ * it would take abbreviations (--sv) and letters run together, and word its errors in its
+ * own way; the ladder's words and messages stay as they were. The flags are the table's
+ * (flags_find), so --help, the man page and this parser name the same ones. */
 static struct options
 parse_opts(int argc, char **argv)
 {
 	struct options o = { FMT_TEXT, { NULL, NULL } };
-	const struct opt *opt;
 	int i, nfiles = 0, nfmt = 0, only_opts = 1;
 
 	for (i = 1; i < argc; i++) {
@@ -105,24 +48,24 @@ parse_opts(int argc, char **argv)
 		if (only_opts && strcmp(arg, "--") == 0) {
 			only_opts = 0;
 		} else if (only_opts && arg[0] == '-' && arg[1] != '\0') {
-			if ((opt = find_opt(arg)) == NULL)
-				usage_error("unknown option '%s'", arg);
-			switch (opt->id) {
-			case OPT_HELP:
-				usage(stdout);
+			switch (flags_find(&ladder_flags, arg)) {
+			case FLAGS_HELP:
+				flags_usage(&ladder_flags, stdout);
 				exit(0);
-			case OPT_TEXT:
+			case F_TEXT:
 				o.fmt = FMT_TEXT;
 				break;
-			case OPT_ASCII:
+			case F_ASCII:
 				o.fmt = FMT_ASCII;
 				break;
-			case OPT_SVG:
+			case F_SVG:
 				o.fmt = FMT_SVG;
 				break;
-			case OPT_MERMAID:
+			case F_MERMAID:
 				o.fmt = FMT_MERMAID;
 				break;
+			default:
+				usage_error("unknown option '%s'", arg);
 			}
 			nfmt++;
 		} else if (nfiles < 2) {

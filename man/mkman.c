@@ -5,12 +5,14 @@
 
 #include "flags.h"
 
-/* The tables: server/options.c, client/options.c. */
-extern const struct flags_prog server_flags, client_flags;
+/* The tables: server/options.c, client/options.c, ladder/options.c. */
+extern const struct flags_prog server_flags, client_flags, ladder_flags;
 
-/* Every program with a man page. Another one (the ladder) adds its table here, its file to
- * MKMAN_SRCS and its name to MAN_PAGES in the Makefile. */
-static const struct flags_prog *const progs[] = { &server_flags, &client_flags };
+/* Every program with a man page. Another one adds its table here, its file to MKMAN_SRCS
+ * and its name to MAN_PAGES in the Makefile. */
+static const struct flags_prog *const progs[] = {
+	&server_flags, &client_flags, &ladder_flags
+};
 
 int
 main(int argc, char **argv)
