@@ -15,35 +15,44 @@
  * places the ones that belong among its own flags (FLAG_SHARED); the others follow its
  * flags in this order: how to watch, then the log's form. */
 const struct flag cmdline_flags[] = {
-	{ F_CERT, "cert", 0, "FILE", "a certificate (PEM), with its key in --key" },
+	{ F_CERT, "cert", 0, "FILE", "a certificate (PEM, may include its chain), with its key "
+	    "in --key" },
 	{ F_KEY, "key", 0, "FILE", "the private key of --cert (PEM)" },
-	{ F_GROUPS, "groups", 0, "LIST", "key exchange groups, by preference (e.g. "
-	    "X25519:P-256): a client offers them and sends a key share for the first only; a "
-	    "server accepts only these, and answers a key share for another group with a "
-	    "HelloRetryRequest (one more round trip)" },
+	{ F_GROUPS, "groups", 0, "LIST", "key exchange groups by preference, ':' between "
+	    "(e.g. X25519:P-256; default OpenSSL's list, X25519 first): a client offers them, "
+	    "with a key share for the first only; a server accepts only these: a key share for "
+	    "another group gets a HelloRetryRequest (one more round trip), no group in common "
+	    "alert handshake_failure" },
 	{ F_DISSECT, "dissect", 0, NULL, "decode every field of every handshake message "
 	    "(versions, suites, extensions, key shares, certificates) under its event" },
 	{ F_CLOSE_FIRST, "close-first", 0, "client|server", "who sends the first FIN: client "
 	    "(the default: the server keeps a connection open until the client closes) or "
-	    "server ('Connection: close': the server closes after its reply)" },
-	{ F_HOLD_CLOSE, "hold-close", 0, "MS", "when the peer closed first, wait MS ms before "
-	    "our FIN (CLOSE_WAIT here, FIN_WAIT2 there, long enough to see)" },
-	{ F_ABORT, "abort", 0, NULL, "close with RST instead of FIN (SO_LINGER {1, 0}): no "
-	    "TIME_WAIT" },
+	    "server ('Connection: close': the server closes after its reply); the side that "
+	    "closes first holds TIME_WAIT" },
+	{ F_HOLD_CLOSE, "hold-close", 0, "MS", "when the peer closed first, wait MS ms "
+	    "(0-60000, default 0) before our FIN: CLOSE_WAIT here, FIN_WAIT2 there, long enough "
+	    "to see" },
+	{ F_ABORT, "abort", 0, NULL, "close with RST wherever we would send a FIN (SO_LINGER "
+	    "{1, 0}): no four-way close, no TIME_WAIT" },
 	{ F_LINGER_WATCH, "linger-watch", 0, "SEC", "after close(), follow TIME_WAIT for SEC "
-	    "seconds (default 3 on a terminal, 0 otherwise); other states are always followed" },
+	    "seconds, 0-120 (default 3 when the event log goes to a terminal, else 0: one "
+	    "sample); the other states are followed until the kernel forgets the connection, "
+	    "at most SEC + 5 s" },
 	{ F_CAPTURE, "capture", 0, NULL, "capture our segments on lo (libpcap) and log their "
-	    "absolute seq/ack numbers (needs root or 'setcap cap_net_raw+ep')" },
+	    "absolute seq/ack numbers; needs root or CAP_NET_RAW ('setcap cap_net_raw+ep' on "
+	    "the program): without it one line says so and the run goes on" },
 	{ F_WIRE, "wire", 0, NULL, "the eavesdropper's view (implies --capture): under each "
-	    "segment with data, its bytes as anyone on the path sees them: HTTP text, or for "
-	    "HTTPS only TLS record headers around ciphertext" },
+	    "segment with data, its bytes as anyone on the path sees them: for HTTP the first "
+	    "64 bytes as escaped text, for HTTPS only TLS record headers around ciphertext" },
 	{ F_EXPLAIN, "explain", 0, NULL, "under each event, one sentence: what happens and why" },
 	{ F_LANG, "lang", 0, "en|zh", "zh: also the Chinese textbook's step names (第一次握手 "
 	    "...) beside the English ones (default en)" },
-	{ F_LOG_FORMAT, "log-format", 0, "text|json", "event log format (default text)" },
+	{ F_LOG_FORMAT, "log-format", 0, "text|json", "event log format: text lines, or one "
+	    "JSON object per line (default text)" },
 	{ F_COLOR, "color", 0, "auto|always|never", "colour in the text log (default auto: on a "
-	    "terminal, unless NO_COLOR is set)" },
-	{ F_VERBOSE, "verbose", 'v', NULL, "also log each connection's internal phase changes" },
+	    "terminal, unless NO_COLOR is set); JSON is never coloured" },
+	{ F_VERBOSE, "verbose", 'v', NULL, "also log each connection's internal phase changes "
+	    "in the text log (the JSON log always has them)" },
 	{ F_QUIET, "quiet", 'q', NULL, "no event log (errors still get one line on standard "
 	    "error)" },
 	{ 0 }

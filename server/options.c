@@ -18,52 +18,64 @@ enum server_flag {
 };
 
 static const struct flag flags[] = {
-	{ F_BIND, "bind", 'b', "ADDR", "address to listen on (IPv4 or IPv6; repeatable); "
-	    "default 127.0.0.1 and ::1" },
+	{ F_BIND, "bind", 'b', "ADDR", "address to listen on, IPv4 or IPv6 (repeat for up to "
+	    "8); default 127.0.0.1 and ::1 (where ::1 does not exist: a warning, then "
+	    "127.0.0.1 alone)" },
 	{ F_HTTP_PORT, "http-port", 0, "PORT", "plain HTTP port (default 8080)" },
 	{ F_HTTPS_PORT, "https-port", 0, "PORT", "HTTPS with the CA-signed certificate "
 	    "(default 8443)" },
 	{ F_SELFSIGNED_PORT, "selfsigned-port", 0, "PORT", "HTTPS with the self-signed "
-	    "certificate (default 8444)" },
+	    "certificate DIR/selfsigned.crt and .key (default 8444)" },
 	{ F_RSA_PORT, "rsa-port", 0, "PORT", "HTTPS with the RSA certificate "
-	    "DIR/server-rsa.crt, for TLS 1.2 RSA key transport (client --tls-max 1.2 --kx rsa); "
-	    "also ECDHE and TLS 1.3 (default off; e.g. 8445)" },
-	{ F_CERTS, "certs", 0, "DIR", "where the demo certificates are (default certs/out)" },
-	FLAG_SHARED(F_CERT, "the certificate for --https-port (default DIR/server.crt); goes "
-	    "with --key"),
+	    "DIR/server-rsa.crt and .key, for TLS 1.2 RSA key transport (client --tls-max 1.2 "
+	    "--kx rsa); also ECDHE and TLS 1.3 (default off; e.g. 8445)" },
+	{ F_CERTS, "certs", 0, "DIR", "where the demo certificates are (default certs/out, or "
+	    "if there is none here, ../certs/out from the program's directory)" },
+	FLAG_SHARED(F_CERT, "the certificate for --https-port (PEM, may include its chain; "
+	    "default DIR/server.crt); goes with --key"),
 	FLAG_SHARED(F_KEY, "its key (default DIR/server.key)"),
-	{ F_IDLE_TIMEOUT, "idle-timeout", 0, "SEC", "close a connection idle this long: "
-	    "keep-alive, TLS handshake, request body (default 30)" },
+	{ F_IDLE_TIMEOUT, "idle-timeout", 0, "SEC", "close a connection idle this long, "
+	    "1-3600: between keep-alive requests, in the TLS handshake, while a request body "
+	    "stalls (default 30)" },
 	{ F_HEADER_TIMEOUT, "header-timeout", 0, "SEC", "a request head must be complete "
-	    "within SEC seconds of its first byte, however slowly it trickles in; on a new "
-	    "connection from accept(), TLS handshake included (default 20)" },
+	    "within SEC seconds (1-3600) of its first byte, however slowly it trickles in; on a "
+	    "new connection from accept(), TLS handshake included; late: 408 and close (a "
+	    "connection that sent nothing: closed without an answer) (default 20)" },
 	FLAG_SHARED(F_CLOSE_FIRST, NULL),
 	FLAG_SHARED(F_HOLD_CLOSE, NULL),
 	FLAG_SHARED(F_ABORT, NULL),
 	FLAG_SHARED(F_LINGER_WATCH, NULL),
-	{ F_ACCEPT_DELAY, "accept-delay", 0, "MS", "wait MS ms before each accept(), so new "
-	    "connections wait in the accept queue (and, once it is full, SYNs are dropped: the "
-	    "client sits in SYN_SENT)" },
-	{ F_BACKLOG, "backlog", 0, "N", "listen() backlog, the accept queue's size (default "
-	    "128; 0 lets one connection wait)" },
+	{ F_ACCEPT_DELAY, "accept-delay", 0, "MS", "wait MS ms (0-60000, default 0) before each "
+	    "accept(), so new connections wait in the accept queue (and, once it is full, SYNs "
+	    "are dropped: the client sits in SYN_SENT); accept_wait events show the queue" },
+	{ F_BACKLOG, "backlog", 0, "N", "listen() backlog, the accept queue's size, 0-4096 "
+	    "(default 128; 0 lets one connection wait)" },
 	{ F_CLIENT_AUTH, "client-auth", 0, "none|optional|require", "ask HTTPS clients for a "
-	    "certificate (mutual TLS); require refuses a client without one" },
+	    "certificate (mutual TLS) on the HTTPS, self-signed and RSA ports: optional accepts "
+	    "a client without one, require refuses it (alert 116; TLS 1.2: 40); one sent is "
+	    "checked either way (default none; needs --client-ca)" },
 	{ F_CLIENT_CA, "client-ca", 0, "FILE", "the CA(s) client certificates must chain to "
-	    "(PEM), e.g. certs/out/ca.crt" },
+	    "(PEM), e.g. certs/out/ca.crt; their names go into the CertificateRequest, and the "
+	    "server's own chain is completed from them" },
 	FLAG_SHARED(F_GROUPS, NULL),
 	FLAG_SHARED(F_DISSECT, NULL),
-	{ F_GALLERY, "gallery", 0, NULL, "also serve the certificate gallery "
-	    "(certs/make-certs.sh --gallery): one HTTPS port per certificate problem, listed on "
-	    "the HTTP page" },
-	{ F_GALLERY_BASE, "gallery-base", 0, "PORT", "the gallery's first port (default 8450; "
-	    "0: the kernel picks)" },
+	{ F_GALLERY, "gallery", 0, NULL, "also serve the certificate gallery of "
+	    "DIR/gallery/index.tsv (certs/make-certs.sh --gallery): one HTTPS port per "
+	    "certificate problem on every --bind address, listed in the start lines and on the "
+	    "HTTP page; a missing index stops the server at start" },
+	{ F_GALLERY_BASE, "gallery-base", 0, "PORT", "the gallery's first port: the scenarios "
+	    "get PORT, PORT+1, ... in index.tsv's order (default 8450; 0: the kernel picks "
+	    "each)" },
 	{ 0 }
 };
 
 static const struct flags_exit exits[] = {
 	{ 0, "stopped by SIGINT/SIGTERM" },
-	{ 1, "runtime error" },
-	{ 2, "usage error" },
+	{ 1, "runtime error (a certificate or key missing, unreadable or not matching, a "
+	    "--client-ca file that cannot be loaded, the gallery's index missing, a port in "
+	    "use, every port off)" },
+	{ 2, "usage error (an unknown flag, a bad value such as a port or a --groups list, "
+	    "--cert without --key, --client-auth without --client-ca)" },
 	{ 0, NULL }
 };
 
@@ -90,7 +102,10 @@ const struct flags_prog server_flags = {
 	.flags = flags,
 	.shared = cmdline_flags,
 	.notes = "PORT (--http-port, --https-port, --selfsigned-port, --rsa-port): a number, "
-	    "0 = let the kernel pick, off = no listener.",
+	    "0 = let the kernel pick (the listen events and the try: lines say which; every "
+	    "--bind address gets the same one), off = no listener.\nSIGINT or SIGTERM: stop "
+	    "accepting, close the open connections gracefully (at most 3 s), exit 0; a second "
+	    "signal stops at once.",
 	.exits = exits,
 	.environment = environment,
 	.files = files,
