@@ -9,7 +9,6 @@
  *   trust.c		the certificate check, the trust decision, the warning and the question
  *   options.c		the flag table (--help, the man page)
  *   repeat.c		-n and --reconnect: the session kept between connections, the summary
- *   main.c		what main.c lends the others
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -154,6 +153,7 @@ void	connect_run(struct client *);
 void	connect_free(struct client *);
 void	connect_maybe_exit(void *client);
 void	connect_pause_read(struct client *, struct conn *);
+const char *connect_kx_why_12(int kx);
 
 /* fetch.c */
 void	fetch_finish(struct client *, int code, const char *fmt, ...)
@@ -181,8 +181,5 @@ int	repeat_have_session(void);
 void	repeat_free(void);
 void	repeat_record(const struct repeat_conn *);
 void	repeat_log_summary(void);
-
-/* main.c */
-const char *kx_why_12(void);
 
 #endif

@@ -65,15 +65,6 @@ warn_tls_flags(void)
 			    "TLS handshake", f[i].flag);
 }
 
-/* Why --kx means TLS 1.2 at most (also in connect.c's warning at the TLS set-up). */
-const char *
-kx_why_12(void)
-{
-	return opt.kx == KX_RSA ? "TLS 1.3 has no RSA key transport (it was removed for lack of "
-	    "forward secrecy)" : "--kx picks a TLS 1.2 key exchange, and TLS 1.3 has no choice "
-	    "to make (it always uses (EC)DHE)";
-}
-
 /* --kx, -n and --reconnect against the other flags. */
 static void
 check_variants(void)
@@ -87,8 +78,8 @@ check_variants(void)
 	if (opt.kx != KX_ANY && (opt.tls_min == TLS1_3_VERSION || opt.tls_max == TLS1_3_VERSION)) {
 		snprintf(msg, sizeof(msg), "--kx %s and --tls-%s 1.3 do not go together: %s; %s",
 		    opt.kx == KX_RSA ? "rsa" : "ecdhe", opt.tls_min == TLS1_3_VERSION ? "min" :
-		    "max", kx_why_12(), opt.tls_min == TLS1_3_VERSION ? "leave --tls-min out" :
-		    "use --tls-max 1.2 or leave --tls-max out");
+		    "max", connect_kx_why_12(opt.kx), opt.tls_min == TLS1_3_VERSION ?
+		    "leave --tls-min out" : "use --tls-max 1.2 or leave --tls-max out");
 		flags_usage_error("%s", msg);
 	}
 	if (opt.requests > 1 && opt.common.server_closes_first)

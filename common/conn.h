@@ -90,7 +90,8 @@ struct conn {
 	struct bufferevent	*bev;		/* what the application reads and writes */
 	struct bufferevent	*under;		/* client TLS: the socket bufferevent below the filter */
 	SSL			*ssl;
-	struct tls_state	*tls;		/* tls.h's; set whenever c->ssl is (NULL: plain TCP) */
+	struct tls_state	*tls;		/* tls.h's, for a connection that starts with TLS (kept
+						 * if plain HTTP comes instead); NULL: plain TCP */
 	const struct conn_ops	*ops;
 	void			*arg;		/* the application's */
 	enum conn_phase		 phase;

@@ -24,7 +24,8 @@
 
 #define MAX_LISTENERS	96
 
-const char *const kind_names[K_LAST] = { "http", "https", "selfsigned", "rsa", "gallery" };
+const char *const kind_names[] = { "http", "https", "selfsigned", "rsa", "gallery" };
+_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == K_LAST, "kind_names");
 
 static struct event_base *base;
 static const struct options *opt;

@@ -69,7 +69,7 @@ extern const struct flags_prog server_flags;	/* the table, --help and the man pa
 struct options	options_parse(int argc, char **argv);
 
 /* listen.c */
-extern const char *const kind_names[K_LAST];
+extern const char *const kind_names[];	/* by enum kind; checked against K_LAST there */
 /* Load the certificates and the gallery, then listen on every service and address; on
  * failure err says why. */
 int	listen_start(struct event_base *, const struct options *, char *err, size_t errlen);

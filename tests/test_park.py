@@ -73,8 +73,7 @@ def test_park_idle_memory(t, server):
     """500 idle plain keep-alive connections (one request each) cost the server under 1.5 KB
     of RSS each (2.4 KB before parking and the struct conn diet; bench: 0.43 KB at 10,000)."""
     if SAN or VALGRIND:
-        t.check("skipped under sanitizers/valgrind (their allocators change RSS)", True)
-        return
+        t.skip("sanitizers/valgrind: their allocators change RSS")
     n = 500
     with server("--idle-timeout", "60", https=None, selfsigned=None) as srv:
         port = srv.port("http")
