@@ -12,7 +12,8 @@ import time
 from harness.env import CHILD_ENV, ROOT, SLOW
 from harness.log import assert_order, check_close, E, events, first, summary
 from harness.procs import check_sanitizer
-from harness.net import LINGER_RST, one_shot_http, one_shot_peer, read_request_head, TLSPeer
+from harness.net import (LINGER_RST, one_shot_http, one_shot_peer, read_request_head, TLSPeer,
+                         wait_accept_queue)
 
 
 def test_client_errors(t, client, tmp_path):
@@ -96,7 +97,8 @@ def test_client_broken_peers(t, server, client):
             except BlockingIOError:
                 pass
             fillers.append(f)
-        time.sleep(0.1)     # let the fillers' handshakes settle into the queue
+        # the first filler's handshake finished into the queue (backlog 0 holds one): full
+        t.eq("full accept queue: a filler waits in it", wait_accept_queue(ls, 1), 1)
         r = client("--connect-timeout", "1", "--max-time", "5",
                    "http://127.0.0.1:%d/" % ls.getsockname()[1])
         t.eq("full accept queue, --connect-timeout 1: exit", r.rc, 28)

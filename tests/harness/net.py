@@ -5,7 +5,9 @@ import os
 import re
 import socket
 import ssl
+import struct
 import threading
+import time
 
 from harness.env import SLOW
 
@@ -17,6 +19,23 @@ def rst_close(s):
     """Close with RST (SO_LINGER {1, 0})."""
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RST)
     s.close()
+
+
+def accept_queue_length(ls):
+    """How many finished handshakes wait in a listening socket's accept queue: TCP_INFO's
+    tcpi_unacked on a listener (a u32 at offset 24 of struct tcp_info)."""
+    info = ls.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    return struct.unpack_from("<I", info, 24)[0]
+
+
+def wait_accept_queue(ls, n, timeout=5.0):
+    """Wait until at least n connections sit in ls's accept queue; returns how many do."""
+    deadline = time.monotonic() + timeout * SLOW
+    while True:
+        q = accept_queue_length(ls)
+        if q >= n or time.monotonic() > deadline:
+            return q
+        time.sleep(0.002)
 
 
 def ipv6_usable():
