@@ -38,7 +38,7 @@ LADDER_SRCS = ladder/main.c ladder/options.c ladder/json.c ladder/events.c ladde
 	      ladder/render_text.c ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c \
 	      ladder/utf8.c
 # the man page writer (make man): each program's flag table, written as roff
-MKMAN_SRCS  = man/mkman.c server/options.c client/options.c ladder/options.c
+MKMAN_SRCS  = man/mkman.c
 # the programs whose man page make man writes into man/NAME.1
 MAN_PAGES   = server client ladder
 # the benchmark's idle-connection driver (make bench): libc + OpenSSL only
@@ -54,7 +54,7 @@ HEADERS     = $(wildcard common/*.h server/*.h client/*.h ladder/*.h tests/unit/
 
 .PHONY: all certs demo compare test unit valgrind bench clean man
 
-all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder $(BUILD)/mkman
+all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder $(MAN_PAGES:%=$(BUILD)/mkman-%)
 
 $(BUILD)/server: $(SERVER_OBJS) $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -65,7 +65,8 @@ $(BUILD)/client: $(CLIENT_OBJS) $(COMMON_OBJS)
 $(BUILD)/ladder: $(LADDER_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/common/flags.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/mkman: $(MKMAN_SRCS:%.c=$(BUILD)/obj/%.o) $(COMMON_OBJS)
+# one man page writer per program: mkman.c linked with that program's options.c
+$(BUILD)/mkman-%: $(MKMAN_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/%/options.o $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/unit: $(UNIT_OBJS) $(COMMON_OBJS)
@@ -79,8 +80,8 @@ certs:
 	certs/make-certs.sh
 
 # the man pages, from the flag tables (commit them; tests/test_man.py checks they are current)
-man: $(BUILD)/mkman
-	@for p in $(MAN_PAGES); do $(BUILD)/mkman $$p > man/$$p.1 || exit 1; echo "man/$$p.1"; done
+man: $(MAN_PAGES:%=$(BUILD)/mkman-%)
+	@for p in $(MAN_PAGES); do $(BUILD)/mkman-$$p > man/$$p.1 || exit 1; echo "man/$$p.1"; done
 
 demo: all
 	@[ -f certs/out/ca.crt ] && [ -f certs/out/server.crt ] && [ -f certs/out/selfsigned.crt ] \

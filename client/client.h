@@ -153,7 +153,6 @@ void	connect_run(struct client *);
 void	connect_free(struct client *);
 void	connect_maybe_exit(void *client);
 void	connect_pause_read(struct client *, struct conn *);
-const char *connect_kx_why_12(int kx);
 
 /* fetch.c */
 void	fetch_finish(struct client *, int code, const char *fmt, ...)
@@ -173,6 +172,8 @@ void	trust_show_chain(FILE *, SSL *);
 
 /* options.c */
 extern const struct flags_prog client_flags;	/* the table, --help and the man page */
+void	options_parse(struct client_opts *, struct url *, int argc, char **argv);
+const char *options_kx_why_12(int kx);
 
 /* repeat.c */
 void	repeat_init(SSL_CTX *);

@@ -45,16 +45,6 @@ kx_ciphers(int kx)
 	}
 }
 
-/* Why --kx means TLS 1.2 at most: in the warning at the TLS set-up, and in main.c's usage
- * error for --kx with --tls-min/--tls-max 1.3. */
-const char *
-connect_kx_why_12(int kx)
-{
-	return kx == KX_RSA ? "TLS 1.3 has no RSA key transport (it was removed for lack of "
-	    "forward secrecy)" : "--kx picks a TLS 1.2 key exchange, and TLS 1.3 has no choice "
-	    "to make (it always uses (EC)DHE)";
-}
-
 /* https://: the TLS context every connection's session comes from. Returns -1 (said on
  * stderr) if the options do not make one. */
 int
@@ -89,7 +79,7 @@ connect_tls_setup(struct client *cl)
 		evlog(EVT_WARNING, 0, -1, "--kx %s: offering only TLS 1.2 cipher suites with "
 		    "%s key exchange (%s) and TLS 1.2 at most: %s",
 		    opt->kx == KX_RSA ? "rsa" : "ecdhe", opt->kx == KX_RSA ? "static RSA" :
-		    "ECDHE", kx_ciphers(opt->kx), connect_kx_why_12(opt->kx));
+		    "ECDHE", kx_ciphers(opt->kx), options_kx_why_12(opt->kx));
 	return 0;
 }
 

@@ -1,6 +1,21 @@
-/* options.c -- the client's flags as a table: main.c reads the command line with it, and
+/* options.c -- the client's flags as a table, and options_parse() that reads the command line with it;
  * --help and man/client.1 are written from it. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
 #include "client.h"
+#include "cmdline.h"
+#include "flags.h"
+#include "tls.h"
+#include "url.h"
+
+/* The largest body we take without --max-filesize: an endless body must not fill the disk. */
+#define MAX_FILESIZE_DEFAULT	(100LL * 1024 * 1024)
 
 static const struct flag flags[] = {
 	{ F_CACERT, "cacert", 0, "FILE", "also trust the CA certificate(s) in FILE (PEM), e.g. "
@@ -109,3 +124,144 @@ const struct flags_prog client_flags = {
 	.environment = environment,
 	.see_also = "server(1), ladder(1), curl(1), openssl-s_client(1ssl)",
 };
+
+/* Why --kx means TLS 1.2 at most: in the warning at the TLS set-up (connect.c), and in the usage
+ * error for --kx with --tls-min/--tls-max 1.3. */
+const char *
+options_kx_why_12(int kx)
+{
+	return kx == KX_RSA ? "TLS 1.3 has no RSA key transport (it was removed for lack of "
+	    "forward secrecy)" : "--kx picks a TLS 1.2 key exchange, and TLS 1.3 has no choice "
+	    "to make (it always uses (EC)DHE)";
+}
+
+static int
+parse_seconds(const char *flag, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || v < 0.001 || v > 86400)
+		flags_usage_error(flag, s);
+	return (int)(v * 1000);
+}
+
+/* --kx, -n and --reconnect against the other flags. */
+static void
+check_variants(const struct client_opts *o)
+{
+	char msg[256];
+
+	if (o->kx != KX_ANY && o->ciphers != NULL)
+		flags_usage_error("--kx and --ciphers do not go together: --kx picks the TLS 1.2 "
+		    "cipher suites itself");
+	/* --kx chooses among TLS 1.2 key exchanges: TLS 1.3 has its own ((EC)DHE always). */
+	if (o->kx != KX_ANY && (o->tls_min == TLS1_3_VERSION || o->tls_max == TLS1_3_VERSION)) {
+		snprintf(msg, sizeof(msg), "--kx %s and --tls-%s 1.3 do not go together: %s; %s",
+		    o->kx == KX_RSA ? "rsa" : "ecdhe", o->tls_min == TLS1_3_VERSION ? "min" :
+		    "max", options_kx_why_12(o->kx), o->tls_min == TLS1_3_VERSION ?
+		    "leave --tls-min out" : "use --tls-max 1.2 or leave --tls-max out");
+		flags_usage_error("%s", msg);
+	}
+	if (o->requests > 1 && o->common.server_closes_first)
+		flags_usage_error("-n needs a keep-alive connection; --close-first server asks the "
+		    "server to close after the first response");
+	if (o->requests > 1 && o->half_close)
+		flags_usage_error("-n and --half-close do not go together: after our FIN we cannot "
+		    "send the next request");
+}
+
+/* One client flag (the shared ones are cmdline's). */
+static void
+parse_one(struct client_opts *o, int id, const char *arg)
+{
+	switch (id) {
+	case F_CACERT: o->cafile = arg; break;
+	case F_INSECURE: o->insecure = 1; break;
+	case F_TLS_MIN: case F_TLS_MAX:
+		if (tls_parse_version(arg) == -1)
+			flags_usage_error("TLS version must be 1.2 or 1.3, not '%s'", arg);
+		if (id == F_TLS_MIN)
+			o->tls_min = tls_parse_version(arg);
+		else
+			o->tls_max = tls_parse_version(arg);
+		break;
+	case F_CIPHERS: o->ciphers = arg; break;
+	case F_KEYLOG: o->keylog = arg; break;
+	case F_OUTPUT: o->output = arg; break;
+	case F_HEAD: o->method = "HEAD"; break;
+	case F_CONNECT_TIMEOUT:
+		o->connect_timeout_ms = parse_seconds("--connect-timeout: '%s' is not a number of "
+		    "seconds", arg);
+		break;
+	case F_MAX_TIME:
+		o->max_time_ms = parse_seconds("--max-time: '%s' is not a number of seconds", arg);
+		break;
+	case F_HALF_CLOSE: o->half_close = 1; break;
+	case F_CRLFILE: o->crlfile = arg; break;
+	case F_SHOW_CERTS: o->show_certs = 1; break;
+	case F_KX:
+		if (strcmp(arg, "rsa") == 0)
+			o->kx = KX_RSA;
+		else if (strcmp(arg, "ecdhe") == 0)
+			o->kx = KX_ECDHE;
+		else
+			flags_usage_error("--kx: '%s' is not rsa or ecdhe", arg);
+		break;
+	case F_REQUESTS:
+		o->requests = (int)cmdline_number("-n: '%s' is not a number of requests (1-1000)",
+		    arg, 1, 1000);
+		break;
+	case F_RECONNECT:
+		o->reconnect = (int)cmdline_number("--reconnect: '%s' is not a number of "
+		    "connections (1-100)", arg, 1, REPEAT_MAX_CONNS);
+		break;
+	case F_MAX_FILESIZE:
+		o->max_filesize = cmdline_number("--max-filesize: '%s' is not a number of bytes",
+		    arg, 0, LONG_MAX);
+		break;
+	case F_PAUSE_READ:
+		o->pause_read_ms = (int)cmdline_number("--pause-read: '%s' is not a number of "
+		    "milliseconds (0-60000)", arg, 0, 60000);
+		break;
+	}
+}
+
+/* The flags, the URL, and the checks across them (a usage error exits with 2). */
+void
+options_parse(struct client_opts *o, struct url *u, int argc, char **argv)
+{
+	const char *arg, *env;
+	char err[512];
+	int id;
+
+	*o = (struct client_opts){
+		.method = "GET",
+		.requests = 1,
+		.reconnect = 1,
+		.connect_timeout_ms = 10000,
+		.max_filesize = MAX_FILESIZE_DEFAULT,
+		.common = CMDLINE_DEFAULTS,
+	};
+	while ((id = flags_next(&client_flags, argc, argv, &arg)) != -1)
+		if (cmdline_parse(&o->common, id, arg) == -1)
+			parse_one(o, id, arg);
+	if (optind >= argc)
+		flags_usage_error("no URL given (e.g. https://localhost:8443/)");
+	if (optind + 1 < argc)
+		flags_usage_error("one URL at a time ('%s' is extra)", argv[optind + 1]);
+	o->url = argv[optind];
+	if (url_parse(u, o->url, err, sizeof(err)) == -1)
+		flags_usage_error("bad URL: %s", err);
+	cmdline_check(&o->common);
+	if (o->half_close && o->common.server_closes_first)
+		flags_usage_error("--half-close and --close-first server do not go together: with "
+		    "--half-close the client sends the first FIN");
+	if (o->tls_min && o->tls_max && o->tls_min > o->tls_max)
+		flags_usage_error("--tls-min is above --tls-max");
+	check_variants(o);
+	if (o->keylog == NULL && (env = secure_getenv("SSLKEYLOGFILE")) != NULL && *env)
+		o->keylog = env;
+}

@@ -1,32 +1,32 @@
-/* mkman.c -- write a program's man page from its flag table (make man):
- *   build/mkman server > man/server.1 */
+/* mkman.c -- write a program's man page from its flag table (make man): linked with one
+ * program's options.c as build/mkman-NAME, e.g. build/mkman-server > man/server.1 */
 #include <stdio.h>
-#include <string.h>
 
 #include "flags.h"
 
-/* The tables: server/options.c, client/options.c, ladder/options.c. */
-extern const struct flags_prog server_flags, client_flags, ladder_flags;
-
-/* Every program with a man page. Another one adds its table here, its file to MKMAN_SRCS
- * and its name to MAN_PAGES in the Makefile. */
-static const struct flags_prog *const progs[] = {
-	&server_flags, &client_flags, &ladder_flags
-};
+/* The tables: server/options.c, client/options.c, ladder/options.c. Each build/mkman-NAME
+ * links exactly one of them (the programs' options.c files each have their own
+ * options_parse()): the others stay undefined, weak, NULL. */
+extern const struct flags_prog server_flags __attribute__((weak));
+extern const struct flags_prog client_flags __attribute__((weak));
+extern const struct flags_prog ladder_flags __attribute__((weak));
 
 int
 main(int argc, char **argv)
 {
+	const struct flags_prog *const progs[] = { &server_flags, &client_flags, &ladder_flags };
+	const struct flags_prog *p = NULL;
 	size_t i;
 
-	for (i = 0; argc == 2 && i < sizeof(progs) / sizeof(progs[0]); i++)
-		if (strcmp(argv[1], progs[i]->name) == 0) {
-			flags_man(progs[i], stdout);
-			return fflush(stdout) == 0 ? 0 : 1;
-		}
-	fprintf(stderr, "usage: mkman PROGRAM > man/PROGRAM.1  (PROGRAM:");
+	(void)argv;
 	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		fprintf(stderr, " %s", progs[i]->name);
-	fprintf(stderr, ")\n");
-	return 2;
+		if (progs[i] != NULL)
+			p = progs[i];
+	if (p == NULL || argc != 1) {
+		fprintf(stderr, "usage: mkman-%s > man/%s.1\n", p ? p->name : "NAME",
+		    p ? p->name : "NAME");
+		return 2;
+	}
+	flags_man(p, stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -5,7 +5,7 @@ Run: /usr/bin/python3 -m pytest tests/test_man.py   (BUILD=build by default; mak
 --help and the man page are both written from one flag table per program (common/flags.c,
 server/options.c, client/options.c, ladder/options.c), so: every flag --help lists is in the
 man page's OPTIONS section and the reverse, and the committed pages are what the generator
-(build/mkman) writes from the tables now (if not: make man, and commit)."""
+(build/mkman-NAME) writes from the tables now (if not: make man, and commit)."""
 import os
 import re
 import shutil
@@ -95,8 +95,8 @@ def test_help_and_man_list_the_same_flags(name):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_page_is_what_the_table_writes(name):
-    """The committed page is what build/mkman writes from the tables now (else: make man)."""
-    r = run([binary("mkman"), name])
+    """The committed page is what build/mkman-NAME writes from its table now (else: make man)."""
+    r = run([binary("mkman-" + name)])
     assert r.returncode == 0, r.stderr
     assert r.stdout == man_source(name), "man/%s.1 is out of date: run make man" % name
 
