@@ -523,6 +523,23 @@ conn_input_length(const struct conn *c)
 	return c->bev != NULL ? evbuffer_get_length(bufferevent_get_input(c->bev)) : 0;
 }
 
+/* The bytes read and not yet consumed, as the read callback gets them; NULL if the
+ * connection cannot have any (not open, or no bufferevent could be made). */
+struct evbuffer *
+conn_input(struct conn *c)
+{
+	if (!conn_readable(c) || park_wake(c) == -1)
+		return NULL;
+	return bufferevent_get_input(c->bev);
+}
+
+/* Bytes the application wrote that the kernel has not taken yet (0 while parked: none). */
+size_t
+conn_output_length(const struct conn *c)
+{
+	return c->bev != NULL ? evbuffer_get_length(bufferevent_get_output(c->bev)) : 0;
+}
+
 void
 conn_set_timeout(struct conn *c, int ms)
 {

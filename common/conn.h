@@ -151,6 +151,8 @@ struct conn	*conn_connect(struct event_base *, const struct sockaddr *, socklen_
 void		 conn_set_phase(struct conn *, enum conn_phase);
 int		 conn_write(struct conn *, const void *, size_t);
 size_t		 conn_input_length(const struct conn *);
+struct evbuffer	*conn_input(struct conn *);
+size_t		 conn_output_length(const struct conn *);
 void		 conn_set_timeout(struct conn *, int ms);
 void		 conn_set_write_timeout(struct conn *, int ms);
 void		 conn_set_handshake_timeout(struct conn *, int ms);

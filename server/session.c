@@ -434,7 +434,7 @@ head_timeout_cb(evutil_socket_t fd, short what, void *arg)
 static int
 output_full(struct conn *c, struct session *s)
 {
-	size_t out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t out = conn_output_length(c);
 	struct evrec r;
 
 	if (out <= OUT_HIGH)
@@ -460,6 +460,7 @@ static void
 session_drained(struct conn *c)
 {
 	struct session *s = c->arg;
+	struct evbuffer *in;
 
 	if (s == NULL)
 		return;
@@ -481,7 +482,8 @@ session_drained(struct conn *c)
 	conn_pause_read(c, 0);
 	conn_set_timeout(c, opt->idle_ms);
 	/* Requests already read wait in our input buffer: no read event will announce them. */
-	session_read(c, bufferevent_get_input(c->bev));
+	if ((in = conn_input(c)) != NULL)
+		session_read(c, in);
 }
 
 static void
