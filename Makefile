@@ -65,6 +65,9 @@ $(BUILD)/client: $(CLIENT_OBJS) $(COMMON_OBJS)
 $(BUILD)/ladder: $(LADDER_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/common/flags.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# one man page writer per program: mkman.c linked with that program's options.c (its object
+# is kept: make would delete it as an intermediate of the pattern rule, and say so last)
+.SECONDARY: $(MKMAN_SRCS:%.c=$(BUILD)/obj/%.o)
 # one man page writer per program: mkman.c linked with that program's options.c
 $(BUILD)/mkman-%: $(MKMAN_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/%/options.o $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
