@@ -102,14 +102,18 @@ def test_eavesdrop_http_vs_https(t, server, client, certs):
 
 
 def test_eavesdrop_records_across_segments(t, server, client, certs, tmp_path):
-    """--wire over a large HTTPS body (?pad=200000): 16 KiB records cross segment boundaries;
+    """--wire over a large HTTPS body (?pad=200000) read late: 16 KiB records cross segment
+    boundaries;
     the walker stays in step (never tls_lost) and every byte is accounted for: the bytes that
     end a record begun earlier plus whole records add up."""
     if not is_root():
         t.skip("--wire captures with libpcap: needs root (CAP_NET_RAW)")
     with server(http=None, selfsigned=None) as srv:
         out = os.path.join(tmp_path, "wire-pad")
-        r = client("--wire", "--cacert", certs.ca, "-o", out,
+        # --pause-read: the response piles up in the socket buffers while we do not read, so
+        # the kernel sends it on in full-sized segments that cut records in two (read at
+        # once, each 16 KiB record may leave in a segment of its own: nothing to cross)
+        r = client("--wire", "--pause-read", "300", "--cacert", certs.ca, "-o", out,
                    "https://localhost:%d/?pad=200000" % srv.port("https"))
         t.eq("client exit", r.rc, 0)
         # a retransmission (seen under valgrind: a slow receiver) carries bytes counted
