@@ -278,6 +278,18 @@ store(struct evrec *r, const char *s, size_t n)
 	return p;
 }
 
+/* An event that happened before it is logged: its time is t_us (evlog_now_us() taken then),
+ * e.g. just before the system call that sent what the event describes, so the log never
+ * shows a send after the moment it could be received. The wall-clock time moves with it. */
+void
+evrec_set_time(struct evrec *r, int64_t t_us)
+{
+	if (r->off || t_us <= 0 || t_us > r->t_us)
+		return;
+	r->ts_us -= r->t_us - t_us;
+	r->t_us = t_us;
+}
+
 void
 evrec_str(struct evrec *r, const char *key, const char *val)
 {

@@ -41,6 +41,17 @@ test_evlog(void)
 	    "\"layer\":\"TLS\",\"event\":\"message\",\"dir\":\"out\","
 	    "\"type\":\"Client\\\"Hello\\\\\\n\\u0001\",\"len\":312,\"aead\":true}\n");
 
+	/* evrec_set_time: an earlier time (taken before the system call) moves both clocks by
+	 * the same amount; a later one, or none, changes nothing. */
+	r.t_us = 5000;
+	r.ts_us = 1700000000005000LL;
+	evrec_set_time(&r, 4200);
+	CHECK(r.t_us == 4200 && r.ts_us == 1700000000004200LL);
+	evrec_set_time(&r, 4300);
+	CHECK(r.t_us == 4200 && r.ts_us == 1700000000004200LL);
+	evrec_set_time(&r, 0);
+	CHECK(r.t_us == 4200);
+
 	/* tcp_state appears only when a socket was given; a non-socket fd gives none. */
 	CHECK(strstr(buf, "tcp_state") == NULL);
 	CHECK(evrec_begin(&r, EVT_CLOSED, 1, 0) == 1);
