@@ -504,6 +504,7 @@ answered(struct client *cl, int yes)
 		log_trust(cl, id, -1, "refused", 1, -1, "you answered no: the certificate stays "
 		    "refused (connection #%u closed at the refusal)", id);
 	if (!yes) {
+		cl->t_end = evlog_now_us();	/* the transfer ends at the answer */
 		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
 		    cl->u.host, tls_verify_plain(e), e);
 		return;
@@ -640,7 +641,8 @@ trust_stop(struct client *cl)
 {
 	if (cl->ask_answer != NULL) {
 		fprintf(stderr, "\n");
-		cl->ask_wait_us += evlog_now_us() - cl->t_ask;
+		cl->t_end = evlog_now_us();
+		cl->ask_wait_us += cl->t_end - cl->t_ask;
 		event_free(cl->ask_answer);
 		cl->ask_answer = NULL;
 	}
