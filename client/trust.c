@@ -412,7 +412,7 @@ trust_decide(struct client *cl, struct conn *c)
 	}
 	log_hostname(cl, c, 1);
 	if (cl->seen.nerr == 0) {
-		log_trust(cl, c->id, c->fd, "trusted", 0, cl->pin.on ? 0 : -1, "certificate chain "
+		log_trust(cl, c->id, c->fd, "trusted", 0, -1, "certificate chain "
 		    "verified: issued by a CA we trust, in date, for this name: no warning");
 		cl->decided = 1;
 		return 1;
