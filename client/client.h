@@ -6,7 +6,9 @@
  *   the transfer		struct client: one, made in main.c and passed to every file
  *   connect.c		the event loop, name lookup, address by address, the connection's events
  *   fetch.c		the request and the response, the timing line, the final error
- *   trust.c		the certificate check, the trust decision, the warning and the question
+ *   trust.c		the certificate check, the trust decision, the warning, the question
+ *			(asked once the refused connection is closed) and the certificate
+ *			accepted there
  *   options.c		the flag table (--help, the man page)
  *   repeat.c		-n and --reconnect: the session kept between connections, the summary
  */
@@ -80,6 +82,26 @@ struct trust_seen {
 	/* the whole chain as the verify callback walked it, by depth */
 	unsigned		 chain_mask;
 	struct tls_cert_info	 chain[TRUST_MAX_DEPTH];
+	int			 refused;	/* the verify callback refused it (0 returned) */
+	/* the server's own certificate (depth 0), whatever failed: what a yes accepts */
+	int			 leaf_have;
+	unsigned char		 leaf_md[32];	/* its SHA-256 */
+	char			 leaf_sha256[100];	/* the same, AB:CD:... */
+	/* the errors and the peer, kept for the warning after the connection is gone */
+	unsigned		 conn_id;
+	int			 alert_out;	/* the alert we sent, -1: none */
+	char			 remote[64];
+	int			 nerr;
+	struct tls_verify_err	 errs[TLS_MAX_VERIFY_ERRS];
+};
+
+/* The certificate accepted at the question, for the rest of this run: a new connection's
+ * verify callback accepts exactly this one (by SHA-256), as a browser after "Proceed". */
+struct trust_pin {
+	int			 on;
+	unsigned		 conn_id;	/* the connection that refused it in its handshake */
+	unsigned char		 md[32];
+	char			 sha256[100];
 };
 
 /* One connection of a run, for the summary (-n, --reconnect). */
@@ -125,8 +147,16 @@ struct client {
 	struct repeat_conn	 cur;			/* this connection's figures (repeat.c) */
 
 	/* trust.c */
-	struct trust_seen	 seen;
+	struct trust_seen	 seen;		/* this connection's certificate check */
 	int			 decided;	/* first connection: 1 trusted, 2 proceed */
+	int			 ask;		/* refused in the handshake: ask once it is closed */
+	struct trust_pin	 pin;
+	struct event		*ask_settle;	/* waits for the close to settle, then asks */
+	struct event		*ask_answer;	/* standard input, while the question is open */
+	int64_t			 t_ask;		/* the close we wait on to settle, then the question */
+	int64_t			 ask_wait_us;	/* how long the question waited for the answer */
+	char			 answer[64];
+	size_t			 answer_len;
 
 	/* fetch.c: the response */
 	FILE			*out;		/* the body goes here */
@@ -153,6 +183,7 @@ void	connect_run(struct client *);
 void	connect_free(struct client *);
 void	connect_maybe_exit(void *client);
 void	connect_pause_read(struct client *, struct conn *);
+void	connect_again(struct client *);
 
 /* fetch.c */
 void	fetch_finish(struct client *, int code, const char *fmt, ...)
@@ -168,6 +199,8 @@ void	fetch_report(struct client *);
 int	trust_verify_cb(int ok, X509_STORE_CTX *);
 int	trust_decide(struct client *, struct conn *);
 void	trust_failed(struct conn *);
+int	trust_ask_after_close(struct client *, struct conn *);
+void	trust_stop(struct client *);
 void	trust_show_chain(FILE *, SSL *);
 
 /* options.c */

@@ -218,6 +218,18 @@ reconnect_cb(evutil_socket_t fd, short what, void *arg)
 	try_next_address(cl);
 }
 
+/* After a yes at the trust question: a new connection to the address that presented the
+ * certificate (trust.c logged why); its verify callback accepts exactly that certificate.
+ * It takes the refused connection's place: it is not one more of --reconnect's. */
+void
+connect_again(struct client *cl)
+{
+	fetch_reset(cl);
+	cl->last_attempt[0] = '\0';
+	cl->ai_next = cl->ai_cur;
+	try_next_address(cl);
+}
+
 static void
 next_address_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -233,8 +245,19 @@ tls_failed(struct client *cl, struct conn *c)
 	const struct client_opts *opt = cl->opt;
 	int e;
 
-	if (c->error_phase == PHASE_TLS_HANDSHAKE &&
-	    (e = tls_verify_first_error(c, NULL)) != 0 && !opt->insecure) {
+	/* On a terminal a refused certificate is asked about now, with nothing open. */
+	if (trust_ask_after_close(cl, c) == 0)
+		return;
+
+	if (c->error_phase == PHASE_TLS_HANDSHAKE && cl->seen.refused && cl->pin.on) {
+		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: not the one you "
+		    "accepted on connection #%u (sha256 %s), and this one is not trusted either: %s",
+		    cl->u.host, cl->pin.conn_id, cl->pin.sha256,
+		    tls_verify_plain(tls_verify_first_error(c, NULL)));
+		return;
+	}
+	if (c->error_phase == PHASE_TLS_HANDSHAKE && cl->seen.refused) {
+		e = tls_verify_first_error(c, NULL);
 		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
 		    cl->u.host, tls_verify_plain(e), e);
 		return;
@@ -516,6 +539,7 @@ connect_run(struct client *cl)
 	}
 	if (cl->c != NULL)
 		conn_abort(cl->c, CONN_ERR_TIMEOUT, "stopped");
+	trust_stop(cl);
 	tcpwatch_on_idle(NULL, NULL);
 	tcpwatch_stop_all();
 	seglog_close();

@@ -405,10 +405,18 @@ log_timing(struct client *cl)
 	evrec_float(&r, "time_total_ms", total);
 	evrec_int(&r, "body_bytes", (long long)cl->body_bytes);
 	evrec_int(&r, "exit", cl->exit_code);
+	if (cl->ask_wait_us > 0)
+		evrec_float(&r, "question_ms", cl->ask_wait_us / 1000.0);
 	evrec_detail(&r, "TCP connect %.3f ms, TLS handshake done %.3f ms, first byte %.3f ms, "
 	    "total %.3f ms", tcp, tls, first, total);
-	evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
-	    "time_total, all counted from the name lookup");
+	if (cl->ask_wait_us > 0)
+		evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
+		    "time_total, all counted from the name lookup; %.3f ms of it the certificate "
+		    "question waited for your answer%s", cl->ask_wait_us / 1000.0, cl->pin.on ?
+		    " (the connect and handshake times are the new connection's)" : "");
+	else
+		evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
+		    "time_total, all counted from the name lookup");
 	evrec_emit(&r);
 }
 

@@ -1,10 +1,18 @@
 /* trust.c -- whether to trust the server: the verify callback, the name check, the decision
  * (logged as an event) and, like a browser, the warning: which certificate, what is wrong with
- * it, what it means and what the user can do, then the question. */
+ * it, what it means and what the user can do, then the question. As a browser does, an
+ * untrusted certificate is refused inside the handshake; on a terminal the question comes
+ * once that connection is closed, and a yes makes a new connection that accepts exactly that
+ * certificate (its SHA-256) for the rest of the run. */
 #include <arpa/inet.h>
-#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -13,6 +21,9 @@
 #include "client.h"
 #include "conn.h"
 #include "evlog.h"
+#include "seglog.h"
+#include "tcpinfo.h"
+#include "tcpwatch.h"
 #include "tls.h"
 
 static const char *
@@ -66,18 +77,16 @@ trust_advice(int e)
 
 /* A framed warning on `fp`, like a browser's interstitial page, in plain words first. */
 static void
-trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const char *host,
-    int color)
+trust_warn(FILE *fp, const struct trust_seen *seen, const char *host, int color)
 {
 	const char *y = color ? "\033[1;33m" : "", *b = color ? "\033[1m" : "",
 	    *z = color ? "\033[0m" : "";
-	const struct tls_verify_err *v;
-	int i, first, n = tls_verify_errors(c, &v);
+	const struct tls_verify_err *v = seen->errs;
+	int i, n = seen->nerr, first = n > 0 ? v[0].error : 0;
 
-	first = tls_verify_first_error(c, NULL);
 	fprintf(fp, "\n%s+-- Certificate warning ------------------------------------------------%s\n", y, z);
 	fprintf(fp, "%s|%s The server %s%s%s (%s) presented a certificate this client cannot trust.\n",
-	    y, z, b, host, z, conn_remote_str(c));
+	    y, z, b, host, z, seen->remote);
 	if (seen->have) {
 		fprintf(fp, "%s|%s   certificate: %s  (chain depth %d%s)\n", y, z,
 		    seen->cert.subject, seen->depth, seen->depth == 0 ? ": the server's own" : "");
@@ -109,26 +118,6 @@ trust_warn(FILE *fp, const struct conn *c, const struct trust_seen *seen, const 
 	fprintf(fp, "%s+-----------------------------------------------------------------------%s\n",
 	    y, z);
 	fflush(fp);
-}
-
-/* Ask "Proceed anyway? [y/N]"; only y or yes (any case) is a yes. */
-static int
-trust_ask(FILE *in, FILE *out)
-{
-	char line[64];
-	size_t n;
-
-	fprintf(out, "Proceed anyway? [y/N] ");
-	fflush(out);
-	if (fgets(line, sizeof(line), in) == NULL) {
-		fprintf(out, "\n");	/* end of input (Ctrl-D): end the prompt's line */
-		return 0;
-	}
-	n = strcspn(line, "\r\n");
-	line[n] = '\0';
-	for (n = 0; line[n]; n++)
-		line[n] = (char)tolower((unsigned char)line[n]);
-	return strcmp(line, "y") == 0 || strcmp(line, "yes") == 0;
 }
 
 /* --show-certs: the chain the server presented, like `openssl s_client -showcerts`, with each
@@ -194,6 +183,49 @@ trust_show_chain(FILE *fp, SSL *ssl)
 
 /* ---- the certificate check and the decision ---- */
 
+/* The server's own certificate (what the chain is built for), whatever failed: its SHA-256
+ * is what a yes at the question accepts. */
+static void
+note_leaf(struct trust_seen *seen, X509_STORE_CTX *xs)
+{
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+	struct tls_cert_info ci;
+
+	if (seen->leaf_have || leaf == NULL)
+		return;
+	if (!X509_digest(leaf, EVP_sha256(), md, &len) || len != sizeof(seen->leaf_md))
+		return;
+	memcpy(seen->leaf_md, md, len);
+	tls_cert_info(leaf, &ci);
+	snprintf(seen->leaf_sha256, sizeof(seen->leaf_sha256), "%s", ci.sha256);
+	seen->leaf_have = 1;
+}
+
+/* The chain as built so far, for the warning: a refusal stops the walk at its first
+ * error, before the callback has seen the depths below it. */
+static void
+note_chain(struct trust_seen *seen, X509_STORE_CTX *xs)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
+	int d;
+
+	for (d = 0; chain != NULL && d < sk_X509_num(chain) && d < TRUST_MAX_DEPTH; d++)
+		if (!(seen->chain_mask & (1u << d))) {
+			seen->chain_mask |= 1u << d;
+			tls_cert_info(sk_X509_value(chain, d), &seen->chain[d]);
+		}
+}
+
+/* This connection's certificate is the one accepted at the question. */
+static int
+pin_matches(const struct client *cl)
+{
+	return cl->pin.on && cl->seen.leaf_have &&
+	    memcmp(cl->seen.leaf_md, cl->pin.md, sizeof(cl->pin.md)) == 0;
+}
+
 int
 trust_verify_cb(int ok, X509_STORE_CTX *xs)
 {
@@ -216,15 +248,48 @@ trust_verify_cb(int ok, X509_STORE_CTX *xs)
 	}
 	if (ok)
 		return 1;
+	note_chain(&cl->seen, xs);
 	if (!cl->seen.have && (cert = X509_STORE_CTX_get_current_cert(xs)) != NULL) {
 		cl->seen.have = 1;
 		cl->seen.depth = X509_STORE_CTX_get_error_depth(xs);
 		cl->seen.error = X509_STORE_CTX_get_error(xs);
 		tls_cert_info(cert, &cl->seen.cert);
 	}
-	/* On a terminal (or with -k) let the handshake finish and ask afterwards; otherwise
-	 * refuse inside the handshake, so the server sees our alert, as with curl. */
-	return cl->opt->insecure || cl->interactive;
+	note_leaf(&cl->seen, xs);
+	/* -k: go on without trust. After a yes at the question: exactly the certificate
+	 * accepted there passes, whatever its errors; any other is refused like any
+	 * untrusted one. */
+	if (cl->opt->insecure || pin_matches(cl))
+		return 1;
+	/* Refuse inside the handshake: our alert tells the server why, and the connection
+	 * closes at once. On a terminal the question comes once it is closed
+	 * (trust_ask_after_close), as a browser shows its warning page with no connection
+	 * left open: however long the user reads, no server is kept waiting. */
+	cl->seen.refused = 1;
+	return 0;
+}
+
+/* Keep what the warning and the decision need after the connection is gone. */
+static void
+seen_keep(struct client *cl, struct conn *c)
+{
+	const struct tls_verify_err *v;
+	int n = tls_verify_errors(c, &v);
+
+	if (n > TLS_MAX_VERIFY_ERRS)
+		n = TLS_MAX_VERIFY_ERRS;
+	cl->seen.nerr = v != NULL ? n : 0;
+	if (cl->seen.nerr > 0)
+		memcpy(cl->seen.errs, v, (size_t)n * sizeof(*v));
+	cl->seen.conn_id = c->id;
+	cl->seen.alert_out = c->tls != NULL ? c->tls->alert_out : -1;
+	snprintf(cl->seen.remote, sizeof(cl->seen.remote), "%s", conn_remote_str(c));
+}
+
+static int
+first_error(const struct client *cl)
+{
+	return cl->seen.nerr > 0 ? cl->seen.errs[0].error : 0;
 }
 
 static int
@@ -272,14 +337,26 @@ log_hostname(struct client *cl, struct conn *c, int checked)
 	evrec_emit(&r);
 }
 
+/* The trust_decision event of connection `id` (fd -1 once it is closed). pin: -1 no
+ * certificate was accepted at a question, 0 this is not that one, 1 it is. */
 static void
-log_trust(struct conn *c, const char *decision, int prompted, const char *detail)
+log_trust(struct client *cl, unsigned id, int fd, const char *decision, int prompted, int pin,
+    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static void
+log_trust(struct client *cl, unsigned id, int fd, const char *decision, int prompted, int pin,
+    const char *fmt, ...)
 {
 	struct evrec r;
-	int e = tls_verify_first_error(c, NULL);
+	int e = first_error(cl);
+	char detail[512];
+	va_list ap;
 
-	if (!evrec_begin(&r, EVT_TRUST_DECISION, c->id, c->fd))
+	if (!evrec_begin(&r, EVT_TRUST_DECISION, id, fd))
 		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
 	evrec_str(&r, "decision", decision);
 	evrec_bool(&r, "prompted", prompted);
 	evrec_int(&r, "error", e);
@@ -288,83 +365,289 @@ log_trust(struct conn *c, const char *decision, int prompted, const char *detail
 		evrec_str(&r, "explanation", tls_verify_plain(e));
 		evrec_str(&r, "advice", trust_advice(e));
 	}
+	if (e && cl->seen.leaf_have)
+		evrec_str(&r, "sha256", cl->seen.leaf_sha256);
+	if (pin >= 0) {
+		evrec_str(&r, "pin_sha256", cl->pin.sha256);
+		evrec_bool(&r, "pin_match", pin);
+	}
 	evrec_detail(&r, "%s", detail);
 	evrec_emit(&r);
 }
 
-/* Show the warning (framed in text mode, as fields in JSON mode, one line with -q). */
+/* Show the warning (framed in text mode, as fields in JSON mode, one line with -q when a
+ * question follows). */
 static void
-warn_untrusted(struct client *cl, struct conn *c)
+warn_untrusted(struct client *cl, int asking)
 {
 	const struct client_opts *opt = cl->opt;
-	int e = tls_verify_first_error(c, NULL);
+	int e = first_error(cl);
 
 	/* In JSON the trust_decision event carries the explanation; with -q one line says it
 	 * before the question (without a question the final error line says it). */
-	if (opt->common.quiet && cl->interactive && !opt->insecure)
+	if (opt->common.quiet && asking)
 		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
 		    cl->u.host, tls_verify_plain(e), e);
 	else if (!opt->common.quiet && (opt->common.format == EVLOG_TEXT ||
 	    (cl->interactive && !opt->insecure)))
-		/* A person about to be asked sees the explanation first, even in JSON mode. */
-		trust_warn(stderr, c, &cl->seen, cl->u.host, evlog_color());
+		/* A person sees the explanation, even in JSON mode. */
+		trust_warn(stderr, &cl->seen, cl->u.host, evlog_color());
 }
 
-/* The handshake is done: trust the server, proceed without trust (-k, or the user said
- * yes), or refuse. Returns 1 to go on with the request. */
+/* The handshake is done: trust the server, or proceed without trust (-k, or the certificate
+ * accepted at the question). Returns 1 to go on with the request. */
 int
 trust_decide(struct client *cl, struct conn *c)
 {
+	seen_keep(cl, c);
 	if (c->ssl != NULL && SSL_session_reused(c->ssl) && cl->decided) {
 		/* No Certificate in an abbreviated handshake: nothing to check again. The
 		 * session itself proves the server is the one we checked before. */
-		log_trust(c, cl->decided == 1 ? "trusted" : "proceed", 0, cl->decided == 1 ?
-		    "session resumed: no certificate this time; the server proved it holds the "
-		    "session we made after checking its certificate on the first connection" :
-		    "session resumed: no certificate this time; on the first connection you "
-		    "chose to proceed without trust");
+		log_trust(cl, c->id, c->fd, cl->decided == 1 ? "trusted" : "proceed", 0, -1, "%s",
+		    cl->decided == 1 ? "session resumed: no certificate this time; the server "
+		    "proved it holds the session we made after checking its certificate on the "
+		    "first connection" : "session resumed: no certificate this time; on the "
+		    "first connection you chose to proceed without trust");
 		return 1;
 	}
 	log_hostname(cl, c, 1);
-	if (tls_verify_errors(c, NULL) == 0) {
-		log_trust(c, "trusted", 0, "certificate chain verified: issued by a CA we trust, in "
-		    "date, for this name: no warning");
+	if (cl->seen.nerr == 0) {
+		log_trust(cl, c->id, c->fd, "trusted", 0, -1, "certificate chain "
+		    "verified: issued by a CA we trust, in date, for this name: no warning");
 		cl->decided = 1;
 		return 1;
 	}
 	cl->decided = 2;
-	warn_untrusted(cl, c);
 	if (cl->opt->insecure) {
-		log_trust(c, "proceed", 0, "-k/--insecure: proceeding without trust (the traffic "
-		    "is encrypted, but to whom?)");
+		warn_untrusted(cl, 0);
+		log_trust(cl, c->id, c->fd, "proceed", 0, -1, "-k/--insecure: proceeding without "
+		    "trust (the traffic is encrypted, but to whom?)");
 		return 1;
 	}
-	/* The question blocks this program: first let our Finished reach the server, so its
-	 * side of the handshake completes while the user reads. */
-	conn_flush_now(c);
-	if (trust_ask(stdin, stderr)) {
-		log_trust(c, "proceed", 1, "you answered yes: proceeding with an untrusted "
-		    "certificate");
+	if (pin_matches(cl)) {
+		/* The warning was shown at the question: not again. */
+		log_trust(cl, c->id, c->fd, "proceed", 0, 1, "the certificate you accepted at the "
+		    "question (connection #%u refused it in its handshake): exactly this one, "
+		    "sha256 %s, is accepted for this run", cl->pin.conn_id, cl->pin.sha256);
 		return 1;
 	}
-	log_trust(c, "refused", 1, "you answered no: closing the connection");
+	/* Not reached: the verify callback refuses any other untrusted certificate inside the
+	 * handshake. */
+	warn_untrusted(cl, 0);
+	log_trust(cl, c->id, c->fd, "refused", 0, -1, "certificate not trusted");
 	return 0;
 }
 
-/* A connection's failure, before its closed event: explain a refused certificate. */
+/* A connection's failure, before its closed event: explain a certificate we refused. */
 void
 trust_failed(struct conn *c)
 {
 	struct client *cl = c->arg;
 
-	/* Refused inside the handshake (not a terminal); after the prompt it is something else. */
 	if (cl->opt->show_certs && c->ssl != NULL && c->error_phase == PHASE_TLS_HANDSHAKE)
 		trust_show_chain(stderr, c->ssl);
-	if (c->error == CONN_ERR_TLS && c->error_phase == PHASE_TLS_HANDSHAKE &&
-	    tls_verify_first_error(c, NULL) != 0 && !cl->opt->insecure) {
-		log_hostname(cl, c, 0);
-		warn_untrusted(cl, c);
-		log_trust(c, "refused", 0, "not a terminal, so no question: refusing the "
-		    "untrusted certificate (use --cacert FILE to trust its CA, or -k)");
+	if (c->error != CONN_ERR_TLS || c->error_phase != PHASE_TLS_HANDSHAKE ||
+	    !cl->seen.refused)
+		return;
+	seen_keep(cl, c);
+	log_hostname(cl, c, 0);
+	if (cl->pin.on) {
+		/* A new connection after a yes, and not the certificate accepted there: no
+		 * second question. */
+		warn_untrusted(cl, 0);
+		log_trust(cl, c->id, c->fd, "refused", 0, 0, "not the certificate you accepted: "
+		    "connection #%u presented sha256 %s, this one %s: refused without a "
+		    "question (the server changed its certificate, or someone between us and "
+		    "it did)", cl->pin.conn_id, cl->pin.sha256, cl->seen.leaf_have ?
+		    cl->seen.leaf_sha256 : "(unknown)");
+		return;
+	}
+	if (cl->interactive) {
+		cl->ask = 1;	/* once this connection is closed: trust_ask_after_close() */
+		return;
+	}
+	warn_untrusted(cl, 0);
+	log_trust(cl, c->id, c->fd, "refused", 0, -1, "not a terminal, so no question: refusing "
+	    "the untrusted certificate (use --cacert FILE to trust its CA, or -k)");
+}
+
+/* ---- the question, asked once the refused connection is closed ---- */
+
+/* How long the close of the refused connection may take to settle (TIME_WAIT or gone)
+ * before the warning is shown anyway. */
+#define ASK_SETTLE_MS 200
+
+/* y or yes (any case) is a yes; anything else, an empty line and Ctrl-D are a no. */
+static int
+is_yes(const char *a)
+{
+	return strcasecmp(a, "y") == 0 || strcasecmp(a, "yes") == 0;
+}
+
+static void
+answered(struct client *cl, int yes)
+{
+	struct evrec r;
+	unsigned id = cl->seen.conn_id;
+	int e = first_error(cl);
+
+	if (cl->ask_answer != NULL) {
+		event_free(cl->ask_answer);
+		cl->ask_answer = NULL;
+	}
+	cl->ask_wait_us += evlog_now_us() - cl->t_ask;
+	if (yes && !cl->seen.leaf_have) {
+		log_trust(cl, id, -1, "refused", 1, -1, "you answered yes, but the server's "
+		    "certificate could not be fingerprinted: refusing");
+		yes = 0;
+	} else if (!yes)
+		log_trust(cl, id, -1, "refused", 1, -1, "you answered no: the certificate stays "
+		    "refused (connection #%u closed at the refusal)", id);
+	if (!yes) {
+		cl->t_end = evlog_now_us();	/* the transfer ends at the answer */
+		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
+		    cl->u.host, tls_verify_plain(e), e);
+		return;
+	}
+	cl->pin.on = 1;
+	cl->pin.conn_id = id;
+	memcpy(cl->pin.md, cl->seen.leaf_md, sizeof(cl->pin.md));
+	snprintf(cl->pin.sha256, sizeof(cl->pin.sha256), "%s", cl->seen.leaf_sha256);
+	log_trust(cl, id, -1, "proceed", 1, -1, "you answered yes: a new connection will accept "
+	    "exactly this certificate (sha256 %s), and no other, for this run", cl->pin.sha256);
+	if (evrec_begin(&r, EVT_TRUST_RETRY, 0, -1)) {
+		evrec_str(&r, "sha256", cl->pin.sha256);
+		evrec_int(&r, "refused_conn", (long long)id);
+		evrec_detail(&r, "connecting again: connection #%u refused the certificate in its "
+		    "handshake before you answered; the new connection accepts exactly that "
+		    "certificate (sha256 %s) and no other", id, cl->pin.sha256);
+		evrec_gloss(&r, "a browser does the same after \"Proceed\": it keeps the "
+		    "certificate as an exception for this site and connects again");
+		evrec_emit(&r);
+	}
+	connect_again(cl);
+}
+
+/* Standard input is readable: a line (or the end of input) is the answer. */
+static void
+answer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+	char buf[256];
+	ssize_t n;
+	ssize_t i;
+
+	(void)what;
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		fprintf(stderr, "\n");	/* end of input (Ctrl-D): end the prompt's line */
+		answered(cl, is_yes(cl->answer));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n' || buf[i] == '\r') {
+			answered(cl, is_yes(cl->answer));
+			return;
+		}
+		if (cl->answer_len + 1 < sizeof(cl->answer)) {
+			cl->answer[cl->answer_len++] = buf[i];
+			cl->answer[cl->answer_len] = '\0';
+		}
+	}
+}
+
+/* The warning and the question; the answer comes through the event loop (answer_cb). */
+static void
+ask_now(struct client *cl)
+{
+	struct evrec r;
+	unsigned id = cl->seen.conn_id;
+
+	seglog_sync();		/* --capture: the segments of the close come first */
+	if (evrec_begin(&r, EVT_TRUST_QUESTION, id, -1)) {
+		evrec_str(&r, "sha256", cl->seen.leaf_sha256);
+		evrec_int(&r, "error", first_error(cl));
+		if (cl->seen.alert_out >= 0)
+			evrec_detail(&r, "connection #%u refused the certificate inside its "
+			    "handshake (our alert %s, %d) and is closed: the question comes now, "
+			    "with no connection open", id, tls_alert_name(cl->seen.alert_out),
+			    cl->seen.alert_out);
+		else
+			evrec_detail(&r, "connection #%u refused the certificate inside its "
+			    "handshake and is closed: the question comes now, with no connection "
+			    "open", id);
+		evrec_gloss(&r, "as a browser shows its warning page: no server waits for your "
+		    "answer, so none can time out however long you read; yes makes a new "
+		    "connection that accepts exactly this certificate");
+		evrec_emit(&r);
+	}
+	warn_untrusted(cl, 1);
+	cl->t_ask = evlog_now_us();
+	fprintf(stderr, "Proceed anyway? [y/N] ");
+	fflush(stderr);
+	cl->answer_len = 0;
+	cl->answer[0] = '\0';
+	cl->ask_answer = event_new(cl->base, STDIN_FILENO, EV_READ | EV_PERSIST, answer_cb, cl);
+	if (cl->ask_answer == NULL || event_add(cl->ask_answer, NULL) == -1) {
+		fprintf(stderr, "\n");
+		answered(cl, 0);
+	}
+}
+
+/* Wait for the refused connection's close to settle, so that the kernel's last states of
+ * it are logged before the warning and not under the question; then stop watching it. */
+static void
+settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+	int st = tcpwatch_state(cl->seen.conn_id);
+	struct timeval tv = { 0, 1000 };
+
+	(void)fd;
+	(void)what;
+	if (st != -1 && st != TCPI_TIME_WAIT &&
+	    evlog_now_us() - cl->t_ask < ASK_SETTLE_MS * 1000) {
+		evtimer_add(cl->ask_settle, &tv);
+		return;
+	}
+	if (st != -1)
+		tcpwatch_stop(cl->seen.conn_id, "the certificate question comes next");
+	ask_now(cl);
+}
+
+/* The connection is closed. If its certificate was refused on a terminal, ask now (with
+ * nothing open) and return 0; otherwise -1. */
+int
+trust_ask_after_close(struct client *cl, struct conn *c)
+{
+	struct timeval tv = { 0, 1000 };
+
+	(void)c;
+	if (!cl->ask)
+		return -1;
+	cl->ask = 0;
+	cl->t_ask = evlog_now_us();
+	if ((cl->ask_settle = evtimer_new(cl->base, settle_cb, cl)) == NULL ||
+	    evtimer_add(cl->ask_settle, &tv) == -1)
+		ask_now(cl);
+	return 0;
+}
+
+/* The run is over: a question still open (--max-time) ends its line. */
+void
+trust_stop(struct client *cl)
+{
+	if (cl->ask_answer != NULL) {
+		fprintf(stderr, "\n");
+		cl->t_end = evlog_now_us();
+		cl->ask_wait_us += cl->t_end - cl->t_ask;
+		event_free(cl->ask_answer);
+		cl->ask_answer = NULL;
+	}
+	if (cl->ask_settle != NULL) {
+		event_free(cl->ask_settle);
+		cl->ask_settle = NULL;
 	}
 }

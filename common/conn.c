@@ -576,15 +576,6 @@ conn_set_handshake_timeout(struct conn *c, int ms)
 		c->tls->handshake_ms = ms;
 }
 
-/* Write what TLS queued in the socket bufferevent (the client's Finished) to the kernel now,
- * before the program blocks (the trust question): the server must not wait for it. */
-void
-conn_flush_now(struct conn *c)
-{
-	if (c->under != NULL)
-		evbuffer_write(bufferevent_get_output(c->under), c->fd);
-}
-
 /* Stop (pause = 1) or resume reading: unread data then fills the kernel's receive buffer and
  * the peer sees a zero window. */
 void

@@ -156,7 +156,6 @@ size_t		 conn_output_length(const struct conn *);
 void		 conn_set_timeout(struct conn *, int ms);
 void		 conn_set_write_timeout(struct conn *, int ms);
 void		 conn_set_handshake_timeout(struct conn *, int ms);
-void		 conn_flush_now(struct conn *);
 void		 conn_pause_read(struct conn *, int pause);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);

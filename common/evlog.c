@@ -52,6 +52,8 @@ static const struct {
 	{ "verify",		LAYER_CERT },
 	{ "hostname",		LAYER_CERT },
 	{ "trust_decision",	LAYER_CERT },
+	{ "trust_question",	LAYER_CERT },
+	{ "trust_retry",	LAYER_CERT },
 	{ "request",		LAYER_HTTP },
 	{ "response",		LAYER_HTTP },
 	{ "body",		LAYER_HTTP },

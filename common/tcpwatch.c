@@ -334,3 +334,46 @@ tcpwatch_stop_all(void)
 		watch_free(w);
 	}
 }
+
+int
+tcpwatch_state(unsigned conn)
+{
+	struct tcpwatch *w;
+
+	for (w = watches; w != NULL; w = w->next)
+		if (w->conn == conn)
+			return w->state;
+	return -1;
+}
+
+void
+tcpwatch_stop(unsigned conn, const char *why)
+{
+	struct tcpwatch *w, *next;
+	struct sockdiag_info di;
+	int r;
+
+	for (w = watches; w != NULL; w = next) {
+		unsigned left = 0;
+
+		next = w->next;
+		if (w->conn != conn)
+			continue;
+		/* One last look: a change since the last sample is logged as any other. */
+		r = sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote,
+		    &di);
+		if (r >= 0 && (r == 0 ? 0 : di.state) != w->state) {
+			seglog_sync();
+			log_change(w, r == 0 ? 0 : di.state, r == 0 ? NULL : &di);
+			w->state = r == 0 ? 0 : di.state;
+		}
+		if (r == 0) {
+			watch_free(w);		/* gone: nothing left to stop watching */
+			continue;
+		}
+		if (r == 1 && di.timer == SOCKDIAG_TIMER_TIMEWAIT)
+			left = di.expires_ms;
+		log_end(w, why, left);
+		watch_free(w);
+	}
+}

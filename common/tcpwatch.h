@@ -29,5 +29,9 @@ int	tcpwatch_active(void);
 void	tcpwatch_on_idle(void (*cb)(void *), void *arg);
 /* Stop every watch now (program exit), logging where each one was. */
 void	tcpwatch_stop_all(void);
+/* The state conn's watch last saw (TCPI_*), -1 if no watch follows conn. */
+int	tcpwatch_state(unsigned conn);
+/* Stop following conn now, logging where it is and why (the client's trust question). */
+void	tcpwatch_stop(unsigned conn, const char *why);
 
 #endif

@@ -2,6 +2,9 @@
 the host name and IP checks, and the prompt on a terminal.
 """
 
+import contextlib
+import time
+
 from harness.log import assert_order, E, events, first, parse_json_lines, summary
 from harness.procs import check_sanitizer, pty_session
 
@@ -101,9 +104,20 @@ def test_ip_and_mismatch(t, server, client, certs):
         t.eq("https://127.0.0.2 with -k: exit", r.rc, 0)
 
 
+def term_events(term):
+    """The JSON records a client wrote to a terminal (each parsed from its "{")."""
+    return parse_json_lines("\n".join(l[l.find("{"):] for l in term.splitlines() if "{" in l))
+
+
+def conn_ids(evs):
+    """The client's connection ids, in the order their `connect` was logged."""
+    return [e.get("conn") for e in events(evs, "connect")]
+
+
 def test_trust_prompt(t, server, build, procs):
-    """On a terminal the client asks 'Proceed anyway? [y/N]': y proceeds, n / Enter /
-    Ctrl-D refuse (60) and close cleanly, with no request sent."""
+    """On a terminal the client refuses the certificate inside the handshake (the server
+    logs our alert), closes, then warns and asks 'Proceed anyway? [y/N]' with nothing
+    open: y makes a new connection that gets the page; n / Enter / Ctrl-D refuse (60)."""
     with server(http=None, https=None) as srv:
         port = srv.port("selfsigned")
         for answer, rc_want, decision in ((b"y\n", 0, "proceed"), (b"n\n", 60, "refused"),
@@ -116,24 +130,139 @@ def test_trust_prompt(t, server, build, procs):
             t.check("%s: the prompt appears on the terminal" % what, prompted, "Proceed anyway? [y/N]",
                     term[-800:])
             t.eq("%s: exit" % what, rc, rc_want)
-            # parse each record from its "{": see the next check
-            evs = parse_json_lines("\n".join(l[l.find("{"):] for l in term.splitlines() if "{" in l))
+            evs = term_events(term)
             glued = [l for l in term.splitlines() if "Proceed anyway" in l and "{" in l]
             t.check("%s: the next record starts on a new line after the prompt" % what, not glued,
                     "a newline after the answer", glued[:1])
+            ids = conn_ids(evs)
+            c1 = [e for e in evs if e.get("conn") == (ids[0] if ids else None)]
+            # the first connection: refused inside the handshake, closed before the question
+            t.check("%s: no handshake_done on the first connection" % what,
+                    not events(c1, "handshake_done"), "none", summary(c1))
+            al = first(c1, "alert", dir="out") or {}
+            t.eq("%s: our alert in the handshake" % what, al.get("desc"), "unknown_ca")
+            before = term[:term.find("Proceed anyway")]
+            t.check("%s: the first connection is closed before the question" % what,
+                    ids and first(term_events(before), "closed", conn=ids[0]),
+                    "closed before the prompt", before[-600:])
+            q = first(evs, "trust_question") or {}
+            t.eq("%s: trust_question on the refused connection" % what, q.get("conn"),
+                 ids[0] if ids else None)
+            t.check("%s: trust_question before the prompt" % what,
+                    first(term_events(before), "trust_question"), "trust_question", before[-600:])
             td = first(evs, "trust_decision") or {}
             t.eq("%s: trust_decision.decision" % what, td.get("decision"), decision)
             t.eq("%s: trust_decision.prompted" % what, td.get("prompted"), True)
+            t.eq("%s: trust_decision.conn (the refused one)" % what, td.get("conn"),
+                 ids[0] if ids else None)
+            t.eq("%s: trust_decision.sha256 = trust_question.sha256" % what, td.get("sha256"),
+                 q.get("sha256"))
             t.check("%s: the warning explains self-signed" % what, "self-signed" in term.lower(),
                     "self-signed", term[-800:])
-            local = (first(evs, "established") or {}).get("local")
-            s = srv.conn_events(local)
+            s1 = srv.conn_events((first(c1, "established") or {}).get("local"))
+            t.check("%s: the server got our alert on the first connection" % what,
+                    events(s1, "alert", dir="in", desc="unknown_ca"), "alert in: unknown_ca",
+                    summary(s1))
+            t.check("%s: no request on the first connection" % what, s1 and not events(s1, "request"),
+                    "a connection without request", summary(s1))
             if rc_want == 0:
+                t.eq("%s: two connections" % what, len(ids), 2)
+                rt = first(evs, "trust_retry") or {}
+                t.eq("%s: trust_retry.refused_conn" % what, rt.get("refused_conn"), ids[0] if ids else None)
+                t.eq("%s: trust_retry.sha256" % what, rt.get("sha256"), q.get("sha256"))
+                c2 = [e for e in evs if len(ids) > 1 and e.get("conn") == ids[1]]
+                assert_order(t, "client (second connection)", evs, [
+                    E("trust_decision", conn=ids[0] if ids else None), "trust_retry",
+                    E("connect", conn=ids[1] if len(ids) > 1 else None)])
+                td2 = first(c2, "trust_decision") or {}
+                t.eq("%s: second connection: decision" % what, td2.get("decision"), "proceed")
+                t.eq("%s: second connection: pin_match" % what, td2.get("pin_match"), True)
+                t.eq("%s: second connection: pin_sha256" % what, td2.get("pin_sha256"), q.get("sha256"))
+                t.eq("%s: second connection: its leaf is the pinned one" % what,
+                     (first(c2, "verify", depth=0) or {}).get("sha256"), q.get("sha256"))
                 t.contains("%s: body" % what, out.decode("utf-8", "replace"), "your connection")
-                t.eq("%s: server answered" % what, (first(s, "response") or {}).get("status"), 200)
+                s2 = srv.conn_events((first(c2, "established") or {}).get("local"))
+                t.eq("%s: server answered the second connection" % what,
+                     (first(s2, "response") or {}).get("status"), 200)
             else:
+                t.eq("%s: one connection" % what, len(ids), 1)
                 t.eq("%s: no body" % what, out, b"")
-                t.check("%s: no request reached the server" % what, s and not events(s, "request"),
-                        "a connection without request", summary(s))
-                t.check("%s: the refusal closes with close_notify (server: close_notify in)" % what,
-                        events(s, "close_notify", dir="in"), "close_notify in", summary(s))
+                t.check("%s: no trust_retry" % what, not events(evs, "trust_retry"), "none",
+                        summary(evs))
+
+
+def test_trust_prompt_slow_answer(t, server, build, procs):
+    """A student who reads the warning long past the server's handshake timeout
+    (--header-timeout 1 here, 20 s by default) still gets the page: nothing was open
+    while the question waited, and the timing line says how long it waited."""
+    with server("--header-timeout", "1", http=None, https=None) as srv:
+        port = srv.port("selfsigned")
+        rc, out, term, prompted = pty_session(
+            procs, [build.client, "--log-format", "json", "https://localhost:%d/" % port],
+            b"y\n", on_prompt=lambda: time.sleep(2.5))
+        check_sanitizer(t, "client", term)
+        t.check("the prompt appears", prompted, "Proceed anyway? [y/N]", term[-800:])
+        t.eq("exit (a yes 2.5 s after a 1 s server timeout)", rc, 0)
+        t.contains("the page", out.decode("utf-8", "replace"), "your connection")
+        evs = term_events(term)
+        t.check("no empty reply, no reset", not events(evs, "reset") and "exit 52" not in term,
+                "neither", term[-600:])
+        ids = conn_ids(evs)
+        t.eq("two connections: the refused one and the new one", len(ids), 2)
+        tm = first(evs, "timing") or {}
+        t.check("timing.question_ms: the wait for the answer (>= 2500 ms)",
+                (tm.get("question_ms") or 0) >= 2500, ">= 2500", tm.get("question_ms"))
+        timeouts = [e for e in srv.evs if "header-timeout" in str(e.get("detail", "")) + str(
+            e.get("reason", ""))]
+        t.check("the server timed nothing out", not timeouts, "no --header-timeout event",
+                summary(timeouts))
+
+
+def test_trust_pin_refuses_another_certificate(t, server, build, procs):
+    """A yes accepts exactly the certificate shown (its SHA-256), for this run only: if
+    the server's certificate changes between the two connections (here a second server
+    takes the port while the question waits), the new connection refuses it, says so,
+    and does not ask again (exit 60)."""
+    with contextlib.ExitStack() as stack:
+        a = stack.enter_context(server(http=None, https=None, name="server A"))
+        port = a.port("selfsigned")
+        swapped = {}
+
+        def swap():
+            a.stop()
+            swapped["b"] = stack.enter_context(server(http=None, selfsigned=None, https=port,
+                                                      name="server B"))
+
+        rc, out, term, prompted = pty_session(
+            procs, [build.client, "--log-format", "json", "https://localhost:%d/" % port],
+            b"y\n", on_prompt=swap)
+        check_sanitizer(t, "client", term)
+        t.check("the prompt appears", prompted, "Proceed anyway? [y/N]", term[-800:])
+        t.eq("exit: another certificate is not trusted", rc, 60)
+        t.eq("no body", out, b"")
+        t.eq("the question is asked once", term.count("Proceed anyway"), 1)
+        evs = term_events(term)
+        ids = conn_ids(evs)
+        t.eq("two connections", len(ids), 2)
+        q = first(evs, "trust_question") or {}
+        c2 = [e for e in evs if len(ids) > 1 and e.get("conn") == ids[1]]
+        v2 = first(c2, "verify", depth=0) or {}
+        t.check("the second server's certificate differs",
+                v2.get("sha256") and v2.get("sha256") != q.get("sha256"), "another sha256",
+                (q.get("sha256"), v2.get("sha256")))
+        td2 = first(c2, "trust_decision") or {}
+        t.eq("second connection: refused", td2.get("decision"), "refused")
+        t.eq("second connection: not prompted", td2.get("prompted"), False)
+        t.eq("second connection: pin_match", td2.get("pin_match"), False)
+        t.eq("second connection: pin_sha256 is the accepted one", td2.get("pin_sha256"),
+             q.get("sha256"))
+        t.eq("second connection: its own sha256", td2.get("sha256"), v2.get("sha256"))
+        t.check("second connection: refused in the handshake (our alert)",
+                events(c2, "alert", dir="out"), "alert out", summary(c2))
+        err = first(evs, "error") or {}
+        t.contains("the error says it is not the accepted certificate", err.get("detail", ""),
+                   "not the one you accepted")
+        b = swapped.get("b")
+        s = b.conn_events((first(c2, "established") or {}).get("local")) if b else []
+        t.check("server B got our alert, no request", s and events(s, "alert", dir="in") and
+                not events(s, "request"), "alert in, no request", summary(s))

@@ -341,9 +341,10 @@ def run_cmd(t, cmd, stdin=None, timeout=20.0, env=None, name=None, san=False):
     return r
 
 
-def pty_session(procs, argv, answer, prompt=b"Proceed anyway", timeout=15.0):
+def pty_session(procs, argv, answer, prompt=b"Proceed anyway", timeout=15.0, on_prompt=None):
     """Run argv with stdin and stderr on a pseudo-terminal (stdout a pipe); type
-    `answer` when `prompt` shows. Returns (rc, stdout, terminal text, prompted)."""
+    `answer` when `prompt` shows (after on_prompt(), if given, has returned: a slow
+    reader, a server swapped meanwhile). Returns (rc, stdout, terminal text, prompted)."""
     master, slave = os.openpty()
     p = procs.popen(argv, stdin=slave, stderr=slave, stdout=subprocess.PIPE)
     os.close(slave)
@@ -366,6 +367,8 @@ def pty_session(procs, argv, answer, prompt=b"Proceed anyway", timeout=15.0):
             elif p.poll() is not None:
                 break
             if not sent and prompt in buf:
+                if on_prompt is not None:
+                    on_prompt()
                 os.write(master, answer)
                 sent = True
         rc = p.wait(max(1.0, deadline - time.monotonic()))
