@@ -167,6 +167,14 @@ body_failed(struct client *cl, struct conn *c)
 		conn_close(c, "cannot write the body");
 }
 
+/* One more response came whole (for the summary of -n and --reconnect). */
+static void
+count_whole(struct client *cl)
+{
+	cl->cur.responses++;
+	cl->cur.requests_ms = (evlog_now_us() - cl->t_first_request) / 1000.0;
+}
+
 /* The whole response is here: log it, then (unless the server is to close first) close. */
 static void
 response_complete(struct client *cl, struct conn *c, const char *how)
@@ -174,8 +182,7 @@ response_complete(struct client *cl, struct conn *c, const char *how)
 	const struct client_opts *opt = cl->opt;
 
 	body_done(cl, c, how);
-	cl->cur.responses++;
-	cl->cur.requests_ms = (evlog_now_us() - cl->t_first_request) / 1000.0;
+	count_whole(cl);
 	if (cl->req_no < opt->requests && cl->exit_code == 0) {
 		if (cl->resp.keep_alive && !c->half_close) {
 			next_request(cl, c);
@@ -365,13 +372,34 @@ fetch_read(struct conn *c, struct evbuffer *in)
 		evbuffer_drain(in, evbuffer_get_length(in));
 }
 
+/* A body without a length ended with the connection (HTTP/1.0, no Content-Length): whole
+ * when the server's FIN ended it on plain TCP, or its close_notify over TLS; a TLS
+ * connection that ends with a bare FIN may have been cut short by anyone on the path. */
+static void
+close_delimited_done(struct client *cl, struct conn *c)
+{
+	const struct client_opts *opt = cl->opt;
+
+	body_done(cl, c, "closed by the server");
+	if (!c->use_tls || tls_close_notify_received(c))
+		count_whole(cl);
+	else
+		evlog(EVT_WARNING, c->id, c->fd, "the body ended with the connection, but no "
+		    "close_notify came before the FIN: it may be cut short (a truncation attack "
+		    "looks the same), so it does not count as whole");
+	if (cl->req_no < opt->requests && cl->exit_code == 0)
+		fetch_finish(cl, EXIT_FAIL, "the server closes the connection after request %d "
+		    "of %d (its response ends at the close): -n needs a keep-alive server",
+		    cl->req_no, opt->requests);
+}
+
 /* The server closed before we had the whole response: complete if the body was
  * close-delimited, else an empty (52) or cut (56) reply, as curl says. */
 void
 fetch_server_closed(struct client *cl, struct conn *c)
 {
 	if (cl->have_head && cl->resp.body == HTTP1_BODY_CLOSE)
-		body_done(cl, c, "closed by the server");
+		close_delimited_done(cl, c);
 	else if (!cl->got_bytes)
 		fetch_finish(cl, EXIT_EMPTY, "the server closed the connection without answering "
 		    "(empty reply)");
