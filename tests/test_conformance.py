@@ -156,24 +156,25 @@ ssl.privkey = "{d}/server.key"
 """
 
 
-def peer_dir(tmp_path, certs, name):
+def peer_dir(public_tmp, certs, name):
     """A folder for a peer's configuration, with its own copy of the certificate and a
-    document root holding index.html; readable by the user a root-started peer becomes."""
-    d = str(tmp_path / name)
+    document root holding index.html, under public_tmp: readable by the user a peer
+    started as root becomes (h2o: nobody)."""
+    d = os.path.join(public_tmp, name)
     os.makedirs(os.path.join(d, "www"))
     for f in ("server.crt", "server.key"):
         shutil.copy(os.path.join(certs.dir, f), d)
         os.chmod(os.path.join(d, f), 0o644)
     with open(os.path.join(d, "www", "index.html"), "w") as f:
         f.write("hello from %s\n" % name)
-    for p in (str(tmp_path), d, os.path.join(d, "www")):
+    for p in (d, os.path.join(d, "www")):
         os.chmod(p, 0o755)
     return d
 
 
-def start_h2o(procs, tmp_path, certs):
+def start_h2o(procs, public_tmp, certs):
     h2o = _which("h2o")
-    d = peer_dir(tmp_path, certs, "h2o")
+    d = peer_dir(public_tmp, certs, "h2o")
 
     def argv(port):
         conf = os.path.join(d, "h2o-%d.conf" % port)
@@ -183,9 +184,9 @@ def start_h2o(procs, tmp_path, certs):
     return start_on_free_port(procs, "h2o", argv, cwd=d)
 
 
-def start_lighttpd(procs, tmp_path, certs):
+def start_lighttpd(procs, public_tmp, certs):
     lighttpd = _which("lighttpd")
-    d = peer_dir(tmp_path, certs, "lighttpd")
+    d = peer_dir(public_tmp, certs, "lighttpd")
 
     def argv(port):
         conf = os.path.join(d, "lighttpd-%d.conf" % port)
@@ -442,3 +443,245 @@ def test_close_delimited_bodies_count(t, client, run, certs, procs, openssl, tmp
          "--x509certfile=%s" % os.path.join(certs.dir, "server.crt"),
          "--x509keyfile=%s" % os.path.join(certs.dir, "server.key")])
     check_close_delimited(t, "gnutls-serv --http", r, 2)
+
+
+# ---------------------------------------------------------------- one ticket, one use
+
+def check_tickets(t, what, r, n):
+    """--reconnect n against a server that sends two tickets on a full handshake and none
+    on a resumed one (h2o, lighttpd): full, resumed, resumed, full, resumed ..."""
+    t.eq("%s: exit" % what, r.rc, 0)
+    rows = summary_rows(r)
+    want = ["full", "resumed", "resumed", "full", "resumed", "resumed"][:n]
+    t.eq("%s: handshakes per connection (each ticket used once)" % what,
+         [e.get("handshake") for e in rows], want)
+    res = events(r.ev, "resume")
+    t.eq("%s: a resume event on each connection after the first" % what, len(res), n - 1)
+    t.eq("%s: resume.offered" % what, [e.get("offered") for e in res],
+         [k == "resumed" for k in want[1:]])
+    offered = [e.get("ticket") for e in res if e.get("offered")]
+    t.eq("%s: no ticket offered twice" % what, len(offered), len(set(offered)))
+    t.eq("%s: the two tickets of connection 1 went to connections 2 and 3" % what,
+         [(e.get("ticket"), e.get("from_conn")) for e in res[:2]],
+         [(2, rows[0].get("conn") if rows else 1), (1, rows[0].get("conn") if rows else 1)])
+    if len(res) >= 3:
+        t.contains("%s: connection 4 says why it makes a full handshake" % what,
+                   res[2].get("detail"), "no unused ticket left")
+        t.contains("%s: ... naming where the tickets came from" % what, res[2].get("detail"),
+                   "(#%d: 2, #%d: 0, #%d: 0)" % tuple(e.get("conn") for e in rows[:3]))
+        t.eq("%s: resume.received before connection 4" % what, res[2].get("received"), 2)
+        t.check("%s: connection 4's ClientHello offers no ticket" % what,
+                "session ticket" not in ((first(r.conn(rows[3].get("conn")), "message",
+                                                type="ClientHello") or {}).get("summary") or ""),
+                "no ticket", "a ticket")
+    # the ClientHellos that carried a ticket (the dissection is the observed fact)
+    for e in res:
+        ch = first(r.conn(e.get("conn")), "message", type="ClientHello") or {}
+        t.eq("%s: #%s ClientHello offers a ticket iff resume says so" % (what, e.get("conn")),
+             "session ticket" in (ch.get("summary") or ""), e.get("offered"))
+
+
+def check_reuse(t, what, r, n):
+    """--reuse-ticket: the ticket of connection 2 goes out again on every later one."""
+    t.eq("%s --reuse-ticket: exit" % what, r.rc, 0)
+    res = events(r.ev, "resume")
+    t.eq("%s --reuse-ticket: the same ticket each time" % what,
+         [e.get("ticket") for e in res], [2] * (n - 1))
+    t.eq("%s --reuse-ticket: again" % what, [e.get("again") for e in res],
+         [False] + [True] * (n - 2))
+    t.contains("%s --reuse-ticket: the log names the linkable reuse" % what,
+               (res[1].get("detail") if len(res) > 1 else ""), "AGAIN (--reuse-ticket)")
+    t.contains("%s --reuse-ticket: and why it matters" % what,
+               (res[1].get("gloss") if len(res) > 1 else ""), "link the connections")
+
+
+@pytest.mark.parametrize("peer", ["h2o", "lighttpd"])
+def test_tickets_each_used_once(t, client, certs, procs, public_tmp, peer):
+    """--reconnect 4 against h2o and lighttpd (two tickets on a full handshake, none on a
+    resumed one): every ticket kept and offered once (RFC 8446 C.4), so full, resumed,
+    resumed, full (before: full, resumed, full, resumed, the second ticket dropped); the
+    reconnect with none left says why; --reuse-ticket offers one again on purpose."""
+    p, port = (start_h2o if peer == "h2o" else start_lighttpd)(procs, public_tmp, certs)
+    url = "https://localhost:%d/index.html" % port
+    try:
+        r = client("--cacert", certs.ca, "--reconnect", "5", url)
+        check_tickets(t, peer, r, 5)
+        t.eq("%s: the page on stdout five times" % peer, r.text.count("hello from %s" % peer), 5)
+        r = client("--cacert", certs.ca, "--reconnect", "4", "--reuse-ticket", url)
+        check_reuse(t, peer, r, 4)
+        t.eq("%s --reuse-ticket: every reconnect resumed" % peer,
+             [e.get("handshake") for e in summary_rows(r)], ["full"] + ["resumed"] * 3)
+    finally:
+        stop_pid(p, 10)
+
+
+def test_tickets_ours_and_tls12(t, server, client, certs):
+    """Our server sends a new ticket on each resumed handshake too: every reconnect resumes
+    with the newest unused one. TLS 1.2 resumes the same session again and again (its ticket
+    or session ID), as before; --reuse-ticket against our server resumes with one ticket."""
+    with server(http=None, selfsigned=None) as srv:
+        url = "https://localhost:%d/" % srv.port("https")
+        r = client("--cacert", certs.ca, "--reconnect", "4", url)
+        t.eq("TLS 1.3: exit", r.rc, 0)
+        t.eq("TLS 1.3: handshakes", [e.get("handshake") for e in summary_rows(r)],
+             ["full", "resumed", "resumed", "resumed"])
+        res = events(r.ev, "resume")
+        t.eq("TLS 1.3: each connection offers the newest ticket, once",
+             [(e.get("offered"), e.get("again"), e.get("version")) for e in res],
+             [(True, False, "TLSv1.3")] * 3)
+        t.check("TLS 1.3: no ticket offered twice",
+                len({e.get("ticket") for e in res}) == 3, "3 tickets", res)
+        r = client("--cacert", certs.ca, "--reconnect", "3", "--reuse-ticket", url)
+        check_reuse(t, "ours", r, 3)
+        t.eq("ours --reuse-ticket: resumed each time (OpenSSL's server takes a ticket again)",
+             [e.get("handshake") for e in summary_rows(r)], ["full", "resumed", "resumed"])
+        r = client("--cacert", certs.ca, "--tls-max", "1.2", "--reconnect", "3", url)
+        t.eq("TLS 1.2: exit", r.rc, 0)
+        t.eq("TLS 1.2: handshakes", [e.get("handshake") for e in summary_rows(r)],
+             ["full", "resumed", "resumed"])
+        res = events(r.ev, "resume")
+        t.eq("TLS 1.2: the same session offered again",
+             [(e.get("version"), e.get("again")) for e in res],
+             [("TLSv1.2", False), ("TLSv1.2", True)])
+        t.contains("TLS 1.2: the log says TLS 1.2 resumes again and again",
+                   (res[0].get("gloss") if res else ""), "again and again")
+
+
+# ---------------------------------------------------------------- --kx rsa refused
+
+def test_kx_rsa_refused_says_what_is_known(t, client, certs, procs, openssl):
+    """--kx rsa against a server with an RSA certificate that refuses RSA key transport
+    (openssl s_server, ECDHE suites only): the error says the server refused RSA key
+    transport (handshake_failure) and names the possible reasons; it does not blame an
+    ECDSA certificate (before: 'ours is an ECDSA one')."""
+    p, port = start_s_server_www(procs, openssl, os.path.join(certs.dir, "server-rsa.crt"),
+                                 os.path.join(certs.dir, "server-rsa.key"), "-www",
+                                 "-cipher", "ECDHE+AESGCM")
+    try:
+        r = client("--cacert", certs.ca, "--kx", "rsa", "https://localhost:%d/" % port)
+        ok = client("--cacert", certs.ca, "--kx", "ecdhe", "https://localhost:%d/" % port)
+    finally:
+        stop_pid(p)
+    t.eq("--kx rsa: exit 35", r.rc, 35)
+    err = (first(r.ev, "error") or {}).get("detail") or ""
+    t.check("--kx rsa: no ECDSA blamed", "ECDSA" not in err, "no 'ECDSA'", err)
+    t.contains("--kx rsa: the refusal", err, "the server refused RSA key transport")
+    t.contains("--kx rsa: the alert", err, "handshake_failure (40)")
+    for reason in ("no RSA certificate", "TLS_RSA_* suites off", "none of these suites"):
+        t.contains("--kx rsa: a possible reason: %s" % reason, err, reason)
+    t.eq("the same server with --kx ecdhe: exit 0 (its certificate is RSA)", ok.rc, 0)
+    t.eq("--kx ecdhe: key exchange", (first(ok.ev, "key_exchange") or {}).get("kx"), "ECDHE")
+
+
+# ---------------------------------------------------------------- -n and a silent close
+
+class ClosingServer:
+    """A server (plain or TLS, Python's ssl) that answers each request with HTTP/1.1 200 and
+    a Content-Length, no Connection: close, and then closes the connection: how a server's
+    keep-alive limit or idle timeout looks from the client. close_after: requests answered
+    per connection before the close."""
+
+    def __init__(self, certs_dir=None, close_after=1):
+        self.ctx = None
+        if certs_dir:
+            import ssl
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(os.path.join(certs_dir, "server.crt"),
+                                     os.path.join(certs_dir, "server.key"))
+        self.close_after = close_after
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(16)
+        self.ls.settimeout(0.2)
+        self.port = self.ls.getsockname()[1]
+        self.conns = 0
+        self.stop = False
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _serve(self, raw):
+        try:
+            raw.settimeout(10 * SLOW)
+            c = self.ctx.wrap_socket(raw, server_side=True) if self.ctx else raw
+            buf = b""
+            for _ in range(self.close_after):
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(4096)
+                    if not d:
+                        return
+                    buf += d
+                buf = buf[buf.index(b"\r\n\r\n") + 4:]
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                          b"Content-Length: 6\r\n\r\nhello\n")
+            if self.ctx:
+                try:
+                    c.unwrap()          # close_notify, then the FIN
+                except (OSError, ValueError):
+                    pass
+            raw.shutdown(socket.SHUT_WR)
+            time.sleep(0.05)
+        except OSError:
+            pass
+        finally:
+            raw.close()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                raw, _ = self.ls.accept()
+            except OSError:
+                continue
+            self.conns += 1
+            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+
+    def close(self):
+        self.stop = True
+        self.th.join(5)
+        self.ls.close()
+
+
+def test_n_reconnects_after_silent_close(t, client, certs):
+    """-n 3 against a server that closes after each response without Connection: close
+    (plain and TLS): the client says the connection died and sends the request again on a
+    fresh connection, as curl does; the summary counts 3 connections (before: exit 56)."""
+    for what, scheme, cdir in (("plain", "http", None), ("TLS", "https", certs.dir)):
+        srv = ClosingServer(cdir)
+        try:
+            r = client("--cacert", certs.ca, "-n", "3", "%s://localhost:%d/" % (scheme, srv.port))
+        finally:
+            srv.close()
+        t.eq("%s: exit 0" % what, r.rc, 0)
+        t.eq("%s: three pages on stdout" % what, r.text.count("hello"), 3)
+        w = [e for e in events(r.ev, "warning") if "connection died" in (e.get("detail") or "")]
+        t.eq("%s: 'connection died' twice, for requests 2 and 3" % what,
+             [e.get("req") for e in w], [2, 3])
+        t.contains("%s: ... retrying on a fresh connection" % what,
+                   (w[0].get("detail") if w else ""), "retrying it on a fresh connection")
+        t.eq("%s: three connections" % what, len(events(r.ev, "established")), 3)
+        tot = summary_total(r)
+        t.eq("%s: summary connections, requests, responses, retried" % what,
+             (tot.get("connections"), tot.get("requests"), tot.get("responses"),
+              tot.get("retried")), (3, 5, 3, 2))
+        t.check("%s: no 'responses whole' in the summary" % what,
+                "responses whole" not in (tot.get("detail") or ""), "absent", tot.get("detail"))
+        t.contains("%s: summary says why" % what, tot.get("detail"), "2 sent again on a fresh")
+        reqs = [(e.get("conn"), e.get("req")) for e in events(r.ev, "request")]
+        est = [e.get("conn") for e in events(r.ev, "established")]
+        if len(est) == 3:
+            t.eq("%s: requests per connection" % what, reqs,
+                 [(est[0], 1), (est[0], 2), (est[1], 2), (est[1], 3), (est[2], 3)])
+        t.eq("%s: summary rows: retried" % what,
+             [e.get("retried", False) for e in summary_rows(r)], [False, True, True])
+        if scheme == "https":
+            t.eq("TLS: the fresh connections resume",
+                 [e.get("handshake") for e in summary_rows(r)], ["full", "resumed", "resumed"])
+    # a fresh connection that dies before its first answer is not retried: empty reply
+    srv = ClosingServer(None, close_after=0)
+    try:
+        r = client("-n", "2", "http://localhost:%d/" % srv.port)
+    finally:
+        srv.close()
+    t.eq("a server that answers nothing: exit 52, no retry", r.rc, 52)
+    t.check("... no 'connection died'", not [e for e in events(r.ev, "warning") if
+                                             "connection died" in (e.get("detail") or "")],
+            "none", summary(r.ev))
