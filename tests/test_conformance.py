@@ -319,6 +319,9 @@ def test_http_minor_version(t, server, tmp_path, procs, certs):
         for v in (b"2.0", b"3.1", b"0.9"):
             data, closed = http_exchange(port, b"GET / HTTP/%s\r\nHost: x\r\n\r\n" % v)
             t.eq("HTTP/%s: 505" % v.decode(), split_response(data)[0], 505)
+        deadline = time.monotonic() + 5 * SLOW     # the log is read by a thread
+        while len(events(srv.evs[mark:], "http_error")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
         t.eq("three 505s logged", [e.get("status") for e in
                                    events(srv.evs[mark:], "http_error")], [505, 505, 505])
     nginx = shutil.which("nginx")
