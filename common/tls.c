@@ -218,13 +218,20 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	size_t l, n;
 	int h2 = 0, tls13 = SSL_version(ssl) == TLS1_3_VERSION;
 
-	/* The client's list, as sent: length-prefixed names. */
+	/* The client's list, as sent: length-prefixed names (the peer's bytes: printable
+	 * ASCII as it is, the rest as \xNN; what does not fit is left out). */
 	for (q = in; q < in + inlen && q + 1 + *q <= in + inlen; q += 1 + *q) {
 		h2 |= *q == 2 && memcmp(q + 1, "h2", 2) == 0;
 		l = strlen(offered);
-		if (l + *q + 2 < sizeof(offered))
-			snprintf(offered + l, sizeof(offered) - l, "%s%.*s", l ? "," : "",
-			    (int)*q, (const char *)q + 1);
+		if (l + 4 * (size_t)*q + 2 >= sizeof(offered))
+			continue;
+		if (l > 0)
+			offered[l++] = ',';
+		for (n = 0; n < *q; n++)
+			l += (size_t)snprintf(offered + l, sizeof(offered) - l, q[1 + n] > 0x20 &&
+			    q[1 + n] < 0x7f && q[1 + n] != ',' && q[1 + n] != '\\' ? "%c" :
+			    "\\x%02x", q[1 + n]);
+		offered[l] = '\0';
 	}
 	/* Our preference decides (as nginx's): the first of ours the client offers too. */
 	for (p = ours; chosen == NULL && *p; p = *e ? e + 1 : e) {
