@@ -46,7 +46,7 @@ enum {
 enum client_flag {
 	F_CACERT = F_SHARED_LAST, F_INSECURE, F_CRLFILE, F_SHOW_CERTS, F_TLS_MIN, F_TLS_MAX,
 	F_KX, F_CIPHERS, F_KEYLOG, F_HEAD, F_REQUESTS, F_RECONNECT, F_OUTPUT, F_HALF_CLOSE,
-	F_PAUSE_READ, F_CONNECT_TIMEOUT, F_MAX_TIME, F_MAX_FILESIZE
+	F_PAUSE_READ, F_CONNECT_TIMEOUT, F_MAX_TIME, F_MAX_FILESIZE, F_REUSE_TICKET
 };
 
 /* The options, as main.c parses them (its `opt`, with the defaults); read-only after that. */
@@ -66,6 +66,7 @@ struct client_opts {
 	int		 kx;			/* --kx: KX_* */
 	int		 requests;		/* -n: requests per connection */
 	int		 reconnect;		/* --reconnect: connections in a row */
+	int		 reuse_ticket;		/* --reuse-ticket: offer a TLS 1.3 ticket again */
 	int		 connect_timeout_ms, max_time_ms;
 	long long	 max_filesize;		/* --max-filesize, 0: no limit */
 	struct cmdline	 common;		/* the flags the server takes too */
@@ -115,6 +116,8 @@ struct repeat_conn {
 	char		 version[16];		/* "TLSv1.3", "" without TLS */
 	int		 requests;		/* requests sent */
 	int		 responses;		/* responses received whole */
+	int		 tickets;		/* sessions (tickets) the server sent on it */
+	int		 retried;		/* made to send a request again (-n) */
 	double		 connect_ms;		/* connect() to ESTABLISHED */
 	double		 handshake_ms;		/* TCP up to TLS handshake done */
 	double		 requests_ms;		/* first request sent to last response whole */
@@ -144,6 +147,7 @@ struct client {
 	struct event		*connect_timer, *max_timer, *hold_timer, *pause_timer;
 	char			 last_attempt[256];	/* why the last address failed */
 	int			 conn_no;		/* connections made (1 = the first) */
+	int			 retries;		/* of them, to send a request again */
 	struct repeat_conn	 cur;			/* this connection's figures (repeat.c) */
 
 	/* trust.c */
@@ -168,6 +172,9 @@ struct client {
 	int			 got_bytes;
 	int			 req_no;		/* requests sent on this connection */
 	uint64_t		 body_start;		/* body_bytes when this response began */
+	int			 resp_got;		/* a byte of this response came */
+	int			 retry;			/* send the request again, on a fresh
+							 * connection (the server closed) */
 
 	/* times (evlog_now_us()) for the timing line, like curl -w */
 	int64_t			 t0;			/* the transfer starts: name lookup */
@@ -192,6 +199,7 @@ int	fetch_open_output(struct client *);
 void	fetch_request(struct client *, struct conn *);
 void	fetch_read(struct conn *, struct evbuffer *);
 void	fetch_server_closed(struct client *, struct conn *);
+int	fetch_retry(struct client *, struct conn *);
 void	fetch_reset(struct client *);
 void	fetch_report(struct client *);
 
@@ -209,8 +217,10 @@ void	options_parse(struct client_opts *, struct url *, int argc, char **argv);
 const char *options_kx_why_12(int kx);
 
 /* repeat.c */
-void	repeat_init(SSL_CTX *);
+void	repeat_init(SSL_CTX *, int reuse_ticket);
 int	repeat_offer_session(SSL *);
+void	repeat_log_offer(struct conn *);
+void	repeat_check_resumed(struct conn *, int resumed);
 int	repeat_have_session(void);
 void	repeat_free(void);
 void	repeat_record(const struct repeat_conn *);

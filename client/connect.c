@@ -73,8 +73,10 @@ connect_tls_setup(struct client *cl)
 		return -1;
 	}
 	SSL_CTX_set_verify(cl->ctx, SSL_VERIFY_PEER, trust_verify_cb);
-	if (opt->reconnect > 1)
-		repeat_init(cl->ctx);
+	/* Sessions are kept for the connections after the first: --reconnect, and -n's fresh
+	 * connection after a server closed without saying so. */
+	if (opt->reconnect > 1 || opt->requests > 1)
+		repeat_init(cl->ctx, opt->reuse_ticket);
 	if (opt->kx != KX_ANY)
 		evlog(EVT_WARNING, 0, -1, "--kx %s: offering only TLS 1.2 cipher suites with "
 		    "%s key exchange (%s) and TLS 1.2 at most: %s",
@@ -99,6 +101,8 @@ client_ready(struct conn *c)
 	if (c->ssl != NULL) {
 		cl->cur.handshake_done = 1;
 		cl->cur.resumed = SSL_session_reused(c->ssl);
+		if (cl->conn_no > 1)
+			repeat_check_resumed(c, cl->cur.resumed);
 		snprintf(cl->cur.version, sizeof(cl->cur.version), "%s", SSL_get_version(c->ssl));
 	}
 	if (cl->opt->show_certs && c->ssl != NULL)
@@ -200,6 +204,27 @@ record_conn(struct client *cl, struct conn *c)
 	memset(&cl->cur, 0, sizeof(cl->cur));
 }
 
+/* -n: request k again, first on a fresh connection to the address that worked (the server
+ * closed the last one without answering it: fetch_retry()). */
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+	int k = cl->req_no;
+
+	(void)fd;
+	(void)what;
+	cl->conn_no++;
+	cl->retries++;
+	fetch_reset(cl);
+	cl->retry = 0;
+	cl->req_no = k - 1;		/* the series of -n goes on with request k */
+	cl->cur.retried = 1;
+	cl->last_attempt[0] = '\0';
+	cl->ai_next = cl->ai_ok;
+	try_next_address(cl);
+}
+
 /* --reconnect: the next connection, to the address that worked, after the last one has
  * gone (not from inside its closed callback). */
 static void
@@ -276,10 +301,12 @@ tls_failed(struct client *cl, struct conn *c)
 		return;
 	}
 	if (tls_alert_received(c) == 40 && opt->kx == KX_RSA) {
-		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert "
-		    "handshake_failure (40): static RSA key transport (--kx rsa) needs an "
-		    "RSA certificate; ours is an ECDSA one at the default ports: try the "
-		    "server's --rsa-port");
+		/* Only the refusal is known: the alert came before any certificate. */
+		fetch_finish(cl, EXIT_TLS, "the server refused RSA key transport (--kx rsa): "
+		    "alert handshake_failure (40) to a ClientHello that offered only %s. It may "
+		    "have no RSA certificate (handshake-lab's server has one on --rsa-port "
+		    "only), or turn the TLS_RSA_* suites off (no forward secrecy: many servers "
+		    "do), or take none of these suites", kx_ciphers(KX_RSA));
 		return;
 	}
 	if (tls_alert_received(c) >= 0) {
@@ -313,15 +340,29 @@ client_closed(struct conn *c)
 	if (c->error == CONN_OK && !cl->done) {
 		/* Closed cleanly before the response was whole (e.g. after a half-close). */
 		fetch_server_closed(cl, c);
+	} else if (c->error != CONN_OK && c->error_phase == PHASE_OPEN &&
+	    (c->error == CONN_ERR_RESET || c->error == CONN_ERR_EOF ||
+	    c->error == CONN_ERR_TLS)) {
+		/* A reset (or a TLS error) where a FIN would have been: the same dead
+		 * keep-alive connection, if request k got nothing. */
+		fetch_retry(cl, c);
 	}
 	if (c->t_tcp != 0)
 		record_conn(cl, c);
-	if (cl->done && cl->exit_code == 0 && cl->conn_no < cl->opt->reconnect &&
+	if (cl->retry && cl->ai_ok != NULL) {
+		if (event_base_once(cl->base, -1, EV_TIMEOUT, retry_cb, cl, NULL) == 0)
+			return;
+		cl->retry = 0;
+		fetch_finish(cl, EXIT_FAIL, "cannot start a fresh connection for request %d: out "
+		    "of memory", cl->req_no);
+		return;
+	}
+	if (cl->done && cl->exit_code == 0 && cl->conn_no - cl->retries < cl->opt->reconnect &&
 	    cl->ai_ok != NULL) {
 		if (event_base_once(cl->base, -1, EV_TIMEOUT, reconnect_cb, cl, NULL) == 0)
 			return;
 		fetch_finish(cl, EXIT_FAIL, "cannot start connection %d of %d (--reconnect): out "
-		    "of memory", cl->conn_no + 1, cl->opt->reconnect);
+		    "of memory", cl->conn_no - cl->retries + 1, cl->opt->reconnect);
 		return;
 	}
 	if (c->error == CONN_OK || cl->done) {
@@ -439,6 +480,8 @@ try_next_address(struct client *cl)
 		cl->c = conn_connect(cl->base, ai->ai_addr, ai->ai_addrlen, ssl, &client_ops, cl);
 		if (cl->c == NULL)
 			return;		/* it failed at once: client_closed() goes on */
+		if (ssl != NULL && cl->conn_no > 1)
+			repeat_log_offer(cl->c);	/* what its ClientHello offers to resume */
 		/* curl's --connect-timeout covers the TLS handshake too. */
 		conn_set_handshake_timeout(cl->c, cl->opt->connect_timeout_ms);
 		tv = clock_tv_ms(cl->opt->connect_timeout_ms);

@@ -80,9 +80,12 @@ fetch_request(struct client *cl, struct conn *c)
 		else
 			evrec_label(&r, "> %s %s", opt->method, cl->u.path);
 		evrec_detail(&r, "HTTP/1.1  Host: %s  (%d B)", host, n);
-		if (cl->req_no > 1)
+		if (cl->cur.requests > 1)
 			evrec_gloss(&r, "request %d on the same connection (keep-alive): no new TCP "
 			    "or TLS handshake", cl->req_no);
+		else if (cl->cur.retried)
+			evrec_gloss(&r, "request %d again, on a fresh connection: the server closed "
+			    "the last one without answering it", cl->req_no);
 		else
 			evrec_gloss(&r, "%s", c->use_tls ? "the request travels inside encrypted TLS "
 			    "records" : "the request travels in clear text: anyone on the path can "
@@ -90,7 +93,7 @@ fetch_request(struct client *cl, struct conn *c)
 		evrec_emit(&r);
 	}
 	cl->t_request = evlog_now_us();
-	if (cl->req_no == 1)
+	if (cl->cur.requests == 1)		/* the first on this connection */
 		cl->t_first_request = cl->t_request;
 	conn_write(c, req, (size_t)n);
 	if (opt->pause_read_ms > 0)
@@ -133,6 +136,7 @@ response_reset(struct client *cl)
 {
 	memset(&cl->resp, 0, sizeof(cl->resp));
 	cl->have_head = 0;
+	cl->resp_got = 0;
 	cl->body_left = 0;
 	cl->body_start = cl->body_bytes;
 	cl->done = 0;
@@ -167,6 +171,14 @@ body_failed(struct client *cl, struct conn *c)
 		conn_close(c, "cannot write the body");
 }
 
+/* One more response came whole (for the summary of -n and --reconnect). */
+static void
+count_whole(struct client *cl)
+{
+	cl->cur.responses++;
+	cl->cur.requests_ms = (evlog_now_us() - cl->t_first_request) / 1000.0;
+}
+
 /* The whole response is here: log it, then (unless the server is to close first) close. */
 static void
 response_complete(struct client *cl, struct conn *c, const char *how)
@@ -174,8 +186,7 @@ response_complete(struct client *cl, struct conn *c, const char *how)
 	const struct client_opts *opt = cl->opt;
 
 	body_done(cl, c, how);
-	cl->cur.responses++;
-	cl->cur.requests_ms = (evlog_now_us() - cl->t_first_request) / 1000.0;
+	count_whole(cl);
 	if (cl->req_no < opt->requests && cl->exit_code == 0) {
 		if (cl->resp.keep_alive && !c->half_close) {
 			next_request(cl, c);
@@ -275,6 +286,7 @@ fetch_read(struct conn *c, struct evbuffer *in)
 	if (cl->t_first == 0)
 		cl->t_first = c->t_first_byte;
 	while (!cl->done && conn_readable(c) && (len = evbuffer_get_length(in)) > 0) {
+		cl->resp_got = 1;
 		if (!cl->have_head) {
 			n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
 			p = evbuffer_pullup(in, (ev_ssize_t)n);
@@ -365,13 +377,67 @@ fetch_read(struct conn *c, struct evbuffer *in)
 		evbuffer_drain(in, evbuffer_get_length(in));
 }
 
+/* A body without a length ended with the connection (HTTP/1.0, no Content-Length): whole
+ * when the server's FIN ended it on plain TCP, or its close_notify over TLS; a TLS
+ * connection that ends with a bare FIN may have been cut short by anyone on the path. */
+static void
+close_delimited_done(struct client *cl, struct conn *c)
+{
+	const struct client_opts *opt = cl->opt;
+
+	body_done(cl, c, "closed by the server");
+	if (!c->use_tls || tls_close_notify_received(c))
+		count_whole(cl);
+	else
+		evlog(EVT_WARNING, c->id, c->fd, "the body ended with the connection, but no "
+		    "close_notify came before the FIN: it may be cut short (a truncation attack "
+		    "looks the same), so it does not count as whole");
+	if (cl->req_no < opt->requests && cl->exit_code == 0)
+		fetch_finish(cl, EXIT_FAIL, "the server closes the connection after request %d "
+		    "of %d (its response ends at the close): -n needs a keep-alive server",
+		    cl->req_no, opt->requests);
+}
+
+/* -n: the server closed a connection that had carried earlier requests (keep-alive, no
+ * Connection: close) before any byte of the answer to the one just sent. The request may
+ * never have been read: send it again on a fresh connection, as curl does ("Connection
+ * died, retrying a fresh connect"), once (on its new connection it is the first). Returns 1
+ * if it will be sent again (cl->retry; client_closed() makes the connection). */
+int
+fetch_retry(struct client *cl, struct conn *c)
+{
+	struct evrec r;
+
+	if (cl->retry)
+		return 1;
+	if (cl->done || cl->exit_code != 0 || cl->have_head || cl->resp_got ||
+	    cl->cur.requests < 2 || cl->cur.responses != cl->cur.requests - 1)
+		return 0;
+	cl->retry = 1;
+	if (evrec_begin(&r, EVT_WARNING, c->id, c->fd)) {
+		evrec_int(&r, "req", cl->req_no);
+		evrec_detail(&r, "connection died: the server %s it after response %d without "
+		    "Connection: close, and request %d got no byte of answer: retrying it on a "
+		    "fresh connection", c->reset ? "reset" : "closed", cl->req_no - 1,
+		    cl->req_no);
+		evrec_gloss(&r, "HTTP/1.1 keeps a connection open unless a side says "
+		    "'Connection: close', but a server may close an idle one at any time; a "
+		    "request that got no answer is sent again on a new connection, as curl does "
+		    "('Connection died, retrying a fresh connect')");
+		evrec_emit(&r);
+	}
+	return 1;
+}
+
 /* The server closed before we had the whole response: complete if the body was
  * close-delimited, else an empty (52) or cut (56) reply, as curl says. */
 void
 fetch_server_closed(struct client *cl, struct conn *c)
 {
+	if (fetch_retry(cl, c))
+		return;
 	if (cl->have_head && cl->resp.body == HTTP1_BODY_CLOSE)
-		body_done(cl, c, "closed by the server");
+		close_delimited_done(cl, c);
 	else if (!cl->got_bytes)
 		fetch_finish(cl, EXIT_EMPTY, "the server closed the connection without answering "
 		    "(empty reply)");

@@ -48,10 +48,17 @@ static const struct flag flags[] = {
 	{ F_HEAD, "head", 'I', NULL, "send HEAD instead of GET" },
 	{ F_REQUESTS, NULL, 'n', "N", "send N requests one after the other over one keep-alive "
 	    "connection (1-1000, default 1): one handshake, N requests, the bodies one after "
-	    "the other; not with --close-first server or --half-close" },
+	    "the other (a request the server closed on without a word goes again on a fresh "
+	    "connection, as curl's); not with --close-first server or --half-close" },
 	{ F_RECONNECT, "reconnect", 0, "N", "make N connections one after the other (1-100, "
-	    "default 1), each resuming the TLS session of the one before (session ticket / PSK: "
-	    "no certificate); with -n M, M requests on each; http://: N plain connections" },
+	    "default 1), each resuming a TLS session of the ones before (session ticket / PSK: "
+	    "no certificate): a TLS 1.3 ticket is offered once, a TLS 1.2 session again and "
+	    "again; with -n M, M requests on each; http://: N plain connections" },
+	{ F_REUSE_TICKET, "reuse-ticket", 0, NULL, "with --reconnect: offer the TLS 1.3 "
+	    "ticket of connection 2 again on every later connection, instead of one not used "
+	    "yet (RFC 8446 C.4: a client should not, since the same ticket in two ClientHellos "
+	    "links the connections for anyone watching); by default each ticket the server "
+	    "sent is offered once, and a connection with none left makes a full handshake" },
 	{ F_OUTPUT, "output", 'o', "FILE", "write the body to FILE instead of standard output" },
 	FLAG_SHARED(F_CLOSE_FIRST, NULL),
 	FLAG_SHARED(F_HOLD_CLOSE, NULL),
@@ -200,6 +207,7 @@ parse_one(struct client_opts *o, int id, const char *arg)
 		o->max_time_ms = parse_seconds("--max-time: '%s' is not a number of seconds", arg);
 		break;
 	case F_HALF_CLOSE: o->half_close = 1; break;
+	case F_REUSE_TICKET: o->reuse_ticket = 1; break;
 	case F_CRLFILE: o->crlfile = arg; break;
 	case F_SHOW_CERTS: o->show_certs = 1; break;
 	case F_KX:

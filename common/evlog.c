@@ -49,6 +49,8 @@ static const struct {
 	{ "tls_error",		LAYER_TLS },
 	{ "keylog",		LAYER_TLS },
 	{ "dissect",		LAYER_TLS },
+	{ "alpn",		LAYER_TLS },
+	{ "resume",		LAYER_TLS },
 	{ "verify",		LAYER_CERT },
 	{ "hostname",		LAYER_CERT },
 	{ "trust_decision",	LAYER_CERT },

@@ -110,15 +110,15 @@ has_token(const char *v, const char *t)
 	}
 }
 
-/* "HTTP/1.1" is exactly 8 bytes: returns the minor version (0 or 1), -2 for a well-formed
- * version we do not speak (HTTP/2.0, HTTP/1.2), -1 for anything else. */
+/* "HTTP/1.1" is exactly 8 bytes: returns the minor version as sent (0-9) of HTTP/1, -2 for
+ * a well-formed version of another major (HTTP/2.0, HTTP/0.9), -1 for anything else. */
 static int
 parse_version(const char *p, size_t n)
 {
 	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' ||
 	    p[5] < '0' || p[5] > '9' || p[7] < '0' || p[7] > '9')
 		return -1;
-	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
+	if (p[5] != '1')
 		return -2;
 	return p[7] - '0';
 }
@@ -160,7 +160,11 @@ parse_request_line(struct http1_msg *m, char *p, size_t n)
 		return fail(m, 505, "HTTP version not supported");
 	if (v == -1)
 		return fail(m, 400, "malformed HTTP version in the request line");
-	m->version_minor = v;
+	/* RFC 9110 6.2, RFC 9112 2.6: a higher minor version of HTTP/1 (HTTP/1.2) is read
+	 * as the highest we speak, 1.1, and answered as HTTP/1.1 (as nginx does); only
+	 * another major version gets 505. */
+	m->minor_received = v;
+	m->version_minor = v > 1 ? 1 : v;
 	return 0;
 }
 
@@ -175,11 +179,11 @@ parse_status_line(struct http1_msg *m, char *p, size_t n)
 		return fail(m, 400, "empty status line");
 	if (n < 12 || p[8] != ' ' || (n > 12 && p[12] != ' '))
 		return fail(m, 400, "malformed status line");
-	if ((v = parse_version(p, 8)) == -2)
+	if ((v = parse_version(p, 8)) == -2 || v > 1)	/* curl refuses HTTP/1.2 too */
 		return fail(m, 400, "unsupported HTTP version in the status line");
 	if (v == -1)
 		return fail(m, 400, "malformed HTTP version in the status line");
-	m->version_minor = v;
+	m->version_minor = m->minor_received = v;
 	for (i = 9; i < 12; i++)
 		if (p[i] < '0' || p[i] > '9')
 			return fail(m, 400, "the status code is not three digits");
@@ -307,6 +311,7 @@ reset(struct http1_msg *m, enum http1_kind kind)
 	m->kind = kind;
 	m->head_len = 0;
 	m->version_minor = 0;
+	m->minor_received = 0;
 	m->method = NULL;
 	m->target = NULL;
 	m->status = 0;

@@ -29,7 +29,8 @@ struct http1_msg {
 	enum http1_kind kind;
 	char head[HTTP1_MAX_HEAD + 1];   /* private copy of the head; names/values point here */
 	size_t head_len;                 /* bytes of input the head took, blank line included */
-	int version_minor;               /* HTTP/1.x: 0 or 1 */
+	int version_minor;               /* HTTP/1.x: 0 or 1, as we read and answer it */
+	int minor_received;              /* x as sent: a request's HTTP/1.2 is 2 (read as 1.1) */
 	/* request line */
 	const char *method;              /* "GET" */
 	const char *target;              /* "/path?query" as received */

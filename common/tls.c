@@ -11,7 +11,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "conn.h"
 #include "dissect.h"
+#include "evlog.h"
 #include "tls.h"
 
 /* ---- names (pure) ---- */
@@ -201,6 +203,78 @@ common_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 	return tls_log_setup(ctx, o, err, errlen);
 }
 
+/* ALPN (RFC 7301), server side: the client lists the application protocols it speaks in its
+ * ClientHello; we pick the first of ours (arg: "http/1.1", ',' between) that it offers, or
+ * none. Logs what was offered and what was chosen. */
+static int
+alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned inlen, void *arg)
+{
+	const char *ours = arg, *p, *e;
+	const unsigned char *chosen = NULL, *q;
+	char offered[256] = "";
+	struct conn *c = tls_conn(ssl);
+	struct evrec r;
+	size_t l, n;
+	int h2 = 0, tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+
+	/* The client's list, as sent: length-prefixed names (the peer's bytes: printable
+	 * ASCII as it is, the rest as \xNN; what does not fit is left out). */
+	for (q = in; q < in + inlen && q + 1 + *q <= in + inlen; q += 1 + *q) {
+		h2 |= *q == 2 && memcmp(q + 1, "h2", 2) == 0;
+		l = strlen(offered);
+		if (l + 4 * (size_t)*q + 2 >= sizeof(offered))
+			continue;
+		if (l > 0)
+			offered[l++] = ',';
+		for (n = 0; n < *q; n++)
+			l += (size_t)snprintf(offered + l, sizeof(offered) - l, q[1 + n] > 0x20 &&
+			    q[1 + n] < 0x7f && q[1 + n] != ',' && q[1 + n] != '\\' ? "%c" :
+			    "\\x%02x", q[1 + n]);
+		offered[l] = '\0';
+	}
+	/* Our preference decides (as nginx's): the first of ours the client offers too. */
+	for (p = ours; chosen == NULL && *p; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		for (q = in; q < in + inlen && q + 1 + *q <= in + inlen; q += 1 + *q)
+			if (*q == n && memcmp(q + 1, p, n) == 0) {
+				chosen = q;
+				break;
+			}
+	}
+	if (c != NULL && evrec_begin(&r, EVT_ALPN, c->id, c->fd)) {
+		evrec_str(&r, "offered", offered);
+		if (chosen != NULL)
+			evrec_strf(&r, "chosen", "%.*s", (int)*chosen, (const char *)chosen + 1);
+		else
+			evrec_str(&r, "chosen", "");
+		if (chosen != NULL)
+			evrec_detail(&r, "the client offers %s; we choose %.*s", offered,
+			    (int)*chosen, (const char *)chosen + 1);
+		else
+			evrec_detail(&r, "the client offers %s; we choose none", offered);
+		if (chosen != NULL)
+			evrec_gloss(&r, "ALPN: the client lists the application protocols it "
+			    "speaks, the server picks one%s; it goes back in our %s", h2 ?
+			    " (h2 is HTTP/2, which this server does not speak)" : "", tls13 ?
+			    "EncryptedExtensions (TLS 1.3: encrypted)" : "ServerHello (TLS 1.2: "
+			    "in clear text)");
+		else
+			evrec_gloss(&r, "ALPN: no protocol in common%s: we answer without ALPN, "
+			    "so the client learns that none of its protocols was agreed (RFC 7301 "
+			    "also lets a server refuse with the alert no_application_protocol, as "
+			    "nginx does)", h2 ? " (h2 is HTTP/2, which this server does not "
+			    "speak)" : "");
+		evrec_emit(&r);
+	}
+	if (chosen == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = chosen + 1;
+	*outlen = *chosen;
+	return SSL_TLSEXT_ERR_OK;
+}
+
 SSL_CTX *
 tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 {
@@ -252,6 +326,8 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 	/* Resumption (session tickets, on by default): a server that verifies clients refuses
 	 * to resume without a session id context, so set one always. */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"handshake-lab", 13);
+	if (o->alpn != NULL)
+		SSL_CTX_set_alpn_select_cb(ctx, alpn_select_cb, (void *)o->alpn);
 	if (o->client_auth != TLS_CLIENT_AUTH_NONE) {
 		STACK_OF(X509_NAME) *names;
 

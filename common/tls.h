@@ -25,6 +25,8 @@ struct tls_opts {
 	int		 weak_ok;	/* 1: OpenSSL security level 0 (the gallery's weak keys) */
 	const char	*groups;	/* key exchange groups, "X25519:P-256" (--groups); NULL: default */
 	int		 dissect;	/* 1: log every field of every handshake message (--dissect) */
+	const char	*alpn;		/* server: the ALPN protocols it speaks, by preference,
+					 * ',' between ("http/1.1"); NULL: ignore ALPN */
 };
 
 enum { TLS_CLIENT_AUTH_NONE, TLS_CLIENT_AUTH_OPTIONAL, TLS_CLIENT_AUTH_REQUIRE };
@@ -49,6 +51,7 @@ struct tls_state {
 	int16_t			 alert_out;	/* the last fatal alert we sent, -1: none */
 	uint8_t			 nverify;	/* verify[0 .. nverify - 1] */
 	uint8_t			 hs_done;	/* the handshake finished (libevent said so) */
+	uint8_t			 notify_in;	/* the peer's close_notify came */
 };
 
 /* One certificate, in the words the log and the trust prompt use. */
@@ -80,6 +83,7 @@ const char	*tls_group_name(SSL *);
 void		 tls_state_init(struct tls_state *);
 void		 tls_state_clear(struct tls_state *);
 int		 tls_alert_received(const struct conn *);
+int		 tls_close_notify_received(const struct conn *);
 int		 tls_verify_errors(const struct conn *, const struct tls_verify_err **);
 int		 tls_log_setup(SSL_CTX *, const struct tls_opts *, char *err, size_t errlen);
 void		 tls_keylog_close(void);

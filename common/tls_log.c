@@ -330,6 +330,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		c->tls->alert_in = p[1];
 	if (content_type == SSL3_RT_ALERT && write_p && len >= 2 && p[0] == 2)
 		c->tls->alert_out = p[1];
+	if (content_type == SSL3_RT_ALERT && !write_p && len >= 2 && p[1] == SSL3_AD_CLOSE_NOTIFY)
+		c->tls->notify_in = 1;
 	if (!evlog_on())
 		return;
 	if (content_type == SSL3_RT_HEADER) {
@@ -668,4 +670,12 @@ int
 tls_alert_received(const struct conn *c)
 {
 	return c->tls != NULL ? c->tls->alert_in : -1;
+}
+
+/* The peer's close_notify came: over TLS, only it says that data ended by the close is
+ * whole (a FIN alone may be an attacker's truncation). */
+int
+tls_close_notify_received(const struct conn *c)
+{
+	return c->tls != NULL && c->tls->notify_in;
 }

@@ -328,6 +328,7 @@ load_ctx(enum kind k, const struct scenario *sc, char *err, size_t errlen)
 	}
 	to.groups = opt->common.groups;
 	to.dissect = opt->common.dissect;
+	to.alpn = "http/1.1";		/* ALPN: HTTP/1.1 only (no h2 here) */
 	return tls_ctx_server(&to, err, errlen);
 }
 

@@ -231,11 +231,19 @@ log_request(struct conn *c, const struct http1_msg *m)
 	evrec_str(&r, "method", m->method);
 	evrec_str(&r, "target", m->target);
 	evrec_str(&r, "host", host ? host : "");
-	evrec_strf(&r, "version", "HTTP/1.%d", m->version_minor);
+	evrec_strf(&r, "version", "HTTP/1.%d", m->minor_received);
+	if (m->minor_received != m->version_minor)
+		evrec_strf(&r, "read_as", "HTTP/1.%d", m->version_minor);
 	evrec_label(&r, "< %s %s", m->method, m->target);
-	evrec_detail(&r, "HTTP/1.%d  Host: %s", m->version_minor, host ? host : "(none)");
-	evrec_gloss(&r, "%s", c->ssl ? "the request arrived inside TLS records: only the two ends "
-	    "can read it" : "the request arrived in clear text");
+	evrec_detail(&r, "HTTP/1.%d  Host: %s", m->minor_received, host ? host : "(none)");
+	if (m->minor_received != m->version_minor)
+		evrec_gloss(&r, "HTTP/1.%d: a later minor version of HTTP/1, read and answered as "
+		    "HTTP/1.%d, the highest we speak (RFC 9110 6.2, RFC 9112 2.6; nginx does the "
+		    "same); only another major version gets 505", m->minor_received,
+		    m->version_minor);
+	else
+		evrec_gloss(&r, "%s", c->ssl ? "the request arrived inside TLS records: only the "
+		    "two ends can read it" : "the request arrived in clear text");
 	evrec_emit(&r);
 }
 

@@ -123,11 +123,17 @@ test_request_line(void)
 	CHECK(rejected(req("\r\n\r\n"), 400));   /* one empty line is skipped, then empty */
 	CHECK(rejected(http1_parse(&m, HTTP1_REQUEST, "\0GET / HTTP/1.1\r\n\r\n", 19, 0), 400));
 
-	/* versions: 1.0 and 1.1; other well-formed versions 505; garbage 400 */
-	CHECK(req("GET / HTTP/1.0\r\n\r\n") == 1 && m.version_minor == 0);
+	/* versions: 1.0 and 1.1; a later HTTP/1 minor read as 1.1 (RFC 9110 6.2); other
+	 * majors 505; garbage 400 */
+	CHECK(req("GET / HTTP/1.0\r\n\r\n") == 1 && m.version_minor == 0 &&
+	    m.minor_received == 0);
 	CHECK(rejected(req("GET / HTTP/2.0\r\n\r\n"), 505));
 	CHECK_STR(m.error_text, "HTTP version not supported");
-	CHECK(rejected(req("GET / HTTP/1.2\r\n\r\n"), 505));
+	CHECK(req("GET / HTTP/1.2\r\n\r\n") == 1 && m.version_minor == 1 &&
+	    m.minor_received == 2);
+	CHECK(req("GET / HTTP/1.9\r\n\r\n") == 1 && m.version_minor == 1 &&
+	    m.minor_received == 9);
+	CHECK(rejected(req("GET / HTTP/3.1\r\n\r\n"), 505));
 	CHECK(rejected(req("GET / HTTP/0.9\r\n\r\n"), 505));
 	CHECK(rejected(req("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 505));
 	CHECK(rejected(req("GET / http/1.1\r\n\r\n"), 400));
