@@ -773,17 +773,23 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 				/* Which alert, if any, went before our FIN: the TLS callbacks
 				 * saw it, in either direction. */
 				if (c->tls->alert_out >= 0)
-					snprintf(alert, sizeof(alert), "our alert %s went before it",
+					snprintf(alert, sizeof(alert), "our FIN follows our alert %s",
 					    tls_alert_name(c->tls->alert_out));
 				else if (c->tls->alert_in >= 0)
 					snprintf(alert, sizeof(alert), "no alert from us: the client's "
-					    "alert %s ended the handshake", tls_alert_name(c->tls->alert_in));
+					    "alert %s ended the handshake, and a fatal alert is not "
+					    "answered", tls_alert_name(c->tls->alert_in));
 				else
-					snprintf(alert, sizeof(alert), "no TLS alert went either way");
-				evrec_detail(&r, "shutdown(SHUT_WR): %s; %s", reason, alert);
+					snprintf(alert, sizeof(alert), "no TLS alert went either way: "
+					    "our FIN alone ends the handshake");
+				if (c->tls->alert_out >= 0)
+					evrec_detail(&r, "shutdown(SHUT_WR) after our alert %s: %s",
+					    tls_alert_name(c->tls->alert_out), reason);
+				else
+					evrec_detail(&r, "shutdown(SHUT_WR): %s", reason);
 				fin_step(c, st, step, sizeof(step));
-				evrec_gloss(&r, "%s; what the client still sends is read and dropped, "
-				    "so the kernel does not answer it with RST", step);
+				evrec_gloss(&r, "%s; %s; what the client still sends is read and "
+				    "dropped, so the kernel does not answer it with RST", alert, step);
 				evrec_emit(&r);
 			}
 			conn_set_phase(c, PHASE_FIN_SENT);
