@@ -524,8 +524,12 @@ close_step_fin(struct conn *c)
 			evrec_int(&r, "wave", c->first_fin == FIRST_FIN_PEER ? 3 : 1);
 			if (c->first_fin == FIRST_FIN_BOTH)
 				evrec_bool(&r, "simultaneous", 1);
-			evrec_detail(&r, "shutdown(SHUT_WR)%s: %s", sent_close_notify(c) ?
-			    " (TCP), after our TLS close_notify" : "", conn_close_reason(c));
+			/* TLS's close_notify and TCP's FIN are two steps: say which this is. */
+			if (sent_close_notify(c))
+				evrec_detail(&r, "shutdown(SHUT_WR): our TCP FIN, after our TLS "
+				    "close_notify; %s", conn_close_reason(c));
+			else
+				evrec_detail(&r, "shutdown(SHUT_WR): %s", conn_close_reason(c));
 			/* The gloss follows the state the kernel reports, not the one expected:
 			 * on loopback the peer can answer before we look. */
 			fin_step(c, st, step, sizeof(step));
