@@ -634,7 +634,7 @@ close_finish(struct conn *c, const char *reason)
 	struct evrec r;
 	struct sockdiag_info di;
 	char why[256];
-	int on, st, last, tw = -1, by_close = 0, found;
+	int st = -1, last, tw = -1, by_close = 0, found;
 
 	if (c->phase == PHASE_CLOSED)
 		return;
@@ -652,14 +652,48 @@ close_finish(struct conn *c, const char *reason)
 	if (c->fd >= 0 && c->t_tcp != 0 && !c->rst_sent && evlog_on())
 		close_check_peer_fin(c);
 	seglog_sync();
-	/* The record is begun (its time and the fd's state) before close(), and finished after
-	 * it, when the kernel can say what close() left: TIME_WAIT, LAST_ACK, nothing. */
+	/* Everything is read before close(): the fd's state, and (sock_diag) the TIME_WAIT
+	 * record the kernel keeps apart from the fd once both FINs are through. */
 	c->t_end = evlog_now_us();
-	on = c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd);
-	st = c->fd >= 0 && on ? tcpinfo_state(c->fd) : -1;
-	if (st == TCPI_CLOSING)
-		c->saw_closing = 1;
-	last = c->fd >= 0 && evlog_on() ? st : -1;
+	if (c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd)) {
+		st = tcpinfo_state(c->fd);
+		if (st == TCPI_CLOSING)
+			c->saw_closing = 1;
+		found = c->local.sa.sa_family != 0 && c->t_tcp != 0 && st == TCPI_CLOSE &&
+		    !c->rst_sent && !c->reset ? sockdiag_lookup(&c->local.sa, &c->remote.sa, &di) :
+		    -1;
+		/* No shutdown() before: close() sends our FIN now, the first if the peer's is
+		 * not in (ESTABLISHED), else after it (CLOSE_WAIT: the peer's came first). */
+		if (!c->fin_sent && !c->rst_sent && !c->reset && c->t_tcp != 0 &&
+		    (st == TCPI_ESTABLISHED || st == TCPI_CLOSE_WAIT)) {
+			by_close = 1;
+			if (c->first_fin == FIRST_FIN_UNKNOWN)
+				c->first_fin = st == TCPI_ESTABLISHED ? FIRST_FIN_LOCAL :
+				    FIRST_FIN_PEER;
+		}
+		if (c->t_tcp == 0 || c->rst_sent || c->reset)
+			tw = 0;
+		else if (found == 1 && di.state == TCPI_TIME_WAIT)
+			tw = 1;
+		else if (found == 0 || st == TCPI_LAST_ACK || st == TCPI_CLOSE_WAIT)
+			tw = 0;
+		evrec_set_time(&r, c->t_end);
+		evrec_str(&r, "reason", why);
+		evrec_bool(&r, "fin_sent", c->fin_sent);
+		evrec_bool(&r, "fin_received", c->fin_received);
+		evrec_bool(&r, "closed_first", c->first_fin == FIRST_FIN_LOCAL ||
+		    c->first_fin == FIRST_FIN_BOTH);
+		evrec_bool(&r, "rst_sent", c->rst_sent);
+		evrec_str(&r, "first_fin", first_fin_names[c->first_fin]);
+		if (tw >= 0)
+			evrec_bool(&r, "time_wait", tw);
+		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
+		evrec_detail(&r, "close(): %s", why);
+		closed_gloss(&r, c, st, tw, by_close);
+		evrec_emit(&r);
+	}
+	conn_set_phase(c, PHASE_CLOSED);
+	last = c->fd >= 0 && evlog_on() ? tcpinfo_state(c->fd) : -1;
 	/* Unread bytes in the kernel make close() send RST instead of FIN: read them first
 	 * (unless RST is what we want). */
 	if (c->fd >= 0 && !c->rst_sent) {
@@ -680,44 +714,6 @@ close_finish(struct conn *c, const char *reason)
 	c->bev = c->under = NULL;
 	c->ssl = NULL;
 	c->fd = -1;		/* closed: its number may be reused at once */
-	if (on) {
-		found = c->local.sa.sa_family != 0 && c->t_tcp != 0 ?
-		    sockdiag_lookup(&c->local.sa, &c->remote.sa, &di) : -1;
-		/* No shutdown() before: close() itself sent our FIN (ESTABLISHED before it). */
-		if (!c->fin_sent && !c->rst_sent && !c->reset && c->t_tcp != 0 &&
-		    c->first_fin == FIRST_FIN_UNKNOWN && st == TCPI_ESTABLISHED && found == 1 &&
-		    (di.state == TCPI_FIN_WAIT1 || di.state == TCPI_FIN_WAIT2 ||
-		    di.state == TCPI_CLOSING || di.state == TCPI_TIME_WAIT)) {
-			c->first_fin = FIRST_FIN_LOCAL;
-			by_close = 1;
-		}
-		if (!c->fin_sent && c->first_fin == FIRST_FIN_PEER && !c->rst_sent && !c->reset)
-			by_close = 1;
-		if (c->t_tcp == 0 || c->rst_sent || c->reset || found == 0)
-			tw = 0;
-		else if (found == 1 && di.state == TCPI_TIME_WAIT)
-			tw = 1;
-		else if (found == 1 && (di.state == TCPI_LAST_ACK || di.state == TCPI_CLOSE ||
-		    di.state == TCPI_CLOSE_WAIT))
-			tw = 0;
-		if (found == 1 && di.state == TCPI_CLOSING)
-			c->saw_closing = 1;
-		evrec_set_time(&r, c->t_end);
-		evrec_str(&r, "reason", why);
-		evrec_bool(&r, "fin_sent", c->fin_sent);
-		evrec_bool(&r, "fin_received", c->fin_received);
-		evrec_bool(&r, "closed_first", c->first_fin == FIRST_FIN_LOCAL ||
-		    c->first_fin == FIRST_FIN_BOTH);
-		evrec_bool(&r, "rst_sent", c->rst_sent);
-		evrec_str(&r, "first_fin", first_fin_names[c->first_fin]);
-		if (tw >= 0)
-			evrec_bool(&r, "time_wait", tw);
-		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
-		evrec_detail(&r, "close(): %s", why);
-		closed_gloss(&r, c, st, tw, by_close);
-		evrec_emit(&r);
-	}
-	conn_set_phase(c, PHASE_CLOSED);
 	/* The fd is gone, the connection is not: follow what the kernel still keeps of it. */
 	if (last > 0)
 		watch_close(c, last);
