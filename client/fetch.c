@@ -235,9 +235,9 @@ body_done(struct client *cl, struct conn *c, const char *how)
 			    "FIN (its TLS close_notify is in)" : c->use_tls ? "close_notify and FIN" :
 			    "FIN");
 		else if (!c->half_close)
-			evrec_gloss(&r, "the whole response is here; the client now closes (%s "
-			    "first): the side whose FIN goes first holds TIME_WAIT", c->use_tls ?
-			    "close_notify, then FIN" : "its FIN");
+			evrec_gloss(&r, "the whole response is here; the client now closes (%s): "
+			    "the side whose FIN goes first holds TIME_WAIT", c->use_tls ?
+			    "TLS close_notify, then TCP FIN" : "its FIN");
 		evrec_emit(&r);
 	}
 }

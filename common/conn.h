@@ -116,6 +116,7 @@ struct conn {
 	unsigned		 fin_sent:1, fin_received:1, reset:1;
 	unsigned		 first_fin:2;	/* enum conn_first_fin: read from the kernel */
 	unsigned		 saw_closing:1;	/* the kernel showed CLOSING (the FINs crossed) */
+	unsigned		 fin_unread:1;	/* the peer's FIN is in behind bytes not read yet */
 	unsigned		 half_close:1;	/* our FIN is out, but we still read (half-close) */
 	unsigned		 fin_early:1;	/* shutdown(SHUT_WR) already done, not yet logged */
 	unsigned		 rst_sent:1;	/* we closed with RST (SO_LINGER {1, 0}) */

@@ -195,6 +195,7 @@ close_check_peer_fin(struct conn *c)
 		return -1;
 	}
 	c->fin_received = 1;
+	c->fin_unread = unread;
 	/* Our FIN not out yet: the peer's was the first. CLOSING: the two crossed. */
 	if (st == TCPI_CLOSING) {
 		c->saw_closing = 1;
@@ -545,6 +546,14 @@ close_step_fin(struct conn *c)
 	} else if (errno != ENOTCONN) {
 		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
 	}
+	/* The peer's FIN is in, but TLS bytes before it (its close_notify, most likely) are not
+	 * read yet: read them, so the log shows what they were; the EOF after them closes. */
+	if (c->fin_received && c->fin_unread && !c->reset && c->phase == PHASE_FIN_SENT &&
+	    c->bev != NULL && c->use_tls && c->tls->hs_done && c->ssl != NULL &&
+	    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN)) {
+		bufferevent_enable(c->bev, EV_READ);
+		return;
+	}
 	if (c->fin_received || c->reset) {
 		close_finish(c, conn_close_reason(c));
 		return;
@@ -758,7 +767,7 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 	if (c->is_server && c->use_tls && c->phase == PHASE_TLS_HANDSHAKE && !c->reset &&
 	    c->fd >= 0 && c->ev_bound == NULL) {
 		struct evrec r;
-		char step[384], alert[96];
+		char step[384], alert[192];
 		int64_t t0;
 		int st;
 
