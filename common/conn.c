@@ -714,10 +714,7 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			 * reason says which came); its FIN, if still to come, is waited for after
 			 * ours, as nginx does. */
 			bufferevent_disable(c->bev, EV_READ);
-			if (close_check_peer_fin(c) == -1) {
-				conn_abort(c, CONN_ERR_RESET, "connection reset by the peer");
-				return;
-			}
+			close_check_peer_fin(c);	/* FIN, RST or not yet: the reason says */
 			close_peer_closed(c);
 			return;
 		}

@@ -223,6 +223,9 @@ conn_peer_close_what(const struct conn *c)
 {
 	int notify = conn_peer_close_notify(c);
 
+	if (c->reset)
+		return notify ? "sent close_notify, then reset the connection (RST)" :
+		    "reset the connection (RST)";
 	if (notify && c->fin_received)
 		return "sent close_notify and its FIN";
 	if (notify)
