@@ -157,10 +157,15 @@ client_peer_closed(struct conn *c)
 	struct client *cl = c->arg;
 	const struct client_opts *opt = cl->opt;
 
+	char why[96];
+
 	if (!cl->done)
 		fetch_server_closed(cl, c);
+	/* Which came, TLS's close_notify or TCP's FIN, is in the reason: not "closed". */
+	snprintf(why, sizeof(why), "%sthe server %s", opt->common.abort ? "--abort: " : "",
+	    conn_peer_close_what(c));
 	if (opt->common.abort) {
-		conn_reset(c, "--abort: the server closed its side");
+		conn_reset(c, why);
 		return;
 	}
 	if (opt->common.hold_close_ms > 0 && cl->hold_timer != NULL) {
@@ -170,7 +175,7 @@ client_peer_closed(struct conn *c)
 		evtimer_add(cl->hold_timer, &tv);
 		return;
 	}
-	conn_close(c, "the server closed its side");
+	conn_close(c, why);
 }
 
 static void
@@ -181,7 +186,7 @@ hold_done_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (cl->c != NULL)
-		conn_close(cl->c, "the server closed its side (after --hold-close)");
+		conn_close(cl->c, "the server sent its FIN (we held ours: --hold-close)");
 }
 
 static void

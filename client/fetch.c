@@ -227,15 +227,28 @@ body_done(struct client *cl, struct conn *c, const char *how)
 			    "with RST, not FIN");
 		else if (opt->common.server_closes_first)
 			evrec_gloss(&r, "the whole response is here; we asked the server to close "
-			    "first (Connection: close), so we wait for its FIN");
-		else if (c->fin_received)
-			evrec_gloss(&r, "the server's FIN ended the body: the server closed first");
+			    "first (Connection: close), so we wait for its %s", conn_peer_close_notify(c) ?
+			    "FIN (its TLS close_notify is in)" : c->use_tls ? "close_notify and FIN" :
+			    "FIN");
+		else if (strcmp(how, "closed by the server") == 0 && conn_peer_close_notify(c))
+			evrec_gloss(&r, "the server's TLS close_notify ended the body: the data ended "
+			    "on purpose, not cut; %s", c->fin_received ? "its TCP FIN came with it" :
+			    "its TCP FIN has not come yet, we close at once");
+		else if (strcmp(how, "closed by the server") == 0 && c->use_tls)
+			evrec_gloss(&r, "the server's TCP FIN ended the body without a TLS "
+			    "close_notify: nothing proves the data was not cut");
+		else if (strcmp(how, "closed by the server") == 0)
+			evrec_gloss(&r, "the server's FIN ended the body (a body without a length "
+			    "ends when the server closes)");
 		else if (!cl->resp.keep_alive && !c->half_close)
 			evrec_gloss(&r, "the whole response is here; the server said it closes "
-			    "(Connection: close), so we wait for its FIN");
+			    "(Connection: close), so we wait for its %s", conn_peer_close_notify(c) ?
+			    "FIN (its TLS close_notify is in)" : c->use_tls ? "close_notify and FIN" :
+			    "FIN");
 		else if (!c->half_close)
-			evrec_gloss(&r, "the whole response is here; the client now closes first "
-			    "(so the client will hold TIME_WAIT)");
+			evrec_gloss(&r, "the whole response is here; the client now closes (%s): "
+			    "the side whose FIN goes first holds TIME_WAIT", c->use_tls ?
+			    "TLS close_notify, then TCP FIN" : "its FIN");
 		evrec_emit(&r);
 	}
 }

@@ -143,7 +143,8 @@ cmdline_log_setup(const struct cmdline *co, enum evlog_side side, FILE *out)
 	seglog_wire(co->wire);
 	/* Following TIME_WAIT is for a person watching: a few seconds on a terminal, off for
 	 * scripts (the watch of the other states after close() is short either way). */
-	tcpwatch_set_linger(co->linger_ms >= 0 ? co->linger_ms : isatty(fileno(out)) ? 3000 : 0);
+	tcpwatch_set_linger(co->linger_ms >= 0 ? co->linger_ms : isatty(fileno(out)) ? 3000 : 0,
+	    co->linger_ms < 0);
 }
 
 void

@@ -701,9 +701,11 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 				bev_read(c->bev, c);
 			if (c->phase != PHASE_OPEN)
 				return;
+			/* close_notify, the FIN, or both: the application answers at once (its
+			 * reason says which came); its FIN, if still to come, is waited for after
+			 * ours, as nginx does. */
 			bufferevent_disable(c->bev, EV_READ);
-			if (close_check_peer_fin(c) == 0 && c->use_tls && close_wait_peer_fin(c) == 0)
-				return;
+			close_check_peer_fin(c);	/* FIN, RST or not yet: the reason says */
 			close_peer_closed(c);
 			return;
 		}

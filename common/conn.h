@@ -26,6 +26,11 @@ enum conn_phase {
 	PHASE_LAST
 };
 
+/* Who sent the first FIN, as the kernel showed it (never from the order of our own calls):
+ * our FIN left before the peer's arrived, the peer's came first (CLOSE_WAIT when we looked),
+ * or both crossed (CLOSING: a simultaneous close). UNKNOWN: no FIN yet. */
+enum conn_first_fin { FIRST_FIN_UNKNOWN, FIRST_FIN_LOCAL, FIRST_FIN_PEER, FIRST_FIN_BOTH };
+
 /* Why a connection ended badly; CONN_OK for a normal close. */
 enum conn_error {
 	CONN_OK, CONN_ERR_REFUSED, CONN_ERR_CONNECT, CONN_ERR_RESET, CONN_ERR_TLS,
@@ -104,13 +109,14 @@ struct conn {
 
 	/* timestamps, microseconds since the program started */
 	int64_t			 t_start, t_tcp, t_tls, t_first_byte, t_end;
-	int64_t			 peer_fin_deadline;
 
 	unsigned		 is_server:1;
 	unsigned		 use_tls:1;
 	/* the close */
 	unsigned		 fin_sent:1, fin_received:1, reset:1;
-	unsigned		 we_closed_first:1;
+	unsigned		 first_fin:2;	/* enum conn_first_fin: read from the kernel */
+	unsigned		 saw_closing:1;	/* the kernel showed CLOSING (the FINs crossed) */
+	unsigned		 fin_unread:1;	/* the peer's FIN is in behind bytes not read yet */
 	unsigned		 half_close:1;	/* our FIN is out, but we still read (half-close) */
 	unsigned		 fin_early:1;	/* shutdown(SHUT_WR) already done, not yet logged */
 	unsigned		 rst_sent:1;	/* we closed with RST (SO_LINGER {1, 0}) */
@@ -126,7 +132,6 @@ struct conn {
 	struct event		*ev_fin;	/* raw wait for the peer's FIN */
 	struct event		*ev_wait;	/* retry SSL_shutdown on WANT_WRITE */
 	struct event		*ev_bound;	/* bound on the whole close */
-	struct event		*ev_peer_fin;	/* after the peer's close_notify: wait for its FIN */
 	struct event		*ev_peek;	/* server TLS: wait for the first byte (plain HTTP?) */
 	int			 close_wait_ms;
 	char			*close_reason;	/* NULL: none (conn_close_reason() gives "") */
@@ -172,6 +177,8 @@ void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_log_hold_close(struct conn *, int ms);
+int		 conn_peer_close_notify(const struct conn *);
+const char	*conn_peer_close_what(const struct conn *);
 
 /* conn_park.c */
 void		 conn_park(struct conn *, int delay_ms);

@@ -15,6 +15,7 @@
 #include "conn_int.h"
 #include "evlog.h"
 #include "seglog.h"
+#include "sockdiag.h"
 #include "tcpinfo.h"
 #include "tcpwatch.h"
 #include "tls.h"
@@ -61,6 +62,95 @@ watch_close(struct conn *c, int state)
 	    (struct sockaddr *)&c->remote, state, TCPWATCH_CLOSE);
 }
 
+static const char *const first_fin_names[] = { "none", "local", "peer", "both" };
+
+/* Does this side hold TIME_WAIT now? sock_diag finds the kernel's TIME_WAIT record by the
+ * 4-tuple (the fd itself reads CLOSE). 1: yes; 0: no (gone, or LAST_ACK/CLOSE_WAIT: those end
+ * CLOSED); -1: not yet known (FIN_WAIT1/FIN_WAIT2/CLOSING wait for the peer) or no answer. */
+static int
+kernel_time_wait(const struct conn *c)
+{
+	struct sockdiag_info di;
+	int r;
+
+	if (c->local.sa.sa_family == 0)
+		return -1;
+	r = sockdiag_lookup(&c->local.sa, &c->remote.sa, &di);
+	if (r == 0)
+		return 0;
+	if (r == -1)
+		return -1;
+	if (di.state == TCPI_TIME_WAIT)
+		return 1;
+	if (di.state == TCPI_LAST_ACK || di.state == TCPI_CLOSE_WAIT || di.state == TCPI_CLOSE)
+		return 0;
+	return -1;
+}
+
+/* Who sent the first FIN, read from the kernel around our own FIN: before, the state just
+ * before shutdown()/close(); st, just after. CLOSE_WAIT before (or LAST_ACK after) means the
+ * peer's FIN was in first; CLOSING means the two FINs crossed; FIN_WAIT1/FIN_WAIT2 means ours
+ * left first. If both FINs passed between the two looks (CLOSE), TIME_WAIT says ours did. */
+static void
+first_fin_at_ours(struct conn *c, int before, int st)
+{
+	if (st == TCPI_CLOSING)
+		c->saw_closing = 1;
+	if (c->first_fin != FIRST_FIN_UNKNOWN)
+		return;
+	if (before == TCPI_CLOSE_WAIT || before == TCPI_LAST_ACK || st == TCPI_LAST_ACK)
+		c->first_fin = FIRST_FIN_PEER;
+	else if (st == TCPI_CLOSING)
+		c->first_fin = FIRST_FIN_BOTH;
+	else if (st == TCPI_CLOSE)
+		c->first_fin = kernel_time_wait(c) == 1 ? FIRST_FIN_LOCAL : FIRST_FIN_PEER;
+	else
+		c->first_fin = FIRST_FIN_LOCAL;
+}
+
+/* The peer's FIN: why the kernel says it is in, and the textbook step it is. */
+static void
+log_fin_received(struct conn *c, int st, int unread)
+{
+	struct evrec r;
+	int tls_open = c->use_tls && c->tls->hs_done && c->ssl != NULL;
+	int notify = tls_open && (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
+	int tw;
+
+	if (!evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd))
+		return;
+	/* Unread bytes can still hold the close_notify: say only what was read. */
+	if (tls_open && (!unread || notify))
+		evrec_bool(&r, "close_notify", notify);
+	evrec_int(&r, "wave", c->first_fin == FIRST_FIN_LOCAL ? 3 : 1);
+	if (c->first_fin == FIRST_FIN_BOTH)
+		evrec_bool(&r, "simultaneous", 1);
+	if (unread)
+		evrec_detail(&r, "the peer's FIN is in (the kernel shows %s), behind bytes not yet "
+		    "read", tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?");
+	else
+		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", !tls_open ? "" :
+		    notify ? " (TCP), after its TLS close_notify" : " without a TLS close_notify "
+		    "before it (logged, not an error: the HTTP framing says whether the data was "
+		    "complete)");
+	if (c->first_fin == FIRST_FIN_PEER)
+		evrec_gloss(&r, "1st wave: the peer sent the first FIN; our kernel ACKs it (2nd "
+		    "wave, at once or riding on our own FIN); we are in CLOSE_WAIT until we send "
+		    "ours");
+	else if (c->first_fin == FIRST_FIN_BOTH)
+		evrec_gloss(&r, "the peer's FIN crossed ours (the kernel showed CLOSING): a "
+		    "simultaneous close; each kernel ACKs the other's FIN, and both sides go to "
+		    "TIME_WAIT");
+	else if ((tw = kernel_time_wait(c)) == 1)
+		evrec_gloss(&r, "3rd wave: the peer's FIN came after ours; our kernel ACKed it at "
+		    "once (4th wave): our FIN was the first, so this side now holds TIME_WAIT "
+		    "(sock_diag shows it; the fd reads CLOSE)");
+	else
+		evrec_gloss(&r, "3rd wave: the peer's FIN came after ours; our kernel ACKs it at "
+		    "once (4th wave)%s", tw == 0 ? "; sock_diag shows no TIME_WAIT for it" : "");
+	evrec_emit(&r);
+}
+
 /* Has the peer's FIN arrived? The kernel's state and a peek at the socket say, not a guess.
  * Returns 1 (FIN, logged once), 0 (not yet), -1 (reset). */
 int
@@ -69,19 +159,27 @@ close_check_peer_fin(struct conn *c)
 	struct evrec r;
 	char buf[1];
 	ssize_t n;
+	int st, unread = 0;
 
 	if (c->fin_received)
 		return 1;
 	if (c->reset)
 		return -1;
-	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+	if (c->fd < 0)
 		return 0;
-	if (n == -1 && errno != ECONNRESET && errno != EPIPE)
+	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	st = tcpinfo_state(c->fd);
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+		/* Bytes not yet read can stand before the FIN: the kernel's state says whether it
+		 * is in (CLOSE_WAIT, LAST_ACK, CLOSING: states only a FIN from the peer leads to). */
+		if (n <= 0 || (st != TCPI_CLOSE_WAIT && st != TCPI_LAST_ACK && st != TCPI_CLOSING))
+			return 0;
+		unread = 1;
+	} else if (n == -1 && errno != ECONNRESET && errno != EPIPE)
 		return 0;
 	/* A RST whose error a read below us (OpenSSL's) already took reads as 0 like a FIN; the
 	 * kernel's state tells them apart: a FIN leaves CLOSE_WAIT, a RST CLOSE. */
-	if (n == 0 && !c->fin_sent && tcpinfo_state(c->fd) == TCPI_CLOSE) {
+	if (n == 0 && !c->fin_sent && !c->fin_early && st == TCPI_CLOSE) {
 		n = -1;
 		errno = ECONNRESET;
 	}
@@ -97,30 +195,44 @@ close_check_peer_fin(struct conn *c)
 		return -1;
 	}
 	c->fin_received = 1;
+	c->fin_unread = unread;
+	/* Our FIN not out yet: the peer's was the first. CLOSING: the two crossed. */
+	if (st == TCPI_CLOSING) {
+		c->saw_closing = 1;
+		c->first_fin = FIRST_FIN_BOTH;
+	} else if (c->first_fin == FIRST_FIN_UNKNOWN)
+		c->first_fin = FIRST_FIN_PEER;
 	seglog_sync();
-	if (evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd)) {
-		int no_notify = c->use_tls && c->tls->hs_done && c->ssl != NULL &&
-		    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
-
-		if (c->use_tls && c->tls->hs_done)
-			evrec_bool(&r, "close_notify", !no_notify);
-		/* Which wave the peer's FIN is: 1st if it closed first, else the 3rd. */
-		evrec_int(&r, "wave", c->fin_sent ? 3 : 1);
-		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", no_notify ?
-		    " without a TLS close_notify before it (logged, not an error: the HTTP "
-		    "framing says whether the data was complete)" : "");
-		if (c->fin_sent)
-			evrec_gloss(&r, "3rd wave (FIN from the peer) answered by our kernel's ACK "
-			    "(4th wave); the active closer now holds TIME_WAIT for 2MSL");
-		else
-			evrec_gloss(&r, "1st wave: the peer sent FIN; our kernel ACKs it (2nd wave, "
-			    "at once or riding on our own FIN); we are in CLOSE_WAIT until we close");
-		evrec_emit(&r);
-	}
+	log_fin_received(c, st, unread);
 	/* The watch only logs: with -q, no TCP_INFO call for it either. */
 	if (evlog_on())
 		watch_close(c, tcpinfo_state(c->fd));
 	return 1;
+}
+
+/* What the peer has closed, in words that keep TLS's close_notify and TCP's FIN apart (for
+ * the reason a program gives when the peer closed its side). */
+int
+conn_peer_close_notify(const struct conn *c)
+{
+	return c->use_tls && c->ssl != NULL && (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
+}
+
+const char *
+conn_peer_close_what(const struct conn *c)
+{
+	int notify = conn_peer_close_notify(c);
+
+	if (c->reset)
+		return notify ? "sent close_notify, then reset the connection (RST)" :
+		    "reset the connection (RST)";
+	if (notify && c->fin_received)
+		return "sent close_notify and its FIN";
+	if (notify)
+		return "sent close_notify (its TCP FIN not yet in)";
+	if (c->use_tls && c->tls->hs_done)
+		return "sent its FIN without close_notify";
+	return "sent its FIN";
 }
 
 static void
@@ -185,7 +297,7 @@ conn_shutdown_write(struct conn *c, const char *reason)
 	if (c->under != NULL) {
 		/* TLS: the usual steps (close_notify, wait until it left, FIN) keep the order. */
 	} else {
-		int on = 1, off = 0;
+		int on = 1, off = 0, before = tcpinfo_state(c->fd);
 
 		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 		evbuffer_write(bufferevent_get_output(c->bev), c->fd);
@@ -193,6 +305,8 @@ conn_shutdown_write(struct conn *c, const char *reason)
 		    shutdown(c->fd, SHUT_WR) == 0)
 			c->fin_early = 1;
 		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+		if (c->fin_early)
+			first_fin_at_ours(c, before, tcpinfo_state(c->fd));
 	}
 	conn_close(c, reason);
 }
@@ -333,58 +447,124 @@ fin_wait_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Our FIN: shutdown(SHUT_WR), with the kernel's state read just before and just after it and
+ * the time taken before the call (the FIN leaves inside it). The peer's FIN may be in first:
+ * then it is logged first. Returns the state after, or -1 (errno) if no FIN went out. */
+static int
+fin_out(struct conn *c, int64_t *t0)
+{
+	int before, st;
+
+	*t0 = 0;
+	if (close_check_peer_fin(c) == -1) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	seglog_sync();		/* --capture: the segments before our FIN are logged before it */
+	if (c->fin_early) {
+		/* Sent with the request (conn_shutdown_write), before the events logged since. */
+		st = tcpinfo_state(c->fd);
+	} else {
+		before = tcpinfo_state(c->fd);
+		*t0 = evlog_now_us();
+		if (shutdown(c->fd, SHUT_WR) == -1)
+			return -1;
+		st = tcpinfo_state(c->fd);
+		first_fin_at_ours(c, before, st);
+	}
+	c->fin_sent = 1;
+	return st;
+}
+
+/* The TCP step our FIN is, from what the kernel showed just after it (st). */
+static void
+fin_step(const struct conn *c, int st, char *buf, size_t len)
+{
+	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
+
+	if (c->first_fin == FIRST_FIN_BOTH)
+		snprintf(buf, len, "our FIN crossed the peer's (the kernel shows CLOSING): a "
+		    "simultaneous close; each side ACKs the other's FIN, and both go to TIME_WAIT");
+	else if (c->first_fin == FIRST_FIN_PEER && st == TCPI_LAST_ACK)
+		snprintf(buf, len, "3rd wave: our FIN, after the peer's; LAST_ACK until the peer "
+		    "ACKs it");
+	else if (c->first_fin == FIRST_FIN_PEER)
+		snprintf(buf, len, "3rd wave: our FIN, after the peer's; its ACK (4th wave) came "
+		    "back before we looked (the fd shows %s), so LAST_ACK is already over", sn);
+	else if (st == TCPI_FIN_WAIT1)
+		snprintf(buf, len, "1st wave: our FIN goes first (FIN_WAIT1); the peer's ACK moves "
+		    "us to FIN_WAIT2 (2nd wave)");
+	else if (st == TCPI_FIN_WAIT2)
+		snprintf(buf, len, "1st wave: our FIN went first, already ACKed by the peer (2nd "
+		    "wave): FIN_WAIT2");
+	else
+		snprintf(buf, len, "1st wave: our FIN went first; the peer's ACK and its own FIN "
+		    "came back before we looked (the fd shows %s)", sn);
+}
+
+static int
+sent_close_notify(const struct conn *c)
+{
+	return c->use_tls && c->ssl != NULL && (SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN);
+}
+
 static void
 close_step_fin(struct conn *c)
 {
 	struct evrec r;
-	int passive;
+	char step[384];
+	int64_t t0;
+	int st;
 
 	if (c->reset) {
 		close_finish(c, conn_close_reason(c));
 		return;
 	}
-	close_check_peer_fin(c);
-	passive = c->fin_received;
-	/* Who closes first is decided here, at the FIN, not when the application asked. */
-	c->we_closed_first = !passive;
-	/* The kernel sends our FIN here: 1st wave if we close first, 3rd if the peer did. */
-	if (c->fin_early || shutdown(c->fd, SHUT_WR) == 0) {
-		c->fin_sent = 1;
-		seglog_sync();
+	/* The kernel sends our FIN here: 1st wave if ours goes first, 3rd if the peer's came. */
+	if ((st = fin_out(c, &t0)) != -1) {
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
-			int st = tcpinfo_state(c->fd);
-
+			evrec_set_time(&r, t0);
 			evrec_str(&r, "reason", conn_close_reason(c));
-			evrec_int(&r, "wave", passive ? 3 : 1);
-			evrec_detail(&r, "shutdown(SHUT_WR): %s", conn_close_reason(c));
+			evrec_int(&r, "wave", c->first_fin == FIRST_FIN_PEER ? 3 : 1);
+			if (c->first_fin == FIRST_FIN_BOTH)
+				evrec_bool(&r, "simultaneous", 1);
+			/* TLS's close_notify and TCP's FIN are two steps: say which this is. */
+			if (sent_close_notify(c))
+				evrec_detail(&r, "shutdown(SHUT_WR): our TCP FIN, after our TLS "
+				    "close_notify; %s", conn_close_reason(c));
+			else
+				evrec_detail(&r, "shutdown(SHUT_WR): %s", conn_close_reason(c));
 			/* The gloss follows the state the kernel reports, not the one expected:
 			 * on loopback the peer can answer before we look. */
-			if (passive && st == TCPI_LAST_ACK)
-				evrec_gloss(&r, "3rd wave: our FIN; LAST_ACK until the peer ACKs it");
-			else if (passive)
-				evrec_gloss(&r, "3rd wave: our FIN; the peer's ACK of it (4th wave) "
-				    "came back before we looked, so LAST_ACK is already over");
-			else if (st == TCPI_FIN_WAIT1)
-				evrec_gloss(&r, "1st wave: our FIN (FIN_WAIT1); the peer's ACK moves us "
-				    "to FIN_WAIT2 (2nd wave)");
-			else if (st == TCPI_FIN_WAIT2)
-				evrec_gloss(&r, "1st wave: our FIN, already ACKed by the peer (2nd "
-				    "wave): FIN_WAIT2");
-			else
-				evrec_gloss(&r, "1st wave: our FIN; the peer's ACK and its own FIN came "
-				    "back before we looked (the fd shows %s)",
-				    tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?");
+			fin_step(c, st, step, sizeof(step));
+			evrec_gloss(&r, "%s", step);
 			evrec_emit(&r);
 		}
 		conn_set_phase(c, PHASE_FIN_SENT);
+		/* The peer's FIN may have come since, or crossed ours: the kernel says. */
+		close_check_peer_fin(c);
 		if (evlog_on())
 			watch_close(c, tcpinfo_state(c->fd));
 		tcpwatch_kick(c->id);
 	} else if (errno != ENOTCONN) {
 		evlog(EVT_WARNING, c->id, c->fd, "shutdown(SHUT_WR): %s", strerror(errno));
 	}
-	if (c->fin_received) {
+	/* The peer's FIN is in, but TLS bytes before it (its close_notify, most likely) are not
+	 * read yet: read them, so the log shows what they were; the EOF after them closes. */
+	if (c->fin_received && c->fin_unread && !c->reset && c->phase == PHASE_FIN_SENT &&
+	    c->bev != NULL && c->use_tls && c->tls->hs_done && c->ssl != NULL &&
+	    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN)) {
+		bufferevent_enable(c->bev, EV_READ);
+		return;
+	}
+	if (c->fin_received || c->reset) {
 		close_finish(c, conn_close_reason(c));
+		return;
+	}
+	/* The peer's close_notify is in already: only its FIN is still to come. */
+	if (c->phase == PHASE_FIN_SENT && !c->half_close && c->use_tls && c->ssl != NULL &&
+	    (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN)) {
+		close_wait_raw_fin(c);
 		return;
 	}
 	/* Keep reading through TLS so the peer's close_notify is seen; the bufferevent reports
@@ -409,12 +589,64 @@ close_wait_raw_fin(struct conn *c)
 		close_finish(c, conn_close_reason(c));
 }
 
+/* The closed event's words, chosen from what the kernel showed: st, the fd's state just before
+ * close(); tw, whether this side holds TIME_WAIT (-1: not known yet); by_close, close() itself
+ * sent our FIN (no shutdown() before it). */
+static void
+closed_gloss(struct evrec *r, const struct conn *c, int st, int tw, int by_close)
+{
+	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
+
+	if (c->t_tcp == 0)
+		evrec_gloss(r, "the connection was never established: nothing to close but the "
+		    "socket");
+	else if (c->rst_sent)
+		evrec_gloss(r, "SO_LINGER {1, 0}: close() sends RST instead of FIN; no four-way "
+		    "close and no TIME_WAIT");
+	else if (c->reset)
+		evrec_gloss(r, "reset: the connection ended without the four-way close; no "
+		    "TIME_WAIT");
+	else if (c->first_fin == FIRST_FIN_BOTH)
+		evrec_gloss(r, "a simultaneous close: the two FINs crossed (the kernel showed "
+		    "CLOSING); %s", tw == 1 ? "this side holds TIME_WAIT for 2MSL (60 s on Linux), "
+		    "and so does the peer" : "TIME_WAIT follows once the peer ACKs our FIN "
+		    "(the watch follows it)");
+	else if (c->first_fin == FIRST_FIN_LOCAL && tw == 1)
+		evrec_gloss(r, "our FIN was the first, so this side holds TIME_WAIT for 2MSL (60 s "
+		    "on Linux; sock_diag shows it, the fd itself reads CLOSE)");
+	else if (c->first_fin == FIRST_FIN_LOCAL && by_close)
+		evrec_gloss(r, "close() sends our FIN now, the first (the peer's has not come): the "
+		    "kernel finishes the close on its own; TIME_WAIT follows if the peer's FIN "
+		    "comes (the watch follows it)");
+	else if (c->first_fin == FIRST_FIN_LOCAL && tw == 0)
+		evrec_gloss(r, "our FIN was the first, but the kernel shows no TIME_WAIT for this "
+		    "connection");
+	else if (c->first_fin == FIRST_FIN_LOCAL)
+		evrec_gloss(r, "our FIN was the first; the peer's has not come (%s): after close() "
+		    "the kernel finishes the close on its own, and TIME_WAIT follows if the peer's "
+		    "FIN comes (the watch follows it)", sn);
+	else if (c->first_fin == FIRST_FIN_PEER && st == TCPI_LAST_ACK)
+		evrec_gloss(r, "the peer's FIN was the first; ours is not ACKed yet, so the kernel "
+		    "keeps LAST_ACK after close() until the 4th wave arrives: no TIME_WAIT on this "
+		    "side, the peer holds it");
+	else if (c->first_fin == FIRST_FIN_PEER && by_close)
+		evrec_gloss(r, "the peer's FIN was the first; close() sends ours now (LAST_ACK until "
+		    "its ACK): no TIME_WAIT on this side, the peer holds it");
+	else if (c->first_fin == FIRST_FIN_PEER)
+		evrec_gloss(r, "the peer's FIN was the first: after its ACK of ours (4th wave) this "
+		    "side is CLOSED; no TIME_WAIT here, the peer holds it");
+	else
+		evrec_gloss(r, "close() without the shutdown steps: the kernel sends a FIN (or RST "
+		    "if unread data was left) and finishes on its own");
+}
+
 void
 close_finish(struct conn *c, const char *reason)
 {
 	struct evrec r;
+	struct sockdiag_info di;
 	char why[256];
-	int last;
+	int st = -1, last, tw = -1, by_close = 0, found;
 
 	if (c->phase == PHASE_CLOSED)
 		return;
@@ -423,45 +655,53 @@ close_finish(struct conn *c, const char *reason)
 	drop_event(&c->ev_peek);
 	park_leave(c);
 	drop_event(&c->ev_wait);
-	drop_event(&c->ev_peer_fin);
 	drop_event(&c->ev_bound);
 	if (c->under) {
 		evbuffer_remove_cb(bufferevent_get_output(c->under), under_output_cb, c);
 		evbuffer_remove_cb(bufferevent_get_output(c->under), abort_flushed_cb, c);
 	}
-	c->t_end = evlog_now_us();
+	/* The peer's FIN may be in though nobody read it (CLOSE_WAIT): it came before ours. */
+	if (c->fd >= 0 && c->t_tcp != 0 && !c->rst_sent && evlog_on())
+		close_check_peer_fin(c);
 	seglog_sync();
+	/* Everything is read before close(): the fd's state, and (sock_diag) the TIME_WAIT
+	 * record the kernel keeps apart from the fd once both FINs are through. */
+	c->t_end = evlog_now_us();
 	if (c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd)) {
+		st = tcpinfo_state(c->fd);
+		if (st == TCPI_CLOSING)
+			c->saw_closing = 1;
+		found = c->local.sa.sa_family != 0 && c->t_tcp != 0 && st == TCPI_CLOSE &&
+		    !c->rst_sent && !c->reset ? sockdiag_lookup(&c->local.sa, &c->remote.sa, &di) :
+		    -1;
+		/* No shutdown() before: close() sends our FIN now, the first if the peer's is
+		 * not in (ESTABLISHED), else after it (CLOSE_WAIT: the peer's came first). */
+		if (!c->fin_sent && !c->rst_sent && !c->reset && c->t_tcp != 0 &&
+		    (st == TCPI_ESTABLISHED || st == TCPI_CLOSE_WAIT)) {
+			by_close = 1;
+			if (c->first_fin == FIRST_FIN_UNKNOWN)
+				c->first_fin = st == TCPI_ESTABLISHED ? FIRST_FIN_LOCAL :
+				    FIRST_FIN_PEER;
+		}
+		if (c->t_tcp == 0 || c->rst_sent || c->reset)
+			tw = 0;
+		else if (found == 1 && di.state == TCPI_TIME_WAIT)
+			tw = 1;
+		else if (found == 0 || st == TCPI_LAST_ACK || st == TCPI_CLOSE_WAIT)
+			tw = 0;
+		evrec_set_time(&r, c->t_end);
 		evrec_str(&r, "reason", why);
 		evrec_bool(&r, "fin_sent", c->fin_sent);
 		evrec_bool(&r, "fin_received", c->fin_received);
-		evrec_bool(&r, "closed_first", c->fin_sent && c->we_closed_first);
+		evrec_bool(&r, "closed_first", c->first_fin == FIRST_FIN_LOCAL ||
+		    c->first_fin == FIRST_FIN_BOTH);
 		evrec_bool(&r, "rst_sent", c->rst_sent);
+		evrec_str(&r, "first_fin", first_fin_names[c->first_fin]);
+		if (tw >= 0)
+			evrec_bool(&r, "time_wait", tw);
 		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
 		evrec_detail(&r, "close(): %s", why);
-		if (c->t_tcp == 0)
-			evrec_gloss(&r, "the connection was never established: nothing to close "
-			    "but the socket");
-		else if (c->rst_sent)
-			evrec_gloss(&r, "SO_LINGER {1, 0}: close() sends RST instead of FIN; no "
-			    "four-way close and no TIME_WAIT");
-		else if (c->reset)
-			evrec_gloss(&r, "reset: the connection ended without the four-way close");
-		else if (c->fin_sent && c->fin_received && c->we_closed_first)
-			evrec_gloss(&r, "we closed first, so our side now sits in TIME_WAIT for 2MSL "
-			    "(60 s on Linux; TCP_INFO cannot see it, the fd shows CLOSE)");
-		else if (c->fin_sent && c->fin_received && tcpinfo_state(c->fd) == TCPI_LAST_ACK)
-			evrec_gloss(&r, "the peer closed first; our FIN is not ACKed yet, so the "
-			    "kernel keeps LAST_ACK after close() until the 4th wave arrives");
-		else if (c->fin_sent && c->fin_received)
-			evrec_gloss(&r, "the peer closed first: after its ACK of our FIN (4th wave) "
-			    "our side is CLOSED; the peer holds TIME_WAIT");
-		else if (c->fin_sent)
-			evrec_gloss(&r, "our FIN went out but the peer's did not come: the kernel "
-			    "finishes the close on its own (orphaned FIN_WAIT2)");
-		else
-			evrec_gloss(&r, "close() without the shutdown steps: the kernel sends a FIN "
-			    "(or RST if unread data was left) and finishes on its own");
+		closed_gloss(&r, c, st, tw, by_close);
 		evrec_emit(&r);
 	}
 	conn_set_phase(c, PHASE_CLOSED);
@@ -528,34 +768,51 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 	 * RST. Send our FIN (after the alert, if one went out) and read what still comes
 	 * (bounded), as s_server does: a clean close, and the client reads our alert. */
 	if (c->is_server && c->use_tls && c->phase == PHASE_TLS_HANDSHAKE && !c->reset &&
-	    c->fd >= 0 && c->ev_bound == NULL && shutdown(c->fd, SHUT_WR) == 0) {
+	    c->fd >= 0 && c->ev_bound == NULL) {
 		struct evrec r;
+		char step[384], alert[192];
+		int64_t t0;
+		int st;
 
-		c->fin_sent = 1;
-		c->we_closed_first = !c->fin_received;
 		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
-		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
-			evrec_str(&r, "reason", reason);
-			evrec_int(&r, "wave", c->fin_received ? 3 : 1);
-			if (c->tls->alert_out >= 0) {
-				evrec_detail(&r, "shutdown(SHUT_WR) after the alert: %s", reason);
-				evrec_gloss(&r, "our FIN follows the alert; what the client still "
-				    "sends is read and dropped, so the kernel does not answer it "
-				    "with RST");
-			} else {
-				evrec_detail(&r, "shutdown(SHUT_WR): %s", reason);
-				evrec_gloss(&r, "no TLS alert went out (TLS itself did not fail): "
-				    "our FIN alone ends the connection; what the client still "
-				    "sends is read and dropped, so the kernel does not answer it "
-				    "with RST");
+		if ((st = fin_out(c, &t0)) != -1) {
+			if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
+				evrec_set_time(&r, t0);
+				evrec_str(&r, "reason", reason);
+				evrec_int(&r, "wave", c->first_fin == FIRST_FIN_PEER ? 3 : 1);
+				if (c->first_fin == FIRST_FIN_BOTH)
+					evrec_bool(&r, "simultaneous", 1);
+				/* Which alert, if any, went before our FIN: the TLS callbacks
+				 * saw it, in either direction. */
+				if (c->tls->alert_out >= 0)
+					snprintf(alert, sizeof(alert), "our FIN follows our alert %s",
+					    tls_alert_name(c->tls->alert_out));
+				else if (c->tls->alert_in >= 0)
+					snprintf(alert, sizeof(alert), "no alert from us: the client's "
+					    "alert %s ended the handshake, and a fatal alert is not "
+					    "answered", tls_alert_name(c->tls->alert_in));
+				else
+					snprintf(alert, sizeof(alert), "no TLS alert went either way: "
+					    "our FIN alone ends the handshake");
+				if (c->tls->alert_out >= 0)
+					evrec_detail(&r, "shutdown(SHUT_WR) after our alert %s: %s",
+					    tls_alert_name(c->tls->alert_out), reason);
+				else
+					evrec_detail(&r, "shutdown(SHUT_WR): %s", reason);
+				fin_step(c, st, step, sizeof(step));
+				evrec_gloss(&r, "%s; %s; what the client still sends is read and "
+				    "dropped, so the kernel does not answer it with RST", alert, step);
+				evrec_emit(&r);
 			}
-			evrec_emit(&r);
-		}
-		c->ev_bound = evtimer_new(c->base, bound_cb, c);
-		if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
 			conn_set_phase(c, PHASE_FIN_SENT);
-			close_wait_raw_fin(c);
-			return;
+			close_check_peer_fin(c);
+			if (evlog_on())
+				watch_close(c, tcpinfo_state(c->fd));
+			c->ev_bound = evtimer_new(c->base, bound_cb, c);
+			if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
+				close_wait_raw_fin(c);
+				return;
+			}
 		}
 	}
 	/* Filter mode: a fatal alert OpenSSL just queued is still in the socket bufferevent's
@@ -576,46 +833,10 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 void
 close_peer_closed(struct conn *c)
 {
-	drop_event(&c->ev_peer_fin);
 	if (c->ops->peer_closed)
 		c->ops->peer_closed(c);
 	else
 		conn_close(c, "the peer closed the connection");
-}
-
-static void
-peer_fin_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-
-	char buf[4096];
-
-	/* Bytes after the peer's close_notify mean nothing any more: drop them. */
-	if (what & EV_READ)
-		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-			;
-	if (!(what & EV_TIMEOUT) && close_check_peer_fin(c) == 0 &&
-	    evlog_now_us() < c->peer_fin_deadline)
-		return;		/* woken, but no FIN yet */
-	close_peer_closed(c);
-}
-
-/* The peer's close_notify came, its FIN not yet: it follows within microseconds. Waiting for
- * it (at most 200 ms) keeps the roles clear: the peer closed first, we answer, and our FIN
- * does not cross its own. Returns 0 if waiting, -1 if not possible. */
-int
-close_wait_peer_fin(struct conn *c)
-{
-	struct timeval tv = { 0, 200 * 1000 };
-
-	/* EV_PERSIST re-arms the timeout at every wake-up: keep the real deadline. */
-	c->peer_fin_deadline = evlog_now_us() + 200 * 1000;
-	if (c->under)
-		bufferevent_disable(c->under, EV_READ);
-	c->ev_peer_fin = event_new(c->base, c->fd, EV_READ | EV_PERSIST, peer_fin_cb, c);
-	if (c->ev_peer_fin == NULL || event_add(c->ev_peer_fin, &tv) == -1)
-		return -1;
-	return 0;
 }
 
 void

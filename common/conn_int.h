@@ -18,7 +18,6 @@ void	 conn_event_cb(struct bufferevent *, short, void *);
 /* conn_close.c */
 int	 close_check_peer_fin(struct conn *);	/* 1: FIN (logged once), 0: not yet, -1: RST */
 void	 close_peer_closed(struct conn *);
-int	 close_wait_peer_fin(struct conn *);
 void	 close_wait_raw_fin(struct conn *);
 void	 close_log_reset(struct conn *, int err);
 void	 close_finish(struct conn *, const char *reason);

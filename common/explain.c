@@ -70,8 +70,9 @@ static const struct entry {
 	  "shutdown(SHUT_WR) makes the kernel send FIN: we send no more, but can still read "
 	  "what the peer sends" },
 	{ EVT_CLOSED, NULL, ANY, 0, NULL, NULL,
-	  "close() gives the socket back; the side that sent the first FIN keeps the connection "
-	  "in TIME_WAIT for 2MSL (60 s on Linux) so a lost last ACK can be resent" },
+	  "close() gives the socket back; the side that sent the first FIN (first_fin, read from "
+	  "the kernel) keeps the connection in TIME_WAIT for 2MSL (60 s on Linux) so a lost last "
+	  "ACK can be resent" },
 	{ EVT_RESET, NULL, ANY, 0, NULL, NULL,
 	  "RST ends the connection on the spot: unsent and unread data are lost, no TIME_WAIT" },
 	{ EVT_HOLD_CLOSE, NULL, ANY, 0, NULL, NULL,
@@ -205,10 +206,19 @@ close_step(const struct evrec *r, struct explain *x)
 {
 	long long wave = 0;
 
+	long long simultaneous = 0;
+
 	if (evrec_field_int(r, "wave", &wave) == -1)
 		return;
 	x->kernel = 1;
-	if (r->ev == EVT_FIN_SENT && wave == 1) {
+	(void)evrec_field_int(r, "simultaneous", &simultaneous);
+	if (simultaneous) {
+		/* The kernel showed CLOSING: each FIN left before the other arrived. */
+		x->step_en = "simultaneous close";
+		x->step_zh = "同时关闭";
+		x->why = "both sides sent FIN before either FIN arrived (the kernel shows CLOSING): "
+		    "each ACKs the other's FIN, and both wait in TIME_WAIT";
+	} else if (r->ev == EVT_FIN_SENT && wave == 1) {
 		x->step_en = "1st wave";
 		x->step_zh = "第一次挥手";
 	} else if (r->ev == EVT_FIN_SENT) {

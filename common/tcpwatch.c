@@ -40,10 +40,11 @@ struct tcpwatch {
 
 static struct tcpwatch *watches;
 static int linger_ms;
+static int linger_default;	/* --linger-watch was not given: 0 because not on a terminal */
 static void (*idle_cb)(void *);
 static void *idle_arg;
 
-void tcpwatch_set_linger(int ms) { linger_ms = ms; }
+void tcpwatch_set_linger(int ms, int by_default) { linger_ms = ms; linger_default = by_default; }
 int tcpwatch_linger(void) { return linger_ms; }
 int tcpwatch_active(void) { return watches != NULL; }
 
@@ -232,8 +233,9 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (di.state == TCPI_TIME_WAIT && (now - w->t_timewait) / 1000 >= linger_ms) {
-		log_end(w, linger_ms ? "the --linger-watch bound passed" :
-		    "--linger-watch is 0 (the default when not on a terminal)", di.expires_ms);
+		log_end(w, linger_ms ? "the --linger-watch bound passed" : linger_default ?
+		    "--linger-watch is 0 (the default when not on a terminal)" :
+		    "--linger-watch is 0", di.expires_ms);
 		watch_free(w);
 		return;
 	}

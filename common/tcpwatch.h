@@ -14,7 +14,7 @@ enum tcpwatch_mode {
 
 /* tcpwatch.c */
 /* How long to follow TIME_WAIT (ms; 0: log it once and stop). */
-void	tcpwatch_set_linger(int ms);
+void	tcpwatch_set_linger(int ms, int by_default);	/* by_default: no --linger-watch */
 int	tcpwatch_linger(void);
 /* Start following local -> remote; `state` is the last state the program saw on the fd (or
  * 0). Logs state_change events for connection `conn`. Returns 0, -1 if it cannot. */

@@ -602,7 +602,7 @@ hold_done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	server_close(s->c, "the client closed its side (after --hold-close)");
+	server_close(s->c, "the client sent its FIN (we held ours: --hold-close)");
 }
 
 static void
@@ -610,6 +610,7 @@ session_peer_closed(struct conn *c)
 {
 	struct session *s = c->arg;
 	struct timeval tv = clock_tv_ms(opt->common.hold_close_ms);
+	char why[96];
 
 	if (opt->common.hold_close_ms > 0 &&
 	    (s->hold = evtimer_new(base, hold_done_cb, s)) != NULL) {
@@ -620,7 +621,8 @@ session_peer_closed(struct conn *c)
 		evtimer_add(s->hold, &tv);
 		return;
 	}
-	server_close(c, "the client closed its side");
+	snprintf(why, sizeof(why), "the client %s", conn_peer_close_what(c));
+	server_close(c, why);
 }
 
 static void

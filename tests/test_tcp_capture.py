@@ -234,3 +234,31 @@ def test_tcp_capture_unprivileged(t, server, client, run, certs, build, nobody):
     t.contains("server as nobody: the line says how to fix it", " ".join(msg),
                "setcap cap_net_raw+ep")
     check_sanitizer(t, "server as nobody", err)
+
+
+def test_tcp_close_times_before_their_segments(t, server, client):
+    """Issue 11: the time of fin_sent is taken before shutdown(), that of closed and of an
+    outgoing reset before close(): the segment they cause is never captured before them.
+    (Before: fin_sent was stamped after shutdown() returned, after its FIN was on the wire.)"""
+    if not is_root():
+        t.skip("--capture needs root (CAP_NET_RAW): not root")
+    with server("--capture", https=None, selfsigned=None) as srv:
+        url = "http://127.0.0.1:%d/" % srv.port("http")
+        for w, args in (("client closes first", []), ("server closes first",
+                                                     ["--close-first", "server"]),
+                        ("client --abort", ["--abort"])):
+            r = client("--capture", *args, url)
+            t.eq("%s: client exit" % w, r.rc, 0)
+            for side, c in (("client", r.conn()), ("server", server_conn(srv, r.local()))):
+                segs = events(c, "segment", dir="out")
+                for ev, flag in (("fin_sent", "FIN"), ("reset", "RST")):
+                    e = first(c, ev, dir="out") if ev == "reset" else first(c, ev)
+                    if not e:
+                        continue
+                    seg = [g for g in segs if flag in str(g.get("flags")).split(",")]
+                    t.check("%s: %s: the %s segment is captured" % (w, side, flag), seg,
+                            "a segment with %s out" % flag, summary(c))
+                    if seg:
+                        t.check("%s: %s: %s is stamped before its %s segment left" % (
+                            w, side, ev, flag), e["ts_us"] <= seg[0]["cap_ts_us"],
+                            "ts_us <= %d" % seg[0]["cap_ts_us"], e["ts_us"])

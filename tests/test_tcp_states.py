@@ -1,12 +1,15 @@
 """The TCP story (issue 3): who closes first, FIN_WAIT / CLOSE_WAIT / TIME_WAIT as the
 kernel reports them, --abort, SYN_SENT on a full accept queue, --half-close, and a zero window.
-T10, simultaneous close (CLOSING), is not tested: on loopback the peer's kernel handles a FIN
-inside the sender's own system call, so two FINs cross only if both sides call shutdown()
-within the same microseconds, and none of the flags (--half-close, --close-first,
---hold-close) makes that happen reliably.
+Who sent the first FIN is read from the kernel (closed.first_fin, closed.time_wait), never
+from the order of our own calls. T10, a simultaneous close (CLOSING): on loopback the peer's
+kernel handles a FIN inside the sender's own system call, so two FINs cross only if ours cannot
+leave: a peer that stops reading leaves our FIN queued behind the data (FIN_WAIT1, zero window)
+while its own FIN comes in, and the kernel shows CLOSING.
 """
 
 import os
+import socket
+import ssl
 import subprocess
 import time
 
@@ -322,3 +325,133 @@ def test_tcp_zero_window_close(t, server, client, tmp_path):
         tos = [e.get("to") for e in sc]
         t.check("%s: server ends CLOSED, never TIME_WAIT" % w,
                 tos[-1:] == ["CLOSED"] and "TIME_WAIT" not in tos, "... -> CLOSED", sc_str(sc))
+
+
+def close_claims(evs):
+    """The close sentences of one connection (fin_sent, fin_received, closed): detail + gloss."""
+    return [(e.get("event"), "%s -- %s" % (e.get("detail"), e.get("gloss")))
+            for e in evs if e.get("event") in ("fin_sent", "fin_received", "closed")]
+
+
+def test_tcp_simultaneous_close(t, server):
+    """T10. A simultaneous close, named from the kernel's CLOSING: the server (--close-first
+    server) queues its FIN behind a 1 MB body the client does not read (FIN_WAIT1, zero
+    window); the client's own FIN comes in meanwhile: the FINs cross."""
+    with server("--close-first", "server", https=None, selfsigned=None) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port("http")))
+        with s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.sendall(b"GET /?pad=1000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            local = "127.0.0.1:%d" % s.getsockname()[1]
+            conn = srv.conn_of(local)
+            # the server's FIN is queued behind the body (fin_sent), ours goes out now
+            srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "fin_sent",
+                         5 * SLOW)
+            s.shutdown(socket.SHUT_WR)
+            srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "fin_received",
+                         5 * SLOW)
+            n = 0
+            while True:
+                d = s.recv(1 << 20)
+                if not d:
+                    break
+                n += len(d)
+        t.check("the client read the whole padded body", n > 1000000, "> 1000000", n)
+        c = server_conn(srv, local)
+        fs, fr, cl = (first(c, ev) or {} for ev in ("fin_sent", "fin_received", "closed"))
+        t.eq("fin_sent.tcp_state: our FIN waits behind the data", fs.get("tcp_state"), "FIN_WAIT1")
+        t.eq("fin_received.tcp_state: the kernel shows CLOSING", fr.get("tcp_state"), "CLOSING")
+        t.eq("fin_received.simultaneous", fr.get("simultaneous"), True)
+        t.icontains("fin_received names the simultaneous close", fr.get("gloss"), "simultaneous close")
+        t.eq("closed.first_fin", cl.get("first_fin"), "both")
+        t.eq("closed.closed_first (our FIN left before the peer's arrived)",
+             cl.get("closed_first"), True)
+        t.icontains("closed names the simultaneous close", cl.get("gloss"), "simultaneous close")
+        t.check("closed.time_wait is not claimed before the kernel shows it (CLOSING at close())",
+                cl.get("time_wait") is not True or cl.get("tcp_state") == "CLOSE",
+                "absent or false in CLOSING", cl)
+        bad = [x for x in close_claims(c) if "3rd wave" in x[1] or "1st wave: the peer" in x[1]]
+        t.check("no sentence calls a crossing FIN the 1st or 3rd wave", not bad, "none", bad)
+
+
+def refuse_with_fin(port, ca):
+    """A TLS client that refuses the server's certificate and sends its alert and its FIN
+    in one segment (TCP_CORK): the FIN is in before the server reads the alert. Returns the
+    client's local address."""
+    ctx = ssl.create_default_context(cafile=ca)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    o = ctx.wrap_bio(inc, out, server_hostname="localhost")
+    s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
+    with s:
+        local = "127.0.0.1:%d" % s.getsockname()[1]
+        while True:
+            try:
+                o.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                d = out.read()
+                if d:
+                    s.sendall(d)
+                d = s.recv(65536)
+                if not d:
+                    break
+                inc.write(d)
+            except ssl.SSLError:
+                break
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        s.sendall(out.read())
+        s.shutdown(socket.SHUT_WR)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+        while s.recv(4096):
+            pass
+    return local
+
+
+def test_tcp_refused_handshake_peer_fin_first(t, server, certs):
+    """Issue 11: a client refuses the self-signed certificate and its FIN comes with its
+    alert. The server read [CLOSE_WAIT] on its tls_error, then said 'we closed first ... our
+    side now sits in TIME_WAIT' (we_closed_first decided without looking for the FIN) and
+    'no TLS alert went out (TLS itself did not fail)' after the client's alert unknown_ca."""
+    with server(https=None, http=None) as srv:
+        for i in range(3):
+            w = "refusal %d" % (i + 1)
+            local = refuse_with_fin(srv.port("selfsigned"), certs.ca)
+            c = server_conn(srv, local)
+            te = first(c, "tls_error") or {}
+            t.eq("%s: tls_error.tcp_state: the client's FIN is in" % w, te.get("tcp_state"),
+                 "CLOSE_WAIT")
+            assert_order(t, "%s: the peer's FIN before ours" % w, c,
+                         ["tls_error", E("fin_received", wave=1), E("fin_sent", wave=3), "closed"])
+            cl = first(c, "closed") or {}
+            t.eq("%s: closed.first_fin" % w, cl.get("first_fin"), "peer")
+            t.eq("%s: closed.closed_first" % w, cl.get("closed_first"), False)
+            t.eq("%s: closed.time_wait" % w, cl.get("time_wait"), False)
+            bad = [x for x in close_claims(c) if "we closed first" in x[1] or
+                   "holds TIME_WAIT for 2MSL" in x[1] or "active closer" in x[1]]
+            t.check("%s: no sentence gives this side the first FIN or TIME_WAIT" % w, not bad,
+                    "none", bad)
+            fs = first(c, "fin_sent") or {}
+            said = "%s %s" % (fs.get("detail"), fs.get("gloss"))
+            t.check("%s: fin_sent does not say TLS did not fail (the client's alert ended it)" % w,
+                    "did not fail" not in said and "no TLS alert went" not in said, "no such words",
+                    said)
+            t.icontains("%s: fin_sent names the client's alert" % w, said, "unknown_ca")
+            sc = [e for e in events(c, "state_change")]
+            t.check("%s: the kernel never shows TIME_WAIT on this side" % w,
+                    not [e for e in sc if e.get("to") == "TIME_WAIT"], "none", sc_str(sc))
+
+
+def test_tcp_watch_end_linger_zero_typed(t, procs, server, build):
+    """Issue 11: --linger-watch 0 typed on a terminal: watch_end said '(the default when not
+    on a terminal)'."""
+    from harness.procs import pty_session
+    with server(https=None, selfsigned=None) as srv:
+        rc, out, term, _ = pty_session(procs, [build.client, "--linger-watch", "0",
+                                               "http://127.0.0.1:%d/" % srv.port("http")],
+                                       b"", prompt=b"\x00never")
+        t.eq("client exit", rc, 0)
+        lines = [ln for ln in term.splitlines() if "watch_end" in ln or "stopped watching" in ln]
+        t.check("watch_end is logged on the terminal", lines, "a watch_end line", term[-2000:])
+        t.check("watch_end says --linger-watch is 0, not that 0 was the default",
+                lines and "linger-watch is 0" in lines[0] and "default" not in lines[0],
+                "--linger-watch is 0", lines)
