@@ -227,10 +227,10 @@ body_done(struct client *cl, struct conn *c, const char *how)
 			    "with RST, not FIN");
 		else if (opt->common.server_closes_first)
 			evrec_gloss(&r, "the whole response is here; we asked the server to close "
-			    "first (Connection: close), so we wait for its %s", conn_peer_close_notify(c) ?
+			    "first (Connection: close), so we wait for its %s", tls_close_notify_received(c) ?
 			    "FIN (its TLS close_notify is in)" : c->use_tls ? "close_notify and FIN" :
 			    "FIN");
-		else if (strcmp(how, "closed by the server") == 0 && conn_peer_close_notify(c))
+		else if (strcmp(how, "closed by the server") == 0 && tls_close_notify_received(c))
 			evrec_gloss(&r, "the server's TLS close_notify ended the body: the data ended "
 			    "on purpose, not cut; %s", c->fin_received ? "its TCP FIN came with it" :
 			    "its TCP FIN has not come yet, we close at once");
@@ -242,7 +242,7 @@ body_done(struct client *cl, struct conn *c, const char *how)
 			    "ends when the server closes)");
 		else if (!cl->resp.keep_alive && !c->half_close)
 			evrec_gloss(&r, "the whole response is here; the server said it closes "
-			    "(Connection: close), so we wait for its %s", conn_peer_close_notify(c) ?
+			    "(Connection: close), so we wait for its %s", tls_close_notify_received(c) ?
 			    "FIN (its TLS close_notify is in)" : c->use_tls ? "close_notify and FIN" :
 			    "FIN");
 		else if (!c->half_close)

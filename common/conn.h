@@ -177,7 +177,6 @@ void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_log_hold_close(struct conn *, int ms);
-int		 conn_peer_close_notify(const struct conn *);
 const char	*conn_peer_close_what(const struct conn *);
 
 /* conn_park.c */

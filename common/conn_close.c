@@ -210,18 +210,10 @@ close_check_peer_fin(struct conn *c)
 	return 1;
 }
 
-/* What the peer has closed, in words that keep TLS's close_notify and TCP's FIN apart (for
- * the reason a program gives when the peer closed its side). */
-int
-conn_peer_close_notify(const struct conn *c)
-{
-	return c->use_tls && c->ssl != NULL && (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
-}
-
 const char *
 conn_peer_close_what(const struct conn *c)
 {
-	int notify = conn_peer_close_notify(c);
+	int notify = tls_close_notify_received(c);
 
 	if (c->reset)
 		return notify ? "sent close_notify, then reset the connection (RST)" :
