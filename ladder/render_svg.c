@@ -280,7 +280,7 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 }
 
 static void
-svg_legend(struct sbuf *b, double y)
+svg_legend(struct sbuf *b, double y, int moved)
 {
 	struct { enum cls c; const char *words; } items[] = {
 		{ CL_TCP, "TCP segment (--capture)" }, { CL_TLS, "TLS handshake message" },
@@ -305,23 +305,26 @@ svg_legend(struct sbuf *b, double y)
 	svg_text(b, 30, y + 22, SVG_SMALL_PX, "start", "#374151", "normal", SVG_SANS,
 	    SVG_W - 60, "Grey boxes: events of one program (connect(), accept(), the FINs, "
 	    "state changes); a bar on a lane: inside connect() or the close.");
-	svg_text(b, 30, y + 44, SVG_SMALL_PX, "start", "#374151", "normal", SVG_SANS,
-	    SVG_W - 60, "* a time as logged, drawn elsewhere to keep each cause above its "
-	    "effect;  ^ an arrival drawn at the time it left (the notes under each title say "
-	    "why).");
+	if (moved)
+		svg_text(b, 30, y + 44, SVG_SMALL_PX, "start", "#374151", "normal", SVG_SANS,
+		    SVG_W - 60, "* a time as logged, drawn elsewhere to keep each cause above "
+		    "its effect;  ^ an arrival drawn at the time it left (see the notes).");
 }
 
 void
 render_svg(struct sbuf *out, const struct diagram *d, size_t n)
 {
 	struct sbuf b = { 0 };
-	int y = 10;
+	int y = 10, moved = 0, k;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		y = render_svg_one(&b, &d[i], y, (int)i + 1, (int)n) + 20;
-	svg_legend(&b, y + 10);
-	y += 72;
+		for (k = 0; k < FIX_LAST; k++)
+			moved |= d[i].fix[k].n > 0;
+	}
+	svg_legend(&b, y + 10, moved);
+	y += moved ? 72 : 50;
 	sb_put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	sb_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	    "viewBox=\"0 0 %d %d\">\n", SVG_W, y, SVG_W, y);
