@@ -164,7 +164,8 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 	y += 84;
 	if (d->skew) {
 		svg_text(b, 30, y + 10, 14, "start", "#c5221f", "normal", SVG_SANS, SVG_W - 60,
-		    "warning: some messages arrive before they were sent: the two clocks differ");
+		    "warning: some records say a message arrived over 1 ms before it was sent: "
+		    "the two programs' clocks differ (drawn as it left, marked ^)");
 		y += 24;
 	}
 	if (note != NULL) {

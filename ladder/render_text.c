@@ -124,8 +124,8 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 	put_text(out, d->proto, ascii);
 	sb_put(out, ";  times in ms since the first event, both logs merged on the wall clock\n");
 	if (d->skew)
-		sb_put(out, "warning: some messages arrive before they were sent: the two "
-		    "programs' clocks differ\n");
+		sb_put(out, "warning: some records say a message arrived over 1 ms before it "
+		    "was sent: the two programs' clocks differ (drawn as it left, marked ^)\n");
 	if (note != NULL) {
 		sb_put(out, "note: ");
 		put_text(out, note, ascii);
