@@ -11,8 +11,9 @@
  * of move and its largest gap, which the renderers put in a note (order_note()).
  *
  * The rules, in the order they are applied:
- *   FIX_SENT     a call is drawn no later than the segment it sent (with a capture):
- *                connect() above its SYN, shutdown() above its FIN, an abort above its RST;
+ *   FIX_SENT     a call is drawn no later than what it caused: the segment it sent (with a
+ *                capture: connect() above its SYN, shutdown() above its FIN, an abort above
+ *                its RST), or the peer's event (see FIX_CAUSED);
  *   FIX_CARRIED  a TLS or HTTP message is drawn below the segment that carried it (with a
  *                capture): the first data segment of its direction that left after the
  *                sender logged it, or else the last one that arrived before the receiver did;
@@ -20,7 +21,9 @@
  *   FIX_CAUSED   an event of one side is drawn below its cause on the other side: read() = 0
  *                below the peer's shutdown() and its FIN, an RST received below the one sent,
  *                accept() below the client's connect() and the 3rd handshake, connect()
- *                completed below the SYN+ACK;
+ *                completed below the SYN+ACK; where the cause is a call drawn below its
+ *                effect (its time taken after it returned), the call goes up instead if that
+ *                keeps each side's rows in the order of its own times;
  *   FIX_ARRIVAL  no arrow arrives before it left (the times at its two ends).
  */
 #include <inttypes.h>
@@ -249,46 +252,65 @@ lower(long a, long b)
 	return a > b ? a : b;
 }
 
-/* The lowest row among the causes of the note at row i on the other side, or -1. */
-static long
-cause_of(const struct diagram *d, size_t i)
+/* The causes of the note at row i, on the other side: the call that caused it (*call, -1:
+ * none) and the lowest of the segments that did (*seg, -1: none, or no capture). */
+static void
+causes_of(const struct diagram *d, size_t i, long *call, long *seg)
 {
 	const struct row *r = &d->rows[i];
 	enum side s = r->side;
-	long c = -1, k;
+	long k;
 
+	*call = *seg = -1;
 	switch (r->nk) {
 	case K_FIN_RECEIVED:
-		c = lower(find_note(d, !s, K_FIN_SENT, NULL), first_seg(d, !s, "FIN"));
+		*call = find_note(d, !s, K_FIN_SENT, NULL);
+		*seg = first_seg(d, !s, "FIN");
 		break;
 	case K_RESET:
-		if (ev_is(r->e[s], "dir", "in"))
-			c = lower(find_note(d, !s, K_RESET, "out"), first_seg(d, !s, "RST"));
+		if (ev_is(r->e[s], "dir", "in")) {
+			*call = find_note(d, !s, K_RESET, "out");
+			*seg = first_seg(d, !s, "RST");
+		}
 		break;
 	case K_ESTABLISHED:
-		if (s == SERVER) {
-			c = find_note(d, CLIENT, K_CONNECT, NULL);
-			for (k = 0; (size_t)k < d->n; k++)
-				if (is_seg(&d->rows[k], CLIENT, NULL) &&
-				    ev_is(row_ev(&d->rows[k]), "step", "ack_handshake")) {
-					c = lower(c, k);
-					break;
-				}
-		} else {
-			for (k = 0; (size_t)k < d->n; k++)
-				if (is_seg(&d->rows[k], SERVER, "SYN")) {
-					c = lower(c, k);
-					break;
-				}
-		}
+		if (s == SERVER)
+			*call = find_note(d, CLIENT, K_CONNECT, NULL);
+		for (k = 0; (size_t)k < d->n; k++)
+			if (s == SERVER ? is_seg(&d->rows[k], CLIENT, NULL) &&
+			    ev_is(row_ev(&d->rows[k]), "step", "ack_handshake") :
+			    is_seg(&d->rows[k], SERVER, "SYN")) {
+				*seg = k;
+				break;
+			}
 		break;
 	default:
 		break;
 	}
-	return c;
 }
 
-/* FIX_CAUSED: an event of one side is drawn below its cause on the other. */
+/* Whether row `from` of side s can be drawn past the rows between it and row `to` without
+ * going against its own side's times: none of them happened on side s before it (moving
+ * down) or after it (moving up). */
+static int
+can_pass(const struct diagram *d, size_t from, size_t to, enum side s)
+{
+	int64_t t = d->rows[from].t_log[s];
+	size_t lo = from < to ? from + 1 : to, hi = from < to ? to : from - 1, j;
+
+	for (j = lo; j <= hi; j++) {
+		int64_t u = d->rows[j].t_log[s];
+
+		if (u >= 0 && (from < to ? u > t : u < t))
+			return 0;
+	}
+	return 1;
+}
+
+/* FIX_CAUSED: an event of one side is drawn below its cause on the other. A call logged
+ * after the peer saw its effect (an older log timed it when it had returned) goes up
+ * instead, above that effect (FIX_SENT), when that keeps its own side in order: moving the
+ * effect down would put it below what its side did next (the close after read() = 0). */
 static void
 rule_caused(struct diagram *d)
 {
@@ -296,17 +318,33 @@ rule_caused(struct diagram *d)
 
 	while (i < d->n) {
 		struct row *r = &d->rows[i];
-		long k;
+		enum side s = r->side;
+		long call, seg;
 
-		if (r->arrow || r->mark[r->side] == MK_MOVED || (k = cause_of(d, i)) < 0 ||
-		    (size_t)k < i) {
+		if (r->arrow || r->mark[s] == MK_MOVED) {
 			i++;
 			continue;
 		}
-		count_fix(d, FIX_CAUSED, row_time(&d->rows[k]) - row_time(r), r, " below ",
-		    &d->rows[k]);
-		r->mark[r->side] = MK_MOVED;
-		move_below(d, i, (size_t)k, row_time(&d->rows[k]));
+		causes_of(d, i, &call, &seg);
+		if (call > (long)i && d->rows[call].mark[!s] != MK_MOVED && seg < (long)i &&
+		    can_pass(d, (size_t)call, i, !s)) {
+			struct row *c = &d->rows[call];
+
+			count_fix(d, FIX_SENT, row_time(c) - row_time(r), c, " above ", r);
+			c->mark[!s] = MK_MOVED;
+			move_above(d, (size_t)call, i);	/* the effect is at i + 1 now */
+			i += 2;
+			continue;
+		}
+		if (call < (long)i && seg < (long)i) {
+			i++;
+			continue;
+		}
+		call = lower(call, seg);
+		count_fix(d, FIX_CAUSED, row_time(&d->rows[call]) - row_time(r), r, " below ",
+		    &d->rows[call]);
+		r->mark[s] = MK_MOVED;
+		move_below(d, i, (size_t)call, row_time(&d->rows[call]));
 	}
 }
 
@@ -369,8 +407,8 @@ order_note(const struct diagram *d, enum fix_kind k, char *buf, size_t len)
 		    one ? "it" : "they", one ? "it" : "them", ms, eg);
 		break;
 	case FIX_SENT:
-		bprintf(buf, len, "* %d call%s drawn above the segment %s sent (%s): logged up to "
-		    "%.3f ms after it left, when the call had returned", f->n, one ? "" : "s",
+		bprintf(buf, len, "* %d call%s drawn above what %s caused (%s): logged up to %.3f "
+		    "ms after it, when the call had returned", f->n, one ? "" : "s",
 		    one ? "it" : "they", eg, ms);
 		break;
 	case FIX_CARRIED:
