@@ -26,7 +26,6 @@
  *                keeps each side's rows in the order of its own times;
  *   FIX_ARRIVAL  no arrow arrives before it left (the times at its two ends).
  */
-#include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -88,7 +87,8 @@ seg_arrived(const struct row *r)
 	return r->t_log[!r->side] >= 0 ? r->t_log[!r->side] : r->t_log[r->side];
 }
 
-/* The time a row is drawn at, as model.c sorted it: the sender's, or the note's own. */
+/* The time a row is drawn at: its sender's (a note's own) as model.c sorted it, or the one
+ * a move gave it. */
 static int64_t
 row_time(const struct row *r)
 {
