@@ -130,7 +130,8 @@ void	 logset_free(struct logset *ls);
 #define STATE_MAX	24
 
 /* The kinds of moves order.c makes to keep every effect below its cause (see there). */
-enum fix_kind { FIX_ARRIVAL_SEG, FIX_ARRIVAL, FIX_SENT, FIX_CARRIED, FIX_CAUSED, FIX_LAST };
+enum fix_kind { FIX_ARRIVAL_SEG, FIX_ARRIVAL, FIX_SENT, FIX_CARRIED, FIX_STATE, FIX_CAUSED,
+	FIX_LAST };
 
 /* One TCP connection as one program saw it: its events in log order. */
 struct conn {

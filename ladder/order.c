@@ -24,6 +24,8 @@
  *                completed below the SYN+ACK; where the cause is a call drawn below its
  *                effect (its time taken after it returned), the call goes up instead if that
  *                keeps each side's rows in the order of its own times;
+ *   FIX_STATE    a message its receiver read with the sender's FIN already in (CLOSE_WAIT)
+ *                is drawn below the shutdown() that sent that FIN (and its segment);
  *   FIX_ARRIVAL  no arrow arrives before it left (the times at its two ends).
  */
 #include <stdint.h>
@@ -108,18 +110,23 @@ count_fix(struct diagram *d, enum fix_kind k, int64_t us, const struct row *a,
 		f->max_us = us;
 }
 
-/* Row `from` goes below row `to` (from < to) and below the rows after it drawn no later
- * than t, the time it is now drawn at; its new index. */
+/* Row `from` goes below row `to` (from < to), and below the rows after it that side s
+ * saw no later than t (a row without a time on side s: drawn no later than t), so that the
+ * side it is read on keeps its order; it is drawn at `at` from now on. Its new index. */
 static size_t
-move_below(struct diagram *d, size_t from, size_t to, int64_t t)
+move_below(struct diagram *d, size_t from, size_t to, enum side s, int64_t t, int64_t at)
 {
 	struct row r = d->rows[from];
 	size_t p;
 
-	for (p = to + 1; p < d->n && d->rows[p].when <= t; p++)
-		;
+	for (p = to + 1; p < d->n; p++) {
+		const struct row *q = &d->rows[p];
+
+		if ((q->t_log[s] >= 0 ? q->t_log[s] : q->when) > t)
+			break;
+	}
 	memmove(&d->rows[from], &d->rows[from + 1], (p - 1 - from) * sizeof(r));
-	r.when = t;
+	r.when = at;
 	d->rows[p - 1] = r;
 	return p - 1;
 }
@@ -225,7 +232,8 @@ rule_carried(struct diagram *d)
 		t = row_time(&d->rows[k]);
 		if (r->t_log[!r->side] > t)
 			t = r->t_log[!r->side];
-		move_below(d, i, (size_t)k, t);	/* row i is now the next one */
+		move_below(d, i, (size_t)k, !r->side, r->t_log[!r->side] >= 0 ?
+		    r->t_log[!r->side] : t, t);	/* row i is now the next one */
 	}
 }
 
@@ -344,7 +352,46 @@ rule_caused(struct diagram *d)
 		count_fix(d, FIX_CAUSED, row_time(&d->rows[call]) - row_time(r), r, " below ",
 		    &d->rows[call]);
 		r->mark[s] = MK_MOVED;
-		move_below(d, i, (size_t)call, row_time(&d->rows[call]));
+		move_below(d, i, (size_t)call, s, r->t_log[s], row_time(&d->rows[call]));
+	}
+}
+
+/* Whether the kernel's state says the peer's FIN had come in. */
+static int
+fin_in(const char *state)
+{
+	return strcmp(state, "CLOSE_WAIT") == 0 || strcmp(state, "LAST_ACK") == 0 ||
+	    strcmp(state, "CLOSING") == 0;
+}
+
+/* FIX_STATE: a message whose receiver's kernel already had the sender's FIN when it read
+ * the message (CLOSE_WAIT) is drawn below the shutdown() that sent that FIN, where the
+ * receiver read it: drawn above, its receiver's end would show CLOSE_WAIT before the FIN
+ * went out. */
+static void
+rule_state(struct diagram *d)
+{
+	size_t i = 0;
+
+	while (i < d->n) {
+		struct row *r = &d->rows[i];
+		enum side o = r->side;
+		long k;
+		int64_t t;
+
+		if (!r->arrow || r->cls == CL_TCP || r->mark[o] == MK_MOVED ||
+		    !fin_in(r->state[!o]) ||
+		    (k = lower(find_note(d, o, K_FIN_SENT, NULL), first_seg(d, o, "FIN"))) < 0 ||
+		    (size_t)k < i) {
+			i++;
+			continue;
+		}
+		t = row_time(&d->rows[k]);
+		if (r->t_log[!o] > t)
+			t = r->t_log[!o];
+		count_fix(d, FIX_STATE, t - row_time(r), r, " below ", &d->rows[k]);
+		r->mark[o] = MK_MOVED;
+		move_below(d, i, (size_t)k, !o, r->t_log[!o], t);
 	}
 }
 
@@ -373,6 +420,7 @@ order_rows(struct diagram *d)
 	rule_sent(d);
 	rule_carried(d);
 	rule_caused(d);
+	rule_state(d);
 	rule_arrival(d);
 }
 
@@ -417,6 +465,12 @@ order_note(const struct diagram *d, enum fix_kind k, char *buf, size_t len)
 		    "segment left (a message is logged when it is handed over; the kernel sends "
 		    "it after)", f->n, one ? "" : "s", one ? "it" : "them", one ? "it" : "them", eg,
 		    one ? "it" : "them", ms);
+		break;
+	case FIX_STATE:
+		bprintf(buf, len, "* %d message%s drawn below the FIN that reached %s receiver "
+		    "first (%s): the receiver's kernel had that FIN (CLOSE_WAIT) when it read %s; "
+		    "drawn up to %.3f ms after %s left", f->n, one ? "" : "s", one ? "its" :
+		    "their", eg, one ? "it" : "them", ms, one ? "it" : "they");
 		break;
 	case FIX_CAUSED:
 		bprintf(buf, len, "* %d event%s drawn below %s cause on the other side (%s): "

@@ -157,6 +157,24 @@ def text_rows(text):
     return rows
 
 
+def check_lanes_in_order(t, what, text):
+    """Each lane of a text ladder reads in time order, but for the times marked '*' or '^'
+    (those order.c drew away from their place, and said so)."""
+    lane, mid = 9 + 2 + 11 + 1, 52
+    seen = {"client": [], "server": []}
+    for line in text.splitlines():
+        if len(line) <= lane + mid + 1 or line[lane] not in "│┃├┣┳┻◆|#*":
+            continue
+        for side, field in (("client", line[:10]), ("server", line[lane + mid + 2 + 13:])):
+            v = num(field)
+            if v is not None and not field.strip().endswith(tuple(MARKS)):
+                seen[side].append(v)
+    for side, ts in seen.items():
+        back = [(a, b) for a, b in zip(ts, ts[1:]) if b < a]
+        t.check("%s: the %s's lane reads in time order (unmarked times)" % (what, side),
+                not back, "non-decreasing", back)
+
+
 def mermaid_rows(text):
     """("arrow", dir, label, t_from, t_to) and ("note", side, label, t) of --mermaid."""
     rows = []
@@ -278,6 +296,16 @@ def test_ladder_fin_read_below_shutdown(t, run, tmp_path):
     r = ladder(run, cpath, spath)
     t.check("text: the moved time is marked 2.621*", re.search(r"^\s+2\.621\* ", r.text, re.M),
             "2.621*", r.text)
+    check_lanes_in_order(t, "FIN race", r.text)
+    # the server read the client's close_notify at 2.380 with the FIN already in (CLOSE_WAIT):
+    # that arrow goes below the shutdown() that sent the FIN, not above it
+    rows = text_rows(r.text)
+    sh = index_of(rows, "note", lambda r: r[1] == "client" and r[2].startswith("shutdown()"))
+    cn = index_of(rows, "arrow", lambda r: r[1] == "→" and r[2] == "close_notify")
+    t.check("the close_notify read in CLOSE_WAIT is drawn below the shutdown()",
+            None not in (sh, cn) and cn > sh, "shutdown() first", rows)
+    t.contains("and the note says so", r.text, "1 message drawn below the FIN that reached its "
+               "receiver first (close_notify below shutdown(): our FIN goes out)")
 
 
 def test_ladder_message_below_its_segment(t, run, tmp_path):
@@ -309,6 +337,7 @@ def test_ladder_message_below_its_segment(t, run, tmp_path):
                     re.search(r"7 messages drawn below the segment that carried them.*up to "
                               r"0\.281 ms before that segment left", raw), "7 messages, 0.281",
                     raw[:900])
+    check_lanes_in_order(t, "handshake", ladder(run, cpath, spath).text)
     # without a capture there is no segment to follow: the messages stay at their senders'
     # times and nothing is marked
     cpath, spath = write_logs(tmp_path, *handshake_logs(False))
