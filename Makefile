@@ -35,7 +35,7 @@ CLIENT_SRCS = client/main.c client/options.c client/connect.c client/fetch.c cli
 # the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts);
 # its flag table is ladder/options.c, read with common/flags.c (libc only too)
 LADDER_SRCS = ladder/main.c ladder/options.c ladder/json.c ladder/events.c ladder/model.c \
-	      ladder/render_text.c ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c \
+	      ladder/order.c ladder/render_text.c ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c \
 	      ladder/utf8.c
 # the man page writer (make man): each program's flag table, written as roff
 MKMAN_SRCS  = man/mkman.c

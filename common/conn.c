@@ -443,6 +443,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	struct conn *c;
 	struct evrec r;
 	char msg[CONN_ERROR_TEXT_LEN];
+	int64_t t_call;
 	int fd;
 
 	if ((c = conn_new(base, sa, salen, ops, arg, ssl != NULL)) == NULL) {
@@ -470,7 +471,9 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		return NULL;
 	}
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
-	/* The kernel sends the SYN inside this call (1st handshake). */
+	/* The kernel sends the SYN inside this call (1st handshake): the event's time is
+	 * taken before it, so no log shows the SYN (or the server's accept) first. */
+	t_call = evlog_now_us();
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
 		snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
 		    strerror(errno));
@@ -482,6 +485,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	if (evrec_begin(&r, EVT_CONNECT, c->id, c->fd)) {
 		int st = tcpinfo_state(c->fd);
 		char local_s[CONN_ADDRSTRLEN], remote_s[CONN_ADDRSTRLEN];
+
+		evrec_set_time(&r, t_call);
 
 		conn_addr_str(&c->local.sa, local_s, sizeof(local_s));
 		conn_addr_str(&c->remote.sa, remote_s, sizeof(remote_s));

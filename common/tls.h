@@ -47,6 +47,10 @@ struct tls_state {
 	struct tls_verify_err	*verify;	/* TLS_MAX_VERIFY_ERRS of them once one is seen */
 	unsigned		 verify_logged;	/* bit per depth that has a verify event */
 	int			 handshake_ms;	/* client: bound on the TLS handshake, 0: none */
+	int64_t			 rec_us;	/* when the last record we wrote was sealed */
+	int64_t			 out_us;	/* when the first record of the message, alert or
+						 * CCS being written was sealed, before it went to
+						 * the socket; 0: none pending */
 	int16_t			 alert_in;	/* the last fatal alert received, -1: none */
 	int16_t			 alert_out;	/* the last fatal alert we sent, -1: none */
 	uint8_t			 nverify;	/* verify[0 .. nverify - 1] */

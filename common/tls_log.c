@@ -273,6 +273,34 @@ log_dissect(SSL *ssl, struct conn *c, int write_p, const char *name,
 	(void)dissect_message(msg, len, &ctx, dissect_item_cb, &o);
 }
 
+/* OpenSSL calls the message callback for what we send after the record has gone to the
+ * BIO: straight into the socket once the handshake is over (an alert, close_notify), so the
+ * peer may have it before the callback runs. The callback for the record's header comes
+ * before that write: its time is the message's. Application data records have no message
+ * of their own and leave nothing pending. */
+static void
+record_out(struct conn *c, int content_type, const unsigned char *p, size_t len)
+{
+	struct tls_state *t = c->tls;
+
+	if (len < 1)
+		return;
+	if (content_type == SSL3_RT_HEADER)
+		t->rec_us = evlog_now_us();
+	/* TLS 1.3 seals everything as application data: its inner type says what it is */
+	if (p[0] != SSL3_RT_APPLICATION_DATA && t->out_us == 0)
+		t->out_us = t->rec_us;
+}
+
+/* An outgoing message's record takes the time its first record was sealed (see above). */
+static void
+out_time(struct conn *c, struct evrec *r)
+{
+	if (c->tls->out_us > 0)
+		evrec_set_time(r, c->tls->out_us);
+	c->tls->out_us = 0;
+}
+
 static void
 log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
     const unsigned char *msg)
@@ -284,6 +312,8 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 
 	if (!evrec_begin(&r, EVT_MESSAGE, c->id, c->fd))
 		return;
+	if (write_p)
+		out_time(c, &r);
 	evrec_str(&r, "dir", write_p ? "out" : "in");
 	evrec_str(&r, "type", name);
 	evrec_int(&r, "len", (long long)len);
@@ -334,6 +364,11 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		c->tls->notify_in = 1;
 	if (!evlog_on())
 		return;
+	if (write_p && (content_type == SSL3_RT_HEADER ||
+	    content_type == SSL3_RT_INNER_CONTENT_TYPE)) {
+		record_out(c, content_type, p, len);
+		return;
+	}
 	if (content_type == SSL3_RT_HEADER) {
 		/* A received ChangeCipherSpec never reaches this callback in OpenSSL 3.0 (only
 		 * its record header does), so log it from the header. */
@@ -358,6 +393,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		if (p[1] == SSL3_AD_CLOSE_NOTIFY) {
 			if (!evrec_begin(&r, EVT_CLOSE_NOTIFY, c->id, c->fd))
 				break;
+			if (write_p)
+				out_time(c, &r);
 			evrec_str(&r, "dir", write_p ? "out" : "in");
 			evrec_detail(&r, "%s close_notify", write_p ? "sent" : "received");
 			evrec_gloss(&r, "%s", write_p ? "TLS says goodbye: no more data from us "
@@ -368,6 +405,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		}
 		if (!evrec_begin(&r, EVT_ALERT, c->id, c->fd))
 			break;
+		if (write_p)
+			out_time(c, &r);
 		evrec_str(&r, "dir", write_p ? "out" : "in");
 		evrec_str(&r, "level", p[0] == 2 ? "fatal" : "warning");
 		evrec_str(&r, "desc", tls_alert_name(p[1]));
@@ -382,6 +421,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 	default:
 		break;
 	}
+	if (write_p)
+		c->tls->out_us = 0;	/* a record no message claimed (none is logged) */
 }
 
 /* ---- after the handshake ---- */

@@ -1,6 +1,7 @@
 /* ladder.h -- the ladder diagram drawer's parts, file by file, in the order the data flows:
  * a log line is read (json.c) into an event (events.c), the events become connections and
- * diagrams (model.c), and a renderer draws them (render_*.c) into a growing string (sbuf.c).
+ * diagrams (model.c), whose rows are put in cause-and-effect order (order.c), and a renderer
+ * draws them (render_*.c) into a growing string (sbuf.c).
  * options.c holds the flag table (common/flags.c writes --help and the man page from it). */
 #ifndef LADDER_H
 #define LADDER_H
@@ -128,6 +129,10 @@ void	 logset_free(struct logset *ls);
 #define LABEL_MAX	192
 #define STATE_MAX	24
 
+/* The kinds of moves order.c makes to keep every effect below its cause (see there). */
+enum fix_kind { FIX_ARRIVAL_SEG, FIX_ARRIVAL, FIX_SENT, FIX_CARRIED, FIX_STATE, FIX_CAUSED,
+	FIX_LAST };
+
 /* One TCP connection as one program saw it: its events in log order. */
 struct conn {
 	enum side	 side;
@@ -142,12 +147,18 @@ struct conn {
 
 enum cls { CL_TCP, CL_TLS, CL_HTTP, CL_ALERT, CL_CLOSE_NOTIFY, CL_NOTE };
 enum span { SP_NONE, SP_START, SP_END };
+/* What order.c did to one end of a row: MK_MOVED, the row is drawn away from where its time
+ * (as logged) would put it; MK_RAISED, an arrival drawn at the time it left (logged earlier). */
+enum mark { MK_NONE, MK_MOVED, MK_RAISED };
 
 struct row {
 	int		 arrow;		/* 1: an arrow from `side`; 0: a note on `side` */
 	enum side	 side;
 	enum cls	 cls;
 	int64_t		 t[2];		/* time at the client's and the server's end, -1: none */
+	int64_t		 t_log[2];	/* the same as logged (t[] differs where MK_RAISED) */
+	enum mark	 mark[2];
+	const struct ev	*e[2];		/* the record at each end (a note: e[side]) */
 	char		 state[2][STATE_MAX];	/* kernel state at each end, "" if not known */
 	char		 label[LABEL_MAX];
 	char		 sub[LABEL_MAX];	/* a second, smaller line (SVG) */
@@ -166,6 +177,11 @@ struct diagram {
 	int		 tls;		/* TLS messages seen */
 	char		 proto[LABEL_MAX];	/* "TLSv1.3  TLS_AES_…  ECDHE X25519" */
 	int		 skew;		/* an arrow arrived > 1 ms before it left: clocks differ */
+	struct fix {			/* what order.c moved, by kind (enum fix_kind) */
+		int	 n;
+		int64_t	 max_us;	/* by how much, at most */
+		char	 eg[LABEL_MAX];	/* the first one, in words */
+	}		 fix[FIX_LAST];
 	int		 has_isn[2];
 	uint32_t	 isn[2];	/* x (client) and y (server) */
 };
@@ -180,6 +196,15 @@ void	 free_diagrams(struct diagram *dd, size_t nd);
 double	 rel_ms(const struct diagram *d, int64_t t);
 /* The words about what was not captured; NULL when both sides captured their segments. */
 const char *capture_note(const struct diagram *d);
+
+/* ------------------------------------------------------------------ order.c */
+
+/* Puts the sorted rows of d in cause-and-effect order and counts what it moved in d->fix. */
+void	 order_rows(struct diagram *d);
+/* The sentence about the moves of kind k (its mark first), or NULL if there were none. */
+const char *order_note(const struct diagram *d, enum fix_kind k, char *buf, size_t len);
+/* The mark of a row's end as one character: "" , "*" or "^". */
+const char *order_mark(enum mark m);
 
 /* ------------------------------------------------------------------ render_text.c */
 

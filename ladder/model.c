@@ -90,7 +90,7 @@ row_new(struct diagram *d)
 	}
 	r = &d->rows[d->n++];
 	memset(r, 0, sizeof(*r));
-	r->t[0] = r->t[1] = -1;
+	r->t[0] = r->t[1] = r->t_log[0] = r->t_log[1] = -1;
 	return r;
 }
 
@@ -319,11 +319,13 @@ add_arrow(struct diagram *d, const struct cand *snd, const struct cand *rcv)
 	r->arrow = 1;
 	r->side = o;
 	if (snd != NULL) {
-		r->t[o] = snd->e->ts;
+		r->t[o] = r->t_log[o] = snd->e->ts;
+		r->e[o] = snd->e;
 		copy_state(r->state[o], ev_str(snd->e, "tcp_state"));
 	}
 	if (rcv != NULL) {
-		r->t[!o] = rcv->e->ts;
+		r->t[!o] = r->t_log[!o] = rcv->e->ts;
+		r->e[!o] = rcv->e;
 		copy_state(r->state[!o], ev_str(rcv->e, "tcp_state"));
 	}
 	r->when = snd != NULL ? snd->e->ts : rcv->e->ts;
@@ -399,16 +401,20 @@ add_note(struct diagram *d, const struct ev *e)
 	r->side = e->side;
 	r->nk = e->kind;
 	r->cls = CL_NOTE;
-	r->t[e->side] = e->ts;
+	r->t[e->side] = r->t_log[e->side] = e->ts;
+	r->e[e->side] = e;
 	r->when = e->ts;
 	r->order = e->order;
-	copy_state(r->state[e->side], ev_str(e, "tcp_state"));
+	/* connect()'s state was read after the call: with a capture the arrows below show
+	 * the handshake it did, and the row stands where the call began */
+	if (e->kind != K_CONNECT || (!d->segs[CLIENT] && !d->segs[SERVER]))
+		copy_state(r->state[e->side], ev_str(e, "tcp_state"));
 	switch (e->kind) {
 	case K_CONNECT:
-		/* logged when connect() has returned: on loopback the kernel has already done
-		 * the whole handshake; with a capture its SYN is above */
-		if (d->segs[CLIENT])
-			bprintf(r->label, sizeof(r->label), "connect() returned");
+		/* timed before connect(); logged when it has returned: on loopback the kernel
+		 * has done the whole handshake by then; with a capture its segments follow */
+		if (d->segs[CLIENT] || d->segs[SERVER])
+			bprintf(r->label, sizeof(r->label), "connect(): the kernel sends SYN");
 		else if (ev_is(e, "tcp_state", "ESTABLISHED"))
 			bprintf(r->label, sizeof(r->label), "connect(): the kernel did the handshake");
 		else
@@ -531,6 +537,7 @@ build_diagram(struct diagram *d, const struct conn *cc, const struct conn *sc)
 			add_note(d, d->c[s]->ev[i]);
 	if (d->n > 1)
 		qsort(d->rows, d->n, sizeof(*d->rows), cmp_row);
+	order_rows(d);
 	mark_spans(d, CLIENT);
 	mark_spans(d, SERVER);
 	d->t0 = INT64_MAX;

@@ -32,7 +32,11 @@ const struct flags_prog ladder_flags = {
 	    "the right, time going down: an arrow for each TLS message, alert, close_notify, "
 	    "HTTP request and response, and each TCP segment when both programs ran with "
 	    "--capture; the time and the kernel's TCP state at each end. Connections are "
-	    "matched by address and port, events merged on ts_us.",
+	    "matched by address and port, events merged on ts_us.\nEach effect is drawn below "
+	    "its cause: a call above the segment it sent, a message below the segment that "
+	    "carried it, read() = 0 below the peer's shutdown(); no arrow arrives before it "
+	    "left. A time drawn away from its place is shown as logged and marked *, an arrival "
+	    "drawn at its departure is marked ^, and a note says what moved and by how much.",
 	.flags = flags,
 	.notes = "Flags and logs can come in any order; after -- every word is a log. A log "
 	    "name '-' reads standard input (one of the two at most). Lines that are not JSON "

@@ -24,7 +24,7 @@ static void
 mermaid_end(struct sbuf *b, const struct diagram *d, const struct row *r, enum side s)
 {
 	if (r->t[s] >= 0)
-		sb_printf(b, "%.3f", rel_ms(d, r->t[s]));
+		sb_printf(b, "%.3f%s", rel_ms(d, r->t[s]), order_mark(r->mark[s]));
 	else
 		sb_put(b, "?");
 	if (r->state[s][0]) {
@@ -44,7 +44,8 @@ render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n)
 	for (k = 0; k < n; k++) {
 		const struct diagram *d = &dd[k];
 		const char *note = capture_note(d);
-		int active[2] = { 0, 0 }, s;
+		char fix[3 * LABEL_MAX];
+		int active[2] = { 0, 0 }, s, f;
 
 		sb_put(out, "    Note over Client,Server: ");
 		if (n > 1)
@@ -71,6 +72,12 @@ render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n)
 			sb_put(out, "\n");
 			free(first.p);
 		}
+		for (f = 0; f < FIX_LAST; f++)
+			if (order_note(d, (enum fix_kind)f, fix, sizeof(fix)) != NULL) {
+				sb_put(out, "    Note over Client,Server: ");
+				mermaid_put(out, fix);
+				sb_put(out, "\n");
+			}
 		for (i = 0; i < d->n; i++) {
 			const struct row *r = &d->rows[i];
 

@@ -89,7 +89,8 @@ svg_end(struct sbuf *b, const struct diagram *d, const struct row *r, enum side 
 		xml_put(b, r->state[s]);
 		sb_put(b, "</tspan> ");
 	}
-	sb_printf(b, "<tspan fill=\"#111111\" font-weight=\"bold\">%s</tspan>", t);
+	sb_printf(b, "<tspan fill=\"#111111\" font-weight=\"bold\">%s%s</tspan>", t,
+	    order_mark(r->mark[s]));
 	if (s == SERVER && r->state[s][0]) {
 		sb_printf(b, " <tspan fill=\"#6b7280\" font-size=\"%d\">", SVG_SMALL_PX);
 		xml_put(b, r->state[s]);
@@ -108,16 +109,47 @@ svg_lane_head(struct sbuf *b, double x, double y, const char *name, const char *
 	    addr);
 }
 
+/* text in lines of at most max_px, cut at spaces; returns the y below the last line. */
+static double
+svg_wrap(struct sbuf *b, double x, double y, int px, const char *fill, double max_px,
+    const char *text)
+{
+	int maxc = (int)(max_px / (px * SVG_CHAR));
+	char line[LABEL_MAX * 3];
+
+	while (*text) {
+		const char *p = text, *cut = NULL;
+		int w = 0;
+
+		/* the last space within maxc columns (UTF-8: count the lead bytes only) */
+		for (; *p && w <= maxc; p++) {
+			if (*p == ' ')
+				cut = p;
+			if (((unsigned char)*p & 0xC0) != 0x80)
+				w++;
+		}
+		if (!*p && w <= maxc)
+			cut = p;
+		else if (cut == NULL || cut == text)
+			cut = p;
+		bprintf(line, sizeof(line), "%.*s", (int)(cut - text), text);
+		svg_text(b, x, y, px, "start", fill, "normal", SVG_SANS, max_px, line);
+		y += px + 6;
+		text = *cut == ' ' ? cut + 1 : cut;
+	}
+	return y;
+}
+
 static int
 render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int total)
 {
 	const char *note = capture_note(d);
 	double lane[2] = { SVG_LANE_L, SVG_LANE_R }, mid = SVG_LANE_R - SVG_LANE_L;
 	double y = y0, ybody, span_y[2] = { -1, -1 };
-	char buf[LABEL_MAX * 2];
+	char buf[LABEL_MAX * 2], fix[LABEL_MAX * 3];
 	struct sbuf spans = { 0 }, body = { 0 };
 	size_t i;
-	int s;
+	int s, k;
 
 	if (total > 1)
 		bprintf(buf, sizeof(buf), "Connection %d of %d:  client %s  ⇄  server %s", nth,
@@ -132,7 +164,8 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 	y += 84;
 	if (d->skew) {
 		svg_text(b, 30, y + 10, 14, "start", "#c5221f", "normal", SVG_SANS, SVG_W - 60,
-		    "warning: some messages arrive before they were sent: the two clocks differ");
+		    "warning: some records say a message arrived over 1 ms before it was sent: "
+		    "the two programs' clocks differ (drawn as it left, marked ^)");
 		y += 24;
 	}
 	if (note != NULL) {
@@ -149,6 +182,10 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 			    SVG_W - 88, colon + 2);
 		y += 60;
 	}
+	/* what order.c moved to keep each cause above its effect, and by how much */
+	for (k = 0; k < FIX_LAST; k++)
+		if (order_note(d, (enum fix_kind)k, fix, sizeof(fix)) != NULL)
+			y = svg_wrap(b, 30, y + 14, 14, "#374151", SVG_W - 60, fix) - 6;
 	y += 12;
 	svg_lane_head(b, lane[CLIENT], y, "Client", d->c[CLIENT]->local);
 	svg_lane_head(b, lane[SERVER], y, "Server", d->c[SERVER]->local);
@@ -244,7 +281,7 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 }
 
 static void
-svg_legend(struct sbuf *b, double y)
+svg_legend(struct sbuf *b, double y, int moved)
 {
 	struct { enum cls c; const char *words; } items[] = {
 		{ CL_TCP, "TCP segment (--capture)" }, { CL_TLS, "TLS handshake message" },
@@ -269,19 +306,26 @@ svg_legend(struct sbuf *b, double y)
 	svg_text(b, 30, y + 22, SVG_SMALL_PX, "start", "#374151", "normal", SVG_SANS,
 	    SVG_W - 60, "Grey boxes: events of one program (connect(), accept(), the FINs, "
 	    "state changes); a bar on a lane: inside connect() or the close.");
+	if (moved)
+		svg_text(b, 30, y + 44, SVG_SMALL_PX, "start", "#374151", "normal", SVG_SANS,
+		    SVG_W - 60, "* a time as logged, drawn elsewhere to keep each cause above "
+		    "its effect;  ^ an arrival drawn at the time it left (see the notes).");
 }
 
 void
 render_svg(struct sbuf *out, const struct diagram *d, size_t n)
 {
 	struct sbuf b = { 0 };
-	int y = 10;
+	int y = 10, moved = 0, k;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		y = render_svg_one(&b, &d[i], y, (int)i + 1, (int)n) + 20;
-	svg_legend(&b, y + 10);
-	y += 50;
+		for (k = 0; k < FIX_LAST; k++)
+			moved |= d[i].fix[k].n > 0;
+	}
+	svg_legend(&b, y + 10, moved);
+	y += moved ? 72 : 50;
 	sb_put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	sb_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	    "viewBox=\"0 0 %d %d\">\n", SVG_W, y, SVG_W, y);

@@ -67,13 +67,17 @@ fit_label(char *out, size_t len, const char *label, int max, int ascii)
 	utf8_fit(out, len, max, ascii ? "..." : "…");
 }
 
+/* The time at one end of a row, then its mark (order.c) or, on the client's side, a space. */
 static void
-text_time(struct sbuf *b, const struct diagram *d, int64_t t, int known)
+text_time(struct sbuf *b, const struct diagram *d, const struct row *r, enum side s)
 {
-	if (t >= 0)
-		sb_printf(b, "%*.3f", TXT_TIME, rel_ms(d, t));
+	const char *mark = order_mark(r->mark[s]);
+
+	if (r->t[s] >= 0)
+		sb_printf(b, "%*.3f", TXT_TIME, rel_ms(d, r->t[s]));
 	else
-		sb_printf(b, "%*s", TXT_TIME, known ? "?" : "");
+		sb_printf(b, "%*s", TXT_TIME, r->arrow ? "?" : "");
+	sb_put(b, *mark ? mark : s == CLIENT ? " " : "");
 }
 
 static void
@@ -105,8 +109,8 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 {
 	const struct glyphs *g = ascii ? &asc : &uni;
 	const char *note = capture_note(d);
-	int active[2] = { 0, 0 };
-	char buf[LABEL_MAX + 16];
+	int active[2] = { 0, 0 }, k, moved = 0;
+	char buf[LABEL_MAX + 16], fix[3 * LABEL_MAX];
 	size_t i;
 	int s, lanecol = TXT_TIME + 2 + TXT_STATE + 1;
 
@@ -120,13 +124,20 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 	put_text(out, d->proto, ascii);
 	sb_put(out, ";  times in ms since the first event, both logs merged on the wall clock\n");
 	if (d->skew)
-		sb_put(out, "warning: some messages arrive before they were sent: the two "
-		    "programs' clocks differ\n");
+		sb_put(out, "warning: some records say a message arrived over 1 ms before it "
+		    "was sent: the two programs' clocks differ (drawn as it left, marked ^)\n");
 	if (note != NULL) {
 		sb_put(out, "note: ");
 		put_text(out, note, ascii);
 		sb_put(out, "\n");
 	}
+	for (k = 0; k < FIX_LAST; k++)
+		if (order_note(d, (enum fix_kind)k, fix, sizeof(fix)) != NULL) {
+			sb_put(out, "note: ");
+			put_text(out, fix, ascii);
+			sb_put(out, "\n");
+			moved = 1;
+		}
 	sb_put(out, "\n");
 	/* the names over their lanes */
 	sb_rep(out, " ", lanecol);
@@ -186,8 +197,8 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 				sb_put(&mid, " ");
 			}
 		}
-		text_time(out, d, r->t[CLIENT], r->arrow);
-		sb_put(out, "  ");
+		text_time(out, d, r, CLIENT);
+		sb_put(out, " ");
 		text_pad(out, r->state[CLIENT], TXT_STATE, 1);
 		sb_put(out, " ");
 		sb_put(out, lane[CLIENT]);
@@ -196,7 +207,7 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 		sb_put(out, " ");
 		text_pad(out, r->state[SERVER], TXT_STATE, 0);
 		sb_put(out, "  ");
-		text_time(out, d, r->t[SERVER], r->arrow);
+		text_time(out, d, r, SERVER);
 		trim_line(out);
 		free(mid.p);
 	}
@@ -209,6 +220,10 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 		    "◆ event on one side   ┳┃┻ inside connect() or the close\n");
 	sb_put(out, "        the time and the kernel's TCP state (TCP_INFO) are shown at "
 	    "each end\n");
+	if (moved)
+		sb_put(out, "        * a time as logged, drawn elsewhere to keep each cause above "
+		    "its effect   ^ an arrival drawn at the time it left (the notes above say "
+		    "why and by how much)\n");
 }
 
 void

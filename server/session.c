@@ -73,6 +73,7 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 	char hdr[768], date[64], one[4096];
 	struct evrec r;
 	size_t left;
+	int64_t t_write = evlog_on() ? evlog_now_us() : 0;	/* before the bytes go out */
 	int n;
 
 	http_date(date, sizeof(date));
@@ -101,6 +102,7 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 	}
 	blen += pad;
 	if (evrec_begin(&r, EVT_RESPONSE, c->id, c->fd)) {
+		evrec_set_time(&r, t_write);
 		evrec_int(&r, "status", status);
 		evrec_int(&r, "length", (long long)blen);
 		evrec_bool(&r, "keep_alive", s->keep_alive);

@@ -62,7 +62,10 @@ def ladder_logs(t, server, client, certs, tmp_path_factory):
 def ladder_arrows(text):
     """The arrows of a text ladder, top to bottom: dicts with dir ('→' client to server,
     '←' back), label, the time (ms) and the kernel state at the client's and the server's
-    end. The lanes are at fixed columns; one column per character, Unicode or ASCII."""
+    end, and each time's mark ('*' drawn away from its time, '^' an arrival drawn at its
+    departure: ladder/order.c). The lanes are at fixed columns; one column per character,
+    Unicode or ASCII; a time's mark follows it (on the client's side in the column before
+    the state)."""
     out = []
     for line in text.splitlines():
         if len(line) <= LADDER_LANE + LADDER_MID + 1:
@@ -81,11 +84,47 @@ def ladder_arrows(text):
                 return float(s)
             except ValueError:
                 return None
+        rtime = right[14:]
         out.append({"dir": d, "label": mid.strip(" ─┄-.▶◀<>"),
-                    "t_client": num(line[:9].strip()), "t_server": num(right[-9:].strip()),
+                    "t_client": num(line[:9].strip()), "t_server": num(rtime.strip(" *^")),
+                    "mark_client": line[9:10].strip(), "mark_server": rtime.strip()[-1:].strip(
+                        "0123456789.?"),
                     "state_client": line[11:22].strip(), "state_server": right[1:12].strip(),
                     "line": line})
     return out
+
+
+def ladder_notes(text):
+    """The notes of a text ladder (events of one side), top to bottom: (side, label, line)."""
+    out = []
+    for line in text.splitlines():
+        if len(line) <= LADDER_LANE + LADDER_MID + 1 or not line[LADDER_LANE:LADDER_LANE + 1]:
+            continue
+        mid = line[LADDER_LANE + 1:LADDER_LANE + 1 + LADDER_MID]
+        if mid.endswith(("▶", ">")) or mid.startswith(("◀", "<")) or not mid.strip():
+            continue
+        out.append(("client" if line[:9].strip() else "server", mid.strip(), line))
+    return out
+
+
+def check_no_early_arrival(t, what, arrows):
+    """No arrow arrives before it left: the time at its head >= the time at its tail."""
+    bad = [a["line"] for a in arrows if None not in (a["t_client"], a["t_server"]) and
+           (a["t_server"] < a["t_client"] if a["dir"] == "→" else a["t_client"] < a["t_server"])]
+    t.check("%s: no arrow arrives before it left" % what, not bad, "none", bad[:3])
+
+
+def check_fin_read_after_shutdown(t, what, text):
+    """The client closes first: the server's read() = 0 is drawn below the client's
+    shutdown() (issue 11: make demo drew it above)."""
+    notes = ladder_notes(text)
+    sh = next((i for i, n in enumerate(notes) if n[0] == "client" and
+               n[1].startswith("shutdown(): our FIN goes out")), None)
+    rd = next((i for i, n in enumerate(notes) if n[0] == "server" and
+               n[1].startswith("read() = 0: the peer's FIN is in")), None)
+    t.check("%s: the server's read() = 0 below the client's shutdown()" % what,
+            None not in (sh, rd) and rd > sh, "shutdown() above read() = 0",
+            [n[2] for n in notes])
 
 
 def ladder_order(t, what, arrows, want):
@@ -243,6 +282,8 @@ def test_ladder_text(t, run, ladder_logs):
         t.check("ServerHello's server time - ClientHello's client time == ts_us difference",
                 abs((a_sh["t_server"] - a_ch["t_client"]) - (sh["ts_us"] - ch["ts_us"]) / 1000)
                 < 0.0015, (sh["ts_us"] - ch["ts_us"]) / 1000, a_sh["t_server"] - a_ch["t_client"])
+    check_no_early_arrival(t, "text", arrows)
+    check_fin_read_after_shutdown(t, "text", r.text)
     t.check("time goes down: the senders' times never decrease",
             all((a["t_client"] if a["dir"] == "→" else a["t_server"]) >=
                 (b["t_client"] if b["dir"] == "→" else b["t_server"])
@@ -276,16 +317,25 @@ def test_ladder_capture(t, run, procs, ladder_logs):
          [(a["dir"], a["label"]) for a in arrows[:3]],
          [("→", "SYN seq=x · 1st handshake"), ("←", "SYN+ACK seq=y ack=x+1 · 2nd handshake"),
           ("→", "ACK seq=x+1 ack=y+1 · 3rd handshake")])
+    # issue 11: each message below the segment that carried it (its close_notify and the
+    # client's FIN: in the order the server read them, which varies)
     ladder_order(t, "capture", arrows, [("→", "SYN "), ("←", "SYN+ACK"), ("→", "ACK seq=x+1"),
-                                        ("→", "ClientHello"), ("→", "data seq=x+1"),
-                                        ("←", "ServerHello"), ("←", "data seq=y+1"),
-                                        ("→", "GET /"), ("←", "200 OK"), ("→", "close_notify"),
+                                        ("→", "data seq=x+1"), ("→", "ClientHello"),
+                                        ("←", "data seq=y+1"), ("←", "ServerHello"),
+                                        ("→", "data seq=x+"), ("→", "GET /"), ("←", "200 OK"),
                                         ("→", "FIN seq=x+"), ("←", "FIN"), ("→", "ACK")])
     t.check("the close: 1st wave from the client, the server's FIN (3rd, or 2nd+3rd), "
             "the 4th wave", "1st wave" in r.text and ("3rd wave" in r.text) and
             "4th wave" in r.text, "1st/3rd/4th wave", [a["label"] for a in arrows[-6:]])
     c = parse_json_lines(open(cpath).read())
     s = parse_json_lines(open(spath).read())
+    check_carriers_above(t, arrows, c, s)
+    check_no_early_arrival(t, "capture text", arrows)
+    rm = ladder_run(run, "--mermaid", cpath, spath)
+    early = [l for l in rm.text.splitlines() if "->>" in l and
+             (lambda m: m and float(m.group(2)) < float(m.group(1)))(
+                 re.search(r"\((\d+\.\d+)[*^]?(?: \S+)? → (\d+\.\d+)[*^]?(?: \S+)?\)$", l))]
+    t.check("capture mermaid: no arrow arrives before it left", not early, "none", early[:3])
     segs = [a for a in arrows if a["label"].split(" ")[0] in SEGMENT_WORDS]
     t.eq("one arrow per captured segment", len(segs), len(events(c, "segment")))
     t.eq("the server captured as many", len(events(s, "segment")), len(events(c, "segment")))
@@ -312,6 +362,49 @@ def test_ladder_capture(t, run, procs, ladder_logs):
         with open(svg, "wb") as f:
             f.write(res.out)
         chromium_png(t, procs, svg, "capture SVG")
+
+
+def check_carriers_above(t, arrows, c, s):
+    """Issue 11: each message is drawn below the segment that carried it: the first data
+    segment its sender's capture saw leave after the sender logged it (the time of what we
+    send is taken before the system call that sends it)."""
+    syn = first(c, "segment", step="syn") or {}
+    synack = first(s, "segment", step="syn_ack") or {}
+    bad, n = [], 0
+    for side, evs, d, isn, letter in (("client", c, "→", syn.get("seq"), "x"),
+                                      ("server", s, "←", synack.get("seq"), "y")):
+        if isn is None:
+            continue
+        data = [e for e in evs if e.get("event") == "segment" and e.get("dir") == "out" and
+                e.get("len", 0) > 0]
+        seen = {}
+        for e in evs:
+            ev = e.get("event")
+            if ev in ("message", "close_notify", "alert") and e.get("dir") == "out":
+                key = e.get("type") or ev
+            elif (ev, side) == ("request", "client"):
+                key = "%s %s" % (e.get("method"), e.get("target"))
+            elif (ev, side) == ("response", "server"):
+                key = str(e.get("status"))
+            else:
+                continue
+            k = seen.get(key, 0)
+            seen[key] = k + 1
+            seg = next((g for g in data if g["cap_ts_us"] >= e["ts_us"]), None)
+            if seg is None:
+                continue
+            label = "data seq=%s+%d " % (letter, (seg["seq"] - isn) & 0xffffffff)
+            mi = [i for i, a in enumerate(arrows) if a["dir"] == d and
+                  (a["label"] == key or a["label"].startswith(key + " "))]
+            si = next((i for i, a in enumerate(arrows) if a["dir"] == d and
+                       a["label"].startswith(label)), None)
+            n += 1
+            if k >= len(mi) or si is None or mi[k] < si:
+                bad.append("%s %s (#%d) vs %s: %s" % (d, key, k + 1, label,
+                                                      "missing" if k >= len(mi) or si is None
+                                                      else "drawn above it"))
+    t.check("capture: each message below the segment that carried it (%d)" % n, n and not bad,
+            "all below", bad[:5])
 
 
 def test_ladder_svg(t, run, procs, ladder_logs):
@@ -407,8 +500,11 @@ def test_ladder_mermaid(t, run, ladder_logs):
          [(d, txt.rsplit(" (", 1)[0]) for d, txt in msgs],
          [(a["dir"], a["label"]) for a in arrows])
     t.check("each message names the time and state at both ends",
-            all(re.search(r"\(\d+\.\d{3} [A-Z_0-9]+ → \d+\.\d{3} [A-Z_0-9]+\)$", txt)
-                for _, txt in msgs), "(t STATE → t STATE)", msgs[:3])
+            all(re.search(r"\(\d+\.\d{3}[*^]? [A-Z_0-9]+ → \d+\.\d{3}[*^]? [A-Z_0-9]+\)$",
+                          txt) for _, txt in msgs), "(t STATE → t STATE)", msgs[:3])
+    early = [txt for _, txt in msgs if (lambda m: m and float(m.group(2)) < float(m.group(1)))(
+        re.search(r"\((\d+\.\d+)[*^]? \S+ → (\d+\.\d+)[*^]? \S+\)$", txt))]
+    t.check("no arrow arrives before it left", not early, "none", early[:3])
 
 
 def test_ladder_demo(t, run, certs, build):
@@ -420,6 +516,9 @@ def test_ladder_demo(t, run, certs, build):
     t.contains("demo.sh: the ladder step", r.text, "5. The HTTPS exchange as a ladder diagram")
     part = r.text.split("5. The HTTPS exchange as a ladder diagram", 1)[-1]
     ladder_order(t, "demo.sh", ladder_arrows(part), LADDER_TLS13)
+    # issue 11: the ladder drew the server's read() = 0 above the client's shutdown()
+    check_fin_read_after_shutdown(t, "demo.sh", part)
+    check_no_early_arrival(t, "demo.sh", ladder_arrows(part))
     t.check("demo.sh: no ladder error", "ladder:" not in r.err, "nothing", r.err[-500:])
 
 
