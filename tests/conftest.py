@@ -29,7 +29,7 @@ import tempfile
 
 import pytest
 
-from harness import env
+from harness import env, story
 from harness.checks import Checks
 from harness.procs import Procs, Server, ServerRun, run_client, run_cmd
 
@@ -52,6 +52,10 @@ def pytest_pyfunc_call(pyfuncitem):
     skipped = None
     try:
         pyfuncitem.obj(**args)
+        # the story checker over every log the test's runs produced (harness/story.py),
+        # unless the test breaks the story on purpose (@pytest.mark.story_off("why"))
+        if t.logs and pyfuncitem.get_closest_marker("story_off") is None:
+            story.check_test(t, t.logs)
     except pytest.skip.Exception as x:
         if not t.failures:
             raise
@@ -64,6 +68,12 @@ def pytest_pyfunc_call(pyfuncitem):
         pytest.fail(t.report() + ("\n(and then it skipped the rest: %s)" % skipped.msg
                                   if skipped else ""), pytrace=False)
     return True
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "story_off(why): the test breaks the story on purpose "
+                            "(a peer that lies, a killed program): the story checker "
+                            "(harness/story.py) does not read its logs; say why")
 
 
 def pytest_terminal_summary(terminalreporter):
