@@ -17,7 +17,7 @@ Every fixture is opt-in: a test names what it needs.
     run      run(argv) runs any command to completion: a Result
     nobody   copies of files runnable as user nobody (setpriv); skips unless root
     public_tmp  a temporary directory under /tmp that other users (nobody) may enter
-    curl, openssl, nginx, gnutls_cli, tshark, chromium, certutil, wrk
+    curl, openssl, nginx, gnutls_cli, gnutls_serv, lighttpd, tshark, chromium, certutil, wrk
              the path of that peer program, or the test is skipped
 """
 
@@ -229,6 +229,19 @@ def nginx():
 @pytest.fixture
 def gnutls_cli():
     return _peer("gnutls-cli")
+
+
+@pytest.fixture
+def gnutls_serv():
+    return _peer("gnutls-serv")
+
+
+@pytest.fixture
+def lighttpd():
+    path = _peer("lighttpd")
+    if not os.path.exists("/usr/lib/lighttpd/mod_openssl.so"):
+        pytest.skip("lighttpd-mod-openssl is not installed")
+    return path
 
 
 @pytest.fixture
