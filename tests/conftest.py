@@ -7,7 +7,10 @@ Every fixture is opt-in: a test names what it needs.
     certs    certificates made once per session by certs/make-certs.sh --gallery into a
              temporary directory: certs.dir, certs.ca, certs.gallery, certs.path(name)
     t        the test's soft checks (harness/checks.py): t.eq, t.check, t.contains ...; the
-             test fails at its end listing every failed check
+             test fails at its end listing every failed check. It also collects the JSON log
+             of every run of our programs (server, client, run): when the test body ends, the
+             story checker (harness/story.py) reads them all, unless the test is marked
+             @pytest.mark.story_off("why")
     procs    the processes the test starts in the background, killed by pid when it ends
     server   with server(http=0, https=None, ...) as srv: a running server, ports read from
              its `listen` events (srv.port("http")); stopped with SIGTERM at the end of the

@@ -320,6 +320,24 @@ def test_text_close():
         find(c, "closed")["gloss"] = "no TIME_WAIT on this side"
     assert codes(mutate(no_tw)) == ["text_close"]
 
+    def close_branch_words(c, s):    # the same lie in the words of the close branch
+        find(s, "closed")["gloss"] = ("our FIN was the first, so this side holds TIME_WAIT "
+                                      "for 2MSL (60 s on Linux; sock_diag shows it)")
+    v = mutate(close_branch_words)
+    assert codes(v) == ["text_close"] and len(v) == 2
+
+    def true_words(c, s):            # and its true sentences pass
+        find(c, "closed")["gloss"] = ("our FIN was the first, so this side holds TIME_WAIT "
+                                      "for 2MSL (60 s on Linux; sock_diag shows it)")
+        find(c, "fin_received")["gloss"] = ("3rd wave: the peer's FIN came after ours; our "
+                                            "kernel ACKed it at once (4th wave)")
+        find(s, "closed")["gloss"] = ("the peer's FIN was the first: after its ACK of ours "
+                                      "(4th wave) this side is CLOSED; no TIME_WAIT here, the "
+                                      "peer holds it")
+        find(s, "fin_received")["gloss"] = ("1st wave: the peer sent the first FIN; our "
+                                            "kernel ACKs it")
+    assert mutate(true_words) == []
+
     def simultaneous(c, s):
         find(c, "closed")["gloss"] = "a simultaneous close: both FINs crossed"
     assert codes(mutate(simultaneous)) == ["text_close"]

@@ -269,15 +269,21 @@ def _claims_first(e, side):
     tx = texts(e)
     for pat, claim in ((r"\bwe closed first\b", "local"), (r"\bwe close first\b", "local"),
                        (r"\bwe sent the first fin\b", "local"),
-                       (r"\bour fin (?:went out|left|came) first\b", "local"),
+                       (r"\bour fin (?:went out|left|came|goes|went) first\b", "local"),
+                       (r"\bour fin (?:was|is) (?:the )?first\b", "local"),
+                       (r"\bsends our fin now, the first\b", "local"),
+                       (r"\bthe peer's fin came after ours\b", "local"),
                        (r"\bthe %s (?:now )?closes first\b" % side, "local"),
                        (r"\bthe %s closed first\b" % side, "local"),
                        (r"\bthe (?:peer|%s) closed first\b" % peer, "peer"),
-                       (r"\bthe (?:peer|%s)'s fin (?:came|arrived) first\b" % peer, "peer"),
+                       (r"\bthe (?:peer|%s)'s fin (?:came|arrived|was) (?:the )?first\b" % peer,
+                        "peer"),
+                       (r"\bthe (?:peer|%s) sent the first fin\b" % peer, "peer"),
                        (r"\bthe (?:peer|%s) closed its side\b" % peer, "peer"),
                        (r"\bthe peer holds time_wait\b", "peer"),
                        (r"\bwe are in close_wait\b", "peer"),
-                       (r"\bsimultaneous close\b", "both")):
+                       (r"\bsimultaneous close\b", "both"),
+                       (r"\bthe (?:two fins|peer's fin) crossed\b", "both")):
         m = re.search(pat, tx)
         if m:
             out.append((claim, "text_close", "%s says %r" % (ev, m.group(0))))
@@ -293,7 +299,9 @@ def _claims_time_wait(e, side):
     tx = texts(e)
     for pat in (r"\bour side (?:now )?(?:sits|is|stays|will sit|will stay) in time_wait\b",
                 r"\bwe (?:now )?(?:hold|keep|sit in|are in|stay in|will hold) time_wait\b",
-                r"\bthe %s (?:now )?(?:will hold|holds|keeps) time_wait\b" % side):
+                r"\bthe %s (?:now )?(?:will hold|holds|keeps) time_wait\b" % side,
+                r"\bthis side (?:now )?(?:holds|keeps|is in|sits in) time_wait\b",
+                r"\bboth sides go to time_wait\b"):
         m = re.search(pat, tx)
         if m:
             return True, m.group(0)
