@@ -438,3 +438,15 @@ def test_pair_close():
         find(s, "closed").update(first_fin="local", closed_first=True, gloss="")
         find(s, "fin_received")["gloss"] = ""
     assert "pair_close" in codes(mutate(both_local))
+
+
+def test_closed_fin_fields():
+    """closed.fin_received / fin_sent against the kernel's states before `closed` (the close
+    branch once said fin_received=false, first_fin=none after CLOSE_WAIT and a RST)."""
+    def unread_fin(c, s):
+        find(s, "closed").update(fin_received=False)
+    assert codes(mutate(unread_fin)) == ["first_fin"]
+
+    def no_fin_sent(c, s):
+        find(c, "closed").update(fin_sent=False)
+    assert codes(mutate(no_fin_sent)) == ["first_fin"]

@@ -326,17 +326,14 @@ def _peer_fin_seen_by(c, i, facts):
                isinstance(ts, int) and s["cap_ts_us"] <= ts + TOL_US for s in facts.cap_fins)
 
 
-def check_conn(c, side, where):
-    """The one-side invariants of one connection's records (in log order)."""
-    v = []
+def _idx(c, name, **kw):
+    """Indexes of the records of this event (and these field values) in c."""
+    return [i for i, e in enumerate(c) if e.get("event") == name and
+            all(e.get(k) == x for k, x in kw.items())]
 
-    def bad(code, msg):
-        v.append(Violation(code, where, msg))
 
-    facts = Facts(c)
-    names = [e.get("event") for e in c]
-
-    # phase_chain
+def _phases(c, side, facts, bad):
+    """phase_chain: each phase change starts where the last one ended, and goes forward."""
     cur = "NEW"
     for e in events(c, "phase"):
         f, to = e.get("from"), e.get("to")
@@ -346,22 +343,20 @@ def check_conn(c, side, where):
             bad("phase_chain", "phase goes back: %s -> %s" % (f, to))
         cur = to
 
-    # phase_order
-    def idx(name, **kw):
-        return [i for i, e in enumerate(c) if e.get("event") == name and
-                all(e.get(k) == x for k, x in kw.items())]
-    closed = idx("closed")
+
+def _order(c, side, facts, bad):
+    """phase_order and after_closed."""
+    closed = _idx(c, "closed")
     if len(closed) > 1:
         bad("phase_order", "%d `closed` events" % len(closed))
-    start = (idx("connect") or idx("established") or [None])[0]
+    start = (_idx(c, "connect") or _idx(c, "established") or [None])[0]
     if start is not None:
         early = [_ev(e) for e in c[:start] if e.get("event") not in
                  ("phase", "segment", "state_change", "resolve", "accept_wait")]
         if early:
             bad("phase_order", "before %s: %s" % (c[start].get("event"), early))
-    hs_start = idx("handshake_start")
-    hs_done = idx("handshake_done")
-    msgs = idx("message")
+    hs_start, hs_done, msgs = _idx(c, "handshake_start"), _idx(c, "handshake_done"), \
+        _idx(c, "message")
     if msgs and hs_start and msgs[0] < hs_start[0]:
         bad("phase_order", "a TLS message before handshake_start: %s" % _ev(c[msgs[0]]))
     if hs_done:
@@ -370,24 +365,24 @@ def check_conn(c, side, where):
         if late:
             bad("phase_order", "handshake messages after handshake_done: %s" % late)
         for name in ("request", "response", "body"):
-            early = [i for i in idx(name) if i < hs_done[0]]
+            early = [i for i in _idx(c, name) if i < hs_done[0]]
             if early:
                 bad("phase_order", "%s before handshake_done" % _ev(c[early[0]]))
     elif hs_start and not any(e.get("event") == "warning" and "plain HTTP" in
                               str(e.get("reason", "")) for e in c):
         # (plain HTTP on the HTTPS port is answered in plain HTTP: the warning says so)
         for name in ("request", "response", "body"):
-            if idx(name):
+            if _idx(c, name):
                 bad("phase_order", "%s on a TLS connection whose handshake never finished"
-                    % _ev(c[idx(name)[0]]))
-    reqs, resps, bodies = idx("request"), idx("response"), idx("body")
+                    % _ev(c[_idx(c, name)[0]]))
+    reqs, resps = _idx(c, "request"), _idx(c, "response")
     if side == "client":
         for n, i in enumerate(resps):
             r = c[i].get("req")
             rq = [j for j in reqs if c[j].get("req") == r] if r is not None else reqs[n:n + 1]
             if not rq or rq[0] > i:
                 bad("phase_order", "%s before (or without) its request" % _ev(c[i]))
-        for i in bodies:
+        for i in _idx(c, "body"):
             r = c[i].get("req")
             rs = [j for j in resps if c[j].get("req") == r] if r is not None else resps
             if not rs or rs[0] > i:
@@ -406,8 +401,6 @@ def check_conn(c, side, where):
                     bad("phase_order", "%s answers no request (no request or http_error "
                         "before it)" % _ev(e))
                 pending = max(pending - 1, 0)
-
-    # after_closed
     if closed:
         after = [_ev(e) for e in c[closed[0] + 1:] if (
             e.get("event") not in AFTER_CLOSED or
@@ -416,7 +409,9 @@ def check_conn(c, side, where):
         if after:
             bad("after_closed", "after `closed`: %s" % after[:5])
 
-    # tcp_state: the fd's reads, the watch, and the one against the other
+
+def _states(c, side, facts, bad):
+    """tcp_state: the fd's reads, the watch, and the one against the other, never back."""
     fd = facts.fd_states
     for (i, a), (j, b) in zip(fd, fd[1:]):
         if not reachable(a, b) or (a == "CLOSE" and b != "CLOSE"):
@@ -439,8 +434,10 @@ def check_conn(c, side, where):
     if facts.first == "contradiction":
         bad("tcp_state", "both sides' FIN first: %s" % facts.why())
 
-    # first_fin: the claims against the kernel and the capture
-    cl = first(c, "closed") or {}
+
+def _first_fin(c, side, facts, bad):
+    """first_fin (and text_close for the sentences): every claim of who sent the first FIN
+    against the kernel and the capture; closed's FIN fields against the kernel."""
     two = len({s.get("dir") for s in facts.cap_fins}) == 2
     for i, e in enumerate(c):
         for claim, code, why in _claims_first(e, side):
@@ -463,16 +460,36 @@ def check_conn(c, side, where):
             if claim == "peer" and not _peer_fin_seen_by(c, i, facts):
                 bad(code, "%s before anything showed the peer's FIN (fin_received, "
                     "CLOSE_WAIT, the capture)" % why)
-    if cl.get("first_fin") == "none":
-        if idx("fin_sent") or idx("fin_received") or facts.cap_fins or \
-                facts.seen & (PEER_FIRST_STATES | LOCAL_FIRST_STATES | {"CLOSING", "TIME_WAIT"}):
-            bad("first_fin", "closed.first_fin=none, but a FIN went: %s; %s" % (
-                [n for n in names if n in ("fin_sent", "fin_received")], facts.why()))
-    if cl.get("first_fin") not in (None, "local", "peer", "both", "none"):
-        bad("first_fin", "closed.first_fin=%r is not local/peer/both/none" % cl.get("first_fin"))
+    cl = first(c, "closed")
+    if not cl:
+        return
+    ff = cl.get("first_fin")
+    if ff not in (None, "local", "peer", "both", "none"):
+        bad("first_fin", "closed.first_fin=%r is not local/peer/both/none" % ff)
+    if ff == "none" and (_idx(c, "fin_sent") or _idx(c, "fin_received") or facts.cap_fins or
+                         facts.seen & (PEER_FIRST_STATES | LOCAL_FIRST_STATES |
+                                       {"CLOSING", "TIME_WAIT"})):
+        bad("first_fin", "closed.first_fin=none, but a FIN went: %s; %s" % (
+            [e.get("event") for e in c if e.get("event") in ("fin_sent", "fin_received")],
+            facts.why()))
+    # fin_received / fin_sent against what the kernel showed up to `closed`
+    upto = c[:c.index(cl) + 1]
+    shown = {e.get("tcp_state") for e in upto} | {
+        e.get("to") for e in upto if e.get("event") == "state_change"}
+    cap_in = [s for s in facts.cap_fins if s.get("dir") == "in" and
+              isinstance(s.get("cap_ts_us"), int) and s["cap_ts_us"] + TOL_US < cl["ts_us"]]
+    if cl.get("fin_received") is False and (shown & PEER_FIN_IN_STATES or cap_in):
+        bad("first_fin", "closed.fin_received=false, but the peer's FIN was in before "
+            "`closed`: %s" % (sorted(shown & PEER_FIN_IN_STATES) or "the capture"))
+    ours = shown & (LOCAL_FIRST_STATES | {"CLOSING", "LAST_ACK"})
+    if cl.get("fin_sent") is False and ours:
+        bad("first_fin", "closed.fin_sent=false, but the kernel showed our FIN out before "
+            "`closed`: %s" % sorted(ours))
 
-    # time_wait: the field and the sentences against the watch
-    tw = cl.get("time_wait")
+
+def _time_wait(c, side, facts, bad):
+    """time_wait (the field) and text_close (the sentences) against the watch."""
+    tw = (first(c, "closed") or {}).get("time_wait")
     if tw is True and not facts.time_wait:
         bad("time_wait", "closed.time_wait=true, but this side's kernel never showed TIME_WAIT "
             "(%s)" % facts.why())
@@ -491,37 +508,49 @@ def check_conn(c, side, where):
             bad("text_close", "%s says %r, but the watch saw TIME_WAIT on this side" % (
                 e.get("event"), said[1]))
 
-    # text_alert
-    v += check_alert_text(c, where)
 
-    # capture_time: a send is stamped before the segment it caused leaves, a FIN received
-    # after it arrived
+def _capture_time(c, side, facts, bad):
+    """capture_time: a send is stamped before the segment it caused left, a FIN received
+    after it arrived."""
     segs = facts.segs
-    if segs:
-        def seg(direction, flag):
-            return next((s for s in segs if s.get("dir") == direction and flag in _flags(s)
-                         and isinstance(s.get("cap_ts_us"), int)), None)
-        for name, direction, flag, sent in (("connect", "out", "SYN", True),
-                                            ("fin_sent", "out", "FIN", True),
-                                            ("fin_received", "in", "FIN", False)):
-            e = first(c, name)
-            s = seg(direction, flag)
-            if e is None or s is None or not isinstance(e.get("ts_us"), int):
-                continue
-            if flag == "SYN" and "ACK" in _flags(s):
-                continue
-            if sent and e["ts_us"] > s["cap_ts_us"] + TOL_US:
-                bad("capture_time", "%s is stamped %d us after its %s segment left (%d)" % (
-                    name, e["ts_us"] - s["cap_ts_us"], flag, s["cap_ts_us"]))
-            if not sent and e["ts_us"] + TOL_US < s["cap_ts_us"]:
-                bad("capture_time", "%s is stamped %d us before the %s segment arrived" % (
-                    name, s["cap_ts_us"] - e["ts_us"], flag))
-        rst = [e for e in c if e.get("event") == "reset" and e.get("dir") == "out"]
-        s = seg("out", "RST")
-        if rst and s and rst[0]["ts_us"] > s["cap_ts_us"] + TOL_US:
-            bad("capture_time", "reset out is stamped %d us after its RST left" % (
-                rst[0]["ts_us"] - s["cap_ts_us"]))
-    return v
+    if not segs:
+        return
+
+    def seg(direction, flag):
+        return next((s for s in segs if s.get("dir") == direction and flag in _flags(s)
+                     and (flag != "SYN" or "ACK" not in _flags(s))
+                     and isinstance(s.get("cap_ts_us"), int)), None)
+    for name, direction, flag, sent in (("connect", "out", "SYN", True),
+                                        ("fin_sent", "out", "FIN", True),
+                                        ("fin_received", "in", "FIN", False)):
+        e, s = first(c, name), seg(direction, flag)
+        if e is None or s is None or not isinstance(e.get("ts_us"), int):
+            continue
+        if sent and e["ts_us"] > s["cap_ts_us"] + TOL_US:
+            bad("capture_time", "%s is stamped %d us after its %s segment left (%d)" % (
+                name, e["ts_us"] - s["cap_ts_us"], flag, s["cap_ts_us"]))
+        if not sent and e["ts_us"] + TOL_US < s["cap_ts_us"]:
+            bad("capture_time", "%s is stamped %d us before the %s segment arrived" % (
+                name, s["cap_ts_us"] - e["ts_us"], flag))
+    rst = [e for e in c if e.get("event") == "reset" and e.get("dir") == "out"]
+    s = seg("out", "RST")
+    if rst and s and rst[0]["ts_us"] > s["cap_ts_us"] + TOL_US:
+        bad("capture_time", "reset out is stamped %d us after its RST left" % (
+            rst[0]["ts_us"] - s["cap_ts_us"]))
+
+
+def check_conn(c, side, where):
+    """The one-side invariants of one connection's records (in log order): a list of
+    Violations."""
+    v = []
+
+    def bad(code, msg):
+        v.append(Violation(code, where, msg))
+
+    facts = Facts(c)
+    for part in (_phases, _order, _states, _first_fin, _time_wait, _capture_time):
+        part(c, side, facts, bad)
+    return v + check_alert_text(c, where)
 
 
 def check_alert_text(c, where):
