@@ -12,6 +12,8 @@ ours), and the FINs race on loopback, so each peer gets several runs; as root, s
 --capture, which adds the capture's checks (first FIN, a send stamped before its segment left).
 """
 
+import shutil
+
 import pytest
 
 from harness import story
@@ -82,6 +84,9 @@ def test_story_client_vs_gnutls_serv(t, client, certs, procs, gnutls_serv):
     """gnutls-serv --http (in a network namespace of its own: it cannot bind one address)."""
     if not is_root():
         pytest.skip("gnutls-serv runs in a network namespace of its own: needs root")
+    missing = [b for b in ("unshare", "nsenter", "ip") if not shutil.which(b)]
+    if missing:
+        pytest.skip("gnutls-serv's network namespace needs %s" % ", ".join(missing))
     p, port, prefix = start_gnutls_serv(procs, gnutls_serv, certs.dir)
     try:
         our_client(t, client, "gnutls-serv --http", "https://localhost:%d/" % port, certs,
