@@ -100,13 +100,16 @@ static const struct entry {
 	{ EVT_MESSAGE, "HelloRetryRequest", ANY, 0, "hello retry", "HelloRetryRequest 重试问候",
 	  "none of the client's key shares suits the server: the client must send a new "
 	  "ClientHello, one more round trip" },
-	{ EVT_MESSAGE, "EncryptedExtensions", ANY, 0, "encrypted extensions", "EncryptedExtensions 加密扩展",
+	{ EVT_MESSAGE, "EncryptedExtensions", ANY, 0, "encrypted extensions",
+	  "EncryptedExtensions 加密扩展",
 	  "the server's other choices, the first message under the handshake keys: an "
 	  "eavesdropper no longer sees what follows" },
-	{ EVT_MESSAGE, "Certificate", ANY, 0, "certificate", "Certificate 证书",	/* see who_certifies() */
+	{ EVT_MESSAGE, "Certificate", ANY, 0, "certificate",	/* see who_certifies() */
+	  "Certificate 证书",
 	  "the certificate chain: a CA the other side trusts vouches that this public key "
 	  "belongs to this name" },
-	{ EVT_MESSAGE, "CertificateRequest", ANY, 0, "certificate request", "CertificateRequest 证书请求",
+	{ EVT_MESSAGE, "CertificateRequest", ANY, 0, "certificate request",
+	  "CertificateRequest 证书请求",
 	  "the server wants the client to prove who it is as well (mutual TLS)" },
 	{ EVT_MESSAGE, "CertificateVerify", ANY, 0, "proof of the private key",
 	  "CertificateVerify 证明持有私钥",
@@ -116,13 +119,15 @@ static const struct entry {
 	  "ServerKeyExchange 服务器密钥交换",
 	  "TLS 1.2 (EC)DHE: the server's fresh public key, signed with the certificate's key so "
 	  "no one in the middle can swap it" },
-	{ EVT_MESSAGE, "ServerHelloDone", ANY, 0, "server hello done", "ServerHelloDone 服务器问候结束",
+	{ EVT_MESSAGE, "ServerHelloDone", ANY, 0, "server hello done",
+	  "ServerHelloDone 服务器问候结束",
 	  "TLS 1.2: the server has said everything; the client's turn" },
 	{ EVT_MESSAGE, "ClientKeyExchange", ANY, 0, "client key exchange",
 	  "ClientKeyExchange 客户端密钥交换",
 	  "the client's half of the key exchange (RSA: the encrypted pre-master secret; "
 	  "ECDHE: its public key): both sides now derive the session keys" },
-	{ EVT_MESSAGE, "ChangeCipherSpec", ANY, 0, "change cipher spec", "ChangeCipherSpec 更改密码规范",
+	{ EVT_MESSAGE, "ChangeCipherSpec", ANY, 0, "change cipher spec",
+	  "ChangeCipherSpec 更改密码规范",	/* by version: see by_version() */
 	  "TLS 1.2: 'my next records are encrypted'; TLS 1.3 sends it only so that old "
 	  "middleboxes let the connection through" },
 	{ EVT_MESSAGE, "Finished", ANY, 0, "finished", "Finished 握手结束",

@@ -13,8 +13,8 @@
 #define LOG_LABEL 256           /* the size seglog.c's log_segment uses */
 
 static const char *const steps[] = {
-	"rst", "syn", "syn_resent", "syn_ack", "syn_ack_resent", "fin1", "fin2_ack", "fin2", "ack_fin1", "ack_fin2",
-	"ack_handshake", "data", "ack",
+	"rst", "syn", "syn_resent", "syn_ack", "syn_ack_resent", "fin1", "fin2_ack", "fin2",
+	"ack_fin1", "ack_fin2", "ack_handshake", "data", "ack",
 };
 
 static uint32_t
