@@ -49,6 +49,7 @@ struct tls_state {
 	int16_t			 alert_out;	/* the last fatal alert we sent, -1: none */
 	uint8_t			 nverify;	/* verify[0 .. nverify - 1] */
 	uint8_t			 hs_done;	/* the handshake finished (libevent said so) */
+	uint8_t			 hrr;		/* a HelloRetryRequest went by: one more round trip */
 };
 
 /* One certificate, in the words the log and the trust prompt use. */

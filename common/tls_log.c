@@ -333,6 +333,7 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 		    "from the next record on, this side encrypts: its Finished is the first "
 		    "record under the new keys");
 	else if (hrr) {
+		c->tls->hrr = 1;
 		group = strncmp(sum, "asks for a key share for ", 25) == 0 ? sum + 25 : "?";
 		evrec_str(&r, "group", group);
 		evrec_gloss(&r, "HelloRetryRequest: the server asks for another key share (group "
@@ -472,7 +473,7 @@ tls_log_session(struct conn *c)
 	EVP_PKEY *tmp = NULL;
 	X509 *peer = NULL;
 	struct evrec r;
-	int kxnid, bits = 0, alg_bits = 0, tls13, rsa_kx;
+	int kxnid, bits = 0, alg_bits = 0, tls13, rsa_kx, rtts;
 	const char *kx, *group = "", *ktype = "";
 	char alpn_s[64] = "";
 
@@ -554,17 +555,21 @@ done:
 	    SSL_CIPHER_standard_name(ciph), SSL_CIPHER_get_bits(ciph, NULL),
 	    SSL_CIPHER_is_aead(ciph) ? ", AEAD" : "", SSL_session_reused(ssl) ?
 	    "  session resumed" : "");
+	/* The round trips this handshake took, counted from what went by: TLS 1.3 and a
+	 * resumption take one, a full TLS 1.2 handshake two, a HelloRetryRequest one more. */
+	rtts = (tls13 || SSL_session_reused(ssl) ? 1 : 2) + (c->tls->hrr ? 1 : 0);
 	if (!SSL_session_reused(ssl))
 		evrec_gloss(&r, "handshake complete: from now on both sides use symmetric "
-		    "encryption with session keys derived from the key exchange%s", tls13 ?
-		    " (TLS 1.3: 1 round trip)" : " (TLS 1.2: 2 round trips)");
+		    "encryption with session keys derived from the key exchange (%s: %d round "
+		    "trip%s)", tls13 && c->tls->hrr ? "TLS 1.3 after a HelloRetryRequest" : tls13 ?
+		    "TLS 1.3" : "TLS 1.2", rtts, rtts == 1 ? "" : "s");
 	else
 		evrec_gloss(&r, "handshake complete: from now on both sides use symmetric "
-		    "encryption with session keys derived from %s (resumed: 1 round trip, no "
+		    "encryption with session keys derived from %s (resumed: %d round trip%s, no "
 		    "certificate)", !tls13 ? "the earlier session's master secret and this "
 		    "handshake's randoms, no key exchange" : tls_group_name(ssl)[0] ? "the "
 		    "ticket's secret (PSK) and a fresh key exchange" : "the ticket's secret "
-		    "(PSK), no key exchange");
+		    "(PSK), no key exchange", rtts, rtts == 1 ? "" : "s");
 	evrec_emit(&r);
 }
 

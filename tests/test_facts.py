@@ -421,3 +421,22 @@ def test_facts_data_segment_is_the_2nd_wave(t, server, client, run, tmp_path):
     t.check("the ladder labels the data segment the 2nd wave",
             re.search(r"data seq=y\+1 ack=x\+\d+ len=\d+ . 2nd wave", text), "data ... 2nd wave",
             text[-2500:])
+
+
+def test_facts_round_trips_counted(t, server, client, certs):
+    """The round trips handshake_done states are counted from what went by: after a
+    HelloRetryRequest ('one extra round trip') a TLS 1.3 handshake took 2, on both sides, also
+    when resumed; never '1 round trip' next to an HRR."""
+    with server("--groups", "P-256", http=None, selfsigned=None) as srv:
+        r = client("--reconnect", "2", "--cacert", certs.ca,
+                   "https://localhost:%d/" % srv.port("https"))
+        t.eq("exit", r.rc, 0)
+        sides = [("client #%d" % n, r.conn(n)) for n in (1, 2)]
+        sides += [("server #%d" % n, srv.conn_events(first(r.conn(n), "established")["local"]))
+                  for n in (1, 2) if first(r.conn(n), "established")]
+    for who, c in sides:
+        t.check("%s: a HelloRetryRequest" % who, first(c, "message", type="HelloRetryRequest"),
+                "one", summary(c)[:300])
+        gloss = (first(c, "handshake_done") or {}).get("gloss", "")
+        t.contains("%s: handshake_done counts 2 round trips" % who, gloss, "2 round trips")
+        t.check("%s: not '1 round trip'" % who, "1 round trip" not in gloss, "absent", gloss)
