@@ -192,8 +192,11 @@ by_version(const struct evrec *r, const char *type, struct explain *x)
 	const char *sum = evrec_field_str(r, "summary");
 	const char *ver = evrec_field_str(r, "version");
 	int tls13 = ver != NULL && strcmp(ver, "TLSv1.3") == 0;
-	/* The ClientHello's offered versions: the summary up to its first ';'. */
-	int offers13 = sum != NULL && strncmp(sum, "offers TLS 1.3", 14) == 0;
+	/* The ClientHello's offered versions: the summary up to its first ';' ("offers TLS
+	 * 1.3, 1.2, 1.1, 1.0"; "offers up to TLS 1.2 (legacy_version ...)" has no 1.3). */
+	int offers13 = sum != NULL && strncmp(sum, "offers ", 7) == 0 &&
+	    strncmp(sum, "offers up to ", 13) != 0 &&
+	    memmem(sum, strcspn(sum, ";"), "1.3", 3) != NULL;
 	int resume = sum != NULL && (strstr(sum, "offers a session ticket") != NULL ||
 	    strstr(sum, "resumes the session") != NULL);
 
