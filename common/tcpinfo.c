@@ -1,4 +1,5 @@
-/* tcpinfo.c -- read the kernel's TCP state for a socket, so the log shows facts, not guesses. */
+/* tcpinfo.c -- read the kernel's TCP state for a socket, and the options of the SYN that opened it
+ * (the client's as the kernel saved it, or our own), so the log shows facts, not guesses. */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdio.h>
