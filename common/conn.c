@@ -197,13 +197,16 @@ set_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
-/* What the SYN and SYN+ACK negotiated, as the kernel kept it (TCP_INFO, no privileges). */
+/* What both SYNs had, as the kernel kept it (TCP_INFO, no privileges): the JSON fields, and
+ * "agreed: SACK, timestamps, window scale ours 10, the peer's 10" into buf. The MSS fields
+ * are the segment sizes the kernel uses now, not an option either SYN carried. */
 static void
-add_syn_options(struct evrec *r, const struct tcp_info *ti, char *buf, size_t len)
+add_agreed(struct evrec *r, const struct tcp_info *ti, char *buf, size_t len)
 {
 	int sack = (ti->tcpi_options & TCPI_OPT_SACK) != 0;
 	int ts = (ti->tcpi_options & TCPI_OPT_TIMESTAMPS) != 0;
 	int ws = (ti->tcpi_options & TCPI_OPT_WSCALE) != 0;
+	size_t l;
 
 	evrec_int(r, "mss_snd", ti->tcpi_snd_mss);
 	evrec_int(r, "mss_rcv", ti->tcpi_rcv_mss);
@@ -212,14 +215,31 @@ add_syn_options(struct evrec *r, const struct tcp_info *ti, char *buf, size_t le
 	evrec_bool(r, "sack", sack);
 	evrec_bool(r, "timestamps", ts);
 	evrec_float(r, "rtt_ms", ti->tcpi_rtt / 1000.0);
-	snprintf(buf, len, "MSS %u/%u, window scale %s, SACK %s, timestamps %s, RTT %.3f ms",
-	    ti->tcpi_snd_mss, ti->tcpi_rcv_mss, ws ? "on" : "off", sack ? "on" : "off",
-	    ts ? "on" : "off", ti->tcpi_rtt / 1000.0);
-	if (ws) {
-		size_t l = strlen(buf);
-		snprintf(buf + l, len - l, " (scale %u/%u)", ti->tcpi_snd_wscale,
-		    ti->tcpi_rcv_wscale);
-	}
+	snprintf(buf, len, "agreed: %s%s%s", sack ? "SACK" : "", sack && (ts || ws) ? ", " : "",
+	    ts ? "timestamps" : "");
+	l = strlen(buf);
+	if (ws)
+		snprintf(buf + l, len - l, "%swindow scale ours %u, the peer's %u", sack || ts ?
+		    ", " : "", ti->tcpi_rcv_wscale, ti->tcpi_snd_wscale);
+	else if (!sack && !ts)
+		snprintf(buf + l, len - l, "no SACK, timestamps or window scale");
+	l = strlen(buf);
+	snprintf(buf + l, len - l, "; RTT %.3f ms", ti->tcpi_rtt / 1000.0);
+}
+
+/* The SYN's options as JSON fields: the client's SYN (server, TCP_SAVED_SYN) or our own
+ * (client, our kernel's choices). */
+static void
+add_syn(struct evrec *r, const struct tcpinfo_syn *s, const char *from)
+{
+	evrec_str(r, "syn_from", from);
+	evrec_int(r, "syn_mss", s->mss);
+	if (s->wscale != -2)
+		evrec_int(r, "syn_wscale", s->wscale);
+	if (s->sack_perm >= 0)
+		evrec_bool(r, "syn_sack_perm", s->sack_perm);
+	if (s->timestamps >= 0)
+		evrec_bool(r, "syn_timestamps", s->timestamps);
 }
 
 static void
@@ -227,13 +247,17 @@ log_established(struct conn *c)
 {
 	struct evrec r;
 	struct tcp_info ti;
-	char opts[160] = "";
+	struct tcpinfo_syn syn;
+	char agreed[160] = "", synbuf[128], sent[80] = "";
 	char local_s[CONN_ADDRSTRLEN], remote_s[CONN_ADDRSTRLEN];
-	int st;
+	int st, saved = -1;
 
 	if (!evlog_on())
 		return;
 	st = tcpinfo_get(c->fd, &ti) == 0 ? (int)ti.tcpi_state : -1;
+	/* Read (and so free) the saved SYN even if the record is not written. */
+	if (c->is_server)
+		saved = tcpinfo_saved_syn(c->fd, &syn);
 	if (!evrec_begin(&r, EVT_ESTABLISHED, c->id, c->fd))
 		return;
 	conn_addr_str(&c->local.sa, local_s, sizeof(local_s));
@@ -241,16 +265,38 @@ log_established(struct conn *c)
 	evrec_str(&r, "local", local_s);
 	evrec_str(&r, "remote", remote_s);
 	if (st > 0)
-		add_syn_options(&r, &ti, opts, sizeof(opts));
+		add_agreed(&r, &ti, agreed, sizeof(agreed));
 	if (c->is_server) {
-		evrec_detail(&r, "%s <- %s  accept() returned; %s", local_s, remote_s, opts);
+		if (saved == 0) {
+			add_syn(&r, &syn, "saved");
+			evrec_detail(&r, "%s <- %s  accept() returned; the client's SYN: %s; %s",
+			    local_s, remote_s, tcpinfo_syn_str(&syn, synbuf, sizeof(synbuf)),
+			    agreed);
+		} else
+			evrec_detail(&r, "%s <- %s  accept() returned; the client's SYN was not "
+			    "saved (TCP_SAVED_SYN); %s", local_s, remote_s, agreed);
 		evrec_gloss(&r, "the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
-		    "the socket (3-way handshake done)");
+		    "the socket (3-way handshake done); the client's SYN as the kernel saved it "
+		    "(TCP_SAVED_SYN), and what both SYNs had (TCP_INFO)");
 	} else {
-		evrec_detail(&r, "%s -> %s  connect() completed; %s", local_s, remote_s, opts);
+		if (st > 0) {
+			tcpinfo_own_syn(&ti, &syn);
+			add_syn(&r, &syn, "own");
+			if (ti.tcpi_total_retrans > 0)
+				evrec_int(&r, "syn_sent", (long long)ti.tcpi_total_retrans + 1);
+			/* The SYN's retransmissions are the only ones before ESTABLISHED. */
+			if (ti.tcpi_total_retrans > 0)
+				snprintf(sent, sizeof(sent), " (sent %u times: TCP_INFO counts %u "
+				    "retransmissions)", ti.tcpi_total_retrans + 1,
+				    ti.tcpi_total_retrans);
+			evrec_detail(&r, "%s -> %s  connect() completed; our SYN%s: %s; %s", local_s,
+			    remote_s, sent, tcpinfo_syn_str(&syn, synbuf, sizeof(synbuf)), agreed);
+		} else
+			evrec_detail(&r, "%s -> %s  connect() completed", local_s, remote_s);
 		evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
-		    "sides ESTABLISHED%s; SYN and SYN+ACK agreed on these options", st ==
-		    TCPI_ESTABLISHED ? "" : " (state not yet updated)");
+		    "sides ESTABLISHED%s; our SYN's options are our kernel's choices, 'agreed' is "
+		    "what both SYNs had (TCP_INFO; the server's MSS is not kept where we can read "
+		    "it)", st == TCPI_ESTABLISHED ? "" : " (state not yet updated)");
 	}
 	evrec_emit(&r);
 }

@@ -812,7 +812,8 @@ hello(struct dx *d, struct rd *r, int client)
 	/* TLS 1.2 (RFC 5077): a client resuming with a ticket sends a session id of its own
 	 * choosing, and the server echoes it to say it accepted the ticket. */
 	emit(d, 0, "session_id", -1, sid.p, sid.n, "%zu bytes%s", sid.n, sid.n == 0 ? "" :
-	    client && tls13 ? " (TLS 1.3: a dummy for middlebox compatibility)" :
+	    client && tls13 ? " (a TLS 1.3 hello: a middlebox-compatibility dummy, or a TLS 1.2 "
+	    "session to resume)" :
 	    client ? " (TLS 1.2: a session to resume, or with a ticket an id the server echoes "
 	    "if it accepts the ticket)" : "");
 	if (client) {

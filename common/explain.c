@@ -22,6 +22,14 @@ static const struct entry {
 	{ EVT_SEGMENT, "syn", ANY, 0, "1st handshake", "第一次握手",
 	  "the connecting side's kernel sends SYN with its initial sequence number x: 'I want to "
 	  "talk, and I will count my bytes from x'" },
+	{ EVT_SEGMENT, "syn_resent", ANY, 0, "1st handshake, sent again", "第一次握手（重传）",
+	  "no SYN+ACK came back before the retransmit timer fired, so the kernel sent the same "
+	  "SYN (the same x) again; the wait since the try before is measured from the capture, "
+	  "not assumed: kernels differ (some double it, some keep it fixed)" },
+	{ EVT_SEGMENT, "syn_ack_resent", ANY, 0, "2nd handshake, sent again",
+	  "第二次握手（重传）",
+	  "the listening side's kernel sent the same SYN+ACK (the same y) again: the client's "
+	  "SYN came again, or no ACK completed the handshake before its timer fired" },
 	{ EVT_SEGMENT, "syn_ack", ANY, 0, "2nd handshake", "第二次握手",
 	  "the listening side's kernel answers SYN+ACK: ack=x+1 confirms the SYN (a SYN counts "
 	  "as one byte) and its own ISN y starts the other direction" },
@@ -86,53 +94,61 @@ static const struct entry {
 	{ EVT_HANDSHAKE_START, NULL, ANY, 0, NULL, NULL,
 	  "TLS starts only once TCP is up: its messages travel inside the TCP stream like any "
 	  "other data" },
-	{ EVT_MESSAGE, "ClientHello", ANY, 0, "client hello", "客户端问候",
+	{ EVT_MESSAGE, "ClientHello", ANY, 0, "client hello", "ClientHello 客户端问候",
 	  "the client proposes versions and cipher suites, with a fresh random value" },
-	{ EVT_MESSAGE, "ServerHello", ANY, 0, "server hello", "服务器问候",
+	{ EVT_MESSAGE, "ServerHello", ANY, 0, "server hello", "ServerHello 服务器问候",
 	  "the server picks one version and cipher suite, with its own random value" },
-	{ EVT_MESSAGE, "HelloRetryRequest", ANY, 0, "hello retry", "重试问候",
+	{ EVT_MESSAGE, "HelloRetryRequest", ANY, 0, "hello retry", "HelloRetryRequest 重试问候",
 	  "none of the client's key shares suits the server: the client must send a new "
 	  "ClientHello, one more round trip" },
-	{ EVT_MESSAGE, "EncryptedExtensions", ANY, 0, "encrypted extensions", "加密扩展",
+	{ EVT_MESSAGE, "EncryptedExtensions", ANY, 0, "encrypted extensions",
+	  "EncryptedExtensions 加密扩展",
 	  "the server's other choices, the first message under the handshake keys: an "
 	  "eavesdropper no longer sees what follows" },
-	{ EVT_MESSAGE, "Certificate", ANY, 0, "certificate", "证书",	/* see who_certifies() */
+	{ EVT_MESSAGE, "Certificate", ANY, 0, "certificate",	/* see who_certifies() */
+	  "Certificate 证书",
 	  "the certificate chain: a CA the other side trusts vouches that this public key "
 	  "belongs to this name" },
-	{ EVT_MESSAGE, "CertificateRequest", ANY, 0, "certificate request", "证书请求",
+	{ EVT_MESSAGE, "CertificateRequest", ANY, 0, "certificate request",
+	  "CertificateRequest 证书请求",
 	  "the server wants the client to prove who it is as well (mutual TLS)" },
-	{ EVT_MESSAGE, "CertificateVerify", ANY, 0, "certificate verify", "证书验证",
+	{ EVT_MESSAGE, "CertificateVerify", ANY, 0, "proof of the private key",
+	  "CertificateVerify 证明持有私钥",
 	  "the sender proves it holds the private key: it signs the handshake so far, which a "
 	  "copied certificate alone cannot do" },
-	{ EVT_MESSAGE, "ServerKeyExchange", ANY, 0, "key exchange", "密钥交换",
+	{ EVT_MESSAGE, "ServerKeyExchange", ANY, 0, "server key exchange",
+	  "ServerKeyExchange 服务器密钥交换",
 	  "TLS 1.2 (EC)DHE: the server's fresh public key, signed with the certificate's key so "
 	  "no one in the middle can swap it" },
-	{ EVT_MESSAGE, "ServerHelloDone", ANY, 0, "server hello done", "服务器问候结束",
+	{ EVT_MESSAGE, "ServerHelloDone", ANY, 0, "server hello done",
+	  "ServerHelloDone 服务器问候结束",
 	  "TLS 1.2: the server has said everything; the client's turn" },
-	{ EVT_MESSAGE, "ClientKeyExchange", ANY, 0, "key exchange", "密钥交换",
+	{ EVT_MESSAGE, "ClientKeyExchange", ANY, 0, "client key exchange",
+	  "ClientKeyExchange 客户端密钥交换",
 	  "the client's half of the key exchange (RSA: the encrypted pre-master secret; "
 	  "ECDHE: its public key): both sides now derive the session keys" },
-	{ EVT_MESSAGE, "ChangeCipherSpec", ANY, 0, "change cipher spec", "更改密码规范",
+	{ EVT_MESSAGE, "ChangeCipherSpec", ANY, 0, "change cipher spec",
+	  "ChangeCipherSpec 更改密码规范",	/* by version: see by_version() */
 	  "TLS 1.2: 'my next records are encrypted'; TLS 1.3 sends it only so that old "
 	  "middleboxes let the connection through" },
-	{ EVT_MESSAGE, "Finished", ANY, 0, "finished", "握手结束",
+	{ EVT_MESSAGE, "Finished", ANY, 0, "finished", "Finished 握手结束",
 	  "a MAC over every handshake message under the new keys: if anyone changed a message "
 	  "(say, struck the strongest cipher), the MACs differ and the handshake fails" },
-	{ EVT_MESSAGE, "NewSessionTicket", ANY, 0, "session ticket", "会话票据",
+	{ EVT_MESSAGE, "NewSessionTicket", ANY, 0, "session ticket", "NewSessionTicket 会话票据",
 	  "a ticket to resume this session later without a full handshake" },
-	{ EVT_MESSAGE, "KeyUpdate", ANY, 0, "key update", "密钥更新",
+	{ EVT_MESSAGE, "KeyUpdate", ANY, 0, "key update", "KeyUpdate 密钥更新",
 	  "the sender switches to fresh traffic keys: old keys cannot read new data" },
 	{ EVT_MESSAGE, NULL, ANY, 0, NULL, NULL,
 	  "a TLS handshake message" },
 	{ EVT_KEY_EXCHANGE, NULL, ANY, 0, "key exchange", "密钥交换",
 	  "how the shared secret came about: public-key cryptography is used only "
-	  "for this and for proving identity" },
+	  "for this and for proving identity" },	/* resumed: see resumed_kx() */
 	{ EVT_HANDSHAKE_DONE, NULL, ANY, 0, "symmetric encryption", "对称加密",
 	  "the handshake is over: the data now goes under fast symmetric encryption with "
 	  "session keys only the two ends know" },
 	{ EVT_ALERT, NULL, ANY, 0, "alert", "警报",
 	  "an alert: TLS's way to say what went wrong; a fatal one ends the session at once" },
-	{ EVT_CLOSE_NOTIFY, NULL, ANY, 0, "close notify", "关闭通知",
+	{ EVT_CLOSE_NOTIFY, NULL, ANY, 0, "close notify", "close_notify 关闭通知",
 	  "close_notify says the data ended on purpose, so an attacker cannot cut the stream "
 	  "short unnoticed (a truncation attack)" },
 	{ EVT_TLS_ERROR, "TLS handshake failed", ANY, 0, NULL, NULL,
@@ -177,27 +193,63 @@ by_version(const struct evrec *r, const char *type, struct explain *x)
 	const char *sum = evrec_field_str(r, "summary");
 	const char *ver = evrec_field_str(r, "version");
 	int tls13 = ver != NULL && strcmp(ver, "TLSv1.3") == 0;
+	/* The ClientHello's offered versions: the summary up to its first ';' ("offers TLS
+	 * 1.3, 1.2, 1.1, 1.0"; "offers up to TLS 1.2 (legacy_version ...)" has no 1.3). */
+	int offers13 = sum != NULL && strncmp(sum, "offers ", 7) == 0 &&
+	    strncmp(sum, "offers up to ", 13) != 0 &&
+	    memmem(sum, strcspn(sum, ";"), "1.3", 3) != NULL;
+	int resume = sum != NULL && (strstr(sum, "offers a session ticket") != NULL ||
+	    strstr(sum, "resumes the session") != NULL);
 
 	if (strcmp(type, "ClientHello") == 0 && sum != NULL)
-		x->why = strncmp(sum, "offers TLS 1.3", 14) == 0 ?
-		    "the client proposes versions, cipher suites and a key share (TLS 1.3), "
-		    "with a fresh random value: a TLS 1.3 server can answer with its own share "
-		    "at once, in one round trip" :
-		    "TLS 1.2 and older: the client proposes versions and cipher suites with a "
-		    "fresh random value; no key share yet, the key exchange comes after the "
-		    "server's certificate";
+		x->why = offers13 ? "the client proposes versions, cipher suites and a key share "
+		    "(TLS 1.3), with a fresh random value: a TLS 1.3 server can answer with its "
+		    "own share at once, in one round trip" : resume ? "TLS 1.2 and older: the "
+		    "client proposes versions and cipher suites with a fresh random value, and "
+		    "a session to resume: if the server takes it, neither a certificate nor a "
+		    "key exchange follows" : "TLS 1.2 and older: the client proposes versions "
+		    "and cipher suites with a fresh random value; no key share yet, the key "
+		    "exchange comes after the server's certificate";
 	else if (strcmp(type, "ServerHello") == 0 && ver != NULL)
 		x->why = tls13 ? "the server picks the version and cipher suite and sends its "
 		    "random and key share: from here both sides derive the same handshake keys, "
-		    "and all that follows is encrypted" :
+		    "and every handshake message after it is encrypted (a ChangeCipherSpec "
+		    "record in between is a plaintext dummy for middleboxes, carrying nothing)" :
+		    resume ? "TLS 1.2, resumed: the server takes the session the client offered; "
+		    "no certificate and no key exchange follow: the keys come from that "
+		    "session's master secret and the two fresh randoms" :
 		    "TLS 1.2: the server picks the version and cipher suite and sends its random; "
 		    "no keys yet, they come from the key exchange that follows";
+	else if (strcmp(type, "ChangeCipherSpec") == 0 && ver != NULL)
+		x->why = tls13 ? "TLS 1.3 sends it only so that old middleboxes let the "
+		    "connection through (RFC 8446 D.4): a plaintext record, not encrypted, "
+		    "carrying nothing; TLS 1.3's encryption does not wait for it" :
+		    "TLS 1.2: 'my next records are encrypted': the record itself is plaintext, "
+		    "the sender's next one (its Finished) is the first under the new keys";
 	else if (strcmp(type, "NewSessionTicket") == 0 && ver != NULL)
 		x->why = tls13 ? "a ticket sent after the handshake: next time the client can "
 		    "resume without the certificate and the signature" :
 		    "TLS 1.2 (RFC 5077): a ticket sent at the end of the handshake, before the "
 		    "server's ChangeCipherSpec: next time the client can resume without the "
 		    "certificate and the key exchange";
+}
+
+/* key_exchange of a resumed session: what stood in for the key exchange. */
+static void
+resumed_kx(const struct evrec *r, struct explain *x)
+{
+	long long resumed = 0, fs = 0;
+
+	if (evrec_field_int(r, "resumed", &resumed) == -1 || !resumed)
+		return;
+	(void)evrec_field_int(r, "forward_secrecy", &fs);
+	x->step_en = "session resumption";
+	x->step_zh = "会话恢复";
+	x->why = fs ? "resumed: the ticket's secret (PSK) is mixed with a fresh ECDHE: "
+	    "public-key cryptography only for that key exchange; no certificate, no "
+	    "signature" : "resumed: no key exchange and no public-key cryptography in this "
+	    "handshake; the secret was made by the key exchange of an earlier session and is "
+	    "reused, with fresh randoms";
 }
 
 /* The kernel's view of the close: the wave the FIN is, from the record's "wave" field. */
@@ -273,7 +325,10 @@ state_step(const struct evrec *r, struct explain *x)
 	} else if (strcmp(to, "SYN_SENT") == 0) {
 		x->step_en = "1st handshake";
 		x->step_zh = "第一次握手";
-		x->why = "our SYN is out and unanswered: the kernel resends it with a growing timeout";
+		x->why = "our SYN is out and unanswered: the kernel sends it again each time its "
+		    "retransmit timer fires; the waits are what the timer shows (with --capture, "
+		    "each resent SYN says how long after the one before it left), not a rule: "
+		    "kernels differ";
 	} else {
 		x->kernel = 0;
 		x->why = "the kernel's TCP state machine moved, seen through sock_diag as ss shows it";
@@ -291,10 +346,10 @@ who_certifies(const struct evrec *r, struct explain *x)
 		return;
 	if ((evlog_side() == EVLOG_SERVER) == out) {
 		x->step_en = "server certificate";
-		x->step_zh = "服务器证书";
+		x->step_zh = "Certificate 服务器证书";
 	} else {
 		x->step_en = "client certificate";
-		x->step_zh = "客户端证书";
+		x->step_zh = "Certificate 客户端证书";
 	}
 }
 
@@ -302,6 +357,7 @@ int
 explain_event(const struct evrec *r, int segments, struct explain *x)
 {
 	const char *key = NULL;
+	long long len = 0;
 	size_t i;
 
 	memset(x, 0, sizeof(*x));
@@ -333,6 +389,13 @@ explain_event(const struct evrec *r, int segments, struct explain *x)
 		who_certifies(r, x);
 	if (r->ev == EVT_MESSAGE && key != NULL)
 		by_version(r, key, x);
+	if (r->ev == EVT_KEY_EXCHANGE)
+		resumed_kx(r, x);
+	if (r->ev == EVT_SEGMENT && key != NULL && strcmp(key, "ack_fin1") == 0 &&
+	    evrec_field_int(r, "len", &len) == 0 && len > 0)
+		x->why = "the first segment to ACK the FIN (u+1) carries data: after the peer's "
+		    "FIN this side still sent something (e.g. a TLS close_notify, or the response "
+		    "after a half-close), and the ACK rode on it; this side's own FIN comes later";
 	/* With a capture the segments carry the TCP steps: the kernel's state events would only
 	 * repeat them (and could seem to name segments of their own). */
 	if (x->kernel && segments) {

@@ -21,6 +21,9 @@ struct tuple {
 	struct sockaddr_storage	 local, remote;
 	struct seglog_isn	 isn;
 	struct wire_dir		 wire[2];	/* --wire: [0] what came in, [1] what we sent */
+	int64_t			 syn_ts[2];	/* capture time of the latest SYN (SYN+ACK) from
+						 * [0] the passive, [1] the active side */
+	int			 syn_tries[2];	/* how many times it was seen */
 };
 
 static struct capture *cap;
@@ -95,10 +98,12 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 	int have_s = from_active ? k->have_x : k->have_y;
 	int have_a = from_active ? k->have_y : k->have_x;
 	char sq[48], ak[48], datap[32] = "";
-	int i, acks_fin = -1;
+	int i, acks_fin = -1, resent = 0;
 
 	*step = "segment";
 	if (flags & CAPTURE_SYN) {
+		/* The same SYN (same ISN) seen again from this side: a retransmission. */
+		resent = have_s && sbase == seq;
 		if (from_active) {
 			k->have_x = 1;
 			k->x = seq;
@@ -130,12 +135,14 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		*step = "rst";
 		snprintf(buf, buflen, "RST seq=%s  (reset: the connection is dropped at once)", sq);
 	} else if ((flags & CAPTURE_SYN) && !(flags & CAPTURE_ACK)) {
-		*step = "syn";
-		snprintf(buf, buflen, "SYN seq=%s (%s=%u)  1st handshake", sl, sl, seq);
+		*step = resent ? "syn_resent" : "syn";
+		snprintf(buf, buflen, "SYN seq=%s (%s=%u)  1st handshake%s", sl, sl, seq, resent ?
+		    ", sent again: a retransmission (the same SYN, the same x)" : "");
 	} else if ((flags & CAPTURE_SYN) && (flags & CAPTURE_ACK)) {
-		*step = "syn_ack";
-		snprintf(buf, buflen, "SYN+ACK seq=%s ack=%s  (%s=%u)  2nd handshake", sl, ak, sl,
-		    seq);
+		*step = resent ? "syn_ack_resent" : "syn_ack";
+		snprintf(buf, buflen, "SYN+ACK seq=%s ack=%s  (%s=%u)  2nd handshake%s", sl, ak, sl,
+		    seq, resent ? ", sent again: a retransmission (the same SYN+ACK, the same y)" :
+		    "");
 	} else if (flags & CAPTURE_FIN) {
 		/* Data and FIN can share a segment (a corked half-close): the FIN's own number
 		 * comes after the data, and the label says the data is there. */
@@ -171,13 +178,18 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		*step = "ack_fin2";
 		snprintf(buf, buflen, "ACK ack=%s (w+1)  4th wave", ak);
 	} else if (len == 0 && from_active && have_a && REL(ack, abase) == 1 &&
-	    REL(seq, sbase) == 1 && k->fins == 0) {
+	    REL(seq, sbase) == 1 && k->fins == 0 && !k->hs_acked) {
 		*step = "ack_handshake";
+		k->hs_acked = 1;
 		snprintf(buf, buflen, "ACK seq=%s ack=%s  3rd handshake", sq, ak);
 	} else if (len > 0 && acks_fin == 0) {
-		*step = "data";
-		snprintf(buf, buflen, "data seq=%s ack=%s (u+1) len=%u  it also ACKs the FIN (2nd "
-		    "wave): data after the peer's FIN, a half-close", sq, ak, len);
+		/* The first segment to ACK the first FIN is the 2nd wave even when it carries
+		 * data (a TLS close_notify sent after the peer's FIN, a response after a
+		 * half-close): step ack_fin1, len > 0. */
+		*step = "ack_fin1";
+		snprintf(buf, buflen, "data seq=%s ack=%s (u+1) len=%u  2nd wave: this data segment "
+		    "also ACKs the FIN (the peer half-closed; this direction still carries data)",
+		    sq, ak, len);
 	} else if (len > 0) {
 		*step = "data";
 		snprintf(buf, buflen, "data seq=%s ack=%s len=%u", sq, ak, len);
@@ -195,7 +207,8 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 	struct wire_view v;
 	char recs[512];
 	const char *what;
-	int i, clear = 0, sealed = 0, cert = 0, hello13 = 0, appdata = 0;
+	int i, clear = 0, sealed = 0, cert = 0, hello13 = 0, appdata = 0, chello = 0, ckx = 0;
+	int ccs = 0;
 
 	wire_look(&t->wire[out], sg->seq, sg->payload, sg->caplen, sg->len, &v);
 	wire_records_str(&v, recs, sizeof(recs));
@@ -225,30 +238,59 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 	evrec_int(r, "wire_cont", v.cont);
 	evrec_bool(r, "wire_goes_on", v.goes_on);
 	/* Handshake records before this side's ChangeCipherSpec are readable (the hellos; in
-	 * TLS 1.2 also the certificate); the rest is ciphertext. */
+	 * TLS 1.2 also the certificate); a ChangeCipherSpec record is never encrypted (one
+	 * byte, 0x01: no secret in it); the rest is ciphertext. */
 	if (v.cont)
 		sealed++;
 	for (i = 0; i < v.nrecs; i++) {
+		if (v.recs[i].hs_type == 1)
+			chello = 1;
 		if (v.recs[i].hs_type == 11)
 			cert = 1;
 		if (v.recs[i].hs_type == 2)
 			hello13 = 1;
+		if (v.recs[i].hs_type == 16)
+			ckx = 1;
 		if (v.recs[i].type == 23)
 			appdata = 1;
-		if (v.recs[i].hs_type >= 0)
+		if (v.recs[i].type == 20)
+			ccs = 1;
+		else if (v.recs[i].hs_type >= 0)
 			clear++;
-		else if (v.recs[i].type != 20)
+		else
 			sealed++;
 	}
-	if (!sealed)
-		what = cert ? "in the clear: these handshake messages, the certificate too (TLS 1.2), "
-		    "are readable; the keys are not" : "in the clear: the handshake's versions, suites "
-		    "and names are readable, the keys are not";
+	if (!sealed && chello)
+		what = "in the clear: versions, cipher suites, the server name and any key share "
+		    "are readable; a key share is a public key, readable and not secret (its "
+		    "private half never leaves the client)";
+	else if (!sealed && cert)
+		what = "in the clear: these handshake messages, the certificate too (TLS 1.2), are "
+		    "readable; the public keys in them are not secrets";
+	else if (!sealed && ckx)
+		what = "in the clear: readable; a ClientKeyExchange holds the client's public key "
+		    "(ECDHE) or the pre-master secret encrypted with the server's RSA key (RSA): "
+		    "neither gives the secret away";
+	else if (!sealed)
+		what = "in the clear: readable by anyone on the path";
 	else if (clear && hello13 && appdata)
-		what = "the hello is readable, the rest is ciphertext (TLS 1.3: the rest of the "
-		    "handshake, the certificate too unless the session is resumed)";
+		what = ccs ? "the ServerHello is readable (its key share is a public key); the "
+		    "ChangeCipherSpec is a plaintext dummy that carries nothing; the rest is "
+		    "ciphertext (TLS 1.3: the rest of the handshake, the certificate too when "
+		    "there is one)" : "the ServerHello is readable (its key share is a public "
+		    "key); the rest is ciphertext (TLS 1.3: the rest of the handshake, the "
+		    "certificate too when there is one)";
+	else if (clear && ccs && ckx)
+		what = "readable up to and including the ChangeCipherSpec (the ClientKeyExchange "
+		    "holds a public key, or with RSA the pre-master secret encrypted to the "
+		    "server's key), ciphertext after it";
+	else if (clear && ccs)
+		what = "readable up to and including the ChangeCipherSpec, ciphertext after it";
 	else if (clear)
-		what = "readable up to the ChangeCipherSpec, ciphertext after it";
+		what = "the handshake records are readable, the rest is ciphertext";
+	else if (ccs)
+		what = "the ChangeCipherSpec record is in the clear (one byte, no secret in it); "
+		    "the rest is ciphertext: unreadable without the keys";
 	else
 		what = "ciphertext: unreadable without the keys";
 	evrec_note(r, sealed ? EVREC_NOTE_PROTECTED : EVREC_NOTE_EXPOSED, "wire  %u B  TLS %s  -- %s",
@@ -259,15 +301,34 @@ static void
 log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 {
 	struct evrec r;
-	char flags[32], label[200];
+	char flags[32], label[256];
 	const char *step;
-	int from_active = out ? t->active : !t->active;
+	int from_active = out ? t->active : !t->active, tries = 0;
+	double resent_ms = -1;
 
 	seglog_label(&t->isn, from_active, sg->flags, sg->seq, sg->ack, sg->len, label,
 	    sizeof(label), &step);
 	if (!evrec_begin(&r, EVT_SEGMENT, t->conn, -1))
 		return;
 	capture_flags_str(sg->flags, flags, sizeof(flags));
+	/* A SYN or SYN+ACK sent again: the wait since the previous try, as captured (kernels
+	 * differ: some double it, some keep it fixed, so it is measured, never assumed). */
+	if ((sg->flags & CAPTURE_SYN) && !(sg->flags & CAPTURE_RST)) {
+		int a = from_active ? 1 : 0;
+
+		if (strncmp(step, "syn", 3) == 0 && strstr(step, "_resent") != NULL &&
+		    t->syn_tries[a] > 0) {
+			double gap_ms = (double)(sg->ts_us - t->syn_ts[a]) / 1000.0;
+			size_t l = strlen(label);
+
+			resent_ms = gap_ms;
+			snprintf(label + l, sizeof(label) - l, "; try %d, %.3f s after the one "
+			    "before (capture times)", t->syn_tries[a] + 1, gap_ms / 1000.0);
+		}
+		t->syn_tries[a]++;
+		t->syn_ts[a] = sg->ts_us;
+		tries = t->syn_tries[a];
+	}
 	evrec_str(&r, "dir", out ? "out" : "in");
 	evrec_str(&r, "flags", flags);
 	evrec_int(&r, "seq", sg->seq);
@@ -275,6 +336,10 @@ log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 	evrec_int(&r, "win", sg->win);
 	evrec_int(&r, "len", sg->len);
 	evrec_str(&r, "step", step);
+	if (resent_ms >= 0) {
+		evrec_int(&r, "try", tries);
+		evrec_float(&r, "resent_after_ms", resent_ms);
+	}
 	evrec_int(&r, "cap_ts_us", sg->ts_us);
 	evrec_label(&r, "%s %s", out ? ">" : "<", flags);
 	evrec_detail(&r, "%s", label);

@@ -31,6 +31,7 @@ struct seglog_isn {
 	unsigned	 fin_end[2];		/* seq + 1 of each FIN */
 	int		 fin_from_active[2];
 	int		 fin_acked[2];		/* an earlier segment already ACKed that FIN */
+	int		 hs_acked;		/* the 3rd handshake's ACK has been seen */
 };
 const char *seglog_label(struct seglog_isn *, int from_active, unsigned flags, unsigned seq,
 	    unsigned ack, unsigned len, char *buf, size_t buflen, const char **step);

@@ -143,8 +143,9 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 	}
 	switch (to) {
 	case TCPI_SYN_SENT:
-		evrec_gloss(&r, "our SYN is unanswered (dropped: the server's accept queue is "
-		    "full); the kernel resends it when the retransmit timer fires");
+		evrec_gloss(&r, "our SYN is unanswered so far (why cannot be seen from here: a "
+		    "server whose accept queue is full drops SYNs, so does a firewall); the kernel "
+		    "sends it again when the retransmit timer fires");
 		break;
 	case TCPI_ESTABLISHED:
 		evrec_gloss(&r, "the SYN+ACK came and our ACK went out: handshake done");

@@ -445,9 +445,9 @@ tls_conn(const SSL *ssl)
 
 /* What tls_hello_summary keeps of the dissected fields. */
 struct hello_sum {
-	int	 client, hrr, started, psk;
+	int	 client, hrr, started, psk, grease, last_tls;
 	unsigned legacy, ncs, picked;
-	char	 versions[64], shares[64], sni[128];
+	char	 versions[96], shares[64], sni[128];
 };
 
 static void
@@ -457,6 +457,34 @@ append(char *out, size_t outlen, const char *fmt, const char *s)
 
 	if (l < outlen)
 		snprintf(out + l, outlen - l, fmt, s);
+}
+
+/* A ClientHello's supported_versions as dissected ("GREASE, TLS 1.3, TLS 1.2, TLS 1.1"):
+ * every version it lists, in its order ("TLS 1.3, 1.2, 1.1"), GREASE counted apart. */
+static void
+offered_versions(struct hello_sum *h, const char *list)
+{
+	char tok[32];
+	size_t n;
+
+	while (*list != '\0') {
+		n = strcspn(list, ",");
+		snprintf(tok, sizeof(tok), "%.*s", (int)n, list);
+		list += n;
+		while (*list == ',' || *list == ' ')
+			list++;
+		if (strcmp(tok, "GREASE") == 0) {
+			h->grease++;
+			continue;
+		}
+		/* "TLS 1.3, 1.2": the name once for a run of TLS versions */
+		if (strncmp(tok, "TLS ", 4) == 0 && h->last_tls)
+			append(h->versions, sizeof(h->versions), ", %s", tok + 4);
+		else
+			append(h->versions, sizeof(h->versions), h->versions[0] ? ", %s" : "%s",
+			    tok);
+		h->last_tls = strncmp(tok, "TLS ", 4) == 0;
+	}
 }
 
 static void
@@ -475,13 +503,9 @@ hello_sum_cb(const struct dissect_item *it, void *arg)
 		h->started = 1;		/* the fixed part is whole */
 	else if (strcmp(it->field, "supported_versions") == 0 && !h->client)
 		h->picked = (unsigned)it->code;
-	else if (strcmp(it->field, "supported_versions") == 0) {
-		if (strstr(it->value, "TLS 1.3") != NULL)
-			append(h->versions, sizeof(h->versions), "%s", "1.3");
-		if (strstr(it->value, "TLS 1.2") != NULL)
-			append(h->versions, sizeof(h->versions), h->versions[0] ? ", %s" : "%s",
-			    "1.2");
-	} else if ((strcmp(it->field, "share") == 0 && h->client) ||
+	else if (strcmp(it->field, "supported_versions") == 0)
+		offered_versions(h, it->value);
+	else if ((strcmp(it->field, "share") == 0 && h->client) ||
 	    (strcmp(it->field, "key_share") == 0 && !h->client)) {
 		gn = dissect_group_name((unsigned)it->code);
 		append(h->shares, sizeof(h->shares), h->shares[0] ? ", %s" : "%s", gn ? gn : "?");
@@ -511,9 +535,19 @@ tls_hello_summary(const unsigned char *msg, size_t len, char *out, size_t outlen
 	if (!h.started)
 		return;
 	if (h.client) {
-		snprintf(out, outlen, "offers TLS %s; %u cipher suites",
-		    h.versions[0] ? h.versions : (h.legacy == TLS1_2_VERSION ? "1.2" : "?"),
-		    h.ncs);
+		/* Without supported_versions, legacy_version is the highest version the client
+		 * takes; the lowest is not sent. */
+		if (h.versions[0])
+			snprintf(out, outlen, "offers %s%s; %u cipher suite%s", h.versions,
+			    h.grease ? " (and GREASE)" : "", h.ncs, h.ncs == 1 ? "" : "s");
+		else if (h.legacy >= 0x0301 && h.legacy <= 0x0304)
+			snprintf(out, outlen, "offers up to TLS 1.%u (legacy_version, no "
+			    "supported_versions); %u cipher suite%s", h.legacy - 0x0301, h.ncs,
+			    h.ncs == 1 ? "" : "s");
+		else
+			snprintf(out, outlen, "offers up to version 0x%04x (legacy_version, no "
+			    "supported_versions); %u cipher suite%s", h.legacy, h.ncs,
+			    h.ncs == 1 ? "" : "s");
 		if (h.shares[0])
 			append(out, outlen, "; key share %s", h.shares);
 		if (h.sni[0])

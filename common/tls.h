@@ -56,6 +56,7 @@ struct tls_state {
 	uint8_t			 nverify;	/* verify[0 .. nverify - 1] */
 	uint8_t			 hs_done;	/* the handshake finished (libevent said so) */
 	uint8_t			 notify_in;	/* the peer's close_notify came */
+	uint8_t			 hrr;		/* a HelloRetryRequest went by: one more round trip */
 };
 
 /* One certificate, in the words the log and the trust prompt use. */

@@ -157,9 +157,12 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size
 		    "share), with a fresh random value";
 	if (strcmp(name, "ServerHello") == 0)
 		return tls13 ? "the server picks version and cipher suite and sends its own key "
-		    "share: both sides can now compute the handshake keys, so everything after "
-		    "this is encrypted" : "the server picks version and cipher suite, with its own "
-		    "random value";
+		    "share: both sides can now compute the handshake keys, and the handshake "
+		    "messages after this one are encrypted (a ChangeCipherSpec record, if one "
+		    "comes, is a plaintext dummy)" : strstr(summary, "resumes the session") ?
+		    "the server picks version and cipher suite and resumes the offered session: "
+		    "no certificate, no key exchange" : "the server picks version and cipher "
+		    "suite, with its own random value";
 	if (strcmp(name, "HelloRetryRequest") == 0)
 		return "the server wants a key share for another group: the client must try again";
 	if (strcmp(name, "EncryptedExtensions") == 0)
@@ -301,6 +304,27 @@ out_time(struct conn *c, struct evrec *r)
 	c->tls->out_us = 0;
 }
 
+/* TLS 1.2: does this ServerHello resume a session? It does when it echoes the session_id the
+ * ClientHello sent (RFC 5246 7.4.1.3; with a ticket, RFC 5077 3.4). The client's offered
+ * session holds that id (OpenSSL names a ticket's session by it); the server has decided. */
+static int
+server_hello_resumes(SSL *ssl, const unsigned char *msg, size_t len)
+{
+	const unsigned char *sid;
+	unsigned int sidlen;
+	SSL_SESSION *sess;
+
+	if (SSL_is_server(ssl))
+		return SSL_session_reused(ssl);
+	if (len < 4 + 2 + 32 + 1 || msg[4 + 2 + 32] == 0 || len < 4 + 2 + 32 + 1 +
+	    (size_t)msg[4 + 2 + 32])
+		return 0;
+	if ((sess = SSL_get_session(ssl)) == NULL)
+		return 0;
+	sid = SSL_SESSION_get_id(sess, &sidlen);
+	return sidlen == msg[4 + 2 + 32] && memcmp(sid, msg + 4 + 2 + 32 + 1, sidlen) == 0;
+}
+
 static void
 log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
     const unsigned char *msg)
@@ -319,6 +343,10 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 	evrec_int(&r, "len", (long long)len);
 	if (msg != NULL && len > 0 && (msg[0] == 1 || msg[0] == 2)) {
 		tls_hello_summary(msg, len, sum, sizeof(sum));
+		if (strcmp(name, "ServerHello") == 0 && strncmp(sum, "picks TLSv1.3", 13) != 0 &&
+		    sum[0] && server_hello_resumes(ssl, msg, len))
+			snprintf(sum + strlen(sum), sizeof(sum) - strlen(sum), "; resumes the "
+			    "session (the ClientHello's session_id echoed)");
 		if (sum[0])
 			evrec_str(&r, "summary", sum);
 	}
@@ -329,9 +357,13 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 	evrec_detail(&r, "%zu B%s%s", len, sum[0] ? "  " : "", sum);
 	if (strcmp(name, "ChangeCipherSpec") == 0)
 		evrec_gloss(&r, "%s", SSL_version(ssl) == TLS1_3_VERSION ?
-		    "a dummy kept for middlebox compatibility: TLS 1.3 already encrypts" :
-		    "from the next record on, this side encrypts with the agreed keys");
+		    "TLS 1.3 middlebox compatibility: a plaintext record, not encrypted, that "
+		    "carries nothing (one byte, 0x01); the encryption began with the keys from "
+		    "the hellos" :
+		    "from the next record on, this side encrypts: its Finished is the first "
+		    "record under the new keys");
 	else if (hrr) {
+		c->tls->hrr = 1;
 		group = strncmp(sum, "asks for a key share for ", 25) == 0 ? sum + 25 : "?";
 		evrec_str(&r, "group", group);
 		evrec_gloss(&r, "HelloRetryRequest: the server asks for another key share (group "
@@ -460,13 +492,15 @@ log_resumed_kx(struct conn *c, int tls13, const char *group)
 	if (tls13 && group[0]) {
 		evrec_detail(&r, "session resumed: ticket (PSK) + a fresh ECDHE over %s", group);
 		evrec_gloss(&r, "abbreviated handshake: the ticket stands in for the certificate "
-		    "(no Certificate, no CertificateVerify), and a fresh key share still gives "
-		    "forward secrecy (psk_dhe_ke)");
+		    "(no Certificate, no CertificateVerify); the keys come from the ticket's "
+		    "secret and a fresh key exchange, which gives forward secrecy (psk_dhe_ke)");
 	} else {
 		evrec_detail(&r, "session resumed: no key exchange (%s)", tls13 ? "PSK only" :
 		    "the old master secret, fresh randoms");
-		evrec_gloss(&r, "abbreviated handshake: both sides reuse the secret of an earlier "
-		    "session; no certificate is sent or checked this time");
+		evrec_gloss(&r, "abbreviated handshake: no key exchange and no public-key "
+		    "cryptography this time: the keys come from the secret of an earlier session "
+		    "(made by that session's key exchange) and this handshake's fresh randoms; no "
+		    "certificate is sent or checked");
 	}
 	evrec_emit(&r);
 }
@@ -482,7 +516,7 @@ tls_log_session(struct conn *c)
 	EVP_PKEY *tmp = NULL;
 	X509 *peer = NULL;
 	struct evrec r;
-	int kxnid, bits = 0, alg_bits = 0, tls13, rsa_kx;
+	int kxnid, bits = 0, alg_bits = 0, tls13, rsa_kx, rtts;
 	const char *kx, *group = "", *ktype = "";
 	char alpn_s[64] = "";
 
@@ -564,10 +598,21 @@ done:
 	    SSL_CIPHER_standard_name(ciph), SSL_CIPHER_get_bits(ciph, NULL),
 	    SSL_CIPHER_is_aead(ciph) ? ", AEAD" : "", SSL_session_reused(ssl) ?
 	    "  session resumed" : "");
-	evrec_gloss(&r, "handshake complete: from now on both sides use symmetric encryption "
-	    "with session keys derived from the key exchange%s", SSL_session_reused(ssl) ?
-	    " (resumed: 1 round trip, no certificate)" : tls13 ? " (TLS 1.3: 1 round trip)" :
-	    " (TLS 1.2: 2 round trips)");
+	/* The round trips this handshake took, counted from what went by: TLS 1.3 and a
+	 * resumption take one, a full TLS 1.2 handshake two, a HelloRetryRequest one more. */
+	rtts = (tls13 || SSL_session_reused(ssl) ? 1 : 2) + (c->tls->hrr ? 1 : 0);
+	if (!SSL_session_reused(ssl))
+		evrec_gloss(&r, "handshake complete: from now on both sides use symmetric "
+		    "encryption with session keys derived from the key exchange (%s: %d round "
+		    "trip%s)", tls13 && c->tls->hrr ? "TLS 1.3 after a HelloRetryRequest" : tls13 ?
+		    "TLS 1.3" : "TLS 1.2", rtts, rtts == 1 ? "" : "s");
+	else
+		evrec_gloss(&r, "handshake complete: from now on both sides use symmetric "
+		    "encryption with session keys derived from %s (resumed: %d round trip%s, no "
+		    "certificate)", !tls13 ? "the earlier session's master secret and this "
+		    "handshake's randoms, no key exchange" : tls_group_name(ssl)[0] ? "the "
+		    "ticket's secret (PSK) and a fresh key exchange" : "the ticket's secret "
+		    "(PSK), no key exchange", rtts, rtts == 1 ? "" : "s");
 	evrec_emit(&r);
 }
 

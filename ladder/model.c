@@ -122,6 +122,8 @@ step_words(const char *step)
 {
 	static const struct { const char *step, *words; } steps[] = {
 		{ "syn", "1st handshake" }, { "syn_ack", "2nd handshake" },
+		{ "syn_resent", "1st handshake, sent again" },
+		{ "syn_ack_resent", "2nd handshake, sent again" },
 		{ "ack_handshake", "3rd handshake" }, { "fin1", "1st wave" },
 		{ "ack_fin1", "2nd wave" }, { "fin2", "3rd wave" },
 		{ "fin2_ack", "2nd+3rd wave" }, { "ack_fin2", "4th wave" },

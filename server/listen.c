@@ -165,6 +165,10 @@ open_listener(struct listener *li, const char *addr, int port, char *err, size_t
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (fam == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	/* Keep each client's SYN, so the established event can say what it carried (read and
+	 * freed there; under -q nothing reads it, so nothing is kept). */
+	if (evlog_on())
+		(void)tcpinfo_save_syn(fd);
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1)
 		goto fail;
 	sslen = sizeof(ss);

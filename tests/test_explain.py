@@ -52,15 +52,17 @@ def test_explain_text_zh(t, server, client, certs, build):
                 all(re.match(r"\s+[+-]\d+\.\d{3} ms  client", lines[i - 1]) for i, l in enumerate(lines)
                     if l.strip().startswith("why")), "under events", lines[:6])
         ch = [l for l in lines if "> ClientHello" in l]
-        t.check("ClientHello: 客户端问候 beside it", ch and "【客户端问候】" in ch[0], "【客户端问候】", ch)
+        t.check("ClientHello: its name with 客户端问候 beside it", ch and "【ClientHello 客户端问候】" in ch[0],
+                "【ClientHello 客户端问候】", ch)
         t.contains("ClientHello: why",
                    why_after(lines, lambda l: "> ClientHello" in l) or "",
-                   "why (client hello / 客户端问候): the client proposes versions, cipher suites and a key share (TLS 1.3)")
+                   "why (client hello / ClientHello 客户端问候): the client proposes versions, cipher suites and a key share (TLS 1.3)")
         t.contains("CertificateVerify: the server proves it holds the private key",
                    why_after(lines, lambda l: "< CertificateVerify" in l) or "",
                    "proves it holds the private key")
-        t.check("Certificate: 服务器证书", any("< Certificate " in l and "【服务器证书】" in l for l in lines),
-                "【服务器证书】", [l for l in lines if "< Certificate" in l])
+        t.check("Certificate: Certificate 服务器证书",
+                any("< Certificate " in l and "【Certificate 服务器证书】" in l for l in lines),
+                "【Certificate 服务器证书】", [l for l in lines if "< Certificate" in l])
         t.check("handshake_done: 对称加密", any("handshake_done" in l and "【对称加密】" in l for l in lines),
                 "【对称加密】", [l for l in lines if "handshake_done" in l])
         con = [l for l in lines if " connect " in l]

@@ -10,11 +10,11 @@
 #include "fuzz.h"
 
 #define RECORD    12
-#define LOG_LABEL 200           /* the size seglog.c's log_segment uses */
+#define LOG_LABEL 256           /* the size seglog.c's log_segment uses */
 
 static const char *const steps[] = {
-	"rst", "syn", "syn_ack", "fin1", "fin2_ack", "fin2", "ack_fin1", "ack_fin2",
-	"ack_handshake", "data", "ack",
+	"rst", "syn", "syn_resent", "syn_ack", "syn_ack_resent", "fin1", "fin2_ack", "fin2",
+	"ack_fin1", "ack_fin2", "ack_handshake", "data", "ack",
 };
 
 static uint32_t
@@ -93,7 +93,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (flags & CAPTURE_RST)
 			FUZZ_CHECK(strcmp(step, "rst") == 0);
 		else if (flags & CAPTURE_SYN)
-			FUZZ_CHECK(strcmp(step, flags & CAPTURE_ACK ? "syn_ack" : "syn") == 0);
+			FUZZ_CHECK(strncmp(step, flags & CAPTURE_ACK ? "syn_ack" : "syn",
+			    flags & CAPTURE_ACK ? 7 : 3) == 0 && (step[flags & CAPTURE_ACK ? 7 : 3] ==
+			    '\0' || strcmp(step + (flags & CAPTURE_ACK ? 7 : 3), "_resent") == 0));
 		if (strcmp(step, "fin1") == 0)
 			FUZZ_CHECK(k.fins == 1);
 		if (strcmp(step, "fin2") == 0 || strcmp(step, "fin2_ack") == 0 ||

@@ -21,6 +21,7 @@ max_len() {
 	capture)	echo 600 ;;	# headers (up to 138) and some payload for --wire
 	seglog)		echo 600 ;;	# 50 segments of 12 bytes
 	wire)		echo 4096 ;;	# a few segments with several TLS records each
+	syn)		echo 600 ;;	# TCP_SAVED_SYN: IP header (up to 60) + TCP header (up to 60)
 	*)		echo 4096 ;;
 	esac
 }

@@ -11,7 +11,9 @@ static const struct {
 	const char	*step, *en, *zh;
 } steps[] = {
 	{ "syn", "1st handshake", "第一次握手" },
+	{ "syn_resent", "1st handshake, sent again", "第一次握手（重传）" },
 	{ "syn_ack", "2nd handshake", "第二次握手" },
+	{ "syn_ack_resent", "2nd handshake, sent again", "第二次握手（重传）" },
 	{ "ack_handshake", "3rd handshake", "第三次握手" },
 	{ "fin1", "1st wave", "第一次挥手" },
 	{ "ack_fin1", "2nd wave", "第二次挥手" },
@@ -83,18 +85,21 @@ test_explain_table(void)
 	evrec_begin(&r, EVT_MESSAGE, 1, -1);
 	evrec_str(&r, "type", "CertificateVerify");
 	CHECK(explain_event(&r, 0, &x) == 1);
-	CHECK_STR(x.step_zh, "证书验证");
+	/* Its name in English, the Chinese beside it, saying what it proves (not 校验证书链, the
+	 * certificate check, which is another step). */
+	CHECK_STR(x.step_zh, "CertificateVerify 证明持有私钥");
+	CHECK(strstr(x.step_en, "private key") != NULL);
 	CHECK(strstr(x.why, "private key") != NULL);
 	evrec_begin(&r, EVT_MESSAGE, 1, -1);
 	evrec_str(&r, "dir", "in");
 	evrec_str(&r, "type", "Certificate");
 	CHECK(explain_event(&r, 0, &x) == 1);
-	CHECK_STR(x.step_zh, "服务器证书");		/* the client's log: it came in */
+	CHECK_STR(x.step_zh, "Certificate 服务器证书");		/* the client's log: it came in */
 	evrec_begin(&r, EVT_MESSAGE, 1, -1);
 	evrec_str(&r, "dir", "out");
 	evrec_str(&r, "type", "Certificate");
 	CHECK(explain_event(&r, 0, &x) == 1);
-	CHECK_STR(x.step_zh, "客户端证书");		/* mutual TLS: the client sends one */
+	CHECK_STR(x.step_zh, "Certificate 客户端证书");		/* mutual TLS: the client sends one */
 	evrec_begin(&r, EVT_MESSAGE, 1, -1);
 	evrec_str(&r, "type", "Unknown");
 	CHECK(explain_event(&r, 0, &x) == 1 && x.step_en == NULL && x.why != NULL);

@@ -31,5 +31,7 @@ void test_dissect(void);
 void test_wire(void);
 void test_explain(void);
 void test_slab(void);
+void test_seglog(void);
+void test_tcpinfo(void);
 
 #endif

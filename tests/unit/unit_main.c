@@ -23,6 +23,8 @@ static const struct suite {
 	{ "wire", test_wire },
 	{ "explain", test_explain },
 	{ "slab", test_slab },
+	{ "seglog", test_seglog },
+	{ "tcpinfo", test_tcpinfo },
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
