@@ -116,6 +116,7 @@ struct conn {
 	unsigned		 rst_sent:1;	/* we closed with RST (SO_LINGER {1, 0}) */
 	unsigned		 watching:1;	/* a tcpwatch follows the close in the kernel */
 	unsigned		 read_paused:1;	/* conn_pause_read() */
+	unsigned		 read_big:1;	/* conn_read_big(): big reads while open */
 	unsigned		 plain_on_tls:1; /* server: plain HTTP arrived on the TLS port */
 	unsigned		 ssl_in_bev:1;	/* libevent owns c->ssl (frees it with the bev) */
 	unsigned		 keep_fd:1;	/* server TLS: the bufferevent owns neither the fd nor
@@ -158,6 +159,7 @@ void		 conn_set_write_timeout(struct conn *, int ms);
 void		 conn_set_handshake_timeout(struct conn *, int ms);
 void		 conn_flush_now(struct conn *);
 void		 conn_pause_read(struct conn *, int pause);
+void		 conn_read_big(struct conn *, int on);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);
 void		 conn_addr_str(const struct sockaddr *, char *, size_t);
