@@ -639,11 +639,13 @@ read_big(int fd, struct evbuffer *in)
 	evbuffer_freeze(in, 0);
 }
 
-/* Client TLS: the filter's read of the socket bufferevent below it, after a big read. */
+/* Client TLS: the filter's read of the socket bufferevent below it, after a big read (and,
+ * with --capture, the segments that brought it: the filter logs the records it decrypts). */
 static void
 under_read_big(struct bufferevent *under, void *filter)
 {
 	read_big(bufferevent_getfd(under), bufferevent_get_input(under));
+	seglog_sync();
 	filter_read(under, filter);
 }
 
