@@ -152,6 +152,8 @@ write_buffered(struct client *cl, struct evbuffer *in, size_t n)
 				return -1;
 			k += len;
 		}
+		if (k == 0)
+			break;
 		evbuffer_drain(in, k);
 		done += k;
 	}

@@ -302,7 +302,7 @@ hashed_dir(const char *path)
 }
 
 /* The system's CAs, as SSL_CTX_set_default_verify_paths() finds them, but read lazily: that call
- * parses the whole bundle (cert.pem, ~140 CAs) at start, 20-25 ms of every run here, while the
+ * parses the whole bundle (cert.pem, 150 CAs here) at start, 20-25 ms of every run, while the
  * hashed directory beside it gives OpenSSL the one CA a chain needs. SSL_CERT_FILE or
  * SSL_CERT_DIR set, or no hashed directory: OpenSSL's own way. */
 static void
