@@ -159,7 +159,6 @@ void		 conn_set_write_timeout(struct conn *, int ms);
 void		 conn_set_handshake_timeout(struct conn *, int ms);
 void		 conn_flush_now(struct conn *);
 void		 conn_pause_read(struct conn *, int pause);
-void		 conn_read_big(struct conn *, int on);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);
 void		 conn_addr_str(const struct sockaddr *, char *, size_t);
@@ -175,6 +174,9 @@ void		 conn_shutdown_write(struct conn *, const char *reason);
 void		 conn_reset(struct conn *, const char *reason);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_log_hold_close(struct conn *, int ms);
+
+/* conn_read.c */
+void		 conn_read_big(struct conn *, int on);
 
 /* conn_park.c */
 void		 conn_park(struct conn *, int delay_ms);
