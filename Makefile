@@ -115,7 +115,8 @@ VALGRIND_K ?=
 valgrind: all $(BUILD)/unit
 	BUILD=$(BUILD) VALGRIND=1 $(PYTHON) -m pytest -rfEs tests $(VALGRIND_K)
 
-# make bench: our server against nginx with wrk (not a test: figures, see docs/BENCHMARKS.md)
+# make bench: our server against nginx with wrk, our client against curl (not a test: figures,
+# see docs/BENCHMARKS.md)
 bench: all $(BUILD)/idleconns
 	@[ -f certs/out/server.crt ] || certs/make-certs.sh
 	BUILD=$(BUILD) python3 bench/bench.py $(BENCH_ARGS)

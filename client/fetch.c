@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <openssl/ssl.h>
@@ -37,6 +38,7 @@ fetch_finish(struct client *cl, int code, const char *fmt, ...)
 int
 fetch_open_output(struct client *cl)
 {
+	static char outbuf[128 * 1024];	/* glibc ignores a size without a buffer */
 	const char *output = cl->opt->output;
 
 	cl->out = stdout;
@@ -44,6 +46,10 @@ fetch_open_output(struct client *cl)
 		fprintf(stderr, "client: cannot write to '%s': %s\n", output, strerror(errno));
 		return -1;
 	}
+	/* A file or a pipe takes a big body in big writes (a TLS body comes in 4 KiB pieces);
+	 * a terminal keeps its line buffering. */
+	if (!isatty(fileno(cl->out)))
+		setvbuf(cl->out, outbuf, _IOFBF, sizeof(outbuf));
 	return 0;
 }
 
@@ -130,6 +136,33 @@ write_body(struct client *cl, const char *p, size_t n)
 	return 0;
 }
 
+/* The first n bytes of in, as they lie in its chains (no copy into one piece), then drained. */
+static int
+write_buffered(struct client *cl, struct evbuffer *in, size_t n)
+{
+	struct evbuffer_iovec v[8];
+	size_t done = 0, k;
+	int i, nv;
+
+	while (done < n) {
+		nv = evbuffer_peek(in, (ev_ssize_t)(n - done), NULL, v, 8);
+		if (nv <= 0)
+			break;
+		for (i = 0, k = 0; i < nv && i < 8 && done + k < n; i++) {
+			size_t len = v[i].iov_len < n - done - k ? v[i].iov_len : n - done - k;
+
+			if (write_body(cl, v[i].iov_base, len) == -1)
+				return -1;
+			k += len;
+		}
+		if (k == 0)
+			break;
+		evbuffer_drain(in, k);
+		done += k;
+	}
+	return 0;
+}
+
 /* A fresh response state, for the next request (-n) or the next connection (--reconnect). */
 static void
 response_reset(struct client *cl)
@@ -212,6 +245,7 @@ body_done(struct client *cl, struct conn *c, const char *how)
 		fetch_finish(cl, EXIT_WRITE, "cannot write the body to %s: %s", opt->output ?
 		    opt->output : "standard output", strerror(errno));
 	cl->done = 1;
+	conn_read_big(c, 0);
 	if (evrec_begin(&r, EVT_BODY, c->id, c->fd)) {
 		uint64_t n = cl->body_bytes - cl->body_start;
 
@@ -341,6 +375,10 @@ fetch_read(struct conn *c, struct evbuffer *in)
 				response_complete(cl, c, "Content-Length: 0");
 				return;
 			}
+			/* More body to come than is here: read it in big pieces, as curl does. */
+			if (cl->resp.body != HTTP1_BODY_LENGTH ||
+			    cl->body_left > evbuffer_get_length(in))
+				conn_read_big(c, 1);
 			continue;
 		}
 		if (cl->resp.body == HTTP1_BODY_CHUNKED) {
@@ -372,12 +410,10 @@ fetch_read(struct conn *c, struct evbuffer *in)
 		n = len;
 		if (cl->resp.body == HTTP1_BODY_LENGTH && n > cl->body_left)
 			n = (size_t)cl->body_left;
-		p = evbuffer_pullup(in, (ev_ssize_t)n);
-		if (write_body(cl, (const char *)p, n) == -1) {
+		if (write_buffered(cl, in, n) == -1) {
 			body_failed(cl, c);
 			return;
 		}
-		evbuffer_drain(in, n);
 		if (cl->resp.body == HTTP1_BODY_LENGTH) {
 			cl->body_left -= n;
 			if (cl->body_left == 0) {

@@ -134,6 +134,8 @@ conn_set_phase(struct conn *c, enum conn_phase p)
 
 	if (c->phase == p)
 		return;
+	if (c->read_big)
+		conn_read_big(c, 0);	/* leaving OPEN: the close reads as it always did */
 	if (evrec_begin(&r, EVT_PHASE, c->id, c->fd)) {
 		evrec_str(&r, "from", conn_phase_name(c->phase));
 		evrec_str(&r, "to", conn_phase_name(p));
@@ -846,6 +848,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	/* Plain TCP: the rest of what the kernel holds, before seglog_sync() logs the segments
+	 * that brought it. */
+	if (c->read_big && c->under == NULL)
+		conn_read_more(c->fd, bufferevent_get_input(bev));
 	/* --capture: the segments that brought these bytes (and ours before them) come first. */
 	seglog_sync();
 	park_busy(c);

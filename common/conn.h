@@ -122,6 +122,7 @@ struct conn {
 	unsigned		 rst_sent:1;	/* we closed with RST (SO_LINGER {1, 0}) */
 	unsigned		 watching:1;	/* a tcpwatch follows the close in the kernel */
 	unsigned		 read_paused:1;	/* conn_pause_read() */
+	unsigned		 read_big:1;	/* conn_read_big(): big reads while open */
 	unsigned		 plain_on_tls:1; /* server: plain HTTP arrived on the TLS port */
 	unsigned		 ssl_in_bev:1;	/* libevent owns c->ssl (frees it with the bev) */
 	unsigned		 keep_fd:1;	/* server TLS: the bufferevent owns neither the fd nor
@@ -178,6 +179,9 @@ void		 conn_reset(struct conn *, const char *reason);
 void		 conn_abort(struct conn *, enum conn_error, const char *reason);
 void		 conn_log_hold_close(struct conn *, int ms);
 const char	*conn_peer_close_what(const struct conn *);
+
+/* conn_read.c */
+void		 conn_read_big(struct conn *, int on);
 
 /* conn_park.c */
 void		 conn_park(struct conn *, int delay_ms);

@@ -1,5 +1,5 @@
 /* conn_int.h -- what the conn*.c files share and nobody else sees: the connection's life
- * (conn.c), its close (conn_close.c) and its park (conn_park.c). */
+ * (conn.c), its close (conn_close.c), its big reads (conn_read.c) and its park (conn_park.c). */
 #ifndef CONN_INT_H
 #define CONN_INT_H
 
@@ -21,6 +21,9 @@ void	 close_peer_closed(struct conn *);
 void	 close_wait_raw_fin(struct conn *);
 void	 close_log_reset(struct conn *, int err);
 void	 close_finish(struct conn *, const char *reason);
+
+/* conn_read.c */
+void	 conn_read_more(int fd, struct evbuffer *);	/* what the kernel holds, up to 256 KiB */
 
 /* conn_park.c: the only file that takes an idle connection's bufferevent away and gives it
  * back. Every conn_* call that needs c->bev starts with park_wake(). */

@@ -1,6 +1,7 @@
 /* tls.c -- SSL_CTX set-up for either side, and TLS in words: version, message, alert, group
  * and certificate-error names, hello summaries, certificate details; the callbacks that turn
  * a handshake into events are tls_log.c's. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +359,40 @@ fail:
 	return NULL;
 }
 
+/* A directory of CAs named by subject hash ("9d520b32.0": update-ca-certificates writes one
+ * link per CA beside the bundle), which OpenSSL reads one file at a time, when a chain needs it. */
+static int
+hashed_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int found = 0;
+
+	if (d == NULL)
+		return 0;
+	while (!found && (e = readdir(d)) != NULL)
+		found = strlen(e->d_name) == 10 && strspn(e->d_name, "0123456789abcdef") == 8 &&
+		    strcmp(e->d_name + 8, ".0") == 0;
+	closedir(d);
+	return found;
+}
+
+/* The system's CAs, as SSL_CTX_set_default_verify_paths() finds them, but read lazily: that call
+ * parses the whole bundle (cert.pem, 150 CAs here) at start, 20-25 ms of every run, while the
+ * hashed directory beside it gives OpenSSL the one CA a chain needs. SSL_CERT_FILE or
+ * SSL_CERT_DIR set, or no hashed directory: OpenSSL's own way. */
+static void
+load_system_cas(SSL_CTX *ctx)
+{
+	const char *dir = X509_get_default_cert_dir();
+
+	if (getenv(X509_get_default_cert_file_env()) == NULL &&
+	    getenv(X509_get_default_cert_dir_env()) == NULL && hashed_dir(dir) &&
+	    SSL_CTX_load_verify_dir(ctx, dir) == 1)
+		return;
+	SSL_CTX_set_default_verify_paths(ctx);
+}
+
 SSL_CTX *
 tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 {
@@ -370,7 +405,7 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	/* Like a browser: trust the system's CAs; --cacert adds the demo CA beside them. */
-	SSL_CTX_set_default_verify_paths(ctx);
+	load_system_cas(ctx);
 	ERR_clear_error();
 	if (o->cafile && SSL_CTX_load_verify_locations(ctx, o->cafile, NULL) != 1) {
 		char why[128];
