@@ -7,7 +7,10 @@ Every fixture is opt-in: a test names what it needs.
     certs    certificates made once per session by certs/make-certs.sh --gallery into a
              temporary directory: certs.dir, certs.ca, certs.gallery, certs.path(name)
     t        the test's soft checks (harness/checks.py): t.eq, t.check, t.contains ...; the
-             test fails at its end listing every failed check
+             test fails at its end listing every failed check. It also collects the JSON log
+             of every run of our programs (server, client, run): when the test body ends, the
+             story checker (harness/story.py) reads them all, unless the test is marked
+             @pytest.mark.story_off("why")
     procs    the processes the test starts in the background, killed by pid when it ends
     server   with server(http=0, https=None, ...) as srv: a running server, ports read from
              its `listen` events (srv.port("http")); stopped with SIGTERM at the end of the
@@ -17,7 +20,7 @@ Every fixture is opt-in: a test names what it needs.
     run      run(argv) runs any command to completion: a Result
     nobody   copies of files runnable as user nobody (setpriv); skips unless root
     public_tmp  a temporary directory under /tmp that other users (nobody) may enter
-    curl, openssl, nginx, gnutls_cli, tshark, chromium, certutil, wrk
+    curl, openssl, nginx, gnutls_cli, gnutls_serv, lighttpd, tshark, chromium, certutil, wrk
              the path of that peer program, or the test is skipped
 """
 
@@ -29,7 +32,7 @@ import tempfile
 
 import pytest
 
-from harness import env
+from harness import env, story
 from harness.checks import Checks
 from harness.procs import Procs, Server, ServerRun, run_client, run_cmd
 
@@ -52,6 +55,10 @@ def pytest_pyfunc_call(pyfuncitem):
     skipped = None
     try:
         pyfuncitem.obj(**args)
+        # the story checker over every log the test's runs produced (harness/story.py),
+        # unless the test breaks the story on purpose (@pytest.mark.story_off("why"))
+        if t.logs and pyfuncitem.get_closest_marker("story_off") is None:
+            story.check_test(t, t.logs)
     except pytest.skip.Exception as x:
         if not t.failures:
             raise
@@ -64,6 +71,12 @@ def pytest_pyfunc_call(pyfuncitem):
         pytest.fail(t.report() + ("\n(and then it skipped the rest: %s)" % skipped.msg
                                   if skipped else ""), pytrace=False)
     return True
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "story_off(why): the test breaks the story on purpose "
+                            "(a peer that lies, a killed program): the story checker "
+                            "(harness/story.py) does not read its logs; say why")
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -219,6 +232,19 @@ def nginx():
 @pytest.fixture
 def gnutls_cli():
     return _peer("gnutls-cli")
+
+
+@pytest.fixture
+def gnutls_serv():
+    return _peer("gnutls-serv")
+
+
+@pytest.fixture
+def lighttpd():
+    path = _peer("lighttpd")
+    if not os.path.exists("/usr/lib/lighttpd/mod_openssl.so"):
+        pytest.skip("lighttpd-mod-openssl is not installed")
+    return path
 
 
 @pytest.fixture

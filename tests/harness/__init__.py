@@ -6,7 +6,9 @@
     procs   running the programs: a server with its ports, a client, any command, a terminal
     net     raw sockets: HTTP framing, one-connection peers, a TLS peer
     tcp     the TCP story: close watches, state changes, active and passive close
-    peers   other programs as peers: tshark, openssl s_server, headless Chromium
+    peers   other programs as peers: tshark, openssl s_server, lighttpd, nginx, gnutls-serv,
+            Python's ssl, headless Chromium
+    story   the story checker: is what the logs of a run tell true, and does it hold together
 
 The fixtures that hand these out (build, certs, t, server, client, run, procs, the peers)
 are in tests/conftest.py.

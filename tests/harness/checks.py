@@ -21,6 +21,7 @@ class Checks:
         self.name = name
         self.passed = 0
         self.failures = []
+        self.logs = []      # (side, name, source) of every run of our programs: the story
 
     @property
     def failed(self):
@@ -53,6 +54,12 @@ class Checks:
 
     def true(self, what, value, expected="true"):
         return self.check(what, bool(value), expected, value)
+
+    def log_run(self, side, name, source):
+        """A run of build/server or build/client in this test: source is a list of JSON
+        records, or an object whose .evs is (a server still logging). The story checker
+        (harness/story.py) reads them all when the test body has ended."""
+        self.logs.append((side, name, source))
 
     def count_passed(self, n):
         """Checks made elsewhere that passed (the unit binary's own), counted here too."""

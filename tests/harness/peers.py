@@ -188,3 +188,207 @@ def chromium_dump(t, procs, chromium, home, url, what, timeout=30.0):
 def net_errors(err):
     return sorted(set(re.findall(r"net::(ERR_[A-Z_]+)", err)))
 
+
+
+# ---------------------------------------------------------------- servers as peers of our client
+# Each listens on 127.0.0.1 on a port the kernel picked (or in a network namespace of its
+# own), is started as a process of the test (procs) and stopped by pid.
+
+def _wait_file(path, text, p, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    got = ""
+    while time.monotonic() < deadline and p.poll() is None:
+        got = open(path, errors="replace").read() if os.path.exists(path) else ""
+        if text in got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError("%s did not say %r: %s" % (path, text, got[-2000:]))
+
+
+def _listener():
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(64)
+    return ls
+
+
+LIGHTTPD_CONF = """
+server.document-root = "{d}/www"
+server.errorlog = "{d}/error.log"
+server.port = {port}
+server.bind = "127.0.0.1"
+server.systemd-socket-activation = "enable"
+index-file.names = ("index.html")
+server.modules += ("mod_openssl")
+ssl.engine = "enable"
+ssl.pemfile = "{certs}/server.crt"
+ssl.privkey = "{certs}/server.key"
+"""
+
+
+def start_lighttpd(procs, lighttpd, certs_dir, d):
+    """lighttpd (Debian's, with mod_openssl) serving HTTPS on a listening socket we made
+    (port 0) and hand over by systemd socket activation (LISTEN_FDS, fd 3). (process, port)."""
+    os.makedirs(os.path.join(d, "www"), exist_ok=True)
+    with open(os.path.join(d, "www", "index.html"), "w") as f:
+        f.write("hello from lighttpd\n")
+    ls = _listener()
+    port, fd = ls.getsockname()[1], ls.fileno()
+    conf = os.path.join(d, "lighttpd.conf")
+    with open(conf, "w") as f:
+        f.write(LIGHTTPD_CONF.format(d=d, port=port, certs=certs_dir))
+    # the socket goes to fd 3 (dup2 in the child, before the exec); LISTEN_PID must be
+    # lighttpd's own pid: the shell's, kept by exec
+    p = procs.popen(["sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" -D -f "$1"', lighttpd,
+                     conf], pass_fds=[fd, 3], preexec_fn=lambda: os.dup2(fd, 3),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.STDOUT)
+    ls.close()
+    _wait_file(os.path.join(d, "error.log"), "server started", p)
+    return p, port
+
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log notice;
+events {{ worker_connections 64; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{port} ssl;
+        server_name localhost;
+        ssl_certificate {certs}/server.crt;
+        ssl_certificate_key {certs}/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / {{ default_type text/plain; return 200 "hello from nginx\\n"; }}
+    }}
+}}
+"""
+
+
+def start_nginx(procs, nginx, certs_dir, d):
+    """nginx (master + 1 worker) on a port-0 socket it inherits (NGINX="fd;"), as
+    test_interop.py runs it. (process, port)."""
+    os.chmod(d, 0o755)   # nginx's workers run as nobody when we are root
+    ls = _listener()
+    port, fd = ls.getsockname()[1], ls.fileno()
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF.format(d=d, port=port, certs=certs_dir))
+    errlog = os.path.join(d, "error.log")
+    env = dict(os.environ, NGINX="%d;" % fd)
+    env.pop("SSLKEYLOGFILE", None)
+    p = procs.popen([nginx, "-p", d, "-c", os.path.join(d, "nginx.conf"), "-e", errlog],
+                    env=env, pass_fds=[fd], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    ls.close()
+    _wait_file(errlog, "start worker process", p)
+    return p, port
+
+
+def start_gnutls_serv(procs, gnutls_serv, certs_dir, port=4433):
+    """gnutls-serv --http in a network namespace of its own (it binds every address and has
+    no option to bind one; in a namespace of its own nothing else can reach it, and any port is
+    free). Needs root. Returns (process, port, prefix): prefix runs a command in that
+    namespace (nsenter)."""
+    p = procs.popen(["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+                     gnutls_serv, "--http", "-p", str(port),
+                     "--x509certfile=" + os.path.join(certs_dir, "server.crt"),
+                     "--x509keyfile=" + os.path.join(certs_dir, "server.key")],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = []
+    ready = threading.Event()
+
+    def read():
+        for raw in iter(p.stdout.readline, b""):
+            seen.append(raw.decode("utf-8", "replace"))
+            if "listening on IPv4" in seen[-1]:
+                ready.set()
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(10):
+        stop_pid(p)
+        raise AssertionError("gnutls-serv did not listen: %s" % "".join(seen))
+    return p, port, ["nsenter", "--net=/proc/%d/ns/net" % p.pid]
+
+
+class PythonHTTPS:
+    """Python's ssl module as a server (http.server over an SSLContext, HTTP/1.0: it answers
+    and closes with close(), no close_notify), on 127.0.0.1 port 0, in a thread of the test.
+    with PythonHTTPS(certs_dir) as port: ..."""
+
+    def __init__(self, certs_dir):
+        import http.server
+        import ssl
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"hello from python ssl\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(certs_dir, "server.crt"),
+                            os.path.join(certs_dir, "server.key"))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.th = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                   daemon=True)
+
+    def __enter__(self):
+        self.th.start()
+        return self.port
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.th.join(5)
+        return False
+
+
+def python_https_get(port, cafile, unwrap=True, host="localhost", timeout=10.0):
+    """Python's ssl module as a client: GET / over TLS, read the response (Content-Length),
+    then unwrap() (close_notify, and wait for the server's) unless unwrap=False, and close.
+    Returns (status line, seconds the unwrap took or None)."""
+    import ssl
+    ctx = ssl.create_default_context(cafile=cafile)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s = ctx.wrap_socket(raw, server_hostname=host)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % host.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    head, _, body = data.partition(b"\r\n\r\n")
+    m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+    want = int(m.group(1)) if m else 0
+    while len(body) < want:
+        d = s.recv(65536)
+        if not d:
+            break
+        body += d
+    took = None
+    if unwrap:
+        t0 = time.monotonic()
+        raw = s.unwrap()
+        took = time.monotonic() - t0
+        raw.close()
+    else:
+        s.close()
+    return head.split(b"\r\n")[0].decode("latin-1"), took

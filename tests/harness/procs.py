@@ -146,6 +146,8 @@ class Server:
                                           daemon=True)]
         for r in self._readers:
             r.start()
+        if hasattr(t, "log_run"):
+            t.log_run("server", name, self)
 
     def _read(self, f, is_out):
         for raw in iter(f.readline, b""):
@@ -336,6 +338,12 @@ def run_cmd(t, cmd, stdin=None, timeout=20.0, env=None, name=None, san=False):
                 "exit", "timed out: %s; stderr: %s" % (" ".join(cmd), err))
         return Result(None, x.stdout or b"", err, time.monotonic() - t0)
     r = Result(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+    if hasattr(t, "log_run") and cmd and cmd[0] == CLIENT and r.ev:
+        t.log_run("client", name or "client", r.ev)
+    elif hasattr(t, "log_run") and cmd and cmd[0] == SERVER:
+        evs = parse_json_lines(r.text)
+        if evs:
+            t.log_run("server", name or "server", evs)
     if san:
         check_sanitizer(t, name or os.path.basename(cmd[0]), r.err, vg_log, r.rc)
     return r
