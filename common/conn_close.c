@@ -115,10 +115,26 @@ close_check_peer_fin(struct conn *c)
 	fin_observe(c, st);
 	if (n > 0 || (n == -1 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))) {
 		/* Bytes not yet read can stand before the FIN: the kernel's state says whether it
-		 * is in (CLOSE_WAIT, LAST_ACK, CLOSING: states only a FIN from the peer leads to). */
-		if (n <= 0 || (st != TCPI_CLOSE_WAIT && st != TCPI_LAST_ACK && st != TCPI_CLOSING))
+		 * is in (CLOSE_WAIT, LAST_ACK, CLOSING: states only a FIN from the peer leads to;
+		 * CLOSE: both FINs are through, or a RST came, whose error SO_ERROR still holds
+		 * while nothing was read; without our FIN, CLOSE is a RST). */
+		if (n <= 0)
 			return 0;
-		unread = 1;
+		if (st == TCPI_CLOSE) {
+			int soerr = 0;
+			socklen_t sl = sizeof(soerr);
+
+			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
+			    (soerr == ECONNRESET || soerr == EPIPE)) {
+				n = -1;
+				err = soerr;
+			} else if (!c->fin_sent && !c->fin_early) {
+				n = -1;
+				err = ECONNRESET;
+			}
+		} else if (st != TCPI_CLOSE_WAIT && st != TCPI_LAST_ACK && st != TCPI_CLOSING)
+			return 0;
+		unread = n > 0;
 	} else if (n == -1 && err != ECONNRESET && err != EPIPE)
 		return 0;
 	/* A RST whose error a read below us (OpenSSL's) already took reads as 0 like a FIN; the
@@ -767,6 +783,15 @@ close_log_reset(struct conn *c, int err)
 {
 	struct evrec r;
 
+	/* A CLOSE_WAIT the log showed: the peer's FIN came first, then this RST. */
+	if (err != ECONNREFUSED && !c->fin_received && c->fd >= 0 &&
+	    (fin_seen(c) & (FIN_ST(TCPI_CLOSE_WAIT) | FIN_ST(TCPI_LAST_ACK)))) {
+		c->fin_received = 1;
+		if (c->first_fin == FIRST_FIN_UNKNOWN)
+			c->first_fin = FIRST_FIN_PEER;
+		seglog_sync();
+		fin_log_received(c, tcpinfo_state(c->fd), FIN_THEN_RST);
+	}
 	c->reset = 1;
 	seglog_sync();
 	if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {

@@ -130,8 +130,8 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 		    "before it (logged, not an error: the HTTP framing says whether the data was "
 		    "complete)");
 	if (c->first_fin == FIRST_FIN_PEER && how == FIN_THEN_RST)
-		evrec_gloss(&r, "1st wave: the peer sent the first FIN (our kernel ACKed it), then "
-		    "reset the connection before we sent ours");
+		evrec_gloss(&r, "1st wave: the peer sent the first FIN, then reset the connection "
+		    "before we sent ours");
 	else if (c->first_fin == FIRST_FIN_PEER && ours_out)
 		evrec_gloss(&r, "1st wave: the peer sent the first FIN; it came in just before our "
 		    "own %s (the kernel showed ESTABLISHED just before the call), so ours is the "
@@ -238,9 +238,10 @@ fin_closed_gloss(struct evrec *r, struct conn *c, int st, int after, int tw, int
 		    "before the call), and the peer's FIN came back at once: this side holds "
 		    "TIME_WAIT for 2MSL (60 s on Linux; sock_diag shows it)", sn);
 	else if (c->first_fin == FIRST_FIN_LOCAL && by_close)
-		evrec_gloss(r, "close() sends our FIN now, before the peer's arrived (sock_diag "
-		    "just after the call: %s): the kernel finishes the close on its own; TIME_WAIT "
-		    "follows if the peer's FIN comes (the watch follows it)", an ? an : "?");
+		evrec_gloss(r, "close() sends our FIN now, before the peer's arrived%s%s%s: the "
+		    "kernel finishes the close on its own; TIME_WAIT follows if the peer's FIN "
+		    "comes (the watch follows it)", an ? " (sock_diag just after the call: " : "",
+		    an ? an : "", an ? ")" : "");
 	else if (c->first_fin == FIRST_FIN_LOCAL && tw == 1)
 		evrec_gloss(r, "%s, so this side holds TIME_WAIT for 2MSL (60 s on Linux; sock_diag "
 		    "shows it, the fd itself reads CLOSE)", ours);
@@ -254,10 +255,13 @@ fin_closed_gloss(struct evrec *r, struct conn *c, int st, int after, int tw, int
 		evrec_gloss(r, "the peer's FIN was the first; ours is not ACKed yet, so the kernel "
 		    "keeps LAST_ACK after close() until the 4th wave arrives: no TIME_WAIT on this "
 		    "side, the peer holds it");
-	else if (c->first_fin == FIRST_FIN_PEER && by_close)
+	else if (c->first_fin == FIRST_FIN_PEER && by_close && after == 0)
 		evrec_gloss(r, "the peer's FIN was the first; close() sends ours now, and its ACK "
 		    "came back at once (sock_diag finds the connection gone just after the call): "
 		    "no TIME_WAIT on this side, the peer holds it");
+	else if (c->first_fin == FIRST_FIN_PEER && by_close)
+		evrec_gloss(r, "the peer's FIN was the first; close() sends ours now (LAST_ACK until "
+		    "its ACK): no TIME_WAIT on this side, the peer holds it");
 	else if (c->first_fin == FIRST_FIN_PEER)
 		evrec_gloss(r, "the peer's FIN was the first: after its ACK of ours (4th wave) this "
 		    "side is CLOSED; no TIME_WAIT here, the peer holds it");
