@@ -109,6 +109,7 @@ struct conn {
 
 	/* timestamps, microseconds since the program started */
 	int64_t			 t_start, t_tcp, t_tls, t_first_byte, t_end;
+	int64_t			 t_fin_early;	/* fin_early: taken just before that shutdown() */
 
 	unsigned		 is_server:1;
 	unsigned		 use_tls:1;
@@ -116,6 +117,8 @@ struct conn {
 	unsigned		 fin_sent:1, fin_received:1, reset:1;
 	unsigned		 first_fin:2;	/* enum conn_first_fin: read from the kernel */
 	unsigned		 saw_closing:1;	/* the kernel showed CLOSING (the FINs crossed) */
+	unsigned short		 seen;		/* the kernel states we read on the fd (bit 1 <<
+						 * TCPI_*; see conn_close.c's seen_states()) */
 	unsigned		 fin_unread:1;	/* the peer's FIN is in behind bytes not read yet */
 	unsigned		 half_close:1;	/* our FIN is out, but we still read (half-close) */
 	unsigned		 fin_early:1;	/* shutdown(SHUT_WR) already done, not yet logged */

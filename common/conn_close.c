@@ -62,38 +62,18 @@ watch_close(struct conn *c, int state)
 	    (struct sockaddr *)&c->remote, state, TCPWATCH_CLOSE);
 }
 
-static const char *const first_fin_names[] = { "none", "local", "peer", "both" };
-
-/* Does this side hold TIME_WAIT now? sock_diag finds the kernel's TIME_WAIT record by the
- * 4-tuple (the fd itself reads CLOSE). 1: yes; 0: no (gone, or LAST_ACK/CLOSE_WAIT: those end
- * CLOSED); -1: not yet known (FIN_WAIT1/FIN_WAIT2/CLOSING wait for the peer) or no answer. */
-static int
-kernel_time_wait(const struct conn *c)
-{
-	struct sockdiag_info di;
-	int r;
-
-	if (c->local.sa.sa_family == 0)
-		return -1;
-	r = sockdiag_lookup(&c->local.sa, &c->remote.sa, &di);
-	if (r == 0)
-		return 0;
-	if (r == -1)
-		return -1;
-	if (di.state == TCPI_TIME_WAIT)
-		return 1;
-	if (di.state == TCPI_LAST_ACK || di.state == TCPI_CLOSE_WAIT || di.state == TCPI_CLOSE)
-		return 0;
-	return -1;
-}
-
 /* Who sent the first FIN, read from the kernel around our own FIN: before, the state just
- * before shutdown()/close(); st, just after. CLOSE_WAIT before (or LAST_ACK after) means the
- * peer's FIN was in first; CLOSING means the two FINs crossed; FIN_WAIT1/FIN_WAIT2 means ours
- * left first. If both FINs passed between the two looks (CLOSE), TIME_WAIT says ours did. */
+ * before shutdown(); st, just after. CLOSE_WAIT before (or LAST_ACK after) means the peer's
+ * FIN was in first; CLOSING means the two FINs crossed; FIN_WAIT1/FIN_WAIT2 means ours left
+ * first. If both FINs passed between the two looks (CLOSE), TIME_WAIT says ours did; no
+ * TIME_WAIT: the peer's FIN came in just before our call (LAST_ACK, over at once), or a RST
+ * came, and a read tells which (a pending error is the RST). A peer's FIN found only now is
+ * logged now, before our fin_sent. */
 static void
 first_fin_at_ours(struct conn *c, int before, int st)
 {
+	fin_observe(c, before);
+	fin_observe(c, st);
 	if (st == TCPI_CLOSING)
 		c->saw_closing = 1;
 	if (c->first_fin != FIRST_FIN_UNKNOWN)
@@ -102,53 +82,15 @@ first_fin_at_ours(struct conn *c, int before, int st)
 		c->first_fin = FIRST_FIN_PEER;
 	else if (st == TCPI_CLOSING)
 		c->first_fin = FIRST_FIN_BOTH;
-	else if (st == TCPI_CLOSE)
-		c->first_fin = kernel_time_wait(c) == 1 ? FIRST_FIN_LOCAL : FIRST_FIN_PEER;
-	else
+	else if (st == TCPI_CLOSE && fin_time_wait(c) != 1) {
+		c->first_fin = FIRST_FIN_PEER;
+		if (close_check_peer_fin(c) == -1 && !c->fin_received)
+			c->first_fin = FIRST_FIN_LOCAL;		/* a RST, no FIN seen */
+	} else
 		c->first_fin = FIRST_FIN_LOCAL;
-}
-
-/* The peer's FIN: why the kernel says it is in, and the textbook step it is. */
-static void
-log_fin_received(struct conn *c, int st, int unread)
-{
-	struct evrec r;
-	int tls_open = c->use_tls && c->tls->hs_done && c->ssl != NULL;
-	int notify = tls_open && (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
-	int tw;
-
-	if (!evrec_begin(&r, EVT_FIN_RECEIVED, c->id, c->fd))
-		return;
-	/* Unread bytes can still hold the close_notify: say only what was read. */
-	if (tls_open && (!unread || notify))
-		evrec_bool(&r, "close_notify", notify);
-	evrec_int(&r, "wave", c->first_fin == FIRST_FIN_LOCAL ? 3 : 1);
-	if (c->first_fin == FIRST_FIN_BOTH)
-		evrec_bool(&r, "simultaneous", 1);
-	if (unread)
-		evrec_detail(&r, "the peer's FIN is in (the kernel shows %s), behind bytes not yet "
-		    "read", tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?");
-	else
-		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", !tls_open ? "" :
-		    notify ? " (TCP), after its TLS close_notify" : " without a TLS close_notify "
-		    "before it (logged, not an error: the HTTP framing says whether the data was "
-		    "complete)");
-	if (c->first_fin == FIRST_FIN_PEER)
-		evrec_gloss(&r, "1st wave: the peer sent the first FIN; our kernel ACKs it (2nd "
-		    "wave, at once or riding on our own FIN); we are in CLOSE_WAIT until we send "
-		    "ours");
-	else if (c->first_fin == FIRST_FIN_BOTH)
-		evrec_gloss(&r, "the peer's FIN crossed ours (the kernel showed CLOSING): a "
-		    "simultaneous close; each kernel ACKs the other's FIN, and both sides go to "
-		    "TIME_WAIT");
-	else if ((tw = kernel_time_wait(c)) == 1)
-		evrec_gloss(&r, "3rd wave: the peer's FIN came after ours; our kernel ACKed it at "
-		    "once (4th wave): our FIN was the first, so this side now holds TIME_WAIT "
-		    "(sock_diag shows it; the fd reads CLOSE)");
-	else
-		evrec_gloss(&r, "3rd wave: the peer's FIN came after ours; our kernel ACKs it at "
-		    "once (4th wave)%s", tw == 0 ? "; sock_diag shows no TIME_WAIT for it" : "");
-	evrec_emit(&r);
+	/* The peer's FIN came in between our last look and our FIN: log it first. */
+	if (c->first_fin == FIRST_FIN_PEER && !c->fin_received && !c->reset)
+		close_check_peer_fin(c);
 }
 
 /* Has the peer's FIN arrived? The kernel's state and a peek at the socket say, not a guess.
@@ -159,37 +101,67 @@ close_check_peer_fin(struct conn *c)
 	struct evrec r;
 	char buf[1];
 	ssize_t n;
-	int st, unread = 0;
+	int st, unread = 0, err;
 
-	if (c->fin_received)
+	if (c->fin_received && !c->reset)
 		return 1;
 	if (c->reset)
 		return -1;
 	if (c->fd < 0)
 		return 0;
 	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	err = errno;
 	st = tcpinfo_state(c->fd);
-	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
+	fin_observe(c, st);
+	if (n > 0 || (n == -1 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))) {
 		/* Bytes not yet read can stand before the FIN: the kernel's state says whether it
-		 * is in (CLOSE_WAIT, LAST_ACK, CLOSING: states only a FIN from the peer leads to). */
-		if (n <= 0 || (st != TCPI_CLOSE_WAIT && st != TCPI_LAST_ACK && st != TCPI_CLOSING))
+		 * is in (CLOSE_WAIT, LAST_ACK, CLOSING: states only a FIN from the peer leads to;
+		 * CLOSE: both FINs are through, or a RST came, whose error SO_ERROR still holds
+		 * while nothing was read; without our FIN, CLOSE is a RST). */
+		if (n <= 0)
 			return 0;
-		unread = 1;
-	} else if (n == -1 && errno != ECONNRESET && errno != EPIPE)
+		if (st == TCPI_CLOSE) {
+			int soerr = 0;
+			socklen_t sl = sizeof(soerr);
+
+			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
+			    (soerr == ECONNRESET || soerr == EPIPE)) {
+				n = -1;
+				err = soerr;
+			} else if (!c->fin_sent && !c->fin_early) {
+				n = -1;
+				err = ECONNRESET;
+			}
+		} else if (st != TCPI_CLOSE_WAIT && st != TCPI_LAST_ACK && st != TCPI_CLOSING)
+			return 0;
+		unread = n > 0;
+	} else if (n == -1 && err != ECONNRESET && err != EPIPE)
 		return 0;
 	/* A RST whose error a read below us (OpenSSL's) already took reads as 0 like a FIN; the
 	 * kernel's state tells them apart: a FIN leaves CLOSE_WAIT, a RST CLOSE. */
 	if (n == 0 && !c->fin_sent && !c->fin_early && st == TCPI_CLOSE) {
 		n = -1;
-		errno = ECONNRESET;
+		err = ECONNRESET;
 	}
 	if (n == -1) {
+		/* Was the peer's FIN in before the RST? EPIPE says so (the kernel's error for a
+		 * RST in CLOSE_WAIT), and so does a CLOSE_WAIT the log showed earlier. */
+		if (!c->fin_received && (err == EPIPE ||
+		    (fin_seen(c) & (FIN_ST(TCPI_CLOSE_WAIT) | FIN_ST(TCPI_LAST_ACK))))) {
+			c->fin_received = 1;
+			if (c->first_fin == FIRST_FIN_UNKNOWN)
+				c->first_fin = FIRST_FIN_PEER;
+			seglog_sync();
+			fin_log_received(c, st, FIN_THEN_RST);
+		}
 		c->reset = 1;
 		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
 			evrec_str(&r, "dir", "in");
-			evrec_str(&r, "errno", strerror(errno));
-			evrec_detail(&r, "the peer sent RST (%s)", strerror(errno));
-			evrec_gloss(&r, "an abortive close: no FIN exchange and no TIME_WAIT");
+			evrec_str(&r, "errno", strerror(err));
+			evrec_detail(&r, "the peer sent RST (%s)", strerror(err));
+			evrec_gloss(&r, "%s", c->fin_received ? "an abortive close after the peer's "
+			    "FIN: the rest of the FIN exchange is cut short, and no TIME_WAIT" :
+			    "an abortive close: no FIN exchange and no TIME_WAIT");
 			evrec_emit(&r);
 		}
 		return -1;
@@ -203,7 +175,8 @@ close_check_peer_fin(struct conn *c)
 	} else if (c->first_fin == FIRST_FIN_UNKNOWN)
 		c->first_fin = FIRST_FIN_PEER;
 	seglog_sync();
-	log_fin_received(c, st, unread);
+	fin_refine(c);
+	fin_log_received(c, st, unread ? FIN_UNREAD : FIN_READ);
 	/* The watch only logs: with -q, no TCP_INFO call for it either. */
 	if (evlog_on())
 		watch_close(c, tcpinfo_state(c->fd));
@@ -293,6 +266,8 @@ conn_shutdown_write(struct conn *c, const char *reason)
 
 		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 		evbuffer_write(bufferevent_get_output(c->bev), c->fd);
+		/* The FIN leaves inside shutdown(): its event's time is taken before it. */
+		c->t_fin_early = evlog_now_us();
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
 		    shutdown(c->fd, SHUT_WR) == 0)
 			c->fin_early = 1;
@@ -454,44 +429,23 @@ fin_out(struct conn *c, int64_t *t0)
 	}
 	seglog_sync();		/* --capture: the segments before our FIN are logged before it */
 	if (c->fin_early) {
-		/* Sent with the request (conn_shutdown_write), before the events logged since. */
+		/* Sent with the request (conn_shutdown_write), before the events logged since:
+		 * its time was taken just before that shutdown(). */
+		*t0 = c->t_fin_early;
 		st = tcpinfo_state(c->fd);
+		fin_observe(c, st);
 	} else {
 		before = tcpinfo_state(c->fd);
 		*t0 = evlog_now_us();
 		if (shutdown(c->fd, SHUT_WR) == -1)
 			return -1;
 		st = tcpinfo_state(c->fd);
+		c->fin_sent = 1;
 		first_fin_at_ours(c, before, st);
 	}
 	c->fin_sent = 1;
+	fin_refine(c);
 	return st;
-}
-
-/* The TCP step our FIN is, from what the kernel showed just after it (st). */
-static void
-fin_step(const struct conn *c, int st, char *buf, size_t len)
-{
-	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
-
-	if (c->first_fin == FIRST_FIN_BOTH)
-		snprintf(buf, len, "our FIN crossed the peer's (the kernel shows CLOSING): a "
-		    "simultaneous close; each side ACKs the other's FIN, and both go to TIME_WAIT");
-	else if (c->first_fin == FIRST_FIN_PEER && st == TCPI_LAST_ACK)
-		snprintf(buf, len, "3rd wave: our FIN, after the peer's; LAST_ACK until the peer "
-		    "ACKs it");
-	else if (c->first_fin == FIRST_FIN_PEER)
-		snprintf(buf, len, "3rd wave: our FIN, after the peer's; its ACK (4th wave) came "
-		    "back before we looked (the fd shows %s), so LAST_ACK is already over", sn);
-	else if (st == TCPI_FIN_WAIT1)
-		snprintf(buf, len, "1st wave: our FIN goes first (FIN_WAIT1); the peer's ACK moves "
-		    "us to FIN_WAIT2 (2nd wave)");
-	else if (st == TCPI_FIN_WAIT2)
-		snprintf(buf, len, "1st wave: our FIN went first, already ACKed by the peer (2nd "
-		    "wave): FIN_WAIT2");
-	else
-		snprintf(buf, len, "1st wave: our FIN went first; the peer's ACK and its own FIN "
-		    "came back before we looked (the fd shows %s)", sn);
 }
 
 static int
@@ -506,7 +460,7 @@ close_step_fin(struct conn *c)
 	struct evrec r;
 	char step[384];
 	int64_t t0;
-	int st;
+	int st, fr = c->fin_received;
 
 	if (c->reset) {
 		close_finish(c, conn_close_reason(c));
@@ -516,6 +470,10 @@ close_step_fin(struct conn *c)
 	if ((st = fin_out(c, &t0)) != -1) {
 		if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 			evrec_set_time(&r, t0);
+			/* The state our words follow, read just after shutdown() (unless the
+			 * peer's FIN, found then, was logged since: its state is later). */
+			if (c->fin_received == fr)
+				evrec_set_state(&r, st);
 			evrec_str(&r, "reason", conn_close_reason(c));
 			evrec_int(&r, "wave", c->first_fin == FIRST_FIN_PEER ? 3 : 1);
 			if (c->first_fin == FIRST_FIN_BOTH)
@@ -581,55 +539,21 @@ close_wait_raw_fin(struct conn *c)
 		close_finish(c, conn_close_reason(c));
 }
 
-/* The closed event's words, chosen from what the kernel showed: st, the fd's state just before
- * close(); tw, whether this side holds TIME_WAIT (-1: not known yet); by_close, close() itself
- * sent our FIN (no shutdown() before it). */
+/* close() is ours, now: libevent would close the fd only when it frees the bufferevent (its
+ * finalizers run later, maybe at exit), and then the kernel's state just after close(),
+ * which says what close() did, could not be read. The bufferevent gives the fd up first. */
 static void
-closed_gloss(struct evrec *r, const struct conn *c, int st, int tw, int by_close)
+close_fd_now(struct conn *c)
 {
-	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
-
-	if (c->t_tcp == 0)
-		evrec_gloss(r, "the connection was never established: nothing to close but the "
-		    "socket");
-	else if (c->rst_sent)
-		evrec_gloss(r, "SO_LINGER {1, 0}: close() sends RST instead of FIN; no four-way "
-		    "close and no TIME_WAIT");
-	else if (c->reset)
-		evrec_gloss(r, "reset: the connection ended without the four-way close; no "
-		    "TIME_WAIT");
-	else if (c->first_fin == FIRST_FIN_BOTH)
-		evrec_gloss(r, "a simultaneous close: the two FINs crossed (the kernel showed "
-		    "CLOSING); %s", tw == 1 ? "this side holds TIME_WAIT for 2MSL (60 s on Linux), "
-		    "and so does the peer" : "TIME_WAIT follows once the peer ACKs our FIN "
-		    "(the watch follows it)");
-	else if (c->first_fin == FIRST_FIN_LOCAL && tw == 1)
-		evrec_gloss(r, "our FIN was the first, so this side holds TIME_WAIT for 2MSL (60 s "
-		    "on Linux; sock_diag shows it, the fd itself reads CLOSE)");
-	else if (c->first_fin == FIRST_FIN_LOCAL && by_close)
-		evrec_gloss(r, "close() sends our FIN now, the first (the peer's has not come): the "
-		    "kernel finishes the close on its own; TIME_WAIT follows if the peer's FIN "
-		    "comes (the watch follows it)");
-	else if (c->first_fin == FIRST_FIN_LOCAL && tw == 0)
-		evrec_gloss(r, "our FIN was the first, but the kernel shows no TIME_WAIT for this "
-		    "connection");
-	else if (c->first_fin == FIRST_FIN_LOCAL)
-		evrec_gloss(r, "our FIN was the first; the peer's has not come (%s): after close() "
-		    "the kernel finishes the close on its own, and TIME_WAIT follows if the peer's "
-		    "FIN comes (the watch follows it)", sn);
-	else if (c->first_fin == FIRST_FIN_PEER && st == TCPI_LAST_ACK)
-		evrec_gloss(r, "the peer's FIN was the first; ours is not ACKed yet, so the kernel "
-		    "keeps LAST_ACK after close() until the 4th wave arrives: no TIME_WAIT on this "
-		    "side, the peer holds it");
-	else if (c->first_fin == FIRST_FIN_PEER && by_close)
-		evrec_gloss(r, "the peer's FIN was the first; close() sends ours now (LAST_ACK until "
-		    "its ACK): no TIME_WAIT on this side, the peer holds it");
-	else if (c->first_fin == FIRST_FIN_PEER)
-		evrec_gloss(r, "the peer's FIN was the first: after its ACK of ours (4th wave) this "
-		    "side is CLOSED; no TIME_WAIT here, the peer holds it");
-	else
-		evrec_gloss(r, "close() without the shutdown steps: the kernel sends a FIN (or RST "
-		    "if unread data was left) and finishes on its own");
+	if (c->fd < 0)
+		return;
+	if (c->bev != NULL && c->keep_fd) {
+		/* Server TLS: the bufferevent owns neither the fd nor the SSL. */
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	} else if (c->bev != NULL)
+		bufferevent_setfd(c->under != NULL ? c->under : c->bev, -1);
+	close(c->fd);
 }
 
 void
@@ -638,7 +562,7 @@ close_finish(struct conn *c, const char *reason)
 	struct evrec r;
 	struct sockdiag_info di;
 	char why[256];
-	int st = -1, last, tw = -1, by_close = 0, found;
+	int st = -1, after = -1, tw = -1, by_close = 0, rec = 0, from;
 
 	if (c->phase == PHASE_CLOSED)
 		return;
@@ -655,31 +579,63 @@ close_finish(struct conn *c, const char *reason)
 	/* The peer's FIN may be in though nobody read it (CLOSE_WAIT): it came before ours. */
 	if (c->fd >= 0 && c->t_tcp != 0 && !c->rst_sent && evlog_on())
 		close_check_peer_fin(c);
+	/* Unread bytes in the kernel make close() send RST instead of FIN: read them first
+	 * (unless RST is what we want); a FIN behind them is the peer's, before ours. */
+	if (c->fd >= 0 && !c->rst_sent) {
+		char junk[4096];
+		ssize_t n;
+
+		while ((n = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+			;
+		if (n == 0 && c->t_tcp != 0 && evlog_on())
+			close_check_peer_fin(c);
+	}
 	seglog_sync();
-	/* Everything is read before close(): the fd's state, and (sock_diag) the TIME_WAIT
-	 * record the kernel keeps apart from the fd once both FINs are through. */
+	/* The record's time and the fd's state are taken just before close(); what close() did
+	 * is read just after it (sock_diag by the 4-tuple), then the record goes out. */
 	c->t_end = evlog_now_us();
 	if (c->fd >= 0 && evrec_begin(&r, EVT_CLOSED, c->id, c->fd)) {
+		rec = 1;
 		st = tcpinfo_state(c->fd);
-		if (st == TCPI_CLOSING)
-			c->saw_closing = 1;
-		found = c->local.sa.sa_family != 0 && c->t_tcp != 0 && st == TCPI_CLOSE &&
-		    !c->rst_sent && !c->reset ? sockdiag_lookup(&c->local.sa, &c->remote.sa, &di) :
-		    -1;
-		/* No shutdown() before: close() sends our FIN now, the first if the peer's is
-		 * not in (ESTABLISHED), else after it (CLOSE_WAIT: the peer's came first). */
-		if (!c->fin_sent && !c->rst_sent && !c->reset && c->t_tcp != 0 &&
-		    (st == TCPI_ESTABLISHED || st == TCPI_CLOSE_WAIT)) {
-			by_close = 1;
-			if (c->first_fin == FIRST_FIN_UNKNOWN)
-				c->first_fin = st == TCPI_ESTABLISHED ? FIRST_FIN_LOCAL :
-				    FIRST_FIN_PEER;
+		fin_observe(c, st);
+		/* No shutdown() before: close() sends our FIN now (from ESTABLISHED, or after
+		 * the peer's from CLOSE_WAIT). */
+		by_close = !c->fin_sent && !c->rst_sent && !c->reset && c->t_tcp != 0 &&
+		    (st == TCPI_ESTABLISHED || st == TCPI_CLOSE_WAIT);
+	}
+	from = st;
+	close_fd_now(c);
+	if (rec && c->local.sa.sa_family != 0 && c->t_tcp != 0 && !c->rst_sent && !c->reset) {
+		int found = sockdiag_lookup(&c->local.sa, &c->remote.sa, &di);
+
+		after = found == 1 ? di.state : found == 0 ? 0 : -1;
+		fin_observe(c, after);
+	}
+	if (rec) {
+		if (by_close && c->first_fin == FIRST_FIN_UNKNOWN) {
+			if (st == TCPI_CLOSE_WAIT || c->fin_received)
+				c->first_fin = FIRST_FIN_PEER;
+			else if (after == TCPI_LAST_ACK || after == 0) {
+				/* ESTABLISHED just before close(), LAST_ACK or gone just after:
+				 * the peer's FIN came in between, and close() answered it. */
+				c->first_fin = FIRST_FIN_PEER;
+				c->fin_received = 1;
+				seglog_sync();
+				fin_log_received(c, after, FIN_BEFORE_CLOSE);
+				from = after;
+			} else if (after == TCPI_CLOSING) {
+				c->saw_closing = 1;
+				c->first_fin = FIRST_FIN_BOTH;
+			} else
+				c->first_fin = FIRST_FIN_LOCAL;
 		}
+		fin_refine(c);
 		if (c->t_tcp == 0 || c->rst_sent || c->reset)
 			tw = 0;
-		else if (found == 1 && di.state == TCPI_TIME_WAIT)
+		else if (after == TCPI_TIME_WAIT)
 			tw = 1;
-		else if (found == 0 || st == TCPI_LAST_ACK || st == TCPI_CLOSE_WAIT)
+		else if (after == 0 || after == TCPI_LAST_ACK || st == TCPI_LAST_ACK ||
+		    st == TCPI_CLOSE_WAIT)
 			tw = 0;
 		evrec_set_time(&r, c->t_end);
 		evrec_str(&r, "reason", why);
@@ -688,39 +644,28 @@ close_finish(struct conn *c, const char *reason)
 		evrec_bool(&r, "closed_first", c->first_fin == FIRST_FIN_LOCAL ||
 		    c->first_fin == FIRST_FIN_BOTH);
 		evrec_bool(&r, "rst_sent", c->rst_sent);
-		evrec_str(&r, "first_fin", first_fin_names[c->first_fin]);
+		evrec_str(&r, "first_fin", fin_first_name(c));
 		if (tw >= 0)
 			evrec_bool(&r, "time_wait", tw);
 		evrec_float(&r, "duration_ms", (double)(c->t_end - c->t_start) / 1000.0);
 		evrec_detail(&r, "close(): %s", why);
-		closed_gloss(&r, c, st, tw, by_close);
+		fin_closed_gloss(&r, c, st, after, tw, by_close);
 		evrec_emit(&r);
 	}
 	conn_set_phase(c, PHASE_CLOSED);
-	last = c->fd >= 0 && evlog_on() ? tcpinfo_state(c->fd) : -1;
-	/* Unread bytes in the kernel make close() send RST instead of FIN: read them first
-	 * (unless RST is what we want). */
-	if (c->fd >= 0 && !c->rst_sent) {
-		char junk[4096];
-
-		while (recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			;
-	}
-	/* With BEV_OPT_CLOSE_ON_FREE this frees the socket bufferevent and the fd, and the SSL
-	 * if libevent was given it; an SSL not yet handed over is ours to free, and so are the
-	 * fd and the SSL of a server TLS connection (keep_fd). */
+	/* With BEV_OPT_CLOSE_ON_FREE libevent frees the socket bufferevent, and the SSL if it
+	 * was given it (the fd is closed already); an SSL not yet handed over is ours to free,
+	 * and so is the SSL of a server TLS connection (keep_fd). */
 	if (c->bev)
 		bufferevent_free(c->bev);
-	if ((c->bev == NULL || c->keep_fd) && c->fd >= 0)
-		close(c->fd);
 	if (c->ssl && !c->ssl_in_bev)
 		SSL_free(c->ssl);
 	c->bev = c->under = NULL;
 	c->ssl = NULL;
 	c->fd = -1;		/* closed: its number may be reused at once */
 	/* The fd is gone, the connection is not: follow what the kernel still keeps of it. */
-	if (last > 0)
-		watch_close(c, last);
+	if (from > 0 && evlog_on())
+		watch_close(c, from);
 	tcpwatch_kick(c->id);
 	if (c->ops->closed)
 		c->ops->closed(c);
@@ -764,12 +709,14 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 		struct evrec r;
 		char step[384], alert[192];
 		int64_t t0;
-		int st;
+		int st, fr = c->fin_received;
 
 		set_text(&c->close_reason, reason, CONN_CLOSE_REASON_LEN);
 		if ((st = fin_out(c, &t0)) != -1) {
 			if (evrec_begin(&r, EVT_FIN_SENT, c->id, c->fd)) {
 				evrec_set_time(&r, t0);
+				if (c->fin_received == fr)
+					evrec_set_state(&r, st);
 				evrec_str(&r, "reason", reason);
 				evrec_int(&r, "wave", c->first_fin == FIRST_FIN_PEER ? 3 : 1);
 				if (c->first_fin == FIRST_FIN_BOTH)
@@ -836,6 +783,15 @@ close_log_reset(struct conn *c, int err)
 {
 	struct evrec r;
 
+	/* A CLOSE_WAIT the log showed: the peer's FIN came first, then this RST. */
+	if (err != ECONNREFUSED && !c->fin_received && c->fd >= 0 &&
+	    (fin_seen(c) & (FIN_ST(TCPI_CLOSE_WAIT) | FIN_ST(TCPI_LAST_ACK)))) {
+		c->fin_received = 1;
+		if (c->first_fin == FIRST_FIN_UNKNOWN)
+			c->first_fin = FIRST_FIN_PEER;
+		seglog_sync();
+		fin_log_received(c, tcpinfo_state(c->fd), FIN_THEN_RST);
+	}
 	c->reset = 1;
 	seglog_sync();
 	if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {

@@ -204,6 +204,49 @@ evlog_layer_name(enum evlog_layer l)
 	return (unsigned)l < LAYER_LAST ? layer_names[l] : "?";
 }
 
+/* The kernel states the log has shown on each fd (the tcp_state of its events), for the
+ * connection that owns the fd now: what the program saw is evidence its close story uses (a
+ * CLOSE_WAIT on a TLS message is the peer's FIN in, whatever comes after it). By fd, grown as
+ * needed; a new connection on a reused fd starts afresh. */
+static struct fd_seen {
+	unsigned	 conn;
+	unsigned	 states;	/* bit (1 << TCPI_*) per state seen */
+} *seen;
+static int nseen;
+
+static void
+note_seen(int fd, unsigned conn, int state)
+{
+	struct fd_seen *n;
+	int want;
+
+	if (fd < 0 || conn == 0 || state <= 0 || state > 15)
+		return;
+	if (fd >= nseen) {
+		want = fd + 1 > 2 * nseen ? fd + 1 : 2 * nseen;
+		if (want < 64)
+			want = 64;
+		if ((n = realloc(seen, (size_t)want * sizeof(*n))) == NULL)
+			return;
+		memset(n + nseen, 0, (size_t)(want - nseen) * sizeof(*n));
+		seen = n;
+		nseen = want;
+	}
+	if (seen[fd].conn != conn) {
+		seen[fd].conn = conn;
+		seen[fd].states = 0;
+	}
+	seen[fd].states |= 1u << state;
+}
+
+unsigned
+evlog_states_seen(int fd, unsigned conn)
+{
+	if (fd < 0 || fd >= nseen || seen[fd].conn != conn)
+		return 0;
+	return seen[fd].states;
+}
+
 /* Returns 1 if the record is live, 0 if logging is off (then nothing else is formatted). */
 int
 evrec_begin(struct evrec *r, enum evlog_event ev, unsigned conn, int fd)
@@ -225,6 +268,7 @@ evrec_begin(struct evrec *r, enum evlog_event ev, unsigned conn, int fd)
 
 		if (tcpinfo_get(fd, &ti) == 0) {
 			r->tcp_state = tcpinfo_state_name(ti.tcpi_state);
+			note_seen(fd, conn, ti.tcpi_state);
 			/* Relative numbers without privileges: bytes_acked = snd_una - ISN on the
 			 * side that connected; the side that accepted starts one short (the ACK of
 			 * its SYN+ACK is not counted), so the server adds it back. SYN and FIN
@@ -292,6 +336,18 @@ evrec_set_time(struct evrec *r, int64_t t_us)
 		return;
 	r->ts_us -= r->t_us - t_us;
 	r->t_us = t_us;
+}
+
+/* The kernel's state the event's words follow, read by the caller at the right moment (just
+ * after the system call the event is about), instead of the one read when the record began. */
+void
+evrec_set_state(struct evrec *r, int state)
+{
+	const char *n;
+
+	if (r->off || (n = tcpinfo_state_name(state)) == NULL)
+		return;
+	r->tcp_state = n;
 }
 
 void

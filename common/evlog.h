@@ -85,7 +85,10 @@ const char	*evlog_event_name(enum evlog_event);
 enum evlog_layer evlog_event_layer(enum evlog_event);
 const char	*evlog_layer_name(enum evlog_layer);
 int		 evrec_begin(struct evrec *, enum evlog_event, unsigned conn, int fd);
+/* The kernel states (bit 1 << TCPI_*) the tcp_state of conn's events on fd has shown. */
+unsigned	 evlog_states_seen(int fd, unsigned conn);
 void		 evrec_set_time(struct evrec *, int64_t t_us);
+void		 evrec_set_state(struct evrec *, int state);
 void		 evrec_str(struct evrec *, const char *key, const char *val);
 void		 evrec_strf(struct evrec *, const char *key, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));

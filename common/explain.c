@@ -268,8 +268,9 @@ close_step(const struct evrec *r, struct explain *x)
 		/* The kernel showed CLOSING: each FIN left before the other arrived. */
 		x->step_en = "simultaneous close";
 		x->step_zh = "同时关闭";
-		x->why = "both sides sent FIN before either FIN arrived (the kernel shows CLOSING): "
-		    "each ACKs the other's FIN, and both wait in TIME_WAIT";
+		x->why = "both sides sent FIN before either FIN arrived (the kernel showed CLOSING, "
+		    "or the capture shows the two FINs crossing): each ACKs the other's FIN, and "
+		    "both wait in TIME_WAIT";
 	} else if (r->ev == EVT_FIN_SENT && wave == 1) {
 		x->step_en = "1st wave";
 		x->step_zh = "第一次挥手";
@@ -287,8 +288,8 @@ close_step(const struct evrec *r, struct explain *x)
 		/* In FIN_WAIT2 (or CLOSING) the kernel ACKs a FIN at once. */
 		x->step_en = "3rd and 4th wave";
 		x->step_zh = "第三次和第四次挥手";
-		x->why = "read() returning 0 is how a program learns of the peer's FIN: it came "
-		    "after ours, and our kernel ACKed it at once (the 4th wave)";
+		x->why = "read() returning 0 is how a program learns of the peer's FIN: it "
+		    "arrived after ours had left, and our kernel ACKed it at once (the 4th wave)";
 	}
 }
 

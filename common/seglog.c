@@ -3,6 +3,7 @@
  * textbook's names for its numbers (x: the connecting side's ISN, y: the other side's). */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@ struct tuple {
 	int64_t			 syn_ts[2];	/* capture time of the latest SYN (SYN+ACK) from
 						 * [0] the passive, [1] the active side */
 	int			 syn_tries[2];	/* how many times it was seen */
+	/* The FINs, as captured: the first one's direction and end (seq + len + 1), and, once
+	 * the other side's FIN came, who was first (SEGLOG_FINS_*). */
+	int			 fin1_out, fins_seen, fin_order;
+	unsigned		 fin1_end;
 };
 
 static struct capture *cap;
@@ -297,6 +302,40 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 	    sg->len, recs, what);
 }
 
+/* Who sent the first FIN, as the wire shows it: the other side's FIN either ACKs the first one
+ * (it was sent after the first arrived) or not (the two crossed). */
+static void
+note_fin(struct tuple *t, int out, const struct capture_segment *sg)
+{
+	if (t->fins_seen == 0) {
+		t->fins_seen = 1;
+		t->fin1_out = out;
+		t->fin1_end = sg->seq + sg->len + 1;
+	} else if (t->fins_seen == 1 && out != t->fin1_out) {
+		t->fins_seen = 2;
+		if ((sg->flags & CAPTURE_ACK) && (int32_t)(sg->ack - t->fin1_end) >= 0)
+			t->fin_order = t->fin1_out ? SEGLOG_FINS_LOCAL : SEGLOG_FINS_PEER;
+		else
+			t->fin_order = SEGLOG_FINS_CROSSED;
+	}
+}
+
+int
+seglog_fin_order(unsigned conn)
+{
+	int k;
+
+	if (cap == NULL || conn == 0)
+		return SEGLOG_FINS_UNKNOWN;
+	for (k = 1; k <= ntuples; k++) {
+		const struct tuple *t = &tuples[(next_tuple - k + MAX_TUPLES) % MAX_TUPLES];
+
+		if (t->conn == conn)
+			return t->fin_order;
+	}
+	return SEGLOG_FINS_UNKNOWN;
+}
+
 static void
 log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 {
@@ -308,6 +347,8 @@ log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 
 	seglog_label(&t->isn, from_active, sg->flags, sg->seq, sg->ack, sg->len, label,
 	    sizeof(label), &step);
+	if ((sg->flags & CAPTURE_FIN) && !(sg->flags & CAPTURE_RST))
+		note_fin(t, out, sg);
 	if (!evrec_begin(&r, EVT_SEGMENT, t->conn, -1))
 		return;
 	capture_flags_str(sg->flags, flags, sizeof(flags));

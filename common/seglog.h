@@ -20,6 +20,10 @@ const char	*seglog_flags(int capture_given);
  * and logged now. */
 void	seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *remote,
 	    int active);
+/* Who sent the first FIN of connection conn, as captured so far: known once both sides'
+ * FINs are in the capture (the second one ACKs the first, or the two crossed). */
+enum { SEGLOG_FINS_UNKNOWN, SEGLOG_FINS_LOCAL, SEGLOG_FINS_PEER, SEGLOG_FINS_CROSSED };
+int	seglog_fin_order(unsigned conn);
 /* Read what the kernel has captured so far (after a call that sent or received segments). */
 void	seglog_sync(void);
 void	seglog_close(void);

@@ -34,11 +34,16 @@ struct tcpwatch {
 	int64_t			 t_start;	/* us */
 	int64_t			 t_timewait;	/* us, when TIME_WAIT was first seen */
 	unsigned		 samples;
+	unsigned		 seen;		/* bit (1 << TCPI_*) per state sampled */
 	struct event		*ev;
 	struct tcpwatch		*next;
 };
 
 static struct tcpwatch *watches;
+/* What the watches that ended saw, for tcpwatch_seen(): the latest RETIRED of them. */
+#define RETIRED		64
+static struct { unsigned conn, seen; } retired[RETIRED];
+static int next_retired;
 static int linger_ms;
 static int linger_default;	/* --linger-watch was not given: 0 because not on a terminal */
 static void (*idle_cb)(void *);
@@ -73,6 +78,11 @@ watch_free(struct tcpwatch *w)
 			*pp = w->next;
 			break;
 		}
+	if (w->seen != 0) {
+		retired[next_retired].conn = w->conn;
+		retired[next_retired].seen = w->seen;
+		next_retired = (next_retired + 1) % RETIRED;
+	}
 	event_free(w->ev);
 	free(w);
 	if (watches == NULL && idle_cb != NULL)
@@ -216,6 +226,8 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 		watch_free(w);
 		return;
 	}
+	if (di.state > 0 && di.state < 16)
+		w->seen |= 1u << di.state;
 	/* A change of state; or, in the same state, a retransmit or zero-window probe timer
 	 * starting (a slow connect's SYN_SENT, a FIN waiting behind a full window). */
 	if (di.state != w->state || (di.timer != w->logged_timer &&
@@ -324,18 +336,48 @@ tcpwatch_stop_all(void)
 	while (watches != NULL) {
 		struct tcpwatch *w = watches;
 		unsigned left = 0;
+		int r;
 
-		/* Time left means something only for the TIME_WAIT timer. */
-		if (sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote,
-		    &di) == 1) {
-			w->state = di.state;	/* say where it is now, not where it was */
-			if (di.timer == SOCKDIAG_TIMER_TIMEWAIT)
-				left = di.expires_ms;
-		}
-		log_end(w, "the program is exiting", left);
 		idle_cb = NULL;
+		/* One last look: a change since the last sample is logged as any other (the
+		 * watch_end says where it is now, not where it was); gone: nothing to stop. */
+		r = sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote,
+		    &di);
+		if (r >= 0 && (r == 0 ? 0 : di.state) != w->state) {
+			if (r == 1 && di.state > 0 && di.state < 16)
+				w->seen |= 1u << di.state;
+			seglog_sync();
+			log_change(w, r == 0 ? 0 : di.state, r == 0 ? NULL : &di);
+			w->state = r == 0 ? 0 : di.state;
+		}
+		if (r == 0) {
+			watch_free(w);
+			continue;
+		}
+		/* Time left means something only for the TIME_WAIT timer. */
+		if (r == 1 && di.timer == SOCKDIAG_TIMER_TIMEWAIT)
+			left = di.expires_ms;
+		log_end(w, "the program is exiting", left);
 		watch_free(w);
 	}
+}
+
+unsigned
+tcpwatch_seen(unsigned conn)
+{
+	struct tcpwatch *w;
+	unsigned m = 0;
+	int i;
+
+	if (conn == 0)
+		return 0;
+	for (w = watches; w != NULL; w = w->next)
+		if (w->conn == conn)
+			m |= w->seen;
+	for (i = 0; i < RETIRED; i++)
+		if (retired[i].conn == conn)
+			m |= retired[i].seen;
+	return m;
 }
 
 int
@@ -365,6 +407,8 @@ tcpwatch_stop(unsigned conn, const char *why)
 		/* One last look: a change since the last sample is logged as any other. */
 		r = sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote,
 		    &di);
+		if (r == 1 && di.state > 0 && di.state < 16)
+			w->seen |= 1u << di.state;
 		if (r >= 0 && (r == 0 ? 0 : di.state) != w->state) {
 			seglog_sync();
 			log_change(w, r == 0 ? 0 : di.state, r == 0 ? NULL : &di);

@@ -29,6 +29,8 @@ int	tcpwatch_active(void);
 void	tcpwatch_on_idle(void (*cb)(void *), void *arg);
 /* Stop every watch now (program exit), logging where each one was. */
 void	tcpwatch_stop_all(void);
+/* Every state conn's watches sampled so far (bit 1 << TCPI_*), also after they ended. */
+unsigned tcpwatch_seen(unsigned conn);
 /* The state conn's watch last saw (TCPI_*), -1 if no watch follows conn. */
 int	tcpwatch_state(unsigned conn);
 /* Stop following conn now, logging where it is and why (the client's trust question). */

@@ -450,3 +450,115 @@ def test_closed_fin_fields():
     def no_fin_sent(c, s):
         find(c, "closed").update(fin_sent=False)
     assert codes(mutate(no_fin_sent)) == ["first_fin"]
+
+
+# ---------------------------------------------------------------- a crossing nobody saw
+
+HEDGED_FR = ("the peer's FIN arrived after ours had left; our kernel ACKed it at once; this side "
+             "now holds TIME_WAIT (sock_diag shows it; the fd reads CLOSE). Whether the peer "
+             "sent it after ours reached it (the 3rd wave) or before (the two FINs under way "
+             "at once), this side cannot tell: it saw neither ours ACKed first (FIN_WAIT2) nor "
+             "CLOSING")
+HEDGED_CLOSED = ("our FIN left before the peer's arrived, so this side holds TIME_WAIT for 2MSL "
+                 "(60 s on Linux; sock_diag shows it, the fd itself reads CLOSE)")
+
+
+def crossing(capture=False):
+    """Both FINs left before the other arrived (each side read ESTABLISHED just before its
+    shutdown() and FIN_WAIT1 just after): a simultaneous close in TCP terms, whose CLOSING
+    (microseconds on loopback) neither side sampled. Both say local, in hedged words."""
+    c = client_log(capture=capture)
+    find(c, "body")["gloss"] = "the whole response is here; the client now closes"
+    find(c, "fin_received")["gloss"] = HEDGED_FR
+    find(c, "closed")["gloss"] = HEDGED_CLOSED
+    s = server_log()
+    s = s[:s.index(find(s, "close_notify", dir="in"))]
+    reason = "the client sent close_notify (its TCP FIN not yet in)"
+    S = "server"
+    s += [rec(S, 931, "close_notify", "ESTABLISHED", dir="in"),
+          phase(S, 932, "OPEN", "DRAINING"), phase(S, 933, "DRAINING", "TLS_SHUTDOWN"),
+          rec(S, 934, "close_notify", "ESTABLISHED", dir="out"),
+          rec(S, 941, "fin_sent", "FIN_WAIT1", reason=reason, wave=1,
+              gloss="1st wave: our FIN is out, before the peer's arrived (FIN_WAIT1)"),
+          phase(S, 942, "TLS_SHUTDOWN", "FIN_SENT", "FIN_WAIT1"),
+          rec(S, 950, "fin_received", "CLOSE", wave=3, gloss=HEDGED_FR),
+          rec(S, 960, "closed", "CLOSE", reason=reason, fin_sent=True, fin_received=True,
+              closed_first=True, rst_sent=False, first_fin="local", time_wait=True,
+              gloss=HEDGED_CLOSED),
+          phase(S, 965, "FIN_SENT", "CLOSED", "CLOSE"),
+          rec(S, 1500, "state_change", **{"from": "FIN_WAIT1", "to": "TIME_WAIT",
+                                          "timer": "timewait"}),
+          rec(S, 1510, "watch_end", state="TIME_WAIT", why="--linger-watch is 0")]
+    return c, s
+
+
+def test_pair_close_unseen_crossing():
+    """local/local (and TIME_WAIT on both) passes only as a crossing neither side could see:
+    no CLOSING, no FIN_WAIT2, no capture of both FINs on a side that says local, and no
+    sentence there claiming its FIN was the first."""
+    c, s = crossing()
+    assert run(c, s) == []
+
+    def fw2(c, s):           # the client saw its FIN ACKed first: not a crossing
+        i = c.index(find(c, "close_notify", dir="in"))
+        c.insert(i, rec("client", 1100, "state_change", **{"from": "FIN_WAIT1",
+                                                            "to": "FIN_WAIT2", "timer": "none"}))
+        find(c, "state_change", to="TIME_WAIT")["from"] = "FIN_WAIT2"
+    v = mutate(fw2, *crossing())
+    assert codes(v) == ["pair_close"] and len(v) == 2     # first_fin, TIME_WAIT on both
+
+    def claims_first(c, s):  # words claiming more than the side saw
+        find(s, "closed")["gloss"] = HEDGED_CLOSED.replace("left before the peer's arrived",
+                                                           "was the first")
+    assert codes(mutate(claims_first, *crossing())) == ["pair_close"]
+
+    def server_fin_first(c, s):   # the client's words: the server's FIN came after ours
+        find(c, "fin_received")["gloss"] = "3rd wave: the peer's FIN came after ours"
+    assert codes(mutate(server_fin_first, *crossing())) == ["pair_close"]
+
+    # the client's capture shows the server's FIN ACKing ours: the client knew, so the
+    # server's local is wrong
+    assert codes(run(*crossing(capture=True))) == ["pair_close"]
+
+
+def closing_server(c, s):
+    """The server sampled CLOSING before the client's FIN was read: it says both."""
+    i = s.index(find(s, "fin_received"))
+    s.insert(i, rec("server", 945, "state_change", **{"from": "FIN_WAIT1", "to": "CLOSING",
+                                                     "timer": "retransmit"}))
+    find(s, "state_change", to="TIME_WAIT")["from"] = "CLOSING"
+    find(s, "fin_received").update(wave=1, simultaneous=True,
+                                   gloss="the peer's FIN crossed ours (the kernel showed "
+                                         "CLOSING): a simultaneous close")
+    find(s, "closed").update(first_fin="both", gloss="a simultaneous close: the two FINs "
+                             "crossed (the kernel showed CLOSING); this side holds TIME_WAIT")
+
+
+def test_pair_close_crossing_seen_on_one_side():
+    """Local against both: the same crossing, seen by one side only; it passes only while the
+    side that says local could not tell."""
+    assert mutate(closing_server, *crossing()) == []
+
+    def and_fw2(c, s):
+        closing_server(c, s)
+        i = c.index(find(c, "close_notify", dir="in"))
+        c.insert(i, rec("client", 1100, "state_change", **{"from": "FIN_WAIT1",
+                                                            "to": "FIN_WAIT2", "timer": "none"}))
+        find(c, "state_change", to="TIME_WAIT")["from"] = "FIN_WAIT2"
+    assert "pair_close" in codes(mutate(and_fw2, *crossing()))
+
+
+def test_simultaneous_wave():
+    """fin_received wave=1 with simultaneous=true is a crossing (docs/events.md), not the
+    peer's FIN first: no violation where the kernel showed CLOSING; without `simultaneous`
+    the same wave=1 claims the peer's FIN first."""
+    c, s = crossing()
+    closing_server(c, s)
+    assert run(None, s) == []
+
+    def no_flag(c, s):
+        del find(s, "fin_received")["simultaneous"]
+    c, s = crossing()
+    closing_server(c, s)
+    no_flag(c, s)
+    assert codes(run(None, s)) == ["first_fin"]

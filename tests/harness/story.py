@@ -37,7 +37,11 @@ Both sides (check_pair, connections matched by their addresses):
   pair_time       nothing is received before it was sent (ts_us, within TOL_US): messages,
                   alerts, close_notify, requests, responses, FINs, RSTs, the accepted connection
   pair_close      first_fin agrees between the sides (local <-> peer, both <-> both,
-                  none <-> none); only a simultaneous close leaves TIME_WAIT on both
+                  none <-> none); only a simultaneous close leaves TIME_WAIT on both. One
+                  exception, a crossing a side could not see: local/local (or local/both)
+                  passes only where each side saying local saw neither CLOSING nor
+                  FIN_WAIT2, captured no two FINs, and never claims its FIN was the first
+                  (could_not_tell)
 
 TOL_US: both programs stamp ts_us with gettimeofday() of this one machine (CLOCK_REALTIME,
 truncated to the microsecond), and the capture's cap_ts_us is the kernel's CLOCK_REALTIME stamp
@@ -250,10 +254,14 @@ def _claims_first(e, side):
     out = []
     ev = e.get("event")
     peer = "server" if side == "client" else "client"
-    if ev == "fin_sent" and e.get("wave") in (1, 3):
+    # wave=1 with simultaneous=true is a crossing (docs/events.md: "1 ... (or crossed ours:
+    # simultaneous)"), not the peer's FIN first
+    if ev in ("fin_sent", "fin_received") and e.get("simultaneous") is True:
+        out.append(("both", "first_fin", "%s.simultaneous=true" % ev))
+    elif ev == "fin_sent" and e.get("wave") in (1, 3):
         out.append(("local" if e["wave"] == 1 else "peer", "first_fin",
                     "fin_sent.wave=%d" % e["wave"]))
-    if ev == "fin_received" and e.get("wave") in (1, 3):
+    elif ev == "fin_received" and e.get("wave") in (1, 3):
         out.append(("peer" if e["wave"] == 1 else "local", "first_fin",
                     "fin_received.wave=%d" % e["wave"]))
     if ev == "closed":
@@ -705,17 +713,43 @@ def check_pair(cc, sc, where):
     fc = (first(cc, "closed") or {}).get("first_fin")
     fsv = (first(sc, "closed") or {}).get("first_fin")
     mirror = {"local": "peer", "peer": "local", "both": "both", "none": "none"}
-    if fc in mirror and fsv in mirror and mirror[fc] != fsv:
+    unseen = unseen_crossing(cc, fc, "client", sc, fsv, "server")
+    if fc in mirror and fsv in mirror and mirror[fc] != fsv and not unseen:
         bad("pair_close", "first_fin: the client says %s, the server %s" % (fc, fsv))
     twc = (first(cc, "closed") or {}).get("time_wait")
     tws = (first(sc, "closed") or {}).get("time_wait")
-    if twc is True and tws is True and not (fc == fsv == "both"):
+    if twc is True and tws is True and not (fc == fsv == "both" or unseen):
         bad("pair_close", "both sides claim TIME_WAIT, but first_fin is %s/%s (only a "
             "simultaneous close leaves TIME_WAIT on both)" % (fc, fsv))
     kc, ks = Facts(cc).first, Facts(sc).first
     if kc == "peer" and ks == "peer":
         bad("pair_close", "each side's kernel shows the other's FIN first (CLOSE_WAIT on both)")
     return v
+
+
+def could_not_tell(c, side):
+    """Could this side NOT tell its FIN going first from a crossing? Our FIN left before the
+    peer's arrived (FIN_WAIT1 after our shutdown()/close()), and nothing showed which: not
+    CLOSING (the crossing; microseconds long on loopback), not FIN_WAIT2 (our FIN ACKed before
+    the peer's came: in a crossing the peer's FIN, sent before ours reached it, arrives before
+    its ACK of ours), no capture of both FINs (the second ACKs the first, or not); and none of
+    its sentences claims more ("our FIN was the first", "we closed first" ...)."""
+    f = Facts(c)
+    if f.seen & {"CLOSING", "FIN_WAIT2"} or len({s.get("dir") for s in f.cap_fins}) == 2:
+        return False
+    return not any(code == "text_close" and claim == "local"
+                   for e in c for claim, code, _ in _claims_first(e, side))
+
+
+def unseen_crossing(cc, fc, cside, sc, fsv, sside):
+    """first_fin local on both sides (each FIN left before the other's arrived: a
+    simultaneous close in TCP terms), or local against both (one side saw the CLOSING), is
+    a crossing the `local` side(s) could not see: true only if every side that says local
+    could not tell (could_not_tell)."""
+    if fc not in ("local", "both") or fsv not in ("local", "both") or fc == fsv == "both":
+        return False
+    return all(could_not_tell(c, side) for c, ff, side in ((cc, fc, cside), (sc, fsv, sside))
+               if ff == "local")
 
 
 def pair_conns(clients, servers):

@@ -1,0 +1,271 @@
+/* conn_fin.c -- who sent the first FIN, from every observation this side has (its own TCP_INFO
+ * reads, the tcp_state of its events, the close watch's samples, sock_diag just after close(),
+ * the capture when on), and the words of each close step chosen from it: "first" only where
+ * this side knows it. conn_close.c makes the close; this file tells it. */
+#include <sys/socket.h>
+#include <stdio.h>
+
+#include "conn_int.h"
+#include "evlog.h"
+#include "seglog.h"
+#include "sockdiag.h"
+#include "tcpinfo.h"
+#include "tcpwatch.h"
+#include "tls.h"
+
+static const char *const first_fin_names[] = { "none", "local", "peer", "both" };
+
+const char *
+fin_first_name(const struct conn *c)
+{
+	return first_fin_names[c->first_fin];
+}
+
+/* Does this side hold TIME_WAIT now? sock_diag finds the kernel's TIME_WAIT record by the
+ * 4-tuple (the fd itself reads CLOSE). 1: yes; 0: no (gone, or LAST_ACK/CLOSE_WAIT: those end
+ * CLOSED); -1: not yet known (FIN_WAIT1/FIN_WAIT2/CLOSING wait for the peer) or no answer. */
+int
+fin_time_wait(const struct conn *c)
+{
+	struct sockdiag_info di;
+	int r;
+
+	if (c->local.sa.sa_family == 0)
+		return -1;
+	r = sockdiag_lookup(&c->local.sa, &c->remote.sa, &di);
+	if (r == 0)
+		return 0;
+	if (r == -1)
+		return -1;
+	if (di.state == TCPI_TIME_WAIT)
+		return 1;
+	if (di.state == TCPI_LAST_ACK || di.state == TCPI_CLOSE_WAIT || di.state == TCPI_CLOSE)
+		return 0;
+	return -1;
+}
+
+/* A state we read on the fd ourselves. */
+void
+fin_observe(struct conn *c, int st)
+{
+	if (st > 0 && st < 16)
+		c->seen |= FIN_ST(st);
+}
+
+/* Every kernel state this program saw on the connection: its own reads, the tcp_state of
+ * every event it logged (evlog keeps them by fd), the close watch's samples. */
+unsigned
+fin_seen(struct conn *c)
+{
+	if (c->fd >= 0)
+		c->seen |= evlog_states_seen(c->fd, c->id);
+	c->seen |= tcpwatch_seen(c->id);
+	return c->seen;
+}
+
+/* Our FIN left before the peer's arrived (first_fin local), and this side KNOWS it was not a
+ * crossing: it saw our FIN ACKed before the peer's FIN came (FIN_WAIT2: in a crossing the
+ * peer's FIN, sent before ours arrived there, comes before its ACK of ours), or the capture
+ * shows the peer's FIN ACKing ours. Without either, the peer may have sent its FIN before ours
+ * arrived (a simultaneous close whose CLOSING, microseconds long on loopback, nobody sampled):
+ * the sentences then say only what was seen. */
+int
+fin_local_known(struct conn *c)
+{
+	return c->first_fin == FIRST_FIN_LOCAL && ((fin_seen(c) & FIN_ST(TCPI_FIN_WAIT2)) ||
+	    seglog_fin_order(c->id) == SEGLOG_FINS_LOCAL);
+}
+
+/* Use every observation: CLOSING seen anywhere (the fd, an event's tcp_state, the watch) or
+ * the capture's FINs crossing is a simultaneous close; the capture also tells who was first
+ * when nothing else did. */
+void
+fin_refine(struct conn *c)
+{
+	int cap = seglog_fin_order(c->id);
+
+	if (fin_seen(c) & FIN_ST(TCPI_CLOSING))
+		c->saw_closing = 1;
+	if ((c->saw_closing || cap == SEGLOG_FINS_CROSSED) &&
+	    (c->first_fin == FIRST_FIN_LOCAL || c->first_fin == FIRST_FIN_UNKNOWN))
+		c->first_fin = FIRST_FIN_BOTH;
+	else if (c->first_fin == FIRST_FIN_UNKNOWN && cap == SEGLOG_FINS_PEER)
+		c->first_fin = FIRST_FIN_PEER;
+	else if (c->first_fin == FIRST_FIN_UNKNOWN && cap == SEGLOG_FINS_LOCAL)
+		c->first_fin = FIRST_FIN_LOCAL;
+}
+
+/* The peer's FIN: why the kernel says it is in, and the textbook step it is. */
+void
+fin_log_received(struct conn *c, int st, enum fin_how how)
+{
+	struct evrec r;
+	int tls_open = c->use_tls && c->tls->hs_done && c->ssl != NULL;
+	int notify = tls_open && (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
+	int ours_out = c->fin_sent || c->fin_early || how == FIN_BEFORE_CLOSE;
+	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
+	int tw;
+
+	if (!evrec_begin(&r, EVT_FIN_RECEIVED, c->id, how == FIN_BEFORE_CLOSE ? -1 : c->fd))
+		return;
+	/* Unread bytes can still hold the close_notify: say only what was read. */
+	if (tls_open && ((how != FIN_UNREAD && how != FIN_THEN_RST) || notify))
+		evrec_bool(&r, "close_notify", notify);
+	evrec_int(&r, "wave", c->first_fin == FIRST_FIN_LOCAL ? 3 : 1);
+	if (c->first_fin == FIRST_FIN_BOTH)
+		evrec_bool(&r, "simultaneous", 1);
+	if (how == FIN_UNREAD)
+		evrec_detail(&r, "the peer's FIN is in (the kernel shows %s), behind bytes not yet "
+		    "read", sn);
+	else if (how == FIN_THEN_RST)
+		evrec_detail(&r, "the peer's FIN was in: the kernel showed CLOSE_WAIT before a RST "
+		    "came (the fd now reads %s)", sn);
+	else if (how == FIN_BEFORE_CLOSE)
+		evrec_detail(&r, "the peer's FIN came in just before our close(): the fd read "
+		    "ESTABLISHED just before the call, and sock_diag finds %s just after it",
+		    st > 0 ? sn : "the connection gone");
+	else
+		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", !tls_open ? "" :
+		    notify ? " (TCP), after its TLS close_notify" : " without a TLS close_notify "
+		    "before it (logged, not an error: the HTTP framing says whether the data was "
+		    "complete)");
+	if (c->first_fin == FIRST_FIN_PEER && how == FIN_THEN_RST)
+		evrec_gloss(&r, "1st wave: the peer sent the first FIN, then reset the connection "
+		    "before we sent ours");
+	else if (c->first_fin == FIRST_FIN_PEER && ours_out)
+		evrec_gloss(&r, "1st wave: the peer sent the first FIN; it came in just before our "
+		    "own %s (the kernel showed ESTABLISHED just before the call), so ours is the "
+		    "3rd wave and this side goes through LAST_ACK, not TIME_WAIT",
+		    how == FIN_BEFORE_CLOSE ? "close()" : "shutdown()");
+	else if (c->first_fin == FIRST_FIN_PEER)
+		evrec_gloss(&r, "1st wave: the peer sent the first FIN; our kernel ACKs it (2nd "
+		    "wave, at once or riding on our own FIN); we are in CLOSE_WAIT until we send "
+		    "ours");
+	else if (c->first_fin == FIRST_FIN_BOTH)
+		evrec_gloss(&r, "the peer's FIN crossed ours (%s): a simultaneous close; each "
+		    "kernel ACKs the other's FIN, and both sides go to TIME_WAIT", c->saw_closing ?
+		    "the kernel showed CLOSING" : "the capture shows it not ACKing ours");
+	else if (fin_local_known(c))
+		evrec_gloss(&r, "3rd wave: the peer's FIN came after ours (%s); our kernel ACKed it "
+		    "at once (4th wave)%s", (fin_seen(c) & FIN_ST(TCPI_FIN_WAIT2)) ? "ours was "
+		    "ACKed first: FIN_WAIT2" : "the capture shows it ACKing ours", (tw =
+		    fin_time_wait(c)) == 1 ? ": our FIN was the first, so this side now holds "
+		    "TIME_WAIT (sock_diag shows it; the fd reads CLOSE)" : tw == 0 ? "; sock_diag "
+		    "shows no TIME_WAIT for it" : "");
+	else
+		evrec_gloss(&r, "the peer's FIN arrived after ours had left; our kernel ACKed it at "
+		    "once%s. Whether the peer sent it after ours reached it (the 3rd wave) or "
+		    "before (the two FINs under way at once), this side cannot tell: it saw neither "
+		    "ours ACKed first (FIN_WAIT2) nor CLOSING", (tw = fin_time_wait(c)) == 1 ?
+		    "; this side now holds TIME_WAIT (sock_diag shows it; the fd reads CLOSE)" :
+		    tw == 0 ? "; sock_diag shows no TIME_WAIT for it" : "");
+	evrec_emit(&r);
+}
+
+/* The TCP step our FIN is, from what the kernel showed just after it (st) and everything
+ * else this side saw; "first" only where it knows (local_known). */
+void
+fin_step(struct conn *c, int st, char *buf, size_t len)
+{
+	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
+	struct tcp_info ti;
+	unsigned notsent = 0;
+
+	if (st == TCPI_FIN_WAIT1 && c->fd >= 0 && tcpinfo_get(c->fd, &ti) == 0)
+		notsent = ti.tcpi_notsent_bytes;
+	if (c->reset && c->first_fin == FIRST_FIN_PEER)
+		snprintf(buf, len, "3rd wave: our FIN, after the peer's; then the peer reset the "
+		    "connection (RST; the fd shows %s)", sn);
+	else if (c->reset)
+		snprintf(buf, len, "our FIN went out before anything showed the peer's FIN; then "
+		    "the peer reset the connection (RST; the fd shows %s)", sn);
+	else if (c->first_fin == FIRST_FIN_BOTH)
+		snprintf(buf, len, "our FIN crossed the peer's (%s): a simultaneous close; each "
+		    "side ACKs the other's FIN, and both go to TIME_WAIT", c->saw_closing ?
+		    "the kernel shows CLOSING" : "the capture shows the two FINs crossing");
+	else if (c->first_fin == FIRST_FIN_PEER && st == TCPI_LAST_ACK)
+		snprintf(buf, len, "3rd wave: our FIN, after the peer's; LAST_ACK until the peer "
+		    "ACKs it");
+	else if (c->first_fin == FIRST_FIN_PEER)
+		snprintf(buf, len, "3rd wave: our FIN, after the peer's; its ACK (4th wave) came "
+		    "back before we looked (the fd shows %s), so LAST_ACK is already over", sn);
+	else if (st == TCPI_FIN_WAIT1 && notsent > 0)
+		snprintf(buf, len, "our FIN is queued behind %u bytes the kernel has not sent yet "
+		    "(FIN_WAIT1: shutdown() is done, the FIN leaves after them; the peer's FIN has "
+		    "not arrived); the peer's ACK of it moves us to FIN_WAIT2", notsent);
+	else if (st == TCPI_FIN_WAIT1)
+		snprintf(buf, len, "1st wave: our FIN is out, before the peer's arrived "
+		    "(FIN_WAIT1); the peer's ACK of it moves us to FIN_WAIT2 (2nd wave)");
+	else if (st == TCPI_FIN_WAIT2)
+		snprintf(buf, len, "1st wave: our FIN went first, already ACKed by the peer (2nd "
+		    "wave): FIN_WAIT2");
+	else if (fin_local_known(c))
+		snprintf(buf, len, "1st wave: our FIN went first; the peer's ACK and its own FIN "
+		    "came back before we looked (the fd shows %s)", sn);
+	else
+		snprintf(buf, len, "1st wave: our FIN left before the peer's arrived; the peer's "
+		    "FIN came back before we looked (the fd shows %s)", sn);
+}
+
+/* The closed event's words, chosen from what the kernel showed: st, the fd's state just before
+ * close(); after, the connection's state sock_diag finds just after it (0: gone, -1: not
+ * looked up); tw, whether this side holds TIME_WAIT (-1: not known yet); by_close, close()
+ * itself sent our FIN (no shutdown() before it). "First" only where this side knows it. */
+void
+fin_closed_gloss(struct evrec *r, struct conn *c, int st, int after, int tw, int by_close)
+{
+	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
+	const char *an = tcpinfo_state_name(after);
+	const char *ours = fin_local_known(c) ? "our FIN was the first" :
+	    "our FIN left before the peer's arrived";
+
+	if (c->t_tcp == 0)
+		evrec_gloss(r, "the connection was never established: nothing to close but the "
+		    "socket");
+	else if (c->rst_sent)
+		evrec_gloss(r, "SO_LINGER {1, 0}: close() sends RST instead of FIN; no four-way "
+		    "close and no TIME_WAIT");
+	else if (c->reset)
+		evrec_gloss(r, "reset: the connection ended without the four-way close; no "
+		    "TIME_WAIT");
+	else if (c->first_fin == FIRST_FIN_BOTH)
+		evrec_gloss(r, "a simultaneous close: the two FINs crossed (%s); %s",
+		    c->saw_closing ? "the kernel showed CLOSING" : "the capture shows it",
+		    tw == 1 ? "this side holds TIME_WAIT for 2MSL (60 s on Linux), and so does the "
+		    "peer" : "TIME_WAIT follows once the peer ACKs our FIN (the watch follows it)");
+	else if (c->first_fin == FIRST_FIN_LOCAL && by_close && tw == 1)
+		evrec_gloss(r, "close() sent our FIN before the peer's arrived (the fd read %s just "
+		    "before the call), and the peer's FIN came back at once: this side holds "
+		    "TIME_WAIT for 2MSL (60 s on Linux; sock_diag shows it)", sn);
+	else if (c->first_fin == FIRST_FIN_LOCAL && by_close)
+		evrec_gloss(r, "close() sends our FIN now, before the peer's arrived%s%s%s: the "
+		    "kernel finishes the close on its own; TIME_WAIT follows if the peer's FIN "
+		    "comes (the watch follows it)", an ? " (sock_diag just after the call: " : "",
+		    an ? an : "", an ? ")" : "");
+	else if (c->first_fin == FIRST_FIN_LOCAL && tw == 1)
+		evrec_gloss(r, "%s, so this side holds TIME_WAIT for 2MSL (60 s on Linux; sock_diag "
+		    "shows it, the fd itself reads CLOSE)", ours);
+	else if (c->first_fin == FIRST_FIN_LOCAL && tw == 0)
+		evrec_gloss(r, "%s, but the kernel shows no TIME_WAIT for this connection", ours);
+	else if (c->first_fin == FIRST_FIN_LOCAL)
+		evrec_gloss(r, "%s; the peer's has not come (%s): after close() the kernel finishes "
+		    "the close on its own, and TIME_WAIT follows if the peer's FIN comes (the "
+		    "watch follows it)", ours, sn);
+	else if (c->first_fin == FIRST_FIN_PEER && (st == TCPI_LAST_ACK || after == TCPI_LAST_ACK))
+		evrec_gloss(r, "the peer's FIN was the first; ours is not ACKed yet, so the kernel "
+		    "keeps LAST_ACK after close() until the 4th wave arrives: no TIME_WAIT on this "
+		    "side, the peer holds it");
+	else if (c->first_fin == FIRST_FIN_PEER && by_close && after == 0)
+		evrec_gloss(r, "the peer's FIN was the first; close() sends ours now, and its ACK "
+		    "came back at once (sock_diag finds the connection gone just after the call): "
+		    "no TIME_WAIT on this side, the peer holds it");
+	else if (c->first_fin == FIRST_FIN_PEER && by_close)
+		evrec_gloss(r, "the peer's FIN was the first; close() sends ours now (LAST_ACK until "
+		    "its ACK): no TIME_WAIT on this side, the peer holds it");
+	else if (c->first_fin == FIRST_FIN_PEER)
+		evrec_gloss(r, "the peer's FIN was the first: after its ACK of ours (4th wave) this "
+		    "side is CLOSED; no TIME_WAIT here, the peer holds it");
+	else
+		evrec_gloss(r, "close() without the shutdown steps: the kernel sends a FIN (or RST "
+		    "if unread data was left) and finishes on its own");
+}
