@@ -231,8 +231,9 @@ fin_closed_gloss(struct evrec *r, struct conn *c, int st, int after, int tw, int
 	else if (c->first_fin == FIRST_FIN_BOTH)
 		evrec_gloss(r, "a simultaneous close: the two FINs crossed (%s); %s",
 		    c->saw_closing ? "the kernel showed CLOSING" : "the capture shows it",
-		    tw == 1 ? "this side holds TIME_WAIT for 2MSL (60 s on Linux), and so does the "
-		    "peer" : "TIME_WAIT follows once the peer ACKs our FIN (the watch follows it)");
+		    tw == 1 ? "this side holds TIME_WAIT for 2MSL (60 s on Linux; sock_diag shows it "
+		    "just after close())" : "TIME_WAIT follows once the peer ACKs our FIN (the watch "
+		    "follows it)");
 	else if (c->first_fin == FIRST_FIN_LOCAL && by_close && tw == 1)
 		evrec_gloss(r, "close() sent our FIN before the peer's arrived (the fd read %s just "
 		    "before the call), and the peer's FIN came back at once: this side holds "

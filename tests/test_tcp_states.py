@@ -372,9 +372,12 @@ def test_tcp_simultaneous_close(t, server):
         t.eq("closed.closed_first (our FIN left before the peer's arrived)",
              cl.get("closed_first"), True)
         t.icontains("closed names the simultaneous close", cl.get("gloss"), "simultaneous close")
-        t.check("closed.time_wait is not claimed before the kernel shows it (CLOSING at close())",
-                cl.get("time_wait") is not True or cl.get("tcp_state") == "CLOSE",
-                "absent or false in CLOSING", cl)
+        # CLOSING at close(); the peer's ACK of our FIN can come before sock_diag looks just
+        # after it: time_wait is true only then, and the gloss says where it was seen
+        t.check("closed.time_wait is not claimed before the kernel shows it",
+                cl.get("time_wait") is not True or cl.get("tcp_state") == "CLOSE" or
+                "sock_diag shows it" in (cl.get("gloss") or ""),
+                "absent, false, or seen by sock_diag", cl)
         bad = [x for x in close_claims(c) if "3rd wave" in x[1] or "1st wave: the peer" in x[1]]
         t.check("no sentence calls a crossing FIN the 1st or 3rd wave", not bad, "none", bad)
 
