@@ -383,11 +383,24 @@ close_step_tls(struct conn *c)
 	}
 	if (c->under != NULL) {
 		/* Filter mode: SSL_shutdown only queued close_notify in the socket bufferevent's
-		 * output. A FIN sent now would overtake it, so wait until that output is empty. */
+		 * output. Write it now, corked, so that the FIN of close_step_fin's shutdown()
+		 * leaves in the same segment: the peer reads our close_notify and our FIN together
+		 * and cannot answer with its own FIN in between (a turn of the loop later, it
+		 * could: then the peer's FIN was the first). A FIN sent before the output is empty
+		 * would overtake it, so if the kernel takes only part, wait until it drains. */
+		int on = 1, off = 0;
+
 		uout = bufferevent_get_output(c->under);
 		if (evbuffer_get_length(uout) > 0) {
-			evbuffer_add_cb(uout, under_output_cb, c);
-			return;
+			(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+			(void)evbuffer_write(uout, c->fd);
+			if (evbuffer_get_length(uout) > 0) {
+				(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+				evbuffer_add_cb(uout, under_output_cb, c);
+				return;
+			}
+			/* shutdown() pushes the corked close_notify out with the FIN (the kernel
+			 * sends a FIN at once, cork or not). */
 		}
 	}
 	close_step_fin(c);
