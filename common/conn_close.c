@@ -50,6 +50,17 @@ set_text(char **dst, const char *text, size_t len)
 	*dst = n;
 }
 
+/* Write a socket bufferevent's output to the fd now, not a turn of the loop later. libevent
+ * freezes the start of that buffer (only its own write callback drains it, unfreezing it for
+ * the call): evbuffer_write on it alone fails and writes nothing. */
+static void
+conn_write_now(struct evbuffer *out, int fd)
+{
+	evbuffer_unfreeze(out, 1);
+	(void)evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+}
+
 /* From the first FIN on, follow the connection's states in the kernel (sock_diag): they change
  * between our events, and after close() the fd can no longer show them. */
 static void
@@ -393,7 +404,7 @@ close_step_tls(struct conn *c)
 		uout = bufferevent_get_output(c->under);
 		if (evbuffer_get_length(uout) > 0) {
 			(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
-			(void)evbuffer_write(uout, c->fd);
+			conn_write_now(uout, c->fd);
 			if (evbuffer_get_length(uout) > 0) {
 				(void)setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 				evbuffer_add_cb(uout, under_output_cb, c);
@@ -515,8 +526,10 @@ close_step_fin(struct conn *c)
 	/* The peer's FIN is in, but TLS bytes before it (its close_notify, most likely) are not
 	 * read yet: read them, so the log shows what they were; the EOF after them closes. */
 	if (c->fin_received && c->fin_unread && !c->reset && c->phase == PHASE_FIN_SENT &&
-	    c->bev != NULL && c->use_tls && c->tls->hs_done && c->ssl != NULL &&
-	    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN)) {
+	    c->bev != NULL && ((c->use_tls && c->tls->hs_done && c->ssl != NULL &&
+	    !(SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN)) ||
+	    (c->half_close && !c->use_tls))) {
+		/* (A half-close: the bytes before the FIN are the answer, for the application.) */
 		bufferevent_enable(c->bev, EV_READ);
 		return;
 	}
@@ -623,6 +636,11 @@ close_finish(struct conn *c, const char *reason)
 
 		after = found == 1 ? di.state : found == 0 ? 0 : -1;
 		fin_observe(c, after);
+		/* The latest state seen: the watch (already following, or started below)
+		 * goes on from it, and logs it after `closed` if it is news (a TIME_WAIT that a
+		 * RST may end before the watch's next look). */
+		if (after >= 0)
+			from = after;	/* 0: gone, nothing left to watch */
 	}
 	if (rec) {
 		if (by_close && c->first_fin == FIRST_FIN_UNKNOWN) {
@@ -664,6 +682,8 @@ close_finish(struct conn *c, const char *reason)
 		evrec_detail(&r, "close(): %s", why);
 		fin_closed_gloss(&r, c, st, after, tw, by_close);
 		evrec_emit(&r);
+		if (after >= 0 && c->watching)
+			tcpwatch_note(c->id, after, after > 0 ? &di : NULL);
 	}
 	conn_set_phase(c, PHASE_CLOSED);
 	/* With BEV_OPT_CLOSE_ON_FREE libevent frees the socket bufferevent, and the SSL if it

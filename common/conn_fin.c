@@ -114,6 +114,12 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 	evrec_int(&r, "wave", c->first_fin == FIRST_FIN_LOCAL ? 3 : 1);
 	if (c->first_fin == FIRST_FIN_BOTH)
 		evrec_bool(&r, "simultaneous", 1);
+	else if (c->first_fin == FIRST_FIN_LOCAL)
+		/* wave 3: the textbook's 3rd wave only if this side knows it came after ours
+		 * arrived; else a crossing nobody sampled looks the same from here */
+		evrec_bool(&r, "after_ours_known", fin_local_known(c));
+	if (how == FIN_UNREAD)
+		evrec_bool(&r, "unread", 1);
 	if (how == FIN_UNREAD)
 		evrec_detail(&r, "the peer's FIN is in (the kernel shows %s), behind bytes not yet "
 		    "read", sn);

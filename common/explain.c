@@ -256,12 +256,14 @@ resumed_kx(const struct evrec *r, struct explain *x)
 static void
 close_step(const struct evrec *r, struct explain *x)
 {
-	long long wave = 0;
-
-	long long simultaneous = 0;
+	long long wave = 0, simultaneous = 0, known = 1, unread = 0;
+	static const char unread_why[] = "the kernel shows a state only the peer's FIN leads "
+	    "to, behind bytes the program has not read yet: read() returns 0 only after them";
 
 	if (evrec_field_int(r, "wave", &wave) == -1)
 		return;
+	if (r->ev == EVT_FIN_RECEIVED)
+		(void)evrec_field_int(r, "unread", &unread);
 	x->kernel = 1;
 	(void)evrec_field_int(r, "simultaneous", &simultaneous);
 	if (simultaneous) {
@@ -282,15 +284,29 @@ close_step(const struct evrec *r, struct explain *x)
 		 * on our own FIN: it may not have gone out yet. */
 		x->step_en = "1st wave (its ACK follows)";
 		x->step_zh = "第一次挥手（确认随后）";
-		x->why = "read() returning 0 is how a program learns of the peer's FIN: it "
-		    "arrived, and our kernel ACKs it, at once or together with our own FIN";
+		x->why = unread ? unread_why : "read() returning 0 is how a program learns of "
+		    "the peer's FIN: it arrived, and our kernel ACKs it, at once or together with "
+		    "our own FIN";
+	} else if (evrec_field_int(r, "after_ours_known", &known) == 0 && !known) {
+		/* Ours had left; whether the peer's left after ours arrived, nothing showed. */
+		x->step_en = "the peer's FIN, after ours left (3rd wave, or a crossing)";
+		x->step_zh = "对方的FIN，在我方FIN之后（第三次挥手，或两个FIN交错）";
+		x->why = unread ? unread_why : "read() returning 0 is how a program learns of "
+		    "the peer's FIN: it arrived after ours had left, and our kernel ACKed it at "
+		    "once; whether the peer sent it before or after ours reached it, this side "
+		    "did not see";
 	} else {
 		/* In FIN_WAIT2 (or CLOSING) the kernel ACKs a FIN at once. */
 		x->step_en = "3rd and 4th wave";
 		x->step_zh = "第三次和第四次挥手";
-		x->why = "read() returning 0 is how a program learns of the peer's FIN: it "
-		    "arrived after ours had left, and our kernel ACKed it at once (the 4th wave)";
+		x->why = unread ? unread_why : "read() returning 0 is how a program learns of "
+		    "the peer's FIN: it arrived after ours had left, and our kernel ACKed it at "
+		    "once (the 4th wave)";
 	}
+	/* Not read() = 0 either: a RST after it, or it came just before our close(). */
+	if (r->ev == EVT_FIN_RECEIVED && !unread && !simultaneous &&
+	    strncmp(r->detail, "read() returned 0", 17) != 0)
+		x->why = "the peer's FIN is in; the detail says how this side learned of it";
 }
 
 /* state_change (sock_diag): the states the textbook names. */

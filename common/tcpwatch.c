@@ -35,6 +35,7 @@ struct tcpwatch {
 	int64_t			 t_timewait;	/* us, when TIME_WAIT was first seen */
 	unsigned		 samples;
 	unsigned		 seen;		/* bit (1 << TCPI_*) per state sampled */
+	int			 noted;		/* this look is close()'s, not the watch's */
 	struct event		*ev;
 	struct tcpwatch		*next;
 };
@@ -123,8 +124,9 @@ static void
 log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 {
 	struct evrec r;
+	/* state -1: the watch began on an fd that read CLOSE (see watch_cb) */
 	const char *from = w->samples == 1 && w->mode == TCPWATCH_CONNECT ? "connect()" :
-	    w->state ? state_name(w->state) : "?";
+	    w->state == -1 ? "CLOSE" : w->state ? state_name(w->state) : "?";
 
 	if (!evrec_begin(&r, EVT_STATE_CHANGE, w->conn, -1))
 		return;
@@ -134,14 +136,23 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 	evrec_int(&r, "expires_ms", di ? di->expires_ms : 0);
 	evrec_str(&r, "source", "sock_diag");
 	evrec_float(&r, "watched_ms", (double)(evlog_now_us() - w->t_start) / 1000.0);
-	if (to == w->state)
-		evrec_label(&r, "%s", state_name(to));
+	if (to == w->state || w->state == -1)
+		evrec_label(&r, "%s", to ? state_name(to) : "CLOSED");
 	else
 		evrec_label(&r, "%s -> %s", from, to ? state_name(to) : "CLOSED");
 	evrec_int(&r, "sample_ms", interval(w));
-	if (di != NULL && di->timer != SOCKDIAG_TIMER_NONE)
+	if (di != NULL && di->timer == SOCKDIAG_TIMER_KEEPALIVE && to == TCPI_FIN_WAIT2)
+		/* In FIN_WAIT2 Linux runs its FIN_WAIT2 timeout (tcp_fin_timeout) on the
+		 * keepalive timer, and sock_diag names the timer, not its use. */
+		evrec_detail(&r, "FIN_WAIT2 timeout (tcp_fin_timeout; sock_diag calls it the "
+		    "keepalive timer) fires in %u ms  (sock_diag, sampled every %d ms)",
+		    di->expires_ms, interval(w));
+	else if (di != NULL && di->timer != SOCKDIAG_TIMER_NONE)
 		evrec_detail(&r, "%s timer fires in %u ms  (sock_diag, sampled every %d ms)",
 		    sockdiag_timer_name(di->timer), di->expires_ms, interval(w));
+	else if (w->noted)
+		evrec_detail(&r, "%s (sock_diag, just after close())", to ? "seen" :
+		    "the kernel has forgotten the connection");
 	else
 		evrec_detail(&r, "%s (sock_diag, sampled every %d ms)", to ? "seen" :
 		    "the kernel has forgotten the connection", interval(w));
@@ -181,11 +192,21 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 		    "ACK of its own");
 		break;
 	case 0:
-		if (w->state == TCPI_TIME_WAIT)
+		if (w->state == TCPI_TIME_WAIT && w->t_timewait != 0 &&
+		    evlog_now_us() - w->t_timewait < 50 * 1000000LL)
+			evrec_gloss(&r, "TIME_WAIT ended %.1f ms after it was seen, long before its "
+			    "60 s: the kernel dropped it early; what did cannot be seen from here (a "
+			    "RST from the peer ends TIME_WAIT on Linux, net.ipv4.tcp_rfc1337=0; so does "
+			    "a new connection that reuses the port; --capture shows a RST)",
+			    (double)(evlog_now_us() - w->t_timewait) / 1000.0);
+		else if (w->state == TCPI_TIME_WAIT)
 			evrec_gloss(&r, "TIME_WAIT is over: CLOSED");
 		else if (w->state == TCPI_LAST_ACK)
 			evrec_gloss(&r, "the last ACK (4th wave) arrived: CLOSED, no TIME_WAIT on "
 			    "this side");
+		else if (w->state == -1)
+			evrec_gloss(&r, "the kernel keeps nothing of this connection: no TIME_WAIT "
+			    "on this side");
 		else if (w->state == TCPI_ESTABLISHED || w->state == TCPI_SYN_SENT)
 			evrec_gloss(&r, "CLOSED at once, without FINs: a RST ends a connection on "
 			    "the spot");
@@ -218,6 +239,11 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 		watch_free(w);
 		return;
 	}
+	/* The fd's TCP_INFO reads CLOSE once the kernel moved the connection to a TIME_WAIT
+	 * record (or forgot it): not a state of the connection, so the first look is not a
+	 * change from it. */
+	if (w->samples == 1 && w->state == TCPI_CLOSE)
+		w->state = -1;		/* logged as the state it is, not as a change */
 	if (r == 0) {
 		seglog_sync();
 		if (w->state != 0)
@@ -301,6 +327,34 @@ tcpwatch_start(struct event_base *base, unsigned conn, const struct sockaddr *lo
 	/* The first look right away: after close() the state may last only microseconds. */
 	watch_cb(-1, 0, w);
 	return 0;
+}
+
+void
+tcpwatch_note(unsigned conn, int state, const struct sockdiag_info *di)
+{
+	struct tcpwatch *w, *next;
+
+	if (state < 0 || state >= 16)
+		return;
+	for (w = watches; w != NULL; w = next) {
+		next = w->next;
+		if (w->conn != conn || w->mode != TCPWATCH_CLOSE || w->state == state)
+			continue;
+		seglog_sync();
+		w->noted = 1;
+		log_change(w, state, state ? di : NULL);
+		w->noted = 0;
+		if (state == 0) {
+			/* Gone: said now, next to the `closed` line that found it so. */
+			watch_free(w);
+			continue;
+		}
+		w->seen |= 1u << state;
+		w->state = state;
+		w->logged_timer = di ? di->timer : 0;
+		if (state == TCPI_TIME_WAIT)
+			w->t_timewait = evlog_now_us();
+	}
 }
 
 void

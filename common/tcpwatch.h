@@ -22,6 +22,10 @@ int	tcpwatch_start(struct event_base *, unsigned conn, const struct sockaddr *lo
 	    const struct sockaddr *remote, int state, enum tcpwatch_mode);
 /* Our side just did something (sent its FIN, closed): sample conn's watch fast again. */
 void	tcpwatch_kick(unsigned conn);
+/* A state of conn that a sock_diag lookup outside the watch found (just after close()): the
+ * watch logs it as a change if it is one, and follows on from it; 0 (gone) ends it quietly. */
+struct sockdiag_info;
+void	tcpwatch_note(unsigned conn, int state, const struct sockdiag_info *);
 /* The program saw the handshake finish: end conn's TCPWATCH_CONNECT watch quietly. */
 void	tcpwatch_connected(unsigned conn);
 /* Watches still running; when the last one ends, cb(arg) is called (the client exits then). */

@@ -408,11 +408,13 @@ def check_carriers_above(t, arrows, c, s):
             seg = next((g for g in data if g["cap_ts_us"] >= e["ts_us"]), None)
             if seg is None:
                 continue
-            label = "data seq=%s+%d " % (letter, (seg["seq"] - isn) & 0xffffffff)
+            # a data segment, or a FIN that carries data (our close_notify rides on our FIN)
+            label = "seq=%s+%d " % (letter, (seg["seq"] - isn) & 0xffffffff)
             mi = [i for i, a in enumerate(arrows) if a["dir"] == d and
                   (a["label"] == key or a["label"].startswith(key + " "))]
             si = next((i for i, a in enumerate(arrows) if a["dir"] == d and
-                       a["label"].startswith(label)), None)
+                       a["label"].split(" ")[0] in SEGMENT_WORDS and
+                       (" " + label) in (a["label"] + " ")), None)
             n += 1
             if k >= len(mi) or si is None or mi[k] < si:
                 bad.append("%s %s (#%d) vs %s: %s" % (d, key, k + 1, label,
