@@ -501,29 +501,44 @@ fetch_server_closed(struct client *cl, struct conn *c)
 		    "was complete");
 }
 
+/* One step of the timing line: its time, or why there is none (a step never reached has
+ * no time, not 0: its JSON field is left out). */
+static void
+timing_step(struct evrec *r, const char *field, const char *name, int64_t t, int64_t t0,
+    const char *none, char *buf, size_t len)
+{
+	size_t l = strlen(buf);
+
+	if (t != 0) {
+		evrec_float(r, field, (t - t0) / 1000.0);
+		snprintf(buf + l, len - l, "%s %.3f ms, ", name, (t - t0) / 1000.0);
+	} else
+		snprintf(buf + l, len - l, "%s: %s, ", name, none);
+}
+
 static void
 log_timing(struct client *cl)
 {
 	struct evrec r;
+	char steps[256] = "";
 	/* Like curl -w: from the start of the transfer (name lookup), not of the program, whose
-	 * first milliseconds go on loading the system's trust store. 0: the step never ended. */
-	double tcp = cl->t_tcp ? (cl->t_tcp - cl->t0) / 1000.0 : 0,
-	    tls = cl->t_tls ? (cl->t_tls - cl->t0) / 1000.0 : 0,
-	    first = cl->t_first ? (cl->t_first - cl->t0) / 1000.0 : 0,
-	    total = (cl->t_end - cl->t0) / 1000.0;
+	 * first milliseconds go on loading the system's trust store. */
+	double total = (cl->t_end - cl->t0) / 1000.0;
 
 	if (!evrec_begin(&r, EVT_TIMING, 0, -1))
 		return;
-	evrec_float(&r, "time_connect_ms", tcp);
-	evrec_float(&r, "time_appconnect_ms", tls);
-	evrec_float(&r, "time_starttransfer_ms", first);
+	timing_step(&r, "time_connect_ms", "TCP connect", cl->t_tcp, cl->t0, "not reached",
+	    steps, sizeof(steps));
+	timing_step(&r, "time_appconnect_ms", "TLS handshake done", cl->u.tls ? cl->t_tls : 0,
+	    cl->t0, cl->u.tls ? "not reached" : "none (plain HTTP)", steps, sizeof(steps));
+	timing_step(&r, "time_starttransfer_ms", "first byte", cl->t_first, cl->t0,
+	    "not reached", steps, sizeof(steps));
 	evrec_float(&r, "time_total_ms", total);
 	evrec_int(&r, "body_bytes", (long long)cl->body_bytes);
 	evrec_int(&r, "exit", cl->exit_code);
 	if (cl->ask_wait_us > 0)
 		evrec_float(&r, "question_ms", cl->ask_wait_us / 1000.0);
-	evrec_detail(&r, "TCP connect %.3f ms, TLS handshake done %.3f ms, first byte %.3f ms, "
-	    "total %.3f ms", tcp, tls, first, total);
+	evrec_detail(&r, "%stotal %.3f ms", steps, total);
 	if (cl->ask_wait_us > 0)
 		evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
 		    "time_total, all counted from the name lookup; %.3f ms of it the certificate "

@@ -66,6 +66,36 @@ conn_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* A loopback address: 127.0.0.0/8, ::1, or 127.x mapped into IPv6. */
+int
+conn_addr_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+/* The same IP address at both ends: a connection to this machine's own address, which
+ * the kernel routes through lo whatever the address. */
+static int
+addr_same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
 /* The connection's addresses as text, formatted when asked (a connection does not keep
  * them): each function has its own buffer, valid until its next call. */
 const char *
@@ -541,9 +571,19 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		evrec_str(&r, "local", local_s);
 		evrec_str(&r, "remote", remote_s);
 		evrec_detail(&r, "%s -> %s", local_s, remote_s);
-		if (st == TCPI_ESTABLISHED)
+		/* ESTABLISHED already: the SYN+ACK came back before connect() returned. The
+		 * addresses say whether it ever left this machine. */
+		if (st == TCPI_ESTABLISHED && conn_addr_loopback(&c->remote.sa))
 			evrec_gloss(&r, "kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
 			    "completed inside connect(), so the socket is already ESTABLISHED");
+		else if (st == TCPI_ESTABLISHED && addr_same_host(&c->local.sa, &c->remote.sa))
+			evrec_gloss(&r, "kernel sent SYN (1st handshake); to this machine's own "
+			    "address, through lo: SYN+ACK and ACK completed inside connect(), so the "
+			    "socket is already ESTABLISHED");
+		else if (st == TCPI_ESTABLISHED)
+			evrec_gloss(&r, "kernel sent SYN (1st handshake); the peer's SYN+ACK came "
+			    "back before connect() returned and the kernel sent the ACK, so the socket "
+			    "is already ESTABLISHED (a fast link)");
 		else if (st == TCPI_SYN_SENT)
 			evrec_gloss(&r, "kernel sent SYN (1st handshake) and waits for SYN+ACK: not "
 			    "answered at once, so the state is still SYN_SENT");
@@ -551,7 +591,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 			evrec_gloss(&r, "kernel sent SYN (1st handshake)");
 		evrec_emit(&r);
 	}
-	/* --capture: on loopback the SYN, SYN+ACK and ACK were all sent inside connect(). */
+	/* --capture: the SYN, and on loopback the SYN+ACK and ACK, were sent inside connect(). */
 	seglog_bind(c->id, (struct sockaddr *)&c->local, (struct sockaddr *)&c->remote, 1);
 	/* Loopback usually finishes the handshake inside connect(); when it did not (the
 	 * server's accept queue is full and our SYN was dropped), follow SYN_SENT. */

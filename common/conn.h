@@ -169,6 +169,7 @@ void		 conn_pause_read(struct conn *, int pause);
 void		 conn_close_all(const char *reason, int abort);
 int		 conn_count(void);
 void		 conn_addr_str(const struct sockaddr *, char *, size_t);
+int		 conn_addr_loopback(const struct sockaddr *);
 const char	*conn_local_str(const struct conn *);
 const char	*conn_remote_str(const struct conn *);
 const char	*conn_error_text(const struct conn *);

@@ -57,6 +57,7 @@ struct tls_state {
 	uint8_t			 hs_done;	/* the handshake finished (libevent said so) */
 	uint8_t			 notify_in;	/* the peer's close_notify came */
 	uint8_t			 hrr;		/* a HelloRetryRequest went by: one more round trip */
+	uint8_t			 sh_seen;	/* a ServerHello (not an HRR) went by: keys exist */
 };
 
 /* One certificate, in the words the log and the trust prompt use. */

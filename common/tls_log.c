@@ -355,7 +355,18 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 		evrec_str(&r, "version", ver);
 	evrec_label(&r, "%s %s", write_p ? ">" : "<", name);
 	evrec_detail(&r, "%zu B%s%s", len, sum[0] ? "  " : "", sum);
-	if (strcmp(name, "ChangeCipherSpec") == 0)
+	if (strcmp(name, "ServerHello") == 0)
+		c->tls->sh_seen = 1;
+	/* TLS 1.3 sends its ChangeCipherSpec right after the first hello of its side's
+	 * flight (RFC 8446 D.4): after a HelloRetryRequest that is before any ServerHello,
+	 * when no keys exist yet. */
+	if (strcmp(name, "ChangeCipherSpec") == 0 && SSL_version(ssl) == TLS1_3_VERSION &&
+	    !c->tls->sh_seen)
+		evrec_gloss(&r, "TLS 1.3 middlebox compatibility (RFC 8446 D.4): a plaintext "
+		    "record, not encrypted, that carries nothing (one byte, 0x01), %s: no "
+		    "keys exist yet, it changes nothing", c->tls->hrr ? "sent after the "
+		    "HelloRetryRequest, before the ServerHello" : "before the ServerHello");
+	else if (strcmp(name, "ChangeCipherSpec") == 0)
 		evrec_gloss(&r, "%s", SSL_version(ssl) == TLS1_3_VERSION ?
 		    "TLS 1.3 middlebox compatibility: a plaintext record, not encrypted, that "
 		    "carries nothing (one byte, 0x01); the encryption began with the keys from "

@@ -14,6 +14,7 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "clock.h"
 #include "conn.h"
@@ -175,6 +176,7 @@ open_listener(struct listener *li, const char *addr, int port, char *err, size_t
 	getsockname(fd, (struct sockaddr *)&ss, &sslen);
 	li->port = ntohs(fam == AF_INET ? s4->sin_port : s6->sin6_port);
 	conn_addr_str((struct sockaddr *)&ss, li->addr_s, sizeof(li->addr_s));
+	listen_url_host((struct sockaddr *)&ss, li->url_host, sizeof(li->url_host));
 	/* listen() here: libevent takes a backlog of 0 to mean "already listening", and 0 is a
 	 * backlog a class may want (--backlog 0: one connection may wait). */
 	if (listen(fd, opt->backlog) == -1)
@@ -408,17 +410,46 @@ listen_capture(struct event_base *b, const struct options *o)
 	cmdline_capture_open(&o->common, b, filter);
 }
 
-/* The gallery's scenarios, each with its port and the verdict a client should reach. */
+void
+listen_url_host(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		in_addr_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+
+		if (a == INADDR_LOOPBACK || a == INADDR_ANY) {
+			snprintf(buf, len, "localhost");
+			return;
+		}
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s", host);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a)) {
+			snprintf(buf, len, "localhost");
+			return;
+		}
+		inet_ntop(AF_INET6, a, host, sizeof(host));
+		snprintf(buf, len, "[%s]", host);
+	} else
+		snprintf(buf, len, "localhost");
+}
+
+/* The gallery's scenarios, each with its port and the verdict a client should reach; the
+ * URLs name the first address we listen on (every service listens on each). */
 static void
 announce_gallery(void)
 {
 	struct evrec r;
+	const char *host = nlisteners > 0 ? listeners[0].url_host : "localhost";
 	int i;
 
 	if (nscenarios > 0)
 		evlog(EVT_START, 0, -1, "gallery: try build/client --cacert %s/gallery/trust.pem "
-		    "(and --crlfile %s/gallery/crl.pem) https://localhost:PORT/", opt->certs_dir,
-		    opt->certs_dir);
+		    "(and --crlfile %s/gallery/crl.pem) https://%s:PORT/", opt->certs_dir,
+		    opt->certs_dir, host);
 	for (i = 0; i < nscenarios; i++) {
 		if (!evrec_begin(&r, EVT_START, 0, -1))
 			break;
@@ -426,39 +457,62 @@ announce_gallery(void)
 		evrec_int(&r, "port", scenarios[i].port);
 		evrec_int(&r, "expected", scenarios[i].expected);
 		if (scenarios[i].expected)
-			evrec_detail(&r, "gallery %-17s https://localhost:%-5d  expect: error %d "
-			    "(%s)%s", scenarios[i].name, scenarios[i].port, scenarios[i].expected,
+			evrec_detail(&r, "gallery %-17s https://%s:%-5d  expect: error %d "
+			    "(%s)%s", scenarios[i].name, host, scenarios[i].port,
+			    scenarios[i].expected,
 			    X509_verify_cert_error_string(scenarios[i].expected),
 			    scenarios[i].crl ? " with --crlfile" : "");
 		else
-			evrec_detail(&r, "gallery %-17s https://localhost:%-5d  expect: trusted",
-			    scenarios[i].name, scenarios[i].port);
+			evrec_detail(&r, "gallery %-17s https://%s:%-5d  expect: trusted",
+			    scenarios[i].name, host, scenarios[i].port);
 		evrec_emit(&r);
 	}
 }
 
-/* One line per service: the client command that reaches it. */
+/* An address the listener's certificate does not name: the client's name check will
+ * refuse it (the demo certificates name localhost, 127.0.0.1 and ::1). */
+static const char *
+cert_names_note(const struct listener *li, char *buf, size_t len)
+{
+	X509 *cert = li->ctx != NULL ? SSL_CTX_get0_certificate(li->ctx) : NULL;
+	char ip[INET6_ADDRSTRLEN];
+	size_t l;
+
+	buf[0] = '\0';
+	if (cert == NULL || strcmp(li->url_host, "localhost") == 0)
+		return buf;
+	snprintf(ip, sizeof(ip), "%s", li->url_host + (li->url_host[0] == '['));
+	if ((l = strlen(ip)) > 0 && ip[l - 1] == ']')
+		ip[l - 1] = '\0';
+	if (X509_check_ip_asc(cert, ip, 0) != 1)
+		snprintf(buf, len, "  (the certificate does not name %s: expect a name mismatch)",
+		    ip);
+	return buf;
+}
+
+/* One line per service: the client command that reaches it, at the address it listens on. */
 static void
 announce_try(const struct listener *li)
 {
-	const char *dir = opt->certs_dir;
-	char cafile[PATH_MAX];
+	const char *dir = opt->certs_dir, *h = li->url_host;
+	char cafile[PATH_MAX], note[128];
 
 	snprintf(cafile, sizeof(cafile), "%s/ca.crt", dir);
+	cert_names_note(li, note, sizeof(note));
 	if (li->kind == K_HTTP)
-		evlog(EVT_START, 0, -1, "try: build/client http://localhost:%d/", li->port);
+		evlog(EVT_START, 0, -1, "try: build/client http://%s:%d/", h, li->port);
 	else if (li->kind == K_HTTPS && opt->client_auth != TLS_CLIENT_AUTH_NONE)
 		evlog(EVT_START, 0, -1, "try: build/client --cacert %s --cert %s/client.crt --key "
-		    "%s/client.key https://localhost:%d/", cafile, dir, dir, li->port);
+		    "%s/client.key https://%s:%d/%s", cafile, dir, dir, h, li->port, note);
 	else if (li->kind == K_HTTPS)
-		evlog(EVT_START, 0, -1, "try: build/client --cacert %s https://localhost:%d/",
-		    cafile, li->port);
+		evlog(EVT_START, 0, -1, "try: build/client --cacert %s https://%s:%d/%s",
+		    cafile, h, li->port, note);
 	else if (li->kind == K_RSA)
 		evlog(EVT_START, 0, -1, "try: build/client --cacert %s --tls-max 1.2 --kx rsa "
-		    "https://localhost:%d/  (RSA key transport)", cafile, li->port);
+		    "https://%s:%d/  (RSA key transport)%s", cafile, h, li->port, note);
 	else
-		evlog(EVT_START, 0, -1, "try: build/client https://localhost:%d/  (self-signed: "
-		    "expect the trust warning)", li->port);
+		evlog(EVT_START, 0, -1, "try: build/client https://%s:%d/  (self-signed: "
+		    "expect the trust warning)", h, li->port);
 }
 
 void

@@ -62,9 +62,11 @@ esc(char *out, size_t len, const char *s)
 	out[o] = '\0';
 }
 
-/* The gallery's list, after the page proper: a link and the expected verdict each. */
+/* The gallery's list, after the page proper: a link and the expected verdict each, at the
+ * address this connection reached (host). */
 static int
-gallery_list(int text, const struct scenario *sc, int nsc, char *buf, size_t len)
+gallery_list(int text, const char *host, const struct scenario *sc, int nsc, char *buf,
+    size_t len)
 {
 	size_t o = 0;
 	int i, n;
@@ -89,13 +91,13 @@ gallery_list(int text, const struct scenario *sc, int nsc, char *buf, size_t len
 			snprintf(verdict, sizeof(verdict), "error %d%s", sc[i].expected,
 			    sc[i].crl ? " (with --crlfile)" : "");
 		if (text)
-			n = snprintf(buf + o, len - o, "  %-17s https://localhost:%d/  %s\n",
-			    sc[i].name, sc[i].port, verdict);
+			n = snprintf(buf + o, len - o, "  %-17s https://%s:%d/  %s\n",
+			    sc[i].name, host, sc[i].port, verdict);
 		else {
 			esc(desc, sizeof(desc), sc[i].description);
-			n = snprintf(buf + o, len - o, "<tr><td><a href=\"https://localhost:%d/\">"
-			    "%s</a></td><td>%s</td><td>%s</td></tr>\n", sc[i].port, sc[i].name,
-			    verdict, desc);
+			n = snprintf(buf + o, len - o, "<tr><td><a href=\"https://%s:%d/\">"
+			    "%s</a></td><td>%s</td><td>%s</td></tr>\n", host, sc[i].port,
+			    sc[i].name, verdict, desc);
 		}
 		if (n < 0 || (size_t)n >= len - o)
 			return -1;
@@ -115,7 +117,7 @@ page_render(struct conn *c, int text, const char *listener, const struct scenari
     char *buf, size_t len)
 {
 	struct facts f;
-	char sni[256], remote[128];
+	char sni[256], remote[128], host[64];
 	int n, g;
 
 	gather(c, &f);
@@ -155,7 +157,8 @@ page_render(struct conn *c, int text, const char *listener, const struct scenari
 	}
 	if (n < 0 || (size_t)n >= len)
 		return -1;
-	if ((g = gallery_list(text, sc, nsc, buf + n, len - (size_t)n)) < 0)
+	listen_url_host(&c->local.sa, host, sizeof(host));
+	if ((g = gallery_list(text, host, sc, nsc, buf + n, len - (size_t)n)) < 0)
 		return -1;
 	n += g;
 	if (!text) {

@@ -61,6 +61,7 @@ struct listener {
 	struct event		*pause;		/* out of fds: accept again shortly */
 	SSL_CTX			*ctx;
 	char			 addr_s[64];
+	char			 url_host[64];	/* the host its try: URLs name (listen_url_host) */
 	int			 port;
 };
 
@@ -78,6 +79,9 @@ void	listen_capture(struct event_base *, const struct options *);
 /* The listen events, then what to try: whoever reads them may connect at once. */
 void	listen_announce(void);
 const struct scenario *listen_scenarios(int *n);
+/* The host a URL to this address names: localhost for 127.0.0.1, ::1 and the wildcards
+ * (localhost reaches them, and the demo certificates name it), else the address itself. */
+void	listen_url_host(const struct sockaddr *, char *, size_t);
 void	listen_stop(void);		/* no new connections */
 void	listen_free(void);
 
