@@ -118,6 +118,7 @@ test_explain_table(void)
 	CHECK_STR(x.step_zh, "第三次挥手");
 	evrec_begin(&r, EVT_FIN_RECEIVED, 1, -1);
 	evrec_int(&r, "wave", 1);
+	evrec_detail(&r, "read() returned 0: the peer's FIN arrived");
 	CHECK(explain_event(&r, 0, &x) == 1);
 	CHECK_STR(x.step_zh, "第一次挥手（确认随后）");
 	/* Linux may delay that ACK to ride on our FIN: never claim it already went out. */
@@ -129,8 +130,28 @@ test_explain_table(void)
 	CHECK_STR(x.step_en, "1st wave (its ACK follows)");
 	evrec_begin(&r, EVT_FIN_RECEIVED, 1, -1);
 	evrec_int(&r, "wave", 3);
+	evrec_bool(&r, "after_ours_known", 1);
+	evrec_detail(&r, "read() returned 0: the peer's FIN arrived");
 	CHECK(explain_event(&r, 0, &x) == 1);
 	CHECK_STR(x.step_zh, "第三次和第四次挥手");
+	CHECK(x.why != NULL && strstr(x.why, "read() returning 0") != NULL);
+	/* After ours, but this side did not see ours arrive first: no 3rd-wave claim. */
+	evrec_begin(&r, EVT_FIN_RECEIVED, 1, -1);
+	evrec_int(&r, "wave", 3);
+	evrec_bool(&r, "after_ours_known", 0);
+	evrec_detail(&r, "read() returned 0: the peer's FIN arrived");
+	CHECK(explain_event(&r, 0, &x) == 1);
+	CHECK(x.step_zh != NULL && strstr(x.step_zh, "第三次和第四次挥手") == NULL);
+	CHECK(x.step_en != NULL && strstr(x.step_en, "or a crossing") != NULL);
+	/* The FIN seen behind unread bytes: read() has not returned 0. */
+	evrec_begin(&r, EVT_FIN_RECEIVED, 1, -1);
+	evrec_int(&r, "wave", 1);
+	evrec_bool(&r, "unread", 1);
+	evrec_detail(&r, "the peer's FIN is in (the kernel shows CLOSE_WAIT), behind bytes not "
+	    "yet read");
+	CHECK(explain_event(&r, 0, &x) == 1);
+	CHECK(x.why != NULL && strstr(x.why, "read() returning 0") == NULL &&
+	    strstr(x.why, "not read yet") != NULL);
 	evrec_begin(&r, EVT_STATE_CHANGE, 1, -1);
 	evrec_str(&r, "to", "TIME_WAIT");
 	CHECK(explain_event(&r, 0, &x) == 1 && strstr(x.why, "2MSL") != NULL);
