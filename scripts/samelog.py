@@ -233,7 +233,8 @@ def parse_record(line, fmt):
         if len(f) >= 3:
             e["kind"] = f[1]
             e["port"] = int(f[2].rsplit(":", 1)[1])
-    elif re.match(r"\S+ -> CLOSED\b", rest):
+    elif re.match(r"(\S+ -> )?CLOSED\b", rest):     # "X -> CLOSED", or "CLOSED" alone
+                                                    # (a watch begun on an fd that read CLOSE)
         e = dict(e, event="state_change", to="CLOSED")
     return e
 
