@@ -205,7 +205,7 @@ conn_peer_close_what(const struct conn *c)
 	if (notify && c->fin_received)
 		return "sent close_notify and its FIN";
 	if (notify)
-		return "sent close_notify (its TCP FIN not yet in)";
+		return "sent close_notify (its TCP FIN was not in yet when we read it)";
 	if (c->use_tls && c->tls->hs_done)
 		return "sent its FIN without close_notify";
 	return "sent its FIN";
