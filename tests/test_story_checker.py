@@ -562,3 +562,24 @@ def test_simultaneous_wave():
     closing_server(c, s)
     no_flag(c, s)
     assert codes(run(None, s)) == ["first_fin"]
+
+
+def test_wave_words():
+    """A 3rd-wave step name where this side could not tell it from a crossing, and a
+    'read() returning 0' on a FIN seen behind unread bytes, are contradictions."""
+    def third(c, s):
+        fr = find(c, "fin_received")
+        fr.update(after_ours_known=False, explain_step="3rd and 4th wave",
+                  step_zh="第三次和第四次挥手")
+    assert codes(mutate(third)) == ["text_close"]
+
+    def crossing(c, s):     # the same FIN, named as what this side can know: no violation
+        find(c, "fin_received").update(
+            after_ours_known=False,
+            explain_step="the peer's FIN, after ours left (3rd wave, or a crossing)")
+    assert codes(mutate(crossing)) == []
+
+    def unread(c, s):
+        find(c, "fin_received").update(
+            unread=True, explain="read() returning 0 is how a program learns of the peer's FIN")
+    assert codes(mutate(unread)) == ["text_close"]

@@ -517,6 +517,27 @@ def _time_wait(c, side, facts, bad):
                 e.get("event"), said[1]))
 
 
+THIRD_WAVE_STEPS = ("3rd and 4th wave", "第三次和第四次挥手")
+
+
+def _wave_words(c, side, facts, bad):
+    """text_close: a FIN received after ours is the textbook's 3rd wave only where this side
+    saw it come after ours arrived (after_ours_known); no step or gloss may name it so where
+    the same line says this side cannot tell; "read() returning 0" only where read() did."""
+    for e in c:
+        if e.get("event") != "fin_received":
+            continue
+        step = " ".join(str(e.get(k) or "") for k in ("explain_step", "step_zh"))
+        third = any(w in step for w in THIRD_WAVE_STEPS)
+        if third and (e.get("after_ours_known") is False or "cannot tell" in texts(e)):
+            bad("text_close", "fin_received is named %r, but this side could not tell a 3rd "
+                "wave from a crossing (after_ours_known=%r)" % (step.strip(),
+                                                                 e.get("after_ours_known")))
+        if e.get("unread") and "read() returning 0" in str(e.get("explain") or ""):
+            bad("text_close", "fin_received (the FIN seen behind unread bytes) explains "
+                "'read() returning 0', which had not happened")
+
+
 def _capture_time(c, side, facts, bad):
     """capture_time: a send is stamped before the segment it caused left, a FIN received
     after it arrived."""
@@ -556,7 +577,8 @@ def check_conn(c, side, where):
         v.append(Violation(code, where, msg))
 
     facts = Facts(c)
-    for part in (_phases, _order, _states, _first_fin, _time_wait, _capture_time):
+    for part in (_phases, _order, _states, _first_fin, _time_wait, _wave_words,
+                 _capture_time):
         part(c, side, facts, bad)
     return v + check_alert_text(c, where)
 
