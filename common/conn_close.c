@@ -617,6 +617,14 @@ close_finish(struct conn *c, const char *reason)
 			close_check_peer_fin(c);
 	}
 	seglog_sync();
+	/* A FIN only the capture saw (a RST came before anything read it): it is in. */
+	if (!c->fin_received && c->t_tcp != 0 && c->fd >= 0 && seglog_peer_fin(c->id)) {
+		c->fin_received = 1;
+		if (c->first_fin == FIRST_FIN_UNKNOWN && !c->fin_sent && !c->fin_early)
+			c->first_fin = FIRST_FIN_PEER;
+		fin_refine(c);
+		fin_log_received(c, tcpinfo_state(c->fd), FIN_CAPTURED);
+	}
 	/* The record's time and the fd's state are taken just before close(); what close() did
 	 * is read just after it (sock_diag by the 4-tuple), then the record goes out. */
 	c->t_end = evlog_now_us();

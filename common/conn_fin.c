@@ -101,7 +101,8 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 {
 	struct evrec r;
 	int tls_open = c->use_tls && c->tls->hs_done && c->ssl != NULL;
-	int notify = tls_open && (SSL_get_shutdown(c->ssl) & SSL_RECEIVED_SHUTDOWN);
+	/* The close_notify itself: a fatal alert also sets OpenSSL's SSL_RECEIVED_SHUTDOWN. */
+	int notify = tls_open && tls_close_notify_received(c);
 	int ours_out = c->fin_sent || c->fin_early || how == FIN_BEFORE_CLOSE;
 	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
 	int tw;
@@ -109,7 +110,8 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 	if (!evrec_begin(&r, EVT_FIN_RECEIVED, c->id, how == FIN_BEFORE_CLOSE ? -1 : c->fd))
 		return;
 	/* Unread bytes can still hold the close_notify: say only what was read. */
-	if (tls_open && ((how != FIN_UNREAD && how != FIN_THEN_RST) || notify))
+	if (tls_open && ((how != FIN_UNREAD && how != FIN_THEN_RST && how != FIN_CAPTURED) ||
+	    notify))
 		evrec_bool(&r, "close_notify", notify);
 	evrec_int(&r, "wave", c->first_fin == FIRST_FIN_LOCAL ? 3 : 1);
 	if (c->first_fin == FIRST_FIN_BOTH)
@@ -123,6 +125,9 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 	if (how == FIN_UNREAD)
 		evrec_detail(&r, "the peer's FIN is in (the kernel shows %s), behind bytes not yet "
 		    "read", sn);
+	else if (how == FIN_CAPTURED)
+		evrec_detail(&r, "the peer's FIN came in (the capture shows it; this program never "
+		    "read it)%s", c->reset ? ", then a RST" : "");
 	else if (how == FIN_THEN_RST)
 		evrec_detail(&r, "the peer's FIN was in: the kernel showed CLOSE_WAIT before a RST "
 		    "came (the fd now reads %s)", sn);
@@ -130,12 +135,17 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 		evrec_detail(&r, "the peer's FIN came in just before our close(): the fd read "
 		    "ESTABLISHED just before the call, and sock_diag finds %s just after it",
 		    st > 0 ? sn : "the connection gone");
+	else if (!notify && c->use_tls && tls_alert_received(c) >= 0)
+		evrec_detail(&r, "read() returned 0: the peer's FIN arrived (TCP), after its fatal "
+		    "TLS alert %s (an alert ends TLS without a close_notify)",
+		    tls_alert_name(tls_alert_received(c)));
 	else
 		evrec_detail(&r, "read() returned 0: the peer's FIN arrived%s", !tls_open ? "" :
 		    notify ? " (TCP), after its TLS close_notify" : " without a TLS close_notify "
 		    "before it (logged, not an error: the HTTP framing says whether the data was "
 		    "complete)");
-	if (c->first_fin == FIRST_FIN_PEER && how == FIN_THEN_RST)
+	if (c->first_fin == FIRST_FIN_PEER && (how == FIN_THEN_RST ||
+	    (how == FIN_CAPTURED && c->reset)))
 		evrec_gloss(&r, "1st wave: the peer sent the first FIN, then reset the connection "
 		    "before we sent ours");
 	else if (c->first_fin == FIRST_FIN_PEER && ours_out)

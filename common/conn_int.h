@@ -35,6 +35,7 @@ enum fin_how {
 	FIN_READ,		/* read() returned 0 */
 	FIN_UNREAD,		/* the kernel shows it, behind bytes not read yet */
 	FIN_THEN_RST,		/* the kernel had shown it (CLOSE_WAIT); a RST came after it */
+	FIN_CAPTURED,		/* only the capture saw it (a RST came before we read it) */
 	FIN_BEFORE_CLOSE	/* it came in just before our close() (sock_diag after the call) */
 };
 

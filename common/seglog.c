@@ -336,6 +336,22 @@ seglog_fin_order(unsigned conn)
 	return SEGLOG_FINS_UNKNOWN;
 }
 
+int
+seglog_peer_fin(unsigned conn)
+{
+	int k;
+
+	if (cap == NULL || conn == 0)
+		return 0;
+	for (k = 1; k <= ntuples; k++) {
+		const struct tuple *t = &tuples[(next_tuple - k + MAX_TUPLES) % MAX_TUPLES];
+
+		if (t->conn == conn)
+			return t->fins_seen == 2 || (t->fins_seen == 1 && !t->fin1_out);
+	}
+	return 0;
+}
+
 static void
 log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 {

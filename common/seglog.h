@@ -23,6 +23,8 @@ void	seglog_bind(unsigned conn, const struct sockaddr *local, const struct socka
 /* Who sent the first FIN of connection conn, as captured so far: known once both sides'
  * FINs are in the capture (the second one ACKs the first, or the two crossed). */
 enum { SEGLOG_FINS_UNKNOWN, SEGLOG_FINS_LOCAL, SEGLOG_FINS_PEER, SEGLOG_FINS_CROSSED };
+/* 1 if the capture (synced so far) saw a FIN come in from conn's peer. */
+int	seglog_peer_fin(unsigned conn);
 int	seglog_fin_order(unsigned conn);
 /* Read what the kernel has captured so far (after a call that sent or received segments). */
 void	seglog_sync(void);

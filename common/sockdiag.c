@@ -79,8 +79,23 @@ take_answer(const struct nlmsghdr *h, const struct inet_diag_req_v2 *req,
 	return 1;
 }
 
+static int lookup_once(const struct sockaddr *, const struct sockaddr *,
+    struct sockdiag_info *);
+
+/* A connection moving from FIN_WAIT1/FIN_WAIT2/CLOSING to its TIME_WAIT record can be missed
+ * by one lookup (seen here: "not found", then TIME_WAIT 20 us later): "gone" is only said
+ * after a second lookup agrees. */
 int
 sockdiag_lookup(const struct sockaddr *local, const struct sockaddr *remote,
+    struct sockdiag_info *out)
+{
+	int r = lookup_once(local, remote, out);
+
+	return r == 0 ? lookup_once(local, remote, out) : r;
+}
+
+static int
+lookup_once(const struct sockaddr *local, const struct sockaddr *remote,
     struct sockdiag_info *out)
 {
 	struct sockdiag_req req;

@@ -3,6 +3,7 @@
  * the log says how often it looked. */
 #include <sys/socket.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@ struct tcpwatch {
 	unsigned		 samples;
 	unsigned		 seen;		/* bit (1 << TCPI_*) per state sampled */
 	int			 noted;		/* this look is close()'s, not the watch's */
+	int			 missed;	/* the last look found nothing (confirm first) */
 	struct event		*ev;
 	struct tcpwatch		*next;
 };
@@ -124,6 +126,7 @@ static void
 log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 {
 	struct evrec r;
+	char how[64];
 	/* state -1: the watch began on an fd that read CLOSE (see watch_cb) */
 	const char *from = w->samples == 1 && w->mode == TCPWATCH_CONNECT ? "connect()" :
 	    w->state == -1 ? "CLOSE" : w->state ? state_name(w->state) : "?";
@@ -141,21 +144,22 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 	else
 		evrec_label(&r, "%s -> %s", from, to ? state_name(to) : "CLOSED");
 	evrec_int(&r, "sample_ms", interval(w));
+	/* How this look was made: close()'s own lookup, or the watch's sampling. */
+	if (w->noted)
+		snprintf(how, sizeof(how), "sock_diag, just after close()");
+	else
+		snprintf(how, sizeof(how), "sock_diag, sampled every %d ms", interval(w));
 	if (di != NULL && di->timer == SOCKDIAG_TIMER_KEEPALIVE && to == TCPI_FIN_WAIT2)
 		/* In FIN_WAIT2 Linux runs its FIN_WAIT2 timeout (tcp_fin_timeout) on the
 		 * keepalive timer, and sock_diag names the timer, not its use. */
 		evrec_detail(&r, "FIN_WAIT2 timeout (tcp_fin_timeout; sock_diag calls it the "
-		    "keepalive timer) fires in %u ms  (sock_diag, sampled every %d ms)",
-		    di->expires_ms, interval(w));
+		    "keepalive timer) fires in %u ms  (%s)", di->expires_ms, how);
 	else if (di != NULL && di->timer != SOCKDIAG_TIMER_NONE)
-		evrec_detail(&r, "%s timer fires in %u ms  (sock_diag, sampled every %d ms)",
-		    sockdiag_timer_name(di->timer), di->expires_ms, interval(w));
-	else if (w->noted)
-		evrec_detail(&r, "%s (sock_diag, just after close())", to ? "seen" :
-		    "the kernel has forgotten the connection");
+		evrec_detail(&r, "%s timer fires in %u ms  (%s)", sockdiag_timer_name(di->timer),
+		    di->expires_ms, how);
 	else
-		evrec_detail(&r, "%s (sock_diag, sampled every %d ms)", to ? "seen" :
-		    "the kernel has forgotten the connection", interval(w));
+		evrec_detail(&r, "%s (%s)", to ? "seen" : "the kernel has forgotten the connection",
+		    how);
 	if (di != NULL && di->timer == SOCKDIAG_TIMER_PROBE && to != TCPI_SYN_SENT) {
 		evrec_gloss(&r, "the peer's receive window is zero (it is not reading): our FIN "
 		    "waits behind the data; the kernel probes the window until it opens");
@@ -192,7 +196,10 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 		    "ACK of its own");
 		break;
 	case 0:
-		if (w->state == TCPI_TIME_WAIT && w->t_timewait != 0 &&
+		if (w->noted)
+			evrec_gloss(&r, "close()'s own look finds nothing left of the connection "
+			    "(the watch last saw %s): no TIME_WAIT on this side", from);
+		else if (w->state == TCPI_TIME_WAIT && w->t_timewait != 0 &&
 		    evlog_now_us() - w->t_timewait < 50 * 1000000LL)
 			evrec_gloss(&r, "TIME_WAIT ended %.1f ms after it was seen, long before its "
 			    "60 s: the kernel dropped it early; what did cannot be seen from here (a "
@@ -244,6 +251,15 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	 * change from it. */
 	if (w->samples == 1 && w->state == TCPI_CLOSE)
 		w->state = -1;		/* logged as the state it is, not as a change */
+	/* Not found: gone, or between a connection and its TIME_WAIT record (a lookup can miss
+	 * it there): look once more, a millisecond later, before saying so. */
+	if (r == 0 && !w->missed && w->state > 0 && w->state != TCPI_TIME_WAIT) {
+		w->missed = 1;
+		tv = clock_tv_ms(FAST_MS);
+		evtimer_add(w->ev, &tv);
+		return;
+	}
+	w->missed = 0;
 	if (r == 0) {
 		seglog_sync();
 		if (w->state != 0)

@@ -18,6 +18,7 @@ import pytest
 from harness.env import CHILD_ENV, CLIENT, SLOW
 from harness.log import events, first, summary
 from harness.net import TLSPeer, http_exchange, read_request_head, split_response
+from harness.peers import NGINX_PLAIN, start_nginx
 from harness.procs import stop_pid
 
 
@@ -331,19 +332,7 @@ def test_http_minor_version(t, server, tmp_path, procs, certs):
         os.makedirs(d)
         os.chmod(str(tmp_path), 0o755)
         os.chmod(d, 0o755)
-        ls = socket.socket()
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("127.0.0.1", 0))
-        ls.listen(16)
-        nport = ls.getsockname()[1]
-        with open(os.path.join(d, "nginx.conf"), "w") as f:
-            f.write(NGINX_PLAIN.format(d=d, port=nport))
-        p = procs.popen([nginx, "-p", d, "-c", os.path.join(d, "nginx.conf"),
-                         "-e", os.path.join(d, "error.log")],
-                        env=dict(CHILD_ENV, NGINX="%d;" % ls.fileno()), pass_fds=[ls.fileno()],
-                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                        stderr=subprocess.STDOUT)
-        ls.close()
+        p, nport = start_nginx(procs, nginx, None, d, NGINX_PLAIN)
         try:
             data = b""
             deadline = time.monotonic() + 10 * SLOW
@@ -357,28 +346,6 @@ def test_http_minor_version(t, server, tmp_path, procs, certs):
                     "HTTP/1.1 200", data[:30])
         finally:
             stop_pid(p, 10)
-
-
-NGINX_PLAIN = """
-daemon off;
-master_process on;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log notice;
-events {{ worker_connections 16; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}/client_body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ default_type text/plain; return 200 "hello from nginx\\n"; }}
-    }}
-}}
-"""
 
 
 # ---------------------------------------------------------------- close-delimited bodies

@@ -16,7 +16,7 @@ import pytest
 from harness.env import CHILD_ENV, SLOW
 from harness.log import E, assert_order, check_close, events, first, summary
 from harness.procs import stop_pid
-from harness.peers import start_s_server
+from harness.peers import start_nginx, start_s_server
 
 
 def test_interop_curl(t, server, run, certs, curl):
@@ -78,61 +78,12 @@ def test_interop_s_server(t, client, certs, procs, openssl):
         stop_pid(p)
 
 
-NGINX_CONF = """
-daemon off;
-master_process on;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log notice;
-events {{ worker_connections 64; }}
-http {{
-    access_log {d}/access.log;
-    client_body_temp_path {d}/client_body;
-    proxy_temp_path {d}/proxy;
-    fastcgi_temp_path {d}/fastcgi;
-    uwsgi_temp_path {d}/uwsgi;
-    scgi_temp_path {d}/scgi;
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        server_name localhost;
-        ssl_certificate {certs}/server.crt;
-        ssl_certificate_key {certs}/server.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        location / {{ default_type text/plain; return 200 "hello from nginx\\n"; }}
-    }}
-}}
-"""
-
-
 def test_interop_nginx(t, client, certs, tmp_path, procs, nginx):
     """12d. Our client against nginx on a port-0 socket it inherits (NGINX="fd;")."""
     d = tempfile.mkdtemp(prefix="nginx-", dir=tmp_path)
-    os.chmod(d, 0o755)   # nginx's workers run as nobody when we are root
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(64)
-    port = ls.getsockname()[1]
-    fd = ls.fileno()
-    with open(os.path.join(d, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(d=d, port=port, certs=certs.dir))
-    errlog = os.path.join(d, "error.log")
-    # master_process off crashes nginx 1.22 on inherited sockets: run a master + 1 worker
-    p = procs.popen([nginx, "-p", d, "-c", os.path.join(d, "nginx.conf"), "-e", errlog],
-                    env=dict(CHILD_ENV, NGINX="%d;" % fd), pass_fds=[fd],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    ls.close()          # nginx holds it now
+    p, port = start_nginx(procs, nginx, certs.dir, d)
     try:
-        deadline = time.monotonic() + 10
-        log = ""
-        while time.monotonic() < deadline and p.poll() is None:
-            log = open(errlog).read() if os.path.exists(errlog) else ""
-            if "start worker process" in log:
-                break
-            time.sleep(0.05)
-        if "start worker process" not in log:
-            out = p.stdout.read().decode() if p.poll() is not None else ""
-            raise AssertionError("nginx did not start: %s %s" % (log, out))
+        log = open(os.path.join(d, "error.log")).read()
         t.contains("nginx took the inherited socket", log, "using inherited sockets")
         r = client("--cacert", certs.ca, "https://localhost:%d/" % port)
         t.eq("client vs nginx: exit", r.rc, 0)

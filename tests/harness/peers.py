@@ -275,14 +275,37 @@ http {{
 """
 
 
-def start_nginx(procs, nginx, certs_dir, d):
-    """nginx (master + 1 worker) on a port-0 socket it inherits (NGINX="fd;"), as
-    test_interop.py runs it. (process, port)."""
+NGINX_PLAIN = """
+daemon off;
+master_process on;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log notice;
+events {{ worker_connections 16; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/client_body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ default_type text/plain; return 200 "hello from nginx\\n"; }}
+    }}
+}}
+"""
+
+
+def start_nginx(procs, nginx, certs_dir, d, conf=NGINX_CONF):
+    """nginx (master + 1 worker: master_process off crashes nginx 1.22 on inherited sockets)
+    on a port-0 socket it inherits (NGINX="fd;"); conf: NGINX_CONF (HTTPS) or NGINX_PLAIN.
+    (process, port)."""
     os.chmod(d, 0o755)   # nginx's workers run as nobody when we are root
     ls = _listener()
     port, fd = ls.getsockname()[1], ls.fileno()
     with open(os.path.join(d, "nginx.conf"), "w") as f:
-        f.write(NGINX_CONF.format(d=d, port=port, certs=certs_dir))
+        f.write(conf.format(d=d, port=port, certs=certs_dir))
     errlog = os.path.join(d, "error.log")
     env = dict(os.environ, NGINX="%d;" % fd)
     env.pop("SSLKEYLOGFILE", None)
