@@ -201,19 +201,25 @@ def test_truth_fin_after_alert_is_not_after_close_notify(t, server, client, cert
     """A server that requires a client certificate ends TLS with a fatal alert
     (certificate_required) and its FIN, and no close_notify: the client's fin_received must
     not say the FIN came after a close_notify (OpenSSL marks a fatal alert as a received
-    shutdown too), and names the alert."""
+    shutdown too), and names the alert. Whether the FIN is in before the client closes
+    varies: runs until some fin_received is logged (at most 8)."""
+    frs = []
     with server("--client-auth", "require", "--client-ca", certs.ca, http=None,
                 selfsigned=None) as srv:
-        r = client("--cacert", certs.ca, "https://localhost:%d/" % srv.port("https"))
-    c = r.conn()
-    t.eq("exit: the handshake failed", r.rc, 35)
-    t.check("no close_notify received", not events(c, "close_notify", dir="in"), "none",
-            summary(c))
-    fr = first(c, "fin_received") or {}
-    t.check("fin_received logged (the server's FIN follows its alert)", fr, "present",
-            summary(c))
-    t.check("fin_received.close_notify is not true", fr.get("close_notify") is not True,
-            "false or absent", fr)
-    t.check("fin_received does not say 'after its TLS close_notify'",
-            "after its TLS close_notify" not in (fr.get("detail") or ""), "not said", fr)
-    t.contains("fin_received names the alert", fr.get("detail") or "", "certificate_required")
+        for _ in range(8):
+            r = client("--cacert", certs.ca, "https://localhost:%d/" % srv.port("https"))
+            c = r.conn()
+            t.eq("exit: the handshake failed", r.rc, 35)
+            t.check("no close_notify received", not events(c, "close_notify", dir="in"),
+                    "none", summary(c))
+            frs += events(c, "fin_received")
+            if frs:
+                break
+    t.check("a fin_received logged in 8 runs", frs, "at least one", len(frs))
+    for fr in frs:
+        t.check("fin_received.close_notify is not true", fr.get("close_notify") is not True,
+                "false or absent", fr)
+        t.check("fin_received does not say 'after its TLS close_notify'",
+                "after its TLS close_notify" not in (fr.get("detail") or ""), "not said", fr)
+        t.contains("fin_received names the alert", fr.get("detail") or "",
+                   "certificate_required")
