@@ -223,8 +223,9 @@ bound_cb(evutil_socket_t fd, short what, void *arg)
 		snprintf(reason, sizeof(reason), "%s; our alert could not be sent within 1 s",
 		    conn_close_reason(c));
 	else
-		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms",
-		    conn_close_reason(c), c->close_wait_ms);
+		/* The bound runs from the start of our close (conn_close), drain included. */
+		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms of "
+		    "the start of our close", conn_close_reason(c), c->close_wait_ms + 1000);
 	close_finish(c, reason);
 }
 

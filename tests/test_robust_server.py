@@ -5,6 +5,7 @@ served, and that its open fds return to the baseline. Loopback only, bounded in 
 
 import os
 import random
+import re
 import select
 import shutil
 import socket
@@ -503,3 +504,27 @@ def open_many(port, n):
             pass
         socks.append(s)
     return socks
+
+
+def test_close_bound_reason_says_its_real_length(t, server):
+    """A client that never sends its FIN: the server's close waits for it, bounded, and the
+    closed reason gives that bound. It is counted from the start of our close, so the time
+    from our FIN to close() is within the number the reason gives (it said 2000 ms for a
+    3000 ms wait)."""
+    with server("--header-timeout", "1", https=None, selfsigned=None) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port("http")))
+        with s:
+            s.sendall(b"GET / HTTP/1.1\r\n")       # half a head: the head timer fires
+            local = "127.0.0.1:%d" % s.getsockname()[1]
+            conn = srv.conn_of(local)
+            srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "closed",
+                         10 * SLOW)
+        c = [e for e in srv.evs if e.get("conn") == conn]
+    fs, cl = first(c, "fin_sent") or {}, first(c, "closed") or {}
+    m = re.search(r"did not come within (\d+) ms", cl.get("reason") or "")
+    t.check("closed.reason gives the bound", m, "within N ms", cl.get("reason"))
+    if m and fs and cl:
+        waited = cl["t_ms"] - fs["t_ms"]
+        # (+ 100 ms: the timer fires a little late, the close() after it)
+        t.check("our FIN to close(): within the bound the reason gives",
+                waited <= int(m.group(1)) + 100, "<= %s ms" % m.group(1), "%.1f ms" % waited)
