@@ -8,7 +8,7 @@ import ssl
 
 from harness.env import SLOW
 from harness.log import first, summary
-from harness.net import one_shot_peer
+from harness.net import bio_handshake, one_shot_peer
 from harness.tcp import server_conn
 
 
@@ -20,20 +20,10 @@ def tls_server_fin_on_alert(certfile, keyfile):
         ctx.load_cert_chain(certfile, keyfile)
         inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
         o = ctx.wrap_bio(inc, out, server_side=True)
-        while True:
-            try:
-                o.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                d = out.read()
-                if d:
-                    c.sendall(d)
-                d = c.recv(65536)
-                if not d:
-                    break
-                inc.write(d)
-            except ssl.SSLError:
-                break           # the client's alert: our FIN goes now
+        try:
+            bio_handshake(o, inc, out, c)
+        except ssl.SSLError:
+            pass                # the client's alert: our FIN goes now
         c.shutdown(socket.SHUT_WR)
         while c.recv(4096):
             pass
@@ -82,18 +72,7 @@ def tls_client_finished_then_rst(port, ca):
     o = ctx.wrap_bio(inc, out, server_hostname="localhost")
     s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
     local = "127.0.0.1:%d" % s.getsockname()[1]
-    while True:
-        try:
-            o.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            d = out.read()
-            if d:
-                s.sendall(d)
-            d = s.recv(65536)
-            if not d:
-                break
-            inc.write(d)
+    bio_handshake(o, inc, out, s)
     try:
         o.unwrap()
     except ssl.SSLError:

@@ -15,6 +15,7 @@ import time
 
 from harness.env import SLOW
 from harness.log import assert_order, E, events, first, summary
+from harness.net import bio_handshake
 from harness.procs import check_sanitizer, stop_pid
 from harness.tcp import (check_active_close, check_passive_close, check_state_changes, is_root,
                          sc_str, seg_fin_after, server_conn, ss_time_wait)
@@ -392,20 +393,10 @@ def refuse_with_fin(port, ca):
     s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
     with s:
         local = "127.0.0.1:%d" % s.getsockname()[1]
-        while True:
-            try:
-                o.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                d = out.read()
-                if d:
-                    s.sendall(d)
-                d = s.recv(65536)
-                if not d:
-                    break
-                inc.write(d)
-            except ssl.SSLError:
-                break
+        try:
+            bio_handshake(o, inc, out, s)
+        except ssl.SSLError:
+            pass                # we refused the certificate: our alert is in out
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
         s.sendall(out.read())
         s.shutdown(socket.SHUT_WR)

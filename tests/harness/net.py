@@ -122,6 +122,25 @@ def split_response(data):
 # ---------------------------------------------------------------- registry
 
 
+def bio_handshake(o, inc, out, sock):
+    """Drive o (an ssl.SSLObject over the MemoryBIOs inc and out) through its handshake over
+    sock, sending what it writes and feeding it what arrives. True when the handshake is done,
+    False if the peer closed first; a TLS error (an alert sent or received) propagates as
+    ssl.SSLError, with o's alert, if any, still in out."""
+    while True:
+        try:
+            o.do_handshake()
+            return True
+        except ssl.SSLWantReadError:
+            d = out.read()
+            if d:
+                sock.sendall(d)
+            d = sock.recv(65536)
+            if not d:
+                return False
+            inc.write(d)
+
+
 def one_shot_peer(behaviour, timeout=10.0):
     """A one-connection server on 127.0.0.1 that runs behaviour(conn) after accept() (an
     OSError in it ends the connection quietly). Returns (listening socket, thread)."""
