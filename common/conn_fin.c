@@ -220,7 +220,8 @@ fin_step(struct conn *c, int st, char *buf, size_t len)
 		    "came back before we looked (the fd shows %s)", sn);
 	else
 		snprintf(buf, len, "1st wave: our FIN left before the peer's arrived; the peer's "
-		    "FIN came back before we looked (the fd shows %s)", sn);
+		    "FIN was in before we looked (the fd shows %s): sent after ours reached it, or "
+		    "crossing it, this side cannot tell", sn);
 }
 
 /* The closed event's words, chosen from what the kernel showed: st, the fd's state just before
@@ -252,7 +253,8 @@ fin_closed_gloss(struct evrec *r, struct conn *c, int st, int after, int tw, int
 		    "follows it)");
 	else if (c->first_fin == FIRST_FIN_LOCAL && by_close && tw == 1)
 		evrec_gloss(r, "close() sent our FIN before the peer's arrived (the fd read %s just "
-		    "before the call), and the peer's FIN came back at once: this side holds "
+		    "before the call), and the peer's FIN was in just after (sent after ours "
+		    "reached it, or crossing it: this side cannot tell): this side holds "
 		    "TIME_WAIT for 2MSL (60 s on Linux; sock_diag shows it)", sn);
 	else if (c->first_fin == FIRST_FIN_LOCAL && by_close)
 		evrec_gloss(r, "close() sends our FIN now, before the peer's arrived%s%s%s: the "

@@ -127,9 +127,11 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 {
 	struct evrec r;
 	char how[64];
-	/* state -1: the watch began on an fd that read CLOSE (see watch_cb) */
+	/* state -1: the watch began on an fd that read CLOSE (see watch_cb): its first look is
+	 * the state it finds, not a change from the fd's CLOSE */
 	const char *from = w->samples == 1 && w->mode == TCPWATCH_CONNECT ? "connect()" :
-	    w->state == -1 ? "CLOSE" : w->state ? state_name(w->state) : "?";
+	    w->state == -1 ? (to ? state_name(to) : "CLOSED") : w->state ?
+	    state_name(w->state) : "?";
 
 	if (!evrec_begin(&r, EVT_STATE_CHANGE, w->conn, -1))
 		return;
