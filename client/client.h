@@ -134,6 +134,8 @@ struct client {
 
 	/* how it ends: fetch_finish() */
 	int			 done;		/* the transfer is over */
+	int			 next_pending;	/* a next connection is scheduled (retry,
+						 * --reconnect, the next address): no exit */
 	int			 exit_code;	/* the first failure's, 0 without one */
 	char			 error[512];	/* and what it was */
 

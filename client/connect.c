@@ -29,8 +29,10 @@ connect_maybe_exit(void *arg)
 {
 	struct client *cl = arg;
 
-	/* After a failure nobody waits for the story of the close: exit at once. */
-	if (cl->done && cl->c == NULL && (!tcpwatch_active() || cl->exit_code != 0))
+	/* After a failure nobody waits for the story of the close: exit at once. Not while a
+	 * next connection is scheduled: the last one's watch can end just before it starts. */
+	if (cl->done && cl->c == NULL && !cl->next_pending &&
+	    (!tcpwatch_active() || cl->exit_code != 0))
 		event_base_loopexit(cl->base, NULL);
 }
 
@@ -219,6 +221,7 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	cl->next_pending = 0;
 	cl->conn_no++;
 	cl->retries++;
 	fetch_reset(cl);
@@ -230,6 +233,17 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	try_next_address(cl);
 }
 
+/* Run cb once from the loop (not from inside a closed callback); until it runs the loop does
+ * not end. Returns 0, -1 without memory. */
+static int
+schedule_next(struct client *cl, event_callback_fn cb)
+{
+	if (event_base_once(cl->base, -1, EV_TIMEOUT, cb, cl, NULL) != 0)
+		return -1;
+	cl->next_pending = 1;
+	return 0;
+}
+
 /* --reconnect: the next connection, to the address that worked, after the last one has
  * gone (not from inside its closed callback). */
 static void
@@ -239,8 +253,11 @@ reconnect_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (cl->exit_code != 0)
+	cl->next_pending = 0;
+	if (cl->exit_code != 0) {
+		connect_maybe_exit(cl);
 		return;
+	}
 	cl->conn_no++;
 	fetch_reset(cl);
 	cl->last_attempt[0] = '\0';
@@ -263,9 +280,12 @@ connect_again(struct client *cl)
 static void
 next_address_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct client *cl = arg;
+
 	(void)fd;
 	(void)what;
-	try_next_address(arg);
+	cl->next_pending = 0;
+	try_next_address(cl);
 }
 
 /* A TLS failure: the exit code and the words for it. */
@@ -355,7 +375,7 @@ client_closed(struct conn *c)
 	if (c->t_tcp != 0)
 		record_conn(cl, c);
 	if (cl->retry && cl->ai_ok != NULL) {
-		if (event_base_once(cl->base, -1, EV_TIMEOUT, retry_cb, cl, NULL) == 0)
+		if (schedule_next(cl, retry_cb) == 0)
 			return;
 		cl->retry = 0;
 		fetch_finish(cl, EXIT_FAIL, "cannot start a fresh connection for request %d: out "
@@ -364,7 +384,7 @@ client_closed(struct conn *c)
 	}
 	if (cl->done && cl->exit_code == 0 && cl->conn_no - cl->retries < cl->opt->reconnect &&
 	    cl->ai_ok != NULL) {
-		if (event_base_once(cl->base, -1, EV_TIMEOUT, reconnect_cb, cl, NULL) == 0)
+		if (schedule_next(cl, reconnect_cb) == 0)
 			return;
 		fetch_finish(cl, EXIT_FAIL, "cannot start connection %d of %d (--reconnect): out "
 		    "of memory", cl->conn_no - cl->retries + 1, cl->opt->reconnect);
@@ -384,8 +404,7 @@ client_closed(struct conn *c)
 			    conn_error_text(c));
 			/* Not from inside this callback: a failure can come from within
 			 * conn_connect() itself (connect() failing at once). */
-			if (event_base_once(cl->base, -1, EV_TIMEOUT, next_address_cb, cl,
-			    NULL) == 0)
+			if (schedule_next(cl, next_address_cb) == 0)
 				return;
 			fetch_finish(cl, EXIT_FAIL, "cannot try the next address: out of memory");
 			return;
