@@ -138,6 +138,9 @@ struct conn {
 	struct event		*ev_bound;	/* bound on the whole close */
 	struct event		*ev_peek;	/* server TLS: wait for the first byte (plain HTTP?) */
 	int			 close_wait_ms;
+	int			 bound_ms;	/* the close's bound as armed (ev_bound) */
+	unsigned		 bound_from_fin:1;	/* ... counted from our FIN, not from
+							 * the start of our close */
 	char			*close_reason;	/* NULL: none (conn_close_reason() gives "") */
 
 	struct conn		*next, *prev;	/* all open connections */

@@ -223,9 +223,9 @@ bound_cb(evutil_socket_t fd, short what, void *arg)
 		snprintf(reason, sizeof(reason), "%s; our alert could not be sent within 1 s",
 		    conn_close_reason(c));
 	else
-		/* The bound runs from the start of our close (conn_close), drain included. */
 		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms of "
-		    "the start of our close", conn_close_reason(c), c->close_wait_ms + 1000);
+		    "%s", conn_close_reason(c), c->bound_ms, c->bound_from_fin ? "our FIN" :
+		    "the start of our close");
 	close_finish(c, reason);
 }
 
@@ -245,6 +245,8 @@ conn_close(struct conn *c, const char *reason)
 		return;
 	}
 	conn_set_phase(c, PHASE_DRAINING);
+	/* The bound runs from here, the start of our close, drain included. */
+	c->bound_ms = c->close_wait_ms + 1000;
 	c->ev_bound = evtimer_new(c->base, bound_cb, c);
 	if (c->ev_bound)
 		evtimer_add(c->ev_bound, &tv);
@@ -448,7 +450,9 @@ fin_out(struct conn *c, int64_t *t0)
 	int before, st;
 
 	*t0 = 0;
-	if (close_check_peer_fin(c) == -1) {
+	/* A FIN sent early (with the request) is logged before what came after it: the peer's
+	 * FIN is looked for after fin_sent then (close_step_fin). */
+	if (c->fin_early ? c->reset : close_check_peer_fin(c) == -1) {
 		errno = ENOTCONN;
 		return -1;
 	}
@@ -789,6 +793,8 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 			close_check_peer_fin(c);
 			if (evlog_on())
 				watch_close(c, tcpinfo_state(c->fd));
+			c->bound_ms = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+			c->bound_from_fin = 1;
 			c->ev_bound = evtimer_new(c->base, bound_cb, c);
 			if (c->ev_bound != NULL && evtimer_add(c->ev_bound, &tv) == 0) {
 				close_wait_raw_fin(c);

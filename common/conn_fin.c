@@ -129,8 +129,11 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 		evrec_detail(&r, "the peer's FIN came in (the capture shows it; this program never "
 		    "read it)%s", c->reset ? ", then a RST" : "");
 	else if (how == FIN_THEN_RST)
-		evrec_detail(&r, "the peer's FIN was in: the kernel showed CLOSE_WAIT before a RST "
-		    "came (the fd now reads %s)", sn);
+		/* the evidence seen: a state only the peer's FIN leads to, or the RST's EPIPE */
+		evrec_detail(&r, "the peer's FIN was in: %s before a RST came (the fd now reads %s)",
+		    (fin_seen(c) & FIN_ST(TCPI_CLOSE_WAIT)) ? "the kernel showed CLOSE_WAIT" :
+		    (fin_seen(c) & FIN_ST(TCPI_LAST_ACK)) ? "the kernel showed LAST_ACK" :
+		    "the RST's error was EPIPE, the kernel's error for a RST in CLOSE_WAIT", sn);
 	else if (how == FIN_BEFORE_CLOSE)
 		evrec_detail(&r, "the peer's FIN came in just before our close(): the fd read "
 		    "ESTABLISHED just before the call, and sock_diag finds %s just after it",

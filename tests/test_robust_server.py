@@ -528,3 +528,35 @@ def test_close_bound_reason_says_its_real_length(t, server):
         # (+ 100 ms: the timer fires a little late, the close() after it)
         t.check("our FIN to close(): within the bound the reason gives",
                 waited <= int(m.group(1)) + 100, "<= %s ms" % m.group(1), "%.1f ms" % waited)
+
+
+def test_close_bound_after_refused_handshake(t, server, certs):
+    """The other bound: a TLS handshake the server refuses (no client certificate under
+    --client-auth require) ends with our alert and FIN, then at most 1 s of waiting for the
+    peer's FIN, counted from our FIN: the reason says so (it said 3000 ms of the start of
+    our close, a close that never started)."""
+    with server("--client-auth", "require", "--client-ca", certs.ca, http=None,
+                selfsigned=None) as srv:
+        ctx = ssl.create_default_context(cafile=certs.ca)
+        s = socket.create_connection(("127.0.0.1", srv.port("https")))
+        with s:
+            local = "127.0.0.1:%d" % s.getsockname()[1]
+            tls = ctx.wrap_socket(s, server_hostname="localhost")
+            try:
+                tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                tls.recv(100)
+            except (ssl.SSLError, OSError):
+                pass            # the server's alert
+            conn = srv.conn_of(local)
+            srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "closed",
+                         10 * SLOW)         # we keep our side open: the bound ends it
+        c = [e for e in srv.evs if e.get("conn") == conn]
+    fs, cl = first(c, "fin_sent") or {}, first(c, "closed") or {}
+    m = re.search(r"did not come within (\d+) ms of our FIN", cl.get("reason") or "")
+    t.check("closed.reason: the bound, counted from our FIN", m, "within N ms of our FIN",
+            cl.get("reason"))
+    if m and fs and cl:
+        waited = cl["t_ms"] - fs["t_ms"]
+        t.check("our FIN to close(): about the bound the reason gives",
+                int(m.group(1)) - 100 <= waited <= int(m.group(1)) + 100,
+                "%s ms (+-100)" % m.group(1), "%.1f ms" % waited)
