@@ -42,6 +42,12 @@ enum {
 	EXIT_EMPTY = 52, EXIT_RECV = 56, EXIT_UNTRUSTED = 60, EXIT_FILESIZE = 63
 };
 
+/* One response's heads, its interim (1xx) ones included: a server that sends 100 Continue
+ * forever is stopped (exit 56) by their total size, as curl stops it (300 KB, "Too large
+ * response headers"), and by their number, so that the log it writes stays short. */
+#define FETCH_MAX_HEADS_BYTES	(300 * 1024)
+#define FETCH_MAX_INTERIM	100
+
 /* The client's own flags; the shared ones are enum cmdline_flag. */
 enum client_flag {
 	F_CACERT = F_SHARED_LAST, F_INSECURE, F_CRLFILE, F_SHOW_CERTS, F_TLS_MIN, F_TLS_MAX,
@@ -175,6 +181,8 @@ struct client {
 	int			 req_no;		/* requests sent on this connection */
 	uint64_t		 body_start;		/* body_bytes when this response began */
 	int			 resp_got;		/* a byte of this response came */
+	size_t			 heads_bytes;		/* its heads so far, 1xx included */
+	int			 interim;		/* its 1xx responses so far */
 	int			 retry;			/* send the request again, on a fresh
 							 * connection (the server closed) */
 

@@ -170,6 +170,8 @@ response_reset(struct client *cl)
 	memset(&cl->resp, 0, sizeof(cl->resp));
 	cl->have_head = 0;
 	cl->resp_got = 0;
+	cl->heads_bytes = 0;
+	cl->interim = 0;
 	cl->body_left = 0;
 	cl->body_start = cl->body_bytes;
 	cl->done = 0;
@@ -319,6 +321,28 @@ log_response(struct client *cl, struct conn *c)
 	evrec_emit(&r);
 }
 
+/* One more head came whole: each is bounded (HTTP1_MAX_HEAD), but a server may send 1xx
+ * heads without end. Stop at curl's 300 KB of heads in all, or at the 101st interim
+ * response; the rest is not read (RST), as for a body over --max-filesize. */
+static int
+heads_too_many(struct client *cl, struct conn *c)
+{
+	cl->heads_bytes += cl->resp.head_len;
+	if (cl->heads_bytes > FETCH_MAX_HEADS_BYTES)
+		fetch_finish(cl, EXIT_RECV, "too large response headers: %zu bytes in %d heads "
+		    "(1xx included), more than %d", cl->heads_bytes,
+		    cl->interim + 1, FETCH_MAX_HEADS_BYTES);
+	else if (cl->resp.status >= 100 && cl->resp.status < 200 &&
+	    ++cl->interim > FETCH_MAX_INTERIM)
+		fetch_finish(cl, EXIT_RECV, "too many interim responses: %d 1xx heads (%d "
+		    "%s ...) and no final response; at most %d are taken", cl->interim,
+		    cl->resp.status, cl->resp.reason ? cl->resp.reason : "", FETCH_MAX_INTERIM);
+	else
+		return 0;
+	conn_reset(c, "response heads over the limit: not reading the rest");
+	return 1;
+}
+
 /* Bytes from the server: the head, then the body as its framing says. */
 void
 fetch_read(struct conn *c, struct evbuffer *in)
@@ -352,6 +376,8 @@ fetch_read(struct conn *c, struct evbuffer *in)
 			evbuffer_drain(in, cl->resp.head_len);
 			cl->have_head = 1;
 			log_response(cl, c);
+			if (heads_too_many(cl, c))
+				return;
 			if (cl->resp.status >= 100 && cl->resp.status < 200) {
 				cl->have_head = 0;	/* 1xx: the real response follows */
 				continue;

@@ -96,7 +96,8 @@ static const struct flags_exit exits[] = {
 	    "an HTTP port, or no client certificate for a server that requires one)" },
 	{ EXIT_EMPTY, "empty reply" },
 	{ EXIT_RECV, "connection broken while receiving (a reset, a head cut short, a malformed "
-	    "chunked body)" },
+	    "chunked body, response heads over 300 KB or more than 100 interim 1xx responses "
+	    "before the final one)" },
 	{ EXIT_UNTRUSTED, "certificate not trusted (refused at the prompt, or no terminal and "
 	    "no -k)" },
 	{ EXIT_FILESIZE, "body larger than --max-filesize" },

@@ -140,3 +140,59 @@ def test_robust_client_bad_peers(t, client):
     for bad in ("-1", "ten", "5k", ""):
         r = client("--max-filesize", bad, "http://127.0.0.1:1/", json_log=False)
         t.eq("--max-filesize %r: usage error" % bad, r.rc, 2)
+
+
+def test_robust_client_endless_1xx(t, client):
+    """Issue 12 item 4: a server that sends interim (1xx) responses without end. Before, the
+    client read and logged them forever (~30 MB/s of log, --max-filesize does not count heads);
+    now it stops with curl's exit 56: at the 101st interim response, or when all the heads of
+    one response pass curl's 300 KB ("too large response headers"). The rest is not read."""
+    url = "http://127.0.0.1:%d/"
+    big_hint = (b"HTTP/1.1 103 Early Hints\r\nLink: </" + b"s" * 7000 +
+                b".css>; rel=preload\r\n\r\n")
+    cases = (
+        ("endless 100 Continue", endless(b"", b"HTTP/1.1 100 Continue\r\n\r\n"),
+         "too many interim responses: 101 1xx heads"),
+        ("endless 7 KB 103 Early Hints", endless(b"", big_hint),
+         "too large response headers"),
+    )
+    for what, beh, words in cases:
+        # --max-time bounds the run of a client that does not stop by itself (exit 28)
+        ls, th = peer(beh)
+        try:
+            r = client("-q", "--max-time", "5", "-o", os.devnull,
+                       url % ls.getsockname()[1], json_log=False, timeout=60)
+        finally:
+            ls.close()
+            th.join(0.1)
+        line = one_line(t, what, r, 56)
+        t.contains("%s: the line says why" % what, line, words)
+        t.check("%s: stops at once, not at --max-time" % what, r.dur < 3 * SLOW,
+                "< %d s" % (3 * SLOW), "%.1f s" % r.dur)
+
+        # the log stays short: at most 101 response events, a few hundred KB at most
+        ls, th = peer(beh)
+        try:
+            r = client("--max-time", "2", "-o", os.devnull, url % ls.getsockname()[1],
+                       timeout=60)
+        finally:
+            ls.close()
+            th.join(0.1)
+        resp = [e for e in r.ev if e.get("event") == "response"]
+        t.check("%s: at most 101 response events in the log" % what, len(resp) <= 101,
+                "<= 101", len(resp))
+        t.check("%s: the connection is reset, the rest not read" % what,
+                any(e.get("event") == "closed" and "not reading the rest" in
+                    str(e.get("reason", "")) + str(e.get("detail", "")) for e in r.ev),
+                "closed: ... not reading the rest", [e for e in r.ev
+                                                    if e.get("event") == "closed"])
+
+    # the bound is "more than 100": 100 interim responses, then the final one, pass
+    ls, th = peer(send(b"HTTP/1.1 100 Continue\r\n\r\n" * 100 +
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
+    try:
+        r = client("-q", url % ls.getsockname()[1], json_log=False, timeout=30)
+    finally:
+        ls.close()
+        th.join(0.1)
+    t.eq("100 x 100 Continue, then 200: exit 0 and the body", (r.rc, r.out), (0, b"hello"))
