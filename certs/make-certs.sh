@@ -75,7 +75,15 @@ Options (options and OUTDIR may come in any order; "--" ends the options):
                       to the names the CA may vouch for. That is a new CA, so it
                       needs --force when OUTDIR has a CA already (unless its
                       server.crt has these names already).
+                      A top-level domain or other public suffix (com, co.uk,
+                      github.io: Debian's publicsuffix list) is refused: a CA
+                      permitted for it would vouch for every site under it.
   -h, --help          show this help and exit
+
+Environment:
+  PUBLIC_SUFFIX_LIST  the public suffix list (default
+                      /usr/share/publicsuffix/public_suffix_list.dat; if it is
+                      missing, --name refuses names of fewer than three labels)
 EOF
 }
 
@@ -155,6 +163,79 @@ is_dns_name() {
     [ "${#1}" -le 253 ] && [[ $1 =~ ^$label(\.$label)*$ ]]
 }
 
+# ---------------------------------------------------------------- public suffixes
+# A CA permitted for "com" (or "co.uk", or "github.io") would vouch for every
+# site under it, anyone's bank included. The public suffix list says which names
+# are public suffixes: Debian's publicsuffix package, both its ICANN and its
+# PRIVATE section, with the wildcard (*.ck) and exception (!www.ck) rules.
+# PUBLIC_SUFFIX_LIST overrides its path (the tests point it at a missing file).
+psl=${PUBLIC_SUFFIX_LIST:-/usr/share/publicsuffix/public_suffix_list.dat}
+
+# The list's rule that makes NAME (lower case, Unicode) a public suffix, with its
+# section: "github.io PRIVATE". Prints nothing if NAME is not one, i.e. if no
+# rule matches it or an exception rule (!NAME) takes it out of a wildcard.
+psl_rule() {
+    LC_ALL=C awk -v n="$1" '
+        BEGIN { d = index(n, "."); parent = d ? substr(n, d + 1) : ""; sect = "ICANN" }
+        /^\/\/ ===BEGIN PRIVATE DOMAINS===/ { sect = "PRIVATE" }
+        { sub(/\r$/, ""); r = $1 }
+        r == "" || r ~ /^\/\// { next }
+        r == "!" n { exc = 1 }
+        (r == n || (parent != "" && r == "*." parent)) && hit == "" { hit = r " " sect }
+        END { if (hit != "" && !exc) print hit }' "$psl"
+}
+
+# Refuse a --name that is a top-level domain or another public suffix.
+refuse_public_suffix() {
+    local arg=$1 n=$2 u rule labels
+    case $n in
+        localhost) return 0 ;;
+        *.*) ;;
+        # The list's implicit rule "*": any single label is a top-level domain, or may become one.
+        *) name_error "--name $arg: a single label is a top-level domain (or may become one): a CA permitted for it would vouch for every name under it; give this machine's full name, e.g. teacher.lan" ;;
+    esac
+    if [ ! -r "$psl" ]; then
+        labels=$(printf '%s' "$n" | tr -cd . | wc -c)
+        [ "$labels" -ge 2 ] ||
+            name_error "--name $arg: the public suffix list $psl is missing (apt-get install publicsuffix), so a name of fewer than three labels is refused: it could be a public suffix like co.uk or github.io, for which the CA would vouch for every site under it; install the list, or give a name of three labels (e.g. pc1.$n)"
+        return 0
+    fi
+    u=$n
+    case .$n in
+        *.xn--*)
+            # The list writes international names in Unicode; compare like with like.
+            command -v python3 >/dev/null 2>&1 ||
+                name_error "--name $arg: checking an xn-- name against the public suffix list needs python3"
+            u=$(python3 -c 'import sys; print(sys.argv[1].encode("ascii").decode("idna"))' "$n" 2>/dev/null) ||
+                name_error "--name $arg: not a valid international (xn--) name"
+            ;;
+    esac
+    rule=$(psl_rule "$u")
+    [ -z "$rule" ] ||
+        name_error "--name $arg: $n is a public suffix (rule ${rule% *} in the ${rule##* } section of $psl): a CA permitted for it would vouch for every site under it, other people's included; give a name of your own under it instead"
+}
+
+# A CA made before make-certs.sh checked the public suffix list may be
+# permitted for one: say so (on standard error), and how to replace it.
+warn_public_suffix_ca() {
+    local p bad=
+    while IFS= read -r p; do
+        case $p in
+            localhost) ;;
+            *.*) [ ! -r "$psl" ] || [ -z "$(psl_rule "$p")" ] || bad+=" $p" ;;
+            *) bad+=" $p" ;;
+        esac
+    done < <(openssl x509 -in "$outdir/ca.crt" -noout -ext nameConstraints 2>/dev/null |
+        sed -n 's/^ *DNS://p' | tr '[:upper:]' '[:lower:]')
+    [ -z "$bad" ] || printf '%s: warning: %s is permitted for a public suffix or top-level domain:%s; it can vouch for every site under it, other people'"'"'s included. Make a new CA for names of your own: %s --force --name HOST_OR_IP ...\n' \
+        "$prog" "$outdir/ca.crt" "$bad" "$prog" >&2
+}
+
+name_error() {
+    printf '%s: %s\n' "$prog" "$1" >&2
+    exit 2
+}
+
 add_name() {
     local n type i
     n=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
@@ -169,6 +250,7 @@ add_name() {
         *[!0-9.]*)
             n=${n%.}
             is_dns_name "$n" || usage_error "--name $1: not a valid host name (letters, digits, '-' and '.')"
+            refuse_public_suffix "$1" "$n"
             type=DNS ;;
         *)
             is_ipv4 "$n" || usage_error "--name $1: not an IPv4 address (a.b.c.d, each 0-255, no leading zeros)"
@@ -442,6 +524,7 @@ EOF
                     "$prog" "$outdir/$f" >&2
             fi
         done
+        warn_public_suffix_ca
         exit 0
     fi
 elif [ "$gallery" = 1 ]; then
@@ -854,7 +937,22 @@ name is rejected (OpenSSL error 47, "permitted subtree violation"), so
 trusting it cannot be abused for real sites. Still keep ca.key private.
 EOF
 else
-    lan=$(printf '%s\n' "$permitted" | sed -n '4,$p' | sed 's/^/    /')
+    # Each permitted name spelled out: what exactly the CA can vouch for.
+    lan=
+    while IFS= read -r p; do
+        case $p in
+            DNS:*)
+                p=${p#DNS:}
+                lan+="    $p and every name under it (*.$p, at any depth)"$'\n' ;;
+            IP:*/255.255.255.255|IP:*/FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF)
+                p=${p#IP:}
+                lan+="    ${p%/*} (this one address)"$'\n' ;;
+            IP:*)
+                lan+="    ${p#IP:} (address/mask)"$'\n' ;;
+            *)  lan+="    $p"$'\n' ;;
+        esac
+    done < <(printf '%s\n' "$permitted" | sed -n '4,$p')
+    lan=${lan%$'\n'}
     if [ "${#names[@]}" -gt 0 ]; then
         first_lan=${names[0]}
     else
@@ -865,8 +963,7 @@ else
     cat <<EOF
 
 The CA carries critical name constraints: it can only vouch for localhost
-(and *.localhost), 127.0.0.0/8, ::1 and these LAN names (--name; a DNS name
-includes the names under it):
+(and *.localhost), 127.0.0.0/8, ::1 and these LAN names (--name), no more:
 $lan
 A certificate it signs for any other name is rejected (OpenSSL error 47,
 "permitted subtree violation").
@@ -880,6 +977,7 @@ machine only, and have the class remove the CA when the course is over.
 Students connect with, e.g. (the server must listen on the LAN address):
   build/client --cacert $ca_show https://$first_lan:8443/
 EOF
+    warn_public_suffix_ca
 fi
 
 cat <<EOF

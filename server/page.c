@@ -1,4 +1,5 @@
 /* page.c -- the one page the server serves: what this very connection looks like. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +63,56 @@ esc(char *out, size_t len, const char *s)
 	out[o] = '\0';
 }
 
+/* The host part of a Host header, if it is one a link may name: a DNS name (letters, digits,
+ * '-' and '.', up to 128 characters, so the page stays within its buffer), a dotted IPv4
+ * address or a [bracketed] IPv6 address, with an optional port of digits (dropped: each
+ * gallery scenario has its own). Anything else (a space, a quote, '<', a user@, a path) comes
+ * from a confused or hostile client, and the page then names the address it reached instead.
+ * Returns 0 with the host in buf, or -1. */
+static int
+host_from_header(const char *hdr, char *buf, size_t len)
+{
+	const char *end, *p;
+	size_t n;
+	char a6[INET6_ADDRSTRLEN + 1];
+
+	if (hdr == NULL)
+		return -1;
+	if (hdr[0] == '[') {
+		if ((end = strchr(hdr, ']')) == NULL || (n = (size_t)(end - hdr - 1)) == 0 ||
+		    n >= sizeof(a6))
+			return -1;
+		memcpy(a6, hdr + 1, n);
+		a6[n] = '\0';
+		{
+			struct in6_addr in6;
+
+			if (inet_pton(AF_INET6, a6, &in6) != 1)
+				return -1;
+		}
+		end++;
+	} else {
+		end = hdr + strspn(hdr, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-.");
+		n = (size_t)(end - hdr);
+		if (n == 0 || n > 128 || hdr[0] == '.' || hdr[0] == '-' || strstr(hdr, "..") != NULL)
+			return -1;
+	}
+	if (*end == ':') {
+		for (p = end + 1; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == end + 1 || p - end - 1 > 5 || *p != '\0')
+			return -1;
+	} else if (*end != '\0')
+		return -1;
+	n = (size_t)(end - hdr);
+	if (n >= len)
+		return -1;
+	memcpy(buf, hdr, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 /* The gallery's list, after the page proper: a link and the expected verdict each, at the
  * address this connection reached (host). */
 static int
@@ -113,11 +164,11 @@ gallery_list(int text, const char *host, const struct scenario *sc, int nsc, cha
 }
 
 int
-page_render(struct conn *c, int text, const char *listener, const struct scenario *sc, int nsc,
-    char *buf, size_t len)
+page_render(struct conn *c, int text, const char *listener, const char *host_hdr,
+    const struct scenario *sc, int nsc, char *buf, size_t len)
 {
 	struct facts f;
-	char sni[256], remote[128], host[64];
+	char sni[256], remote[128], host[136];
 	int n, g;
 
 	gather(c, &f);
@@ -157,7 +208,10 @@ page_render(struct conn *c, int text, const char *listener, const struct scenari
 	}
 	if (n < 0 || (size_t)n >= len)
 		return -1;
-	listen_url_host(&c->local.sa, host, sizeof(host));
+	/* Links name the host the visitor asked for (on a LAN: teacher.lan, 192.168.1.10), else
+	 * the address this connection reached. */
+	if (host_from_header(host_hdr, host, sizeof(host)) == -1)
+		listen_url_host(&c->local.sa, host, sizeof(host));
 	if ((g = gallery_list(text, host, sc, nsc, buf + n, len - (size_t)n)) < 0)
 		return -1;
 	n += g;

@@ -96,9 +96,11 @@ void	session_free(void);
 
 /* page.c */
 /* Render the connection page for c into buf; text != 0 gives the plain-text variant. The
- * gallery (n scenarios, may be 0) is listed with links. Returns the length, or -1. */
-int	page_render(struct conn *c, int text, const char *listener, const struct scenario *,
-	    int n, char *buf, size_t len);
+ * gallery (n scenarios, may be 0) is listed with links to the host of host_hdr (the request's
+ * Host header, or NULL) if it is a valid one, else to the address c reached. Returns the
+ * length, or -1. */
+int	page_render(struct conn *c, int text, const char *listener, const char *host_hdr,
+	    const struct scenario *, int n, char *buf, size_t len);
 /* gallery.c */
 int	gallery_load(const char *dir, struct scenario *, int max, char *err, size_t errlen);
 

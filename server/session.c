@@ -188,7 +188,7 @@ serve(struct conn *c, struct session *s)
 	text = wants_text(m);
 	sc = listen_scenarios(&nsc);
 	n = page_render(c, text, s->li->sc ? s->li->sc->name : kind_names[s->li->kind],
-	    sc, s->li->kind == K_HTTP ? nsc : 0, page, sizeof(page));
+	    http1_header(m, "Host"), sc, s->li->kind == K_HTTP ? nsc : 0, page, sizeof(page));
 	if (n < 0) {
 		respond_error(c, s, 500, "page too large");
 		return;

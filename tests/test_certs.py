@@ -49,3 +49,56 @@ def test_certs_rsa_added(t, run, certs, tmp_path):
     t.eq("server-rsa.key mode", oct(stat.S_IMODE(os.stat(key).st_mode)), oct(0o600))
     again = run([os.path.join(ROOT, "certs", "make-certs.sh"), out], timeout=60)
     t.contains("a second run keeps everything", again.text, "certificates already present")
+
+
+PSL = "/usr/share/publicsuffix/public_suffix_list.dat"
+
+
+def test_certs_refuse_public_suffix(t, run, tmp_path):
+    """Issue 12 item 6: --name refuses a top-level domain or any public suffix of Debian's
+    publicsuffix list (ICANN and PRIVATE sections, wildcard and exception rules), makes no CA
+    for it, and says exactly which names the CA it makes can vouch for. Without the list, a
+    name of fewer than three labels is refused and the message says the list is missing."""
+    script = os.path.join(ROOT, "certs", "make-certs.sh")
+
+    def make(name, *names, env=None):
+        out = os.path.join(tmp_path, name.replace(":", "_"))
+        args = [script]
+        for n in (name,) + names:
+            args += ["--name", n]
+        return run(args + [out], env=env, timeout=60), out
+
+    if not os.path.exists(PSL):
+        t.skip("%s is missing (apt-get install publicsuffix)" % PSL)
+    for name, why in (("com", "top-level domain"), ("Teacher", "top-level domain"),
+                      ("co.uk", "rule co.uk in the ICANN section"),
+                      ("github.io", "rule github.io in the PRIVATE section"),
+                      ("foo.ck", "rule *.ck"), ("x.kawasaki.jp", "rule *.kawasaki.jp"),
+                      ("xn--55qx5d.cn", "public suffix")):
+        r, out = make(name)
+        t.eq("--name %s: refused (exit 2)" % name, r.rc, 2)
+        t.contains("--name %s: the reason names the rule" % name, r.err, why)
+        t.check("--name %s: no CA was made" % name,
+                not os.path.exists(os.path.join(out, "ca.crt")), "no ca.crt", "ca.crt made")
+    # Refused in the middle of good names too.
+    r, _ = make("teacher.lan", "com")
+    t.eq("--name teacher.lan --name com: refused", r.rc, 2)
+
+    r, out = make("www.ck", "192.168.1.10")
+    t.eq("--name www.ck (an exception rule, !www.ck): accepted", r.rc, 0)
+    t.contains("the output says the CA vouches for www.ck and the names under it", r.text,
+               "    www.ck and every name under it (*.www.ck, at any depth)\n"
+               "    192.168.1.10 (this one address)\n")
+    nc = run(["openssl", "x509", "-in", os.path.join(out, "ca.crt"), "-noout", "-ext",
+              "nameConstraints"]).text
+    t.contains("ca.crt permits www.ck", nc, "DNS:www.ck")
+
+    missing = {"PUBLIC_SUFFIX_LIST": os.path.join(tmp_path, "no-such-list.dat")}
+    r, out = make("teacher.lan", env=missing)
+    t.eq("without the list: --name teacher.lan (two labels) refused", r.rc, 2)
+    t.contains("without the list: the message says the list is missing", r.err,
+               "no-such-list.dat is missing")
+    r, out = make("pc1.teacher.lan", env=missing)
+    t.eq("without the list: --name pc1.teacher.lan (three labels) accepted", r.rc, 0)
+    t.contains("the output lists pc1.teacher.lan", r.text,
+               "    pc1.teacher.lan and every name under it")

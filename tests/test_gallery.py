@@ -395,3 +395,49 @@ def test_browser_chromium(t, server, client, run, certs, tmp_path, procs, chromi
         what = "self-signed, demo CA trusted"
         dom, err = chromium_dump(t, procs, chromium, home, url("self-signed"), what)
         t.eq("%s: still refused" % what, net_errors(err), ["ERR_CERT_AUTHORITY_INVALID"])
+
+
+def test_gallery_links_follow_host(t, server, certs):
+    """Issue 12 item 10: on a LAN the page's gallery links name the host the visitor asked for
+    (the Host header, if it is a valid host[:port]), else the address the connection reached
+    (here --bind 127.0.0.2), never a localhost the visitor cannot reach."""
+    from harness.net import http_exchange, split_response
+    rows = gallery_rows(t, certs)
+    with start_gallery(server, bind="127.0.0.2", https=None) as srv:
+        port = srv.port("http")
+        first_row = rows[0]["name"]
+        gport = gallery_ports(t, srv, [first_row]).get(first_row)
+        if port is None or gport is None:
+            return
+
+        def page(host_line, target="/?text", version="1.1"):
+            req = "GET %s HTTP/%s\r\n%sConnection: close\r\n\r\n" % (target, version, host_line)
+            data, _ = http_exchange(port, req.encode(), host="127.0.0.2")
+            status, _, body, _ = split_response(data)
+            return status, body.decode("utf-8", "replace")
+
+        for host, want in (("teacher.lan:%d" % port, "teacher.lan"),
+                           ("Teacher.LAN", "Teacher.LAN"),
+                           ("192.168.1.10:%d" % port, "192.168.1.10"),
+                           ("[fd00::10]:%d" % port, "[fd00::10]")):
+            status, body = page("Host: %s\r\n" % host)
+            t.eq("Host: %s: status" % host, status, 200)
+            t.contains("Host: %s: the text page links %s to %s" % (host, first_row, want), body,
+                       "https://%s:%d/" % (want, gport))
+        status, body = page("Host: teacher.lan:%d\r\n" % port, target="/")
+        t.contains("Host: teacher.lan: the HTML page links to it", body,
+                   'href="https://teacher.lan:%d/"' % gport)
+        status, body = page("", version="1.0")
+        t.contains("HTTP/1.0 without Host: the links name the bound address", body,
+                   "https://127.0.0.2:%d/" % gport)
+        # Not a host: the page names the bound address (or the server refuses the request).
+        for bad in ('x"><script>alert(1)</script>', "user@teacher.lan", "teacher.lan/x",
+                    "teacher.lan:80:80", "[not-v6]:80", ".lan", "a" * 200):
+            status, body = page("Host: %s\r\n" % bad)
+            if status == 200:
+                t.contains("Host: %.30s: the links name the bound address" % bad, body,
+                           "https://127.0.0.2:%d/" % gport)
+                t.check("Host: %.30s: not in any link" % bad, "https://" + bad not in body,
+                        "absent", body[-300:])
+            else:
+                t.eq("Host: %.30s: refused with 400" % bad, status, 400)
