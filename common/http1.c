@@ -110,6 +110,40 @@ has_token(const char *v, const char *t)
 	}
 }
 
+/* RFC 3986 3.2.2-3.2.3, as RFC 9112 3.2 asks of Host: uri-host [ ":" port ], where uri-host
+ * is an IP literal in brackets or a reg-name (unreserved, pct-encoded, sub-delims). Empty is
+ * valid (a target without an authority). Blanks, controls, '/', '@' and non-ASCII are not. */
+static int
+valid_host(const char *v)
+{
+	static const char sub[] = "-._~!$&'()*+,;=";
+	const char *p = v;
+
+	if (*p == '[') {
+		for (p++; *p != ']'; p++)
+			if (*p == '\0' || !(((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ||
+			    (*p >= '0' && *p <= '9') || *p == ':' || strchr(sub, *p) != NULL))
+				return 0;
+		if (p == v + 1)
+			return 0;
+		p++;
+	} else
+		for (; *p != '\0' && *p != ':'; p++) {
+			if (*p == '%') {
+				if (hexval((unsigned char)p[1]) < 0 || hexval((unsigned char)p[2]) < 0)
+					return 0;
+				p += 2;
+			} else if (!(((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') ||
+			    (*p >= '0' && *p <= '9') || strchr(sub, *p) != NULL))
+				return 0;
+		}
+	if (*p == ':')
+		for (p++; *p != '\0'; p++)
+			if (*p < '0' || *p > '9')
+				return 0;
+	return *p == '\0';
+}
+
 /* "HTTP/1.1" is exactly 8 bytes: returns the minor version as sent (0-9) of HTTP/1, -2 for
  * a well-formed version of another major (HTTP/2.0, HTTP/0.9), -1 for anything else. */
 static int
@@ -255,7 +289,7 @@ framing(struct http1_msg *m, int to_head)
 {
 	const struct http1_header *h;
 	uint64_t v;
-	int i, have_cl = 0, te = 0, chunked = 0, close = 0, keep = 0;
+	int i, have_cl = 0, te = 0, chunked = 0, close = 0, keep = 0, host = 0;
 
 	for (i = 0; i < m->nheaders; i++) {
 		h = &m->headers[i];
@@ -273,6 +307,16 @@ framing(struct http1_msg *m, int to_head)
 		} else if (ieq(h->name, "Connection")) {
 			close |= has_token(h->value, "close");
 			keep |= has_token(h->value, "keep-alive");
+		} else if (ieq(h->name, "Host")) {
+			/* RFC 9112 3.2: two Hosts, or one that is no host, MUST get 400 (which one
+			 * would a proxy in front of us have believed?). */
+			if (m->kind == HTTP1_REQUEST && host++)
+				return fail(m, 400, "several Host headers");
+			if (m->kind == HTTP1_REQUEST && !valid_host(h->value))
+				return fail(m, 400, "the Host header is not a host[:port]");
+		} else if (ieq(h->name, "Expect")) {
+			/* RFC 9110 10.1.1: the client waits for 100 (Continue) before its body. */
+			m->expect_continue |= has_token(h->value, "100-continue");
 		}
 	}
 	/* Two framings at once is how request smuggling starts: refuse, do not pick one. */
@@ -320,6 +364,7 @@ reset(struct http1_msg *m, enum http1_kind kind)
 	m->body = HTTP1_BODY_NONE;
 	m->content_length = 0;
 	m->keep_alive = 0;
+	m->expect_continue = 0;
 	m->error_status = 0;
 	m->error_text = NULL;
 }

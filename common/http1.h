@@ -44,6 +44,7 @@ struct http1_msg {
 	enum http1_body body;
 	uint64_t content_length;         /* when body == HTTP1_BODY_LENGTH */
 	int keep_alive;                  /* 1 if the connection may carry another message */
+	int expect_continue;             /* request: "Expect: 100-continue" was sent */
 	/* on error */
 	int error_status;                /* 400, 414, 431, 501 ... (for a request: the status to answer) */
 	const char *error_text;          /* static string: why, in plain words */

@@ -76,11 +76,16 @@ const char *
 tls_alert_name(int desc)
 {
 	switch (desc) {
+	/* RFC 8446 6 and RFC 5246 7.2 (with RFC 6066, 7301, 7507): every alert they define,
+	 * by its TLS 1.2 name where TLS 1.3 keeps it only as _RESERVED. */
 	case 0:   return "close_notify";
 	case 10:  return "unexpected_message";
 	case 20:  return "bad_record_mac";
+	case 21:  return "decryption_failed";
 	case 22:  return "record_overflow";
+	case 30:  return "decompression_failure";
 	case 40:  return "handshake_failure";
+	case 41:  return "no_certificate";
 	case 42:  return "bad_certificate";
 	case 43:  return "unsupported_certificate";
 	case 44:  return "certificate_revoked";
@@ -91,14 +96,20 @@ tls_alert_name(int desc)
 	case 49:  return "access_denied";
 	case 50:  return "decode_error";
 	case 51:  return "decrypt_error";
+	case 60:  return "export_restriction";
 	case 70:  return "protocol_version";
 	case 71:  return "insufficient_security";
 	case 80:  return "internal_error";
 	case 86:  return "inappropriate_fallback";
 	case 90:  return "user_canceled";
+	case 100: return "no_renegotiation";
 	case 109: return "missing_extension";
 	case 110: return "unsupported_extension";
+	case 111: return "certificate_unobtainable";
 	case 112: return "unrecognized_name";
+	case 113: return "bad_certificate_status_response";
+	case 114: return "bad_certificate_hash_value";
+	case 115: return "unknown_psk_identity";
 	case 116: return "certificate_required";
 	case 120: return "no_application_protocol";
 	default:  return "unknown_alert";

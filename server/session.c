@@ -496,6 +496,50 @@ session_drained(struct conn *c)
 		session_read(c, in);
 }
 
+/* RFC 9110 10.1.1: a client that sent "Expect: 100-continue" waits before its body (curl for
+ * 1 s). A body we will read gets 100 (Continue) now; one we will not read (too large, or a
+ * method we do not serve) gets its final status at once and the connection closes, so that
+ * the body is never sent. Not to HTTP/1.0 (it knows no 1xx), nor once body bytes are already
+ * here. Returns 1 when the connection was answered and closed. */
+static int
+expect_continue(struct conn *c, struct session *s, struct evbuffer *in)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	const struct http1_msg *m = s->req;
+	struct evrec r;
+	int get = strcmp(m->method, "GET") == 0 || strcmp(m->method, "HEAD") == 0;
+
+	if (!m->expect_continue || m->version_minor < 1 || evbuffer_get_length(in) > 0)
+		return 0;
+	if (m->body == HTTP1_BODY_LENGTH && m->content_length > MAX_BODY) {
+		reject(c, s, 413, "request body too large (answered before it was sent: "
+		    "Expect: 100-continue)", NULL);
+		return 1;
+	}
+	if (!get) {
+		s->keep_alive = 0;
+		s->requests++;
+		serve(c, s);
+		req_put(s);
+		server_close(c, "answered before its body (Expect: 100-continue): the body is "
+		    "not read");
+		return 1;
+	}
+	conn_write(c, cont, sizeof(cont) - 1);
+	if (evrec_begin(&r, EVT_RESPONSE, c->id, c->fd)) {
+		evrec_int(&r, "status", 100);
+		evrec_int(&r, "length", 0);
+		evrec_bool(&r, "keep_alive", s->keep_alive);
+		evrec_bool(&r, "interim", 1);
+		evrec_label(&r, "> 100 Continue");
+		evrec_detail(&r, "interim response: the client asked (Expect: 100-continue) and "
+		    "may send its body now");
+		evrec_gloss(&r, "a 1xx response is not the answer: the final one follows the body");
+		evrec_emit(&r);
+	}
+	return 0;
+}
+
 static void
 session_read(struct conn *c, struct evbuffer *in)
 {
@@ -570,6 +614,8 @@ session_read(struct conn *c, struct evbuffer *in)
 		s->keep_alive = s->req->keep_alive && !opt->common.server_closes_first;
 		/* The idle timeout also bounds a request body that stops coming. */
 		conn_set_timeout(c, opt->idle_ms);
+		if (s->req->body != HTTP1_BODY_NONE && expect_continue(c, s, in))
+			return;
 		if (s->req->body == HTTP1_BODY_LENGTH) {
 			if (s->req->content_length > MAX_BODY) {
 				reject(c, s, 413, "request body too large", NULL);

@@ -139,7 +139,9 @@ ALERT_NAMES = {"unexpected_message", "bad_record_mac", "record_overflow", "hands
                "user_canceled", "missing_extension", "unsupported_extension",
                "unrecognized_name", "certificate_required", "no_application_protocol",
                "decryption_failed", "no_renegotiation", "bad_certificate_status_response",
-               "unknown_psk_identity", "unknown_alert"}
+               "unknown_psk_identity", "decompression_failure", "no_certificate",
+               "export_restriction", "certificate_unobtainable", "bad_certificate_hash_value",
+               "unknown_alert"}
 # OpenSSL's reason text for a received alert: "tlsv1 alert unknown ca", "sslv3 alert bad
 # certificate", "tlsv13 alert certificate required"
 OPENSSL_ALERT = re.compile(r"\b(?:sslv3|tlsv1|tlsv13) alert ([a-z ]+?)(?=$|[^a-z ]| \(|  )")
@@ -408,7 +410,9 @@ def _order(c, side, facts, bad):
                 if pending == 0:
                     bad("phase_order", "%s answers no request (no request or http_error "
                         "before it)" % _ev(e))
-                pending = max(pending - 1, 0)
+                # an interim 100 Continue (Expect: 100-continue) leaves the request open
+                if not e.get("interim"):
+                    pending = max(pending - 1, 0)
     if closed:
         after = [_ev(e) for e in c[closed[0] + 1:] if (
             e.get("event") not in AFTER_CLOSED or

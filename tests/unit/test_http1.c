@@ -1,5 +1,6 @@
 /* test_http1.c -- unit tests for the HTTP/1.1 head parser, chunked decoder and reason phrases. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "http1.h"
@@ -691,6 +692,47 @@ test_chunked(void)
 	CHECK(feed(big, strlen(big), &all, 1, 4, out, &outn, &used) == -1);
 }
 
+/* RFC 9112 3.2: one Host, whose value is uri-host [":" port] (issue 12, item 9); and the
+ * Expect: 100-continue the server answers. */
+static void
+test_host(void)
+{
+	static const char *good[] = { "a", "example.com:8443", "127.0.0.1:80", "[::1]:8443",
+	    "[::1]:", "xn--bcher-kva.example", "a_b-c~d", "h%41", "", "a:", "[::1]" };
+	static const char *bad[] = { "a b", "a\tb", "a/b", "u@a", "a:80x", "a:8 0", "[::1",
+	    "[]", "[::1]x", "h%4", "h%zz", "caf\xc3\xa9", "a,b c", "[a b]" };
+	char r[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(r, sizeof(r), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", good[i]);
+		if (req(r) != 1)
+			fprintf(stderr, "  Host: [%s] refused\n", good[i]);
+		CHECK(req(r) == 1);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(r, sizeof(r), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", bad[i]);
+		if (!rejected(req(r), 400))
+			fprintf(stderr, "  Host: [%s] accepted\n", bad[i]);
+		CHECK(rejected(req(r), 400));
+	}
+	CHECK(rejected(req("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"), 400));
+	CHECK_STR(m.error_text, "several Host headers");
+	CHECK(rejected(req("GET / HTTP/1.1\r\nhost: a\r\nX: y\r\nHOST: b\r\n\r\n"), 400));
+	CHECK(rejected(req("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), 400));
+	/* a response is not a request: its Host (if any) is nobody's business here */
+	CHECK(resp("HTTP/1.1 200 OK\r\nHost: a b\r\nHost: c\r\nContent-Length: 0\r\n\r\n",
+	    0) == 1);
+
+	CHECK(req("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+	    "Expect: 100-Continue\r\n\r\n") == 1);
+	CHECK(m.expect_continue == 1);
+	CHECK(req("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n") == 1);
+	CHECK(m.expect_continue == 0);
+	CHECK(req("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continuer\r\n\r\n") == 1);
+	CHECK(m.expect_continue == 0);
+}
+
 static void
 test_reason(void)
 {
@@ -724,5 +766,6 @@ test_http1(void)
 	test_framing();
 	test_response();
 	test_chunked();
+	test_host();
 	test_reason();
 }

@@ -58,6 +58,26 @@ test_tls_names(void)
 	CHECK_STR(tls_alert_name(48), "unknown_ca");
 	CHECK_STR(tls_alert_name(116), "certificate_required");
 	CHECK_STR(tls_alert_name(42), "bad_certificate");
+	/* Every alert of RFC 8446 6 and RFC 5246 7.2 has its name (issue 12, item 9). */
+	CHECK_STR(tls_alert_name(21), "decryption_failed");
+	CHECK_STR(tls_alert_name(30), "decompression_failure");
+	CHECK_STR(tls_alert_name(41), "no_certificate");
+	CHECK_STR(tls_alert_name(60), "export_restriction");
+	CHECK_STR(tls_alert_name(100), "no_renegotiation");
+	CHECK_STR(tls_alert_name(111), "certificate_unobtainable");
+	CHECK_STR(tls_alert_name(113), "bad_certificate_status_response");
+	CHECK_STR(tls_alert_name(114), "bad_certificate_hash_value");
+	CHECK_STR(tls_alert_name(115), "unknown_psk_identity");
+	{
+		static const int all[] = { 0, 10, 20, 21, 22, 30, 40, 41, 42, 43, 44, 45, 46,
+		    47, 48, 49, 50, 51, 60, 70, 71, 80, 86, 90, 100, 109, 110, 111, 112, 113,
+		    114, 115, 116, 120 };
+		size_t i;
+
+		for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			CHECK(strcmp(tls_alert_name(all[i]), "unknown_alert") != 0);
+		CHECK_STR(tls_alert_name(121), "unknown_alert");
+	}
 
 	CHECK(tls_parse_version("1.2") == TLS1_2_VERSION);
 	CHECK(tls_parse_version("TLSv1.3") == TLS1_3_VERSION);
