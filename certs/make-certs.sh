@@ -476,6 +476,11 @@ if [ "$force" = 0 ]; then
     if have ca.key || have ca.crt; then
         have ca.key || die "$outdir has ca.crt but no ca.key: cannot sign with this CA; use --force to make a new CA"
         have ca.crt || die "$outdir has ca.key but no ca.crt; use --force to make a new CA"
+        # Whoever can read ca.key can sign a certificate every machine that trusts ca.crt accepts.
+        ca_key_mode=$(stat -L -c %a -- "$outdir/ca.key")
+        if [ ! -O "$outdir/ca.key" ] || (( 8#$ca_key_mode & 8#044 )); then
+            die "$outdir/ca.key can be read by other users (mode $ca_key_mode, owner $(stat -L -c %U -- "$outdir/ca.key")): whoever read it can sign certificates that every machine trusting ca.crt accepts; refusing to reuse it: use --force to make a new CA (and remove the old ca.crt from where it was installed)"
+        fi
         key_matches_cert "$outdir/ca.key" "$outdir/ca.crt" ||
             die "$outdir/ca.key does not belong to $outdir/ca.crt (or cannot be read); use --force to make a new CA"
         ca_do=keep

@@ -42,7 +42,8 @@ static const struct flag flags[] = {
 	    "ciphers -v' lists them; TLS 1.3 suites stay as they are: add --tls-max 1.2), or "
 	    "TLS 1.3 suite names (TLS_...)" },
 	{ F_KEYLOG, "keylog", 0, "FILE", "append the TLS secrets to FILE for Wireshark (NSS key "
-	    "log; also SSLKEYLOGFILE); FILE is created mode 0600" },
+	    "log; also SSLKEYLOGFILE); FILE is created mode 0600; an existing FILE must be a "
+	    "regular file of ours that no one else can read or write (no symbolic link)" },
 	FLAG_SHARED(F_GROUPS, NULL),
 	FLAG_SHARED(F_DISSECT, NULL),
 	{ F_HEAD, "head", 'I', NULL, "send HEAD instead of GET" },

@@ -548,10 +548,13 @@ putf(struct out *o, const char *fmt, ...)
 		put(o, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-/* Length of a valid UTF-8 sequence at p (2-4), or 0. */
+/* Length of a strictly valid UTF-8 sequence at p (2-4), or 0 (RFC 3629): no overlong form, no
+ * surrogate (U+D800-DFFF), nothing above U+10FFFF, nothing cut short by the string's NUL. The
+ * second byte's range decides the first three (Table 3-7 of the Unicode standard). */
 static int
 utf8_len(const unsigned char *p)
 {
+	unsigned char lo = 0x80, hi = 0xbf;
 	int n, i;
 
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
@@ -562,7 +565,17 @@ utf8_len(const unsigned char *p)
 		n = 4;
 	else
 		return 0;
-	for (i = 1; i < n; i++)
+	if (p[0] == 0xe0)
+		lo = 0xa0;		/* below: an overlong form of U+0000-07FF */
+	else if (p[0] == 0xed)
+		hi = 0x9f;		/* above: a surrogate */
+	else if (p[0] == 0xf0)
+		lo = 0x90;		/* below: an overlong form of U+0000-FFFF */
+	else if (p[0] == 0xf4)
+		hi = 0x8f;		/* above: beyond U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
 	return n;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -53,6 +54,57 @@ keylog_cb(const SSL *ssl, const char *line)
 	}
 }
 
+/* Open the key log file for appending, or refuse it: whoever can read it can decrypt the
+ * traffic, and a file someone else prepared (a shared /tmp, fs.protected_regular 0) would hand
+ * them the secrets. So: no symbolic link (O_NOFOLLOW), nothing but a regular file (a FIFO
+ * would also hang open(): O_NONBLOCK), ours, and readable or writable by no one else (group or
+ * others). A new file is made mode 0600. Returns the fd, or -1 with the reason in err. */
+static int
+keylog_open(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			snprintf(err, errlen, "refusing the key log file '%s': it is a symbolic link "
+			    "(someone else may have put it there): give the real path", path);
+		else if (errno == ENXIO)	/* a FIFO no one reads, a socket, a device */
+			snprintf(err, errlen, "refusing the key log file '%s': not a regular file",
+			    path);
+		else
+			snprintf(err, errlen, "cannot open the key log file '%s': %s", path,
+			    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "cannot check the key log file '%s': %s", path,
+		    strerror(errno));
+		goto err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "refusing the key log file '%s': not a regular file", path);
+		goto err;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "refusing the key log file '%s': it belongs to user %lu, not to "
+		    "us (%lu): whoever owns it could read the TLS secrets", path,
+		    (unsigned long)st.st_uid, (unsigned long)geteuid());
+		goto err;
+	}
+	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
+		snprintf(err, errlen, "refusing the key log file '%s': mode %04o lets other users "
+		    "read or write it (the TLS secrets): chmod 600 it, or give a new file",
+		    path, (unsigned)(st.st_mode & 07777));
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
 /* What the log needs of a new context: the message callback, --dissect, and the key log
  * file (opened once, shared by every context). */
 int
@@ -64,12 +116,12 @@ tls_log_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 	if (o->dissect)
 		dissect_on = 1;
 	if (o->keylog != NULL && keylog_fp == NULL) {
-		fd = open(o->keylog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd == -1 || (keylog_fp = fdopen(fd, "a")) == NULL) {
+		if ((fd = keylog_open(o->keylog, err, errlen)) == -1)
+			return -1;
+		if ((keylog_fp = fdopen(fd, "a")) == NULL) {
 			snprintf(err, errlen, "cannot open the key log file '%s': %s", o->keylog,
 			    strerror(errno));
-			if (fd != -1)
-				close(fd);
+			close(fd);
 			return -1;
 		}
 		evlog(EVT_KEYLOG, 0, -1, "writing TLS secrets to %s (NSS key log format, for "

@@ -23,6 +23,27 @@ def test_certs_script(t, run, certs):
             "ca.crt unchanged", "ca.crt rewritten")
 
 
+def test_certs_refuses_readable_ca_key(t, run, certs, tmp_path):
+    """Issue 12 item 8: make-certs.sh refuses to reuse a ca.key that other users can read (mode
+    0644, 0640) and says so; a 0600 one is reused as before."""
+    out = os.path.join(tmp_path, "out")
+    shutil.copytree(certs.dir, out)
+    key = os.path.join(out, "ca.key")
+    before = {f: open(os.path.join(out, f), "rb").read()
+              for f in os.listdir(out) if os.path.isfile(os.path.join(out, f))}
+    for mode in (0o644, 0o640, 0o604):
+        os.chmod(key, mode)
+        r = run([os.path.join(ROOT, "certs", "make-certs.sh"), out], timeout=60)
+        t.eq("ca.key mode %04o: refused (exit 1)" % mode, r.rc, 1)
+        t.contains("ca.key mode %04o: says why" % mode, r.err, "can be read by other users")
+        t.check("ca.key mode %04o: nothing rewritten" % mode,
+                all(open(os.path.join(out, f), "rb").read() == b for f, b in before.items()),
+                "unchanged", "a file changed")
+    os.chmod(key, 0o600)
+    r = run([os.path.join(ROOT, "certs", "make-certs.sh"), out], timeout=60)
+    t.eq("ca.key mode 0600: reused (exit 0)", r.rc, 0)
+
+
 def test_certs_rsa_added(t, run, certs, tmp_path):
     """make-certs.sh on a certs dir made before server-rsa.crt existed: it adds the RSA
     certificate (RSA-2048, keyEncipherment, signed by the kept CA) and changes nothing else."""

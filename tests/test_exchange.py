@@ -229,6 +229,65 @@ def test_keylog_and_output(t, server, client, certs, tmp_path):
         t.eq("-I: response.status", (first(r.ev, "response") or {}).get("status"), 200)
 
 
+def test_keylog_refuses_unsafe_files(t, server, client, certs, tmp_path):
+    """Issue 12 item 8: --keylog (and SSLKEYLOGFILE) refuses a file that is not a regular file
+    of ours that no one else can read or write: a symbolic link, a FIFO, a world-writable or
+    group-readable file, another user's file. Nothing is written to it and the client exits 2
+    (usage) before it connects; our own 0600 file is appended to as before."""
+    with server(selfsigned=None) as srv:
+        url = "https://localhost:%d/" % srv.port("https")
+
+        def refused(what, path, why, env=False):
+            before = open(path, "rb").read() if os.path.isfile(path) else None
+            if env:
+                r = client("--cacert", certs.ca, url, env={"SSLKEYLOGFILE": path}, timeout=10)
+            else:
+                r = client("--cacert", certs.ca, "--keylog", path, url, timeout=10)
+            t.eq("%s: exit 2 (refused)" % what, r.rc, 2)
+            t.contains("%s: says why" % what, r.err, why)
+            t.check("%s: no connection made" % what, not events(r.ev, "connect"), "none",
+                    [e.get("event") for e in r.ev])
+            if before is not None:
+                t.eq("%s: file untouched" % what, open(path, "rb").read(), before)
+
+        target = os.path.join(tmp_path, "target.txt")
+        with open(target, "w") as f:
+            f.write("mine\n")
+        os.chmod(target, 0o600)
+        link = os.path.join(tmp_path, "link.txt")
+        os.symlink(target, link)
+        refused("symlink", link, "symbolic link")
+        refused("symlink via SSLKEYLOGFILE", link, "symbolic link", env=True)
+        t.eq("symlink: its target untouched", open(target).read(), "mine\n")
+
+        fifo = os.path.join(tmp_path, "fifo")
+        os.mkfifo(fifo, 0o600)
+        refused("FIFO", fifo, "not a regular file")
+
+        for mode in (0o666, 0o644, 0o640, 0o620, 0o602):
+            f = os.path.join(tmp_path, "mode-%o.txt" % mode)
+            open(f, "w").close()
+            os.chmod(f, mode)
+            refused("mode %04o" % mode, f, "lets other users read or write it")
+
+        if os.geteuid() == 0:
+            theirs = os.path.join(tmp_path, "theirs.txt")
+            open(theirs, "w").close()
+            os.chmod(theirs, 0o600)
+            os.chown(theirs, 65534, 65534)
+            refused("another user's 0600 file", theirs, "belongs to user 65534")
+
+        own = os.path.join(tmp_path, "own.txt")
+        with open(own, "w") as f:
+            f.write("# earlier\n")
+        os.chmod(own, 0o600)
+        r = client("--cacert", certs.ca, "--keylog", own, url)
+        t.eq("own 0600 file: exit", r.rc, 0)
+        text = open(own).read()
+        t.check("own 0600 file: appended to", text.startswith("# earlier\n") and
+                "CLIENT_TRAFFIC_SECRET_0" in text, "earlier line + secrets", text[:200])
+
+
 def test_ipv6(t, server, client, certs):
     """8. https://[::1]:PORT/ with --cacert; localhost logs a resolve event."""
     with server(selfsigned=None) as srv:

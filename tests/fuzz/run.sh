@@ -22,6 +22,7 @@ max_len() {
 	seglog)		echo 600 ;;	# 50 segments of 12 bytes
 	wire)		echo 4096 ;;	# a few segments with several TLS records each
 	syn)		echo 600 ;;	# TCP_SAVED_SYN: IP header (up to 60) + TCP header (up to 60)
+	json)		echo 6000 ;;	# the record's store (4096), detail and gloss (768 each), past them
 	*)		echo 4096 ;;
 	esac
 }

@@ -132,6 +132,7 @@ class Server:
         self.name = name
         self.args = args
         self.lines = []     # raw stdout lines
+        self.raw = []       # stdout lines as the bytes came (lines is decoded with "replace")
         self.evs = []       # parsed JSON records
         self.err = []       # stderr lines
         self.cond = threading.Condition()
@@ -155,6 +156,7 @@ class Server:
             with self.cond:
                 if is_out:
                     self.lines.append(line)
+                    self.raw.append(raw)
                     self.evs.extend(parse_json_lines(line))
                 else:
                     self.err.append(line)
@@ -338,6 +340,7 @@ def run_cmd(t, cmd, stdin=None, timeout=20.0, env=None, name=None, san=False):
                 "exit", "timed out: %s; stderr: %s" % (" ".join(cmd), err))
         return Result(None, x.stdout or b"", err, time.monotonic() - t0)
     r = Result(p.returncode, p.stdout, p.stderr.decode("utf-8", "replace"), time.monotonic() - t0)
+    r.err_raw = p.stderr        # the log's bytes as they came (r.ev was decoded with "replace")
     if hasattr(t, "log_run") and cmd and cmd[0] == CLIENT and r.ev:
         t.log_run("client", name or "client", r.ev)
     elif hasattr(t, "log_run") and cmd and cmd[0] == SERVER:

@@ -63,6 +63,18 @@ test_evlog(void)
 	evrec_format_json(&r, buf, sizeof(buf));
 	CHECK(strstr(buf, "\"target\":\"/\\u00ff\\u00fe\"") != NULL);
 
+	/* Strict UTF-8 (RFC 3629): valid sequences pass as they are; a surrogate, an overlong
+	 * form, a code point above U+10FFFF, a cut sequence are escaped byte by byte. */
+	evrec_begin(&r, EVT_REQUEST, 1, -1);
+	evrec_str(&r, "host", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x92\xf4\x8f\xbf\xbf");
+	evrec_format_json(&r, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"host\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x92\xf4\x8f\xbf\xbf\"") != NULL);
+	evrec_begin(&r, EVT_REQUEST, 1, -1);
+	evrec_str(&r, "host", "\xed\xa0\x80\xe0\x80\x80\xf4\x90\x80\x80\xc0\xaf\xe2\x82");
+	evrec_format_json(&r, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"host\":\"\\u00ed\\u00a0\\u0080\\u00e0\\u0080\\u0080"
+	    "\\u00f4\\u0090\\u0080\\u0080\\u00c0\\u00af\\u00e2\\u0082\"") != NULL);
+
 	/* A small buffer is never overrun and stays NUL-terminated. */
 	n = evrec_format_json(&r, buf, 10);
 	CHECK(n == 9 && buf[9] == '\0');
