@@ -31,8 +31,9 @@ def strict_lines(t, what, raw_lines):
 
 
 def test_jsonlog_strict_utf8_server(t, server):
-    """The issue's probe: Host: \\xed\\xa0\\x80\\xe0\\x80\\x80\\xf4\\x90\\x80\\x80 lands in the
-    server's request event; the line decodes, and the bytes come back as \\u00XX escapes."""
+    """The issue's probe: Host: \\xed\\xa0\\x80\\xe0\\x80\\x80\\xf4\\x90\\x80\\x80. Every line the
+    server logs decodes as strict UTF-8 JSON; a request event, if the server takes the request,
+    carries the bytes as \\u00XX escapes (today it refuses such a Host with 400)."""
     with server(https=None, selfsigned=None) as srv:
         port = srv.port("http")
         with socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW) as s:
@@ -43,7 +44,12 @@ def test_jsonlog_strict_utf8_server(t, server):
         raw = list(srv.raw)
     recs = strict_lines(t, "server", raw)
     req = [e for e in events(recs, "request")]
-    t.check("server: a request event", len(req) == 1, 1, len(req))
+    # Such a Host is no host[:port] (RFC 9112 3.2): the server answers 400 and logs no
+    # request (issue 12, item 9); the log still decodes line by line (above). The client's
+    # test and the unit and fuzz tests carry invalid bytes through the JSON writer.
+    bad = [e for e in events(recs, "http_error") if e.get("status") == 400]
+    t.check("server: the request logged, or refused with 400", len(req) == 1 or bad,
+            "a request event or a 400", (len(req), len(bad)))
     if req:
         host = req[0].get("host", "")
         t.eq("server: invalid bytes escaped one by one, valid UTF-8 kept",
