@@ -727,7 +727,9 @@ evlog_safe(const char *s, size_t n, char *buf, size_t len)
 static void
 format_dissect_text(const struct evrec *r, struct out *o, const char *who, int color)
 {
-	const char *s = r->detail, *brk;
+	/* Escaped before it is wrapped, so a peer's bytes cannot widen a line past the width. */
+	char esc[4 * sizeof(r->detail)];
+	const char *s = evlog_safe(r->detail, strlen(r->detail), esc, sizeof(esc)), *brk;
 	size_t col, room = DISSECT_WIDTH - DISSECT_VALUE_COL, n, lab;
 
 	if (color)
@@ -760,7 +762,7 @@ format_dissect_text(const struct evrec *r, struct out *o, const char *who, int c
 				n = sizeof(part) - 1;
 			memcpy(part, s, n);
 			part[n] = '\0';
-			put_text(o, part);
+			puts_(o, part);
 		}
 		s += n;
 		while (*s == ' ')
