@@ -674,8 +674,17 @@ _Static_assert(sizeof(layer_colors) / sizeof(layer_colors[0]) == LAYER_LAST,
 /* Text that may hold peer-chosen bytes (SNI, a request target, a header, a certificate's
  * name) on its way to a terminal: a control character would drive it (ESC starts a sequence
  * that can set the window title or clear the screen; 0x9b, alone or as UTF-8 U+009B, is CSI
- * on some terminals). C0 and C1 controls, DEL and bytes that are not UTF-8 are shown as
- * \xNN; valid UTF-8 (a name in Chinese) passes as it is. */
+ * on some terminals). C0 and C1 controls, DEL, bidirectional controls and bytes that are not
+ * UTF-8 are shown as \xNN; other valid UTF-8 (a name in Chinese) passes as it is. */
+static int
+bidi_control(const unsigned char *p, int n)
+{
+	/* U+200E, U+200F, U+202A..U+202E, U+2066..U+2069: they reorder what follows them on
+	 * the line (a name shown backwards), as the ladder's text also refuses. */
+	return n == 3 && p[0] == 0xe2 && ((p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+	    (p[2] >= 0xaa && p[2] <= 0xae))) || (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
+}
+
 static void
 put_safe(struct out *o, const char *s, size_t len)
 {
@@ -690,7 +699,7 @@ put_safe(struct out *o, const char *s, size_t len)
 		/* Never look past the end: the lead byte says how long the sequence must be. */
 		need = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
 		n = *p >= 0x80 && end - p >= need ? utf8_len(p) : 0;
-		if (n > 0 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
+		if (n > 0 && !(p[0] == 0xc2 && p[1] < 0xa0) && !bidi_control(p, n)) {
 			put(o, (const char *)p, (size_t)n);
 			p += n;
 			continue;

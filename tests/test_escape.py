@@ -15,14 +15,14 @@ import threading
 import pytest
 
 HOSTILE_SAN = "x\x1b]0;PWNED\x07\x1b[2J\x1b[31mYOUR CERTIFICATE IS TRUSTED"
-HOSTILE_CN = "evil\u009b31m\x1b[2Jcn"
+HOSTILE_CN = "evil\u009b31m\x1b[2Jcn\u202eknab"    # U+202E: what follows shows backwards
 # The HTTP parser refuses C0 controls in a status line or header, so the server's way in is
 # obs-text: a raw 0x9b and UTF-8 U+009B (http.server sends the reason as latin-1).
 HOSTILE_REASON = "OK\x9b2J\xc2\x9b31m"
 HOSTILE_HEADER = b"X-Evil: a\x9b2Jb\xc2\x9b31mc\r\n"
 # Bytes that must never reach the terminal from the server: ESC, BEL, C1 CSI (as a raw byte,
-# which the decoding of stderr turns into U+FFFD, or as UTF-8 U+009B).
-RAW = ("\x1b", "\x07", "\u009b", "\ufffd")
+# which the decoding of stderr turns into U+FFFD, or as UTF-8 U+009B), RIGHT-TO-LEFT OVERRIDE.
+RAW = ("\x1b", "\x07", "\u009b", "\ufffd", "\u202e")
 
 
 def hostile_cert(d):
@@ -120,6 +120,7 @@ def test_show_certs_refused_escapes(t, client, hostile):
     no_raw(t, "--show-certs, refused", out)
     t.contains("the SAN shown escaped", out, "DNS:x\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mYOUR")
     t.contains("the subject shown escaped", out, "evil\\xc2\\x9b31m")
+    t.contains("the bidi override shown escaped", out, "cn\\xe2\\x80\\xaeknab")
     t.contains("the warning box is there", out, "Certificate warning")
 
 

@@ -102,6 +102,10 @@ test_evlog(void)
 		    "a\\x1b]0;T\\x07\\xc2\\x9b\\x9b\\x7f\xe4\xb8\xad\\xff\xc2\xa0z");
 		CHECK_STR(evlog_safe("x\xe4\xb8\xad", 3, safe, sizeof(safe)), "x\\xe4\\xb8");
 		CHECK_STR(evlog_safe("a\0b", 3, safe, sizeof(safe)), "a\\x00b");
+		CHECK_STR(evlog_safe("moc.\xe2\x80\xaeknab", 11, safe, sizeof(safe)),
+		    "moc.\\xe2\\x80\\xaeknab");
+		CHECK_STR(evlog_safe("\xe2\x81\xa6\xe2\x80\x93", 6, safe, sizeof(safe)),
+		    "\\xe2\\x81\\xa6\xe2\x80\x93");
 		CHECK_STR(evlog_safe("\x1b\x1b", 2, safe, 6), "\\x1b\\");
 		evrec_begin(&r, EVT_RESPONSE, 1, -1);
 		evrec_label(&r, "< 200 OK\xc2\x9b" "2J");
