@@ -75,6 +75,11 @@ trust_advice(int e)
 	}
 }
 
+/* A certificate's words are the server's bytes: escaped for the terminal (evlog_safe), each
+ * into its own buffer so one fprintf can use several. */
+#define SAFE_LEN	(4 * 256 + 8)
+#define SAFE(s, buf)	evlog_safe((s), strlen(s), (buf), sizeof(buf))
+
 /* A framed warning on `fp`, like a browser's interstitial page, in plain words first. */
 static void
 trust_warn(FILE *fp, const struct trust_seen *seen, const char *host, int color)
@@ -83,14 +88,15 @@ trust_warn(FILE *fp, const struct trust_seen *seen, const char *host, int color)
 	    *z = color ? "\033[0m" : "";
 	const struct tls_verify_err *v = seen->errs;
 	int i, n = seen->nerr, first = n > 0 ? v[0].error : 0;
+	char s1[SAFE_LEN], s2[SAFE_LEN];
 
 	fprintf(fp, "\n%s+-- Certificate warning ------------------------------------------------%s\n", y, z);
 	fprintf(fp, "%s|%s The server %s%s%s (%s) presented a certificate this client cannot trust.\n",
-	    y, z, b, host, z, seen->remote);
+	    y, z, b, SAFE(host, s1), z, seen->remote);
 	if (seen->have) {
 		fprintf(fp, "%s|%s   certificate: %s  (chain depth %d%s)\n", y, z,
-		    seen->cert.subject, seen->depth, seen->depth == 0 ? ": the server's own" : "");
-		fprintf(fp, "%s|%s   issued by:   %s\n", y, z, seen->cert.issuer);
+		    SAFE(seen->cert.subject, s1), seen->depth, seen->depth == 0 ? ": the server's own" : "");
+		fprintf(fp, "%s|%s   issued by:   %s\n", y, z, SAFE(seen->cert.issuer, s1));
 		fprintf(fp, "%s|%s   valid:       %s .. %s\n", y, z, seen->cert.not_before,
 		    seen->cert.not_after);
 		fprintf(fp, "%s|%s   sha256:      %s\n", y, z, seen->cert.sha256);
@@ -102,10 +108,10 @@ trust_warn(FILE *fp, const struct trust_seen *seen, const char *host, int color)
 
 			if (!(seen->chain_mask & (1u << i)))
 				continue;
-			fprintf(fp, "%s|%s     depth %d: %s%s\n", y, z, i, ci->subject,
+			fprintf(fp, "%s|%s     depth %d: %s%s\n", y, z, i, SAFE(ci->subject, s1),
 			    seen->have && seen->depth == i ? "   <-- the problem" : "");
 			fprintf(fp, "%s|%s              issuer %s, valid %s .. %s\n", y, z,
-			    ci->issuer, ci->not_before, ci->not_after);
+			    SAFE(ci->issuer, s2), ci->not_before, ci->not_after);
 		}
 	}
 	fprintf(fp, "%s|%s %sProblem:%s %s\n", y, z, b, z, tls_verify_plain(first));
@@ -130,6 +136,7 @@ trust_show_chain(FILE *fp, SSL *ssl)
 	GENERAL_NAMES *sans;
 	EVP_PKEY *pk;
 	int i, j;
+	char s1[SAFE_LEN];
 
 	if (chain == NULL || sk_X509_num(chain) == 0) {
 		fprintf(fp, "(the server presented no certificate)\n");
@@ -141,8 +148,8 @@ trust_show_chain(FILE *fp, SSL *ssl)
 		X509 *x = sk_X509_value(chain, i);
 
 		tls_cert_info(x, &ci);
-		fprintf(fp, "[%d] subject:   %s\n", i, ci.subject);
-		fprintf(fp, "    issuer:    %s%s\n", ci.issuer, X509_check_issued(x, x) ==
+		fprintf(fp, "[%d] subject:   %s\n", i, SAFE(ci.subject, s1));
+		fprintf(fp, "    issuer:    %s%s\n", SAFE(ci.issuer, s1), X509_check_issued(x, x) ==
 		    X509_V_OK ? "  (self-signed)" : "");
 		fprintf(fp, "    valid:     %s .. %s\n", ci.not_before, ci.not_after);
 		if ((pk = X509_get0_pubkey(x)) != NULL)
@@ -158,8 +165,9 @@ trust_show_chain(FILE *fp, SSL *ssl)
 				ASN1_STRING *v = GENERAL_NAME_get0_value(gn, &type);
 
 				if (type == GEN_DNS)
-					fprintf(fp, " DNS:%.*s", ASN1_STRING_length(v),
-					    (const char *)ASN1_STRING_get0_data(v));
+					fprintf(fp, " DNS:%s", evlog_safe((const char *)
+					    ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v),
+					    s1, sizeof(s1)));
 				else if (type == GEN_IPADD && ASN1_STRING_length(v) == 4) {
 					const unsigned char *a = ASN1_STRING_get0_data(v);
 					fprintf(fp, " IP:%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
@@ -382,12 +390,13 @@ warn_untrusted(struct client *cl, int asking)
 {
 	const struct client_opts *opt = cl->opt;
 	int e = first_error(cl);
+	char s1[SAFE_LEN];
 
 	/* In JSON the trust_decision event carries the explanation; with -q one line says it
 	 * before the question (without a question the final error line says it). */
 	if (opt->common.quiet && asking)
 		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
-		    cl->u.host, tls_verify_plain(e), e);
+		    SAFE(cl->u.host, s1), tls_verify_plain(e), e);
 	else if (!opt->common.quiet && (opt->common.format == EVLOG_TEXT ||
 	    (cl->interactive && !opt->insecure)))
 		/* A person sees the explanation, even in JSON mode. */

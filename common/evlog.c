@@ -684,13 +684,60 @@ static const char *const layer_colors[] = {
 _Static_assert(sizeof(layer_colors) / sizeof(layer_colors[0]) == LAYER_LAST,
     "layer_colors must match enum evlog_layer");
 
-/* Text that may hold peer-chosen bytes (SNI, a request target): control characters would
- * drive the terminal, so they are shown as '?'. */
+/* Text that may hold peer-chosen bytes (SNI, a request target, a header, a certificate's
+ * name) on its way to a terminal: a control character would drive it (ESC starts a sequence
+ * that can set the window title or clear the screen; 0x9b, alone or as UTF-8 U+009B, is CSI
+ * on some terminals). C0 and C1 controls, DEL, bidirectional controls and bytes that are not
+ * UTF-8 are shown as \xNN; other valid UTF-8 (a name in Chinese) passes as it is. */
+static int
+bidi_control(const unsigned char *p, int n)
+{
+	/* U+200E, U+200F, U+202A..U+202E, U+2066..U+2069: they reorder what follows them on
+	 * the line (a name shown backwards), as the ladder's text also refuses. */
+	return n == 3 && p[0] == 0xe2 && ((p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f ||
+	    (p[2] >= 0xaa && p[2] <= 0xae))) || (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9));
+}
+
+static void
+put_safe(struct out *o, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	int n, need;
+
+	while (p < end) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			put(o, (const char *)p++, 1);
+			continue;
+		}
+		/* Never look past the end: the lead byte says how long the sequence must be. */
+		need = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		n = *p >= 0x80 && end - p >= need ? utf8_len(p) : 0;
+		if (n > 0 && !(p[0] == 0xc2 && p[1] < 0xa0) && !bidi_control(p, n)) {
+			put(o, (const char *)p, (size_t)n);
+			p += n;
+			continue;
+		}
+		putf(o, "\\x%02x", *p++);
+	}
+}
+
 static void
 put_text(struct out *o, const char *s)
 {
-	for (; *s; s++)
-		put(o, (unsigned char)*s < 0x20 || *s == 0x7f ? "?" : s, 1);
+	put_safe(o, s, strlen(s));
+}
+
+/* The same, into a caller's buffer (cut short, never overrun), for text printed outside the
+ * log: --show-certs and the certificate warning. */
+const char *
+evlog_safe(const char *s, size_t n, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+
+	if (len > 0)
+		buf[0] = '\0';
+	put_safe(&o, s, n);
+	return buf;
 }
 
 /* --dissect: one field of a handshake message, on its own lines under the message event:
@@ -702,7 +749,9 @@ put_text(struct out *o, const char *s)
 static void
 format_dissect_text(const struct evrec *r, struct out *o, const char *who, int color)
 {
-	const char *s = r->detail, *brk;
+	/* Escaped before it is wrapped, so a peer's bytes cannot widen a line past the width. */
+	char esc[4 * sizeof(r->detail)];
+	const char *s = evlog_safe(r->detail, strlen(r->detail), esc, sizeof(esc)), *brk;
 	size_t col, room = DISSECT_WIDTH - DISSECT_VALUE_COL, n, lab;
 
 	if (color)
@@ -735,7 +784,7 @@ format_dissect_text(const struct evrec *r, struct out *o, const char *who, int c
 				n = sizeof(part) - 1;
 			memcpy(part, s, n);
 			part[n] = '\0';
-			put_text(o, part);
+			puts_(o, part);
 		}
 		s += n;
 		while (*s == ' ')
@@ -794,7 +843,7 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 	const char *name = r->label ? r->label : events[r->ev].name;
 	struct explain x;
 	int server = lg.side == EVLOG_SERVER, ex = explained(r, &x);
-	char who[32];
+	char who[32], safe[4 * 128 + 8];
 
 	if (len > 0)
 		buf[0] = '\0';
@@ -815,10 +864,12 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 		putf(&o, "%s%-4s%s ", layer_colors[layer], layer_names[layer], C_RESET);
 	else
 		putf(&o, "%-4s ", layer_names[layer]);
+	/* A label can hold a peer's words ("< GET /target"): escaped, then padded. */
+	evlog_safe(name, strlen(name), safe, sizeof(safe));
 	if (color)
-		putf(&o, "%s%-16s%s", C_BOLD, name, C_RESET);
+		putf(&o, "%s%-16s%s", C_BOLD, safe, C_RESET);
 	else
-		putf(&o, "%-16s", name);
+		putf(&o, "%-16s", safe);
 	if (r->detail[0]) {
 		put(&o, " ", 1);
 		put_text(&o, r->detail);
@@ -836,7 +887,7 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 			putf(&o, "  %s", C_DIM);
 		else
 			puts_(&o, "  -- ");
-		puts_(&o, r->gloss);
+		put_text(&o, r->gloss);
 		if (color)
 			puts_(&o, C_RESET);
 	}

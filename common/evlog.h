@@ -106,6 +106,7 @@ void		 evrec_note(struct evrec *, int tone, const char *fmt, ...)
 void		 evrec_emit(struct evrec *);
 const char	*evrec_field_str(const struct evrec *, const char *key);
 int		 evrec_field_int(const struct evrec *, const char *key, long long *);
+const char	*evlog_safe(const char *, size_t, char *buf, size_t len);
 size_t		 evrec_format_text(const struct evrec *, char *buf, size_t len, int color);
 size_t		 evrec_format_json(const struct evrec *, char *buf, size_t len);
 void		 evlog(enum evlog_event, unsigned conn, int fd, const char *fmt, ...)

@@ -309,9 +309,9 @@ text_layout(void)
 	}
 	CHECK(bad == 0);
 	CHECK(n == 4);
-	/* Joined again, the lines give the value back (the escape byte shown as '?'). */
+	/* Joined again, the lines give the value back (the escape byte shown as \x1b). */
 	CHECK(strstr(words, "X25519 (0x001d), 32-byte public key") != NULL);
-	CHECK(strstr(words, "a1b2c3d4e5f60718 ?[31m") != NULL);
+	CHECK(strstr(words, "a1b2c3d4e5f60718 \\x1b[31m") != NULL);
 	CHECK(strstr(words, "89012345678901234") != NULL);
 	/* devnull stays open: the log keeps pointing at it. */
 }

@@ -104,6 +104,30 @@ test_evlog(void)
 	evrec_format_json(&r, buf, sizeof(buf));
 	CHECK(strstr(buf, "\"event\":\"message\"") != NULL);
 
+	/* A peer's bytes on their way to a terminal: C0, C1 (raw or as UTF-8), DEL and bytes
+	 * that are not UTF-8 as \xNN; valid UTF-8 as it is; never a byte past n. */
+	{
+		char safe[128];
+
+		CHECK_STR(evlog_safe("a\x1b]0;T\x07\xc2\x9b\x9b\x7f\xe4\xb8\xad\xff\xc2\xa0z", 18,
+		    safe, sizeof(safe)),
+		    "a\\x1b]0;T\\x07\\xc2\\x9b\\x9b\\x7f\xe4\xb8\xad\\xff\xc2\xa0z");
+		CHECK_STR(evlog_safe("x\xe4\xb8\xad", 3, safe, sizeof(safe)), "x\\xe4\\xb8");
+		CHECK_STR(evlog_safe("a\0b", 3, safe, sizeof(safe)), "a\\x00b");
+		CHECK_STR(evlog_safe("moc.\xe2\x80\xaeknab", 11, safe, sizeof(safe)),
+		    "moc.\\xe2\\x80\\xaeknab");
+		CHECK_STR(evlog_safe("\xe2\x81\xa6\xe2\x80\x93", 6, safe, sizeof(safe)),
+		    "\\xe2\\x81\\xa6\xe2\x80\x93");
+		CHECK_STR(evlog_safe("\x1b\x1b", 2, safe, 6), "\\x1b\\");
+		evrec_begin(&r, EVT_RESPONSE, 1, -1);
+		evrec_label(&r, "< 200 OK\xc2\x9b" "2J");
+		evrec_detail(&r, "HTTP/1.1 \x9b");
+		evrec_gloss(&r, "g\x1b");
+		evrec_format_text(&r, buf, sizeof(buf), 0);
+		CHECK(strstr(buf, "< 200 OK\\xc2\\x9b2J HTTP/1.1 \\x9b  -- g\\x1b\n") != NULL);
+		CHECK(strchr(buf, '\033') == NULL && strchr(buf, '\x9b') == NULL);
+	}
+
 	/* Quiet: records are off and nothing is formatted. */
 	evlog_init(EVLOG_SERVER, EVLOG_JSON, 1, 0, devnull);
 	CHECK(evrec_begin(&r, EVT_LISTEN, 0, -1) == 0);

@@ -218,12 +218,12 @@ test_explain_printers(FILE *devnull)
 	CHECK(strstr(buf, "【第一次握手, seen from the kernel's states】") != NULL);
 	CHECK(strstr(buf, "why (1st handshake / 第一次握手, seen from the kernel's states): ") != NULL);
 
-	/* --wire's note line, under the event, control bytes masked. */
+	/* --wire's note line, under the event, control bytes escaped. */
 	evlog_set_explain(0, EVLOG_LANG_EN);
 	segment(&r, "data");
 	evrec_note(&r, EVREC_NOTE_EXPOSED, "wire  5 B  \"a\001" "b\"");
 	evrec_format_text(&r, buf, sizeof(buf), 0);
-	CHECK(strstr(buf, "\n                                               wire  5 B  \"a?b\"\n") !=
+	CHECK(strstr(buf, "\n                                               wire  5 B  \"a\\x01b\"\n") !=
 	    NULL);
 }
 
