@@ -589,9 +589,19 @@ put_json_string(struct out *o, const char *s)
 
 	put(o, "\"", 1);
 	for (p = (const unsigned char *)s; *p; p++) {
-		/* Valid UTF-8 (a certificate's O=, a name) passes as it is. */
+		/* Valid UTF-8 (a certificate's O=, a name) passes as it is, but for the C1
+		 * controls (U+0080..U+009F: U+009B is a CSI to some terminals) and the
+		 * bidirectional controls, written \uXXXX: the JSON log goes to a terminal too. */
 		if (*p >= 0x80 && (n = utf8_len(p)) > 0) {
-			put(o, (const char *)p, (size_t)n);
+			unsigned cp = n == 2 ? (unsigned)(p[0] & 0x1f) << 6 | (p[1] & 0x3f) :
+			    n == 3 ? (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 |
+			    (p[2] & 0x3f) : 0;
+
+			if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+			    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+				putf(o, "\\u%04x", cp);
+			else
+				put(o, (const char *)p, (size_t)n);
 			p += n - 1;
 			continue;
 		}

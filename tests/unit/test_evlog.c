@@ -75,6 +75,13 @@ test_evlog(void)
 	CHECK(strstr(buf, "\"host\":\"\\u00ed\\u00a0\\u0080\\u00e0\\u0080\\u0080"
 	    "\\u00f4\\u0090\\u0080\\u0080\\u00c0\\u00af\\u00e2\\u0082\"") != NULL);
 
+	/* Valid but dangerous on a terminal: the C1 controls (U+009B is a CSI) and the
+	 * bidirectional controls are written \uXXXX (same string, nothing raw). */
+	evrec_begin(&r, EVT_REQUEST, 1, -1);
+	evrec_str(&r, "host", "a\xc2\x9b" "2J\xe2\x80\xae" "b\xc3\xa9");
+	evrec_format_json(&r, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"host\":\"a\\u009b2J\\u202e" "b\xc3\xa9\"") != NULL);
+
 	/* A small buffer is never overrun and stays NUL-terminated. */
 	n = evrec_format_json(&r, buf, 10);
 	CHECK(n == 9 && buf[9] == '\0');
