@@ -591,6 +591,18 @@ session_read(struct conn *c, struct evbuffer *in)
 	}
 }
 
+/* TLS: a record still on its way may carry the next request head, and OpenSSL shows us nothing
+ * until it is whole (each byte meanwhile would only reset the idle timeout): the head's
+ * deadline starts at its first byte on the wire, as over plain TCP (a TLS slowloris). */
+static void
+session_wire_bytes(struct conn *c)
+{
+	struct session *s = c->arg;
+
+	if (s != NULL && !s->in_body && !s->got_bytes && !s->bp_paused)
+		head_timer_start(s);
+}
+
 static void
 session_ready(struct conn *c)
 {
@@ -672,6 +684,7 @@ session_closed(struct conn *c)
 static const struct conn_ops session_ops = {
 	.ready = session_ready,
 	.read = session_read,
+	.wire_bytes = session_wire_bytes,
 	.peer_closed = session_peer_closed,
 	.timeout = session_timeout,
 	.closed = session_closed,

@@ -15,7 +15,8 @@ import time
 from harness.env import CHILD_ENV, SAN, SLOW, VALGRIND
 from harness.log import events, first, summary
 from harness.procs import check_sanitizer, proc_fds, proc_rss_kb
-from harness.net import read_response, Reader, recv_all, rst_close, split_response
+from harness.net import bio_handshake, read_response, Reader, recv_all, rst_close, \
+    split_response
 
 
 class small_quarantine:
@@ -560,3 +561,72 @@ def test_close_bound_after_refused_handshake(t, server, certs):
         t.check("our FIN to close(): about the bound the reason gives",
                 int(m.group(1)) - 100 <= waited <= int(m.group(1)) + 100,
                 "%s ms (+-100)" % m.group(1), "%.1f ms" % waited)
+
+
+def tls_request(o, inc, out, sock, req):
+    """Send req through o (an SSLObject over inc/out) and read one whole response: its status."""
+    o.write(req)
+    sock.sendall(out.read())
+    buf = b""
+    while True:
+        try:
+            d = o.read(65536)
+            if not d:
+                break
+            buf += d
+        except ssl.SSLWantReadError:
+            d = sock.recv(65536)
+            if not d:
+                break
+            inc.write(d)
+            continue
+        head, sep, body = buf.partition(b"\r\n\r\n")
+        if sep:
+            m = re.search(rb"content-length: *(\d+)", head, re.I)
+            if m and len(body) >= int(m.group(1)):
+                return int(head.split()[1])
+    return None
+
+
+def test_robust_tls_slowloris_keepalive(t, server, certs):
+    """Hardening (issue 12 item 3): after one request on a TLS keep-alive connection, the next
+    TLS record arrives one byte every 0.25 s. OpenSSL hands the HTTP layer nothing until the
+    record is whole, and every byte would reset the idle timeout: the head's deadline
+    (--header-timeout 2) must start at the first byte on the socket, so 408 after about 2 s
+    (the same as plain HTTP), not a connection held open as long as the bytes keep coming."""
+    with server("--header-timeout", "2", "--idle-timeout", "4", selfsigned=None, http=None,
+                bind="127.0.0.1") as srv:
+        c = RawConn(srv, srv.port("https"))
+        ctx = ssl.create_default_context(cafile=certs.ca)
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        o = ctx.wrap_bio(inc, out, server_hostname="localhost")
+        t.check("TLS handshake", bio_handshake(o, inc, out, c.s), "done", "peer closed")
+        t.eq("first request served", tls_request(o, inc, out, c.s,
+                                                 b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"), 200)
+        o.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n")
+        record = out.read()
+        t0 = time.monotonic()
+        closed, answered, sent = False, False, 0
+        try:
+            while sent < len(record) and time.monotonic() - t0 < 9 * SLOW:
+                c.s.sendall(record[sent:sent + 1])
+                sent += 1
+                r, _, _ = select.select([c.s], [], [], 0.25)
+                if r:
+                    answered = True
+                    break
+            took = time.monotonic() - t0
+            if answered:
+                _, closed, _ = c.read_all()
+        except OSError:
+            took, closed = time.monotonic() - t0, True
+        c.close()
+        t.check("a TLS record dripped byte by byte: closed after about 2 s (--header-timeout 2),"
+                " record unfinished", closed and 1.5 < took < 4 * SLOW and sent < len(record),
+                "EOF after 1.5 .. %.0f s" % (4 * SLOW), "closed=%s after %.2f s, %d/%d bytes "
+                "sent" % (closed, took, sent, len(record)))
+        ev = c.events()
+        err = events(ev, "http_error")
+        t.check("the server answered 408 for the unfinished head",
+                err and err[-1].get("status") == 408 and "--header-timeout" in
+                str(err[-1].get("reason")), "http_error 408 (--header-timeout)", summary(ev))
