@@ -1,5 +1,7 @@
 /* session.c -- one served connection: read HTTP/1.1 requests (heads, bodies, the deadlines
  * they must meet), answer them, and close as the flags say (FIN, RST, or after a hold). */
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "evlog.h"
 #include "http1.h"
 #include "server.h"
+#include "tcpinfo.h"
 
 #define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
 #define OUT_HIGH	(1024 * 1024)	/* queued response bytes above which we stop reading */
@@ -27,6 +30,7 @@ struct session {
 	struct http1_msg	*req;		/* the request being read; NULL while idle */
 	struct http1_chunked	*ch;		/* only while a chunked body is read */
 	uint64_t		 body_left;
+	uint64_t		 acked;		/* the kernel's bytes_acked when last looked at */
 	struct conn		*c;
 	struct event		*hold;		/* --hold-close timer */
 	struct event		*head_timer;	/* --header-timeout: the request head's deadline */
@@ -285,6 +289,20 @@ req_put(struct session *s)
 	s->req = NULL;
 }
 
+/* Bytes of our responses not yet taken by the client: queued here, or in the kernel not yet
+ * acknowledged (SIOCOUTQ). *acked: the kernel's count of our bytes the client acknowledged. */
+static size_t
+send_pending(struct conn *c, uint64_t *acked)
+{
+	struct tcp_info ti;
+	int outq = 0;
+
+	*acked = tcpinfo_get(c->fd, &ti) == 0 ? ti.tcpi_bytes_acked : 0;
+	if (c->fd < 0 || ioctl(c->fd, SIOCOUTQ, &outq) == -1 || outq < 0)
+		outq = 0;
+	return conn_output_length(c) + (size_t)outq;
+}
+
 /* After a complete request (and its body): answer, then keep the connection or close it. */
 static void
 finish_request(struct conn *c, struct session *s)
@@ -298,8 +316,12 @@ finish_request(struct conn *c, struct session *s)
 	if (!s->keep_alive || stopping)
 		server_close(c, stopping ? "server stopping" : opt->common.server_closes_first ?
 		    "--close-first server" : "Connection: close");
-	else
+	else {
+		/* The idle timeout from now; while the response still leaves, session_timeout()
+		 * tells a slow reader (progress since this mark) from one that reads nothing. */
+		send_pending(c, &s->acked);
 		conn_set_timeout(c, opt->idle_ms);
+	}
 }
 
 /* The plain-text request on the HTTPS port gets nginx's answer: a 400 page that says so. */
@@ -643,12 +665,25 @@ static void
 session_timeout(struct conn *c)
 {
 	struct session *s = c->arg;
-	char why[96];
+	uint64_t acked;
+	char why[160];
 
 	if (s != NULL && s->bp_paused)
 		snprintf(why, sizeof(why), "the client read none of its responses for %d ms",
 		    opt->idle_ms);
-	else
+	else if (s != NULL && send_pending(c, &acked) > 0) {
+		/* A response still leaving is no idle connection: one that moved since the
+		 * last look gets another period (libevent stopped reading at the timeout: read
+		 * again); one that did not is the send timeout (nginx's send_timeout). */
+		if (acked != s->acked) {
+			s->acked = acked;
+			conn_set_timeout(c, opt->idle_ms);
+			conn_pause_read(c, 0);
+			return;
+		}
+		snprintf(why, sizeof(why), "send timeout: the client took none of the response "
+		    "for %d ms (--idle-timeout)", opt->idle_ms);
+	} else
 		snprintf(why, sizeof(why), "idle for %d ms (keep-alive timeout)", opt->idle_ms);
 	server_close(c, why);
 }

@@ -630,3 +630,65 @@ def test_robust_tls_slowloris_keepalive(t, server, certs):
         t.check("the server answered 408 for the unfinished head",
                 err and err[-1].get("status") == 408 and "--header-timeout" in
                 str(err[-1].get("reason")), "http_error 408 (--header-timeout)", summary(ev))
+
+
+def test_robust_idle_timeout_slow_reader(t, server):
+    """Hardening (issue 12 item 2): --idle-timeout is for a connection with nothing to do. A
+    big page read steadily, but for longer than the idle timeout, must arrive whole; a client
+    that asks for one and then reads nothing is closed by the send timeout (no progress for
+    --idle-timeout), and the log says which timeout it was."""
+    pad = 12000000
+    with server("--idle-timeout", "1", selfsigned=None, https=None, bind="127.0.0.1") as srv:
+        port = srv.port("http")
+        # (a) read at about 3 MB/s through a small window: ~4 s for the page, 4 x the timeout
+        c = RawConn(srv, port)
+        c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.send(b"GET /?pad=%d HTTP/1.1\r\nHost: x\r\n\r\n" % pad)
+        t0 = time.monotonic()
+        data, want, closed = b"", None, False
+        try:
+            while want is None or len(data) < want:
+                d = c.s.recv(32768)
+                if not d:
+                    closed = True
+                    break
+                data += d
+                if want is None and b"\r\n\r\n" in data:
+                    head = data.split(b"\r\n\r\n", 1)[0]
+                    m = re.search(rb"content-length: *(\d+)", head, re.I)
+                    want = len(head) + 4 + int(m.group(1))
+                time.sleep(0.01)
+        except OSError as x:
+            closed = True
+            t.check("slow steady reader: no error", False, "no error", repr(x))
+        took = time.monotonic() - t0
+        t.check("a %d B page read steadily for %.1f s (--idle-timeout 1): arrives whole" % (
+                pad, took), want is not None and len(data) == want and not closed,
+                "%s B, connection open" % want, "%d B, closed=%s" % (len(data), closed))
+        t.check("the read lasted longer than the idle timeout (the test means something)",
+                took > 2, "> 2 s", "%.2f s" % took)
+        c.close()
+        ev = c.events()
+        cl = first(ev, "closed") or {}
+        t.check("slow steady reader: no idle close while the response was being read",
+                "idle" not in str(cl.get("reason")) or cl.get("ts_us", 0) >
+                (first(ev, "response") or {}).get("ts_us", 0) + took * 1e6,
+                "closed by the client", str(cl.get("reason")))
+
+        # (b) ask for a big page, read nothing: the send timeout, named
+        c = RawConn(srv, port)
+        c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.send(b"GET /?pad=%d HTTP/1.1\r\nHost: x\r\n\r\n" % pad)
+        conn = srv.conn_of(c.local, 5.0, after=c.mark)
+        t0 = time.monotonic()
+        cl = srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "closed",
+                          timeout=12, after=c.mark) or {}
+        took = time.monotonic() - t0
+        c.close()
+        reason = str(cl.get("reason"))
+        # 1 to 2 periods to the send timeout, then up to 3 s for the close itself (its bound)
+        t.check("a client that reads nothing: closed within a few s", cl and took < 8 * SLOW,
+                "closed", "%s after %.2f s" % (cl.get("reason"), took))
+        t.check("... and the reason names the send timeout, not idleness",
+                "send timeout" in reason and "--idle-timeout" in reason and
+                "keep-alive" not in reason, "send timeout ... (--idle-timeout)", reason)
