@@ -54,9 +54,6 @@ static const struct options *opt;
 static int stopping;
 static int padding;		/* connections producing ?pad= filler now */
 
-/* ?pad= filler is produced as the socket drains, never queued whole: a client asking for
- * 16 MiB and reading nothing costs us PAD_QUEUE, not 16 MiB (issue 12). Over all connections
- * the filler queued stays under PAD_TOTAL: with many padding at once, each queues less. */
 /* A connection's filler is all produced (or it closed). When none pads any more, the
  * freed buffers go back to the kernel (glibc keeps them otherwise: after 100 clients that
  * asked for 16 MiB each, tens of MB of RSS would stay). */
@@ -78,6 +75,9 @@ pad_done(void)
 		event_base_once(base, -1, EV_TIMEOUT, pad_trim, NULL, NULL);
 }
 
+/* ?pad= filler is produced as the socket drains, never queued whole: a client asking for
+ * 16 MiB and reading nothing costs us PAD_QUEUE, not 16 MiB (issue 12). Over all connections
+ * the filler queued stays under PAD_TOTAL: with many padding at once, each queues less. */
 static void
 pad_fill(struct conn *c, struct session *s)
 {
