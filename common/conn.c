@@ -365,6 +365,25 @@ looks_like_http(unsigned char b)
 	return b >= 'A' && b <= 'Z';
 }
 
+/* Server TLS: each read from the socket, before OpenSSL has a whole record to decrypt. A
+ * record sent one byte at a time shows the application nothing until it is whole: this is
+ * how its deadline for a request head still starts at the first byte on the wire. */
+static long
+wire_read_cb(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+    size_t *processed)
+{
+	struct conn *c = (struct conn *)BIO_get_callback_arg(b);
+
+	(void)argp;
+	(void)len;
+	(void)argi;
+	(void)argl;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed != NULL &&
+	    *processed > 0 && c != NULL && c->phase == PHASE_OPEN && c->ops->wire_bytes)
+		c->ops->wire_bytes(c);
+	return ret;
+}
+
 /* Server, TLS port: the first bytes arrived (or the timeout passed). */
 static void
 peek_cb(evutil_socket_t fd, short what, void *arg)
@@ -421,6 +440,10 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 		goto done;
 	}
 	c->keep_fd = 1;
+	if (c->ops->wire_bytes != NULL && SSL_get_rbio(c->ssl) != NULL) {
+		BIO_set_callback_arg(SSL_get_rbio(c->ssl), (char *)c);
+		BIO_set_callback_ex(SSL_get_rbio(c->ssl), wire_read_cb);
+	}
 	/* A peer's FIN without close_notify is an EOF to log, not an error. */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	accept_bev_ready(c);

@@ -47,6 +47,10 @@ struct conn_ops {
 	void	(*ready)(struct conn *);
 	/* Bytes arrived while open. */
 	void	(*read)(struct conn *, struct evbuffer *);
+	/* Server TLS, open: bytes came off the socket, perhaps only part of a record (read()
+	 * sees nothing until a record is whole). Runs inside OpenSSL's read: only note it (start
+	 * a timer), never close or write. May be NULL. */
+	void	(*wire_bytes)(struct conn *);
 	/* The peer closed its side (close_notify and/or FIN) while open. NULL: conn_close(). */
 	void	(*peer_closed)(struct conn *);
 	/* The read timeout set with conn_set_timeout passed. NULL: conn_close(). */

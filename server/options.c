@@ -36,7 +36,8 @@ static const struct flag flags[] = {
 	FLAG_SHARED(F_KEY, "its key (default DIR/server.key)"),
 	{ F_IDLE_TIMEOUT, "idle-timeout", 0, "SEC", "close a connection idle this long, "
 	    "1-3600: between keep-alive requests, in the TLS handshake, while a request body "
-	    "stalls (default 30)" },
+	    "stalls, while a response the client stopped reading makes no progress (the send "
+	    "timeout; a response still being read is not idle) (default 30)" },
 	{ F_HEADER_TIMEOUT, "header-timeout", 0, "SEC", "a request head must be complete "
 	    "within SEC seconds (1-3600) of its first byte, however slowly it trickles in; on a "
 	    "new connection from accept(), TLS handshake included; late: 408 and close (a "

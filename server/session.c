@@ -1,6 +1,9 @@
 /* session.c -- one served connection: read HTTP/1.1 requests (heads, bodies, the deadlines
  * they must meet), answer them, and close as the flags say (FIN, RST, or after a hold). */
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +18,14 @@
 #include "evlog.h"
 #include "http1.h"
 #include "server.h"
+#include "tcpinfo.h"
 
 #define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
 #define OUT_HIGH	(1024 * 1024)	/* queued response bytes above which we stop reading */
 #define PARK_DELAY_MS	200		/* an idle connection that carried requests: parked after */
+#define PAD_QUEUE	(256 * 1024)	/* ?pad= filler queued per connection, at most */
+#define PAD_QUEUE_MIN	(16 * 1024)	/* ... and at least, however many connections pad */
+#define PAD_TOTAL	(32 * 1024 * 1024)	/* filler queued by all connections together */
 
 /* One served connection: the parser state of the request being read. Small on purpose: one
  * per idle keep-alive connection. */
@@ -27,6 +34,8 @@ struct session {
 	struct http1_msg	*req;		/* the request being read; NULL while idle */
 	struct http1_chunked	*ch;		/* only while a chunked body is read */
 	uint64_t		 body_left;
+	uint64_t		 acked;		/* the kernel's bytes_acked when last looked at */
+	uint64_t		 pad_left;	/* ?pad= filler still to produce (as output drains) */
 	struct conn		*c;
 	struct event		*hold;		/* --hold-close timer */
 	struct event		*head_timer;	/* --header-timeout: the request head's deadline */
@@ -36,11 +45,64 @@ struct session {
 	unsigned		 keep_alive:1;
 	unsigned		 got_bytes:1;	/* some bytes of the current head arrived */
 	unsigned		 bp_paused:1;	/* not reading until our responses leave */
+	unsigned		 close_after_pad:1; /* close once the filler has gone */
+	unsigned		 peer_closed_pad:1; /* the client closed: answer once it has gone */
 };
 
 static struct event_base *base;
 static const struct options *opt;
 static int stopping;
+static int padding;		/* connections producing ?pad= filler now */
+
+/* A connection's filler is all produced (or it closed). When none pads any more, the
+ * freed buffers go back to the kernel (glibc keeps them otherwise: after 100 clients that
+ * asked for 16 MiB each, tens of MB of RSS would stay). */
+static void
+pad_trim(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (padding == 0)
+		malloc_trim(0);
+}
+
+static void
+pad_done(void)
+{
+	/* on the next turn of the loop: a closing connection's buffers are freed by then */
+	if (--padding == 0)
+		event_base_once(base, -1, EV_TIMEOUT, pad_trim, NULL, NULL);
+}
+
+/* ?pad= filler is produced as the socket drains, never queued whole: a client asking for
+ * 16 MiB and reading nothing costs us PAD_QUEUE, not 16 MiB (issue 12). Over all connections
+ * the filler queued stays under PAD_TOTAL: with many padding at once, each queues less. */
+static void
+pad_fill(struct conn *c, struct session *s)
+{
+	static const char filler[] = "handshake-lab filler: ?pad= asks for it.\n";
+	char chunk[16 * 1024];
+	size_t want = PAD_QUEUE, k, i;
+
+	if (padding > 0 && PAD_TOTAL / (size_t)padding < want)
+		want = PAD_TOTAL / (size_t)padding;
+	if (want < PAD_QUEUE_MIN)
+		want = PAD_QUEUE_MIN;
+	for (i = 0; i + sizeof(filler) - 1 <= sizeof(chunk); i += sizeof(filler) - 1)
+		memcpy(chunk + i, filler, sizeof(filler) - 1);
+	/* whole fillers per chunk, so the text repeats without a seam across chunks */
+	while (s->pad_left > 0 && conn_output_length(c) < want) {
+		k = i < s->pad_left ? i : (size_t)s->pad_left;
+		if (conn_write(c, chunk, k) == -1)
+			break;
+		s->pad_left -= k;
+	}
+	if (s->pad_left == 0 || c->phase != PHASE_OPEN) {
+		s->pad_left = 0;
+		pad_done();
+	}
+}
 
 /* ---- responses ---- */
 
@@ -69,10 +131,8 @@ static void
 respond(struct conn *c, struct session *s, int status, const char *ctype, const char *body,
     size_t blen, int head_only, const char *extra, size_t pad)
 {
-	static const char filler[] = "handshake-lab filler: ?pad= asks for it.\n";
 	char hdr[768], date[64], one[4096];
 	struct evrec r;
-	size_t left;
 	int64_t t_write = evlog_on() ? evlog_now_us() : 0;	/* before the bytes go out */
 	int n;
 
@@ -94,11 +154,11 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 		if (!head_only && blen > 0)
 			conn_write(c, body, blen);
 	}
-	for (left = head_only ? 0 : pad; left > 0; ) {
-		size_t k = left < sizeof(filler) - 1 ? left : sizeof(filler) - 1;
-
-		conn_write(c, filler, k);
-		left -= k;
+	if (!head_only && pad > 0 && s->pad_left == 0) {
+		/* the rest as the output drains (session_drained) */
+		s->pad_left = pad;
+		padding++;
+		pad_fill(c, s);
 	}
 	blen += pad;
 	if (evrec_begin(&r, EVT_RESPONSE, c->id, c->fd)) {
@@ -285,6 +345,28 @@ req_put(struct session *s)
 	s->req = NULL;
 }
 
+/* Bytes of our responses not yet taken by the client: queued here, or in the kernel not yet
+ * acknowledged (SIOCOUTQ). *acked: the kernel's count of our bytes the client acknowledged. */
+static size_t
+send_pending(struct conn *c, uint64_t *acked)
+{
+	struct tcp_info ti;
+	int outq = 0;
+
+	*acked = tcpinfo_get(c->fd, &ti) == 0 ? ti.tcpi_bytes_acked : 0;
+	if (c->fd < 0 || ioctl(c->fd, SIOCOUTQ, &outq) == -1 || outq < 0)
+		outq = 0;
+	return conn_output_length(c) + (size_t)outq;
+}
+
+/* The response went (or is queued whole): close as the request or the flags asked. */
+static void
+close_after_response(struct conn *c)
+{
+	server_close(c, stopping ? "server stopping" : opt->common.server_closes_first ?
+	    "--close-first server" : "Connection: close");
+}
+
 /* After a complete request (and its body): answer, then keep the connection or close it. */
 static void
 finish_request(struct conn *c, struct session *s)
@@ -295,11 +377,19 @@ finish_request(struct conn *c, struct session *s)
 	s->requests++;
 	serve(c, s);
 	req_put(s);
-	if (!s->keep_alive || stopping)
-		server_close(c, stopping ? "server stopping" : opt->common.server_closes_first ?
-		    "--close-first server" : "Connection: close");
-	else
+	if ((!s->keep_alive || stopping) && s->pad_left > 0 && !stopping) {
+		/* the close waits for the filler still to come (session_drained) */
+		s->close_after_pad = 1;
+		send_pending(c, &s->acked);
 		conn_set_timeout(c, opt->idle_ms);
+	} else if (!s->keep_alive || stopping)
+		close_after_response(c);
+	else {
+		/* The idle timeout from now; while the response still leaves, session_timeout()
+		 * tells a slow reader (progress since this mark) from one that reads nothing. */
+		send_pending(c, &s->acked);
+		conn_set_timeout(c, opt->idle_ms);
+	}
 }
 
 /* The plain-text request on the HTTPS port gets nginx's answer: a 400 page that says so. */
@@ -427,6 +517,13 @@ head_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (s->in_body)
 		return;
+	if (s->bp_paused || s->pad_left > 0) {
+		/* we are not reading (our responses wait): not the client's delay; look again */
+		struct timeval tv = clock_tv_ms(opt->header_ms);
+
+		evtimer_add(s->head_timer, &tv);
+		return;
+	}
 	if (!s->got_bytes && s->requests == 0 && conn_input_length(c) == 0) {
 		snprintf(why, sizeof(why), "no request within %d s (--header-timeout)",
 		    opt->header_ms / 1000);
@@ -447,7 +544,8 @@ output_full(struct conn *c, struct session *s)
 	size_t out = conn_output_length(c);
 	struct evrec r;
 
-	if (out <= OUT_HIGH)
+	/* A response still producing its filler: the next one must wait for it whole. */
+	if (out <= OUT_HIGH && s->pad_left == 0)
 		return 0;
 	s->bp_paused = 1;
 	conn_pause_read(c, 1);
@@ -465,6 +563,7 @@ output_full(struct conn *c, struct session *s)
 }
 
 static void session_read(struct conn *, struct evbuffer *);
+static void session_peer_closed(struct conn *);
 
 static void
 session_drained(struct conn *c)
@@ -474,6 +573,20 @@ session_drained(struct conn *c)
 
 	if (s == NULL)
 		return;
+	if (s->pad_left > 0)
+		pad_fill(c, s);
+	if (s->pad_left > 0 || conn_output_length(c) > 0 || c->phase != PHASE_OPEN)
+		return;
+	if (s->peer_closed_pad) {
+		s->peer_closed_pad = 0;
+		session_peer_closed(c);
+		return;
+	}
+	if (s->close_after_pad) {
+		s->close_after_pad = 0;
+		close_after_response(c);
+		return;
+	}
 	if (!s->bp_paused) {
 		/* Answered, nothing more to read: an idle keep-alive connection waits for its
 		 * next request without a bufferevent (conn_park: ~1 KB less per connection).
@@ -637,6 +750,18 @@ session_read(struct conn *c, struct evbuffer *in)
 	}
 }
 
+/* TLS: a record still on its way may carry the next request head, and OpenSSL shows us nothing
+ * until it is whole (each byte meanwhile would only reset the idle timeout): the head's
+ * deadline starts at its first byte on the wire, as over plain TCP (a TLS slowloris). */
+static void
+session_wire_bytes(struct conn *c)
+{
+	struct session *s = c->arg;
+
+	if (s != NULL && !s->in_body && !s->got_bytes && !s->bp_paused)
+		head_timer_start(s);
+}
+
 static void
 session_ready(struct conn *c)
 {
@@ -660,6 +785,12 @@ session_peer_closed(struct conn *c)
 	struct timeval tv = clock_tv_ms(opt->common.hold_close_ms);
 	char why[96];
 
+	if (s->pad_left > 0 && !c->reset) {
+		/* a client that sent its request and then its FIN still reads the response: the
+		 * filler still to come goes first, the close after it (session_drained) */
+		s->peer_closed_pad = 1;
+		return;
+	}
 	if (opt->common.hold_close_ms > 0 &&
 	    (s->hold = evtimer_new(base, hold_done_cb, s)) != NULL) {
 		/* The textbook's "the server may still have data to send": stay in CLOSE_WAIT
@@ -677,12 +808,25 @@ static void
 session_timeout(struct conn *c)
 {
 	struct session *s = c->arg;
-	char why[96];
+	uint64_t acked;
+	char why[160];
 
 	if (s != NULL && s->bp_paused)
 		snprintf(why, sizeof(why), "the client read none of its responses for %d ms",
 		    opt->idle_ms);
-	else
+	else if (s != NULL && send_pending(c, &acked) > 0) {
+		/* A response still leaving is no idle connection: one that moved since the
+		 * last look gets another period (libevent stopped reading at the timeout: read
+		 * again); one that did not is the send timeout (nginx's send_timeout). */
+		if (acked != s->acked) {
+			s->acked = acked;
+			conn_set_timeout(c, opt->idle_ms);
+			conn_pause_read(c, 0);
+			return;
+		}
+		snprintf(why, sizeof(why), "send timeout: the client took none of the response "
+		    "for %d ms (--idle-timeout)", opt->idle_ms);
+	} else
 		snprintf(why, sizeof(why), "idle for %d ms (keep-alive timeout)", opt->idle_ms);
 	server_close(c, why);
 }
@@ -702,6 +846,10 @@ session_closed(struct conn *c)
 {
 	struct session *s = c->arg;
 
+	if (s != NULL && s->pad_left > 0) {
+		s->pad_left = 0;
+		pad_done();
+	}
 	if (s != NULL && s->hold != NULL)
 		event_free(s->hold);
 	if (s != NULL && s->head_timer != NULL)
@@ -718,6 +866,7 @@ session_closed(struct conn *c)
 static const struct conn_ops session_ops = {
 	.ready = session_ready,
 	.read = session_read,
+	.wire_bytes = session_wire_bytes,
 	.peer_closed = session_peer_closed,
 	.timeout = session_timeout,
 	.closed = session_closed,

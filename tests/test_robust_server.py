@@ -15,7 +15,8 @@ import time
 from harness.env import CHILD_ENV, SAN, SLOW, VALGRIND
 from harness.log import events, first, summary
 from harness.procs import check_sanitizer, proc_fds, proc_rss_kb
-from harness.net import read_response, Reader, recv_all, rst_close, split_response
+from harness.net import bio_handshake, read_response, Reader, recv_all, rst_close, \
+    split_response
 
 
 class small_quarantine:
@@ -560,3 +561,189 @@ def test_close_bound_after_refused_handshake(t, server, certs):
         t.check("our FIN to close(): about the bound the reason gives",
                 int(m.group(1)) - 100 <= waited <= int(m.group(1)) + 100,
                 "%s ms (+-100)" % m.group(1), "%.1f ms" % waited)
+
+
+def tls_request(o, inc, out, sock, req):
+    """Send req through o (an SSLObject over inc/out) and read one whole response: its status."""
+    o.write(req)
+    sock.sendall(out.read())
+    buf = b""
+    while True:
+        try:
+            d = o.read(65536)
+            if not d:
+                break
+            buf += d
+        except ssl.SSLWantReadError:
+            d = sock.recv(65536)
+            if not d:
+                break
+            inc.write(d)
+            continue
+        head, sep, body = buf.partition(b"\r\n\r\n")
+        if sep:
+            m = re.search(rb"content-length: *(\d+)", head, re.I)
+            if m and len(body) >= int(m.group(1)):
+                return int(head.split()[1])
+    return None
+
+
+def test_robust_tls_slowloris_keepalive(t, server, certs):
+    """Hardening (issue 12 item 3): after one request on a TLS keep-alive connection, the next
+    TLS record arrives one byte every 0.25 s. OpenSSL hands the HTTP layer nothing until the
+    record is whole, and every byte would reset the idle timeout: the head's deadline
+    (--header-timeout 2) must start at the first byte on the socket, so 408 after about 2 s
+    (the same as plain HTTP), not a connection held open as long as the bytes keep coming."""
+    with server("--header-timeout", "2", "--idle-timeout", "4", selfsigned=None, http=None,
+                bind="127.0.0.1") as srv:
+        c = RawConn(srv, srv.port("https"))
+        ctx = ssl.create_default_context(cafile=certs.ca)
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        o = ctx.wrap_bio(inc, out, server_hostname="localhost")
+        t.check("TLS handshake", bio_handshake(o, inc, out, c.s), "done", "peer closed")
+        t.eq("first request served", tls_request(o, inc, out, c.s,
+                                                 b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"), 200)
+        o.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n")
+        record = out.read()
+        t0 = time.monotonic()
+        closed, answered, sent = False, False, 0
+        try:
+            while sent < len(record) and time.monotonic() - t0 < 9 * SLOW:
+                c.s.sendall(record[sent:sent + 1])
+                sent += 1
+                r, _, _ = select.select([c.s], [], [], 0.25)
+                if r:
+                    answered = True
+                    break
+            took = time.monotonic() - t0
+            if answered:
+                _, closed, _ = c.read_all()
+        except OSError:
+            took, closed = time.monotonic() - t0, True
+        c.close()
+        t.check("a TLS record dripped byte by byte: closed after about 2 s (--header-timeout 2),"
+                " record unfinished", closed and 1.5 < took < 4 * SLOW and sent < len(record),
+                "EOF after 1.5 .. %.0f s" % (4 * SLOW), "closed=%s after %.2f s, %d/%d bytes "
+                "sent" % (closed, took, sent, len(record)))
+        ev = c.events()
+        err = events(ev, "http_error")
+        t.check("the server answered 408 for the unfinished head",
+                err and err[-1].get("status") == 408 and "--header-timeout" in
+                str(err[-1].get("reason")), "http_error 408 (--header-timeout)", summary(ev))
+
+
+def test_robust_idle_timeout_slow_reader(t, server):
+    """Hardening (issue 12 item 2): --idle-timeout is for a connection with nothing to do. A
+    big page read steadily, but for longer than the idle timeout, must arrive whole; a client
+    that asks for one and then reads nothing is closed by the send timeout (no progress for
+    --idle-timeout), and the log says which timeout it was."""
+    pad = 12000000
+    with server("--idle-timeout", "1", selfsigned=None, https=None, bind="127.0.0.1") as srv:
+        port = srv.port("http")
+        # (a) read at about 3 MB/s through a small window: ~4 s for the page, 4 x the timeout
+        c = RawConn(srv, port)
+        c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.send(b"GET /?pad=%d HTTP/1.1\r\nHost: x\r\n\r\n" % pad)
+        t0 = time.monotonic()
+        data, want, closed = b"", None, False
+        try:
+            while want is None or len(data) < want:
+                d = c.s.recv(32768)
+                if not d:
+                    closed = True
+                    break
+                data += d
+                if want is None and b"\r\n\r\n" in data:
+                    head = data.split(b"\r\n\r\n", 1)[0]
+                    m = re.search(rb"content-length: *(\d+)", head, re.I)
+                    want = len(head) + 4 + int(m.group(1))
+                time.sleep(0.01)
+        except OSError as x:
+            closed = True
+            t.check("slow steady reader: no error", False, "no error", repr(x))
+        took = time.monotonic() - t0
+        t.check("a %d B page read steadily for %.1f s (--idle-timeout 1): arrives whole" % (
+                pad, took), want is not None and len(data) == want and not closed,
+                "%s B, connection open" % want, "%d B, closed=%s" % (len(data), closed))
+        t.check("the read lasted longer than the idle timeout (the test means something)",
+                took > 2, "> 2 s", "%.2f s" % took)
+        c.close()
+        ev = c.events()
+        cl = first(ev, "closed") or {}
+        t.check("slow steady reader: no idle close while the response was being read",
+                "idle" not in str(cl.get("reason")) or cl.get("ts_us", 0) >
+                (first(ev, "response") or {}).get("ts_us", 0) + took * 1e6,
+                "closed by the client", str(cl.get("reason")))
+
+        # (b) ask for a big page, read nothing: the send timeout, named
+        c = RawConn(srv, port)
+        c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.send(b"GET /?pad=%d HTTP/1.1\r\nHost: x\r\n\r\n" % pad)
+        conn = srv.conn_of(c.local, 5.0, after=c.mark)
+        t0 = time.monotonic()
+        cl = srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "closed",
+                          timeout=12, after=c.mark) or {}
+        took = time.monotonic() - t0
+        c.close()
+        reason = str(cl.get("reason"))
+        # 1 to 2 periods to the send timeout, then up to 3 s for the close itself (its bound)
+        t.check("a client that reads nothing: closed within a few s", cl and took < 8 * SLOW,
+                "closed", "%s after %.2f s" % (cl.get("reason"), took))
+        t.check("... and the reason names the send timeout, not idleness",
+                "send timeout" in reason and "--idle-timeout" in reason and
+                "keep-alive" not in reason, "send timeout ... (--idle-timeout)", reason)
+
+
+def test_robust_big_pages_unread_rss(t, server, certs):
+    """Hardening (issue 12 item 1): 100 plain and 10 TLS connections each ask for a 16 MiB page
+    (?pad=16777216) and read nothing. The filler is produced as the socket drains, so each
+    queues at most 256 KiB (plus a TLS record), and all together at most 32 MiB: the server's
+    RSS moves by less than 64 MB, and comes back near the baseline once they are gone. (RSS
+    bounds are skipped under sanitizers and valgrind, whose quarantine and shadow memory make
+    RSS meaningless; the rest still runs there.)"""
+    n_plain, n_tls = (20, 4) if VALGRIND else (100, 10)
+    req = b"GET /?pad=16777216 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    with small_quarantine(), server(selfsigned=None, bind="127.0.0.1") as srv:
+        ports = {"http": srv.port("http"), "https": srv.port("https")}
+        for _ in range(2):      # warm the allocator, both kinds, one whole padded page each
+            st, body = good_request(ports["http"], target="/?pad=1000000")
+            t.eq("warm-up (plain)", (st, len(body) > 1000000), (200, True))
+            st, body = good_request(ports["https"], certs.ca, target="/?pad=1000000")
+            t.eq("warm-up (TLS)", (st, len(body) > 1000000), (200, True))
+        base_fds = settled_fds(srv)
+        base = proc_rss_kb(srv.pid)
+        mark = srv.mark()
+        socks = []
+        try:
+            ctx = ssl.create_default_context(cafile=certs.ca)
+            for i in range(n_plain + n_tls):
+                s = socket.create_connection(("127.0.0.1", ports["https" if i >= n_plain
+                                                              else "http"]), timeout=10 * SLOW)
+                if i >= n_plain:
+                    s = ctx.wrap_socket(s, server_hostname="localhost")
+                s.sendall(req)
+                socks.append(s)
+            got = srv.wait_count("response", len(events(srv.evs[:mark], "response")) +
+                                 n_plain + n_tls, timeout=60)
+            t.eq("every request answered (response logged)", got - len(
+                events(srv.evs[:mark], "response")), n_plain + n_tls)
+            peak = 0
+            for _ in range(10):     # the queues fill as far as the kernel takes: sample a while
+                time.sleep(0.05)
+                peak = max(peak, proc_rss_kb(srv.pid))
+        finally:
+            for s in socks:
+                rst_close(s)
+        after_fds = settled_fds(srv)
+        t.eq("fds back to the baseline after they are gone", after_fds, base_fds)
+        st, body = good_request(ports["http"])
+        t.eq("still serving", st, 200)
+        after = proc_rss_kb(srv.pid)
+        print("RSS KiB: base %d, peak %d, after %d" % (base, peak, after))
+        if not (SAN or VALGRIND):
+            t.check("RSS while %d connections each wait for 16 MiB unread: grows < 64 MB" % (
+                    n_plain + n_tls), peak - base < 65536, "< 65536 KiB",
+                    "%d KiB (from %d to %d)" % (peak - base, base, peak))
+            t.check("RSS after they are gone: within 16 MB of the baseline",
+                    after - base < 16384, "< 16384 KiB", "%d KiB (from %d to %d)" % (
+                        after - base, base, after))
