@@ -369,6 +369,9 @@ def test_tcp_simultaneous_close(t, server):
                     break
                 n += len(d)
         t.check("the client read the whole padded body", n > 1000000, "> 1000000", n)
+        # the server logs `closed` after the close's last step, which can come after the
+        # client read its EOF (the padding is made as the socket drains): wait for it
+        srv.wait_for(lambda e: e.get("conn") == conn and e.get("event") == "closed", 5 * SLOW)
         c = server_conn(srv, local)
         fs, fr, cl = (first(c, ev) or {} for ev in ("fin_sent", "fin_received", "closed"))
         t.eq("fin_sent.tcp_state: our FIN waits behind the data", fs.get("tcp_state"), "FIN_WAIT1")
