@@ -16,6 +16,7 @@ import pytest
 from harness.env import CHILD_ENV, SLOW
 from harness.log import E, assert_order, check_close, events, first, summary
 from harness.procs import stop_pid
+from harness.net import read_raw_response
 from harness.peers import start_nginx, start_s_server
 
 
@@ -161,25 +162,6 @@ def test_interop_s_server_close_notify(t, client, certs, procs, openssl):
         stop_pid(p)
 
 
-def read_one_response(c):
-    """Read one HTTP/1.1 response with a Content-Length from socket-like c."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = c.recv(65536)
-        if not d:
-            return buf
-        buf += d
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    m = re.search(rb"(?i)content-length:\s*(\d+)", head)
-    n = int(m.group(1)) if m else 0
-    while len(rest) < n:
-        d = c.recv(65536)
-        if not d:
-            break
-        rest += d
-    return head + b"\r\n\r\n" + rest
-
-
 def check_answered_at_once(t, w, s):
     """Our server's log: the peer's close_notify answered with close_notify and FIN at once."""
     cin, cout = first(s, "close_notify", dir="in") or {}, first(s, "close_notify", dir="out") or {}
@@ -206,7 +188,7 @@ def test_interop_python_unwrap(t, server, certs):
             local = "127.0.0.1:%d" % raw.getsockname()[1]
             c = ctx.wrap_socket(raw, server_hostname="localhost")
             c.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            t.contains("%s: response" % w, read_one_response(c), b"200")
+            t.contains("%s: response" % w, b"\r\n\r\n".join(read_raw_response(c)), b"200")
             t0 = time.monotonic()
             plain = c.unwrap()
             took = time.monotonic() - t0

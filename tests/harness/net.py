@@ -82,16 +82,16 @@ class Reader:
         return bool(d)
 
 
-def read_response(s):
-    """Read exactly one HTTP response (Content-Length framed) from a socket or a Reader:
-    (status, headers, body)."""
+def read_raw_response(s):
+    """Read exactly one HTTP response (Content-Length framed) from a socket (TLS too) or a
+    Reader: (head bytes, body bytes)."""
     r = s if isinstance(s, Reader) else Reader(s)
     while b"\r\n\r\n" not in r.buf:
         if not r.fill():
             raise AssertionError("connection closed inside the response head: %r" % r.buf)
     head, _, rest = r.buf.partition(b"\r\n\r\n")
-    status, headers = parse_head(head)
-    n = int(headers.get("content-length", "0"))
+    m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+    n = int(m.group(1)) if m else 0
     while len(rest) < n:
         if not r.fill():
             raise AssertionError("connection closed inside the body: %r" % rest)
@@ -99,7 +99,15 @@ def read_response(s):
     r.buf = rest[n:]
     if not isinstance(s, Reader) and r.buf:
         raise AssertionError("unexpected bytes after the response: %r" % r.buf[:200])
-    return status, headers, rest[:n]
+    return head, rest[:n]
+
+
+def read_response(s):
+    """Read exactly one HTTP response (Content-Length framed) from a socket or a Reader:
+    (status, headers, body)."""
+    head, body = read_raw_response(s)
+    status, headers = parse_head(head)
+    return status, headers, body
 
 
 def parse_head(head):

@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 
+from harness.net import read_raw_response
 from harness.procs import stop_pid
 
 
@@ -392,20 +393,7 @@ def python_https_get(port, cafile, unwrap=True, host="localhost", timeout=10.0):
     raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s = ctx.wrap_socket(raw, server_hostname=host)
     s.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % host.encode())
-    data = b""
-    while b"\r\n\r\n" not in data:
-        d = s.recv(65536)
-        if not d:
-            break
-        data += d
-    head, _, body = data.partition(b"\r\n\r\n")
-    m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-    want = int(m.group(1)) if m else 0
-    while len(body) < want:
-        d = s.recv(65536)
-        if not d:
-            break
-        body += d
+    head, _ = read_raw_response(s)
     took = None
     if unwrap:
         t0 = time.monotonic()
