@@ -17,7 +17,7 @@ from harness.env import CHILD_ENV, SLOW
 from harness.log import E, assert_order, check_close, events, first, summary
 from harness.procs import stop_pid
 from harness.net import read_raw_response
-from harness.peers import start_nginx, start_s_server
+from harness.peers import start_lighttpd, start_nginx, start_s_server
 
 
 def test_interop_curl(t, server, run, certs, curl):
@@ -211,18 +211,6 @@ def test_interop_gnutls_cli_close(t, server, certs, run, gnutls_cli):
         check_answered_at_once(t, "gnutls-cli", s)
 
 
-LIGHTTPD_CONF = """
-server.document-root = "{d}"
-server.port = {port}
-server.bind = "127.0.0.1"
-server.errorlog = "{d}/error.log"
-server.modules += ("mod_openssl")
-ssl.engine = "enable"
-ssl.pemfile = "{certs}/server.crt"
-ssl.privkey = "{certs}/server.key"
-"""
-
-
 def test_interop_lighttpd_close_first_server(t, client, certs, tmp_path, procs):
     """Issue 11: --close-first server against lighttpd (close_notify, then its FIN only after
     ours): the client waited 200 ms for the FIN (205 ms in all against curl's 3.7 ms)."""
@@ -232,24 +220,8 @@ def test_interop_lighttpd_close_first_server(t, client, certs, tmp_path, procs):
         pytest.skip("lighttpd and lighttpd-mod-openssl are not installed")
     d = tempfile.mkdtemp(prefix="lighttpd-", dir=tmp_path)
     os.chmod(d, 0o755)
-    with open(os.path.join(d, "index.html"), "w") as f:
-        f.write("hello from lighttpd\n")
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    port = ls.getsockname()[1]
-    ls.close()
-    with open(os.path.join(d, "lighttpd.conf"), "w") as f:
-        f.write(LIGHTTPD_CONF.format(d=d, port=port, certs=certs.dir))
-    p = procs.popen([lighttpd, "-D", "-f", os.path.join(d, "lighttpd.conf")],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p, port = start_lighttpd(procs, lighttpd, certs.dir, d)
     try:
-        deadline = time.monotonic() + 10 * SLOW
-        while time.monotonic() < deadline and p.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         for i in range(3):
             w = "client --close-first server vs lighttpd, run %d" % (i + 1)
             r = client("--close-first", "server", "--cacert", certs.ca,
