@@ -7,7 +7,6 @@ import re
 import shutil
 import socket
 import ssl
-import subprocess
 import tempfile
 import time
 
