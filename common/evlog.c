@@ -173,6 +173,7 @@ evlog_set_explain(int explain, int lang)
 }
 
 int evlog_on(void) { return !lg.quiet; }
+int evlog_zh(void) { return lg.lang == EVLOG_LANG_ZH; }
 int evlog_verbose(void) { return lg.verbose; }
 void evlog_set_verbose(int v) { lg.verbose = v; }
 int evlog_color(void) { return lg.color; }

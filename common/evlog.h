@@ -76,6 +76,11 @@ int		 evlog_parse_color(const char *);
 int		 evlog_parse_lang(const char *);
 void		 evlog_set_explain(int explain, int lang);
 int		 evlog_on(void);
+/* --lang zh: every sentence in Chinese. */
+int		 evlog_zh(void);
+/* A sentence in both languages, for a format argument: the same arguments, in the same order,
+ * fill either (gcc and clang check both formats against them). */
+#define TR(en, zh) (evlog_zh() ? (zh) : (en))
 int		 evlog_verbose(void);
 void		 evlog_set_verbose(int);
 int		 evlog_color(void);
