@@ -600,7 +600,8 @@ connect_setup(struct client *cl)
 
 	tcpwatch_on_idle(connect_maybe_exit, cl);
 	if ((cl->base = new_base()) == NULL) {
-		fprintf(stderr, "client: cannot create the event loop\n");
+		fprintf(stderr, "%s", TR("client: cannot create the event loop\n",
+		    "client：无法创建事件循环\n"));
 		return -1;
 	}
 	cl->connect_timer = evtimer_new(cl->base, connect_timeout_cb, cl);

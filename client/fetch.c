@@ -65,7 +65,8 @@ fetch_open_output(struct client *cl)
 
 	cl->out = stdout;
 	if (output != NULL && (cl->out = fopen(output, "w")) == NULL) {
-		fprintf(stderr, "client: cannot write to '%s': %s\n", output, strerror(errno));
+		fprintf(stderr, TR("client: cannot write to '%s': %s\n", "client：无法写入 '%s'：%s\n"),
+		    output, strerror(errno));
 		return -1;
 	}
 	/* A file or a pipe takes a big body in big writes (a TLS body comes in 4 KiB pieces);
@@ -657,13 +658,16 @@ fetch_report(struct client *cl)
 	if (cl->exit_code != 0) {
 		/* One clear line: the error event, or with -q a plain line. */
 		if (!evlog_on())
-			fprintf(stderr, "client: %s (exit %d)\n", cl->error, cl->exit_code);
-		evlog(EVT_ERROR, 0, -1, "%s (exit %d)", cl->error, cl->exit_code);
+			fprintf(stderr, TR("client: %s (exit %d)\n", "client：%s（退出码 %d）\n"),
+			    cl->error, cl->exit_code);
+		evlog(EVT_ERROR, 0, -1, TR("%s (exit %d)", "%s（退出码 %d）"), cl->error,
+		    cl->exit_code);
 	}
 	if (cl->out != NULL && (cl->out == stdout ? fflush(stdout) : fclose(cl->out)) != 0 &&
 	    cl->exit_code == 0) {
-		fprintf(stderr, "client: cannot write the body to %s: %s (exit %d)\n",
-		    opt->output ? opt->output : "standard output", strerror(errno), EXIT_WRITE);
+		fprintf(stderr, TR("client: cannot write the body to %s: %s (exit %d)\n",
+		    "client：无法把响应体写入 %s：%s（退出码 %d）\n"), opt->output ? opt->output :
+		    TR("standard output", "标准输出"), strerror(errno), EXIT_WRITE);
 		cl->exit_code = EXIT_WRITE;
 	}
 }
