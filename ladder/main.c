@@ -19,6 +19,8 @@ struct options {
 };
 
 /* The error, then the usage on standard error; exit status 2. */
+int ladder_zh;		/* --lang zh */
+
 static void usage_error(const char *, const char *) __attribute__((noreturn));
 
 static void
@@ -64,6 +66,14 @@ parse_opts(int argc, char **argv)
 			case F_MERMAID:
 				o.fmt = FMT_MERMAID;
 				break;
+			case F_LANG:
+				if (i + 1 >= argc)
+					usage_error("%s", "--lang needs en or zh");
+				arg = argv[++i];
+				if (strcmp(arg, "zh") != 0 && strcmp(arg, "en") != 0)
+					usage_error("--lang: '%s' is not en or zh", arg);
+				ladder_zh = strcmp(arg, "zh") == 0;
+				continue;
 			default:
 				usage_error("unknown option '%s'", arg);
 			}

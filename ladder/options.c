@@ -9,6 +9,9 @@ static const struct flag flags[] = {
 	{ F_ASCII, "ascii", 0, NULL, "text with ASCII characters only" },
 	{ F_SVG, "svg", 0, NULL, "a self-contained SVG picture (open it in a browser)" },
 	{ F_MERMAID, "mermaid", 0, NULL, "Mermaid sequenceDiagram text" },
+	{ F_LANG, "lang", 0, "en|zh", "the labels, notes and legend in English (the default) or "
+	    "in Chinese (zh), as the programs' --lang; the logs' own words are drawn as they "
+	    "came" },
 	{ 0 }
 };
 
@@ -22,7 +25,7 @@ static const struct flags_exit exits[] = {
 
 const struct flags_prog ladder_flags = {
 	.name = "ladder",
-	.options = "[--svg | --mermaid | --ascii]",
+	.options = "[--svg | --mermaid | --ascii] [--lang en|zh]",
 	.operands = "CLIENT_LOG SERVER_LOG",
 	.summary = "draw the ladder diagram of one run from the client's and the server's event "
 	    "logs",
