@@ -150,3 +150,44 @@ def test_zh_whole_log(t, server, client, certs):
         srv.wait_count("closed", 7)
         bad = field_runs(list(srv.evs), fields=TEXT_FIELDS + ("explain",))
         t.check("server: no English sentence in any text field", not bad, "none", bad[:8])
+
+
+def cols(s):
+    """Terminal columns of s: 2 for an East Asian wide character, as the ladder counts."""
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in s)
+
+
+def test_zh_ladder(t, server, client, certs, build, run, tmp_path):
+    """build/ladder --lang zh: its labels, notes, header and legend are Chinese (no English
+    sentence left), the lanes still line up with the Chinese labels (a wide character is 2
+    columns), and --lang en draws the English ones; --lang fr is a usage error."""
+    with server("--lang", "zh", http=None, selfsigned=None) as srv:
+        r = client("--lang", "zh", "--cacert", certs.ca, "-o", "/dev/null",
+                   "https://localhost:%d/" % srv.port("https"))
+        t.eq("client exit", r.rc, 0)
+        srv.wait_for(lambda e: e.get("event") == "closed")
+        cl, sv = tmp_path / "client.json", tmp_path / "server.json"
+        cl.write_bytes(r.err_raw)
+        sv.write_bytes(b"".join(srv.raw))
+    zh = run([build.ladder, "--lang", "zh", str(cl), str(sv)], name="ladder --lang zh")
+    en = run([build.ladder, str(cl), str(sv)], name="ladder")
+    t.eq("ladder --lang zh: exit", zh.rc, 0)
+    bad = english_lines(zh.text)
+    t.check("ladder --lang zh: no English sentence", not bad, "none", bad[:6])
+    for words in ("客户端", "服务器", "图例", "connect()：内核完成了三次握手", "shutdown()：我方发出 FIN"):
+        t.contains("ladder --lang zh: %s" % words, zh.text, words)
+    t.check("ladder (en): the same rule finds its English sentences", len(english_lines(en.text))
+            >= 3, ">= 3", len(english_lines(en.text)))
+    # the server's lane: the same column on every row, Chinese labels or not
+    lane = re.compile(r"[│┤◆┳┃┻┫▶]\s+(?:[A-Z_0-9]+\s+)?\d+\.\d{3}\s*$")
+    where = set()
+    for line in zh.text.splitlines():
+        m = lane.search(line)
+        if m and re.match(r"\s+(?:\d+\.\d{3}\*?\^?)?\s+", line):
+            where.add(cols(line[:m.start()]))
+    t.check("ladder --lang zh: the server's lane in one column on every row", len(where) == 1,
+            "one column", sorted(where))
+    bad = run([build.ladder, "--lang", "fr", str(cl), str(sv)], name="ladder --lang fr")
+    t.eq("ladder --lang fr: exit 2", bad.rc, 2)
+    t.contains("ladder --lang fr: says what is allowed", bad.err, "--lang: 'fr' is not en or zh")
