@@ -360,7 +360,7 @@ tls_failed(struct client *cl, struct conn *c)
 		return;
 	}
 	fetch_finish(cl, c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
-	    TR("%s with %s", "与 %2$s 的%1$s"), c->error_phase == PHASE_TLS_HANDSHAKE ?
+	    TR("%s with %s", "与 %2$s 的 %1$s"), c->error_phase == PHASE_TLS_HANDSHAKE ?
 	    TR("TLS handshake failed", "TLS 握手失败") : TR("TLS error", "TLS 出错"),
 	    conn_remote_str(c));
 }
