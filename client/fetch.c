@@ -102,7 +102,7 @@ put_header(FILE *f, const struct client_opts *opt, const char *name, const char 
 		put_user_header(f, u);
 }
 
-/* The request head, as curl writes it: our headers, then -H's. Returns a malloc'd string
+/* The request head, as curl writes it: our headers, -H's, the body's. Returns a malloc'd string
  * (*len its length), or NULL. */
 static char *
 build_request(const struct client *cl, const char *host, size_t *len)
@@ -121,15 +121,16 @@ build_request(const struct client *cl, const char *host, size_t *len)
 	/* "Connection: close" asks the server to close first (--close-first server). */
 	if (opt->common.server_closes_first)
 		put_header(f, opt, "Connection", "close");
+	for (i = 0; i < opt->nheaders; i++)
+		if (strncasecmp(opt->headers[i], "Host", 4) != 0 ||
+		    strchr(":;", opt->headers[i][4]) == NULL || opt->headers[i][4] == '\0')
+			put_user_header(f, opt->headers[i]);
+	/* the body's headers last, as curl writes them */
 	if (opt->data != NULL) {
 		snprintf(clen, sizeof(clen), "%zu", opt->data_len);
 		put_header(f, opt, "Content-Length", clen);
 		put_header(f, opt, "Content-Type", "application/x-www-form-urlencoded");
 	}
-	for (i = 0; i < opt->nheaders; i++)
-		if (strncasecmp(opt->headers[i], "Host", 4) != 0 ||
-		    strchr(":;", opt->headers[i][4]) == NULL || opt->headers[i][4] == '\0')
-			put_user_header(f, opt->headers[i]);
 	fputs("\r\n", f);
 	if (fclose(f) != 0) {
 		free(req);

@@ -48,6 +48,7 @@ struct session {
 	unsigned		 bp_paused:1;	/* not reading until our responses leave */
 	unsigned		 close_after_pad:1; /* close once the filler has gone */
 	unsigned		 peer_closed_pad:1; /* the client closed: answer once it has gone */
+	unsigned		 post:1;	/* answering a POST: its body's size in the log */
 };
 
 static struct event_base *base;
@@ -167,10 +168,10 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 		evrec_int(&r, "status", status);
 		evrec_int(&r, "length", (long long)blen);
 		evrec_bool(&r, "keep_alive", s->keep_alive);
-		if (s->req != NULL && strcmp(s->req->method, "POST") == 0)
+		if (s->post)
 			evrec_int(&r, "request_body", (long long)s->body_got);
 		evrec_label(&r, "> %d %s", status, http1_reason(status));
-		if (s->req != NULL && strcmp(s->req->method, "POST") == 0)
+		if (s->post)
 			evrec_detail(&r, TR("%zu B body, Connection: %s; the POST's body: %llu B "
 			    "received, not stored", "%zu B 响应体，Connection: %s；POST 的请求体："
 			    "收到 %llu B，未保存"), blen, s->keep_alive ? "keep-alive" : "close",
@@ -244,7 +245,9 @@ serve_post(struct conn *c, struct session *s)
 	    "on the path could read it.");
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = 0;
+	s->post = 1;
 	respond(c, s, 200, "text/plain; charset=utf-8", body, (size_t)n, 0, NULL, 0);
+	s->post = 0;
 }
 
 static void
