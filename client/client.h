@@ -215,7 +215,8 @@ struct client {
 	char			 w_ip[64];		/* the server's address, "" before one */
 	int			 w_port;
 	int			 w_connects;		/* connections that carried a request */
-	int			 body_pending;		/* -d: the body goes once the head has */
+	unsigned		 body_pending;		/* -d: the connection whose body goes
+							 * once its head has; 0: none */
 };
 
 /* connect.c */

@@ -230,11 +230,11 @@ fetch_request(struct client *cl, struct conn *c)
 	if (opt->data != NULL && opt->data_len > 0) {
 		struct timeval tv = { 0, 1000 };
 
-		if (opt->half_close || cl->body_pending ||
+		if (opt->half_close ||
 		    event_base_once(cl->base, -1, EV_TIMEOUT, body_timer_cb, cl, &tv) == -1)
 			conn_write(c, opt->data, opt->data_len);
 		else
-			cl->body_pending = 1;
+			cl->body_pending = c->id;
 	}
 	if (opt->pause_read_ms > 0)
 		connect_pause_read(cl, c);
@@ -258,8 +258,10 @@ body_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!cl->body_pending || c == NULL || c->phase != PHASE_OPEN) {
-		cl->body_pending = 0;
+	if (cl->body_pending == 0)
+		return;
+	if (c == NULL || c->id != cl->body_pending || c->phase != PHASE_OPEN) {
+		cl->body_pending = 0;		/* its connection is gone */
 		return;
 	}
 	if (conn_output_length(c) > 0) {

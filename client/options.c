@@ -86,8 +86,8 @@ static const struct flag flags[] = {
 	{ F_INCLUDE, "include", 'i', NULL, "write the response head (status line and header "
 	    "lines as received, 1xx heads too) on standard output (or -o FILE) before the body, "
 	    "as curl -i" },
-	{ F_HEADER, "header", 'H', "'NAME: VALUE'", "send this header line (repeat, up to 64), "
-	    "as curl: it replaces ours of the same name (Host, User-Agent, Accept, Content-Type, "
+	{ F_HEADER, "header", 'H', "LINE", "send this header line, 'NAME: VALUE' (repeat, up "
+	    "to 64), as curl: it replaces ours of the same name (Host, User-Agent, Accept, Content-Type, "
 	    "Content-Length), 'NAME:' removes ours, 'NAME;' sends NAME empty; a line with "
 	    "neither ':' nor ';' is ignored" },
 	{ F_DATA, "data", 'd', "DATA", "send DATA as the body of a POST, as curl: Content-Type: "
@@ -162,7 +162,14 @@ const struct flags_prog client_flags = {
 	    "http:// URL: a warning says so.\nWhen the certificate check fails, the client "
 	    "explains why; on a terminal it asks 'Proceed anyway? [y/N]', otherwise it refuses "
 	    "(unless -k).\nThe client exits once its close watch has ended (--linger-watch), "
-	    "at once after a failure.",
+	    "at once after a failure.\ncurl's flags keep curl's letters and meanings (-i, -I, "
+	    "-H, -d, -0, -w, -s, -S, -m, -V, and the exit codes), except three letters that "
+	    "were ours first: -q is not curl's -q (do not read .curlrc) but: no event log; -n N "
+	    "is not curl's -n (--netrc) but: N requests on one keep-alive connection; -v is not "
+	    "curl's -v (the request and response headers and TLS steps on standard error, "
+	    "which our event log always shows) but: also the connection's internal phase "
+	    "changes. curl's progress meter has no counterpart: the event log takes its "
+	    "place, and -s turns it off.",
 	.exit_note = "The numbers are curl's where curl has one.",
 	.exits = exits,
 	.environment = environment,
