@@ -797,8 +797,10 @@ write_out(struct client *cl, const char *fmt)
 
 	if (fmt[0] == '@') {
 		if ((f = strcmp(fmt + 1, "-") == 0 ? stdin : fopen(fmt + 1, "r")) == NULL) {
-			fprintf(stderr, TR("client: cannot read the -w format from '%s': %s\n",
-			    "client：无法从 '%s' 读取 -w 的格式：%s\n"), fmt + 1, strerror(errno));
+			if (!cl->opt->silent)	/* curl -s says nothing */
+				fprintf(stderr, TR("client: cannot read the -w format from "
+				    "'%s': %s\n", "client：无法从 '%s' 读取 -w 的格式：%s\n"),
+				    fmt + 1, strerror(errno));
 			return;
 		}
 		n = fread(buf, 1, sizeof(buf) - 1, f);

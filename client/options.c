@@ -242,7 +242,7 @@ static int
 read_data_file(const char *path, int binary, char *buf, size_t *len, size_t max)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	int ch;
+	int ch, ret = 0;
 
 	if (f == NULL)
 		return -1;
@@ -251,16 +251,18 @@ read_data_file(const char *path, int binary, char *buf, size_t *len, size_t max)
 			continue;
 		if (*len == max) {
 			errno = EFBIG;
+			ret = -1;
 			break;
 		}
 		buf[(*len)++] = (char)ch;
 	}
-	if (ferror(f) && errno == 0)
+	if (ret == 0 && ferror(f)) {
 		errno = EIO;
-	ch = ferror(f) || *len == max ? -1 : 0;
+		ret = -1;
+	}
 	if (f != stdin)
 		fclose(f);
-	return ch;
+	return ret;
 }
 
 /* -d, --data-binary: the POST body, each piece joined with '&' (curl's). */
@@ -282,11 +284,13 @@ read_data(struct client_opts *o)
 				if (errno == EFBIG)
 					flags_usage_error("%s", OTR(o, "-d: more than 16 MiB of data",
 					    "-d：数据超过 16 MiB"));
-				/* curl goes on with what it has: an empty POST for this piece */
-				fprintf(stderr, OTR(o, "client: warning: cannot read data from '%s' "
-				    "(%s): this makes an empty POST, as curl\n", "client：警告：无法"
-				    "读取数据文件 '%s'（%s），POST 的这部分为空（与 curl 相同）\n"),
-				    a + 1, strerror(errno));
+				/* curl goes on with what it has: an empty POST for this piece
+				 * (said unless -s, as curl) */
+				if (!o->silent)
+					fprintf(stderr, OTR(o, "client: warning: cannot read data "
+					    "from '%s' (%s): this makes an empty POST, as curl\n",
+					    "client：警告：无法读取数据文件 '%s'（%s），POST 的这部分"
+					    "为空（与 curl 相同）\n"), a + 1, strerror(errno));
 			}
 			continue;
 		}

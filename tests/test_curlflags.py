@@ -197,7 +197,14 @@ def test_curlflags_request_bytes(t, curl, tmp_path):
         if what == "-d @file":
             t.eq("-d @file: CR and LF dropped", ba, b"user=alice&password=secret")
         if what == "-d @missing":
-            t.contains("-d @missing: a warning", a.err, "missing")
+            t.eq("-d @missing -s: no warning, as curl -s", (a.err, b.err), ("", ""))
+    port, got, th = grab_requests(1)
+    a = ours(t, ["-d", "@" + str(tmp_path / "missing"), "-o", os.devnull,
+                 "http://127.0.0.1:%d/" % port])
+    th.join(10 * SLOW)
+    t.eq("-d @missing: exit 0 (an empty POST), as curl", a.rc, 0)
+    t.contains("-d @missing without -s: a warning", a.err, "cannot read data from")
+    t.eq("-d @missing: the empty POST", got[0][1] if got else None, b"")
 
 
 def test_curlflags_usage_as_curl(t, curl):
