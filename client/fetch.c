@@ -170,7 +170,8 @@ fetch_request(struct client *cl, struct conn *c)
 
 	url_host_header(&cl->u, host, sizeof(host));
 	if ((req = build_request(cl, host, &n)) == NULL) {
-		fetch_finish(cl, EXIT_FAIL, "out of memory for the request");
+		fetch_finish(cl, EXIT_FAIL, "%s", TR("out of memory for the request",
+		    "内存不足，无法构造请求"));
 		conn_close(c, "out of memory");
 		return;
 	}
@@ -535,9 +536,9 @@ fetch_read(struct conn *c, struct evbuffer *in)
 			/* -i, -I: the head as it came, before its body (curl's), 1xx ones too */
 			if (opt->include && fwrite(p, 1, cl->resp.head_len, cl->out) !=
 			    cl->resp.head_len) {
-				fetch_finish(cl, EXIT_WRITE, "cannot write the response head to %s: "
-				    "%s", opt->output ? opt->output : "standard output",
-				    strerror(errno));
+				fetch_finish(cl, EXIT_WRITE, TR("cannot write the response head "
+				    "to %s: %s", "无法把响应头写到 %s：%s"), opt->output ?
+				    opt->output : TR("standard output", "标准输出"), strerror(errno));
 				conn_close(c, "cannot write the response head");
 				return;
 			}

@@ -386,12 +386,14 @@ parse_one(struct client_opts *o, int id, const char *arg)
 	case F_INCLUDE: o->include = 1; break;
 	case F_HEADER:
 		if (o->nheaders == CLIENT_MAX_HEADERS)
-			flags_usage_error("too many -H headers (at most %d)", CLIENT_MAX_HEADERS);
+			flags_usage_error(OTR(o, "too many -H headers (at most %d)", "-H 首部太多"
+			    "（最多 %d 个）"), CLIENT_MAX_HEADERS);
 		o->headers[o->nheaders++] = arg;
 		break;
 	case F_DATA: case F_DATA_BINARY:
 		if (ndata == MAX_DATA_ARGS)
-			flags_usage_error("too many -d/--data-binary (at most %d)", MAX_DATA_ARGS);
+			flags_usage_error(OTR(o, "too many -d/--data-binary (at most %d)", "-d/"
+			    "--data-binary 太多（最多 %d 个）"), MAX_DATA_ARGS);
 		data_args[ndata].arg = arg;
 		data_args[ndata++].binary = id == F_DATA_BINARY;
 		break;

@@ -207,6 +207,29 @@ def test_curlflags_request_bytes(t, curl, tmp_path):
     t.eq("-d @missing: the empty POST", got[0][1] if got else None, b"")
 
 
+def test_curlflags_header_servers(t, server, certs, procs, tmp_path, curl, nginx, lighttpd):
+    """-H against our server, nginx and lighttpd, as curl: 'Accept: text/plain' makes our
+    server answer its plain-text page (the same Content-Type as curl gets), a header added or
+    one of ours removed changes nothing for the real servers: the same status line, header
+    names and exit code as curl's."""
+    with server(selfsigned=None) as srv:
+        tg = Targets(srv, certs, procs, tmp_path, nginx, lighttpd)
+        for name, url, extra in tg.list:
+            for h in ("Accept: text/plain", "X-Lab: 1", "User-Agent:"):
+                a = ours(t, ["-s", "-i", "-H", h] + extra + [url])
+                b = theirs(t, curl, ["-s", "-i", "-H", h] + extra + [url])
+                w = "%s -H '%s'" % (name, h)
+                t.eq("%s: exit as curl's" % w, a.rc, b.rc)
+                t.eq("%s: status line and header names as curl's" % w, head_of(a.out)[:2],
+                     head_of(b.out)[:2])
+                ct = re.search(rb"\r\nContent-Type: ([^\r]*)", a.out, re.I)
+                ctb = re.search(rb"\r\nContent-Type: ([^\r]*)", b.out, re.I)
+                t.eq("%s: Content-Type as curl's" % w, ct and ct.group(1), ctb and ctb.group(1))
+                if name.startswith("ours") and h.startswith("Accept"):
+                    t.check("%s: our plain-text page" % w, ct and b"text/plain" in ct.group(1),
+                            "text/plain", ct and ct.group(1))
+
+
 def test_curlflags_usage_as_curl(t, curl):
     """-d with -I: both refuse (one method only), curl's exit 2."""
     a = ours(t, ["-I", "-d", "a=1", "http://127.0.0.1:9/"])
@@ -216,19 +239,26 @@ def test_curlflags_usage_as_curl(t, curl):
     t.contains("-I -d: says why", a.err, "one HTTP request method")
 
 
-def test_curlflags_post(t, server, certs, procs, tmp_path, curl, nginx):
-    """-d against our server (HTTP, HTTPS) and nginx: a POST, answered 200, the same output
-    as curl's; our server says how many bytes it got (Content-Length and chunked), logs them
+def test_curlflags_post(t, server, certs, procs, tmp_path, curl, nginx, lighttpd):
+    """-d against our server (HTTP, HTTPS), nginx and lighttpd: a POST, the same output and
+    exit code as curl's (200 from ours and nginx; lighttpd's static file refuses it as it
+    refuses curl's); our server says how many bytes it got (Content-Length and chunked), logs them
     (response.request_body) and keeps nothing; a method it does not serve gets 405 with
     Allow: GET, HEAD, POST."""
     with server(selfsigned=None) as srv:
-        tg = Targets(srv, certs, procs, tmp_path, nginx)
+        tg = Targets(srv, certs, procs, tmp_path, nginx, lighttpd)
         for name, url, extra in tg.list:
             a = ours(t, ["-d", FORM] + extra + [url], json_log=True)
             b = theirs(t, curl, ["-s", "-d", FORM] + extra + [url])
             t.eq("%s -d: exit as curl's" % name, a.rc, b.rc)
             t.eq("%s -d: exit 0" % name, a.rc, 0)
             t.eq("%s -d: output as curl's" % name, a.out, b.out)
+            ai = ours(t, ["-s", "-i", "-d", FORM] + extra + [url])
+            bi = theirs(t, curl, ["-s", "-i", "-d", FORM] + extra + [url])
+            t.eq("%s -d -i: status line as curl's" % name, head_of(ai.out)[0],
+                 head_of(bi.out)[0])
+            if not name.startswith("lighttpd"):
+                t.eq("%s -d -i: 200" % name, head_of(ai.out)[0].split(" ")[1:2], ["200"])
             req = first(a.ev, "request") or {}
             t.eq("%s -d: the client logs a POST with its body's length" % name,
                  (req.get("method"), req.get("body_len")), ("POST", len(FORM)))
