@@ -237,7 +237,8 @@ serve_post(struct conn *c, struct session *s)
 	char body[512];
 	int n;
 
-	n = snprintf(body, sizeof(body), "POST received: %llu bytes of request body (%s%s%s); "
+	/* the client's Content-Type cut short: the answer must fit whatever it sent */
+	n = snprintf(body, sizeof(body), "POST received: %llu bytes of request body (%s%.120s%s); "
 	    "handshake-lab stores nothing.\n%s\n", (unsigned long long)s->body_got,
 	    ctype ? "Content-Type: " : "no Content-Type", ctype ? ctype : "",
 	    s->req->body == HTTP1_BODY_CHUNKED ? ", chunked" : "", c->ssl ? "It came inside "

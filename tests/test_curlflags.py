@@ -276,6 +276,13 @@ def test_curlflags_post(t, server, certs, procs, tmp_path, curl, nginx, lighttpd
         st, h, body, _ = split_response(data)
         t.eq("chunked POST: 200", st, 200)
         t.contains("chunked POST: 8 bytes counted", body.decode(), "8 bytes of request body")
+        data, _ = http_exchange(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: " +
+                                b"x" * 3000 + b"\r\nContent-Length: 2\r\nConnection: close"
+                                b"\r\n\r\nhi")
+        st, h, body, _ = split_response(data)
+        t.eq("POST with a 3000-byte Content-Type: 200", st, 200)
+        t.contains("POST with a 3000-byte Content-Type: still counted", body.decode(),
+                   "2 bytes of request body")
         data, _ = http_exchange(port, b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
                                 b"Connection: close\r\n\r\nhi")
         st, h, body, _ = split_response(data)
