@@ -121,7 +121,7 @@ static const struct flags_exit exits[] = {
 	{ EXIT_OK, "done" },
 	{ EXIT_FAIL, "other failure (e.g. a server that closes in the middle of -n)" },
 	{ EXIT_USAGE, "usage (a bad flag, value or URL; a --cacert, --crlfile, --cert, --key or "
-	    "--keylog file that cannot be used)" },
+	    "--keylog file that cannot be used; -d with -I, as curl)" },
 	{ EXIT_RESOLVE, "cannot resolve the host" },
 	{ EXIT_CONNECT, "cannot connect to any of its addresses" },
 	{ EXIT_WEIRD, "malformed response head (not HTTP, or too large)" },
