@@ -52,8 +52,16 @@ enum {
 enum client_flag {
 	F_CACERT = F_SHARED_LAST, F_INSECURE, F_CRLFILE, F_SHOW_CERTS, F_TLS_MIN, F_TLS_MAX,
 	F_KX, F_CIPHERS, F_KEYLOG, F_HEAD, F_REQUESTS, F_RECONNECT, F_OUTPUT, F_HALF_CLOSE,
-	F_PAUSE_READ, F_CONNECT_TIMEOUT, F_MAX_TIME, F_MAX_FILESIZE, F_REUSE_TICKET
+	F_PAUSE_READ, F_CONNECT_TIMEOUT, F_MAX_TIME, F_MAX_FILESIZE, F_REUSE_TICKET,
+	/* curl's output and request flags (-i -H -d -0 -w -s -S) */
+	F_INCLUDE, F_HEADER, F_DATA, F_DATA_BINARY, F_HTTP10, F_WRITE_OUT, F_SILENT,
+	F_SHOW_ERROR
 };
+
+/* -H: at most this many headers of our own. */
+#define CLIENT_MAX_HEADERS	64
+/* -d, --data-binary: the request body, at most (the server takes 1 MiB). */
+#define CLIENT_MAX_DATA		(16 * 1024 * 1024)
 
 /* The options, as main.c parses them (its `opt`, with the defaults); read-only after that. */
 struct client_opts {
@@ -76,6 +84,15 @@ struct client_opts {
 	int		 connect_timeout_ms, max_time_ms;
 	long long	 max_filesize;		/* --max-filesize, 0: no limit */
 	struct cmdline	 common;		/* the flags the server takes too */
+	/* curl's output and request flags */
+	int		 include;		/* -i, and -I: the response head on the output */
+	int		 http10;		/* -0: an HTTP/1.0 request */
+	int		 silent, show_error;	/* -s, -S */
+	const char	*write_out;		/* -w: the format, after the transfer */
+	const char	*headers[CLIENT_MAX_HEADERS];	/* -H, in order */
+	int		 nheaders;
+	char		*data;			/* -d, --data-binary: the POST body, or NULL */
+	size_t		 data_len;
 };
 
 /* What the verify callback saw of the first failing certificate. */
@@ -191,6 +208,15 @@ struct client {
 	int64_t			 t_request;
 	int64_t			 t_first_request;	/* on this connection */
 	int64_t			 t_tcp, t_tls, t_first, t_end;
+
+	/* fetch.c: for -w (curl's --write-out) */
+	int			 w_status;		/* the last final response's, 0: none */
+	long			 w_verify;		/* SSL_get_verify_result() */
+	char			 w_ip[64];		/* the server's address, "" before one */
+	int			 w_port;
+	int			 w_connects;		/* connections that carried a request */
+	unsigned		 body_pending;		/* -d: the connection whose body goes
+							 * once its head has; 0: none */
 };
 
 /* connect.c */

@@ -2,8 +2,13 @@
  * entries, their parsing and checks, and the set-up of what they turn on (the event log,
  * the capture, the watch of the kernel's states after close()). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <pcap/pcap.h>
 
 #include "cmdline.h"
 #include "seglog.h"
@@ -55,6 +60,8 @@ const struct flag cmdline_flags[] = {
 	    "in the text log (the JSON log always has them)" },
 	{ F_QUIET, "quiet", 'q', NULL, "no event log (errors still get one line on standard "
 	    "error)" },
+	{ F_VERSION, "version", 'V', NULL, "print the versions of OpenSSL, libevent and libpcap "
+	    "this program runs with (the libraries loaded now, as curl -V), then exit 0" },
 	{ 0 }
 };
 
@@ -116,6 +123,9 @@ cmdline_parse(struct cmdline *co, int id, const char *arg)
 		    "milliseconds (0-60000)", arg, 0, 60000);
 		break;
 	case F_ABORT: co->abort = 1; break;
+	case F_VERSION:
+		cmdline_version(stdout);
+		exit(fflush(stdout) == 0 ? 0 : 1);
 	case F_LINGER_WATCH:
 		co->linger_ms = (int)cmdline_number("--linger-watch: '%s' is not a number of "
 		    "seconds (0-120)", arg, 0, 120) * 1000;
@@ -145,6 +155,21 @@ cmdline_log_setup(const struct cmdline *co, enum evlog_side side, FILE *out)
 	 * scripts (the watch of the other states after close() is short either way). */
 	tcpwatch_set_linger(co->linger_ms >= 0 ? co->linger_ms : isatty(fileno(out)) ? 3000 : 0,
 	    co->linger_ms < 0);
+}
+
+void
+cmdline_version(FILE *f)
+{
+	const char *pcap = pcap_lib_version(), *v = pcap;
+
+	if (strncmp(v, "libpcap version ", 16) == 0)
+		v += 16;
+	/* the first line as curl's: name, then library/version pairs */
+	fprintf(f, "%s (handshake-lab) OpenSSL/%s libevent/%s libpcap/%.*s\n", flags_program(),
+	    OpenSSL_version(OPENSSL_VERSION_STRING), event_get_version(), (int)strcspn(v, " "),
+	    v);
+	fprintf(f, "%s\nlibevent %s\n%s\n", OpenSSL_version(OPENSSL_VERSION),
+	    event_get_version(), pcap);
 }
 
 void
