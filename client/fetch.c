@@ -59,13 +59,14 @@ fetch_request(struct client *cl, struct conn *c)
 {
 	char req[URL_MAX_PATH + 512], host[URL_MAX_HOST + 16];
 	const struct client_opts *opt = cl->opt;
+	const char *method = redirect_method(cl);	/* -L: a 303 makes it GET */
 	struct evrec r;
 	int n;
 
 	url_host_header(&cl->u, host, sizeof(host));
 	/* "Connection: close" asks the server to close first (--close-first server). */
 	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: handshake-lab"
-	    "\r\nAccept: */*\r\n%s\r\n", opt->method, cl->u.path, host,
+	    "\r\nAccept: */*\r\n%s\r\n", method, cl->u.path, host,
 	    opt->common.server_closes_first ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		fetch_finish(cl, EXIT_FAIL, "request too long");
@@ -75,16 +76,16 @@ fetch_request(struct client *cl, struct conn *c)
 	cl->req_no++;
 	cl->cur.requests++;
 	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
-		evrec_str(&r, "method", opt->method);
+		evrec_str(&r, "method", method);
 		evrec_str(&r, "target", cl->u.path);
 		evrec_str(&r, "host", host);
 		evrec_int(&r, "len", n);
 		evrec_int(&r, "req", cl->req_no);
 		if (opt->requests > 1)
-			evrec_label(&r, "> %s %s (%d/%d)", opt->method, cl->u.path, cl->req_no,
+			evrec_label(&r, "> %s %s (%d/%d)", method, cl->u.path, cl->req_no,
 			    opt->requests);
 		else
-			evrec_label(&r, "> %s %s", opt->method, cl->u.path);
+			evrec_label(&r, "> %s %s", method, cl->u.path);
 		evrec_detail(&r, "HTTP/1.1  Host: %s  (%d B)", host, n);
 		if (cl->cur.requests > 1)
 			evrec_gloss(&r, "request %d on the same connection (keep-alive): no new TCP "
@@ -96,6 +97,7 @@ fetch_request(struct client *cl, struct conn *c)
 			evrec_gloss(&r, "%s", c->use_tls ? "the request travels inside encrypted TLS "
 			    "records" : "the request travels in clear text: anyone on the path can "
 			    "read it");
+		redirect_log_request(cl, &r);
 		evrec_emit(&r);
 	}
 	cl->t_request = evlog_now_us();
@@ -120,6 +122,10 @@ write_body(struct client *cl, const char *p, size_t n)
 
 	if (n == 0)
 		return 0;
+	if (redirect_skip_body(cl)) {	/* -L: only the last response's body is written */
+		cl->body_bytes += n;
+		return 0;
+	}
 	/* Per response, as curl's per file (-n and --reconnect fetch several). */
 	if (opt->max_filesize > 0 &&
 	    cl->body_bytes - cl->body_start + n > (uint64_t)opt->max_filesize) {
@@ -222,6 +228,10 @@ response_complete(struct client *cl, struct conn *c, const char *how)
 
 	body_done(cl, c, how);
 	count_whole(cl);
+	if (redirect_follow(cl, c)) {	/* -L: the next hop, on this connection */
+		next_request(cl, c);
+		return;
+	}
 	if (cl->req_no < opt->requests && cl->exit_code == 0) {
 		if (cl->resp.keep_alive && !c->half_close) {
 			next_request(cl, c);
@@ -318,6 +328,7 @@ log_response(struct client *cl, struct conn *c)
 		    (unsigned long long)m->content_length);
 	evrec_gloss(&r, "time to first byte: %.3f ms after the request was sent",
 	    (double)(c->t_first_byte - cl->t_request) / 1000.0);
+	redirect_log_response(cl, &r);	/* a 3xx: its Location, and what -L does */
 	evrec_emit(&r);
 }
 
@@ -362,7 +373,7 @@ fetch_read(struct conn *c, struct evbuffer *in)
 			n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
 			p = evbuffer_pullup(in, (ev_ssize_t)n);
 			r = http1_parse(&cl->resp, HTTP1_RESPONSE, (const char *)p, n,
-			    strcmp(opt->method, "HEAD") == 0);
+			    strcmp(redirect_method(cl), "HEAD") == 0);
 			if (r == 0)
 				return;
 			if (r < 0) {
@@ -467,6 +478,7 @@ close_delimited_done(struct client *cl, struct conn *c)
 		evlog(EVT_WARNING, c->id, c->fd, "the body ended with the connection, but no "
 		    "close_notify came before the FIN: it may be cut short (a truncation attack "
 		    "looks the same), so it does not count as whole");
+	(void)redirect_follow(cl, c);	/* -L: the next hop needs a new connection */
 	if (cl->req_no < opt->requests && cl->exit_code == 0)
 		fetch_finish(cl, EXIT_FAIL, "the server closes the connection after request %d "
 		    "of %d (its response ends at the close): -n needs a keep-alive server",
