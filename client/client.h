@@ -240,6 +240,7 @@ const char *redirect_method(const struct client *);
 int	redirect_skip_body(const struct client *);
 void	redirect_log_response(struct client *, struct evrec *);
 void	redirect_log_request(struct client *, struct evrec *);
+void	redirect_log_body(struct client *, struct conn *, struct evrec *);
 int	redirect_follow(struct client *, struct conn *);
 
 /* trust.c */

@@ -295,6 +295,7 @@ body_done(struct client *cl, struct conn *c, const char *how)
 			evrec_gloss(&r, "the whole response is here; the client now closes (%s): "
 			    "the side whose FIN goes first holds TIME_WAIT", c->use_tls ?
 			    "TLS close_notify, then TCP FIN" : "its FIN");
+		redirect_log_body(cl, c, &r);	/* -L: a redirect's body, and the next hop */
 		evrec_emit(&r);
 	}
 }

@@ -36,13 +36,52 @@ redirect_method(const struct client *cl)
 	return cl->method != NULL ? cl->method : cl->opt->method;
 }
 
-/* A redirect that -L follows: its body is read (to keep the connection) but not written, as
- * curl writes only the last response's. */
+/* A redirect under -L: its body is read (to keep the connection) but not written, as curl
+ * writes only the last response's; nor is the one past --max-redirs (curl: none at all). */
 int
 redirect_skip_body(const struct client *cl)
 {
-	return cl->opt->location && followed(cl->resp.status) && within_limit(cl) &&
+	return cl->opt->location && followed(cl->resp.status) &&
 	    http1_header(&cl->resp, "Location") != NULL;
+}
+
+/* The next hop goes on this connection: the same origin, and the connection kept alive. */
+static int
+same_connection(const struct client *cl, const struct conn *c, const struct url *nu)
+{
+	const struct client_opts *opt = cl->opt;
+
+	return url_same_origin(&cl->u, nu) && cl->resp.keep_alive && c->phase == PHASE_OPEN &&
+	    !c->fin_received && !c->half_close && !opt->common.server_closes_first &&
+	    !opt->common.abort;
+}
+
+/* The body event of a redirect -L follows: not written, and where the next hop goes. */
+void
+redirect_log_body(struct client *cl, struct conn *c, struct evrec *r)
+{
+	struct url nu;
+
+	if (!redirect_skip_body(cl) || url_parse(&nu, next_url, NULL, 0) == -1)
+		return;
+	if (!within_limit(cl))
+		evrec_gloss(r, TR("the redirect's whole body is here, not written: it is past "
+		    "--max-redirs, the transfer ends here (exit 47)", "重定向的响应体已完整收到，"
+		    "但不输出：它超过了 --max-redirs，传输到此结束（退出码 47）"));
+	else
+	if (same_connection(cl, c, &nu))
+		evrec_gloss(r, TR("the redirect's whole body is here (read, not written: -L "
+		    "writes only the last response's); the connection stays open for the next "
+		    "request (keep-alive, same scheme, host and port)", "重定向的响应体已完整收到"
+		    "（读取但不输出：-L 只输出最后一个响应的响应体）；连接保持打开，"
+		    "供下一个请求使用（keep-alive，协议、主机、端口都相同）"));
+	else
+		evrec_gloss(r, TR("the redirect's whole body is here (read, not written: -L "
+		    "writes only the last response's); the next request needs a new connection "
+		    "(another scheme, host or port, or this one is not kept alive): this one "
+		    "closes", "重定向的响应体已完整收到（读取但不输出：-L 只输出最后一个响应的"
+		    "响应体）；下一个请求需要新的连接（协议、主机或端口不同，或本连接不保持）："
+		    "本连接关闭"));
 }
 
 /* The response event of a 3xx: its Location, and what -L does (or would do) with it. */
@@ -132,9 +171,7 @@ redirect_follow(struct client *cl, struct conn *c)
 	if ((m->status == 303 && strcmp(method, "HEAD") != 0) ||
 	    ((m->status == 301 || m->status == 302) && strcmp(method, "POST") == 0))
 		cl->method = "GET";
-	same = url_same_origin(&cl->u, &nu) && m->keep_alive && c->phase == PHASE_OPEN &&
-	    !c->fin_received && !c->half_close && !opt->common.server_closes_first &&
-	    !opt->common.abort;
+	same = same_connection(cl, c, &nu);
 	cl->u = nu;
 	if (same)
 		return 1;
