@@ -111,6 +111,7 @@ static const struct flags_exit exits[] = {
 	{ EXIT_FAIL, "other failure (e.g. a server that closes in the middle of -n)" },
 	{ EXIT_USAGE, "usage (a bad flag, value or URL; a --cacert, --crlfile, --cert, --key or "
 	    "--keylog file that cannot be used)" },
+	{ EXIT_URL_MALFORMAT, "-L: a redirect's Location is not a URL we can follow" },
 	{ EXIT_RESOLVE, "cannot resolve the host" },
 	{ EXIT_CONNECT, "cannot connect to any of its addresses" },
 	{ EXIT_WEIRD, "malformed response head (not HTTP, or too large)" },

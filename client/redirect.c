@@ -159,7 +159,7 @@ redirect_follow(struct client *cl, struct conn *c)
 		return 0;
 	}
 	if (url_parse(&nu, next_url, err, sizeof(err)) == -1) {
-		fetch_finish(cl, EXIT_FAIL, TR("cannot follow the redirect to '%s': %s",
+		fetch_finish(cl, EXIT_URL_MALFORMAT, TR("cannot follow the redirect to '%s': %s",
 		    "无法跟随到 '%s' 的重定向：%s"), next_url, err);
 		return 0;
 	}
