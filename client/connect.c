@@ -659,8 +659,8 @@ resolve(struct client *cl)
 		if (opt->family)
 			evrec_int(&r, "family", opt->family == AF_INET ? 4 : 6);
 		if (moved)
-			evrec_detail(&r, "%s:%d -> %s:%d -> %s", cl->u.host, cl->u.port, host, p,
-			    list);
+			evrec_detail(&r, lit == 6 ? "%s:%d -> [%s]:%d -> %s" : "%s:%d -> %s:%d -> %s",
+			    cl->u.host, cl->u.port, host, p, list);
 		else
 			evrec_detail(&r, "%s -> %s", cl->u.host, list);
 		if (moved)

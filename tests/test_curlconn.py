@@ -100,6 +100,12 @@ def test_location_our_server(t, server, client, run, curl):
         t.eq("no -L: the Location is shown", resp.get("location"), "/redirect/1")
         t.contains("no -L: the gloss says -L would follow it", resp.get("gloss", ""), "-L")
         t.eq("no -L: one request", len(requests(r)), 1)
+        # -I -L: HEAD all along, a 303 too (curl's rule: a 303 turns only other methods to GET)
+        r = client("-I", "-L", base + "/redirect/2?code=303")
+        c, _, cw = curl_run(t, run, curl, "-I", "-L", base + "/redirect/2?code=303")
+        t.eq("-I -L 303: exit, ours and curl's", (r.rc, c.rc), (0, 0))
+        t.eq("-I -L 303: HEAD on every hop", [e.get("method") for e in requests(r)], ["HEAD"] * 3)
+        t.eq("-I -L 303: curl followed as many", int(cw[1]), 2)
         # the server refuses a malformed chain
         r = client(base + "/redirect/0")
         t.eq("/redirect/0: 400", (first(r.ev, "response") or {}).get("status"), 400)
