@@ -356,6 +356,10 @@ expand_binds(const char *const *in, int nin, const char **out, char err[], size_
 
 	for (i = 0; i < nin; i++) {
 		if (url_ip_literal(in[i])) {
+			for (j = 0, dup = 0; j < n; j++)
+				dup |= strcmp(out[j], in[i]) == 0;
+			if (dup)
+				continue;	/* a name gave it already */
 			if (n == MAX_BIND_ADDRS)
 				goto too_many;
 			out[n++] = in[i];

@@ -298,6 +298,10 @@ def test_server_bind_name(t, server, client, run, curl, build):
         r = client(url)
         c, _, cw = curl_run(t, run, curl, url)
         t.eq("--bind localhost: ours and curl's exit", (r.rc, c.rc), (0, 0))
+    with server(https=None, selfsigned=None, bind=["localhost", "127.0.0.1"]) as srv:
+        t.eq("--bind localhost --bind 127.0.0.1: one listener per address",
+             sorted(e.get("addr").rsplit(":", 1)[0].strip("[]") for e in events(srv.evs, "listen")),
+             sorted(want))
     r = run([build.server, "--bind", "a b", "--http-port", "0"])
     t.eq("--bind 'a b': usage error", r.rc, 2)
     t.contains("--bind 'a b': says why", r.err, "nor a host name")
