@@ -30,6 +30,15 @@ within_limit(const struct client *cl)
 	return cl->opt->max_redirs < 0 || cl->hops < cl->opt->max_redirs;
 }
 
+/* next_url: the response's Location against the URL it answers (also under -q, where no
+ * event is formatted). */
+static void
+resolve_next(const struct client *cl, const char *loc)
+{
+	if (url_resolve(&cl->u, loc, next_url, sizeof(next_url)) == -1)
+		snprintf(next_url, sizeof(next_url), "%s", loc);
+}
+
 const char *
 redirect_method(const struct client *cl)
 {
@@ -95,8 +104,7 @@ redirect_log_response(struct client *cl, struct evrec *r)
 		return;
 	evrec_str(r, "location", loc);
 	evrec_detail(r, "HTTP/1.%d  Location: %s", m->version_minor, loc);
-	if (url_resolve(&cl->u, loc, next_url, sizeof(next_url)) == -1)
-		snprintf(next_url, sizeof(next_url), "%s", loc);
+	resolve_next(cl, loc);
 	if (!followed(m->status))
 		return;
 	evrec_str(r, "location_url", next_url);
@@ -158,6 +166,7 @@ redirect_follow(struct client *cl, struct conn *c)
 		    "(--max-redirs)", "已跟随最多 %d 次重定向（--max-redirs）"), opt->max_redirs);
 		return 0;
 	}
+	resolve_next(cl, http1_header(m, "Location"));
 	if (url_parse(&nu, next_url, err, sizeof(err)) == -1) {
 		fetch_finish(cl, EXIT_URL_MALFORMAT, TR("cannot follow the redirect to '%s': %s",
 		    "无法跟随到 '%s' 的重定向：%s"), next_url, err);

@@ -100,6 +100,10 @@ def test_location_our_server(t, server, client, run, curl):
         t.eq("no -L: the Location is shown", resp.get("location"), "/redirect/1")
         t.contains("no -L: the gloss says -L would follow it", resp.get("gloss", ""), "-L")
         t.eq("no -L: one request", len(requests(r)), 1)
+        # -q formats no event: -L follows all the same
+        r = client("-q", "-L", base + "/redirect/2", json_log=False)
+        t.eq("-q -L: exit", r.rc, 0)
+        t.contains("-q -L: the last page", r.text, "your connection")
         # -I -L: HEAD all along, a 303 too (curl's rule: a 303 turns only other methods to GET)
         r = client("-I", "-L", base + "/redirect/2?code=303")
         c, _, cw = curl_run(t, run, curl, "-I", "-L", base + "/redirect/2?code=303")
