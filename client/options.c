@@ -2,7 +2,6 @@
  * --help and man/client.1 are written from it. */
 #include <sys/socket.h>
 #include <errno.h>
-#include <stdio.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -377,9 +376,9 @@ options_parse(struct client_opts *o, struct url *u, int argc, char **argv)
 		.method = "GET",
 		.requests = 1,
 		.reconnect = 1,
+		.max_redirs = 50,	/* curl's */
 		.connect_timeout_ms = 10000,
 		.max_filesize = MAX_FILESIZE_DEFAULT,
-		.max_redirs = 50,
 		.common = CMDLINE_DEFAULTS,
 	};
 	while ((id = flags_next(&client_flags, argc, argv, &arg)) != -1)
@@ -398,10 +397,10 @@ options_parse(struct client_opts *o, struct url *u, int argc, char **argv)
 		    "--half-close the client sends the first FIN");
 	if (o->tls_min && o->tls_max && o->tls_min > o->tls_max)
 		flags_usage_error("--tls-min is above --tls-max");
-	check_variants(o);
 	if (o->location && (o->requests > 1 || o->reconnect > 1))
 		flags_usage_error("-L does not go with -n or --reconnect: a redirect already "
 		    "makes the next request, on this connection or a new one");
+	check_variants(o);
 	if (o->keylog == NULL && (env = secure_getenv("SSLKEYLOGFILE")) != NULL && *env)
 		o->keylog = env;
 }
