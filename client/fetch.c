@@ -105,7 +105,8 @@ put_header(FILE *f, const struct client_opts *opt, const char *name, const char 
 /* The request head, as curl writes it: our headers, -H's, the body's. Returns a malloc'd string
  * (*len its length), or NULL. */
 static char *
-build_request(const struct client *cl, const char *host, size_t *len)
+build_request(const struct client *cl, const char *method, int body, const char *host,
+    size_t *len)
 {
 	const struct client_opts *opt = cl->opt;
 	char *req = NULL, clen[32];
@@ -114,7 +115,7 @@ build_request(const struct client *cl, const char *host, size_t *len)
 
 	if ((f = open_memstream(&req, len)) == NULL)
 		return NULL;
-	fprintf(f, "%s %s HTTP/1.%d\r\n", opt->method, cl->u.path, opt->http10 ? 0 : 1);
+	fprintf(f, "%s %s HTTP/1.%d\r\n", method, cl->u.path, opt->http10 ? 0 : 1);
 	put_header(f, opt, "Host", host);
 	put_header(f, opt, "User-Agent", "handshake-lab");
 	put_header(f, opt, "Accept", "*/*");
@@ -126,7 +127,7 @@ build_request(const struct client *cl, const char *host, size_t *len)
 		    strchr(":;", opt->headers[i][4]) == NULL || opt->headers[i][4] == '\0')
 			put_user_header(f, opt->headers[i]);
 	/* the body's headers last, as curl writes them */
-	if (opt->data != NULL) {
+	if (body) {
 		snprintf(clen, sizeof(clen), "%zu", opt->data_len);
 		put_header(f, opt, "Content-Length", clen);
 		put_header(f, opt, "Content-Type", "application/x-www-form-urlencoded");
@@ -165,11 +166,14 @@ fetch_request(struct client *cl, struct conn *c)
 {
 	char host[URL_MAX_HOST + 16], *req;
 	const struct client_opts *opt = cl->opt;
+	const char *method = redirect_method(cl);	/* -L: a 303 makes it GET */
+	/* -d's body goes with its method: a redirect that turns POST into GET drops it, as curl */
+	int body = opt->data != NULL && strcmp(method, opt->method) == 0;
 	struct evrec r;
 	size_t n;
 
 	url_host_header(&cl->u, host, sizeof(host));
-	if ((req = build_request(cl, host, &n)) == NULL) {
+	if ((req = build_request(cl, method, body, host, &n)) == NULL) {
 		fetch_finish(cl, EXIT_FAIL, "%s", TR("out of memory for the request",
 		    "内存不足，无法构造请求"));
 		conn_close(c, "out of memory");
@@ -179,19 +183,19 @@ fetch_request(struct client *cl, struct conn *c)
 	cl->cur.requests++;
 	note_connection(cl, c);
 	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
-		evrec_str(&r, "method", opt->method);
+		evrec_str(&r, "method", method);
 		evrec_str(&r, "target", cl->u.path);
 		evrec_str(&r, "host", host);
 		evrec_int(&r, "len", (long long)n);
-		if (opt->data != NULL)
+		if (body)
 			evrec_int(&r, "body_len", (long long)opt->data_len);
 		evrec_int(&r, "req", cl->req_no);
 		if (opt->requests > 1)
-			evrec_label(&r, "> %s %s (%d/%d)", opt->method, cl->u.path, cl->req_no,
+			evrec_label(&r, "> %s %s (%d/%d)", method, cl->u.path, cl->req_no,
 			    opt->requests);
 		else
-			evrec_label(&r, "> %s %s", opt->method, cl->u.path);
-		if (opt->data != NULL)
+			evrec_label(&r, "> %s %s", method, cl->u.path);
+		if (body)
 			evrec_detail(&r, TR("HTTP/1.%d  Host: %s  (%zu B, then a body of %zu B)",
 			    "HTTP/1.%d  Host: %s（%zu B，随后是 %zu B 的请求体）"), opt->http10 ? 0 : 1,
 			    host, n, opt->data_len);
@@ -204,12 +208,12 @@ fetch_request(struct client *cl, struct conn *c)
 		else if (cl->cur.retried)
 			evrec_gloss(&r, "request %d again, on a fresh connection: the server closed "
 			    "the last one without answering it", cl->req_no);
-		else if (opt->data != NULL && c->use_tls)
+		else if (body && c->use_tls)
 			evrec_gloss(&r, TR("the request and its %zu-byte body (a form, a password "
 			    "...) travel inside encrypted TLS records: the path sees only their "
 			    "sizes", "请求和它 %zu 字节的请求体（表单、密码……）在加密的 TLS 记录里传输："
 			    "路径上只看得到记录的长度"), opt->data_len);
-		else if (opt->data != NULL)
+		else if (body)
 			evrec_gloss(&r, TR("the request and its %zu-byte body (a form, a password "
 			    "...) travel in clear text: anyone on the path can read them", "请求和它 "
 			    "%zu 字节的请求体（表单、密码……）以明文传输：路径上的任何人都能读到"),
@@ -218,6 +222,7 @@ fetch_request(struct client *cl, struct conn *c)
 			evrec_gloss(&r, "%s", c->use_tls ? "the request travels inside encrypted TLS "
 			    "records" : "the request travels in clear text: anyone on the path can "
 			    "read it");
+		redirect_log_request(cl, &r);
 		evrec_emit(&r);
 	}
 	cl->t_request = evlog_now_us();
@@ -228,7 +233,7 @@ fetch_request(struct client *cl, struct conn *c)
 	/* -d: the body once the head has gone to the kernel (body_timer_cb), so that it
 	 * leaves in a segment of its own, where --wire shows its first bytes; with
 	 * --half-close at once, before our FIN. */
-	if (opt->data != NULL && opt->data_len > 0) {
+	if (body && opt->data_len > 0) {
 		struct timeval tv = { 0, 1000 };
 
 		if (opt->half_close ||
@@ -280,6 +285,10 @@ write_body(struct client *cl, const char *p, size_t n)
 
 	if (n == 0)
 		return 0;
+	if (redirect_skip_body(cl)) {	/* -L: only the last response's body is written */
+		cl->body_bytes += n;
+		return 0;
+	}
 	/* Per response, as curl's per file (-n and --reconnect fetch several). */
 	if (opt->max_filesize > 0 &&
 	    cl->body_bytes - cl->body_start + n > (uint64_t)opt->max_filesize) {
@@ -382,6 +391,10 @@ response_complete(struct client *cl, struct conn *c, const char *how)
 
 	body_done(cl, c, how);
 	count_whole(cl);
+	if (redirect_follow(cl, c)) {	/* -L: the next hop, on this connection */
+		next_request(cl, c);
+		return;
+	}
 	if (cl->req_no < opt->requests && cl->exit_code == 0) {
 		if (cl->resp.keep_alive && !c->half_close) {
 			next_request(cl, c);
@@ -445,6 +458,7 @@ body_done(struct client *cl, struct conn *c, const char *how)
 			evrec_gloss(&r, "the whole response is here; the client now closes (%s): "
 			    "the side whose FIN goes first holds TIME_WAIT", c->use_tls ?
 			    "TLS close_notify, then TCP FIN" : "its FIN");
+		redirect_log_body(cl, c, &r);	/* -L: a redirect's body, and the next hop */
 		evrec_emit(&r);
 	}
 }
@@ -478,6 +492,7 @@ log_response(struct client *cl, struct conn *c)
 		    (unsigned long long)m->content_length);
 	evrec_gloss(&r, "time to first byte: %.3f ms after the request was sent",
 	    (double)(c->t_first_byte - cl->t_request) / 1000.0);
+	redirect_log_response(cl, &r);	/* a 3xx: its Location, and what -L does */
 	evrec_emit(&r);
 }
 
@@ -522,7 +537,7 @@ fetch_read(struct conn *c, struct evbuffer *in)
 			n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
 			p = evbuffer_pullup(in, (ev_ssize_t)n);
 			r = http1_parse(&cl->resp, HTTP1_RESPONSE, (const char *)p, n,
-			    strcmp(opt->method, "HEAD") == 0);
+			    strcmp(redirect_method(cl), "HEAD") == 0);
 			if (r == 0)
 				return;
 			if (r < 0) {
@@ -638,6 +653,7 @@ close_delimited_done(struct client *cl, struct conn *c)
 		evlog(EVT_WARNING, c->id, c->fd, "the body ended with the connection, but no "
 		    "close_notify came before the FIN: it may be cut short (a truncation attack "
 		    "looks the same), so it does not count as whole");
+	(void)redirect_follow(cl, c);	/* -L: the next hop needs a new connection */
 	if (cl->req_no < opt->requests && cl->exit_code == 0)
 		fetch_finish(cl, EXIT_FAIL, "the server closes the connection after request %d "
 		    "of %d (its response ends at the close): -n needs a keep-alive server",

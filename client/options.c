@@ -1,5 +1,6 @@
 /* options.c -- the client's flags as a table, and options_parse() that reads the command line with it;
  * --help and man/client.1 are written from it. */
+#include <sys/socket.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -74,6 +75,28 @@ static const struct flag flags[] = {
 	    "request: with a large body (URL ?pad=N) the window fills and the server's FIN "
 	    "waits: FIN_WAIT1 (or LAST_ACK) becomes visible on its side" },
 	FLAG_SHARED(F_LINGER_WATCH, NULL),
+	/* where to connect, as curl's flags of the same names */
+	{ F_LOCATION, "location", 'L', NULL, "follow redirects (301, 302, 303, 307, 308 with a "
+	    "Location), as curl: each one a new request, on the same connection when the "
+	    "scheme, host and port stay the same and it is kept alive, else on a new one; a "
+	    "303 turns the method into GET (HEAD stays HEAD); only the last response's body is "
+	    "written. Without -L a redirect's Location is shown in the response event" },
+	{ F_MAX_REDIRS, "max-redirs", 0, "N", "with -L, follow at most N redirects (0-1000, "
+	    "or -1: no limit; default 50, as curl); one more is exit 47" },
+	{ F_RESOLVE, "resolve", 0, "HOST:PORT:ADDR[,ADDR]", "connect to ADDR (IPv4, or IPv6 "
+	    "with or without [brackets]) for HOST and PORT instead of looking HOST up: the Host "
+	    "header, SNI and the certificate's name check still use HOST (repeat for more; up "
+	    "to 16); a malformed one is exit 49, as curl" },
+	{ F_CONNECT_TO, "connect-to", 0, "HOST1:PORT1:HOST2:PORT2", "a connection to HOST1 "
+	    "port PORT1 goes to HOST2 port PORT2 instead (an empty HOST1 or PORT1 matches any; "
+	    "an empty HOST2 or PORT2 keeps the URL's); the Host header, SNI and the name check "
+	    "still use the URL's name; --resolve then applies to HOST2 (repeat for more; up to "
+	    "16; the first that matches is used); a malformed one is exit 49 (curl 7.88 ignores "
+	    "it)" },
+	{ F_IPV4, "ipv4", '4', NULL, "use IPv4 addresses only (an IPv6 literal in the URL "
+	    "cannot be reached: exit 7, as curl)" },
+	{ F_IPV6, "ipv6", '6', NULL, "use IPv6 addresses only (an IPv4 literal in the URL "
+	    "cannot be reached: exit 7, as curl)" },
 	{ F_CONNECT_TIMEOUT, "connect-timeout", 0, "SEC", "give up on an address after SEC "
 	    "seconds, fractions allowed (default 10); a TLS handshake that stalls this long "
 	    "too" },
@@ -122,6 +145,7 @@ static const struct flags_exit exits[] = {
 	{ EXIT_FAIL, "other failure (e.g. a server that closes in the middle of -n)" },
 	{ EXIT_USAGE, "usage (a bad flag, value or URL; a --cacert, --crlfile, --cert, --key or "
 	    "--keylog file that cannot be used; -d with -I, as curl)" },
+	{ EXIT_URL_MALFORMAT, "-L: a redirect's Location is not a URL we can follow" },
 	{ EXIT_RESOLVE, "cannot resolve the host" },
 	{ EXIT_CONNECT, "cannot connect to any of its addresses" },
 	{ EXIT_WEIRD, "malformed response head (not HTTP, or too large)" },
@@ -130,6 +154,8 @@ static const struct flags_exit exits[] = {
 	{ EXIT_TIMEOUT, "timeout (--connect-timeout on every address, or --max-time)" },
 	{ EXIT_TLS, "TLS handshake failed, not over the server's certificate (e.g. https:// to "
 	    "an HTTP port, or no client certificate for a server that requires one)" },
+	{ EXIT_TOO_MANY_REDIRECTS, "too many redirects: more than --max-redirs (-L)" },
+	{ EXIT_OPTION_SYNTAX, "a malformed --resolve or --connect-to" },
 	{ EXIT_EMPTY, "empty reply" },
 	{ EXIT_RECV, "connection broken while receiving (a reset, a head cut short, a malformed "
 	    "chunked body, response heads over 300 KB or more than 100 interim 1xx responses "
@@ -184,6 +210,101 @@ options_kx_why_12(int kx)
 	return kx == KX_RSA ? "TLS 1.3 has no RSA key transport (it was removed for lack of "
 	    "forward secrecy)" : "--kx picks a TLS 1.2 key exchange, and TLS 1.3 has no choice "
 	    "to make (it always uses (EC)DHE)";
+}
+
+/* --resolve and --connect-to: the fields of s split at the colons outside [brackets] (the
+ * brackets dropped), at most max of them: the last one takes the rest as it is (--resolve's
+ * address list). Returns how many, or -1 if one is too long or a bracket is not closed. */
+int
+options_map_fields(const char *s, char f[][OPTIONS_FIELD_LEN], int max)
+{
+	const char *end;
+	size_t n;
+	int k;
+
+	for (k = 0; k < max; k++) {
+		if (k == max - 1) {
+			n = strlen(s);
+			end = s + n;
+		} else if (*s == '[') {
+			if ((end = strchr(s, ']')) == NULL || (end[1] != ':' && end[1] != '\0'))
+				return -1;
+			s++;
+			n = (size_t)(end - s);
+			end++;
+		} else {
+			n = strcspn(s, ":");
+			end = s + n;
+		}
+		if (n >= OPTIONS_FIELD_LEN)
+			return -1;
+		memcpy(f[k], s, n);
+		f[k][n] = '\0';
+		if (*end == '\0')
+			return k + 1;
+		s = end + 1;
+	}
+	return k;
+}
+
+/* A malformed --resolve or --connect-to: exit 49, as curl ("Malformed option"). */
+static void __attribute__((noreturn))
+map_error(const char *flag, const char *arg, const char *why)
+{
+	fprintf(stderr, "%s: %s '%s': %s (exit %d)\n", flags_program(), flag, arg, why,
+	    EXIT_OPTION_SYNTAX);
+	exit(EXIT_OPTION_SYNTAX);
+}
+
+/* One of the flags that say where to connect. */
+static void
+parse_where(struct client_opts *o, int id, const char *arg)
+{
+	char f[4][OPTIONS_FIELD_LEN], a[OPTIONS_FIELD_LEN];
+	const char *p;
+	size_t n;
+
+	switch (id) {
+	case F_LOCATION: o->location = 1; break;
+	case F_IPV4: o->family = AF_INET; break;
+	case F_IPV6: o->family = AF_INET6; break;
+	case F_MAX_REDIRS:
+		o->max_redirs = strcmp(arg, "-1") == 0 ? -1 : (int)cmdline_number("--max-redirs: "
+		    "'%s' is not a number of redirects (0-1000, or -1)", arg, 0, 1000);
+		break;
+	case F_RESOLVE:
+		if (o->nresolve == CLIENT_MAX_MAPS)
+			flags_usage_error("too many --resolve (at most %d)", CLIENT_MAX_MAPS);
+		if (options_map_fields(arg, f, 3) != 3 || f[0][0] == '\0')
+			map_error("--resolve", arg, "not HOST:PORT:ADDR[,ADDR]...");
+		if (url_parse_port(f[1], 0) <= 0)
+			map_error("--resolve", arg, "PORT is not a port (1-65535)");
+		for (p = f[2]; *p; p += n + (p[n] == ',')) {
+			n = strcspn(p, ",");
+			snprintf(a, sizeof(a), "%.*s", (int)n, p);
+			if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
+				memmove(a, a + 1, n - 2);
+				a[n - 2] = '\0';
+			}
+			if (url_ip_literal(a) == 0)
+				map_error("--resolve", arg, "ADDR must be an IPv4 or IPv6 address");
+		}
+		if (f[2][0] == '\0')
+			map_error("--resolve", arg, "no ADDR");
+		o->resolve[o->nresolve++] = arg;
+		break;
+	case F_CONNECT_TO:
+		if (o->nconnect_to == CLIENT_MAX_MAPS)
+			flags_usage_error("too many --connect-to (at most %d)", CLIENT_MAX_MAPS);
+		if (options_map_fields(arg, f, 4) != 4 || strchr(f[3], ':') != NULL)
+			map_error("--connect-to", arg, "not HOST1:PORT1:HOST2:PORT2 (each may be "
+			    "empty; an IPv6 address in [brackets])");
+		if ((f[1][0] && url_parse_port(f[1], 0) <= 0) ||
+		    (f[3][0] && url_parse_port(f[3], 0) <= 0))
+			map_error("--connect-to", arg, "a PORT is not a port (1-65535)");
+		o->connect_to[o->nconnect_to++] = arg;
+		break;
+	}
 }
 
 static int
@@ -334,6 +455,10 @@ static void
 parse_one(struct client_opts *o, int id, const char *arg)
 {
 	switch (id) {
+	case F_LOCATION: case F_MAX_REDIRS: case F_RESOLVE: case F_CONNECT_TO: case F_IPV4:
+	case F_IPV6:
+		parse_where(o, id, arg);
+		break;
 	case F_CACERT: o->cafile = arg; break;
 	case F_INSECURE: o->insecure = 1; break;
 	case F_TLS_MIN: case F_TLS_MAX:
@@ -416,6 +541,7 @@ options_parse(struct client_opts *o, struct url *u, int argc, char **argv)
 		.method = "GET",
 		.requests = 1,
 		.reconnect = 1,
+		.max_redirs = 50,	/* curl's */
 		.connect_timeout_ms = 10000,
 		.max_filesize = MAX_FILESIZE_DEFAULT,
 		.common = CMDLINE_DEFAULTS,
@@ -436,6 +562,9 @@ options_parse(struct client_opts *o, struct url *u, int argc, char **argv)
 		    "--half-close the client sends the first FIN");
 	if (o->tls_min && o->tls_max && o->tls_min > o->tls_max)
 		flags_usage_error("--tls-min is above --tls-max");
+	if (o->location && (o->requests > 1 || o->reconnect > 1))
+		flags_usage_error("-L does not go with -n or --reconnect: a redirect already "
+		    "makes the next request, on this connection or a new one");
 	check_variants(o);
 	check_curl(o);
 	if (o->keylog == NULL && (env = secure_getenv("SSLKEYLOGFILE")) != NULL && *env)

@@ -257,7 +257,7 @@ serve(struct conn *c, struct session *s)
 	const struct http1_msg *m = s->req;
 	const char *path = target_path(m->target);
 	const struct scenario *sc;
-	char page[16384];
+	char page[16384], loc[64];
 	size_t plen;
 	long pad;
 	int head = strcmp(m->method, "HEAD") == 0, text, n, nsc;
@@ -272,6 +272,15 @@ serve(struct conn *c, struct session *s)
 	if (m->version_minor == 1 && http1_header(m, "Host") == NULL) {
 		s->keep_alive = 0;
 		respond_error(c, s, 400, "an HTTP/1.1 request needs a Host header");
+		return;
+	}
+	if ((n = page_redirect(path, loc, sizeof(loc), page, sizeof(page))) != 0) {
+		if (n > 0)	/* /redirect/N: a chain of redirects for -L */
+			respond(c, s, n, "text/plain; charset=utf-8", page, strlen(page), head,
+			    loc, 0);
+		else
+			respond_error(c, s, 400, "/redirect/N takes N from 1 to 100 and at most "
+			    "?code=301, 302, 303, 307 or 308");
 		return;
 	}
 	if (plen != 1 || path[0] != '/') {
