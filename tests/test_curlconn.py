@@ -115,6 +115,27 @@ def test_location_our_server(t, server, client, run, curl):
         t.eq("/redirect/0: 400", (first(r.ev, "response") or {}).get("status"), 400)
 
 
+def test_location_with_data(t, server, client, run, curl):
+    """-L -d: a 303 turns the POST into a GET and drops the body; 307 and 308 repeat the POST
+    with its body, as curl does (the server's POST page says how many bytes it got)."""
+    with server(https=None, selfsigned=None) as srv:
+        base = "http://127.0.0.1:%d" % srv.port("http")
+        for code, methods, got_body in (("303", ["POST", "GET"], False),
+                                        ("307", ["POST", "POST"], True),
+                                        ("308", ["POST", "POST"], True)):
+            url = base + "/redirect/1?code=" + code
+            r = client("-L", "-d", "pw=secret", url)
+            c, cbody, cw = curl_run(t, run, curl, "-L", "-d", "pw=secret", url)
+            t.eq("-L -d %s: exit, ours and curl's" % code, (r.rc, c.rc), (0, 0))
+            t.eq("-L -d %s: the methods" % code, [e.get("method") for e in requests(r)], methods)
+            t.eq("-L -d %s: body_len on each request" % code,
+                 [e.get("body_len") for e in requests(r)], [9, 9 if got_body else None])
+            t.eq("-L -d %s: the final page is the same kind, ours and curl's" % code,
+                 b"POST received" in r.out, b"POST received" in cbody)
+            t.eq("-L -d %s: the server got the body at the end" % code,
+                 b"POST received: 9 bytes" in r.out, got_body)
+
+
 def test_max_redirs(t, server, client, run, curl):
     """--max-redirs N: one redirect more is exit 47, with nothing written, as curl; curl's
     default limit is 50; -1 lifts it."""
