@@ -442,7 +442,8 @@ close_step(const struct evrec *r, struct explain *x)
 	}
 	/* Not read() = 0 either: a RST after it, or it came just before our close(). */
 	if (r->ev == EVT_FIN_RECEIVED && !unread && !simultaneous &&
-	    strncmp(r->detail, "read() returned 0", 17) != 0) {
+	    strncmp(r->detail, "read() returned 0", 17) != 0 &&
+	    strncmp(r->detail, "read() 返回 0", strlen("read() 返回 0")) != 0) {
 		x->why = "the peer's FIN is in; the detail says how this side learned of it";
 		x->why_zh = "对方的 FIN 已经到达；详情说明了这一方是怎样得知的";
 	}
