@@ -247,16 +247,19 @@ add_agreed(struct evrec *r, const struct tcp_info *ti, char *buf, size_t len)
 	evrec_bool(r, "sack", sack);
 	evrec_bool(r, "timestamps", ts);
 	evrec_float(r, "rtt_ms", ti->tcpi_rtt / 1000.0);
-	snprintf(buf, len, "agreed: %s%s%s", sack ? "SACK" : "", sack && (ts || ws) ? ", " : "",
-	    ts ? "timestamps" : "");
+	snprintf(buf, len, TR("agreed: %s%s%s", "双方协商：%s%s%s"), sack ? "SACK" : "",
+	    sack && (ts || ws) ? TR(", ", "，") : "", ts ? TR("timestamps", "时间戳") : "");
 	l = strlen(buf);
 	if (ws)
-		snprintf(buf + l, len - l, "%swindow scale ours %u, the peer's %u", sack || ts ?
-		    ", " : "", ti->tcpi_rcv_wscale, ti->tcpi_snd_wscale);
+		snprintf(buf + l, len - l, TR("%swindow scale ours %u, the peer's %u",
+		    "%s窗口扩大因子 我方 %u，对方 %u"), sack || ts ? TR(", ", "，") : "",
+		    ti->tcpi_rcv_wscale, ti->tcpi_snd_wscale);
 	else if (!sack && !ts)
-		snprintf(buf + l, len - l, "no SACK, timestamps or window scale");
+		snprintf(buf + l, len - l, "%s", TR("no SACK, timestamps or window scale",
+		    "没有 SACK、时间戳和窗口扩大"));
 	l = strlen(buf);
-	snprintf(buf + l, len - l, "; RTT %.3f ms", ti->tcpi_rtt / 1000.0);
+	snprintf(buf + l, len - l, TR("; RTT %.3f ms", "；往返时间 RTT %.3f ms"),
+	    ti->tcpi_rtt / 1000.0);
 }
 
 /* The SYN's options as JSON fields: the client's SYN (server, TCP_SAVED_SYN) or our own
@@ -301,15 +304,21 @@ log_established(struct conn *c)
 	if (c->is_server) {
 		if (saved == 0) {
 			add_syn(&r, &syn, "saved");
-			evrec_detail(&r, "%s <- %s  accept() returned; the client's SYN: %s; %s",
+			evrec_detail(&r, TR("%s <- %s  accept() returned; the client's SYN: %s; %s",
+			    "%s <- %s  accept() 返回；客户端的 SYN：%s；%s"),
 			    local_s, remote_s, tcpinfo_syn_str(&syn, synbuf, sizeof(synbuf)),
 			    agreed);
 		} else
-			evrec_detail(&r, "%s <- %s  accept() returned; the client's SYN was not "
-			    "saved (TCP_SAVED_SYN); %s", local_s, remote_s, agreed);
-		evrec_gloss(&r, "the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
+			evrec_detail(&r, TR("%s <- %s  accept() returned; the client's SYN was not "
+			    "saved (TCP_SAVED_SYN); %s",
+			    "%s <- %s  accept() 返回；客户端的 SYN 没有保存下来（TCP_SAVED_SYN）；"
+			    "%s"), local_s, remote_s, agreed);
+		evrec_gloss(&r, TR("the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
 		    "the socket (3-way handshake done); the client's SYN as the kernel saved it "
-		    "(TCP_SAVED_SYN), and what both SYNs had (TCP_INFO)");
+		    "(TCP_SAVED_SYN), and what both SYNs had (TCP_INFO)",
+		    "在 accept() 把套接字交给我们之前，内核已经完成了 SYN、SYN+ACK、ACK（三次握手"
+		    "完成）；客户端的 SYN 是内核保存下来的样子（TCP_SAVED_SYN），以及双方 SYN 都带"
+		    "了哪些选项（TCP_INFO）"));
 	} else {
 		if (st > 0) {
 			tcpinfo_own_syn(&ti, &syn);
@@ -318,17 +327,22 @@ log_established(struct conn *c)
 				evrec_int(&r, "syn_sent", (long long)ti.tcpi_total_retrans + 1);
 			/* The SYN's retransmissions are the only ones before ESTABLISHED. */
 			if (ti.tcpi_total_retrans > 0)
-				snprintf(sent, sizeof(sent), " (sent %u times: TCP_INFO counts %u "
-				    "retransmissions)", ti.tcpi_total_retrans + 1,
+				snprintf(sent, sizeof(sent), TR(" (sent %u times: TCP_INFO counts %u "
+				    "retransmissions)",
+				    "（发送了 %u 次：TCP_INFO 记录了 %u 次重传）"), ti.tcpi_total_retrans + 1,
 				    ti.tcpi_total_retrans);
-			evrec_detail(&r, "%s -> %s  connect() completed; our SYN%s: %s; %s", local_s,
+			evrec_detail(&r, TR("%s -> %s  connect() completed; our SYN%s: %s; %s",
+			    "%s -> %s  connect() 完成；我方的 SYN%s：%s；%s"), local_s,
 			    remote_s, sent, tcpinfo_syn_str(&syn, synbuf, sizeof(synbuf)), agreed);
 		} else
-			evrec_detail(&r, "%s -> %s  connect() completed", local_s, remote_s);
-		evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
+			evrec_detail(&r, TR("%s -> %s  connect() completed",
+			    "%s -> %s  connect() 完成"), local_s, remote_s);
+		evrec_gloss(&r, TR("SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
 		    "sides ESTABLISHED%s; our SYN's options are our kernel's choices, 'agreed' is "
 		    "what both SYNs had (TCP_INFO; the server's MSS is not kept where we can read "
-		    "it)", st == TCPI_ESTABLISHED ? "" : " (state not yet updated)");
+		    "it)",
+		    "收到 SYN+ACK 并发出 ACK（第二次和第三次握手）：双方都是 ESTABLISHED%s；我方 SYN 的选项由我方内核决定，“双方协商”是两个 SYN 都带的选项（TCP_INFO；服务器的 MSS 没有保存在我们能读到的地方）"), st == TCPI_ESTABLISHED ? "" : TR(" (state not yet updated)",
+		        "（状态还没更新）"));
 	}
 	evrec_emit(&r);
 }
@@ -340,8 +354,10 @@ start_tls_log(struct conn *c)
 	if (!evlog_on())
 		return;
 	evlog(EVT_HANDSHAKE_START, c->id, c->fd, "%s",
-	    c->is_server ? "waiting for the client's ClientHello" :
-	    "starting TLS over the open TCP connection");
+	    c->is_server ? TR("waiting for the client's ClientHello",
+	        "等待客户端的 ClientHello") :
+	    TR("starting TLS over the open TCP connection",
+	        "在已建立的 TCP 连接上开始 TLS"));
 }
 
 /* Server: the bufferevent is set up; start reading (and, over TLS, the handshake). */
@@ -415,10 +431,13 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 		c->plain_on_tls = 1;
 		if (evrec_begin(&r, EVT_WARNING, c->id, c->fd)) {
 			evrec_str(&r, "reason", "plain HTTP sent to the HTTPS port");
-			evrec_detail(&r, "the first byte is '%c', not a TLS record (0x16): plain "
-			    "HTTP sent to the HTTPS port", b);
-			evrec_gloss(&r, "a TLS client starts with a ClientHello record (0x16); this "
-			    "one starts with an HTTP method: someone typed http:// for an HTTPS port");
+			evrec_detail(&r, TR("the first byte is '%c', not a TLS record (0x16): plain "
+			    "HTTP sent to the HTTPS port",
+			    "第一个字节是 '%c'，不是 TLS 记录（0x16）：明文 HTTP 发到了 HTTPS 端口"), b);
+			evrec_gloss(&r, TR("a TLS client starts with a ClientHello record (0x16); this "
+			    "one starts with an HTTP method: someone typed http:// for an HTTPS port",
+			    "TLS 客户端以 ClientHello 记录（0x16）开头；这个连接以 HTTP 方法开头："
+			    "有人对 HTTPS 端口用了 http://"));
 			evrec_emit(&r);
 		}
 		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
@@ -597,21 +616,30 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		/* ESTABLISHED already: the SYN+ACK came back before connect() returned. The
 		 * addresses say whether it ever left this machine. */
 		if (st == TCPI_ESTABLISHED && conn_addr_loopback(&c->remote.sa))
-			evrec_gloss(&r, "kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
-			    "completed inside connect(), so the socket is already ESTABLISHED");
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
+			    "completed inside connect(), so the socket is already ESTABLISHED",
+			    "内核发出了 SYN（第一次握手）；在回环接口上 SYN+ACK 和 ACK 在 "
+			    "connect() 内部就完成了，所以套接字已经是 ESTABLISHED"));
 		else if (st == TCPI_ESTABLISHED && addr_same_host(&c->local.sa, &c->remote.sa))
-			evrec_gloss(&r, "kernel sent SYN (1st handshake); to this machine's own "
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake); to this machine's own "
 			    "address, through lo: SYN+ACK and ACK completed inside connect(), so the "
-			    "socket is already ESTABLISHED");
+			    "socket is already ESTABLISHED",
+			    "内核发出了 SYN（第一次握手）；目标是本机自己的地址，经过 lo：SYN+ACK "
+			    "和 ACK 在 connect() 内部就完成了，所以套接字已经是 ESTABLISHED"));
 		else if (st == TCPI_ESTABLISHED)
-			evrec_gloss(&r, "kernel sent SYN (1st handshake); the peer's SYN+ACK came "
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake); the peer's SYN+ACK came "
 			    "back before connect() returned and the kernel sent the ACK, so the socket "
-			    "is already ESTABLISHED (a fast link)");
+			    "is already ESTABLISHED (a fast link)",
+			    "内核发出了 SYN（第一次握手）；对方的 SYN+ACK 在 connect() 返回之前就"
+			    "回来了，内核也发出了 ACK，所以套接字已经是 ESTABLISHED（链路很快）"));
 		else if (st == TCPI_SYN_SENT)
-			evrec_gloss(&r, "kernel sent SYN (1st handshake) and waits for SYN+ACK: not "
-			    "answered at once, so the state is still SYN_SENT");
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake) and waits for SYN+ACK: not "
+			    "answered at once, so the state is still SYN_SENT",
+			    "内核发出了 SYN（第一次握手），正在等待 SYN+ACK：没有立即得到回答，所"
+			    "以状态仍是 SYN_SENT"));
 		else
-			evrec_gloss(&r, "kernel sent SYN (1st handshake)");
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake)",
+			    "内核发出了 SYN（第一次握手）"));
 		evrec_emit(&r);
 	}
 	/* --capture: the SYN, and on loopback the SYN+ACK and ACK, were sent inside connect(). */
