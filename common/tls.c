@@ -124,39 +124,55 @@ tls_verify_plain(int e)
 	case X509_V_OK:
 		return "ok";
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-		return "the certificate is self-signed: it vouches for itself, and nobody you trust "
-		    "vouches for it";
+		return TR("the certificate is self-signed: it vouches for itself, and nobody you trust "
+		    "vouches for it",
+		    "证书是自签名的：它为自己担保，而没有任何你信任的机构为它担保");
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-		return "the chain ends in a root certificate that you do not trust";
+		return TR("the chain ends in a root certificate that you do not trust",
+		    "证书链的末端是一张你不信任的根证书");
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-		return "the issuer of this certificate is not in your trust store (unknown CA)";
+		return TR("the issuer of this certificate is not in your trust store (unknown CA)",
+		    "这张证书的签发者不在你的信任库中（未知的 CA）");
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		return "the chain cannot be completed up to a trusted root";
+		return TR("the chain cannot be completed up to a trusted root",
+		    "证书链无法一直连到受信任的根证书");
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		return "the certificate has expired";
+		return TR("the certificate has expired",
+		    "证书已过期");
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return "the certificate is not valid yet (check your clock)";
+		return TR("the certificate is not valid yet (check your clock)",
+		    "证书尚未生效（请检查系统时钟）");
 	case X509_V_ERR_HOSTNAME_MISMATCH:
-		return "the name you asked for is not among the names in the certificate";
+		return TR("the name you asked for is not among the names in the certificate",
+		    "你访问的域名不在证书列出的名字中");
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		return "the IP address you asked for is not in the certificate";
+		return TR("the IP address you asked for is not in the certificate",
+		    "你访问的 IP 地址不在证书中");
 	case X509_V_ERR_PERMITTED_VIOLATION:
-		return "the issuing CA is not allowed to vouch for this name (name constraints)";
+		return TR("the issuing CA is not allowed to vouch for this name (name constraints)",
+		    "签发证书的 CA 无权为这个名字担保（名称约束）");
 	case X509_V_ERR_INVALID_PURPOSE:
-		return "the certificate is not meant for TLS servers (wrong key usage)";
+		return TR("the certificate is not meant for TLS servers (wrong key usage)",
+		    "这张证书不是给 TLS 服务器用的（密钥用途不对）");
 	case X509_V_ERR_CERT_REVOKED:
-		return "the issuer has revoked the certificate";
+		return TR("the issuer has revoked the certificate",
+		    "签发者已吊销这张证书");
 	case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-		return "too many intermediate CAs for the root's path length limit";
+		return TR("too many intermediate CAs for the root's path length limit",
+		    "中间 CA 太多，超过了根证书的路径长度限制");
 	case X509_V_ERR_EE_KEY_TOO_SMALL:
-		return "the certificate's key is too weak";
+		return TR("the certificate's key is too weak",
+		    "证书的密钥强度太弱");
 	case X509_V_ERR_CA_MD_TOO_WEAK:
-		return "the certificate is signed with a weak hash (e.g. SHA-1)";
+		return TR("the certificate is signed with a weak hash (e.g. SHA-1)",
+		    "证书使用了弱哈希算法签名（例如 SHA-1）");
 	case X509_V_ERR_UNABLE_TO_GET_CRL:
-		return "revocation cannot be checked: no CRL from this certificate's issuer";
+		return TR("revocation cannot be checked: no CRL from this certificate's issuer",
+		    "无法检查吊销状态：没有这张证书签发者的 CRL");
 	default:
-		return "the certificate could not be verified";
+		return TR("the certificate could not be verified",
+		    "无法校验这张证书");
 	}
 }
 
@@ -168,8 +184,10 @@ check_readable(const char *what, const char *path, char *err, size_t errlen)
 	FILE *fp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "cannot read %s '%s': %s%s", what, path, strerror(errno),
-		    errno == ENOENT ? " (run 'make certs' to create the demo certificates)" : "");
+		snprintf(err, errlen, TR("cannot read %s '%s': %s%s",
+		    "无法读取%s '%s'：%s%s"), what, path, strerror(errno),
+		    errno == ENOENT ? TR(" (run 'make certs' to create the demo certificates)",
+		        "（运行 'make certs' 生成演示用的证书）") : "");
 		return -1;
 	}
 	fclose(fp);
@@ -262,22 +280,31 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		else
 			evrec_str(&r, "chosen", "");
 		if (chosen != NULL)
-			evrec_detail(&r, "the client offers %s; we choose %.*s", offered,
+			evrec_detail(&r, TR("the client offers %s; we choose %.*s",
+			    "客户端提出 %s；我们选择 %.*s"), offered,
 			    (int)*chosen, (const char *)chosen + 1);
 		else
-			evrec_detail(&r, "the client offers %s; we choose none", offered);
+			evrec_detail(&r, TR("the client offers %s; we choose none",
+			    "客户端提出 %s；我们一个也不选"), offered);
 		if (chosen != NULL)
-			evrec_gloss(&r, "ALPN: the client lists the application protocols it "
-			    "speaks, the server picks one%s; it goes back in our %s", h2 ?
-			    " (h2 is HTTP/2, which this server does not speak)" : "", tls13 ?
-			    "EncryptedExtensions (TLS 1.3: encrypted)" : "ServerHello (TLS 1.2: "
-			    "in clear text)");
+			evrec_gloss(&r, TR("ALPN: the client lists the application protocols it "
+			    "speaks, the server picks one%s; it goes back in our %s",
+			    "ALPN：客户端列出它会说的应用层协议，服务器选一个%s；选择结果放在我方"
+			    "的 %s 里发回"), h2 ?
+			    TR(" (h2 is HTTP/2, which this server does not speak)",
+			        "（h2 是 HTTP/2，本服务器不支持）") : "", tls13 ?
+			    TR("EncryptedExtensions (TLS 1.3: encrypted)",
+			        "EncryptedExtensions（TLS 1.3：加密的）") : TR("ServerHello (TLS 1.2: "
+			    "in clear text)",
+			    "ServerHello（TLS 1.2：明文）"));
 		else
-			evrec_gloss(&r, "ALPN: no protocol in common%s: we answer without ALPN, "
+			evrec_gloss(&r, TR("ALPN: no protocol in common%s: we answer without ALPN, "
 			    "so the client learns that none of its protocols was agreed (RFC 7301 "
 			    "also lets a server refuse with the alert no_application_protocol, as "
-			    "nginx does)", h2 ? " (h2 is HTTP/2, which this server does not "
-			    "speak)" : "");
+			    "nginx does)",
+			    "ALPN：没有共同的协议%s：我们的回答不带 ALPN，客户端由此知道它的协议一个也没有商定（RFC 7301 也允许服务器用 no_application_protocol 警报拒绝，nginx 就是这样做的）"), h2 ? TR(" (h2 is HTTP/2, which this server does not "
+			    "speak)",
+			    "（h2 是 HTTP/2，本服务器不支持）") : "");
 		evrec_emit(&r);
 	}
 	if (chosen == NULL)
@@ -292,8 +319,8 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
-	if (check_readable("certificate", o->cert, err, errlen) == -1 ||
-	    check_readable("private key", o->key, err, errlen) == -1)
+	if (check_readable(TR("certificate", "证书"), o->cert, err, errlen) == -1 ||
+	    check_readable(TR("private key", "私钥"), o->key, err, errlen) == -1)
 		return NULL;
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		snprintf(err, errlen, "cannot create a TLS context");
@@ -348,7 +375,7 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 			    "signs client certificates, e.g. certs/out/ca.crt)");
 			goto fail;
 		}
-		if (check_readable("client CA file", o->client_ca, err, errlen) == -1)
+		if (check_readable(TR("client CA file", "客户端 CA 文件"), o->client_ca, err, errlen) == -1)
 			goto fail;
 		if (SSL_CTX_load_verify_locations(ctx, o->client_ca, NULL) != 1 ||
 		    (names = SSL_load_client_CA_file(o->client_ca)) == NULL) {
@@ -409,7 +436,7 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
-	if (o->cafile && check_readable("CA file", o->cafile, err, errlen) == -1)
+	if (o->cafile && check_readable(TR("CA file", "CA 文件"), o->cafile, err, errlen) == -1)
 		return NULL;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		snprintf(err, errlen, "cannot create a TLS context");
@@ -429,7 +456,7 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 		X509_LOOKUP *lu;
 
-		if (check_readable("CRL file", o->crlfile, err, errlen) == -1)
+		if (check_readable(TR("CRL file", "CRL 文件"), o->crlfile, err, errlen) == -1)
 			goto fail;
 		if ((lu = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
 		    X509_load_crl_file(lu, o->crlfile, X509_FILETYPE_PEM) <= 0) {
@@ -448,8 +475,8 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 			snprintf(err, errlen, "--cert and --key go together");
 			goto fail;
 		}
-		if (check_readable("certificate", o->cert, err, errlen) == -1 ||
-		    check_readable("private key", o->key, err, errlen) == -1)
+		if (check_readable(TR("certificate", "证书"), o->cert, err, errlen) == -1 ||
+		    check_readable(TR("private key", "私钥"), o->key, err, errlen) == -1)
 			goto fail;
 		if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
 		    SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
