@@ -791,6 +791,23 @@ done:
 
 /* ---- errors and certificate checks ---- */
 
+/* --lang zh: what failed, for the detail (the "what" field stays as the caller said it). */
+static const char *
+what_words(const char *what)
+{
+	static const char *const words[][2] = {
+		{ "TLS handshake failed", "TLS 握手失败" },
+		{ "TLS error", "TLS 出错" },
+		{ "sending close_notify failed", "发送 close_notify 失败" },
+	};
+	size_t i;
+
+	for (i = 0; evlog_zh() && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(what, words[i][0]) == 0)
+			return words[i][1];
+	return what;
+}
+
 /* Drain and log every queued OpenSSL error; returns how many were logged. */
 int
 tls_log_errors(struct conn *c, const char *what)
@@ -817,7 +834,9 @@ tls_log_errors(struct conn *c, const char *what)
 			evrec_str(&r, "what", what);
 			evrec_str(&r, "reason", why ? why : "");
 			evrec_str(&r, "openssl", text);
-			evrec_detail(&r, "%s: %s  (%s)", what, why ? why : "?", text);
+			/* --lang zh: our words in Chinese, OpenSSL's own quoted as it said them */
+			evrec_detail(&r, TR("%s: %s  (%s)", "%s：OpenSSL 说 \"%s\"  (%s)"),
+			    what_words(what), why ? why : "?", text);
 			if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
 			    ERR_GET_REASON(e) == SSL_R_NO_SUITABLE_KEY_SHARE)
 				evrec_gloss(&r, TR("no key exchange group in common: the client offered "

@@ -28,7 +28,9 @@ _SQUOTED = re.compile(r"(?<![A-Za-z])'[^'\n]*'(?![A-Za-z])")
 _WORD = re.compile(r"^[(\[]?[A-Za-z][a-z]*(?:'[a-z]+)?[,.;:)\]]?$")
 _STRERROR = sorted({os.strerror(e) for e in errno.errorcode}, key=len, reverse=True)
 # JSON fields that hold sentences (the rest are names, numbers, peer data).
-SENTENCE_FIELDS = ("detail", "gloss", "explain", "note", "error", "reason", "message", "summary")
+# ("summary", "reason", "what", "why" are data: explain.c, the checkers and the ladder read them
+# as the program wrote them, in English, as OpenSSL's reason is.)
+SENTENCE_FIELDS = ("detail", "gloss", "explain", "note", "explanation")
 
 
 def _strip(text):
