@@ -1,83 +1,43 @@
-"""harness/zh.py -- is a --lang zh log Chinese all the way? One rule, shared by every test that
-asks (tests/test_zh.py for the programs, tests/test_zh_common.py for common/).
+"""--lang zh: is any sentence left in English? One rule for every test that asks.
 
-The rule: no line (text log) and no sentence field (JSON log: detail, gloss, explain, the note)
-holds a run of 4 or more consecutive English words, once these are set aside:
-  - the text line's fixed columns (time, side and connection, layer, event name or label);
-  - what is quoted, "..." or '...' (peer data, file names, a header as it came);
-  - the C library's own error texts (strerror: "Connection reset by peer").
-A word is a token of ASCII letters, lower case or Capitalised ("the", "Peer's", "sent,"): names
-such as ClientHello, TLS, SYN+ACK, TLS_AES_128_GCM_SHA256, localhost:8443, depth=0 are not words,
-so "收到 EncryptedExtensions, Certificate, CertificateVerify" passes. A real English sentence
-("our kernel received SYN+ACK and answered ACK: the connection is open both ways") has runs of
-4 plain words; a Chinese one has none.
+A line fails when, after the parts that are not ours to translate are set aside, it still holds
+a run of 4 or more consecutive ASCII English words ("the server sent its FIN"). Set aside:
+quoted text ('...', "...": peer data, a request target, a name), certificate names (CN=...,
+O=...), URLs and paths, flags (--cacert), identifiers (TLS_AES_128_GCM_SHA256, FIN_WAIT1,
+close_notify, X25519), and what OpenSSL itself says (its error string, in parentheses after
+"OpenSSL"). Message names (ClientHello, CertificateVerify ...) are single words: they never make
+a run on their own.
 """
-
-import errno
-import json
-import os
 import re
 
-RUN = 4
+# a run of 4+ words of ASCII letters, separated by single spaces
+RUN = re.compile(r"(?<![\w'/.-])[A-Za-z]+(?:'[a-z]+)?(?: [A-Za-z]+(?:'[a-z]+)?){3,}(?![\w/-])")
 
-# The text log's fixed columns: "   +1.234 ms  client #1  TCP  connect          ".
-_PREFIX = re.compile(r"^\s*[+-]?\d+\.\d+ ms\s+(?:client|server)(?: #\d+)?\s+"
-                     r"(?:TCP|TLS|CERT|HTTP|APP)\s+\S+")
-_DQUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-_SQUOTED = re.compile(r"(?<![A-Za-z])'[^'\n]*'(?![A-Za-z])")
-_WORD = re.compile(r"^[(\[]?[A-Za-z][a-z]*(?:'[a-z]+)?[,.;:)\]]?$")
-_STRERROR = sorted({os.strerror(e) for e in errno.errorcode}, key=len, reverse=True)
-# JSON fields that hold sentences (the rest are names, numbers, peer data).
-# ("summary", "reason", "what", "why" are data: explain.c, the checkers and the ladder read them
-# as the program wrote them, in English, as OpenSSL's reason is.)
-SENTENCE_FIELDS = ("detail", "gloss", "explain", "note", "explanation")
-
-
-def _strip(text):
-    text = _DQUOTED.sub('""', text)
-    text = _SQUOTED.sub("''", text)
-    for s in _STRERROR:
-        if len(s) > 8 and s in text:
-            text = text.replace(s, "E")
-    return text
+SET_ASIDE = [
+    re.compile(r"'[^'\n]*'"),                       # quoted: peer data, names
+    re.compile(r'"[^"\n]*"'),
+    re.compile(r"\b(?:CN|O|OU|C|L|ST|emailAddress)=[^,/\]\)]*"),  # certificate names
+    re.compile(r"\b[a-z][a-z0-9+.-]*://\S*"),       # URLs
+    re.compile(r"(?<!\S)--?[A-Za-z][\w-]*"),         # flags
+    re.compile(r"\S*/\S*"),                          # paths, HTTP/1.1, a/b
+    re.compile(r"\bOpenSSL(?: error \d+)?[:,]? \([^)]*\)"),    # OpenSSL's own text
+    re.compile(r"\(OpenSSL: [^)]*\)"),
+]
 
 
-def english_run(text, run=RUN):
-    """The first run of `run` or more English words in text (a string), or None."""
-    words = []
-    for tok in _strip(text).split():
-        if _WORD.match(tok):
-            words.append(tok)
-            if len(words) >= run:
-                continue
-        else:
-            if len(words) >= run:
-                return " ".join(words)
-            words = []
-    return " ".join(words) if len(words) >= run else None
+def english_runs(line):
+    """The runs of 4+ English words left in one line, after what is set aside."""
+    s = line
+    for p in SET_ASIDE:
+        s = p.sub(" \u00b7 ", s)
+    return [m.group(0) for m in RUN.finditer(s)]
 
 
-def english_lines(text, run=RUN):
-    """The lines of a text log (or of JSON lines) that break the rule, as (line, run) pairs.
-    A JSON line is judged by its sentence fields; a text line without its fixed columns."""
-    bad = []
+def english_lines(text):
+    """[(line, [runs])] for each line of text that still has an English run."""
+    out = []
     for line in text.splitlines():
-        s = line.strip()
-        if s.startswith("{"):
-            try:
-                rec = json.loads(s)
-            except ValueError:
-                rec = None
-            if isinstance(rec, dict):
-                for k in SENTENCE_FIELDS:
-                    v = rec.get(k)
-                    if isinstance(v, str):
-                        r = english_run(v, run)
-                        if r:
-                            bad.append((line, r))
-                            break
-                continue
-        r = english_run(_PREFIX.sub("", line), run)
-        if r:
-            bad.append((line, r))
-    return bad
+        runs = english_runs(line)
+        if runs:
+            out.append((line, runs))
+    return out
