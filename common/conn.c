@@ -410,8 +410,9 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 
 	conn_hold(c);
 	if (what & EV_TIMEOUT) {
-		conn_abort(c, CONN_ERR_TIMEOUT, "timed out during the TLS handshake (no "
-		    "ClientHello)");
+		conn_abort(c, CONN_ERR_TIMEOUT, TR("timed out during the TLS handshake (no "
+		    "ClientHello)",
+		    "TLS 握手超时（没有收到 ClientHello）"));
 		goto done;
 	}
 	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -442,7 +443,7 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL) {
-			conn_abort(c, CONN_ERR_CONNECT, "out of memory");
+			conn_abort(c, CONN_ERR_CONNECT, TR("out of memory", "内存不足"));
 			goto done;
 		}
 		conn_set_phase(c, PHASE_OPEN);
@@ -455,7 +456,7 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 	c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, 0);
 	if (c->bev == NULL) {
-		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
+		conn_abort(c, CONN_ERR_TLS, TR("cannot start TLS (out of memory?)", "无法启动 TLS（内存不足？）"));
 		goto done;
 	}
 	c->keep_fd = 1;
@@ -518,7 +519,8 @@ err:
 	if (c->bev == NULL)
 		close(fd);
 	c->fd = -1;
-	conn_abort(c, CONN_ERR_CONNECT, "cannot set up the connection (out of memory?)");
+	conn_abort(c, CONN_ERR_CONNECT, TR("cannot set up the connection (out of memory?)",
+	    "无法建立连接（内存不足？）"));
 	return NULL;
 }
 
@@ -545,7 +547,7 @@ tcp_connected(struct conn *c)
 	if (c->bev == NULL) {
 		c->bev = c->under;
 		c->under = NULL;
-		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
+		conn_abort(c, CONN_ERR_TLS, TR("cannot start TLS (out of memory?)", "无法启动 TLS（内存不足？）"));
 		return;
 	}
 	c->ssl_in_bev = 1;
@@ -579,7 +581,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	/* A failure from here on is a failure to connect to this address. */
 	conn_set_phase(c, PHASE_CONNECTING);
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(msg, sizeof(msg), "socket: %s", strerror(errno));
+		snprintf(msg, sizeof(msg), TR("socket: %s",
+		    "socket：%s"), strerror(errno));
 		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
 	}
@@ -587,7 +590,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	if ((c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		close(fd);
 		c->fd = -1;
-		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
+		conn_abort(c, CONN_ERR_CONNECT, TR("out of memory", "内存不足"));
 		return NULL;
 	}
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
@@ -595,7 +598,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	 * taken before it, so no log shows the SYN (or the server's accept) first. */
 	t_call = evlog_now_us();
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
-		snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
+		snprintf(msg, sizeof(msg), TR("connect to %s: %s", "连接 %s：%s"), conn_remote_str(c),
 		    strerror(errno));
 		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
@@ -821,11 +824,14 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		if (c->phase == PHASE_OPEN) {
-			conn_close(c, "idle timeout");
+			conn_close(c, TR("idle timeout",
+			    "空闲超时"));
 			return;
 		}
 		conn_abort(c, CONN_ERR_TIMEOUT, c->phase == PHASE_TLS_HANDSHAKE ?
-		    "timed out during the TLS handshake" : "timed out");
+		    TR("timed out during the TLS handshake",
+		        "TLS 握手超时") : TR("timed out",
+		            "超时"));
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -834,8 +840,10 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			if (c->use_tls && c->phase == PHASE_TLS_HANDSHAKE)
 				tls_log_errors(c, "TLS handshake failed");
 			conn_abort(c, c->phase == PHASE_TLS_HANDSHAKE ? CONN_ERR_TLS : CONN_ERR_EOF,
-			    c->phase == PHASE_TLS_HANDSHAKE ? "the peer closed the connection during "
-			    "the TLS handshake" : "the peer closed the connection while connecting");
+			    c->phase == PHASE_TLS_HANDSHAKE ? TR("the peer closed the connection during "
+			    "the TLS handshake",
+			    "对方在 TLS 握手期间关闭了连接") : TR("the peer closed the connection while connecting",
+			        "对方在连接建立期间关闭了连接"));
 			return;
 		}
 		if (c->phase == PHASE_OPEN) {
@@ -888,17 +896,20 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 		if (ph == PHASE_CONNECTING) {
 			char msg[CONN_ERROR_TEXT_LEN];
 
-			snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
-			    err ? strerror(err) : "failed");
+			snprintf(msg, sizeof(msg), TR("connect to %s: %s", "连接 %s：%s"), conn_remote_str(c),
+			    err ? strerror(err) : TR("failed", "失败"));
 			conn_abort(c, err == ECONNREFUSED ? CONN_ERR_REFUSED : CONN_ERR_CONNECT,
 			    msg);
 		} else if (ph == PHASE_TLS_HANDSHAKE) {
 			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS,
-			    c->reset ? "connection reset during the TLS handshake" :
-			    "TLS handshake failed");
+			    c->reset ? TR("connection reset during the TLS handshake",
+			        "TLS 握手期间连接被重置") :
+			    TR("TLS handshake failed", "TLS 握手失败"));
 		} else {
 			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS, c->reset ?
-			    "connection reset by the peer" : "TLS or socket error");
+			    TR("connection reset by the peer",
+			        "连接被对方重置") : TR("TLS or socket error",
+			            "TLS 或套接字出错"));
 		}
 	}
 }

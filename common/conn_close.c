@@ -617,7 +617,7 @@ close_finish(struct conn *c, const char *reason)
 
 	if (c->phase == PHASE_CLOSED)
 		return;
-	snprintf(why, sizeof(why), "%s", reason ? reason : "closed");
+	snprintf(why, sizeof(why), "%s", reason ? reason : TR("closed", "已关闭"));
 	drop_event(&c->ev_fin);
 	drop_event(&c->ev_peek);
 	park_leave(c);
@@ -850,7 +850,7 @@ close_peer_closed(struct conn *c)
 	if (c->ops->peer_closed)
 		c->ops->peer_closed(c);
 	else
-		conn_close(c, "the peer closed the connection");
+		conn_close(c, TR("the peer closed the connection", "对方关闭了连接"));
 }
 
 void
