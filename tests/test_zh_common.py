@@ -57,15 +57,18 @@ def check_zh(t, name, evs):
 
 
 def test_zh_common_scenarios(t, server, client, certs):
-    """http (the server closes first), https TLS 1.3, TLS 1.2 RSA with -n 2, a refused
+    """http (the server closes first), https TLS 1.3 and TLS 1.2 RSA with --dissect, TLS 1.2
+    ECDHE with -n 2, a refused
     self-signed certificate, an abortive close (RST), a held FIN (CLOSE_WAIT / FIN_WAIT2):
     both sides' logs, every event common/ writes, Chinese all the way."""
     seen = set()
     with server(*ZH, "--close-first", "server", "--rsa-port", "0") as srv:
         runs = [
             ("http, server closes first", ["http://127.0.0.1:%d/" % srv.port("http")]),
-            ("https TLS 1.3", ["--cacert", certs.ca, "https://localhost:%d/" % srv.port("https")]),
-            ("TLS 1.2 RSA", ["--cacert", certs.ca, "--tls-max", "1.2", "--kx", "rsa",
+            ("https TLS 1.3 --dissect", ["--dissect", "--cacert", certs.ca,
+                                         "https://localhost:%d/" % srv.port("https")]),
+            ("TLS 1.2 RSA --dissect", ["--dissect", "--cacert", certs.ca, "--tls-max", "1.2",
+                                       "--kx", "rsa",
                              "https://localhost:%d/" % srv.port("rsa")]),
             ("self-signed refused", ["https://localhost:%d/" % srv.port("selfsigned")]),
         ]
@@ -99,7 +102,7 @@ def test_zh_common_scenarios(t, server, client, certs):
     # the scenarios reach the events common/ writes (so the check above is not vacuous)
     want = {"connect", "established", "handshake_start", "message", "key_exchange",
             "handshake_done", "verify", "alert", "close_notify", "fin_sent", "fin_received",
-            "closed", "state_change", "watch_end", "reset", "hold_close"}
+            "closed", "state_change", "watch_end", "reset", "hold_close", "dissect"}
     t.check("the scenarios cover common/'s events", want <= seen, sorted(want),
             sorted(want - seen))
 
