@@ -329,7 +329,8 @@ log_established(struct conn *c)
 			if (ti.tcpi_total_retrans > 0)
 				snprintf(sent, sizeof(sent), TR(" (sent %u times: TCP_INFO counts %u "
 				    "retransmissions)",
-				    "（发送了 %u 次：TCP_INFO 记录了 %u 次重传）"), ti.tcpi_total_retrans + 1,
+				    "（发送了 %u 次：TCP_INFO 记录了 %u 次重传"
+				    "）"), ti.tcpi_total_retrans + 1,
 				    ti.tcpi_total_retrans);
 			evrec_detail(&r, TR("%s -> %s  connect() completed; our SYN%s: %s; %s",
 			    "%s -> %s  connect() 完成；我方的 SYN%s：%s；%s"), local_s,
@@ -341,7 +342,10 @@ log_established(struct conn *c)
 		    "sides ESTABLISHED%s; our SYN's options are our kernel's choices, 'agreed' is "
 		    "what both SYNs had (TCP_INFO; the server's MSS is not kept where we can read "
 		    "it)",
-		    "收到 SYN+ACK 并发出 ACK（第二次和第三次握手）：双方都是 ESTABLISHED%s；我方 SYN 的选项由我方内核决定，“双方协商”是两个 SYN 都带的选项（TCP_INFO；服务器的 MSS 没有保存在我们能读到的地方）"), st == TCPI_ESTABLISHED ? "" : TR(" (state not yet updated)",
+		    "收到 SYN+ACK 并发出 ACK（第二次和第三次握手）：双方都是 ESTABLISHED%s；我方 "
+		    "SYN 的选项由我方内核决定，“双方协商”是两个 SYN 都带的选项（TCP_INFO；服务器的 "
+		    "MSS 没有保存在我们能读到的地方"
+		    "）"), st == TCPI_ESTABLISHED ? "" : TR(" (state not yet updated)",
 		        "（状态还没更新）"));
 	}
 	evrec_emit(&r);
@@ -434,7 +438,8 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 			evrec_str(&r, "reason", "plain HTTP sent to the HTTPS port");
 			evrec_detail(&r, TR("the first byte is '%c', not a TLS record (0x16): plain "
 			    "HTTP sent to the HTTPS port",
-			    "第一个字节是 '%c'，不是 TLS 记录（0x16）：明文 HTTP 发到了 HTTPS 端口"), b);
+			    "第一个字节是 '%c'，不是 TLS 记录（0x16）：明文 HTTP 发到了 HTTPS 端"
+			    "口"), b);
 			evrec_gloss(&r, TR("a TLS client starts with a ClientHello record (0x16); this "
 			    "one starts with an HTTP method: someone typed http:// for an HTTPS port",
 			    "TLS 客户端以 ClientHello 记录（0x16）开头；这个连接以 HTTP 方法开头："
@@ -456,7 +461,8 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 	c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, 0);
 	if (c->bev == NULL) {
-		conn_abort(c, CONN_ERR_TLS, TR("cannot start TLS (out of memory?)", "无法启动 TLS（内存不足？）"));
+		conn_abort(c, CONN_ERR_TLS, TR("cannot start TLS (out of memory?)", "无法启动 TLS（"
+		    "内存不足？）"));
 		goto done;
 	}
 	c->keep_fd = 1;
@@ -547,7 +553,8 @@ tcp_connected(struct conn *c)
 	if (c->bev == NULL) {
 		c->bev = c->under;
 		c->under = NULL;
-		conn_abort(c, CONN_ERR_TLS, TR("cannot start TLS (out of memory?)", "无法启动 TLS（内存不足？）"));
+		conn_abort(c, CONN_ERR_TLS, TR("cannot start TLS (out of memory?)", "无法启动 TLS（"
+		    "内存不足？）"));
 		return;
 	}
 	c->ssl_in_bev = 1;
@@ -598,7 +605,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	 * taken before it, so no log shows the SYN (or the server's accept) first. */
 	t_call = evlog_now_us();
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
-		snprintf(msg, sizeof(msg), TR("connect to %s: %s", "连接 %s：%s"), conn_remote_str(c),
+		snprintf(msg, sizeof(msg), TR("connect to %s: %s", "连接 %s："
+		    "%s"), conn_remote_str(c),
 		    strerror(errno));
 		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
@@ -842,7 +850,8 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			conn_abort(c, c->phase == PHASE_TLS_HANDSHAKE ? CONN_ERR_TLS : CONN_ERR_EOF,
 			    c->phase == PHASE_TLS_HANDSHAKE ? TR("the peer closed the connection during "
 			    "the TLS handshake",
-			    "对方在 TLS 握手期间关闭了连接") : TR("the peer closed the connection while connecting",
+			    "对方在 TLS 握手期间关闭了连"
+			    "接") : TR("the peer closed the connection while connecting",
 			        "对方在连接建立期间关闭了连接"));
 			return;
 		}
@@ -896,7 +905,8 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 		if (ph == PHASE_CONNECTING) {
 			char msg[CONN_ERROR_TEXT_LEN];
 
-			snprintf(msg, sizeof(msg), TR("connect to %s: %s", "连接 %s：%s"), conn_remote_str(c),
+			snprintf(msg, sizeof(msg), TR("connect to %s: %s", "连接 %s："
+			    "%s"), conn_remote_str(c),
 			    err ? strerror(err) : TR("failed", "失败"));
 			conn_abort(c, err == ECONNREFUSED ? CONN_ERR_REFUSED : CONN_ERR_CONNECT,
 			    msg);

@@ -318,7 +318,8 @@ conn_log_hold_close(struct conn *c, int ms)
 	    "暂缓发出我方的 FIN %d ms（--hold-close）"), ms);
 	evrec_gloss(&r, TR("the passive side may still have data to send: we stay in CLOSE_WAIT, "
 	    "the %s in FIN_WAIT2",
-	    "被动关闭的一方可能还有数据要发：我们停留在 CLOSE_WAIT，%s停留在 FIN_WAIT2"), c->is_server ? TR("client", "客户端") :
+	    "被动关闭的一方可能还有数据要发：我们停留在 CLOSE_WAIT，%s停留在 "
+	    "FIN_WAIT2"), c->is_server ? TR("client", "客户端") :
 	    TR("server", "服务器"));
 	evrec_emit(&r);
 }

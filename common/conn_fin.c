@@ -129,7 +129,8 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 	else if (how == FIN_CAPTURED)
 		evrec_detail(&r, TR("the peer's FIN came in (the capture shows it; this program never "
 		    "read it)%s",
-		    "对方的 FIN 到了（抓包显示了它；本程序从未读到它）%s"), c->reset ? TR(", then a RST", "，随后来了 RST") : "");
+		    "对方的 FIN 到了（抓包显示了它；本程序从未读到它）"
+		    "%s"), c->reset ? TR(", then a RST", "，随后来了 RST") : "");
 	else if (how == FIN_THEN_RST)
 		/* the evidence seen: a state only the peer's FIN leads to, or the RST's EPIPE */
 		evrec_detail(&r, TR("the peer's FIN was in: %s before a RST came (the fd now reads %s)",
@@ -186,18 +187,21 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 		    "kernel ACKs the other's FIN, and both sides go to TIME_WAIT",
 		    "对方的 FIN 与我方的 FIN 交错而过（%s）：同时关闭；双方内核各自确认对方的 "
 		    "FIN，两边都进入 TIME_WAIT"), c->saw_closing ?
-		    TR("the kernel showed CLOSING", "内核显示过 CLOSING") : TR("the capture shows it not ACKing ours",
+		    TR("the kernel showed CLOSING", "内核显示过 "
+		    "CLOSING") : TR("the capture shows it not ACKing ours",
 		        "抓包显示它没有确认我方的 FIN"));
 	else if (fin_local_known(c))
 		evrec_gloss(&r, TR("3rd wave: the peer's FIN came after ours (%s); our kernel ACKed it "
 		    "at once (4th wave)%s",
-		    "第三次挥手：对方的 FIN 在我方之后到达（%s）；我方内核立即确认了它（第四次挥手）%s"), (fin_seen(c) & FIN_ST(TCPI_FIN_WAIT2)) ? TR("ours was "
+		    "第三次挥手：对方的 FIN 在我方之后到达（%s）；我方内核立即确认了它（第四次挥手"
+		    "）%s"), (fin_seen(c) & FIN_ST(TCPI_FIN_WAIT2)) ? TR("ours was "
 		    "ACKed first: FIN_WAIT2",
 		    "我方的 FIN 先被确认：FIN_WAIT2") : TR("the capture shows it ACKing ours",
 		        "抓包显示它确认了我方的 FIN"), (tw =
 		    fin_time_wait(c)) == 1 ? TR(": our FIN was the first, so this side now holds "
 		    "TIME_WAIT (sock_diag shows it; the fd reads CLOSE)",
-		    "：我方的 FIN 在先，所以这一方现在处于 TIME_WAIT（sock_diag 能看到；fd 读出 CLOSE）") : tw == 0 ? TR("; sock_diag "
+		    "：我方的 FIN 在先，所以这一方现在处于 TIME_WAIT（sock_diag 能看到；fd 读出 "
+		    "CLOSE）") : tw == 0 ? TR("; sock_diag "
 		    "shows no TIME_WAIT for it", "；sock_diag 没有显示它的 TIME_WAIT") : "");
 	else
 		evrec_gloss(&r, TR("the peer's FIN arrived after ours had left; our kernel ACKed it at "
@@ -206,7 +210,8 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 		    "ours ACKed first (FIN_WAIT2) nor CLOSING",
 		    "对方的 FIN 在我方 FIN 发出之后到达；我方内核立即确认了它%s。对方是在我方 FIN "
 		    "到达之后发出的（第三次挥手），还是之前发出的（两个 FIN 同时在路上），这一方无"
-		    "法分辨：它既没看到我方 FIN 先被确认（FIN_WAIT2），也没看到 CLOSING"), (tw = fin_time_wait(c)) == 1 ?
+		    "法分辨：它既没看到我方 FIN 先被确认（FIN_WAIT2），也没看到 "
+		    "CLOSING"), (tw = fin_time_wait(c)) == 1 ?
 		    TR("; this side now holds TIME_WAIT (sock_diag shows it; the fd reads CLOSE)",
 		        "；这一方现在处于 TIME_WAIT（sock_diag 能看到；fd 读出 CLOSE）") :
 		    tw == 0 ? TR("; sock_diag shows no TIME_WAIT for it",
@@ -228,11 +233,13 @@ fin_step(struct conn *c, int st, char *buf, size_t len)
 	if (c->reset && c->first_fin == FIRST_FIN_PEER)
 		snprintf(buf, len, TR("3rd wave: our FIN, after the peer's; then the peer reset the "
 		    "connection (RST; the fd shows %s)",
-		    "第三次挥手：我方的 FIN，在对方的之后；随后对方重置了连接（RST；fd 显示 %s）"), sn);
+		    "第三次挥手：我方的 FIN，在对方的之后；随后对方重置了连接（RST；fd 显示 "
+		    "%s）"), sn);
 	else if (c->reset)
 		snprintf(buf, len, TR("our FIN went out before anything showed the peer's FIN; then "
 		    "the peer reset the connection (RST; the fd shows %s)",
-		    "我方的 FIN 在看到对方 FIN 之前就发出了；随后对方重置了连接（RST；fd 显示 %s）"), sn);
+		    "我方的 FIN 在看到对方 FIN 之前就发出了；随后对方重置了连接（RST；fd 显示 "
+		    "%s）"), sn);
 	else if (c->first_fin == FIRST_FIN_BOTH)
 		snprintf(buf, len, TR("our FIN crossed the peer's (%s): a simultaneous close; each "
 		    "side ACKs the other's FIN, and both go to TIME_WAIT",
@@ -255,7 +262,8 @@ fin_step(struct conn *c, int st, char *buf, size_t len)
 		    "(FIN_WAIT1: shutdown() is done, the FIN leaves after them; the peer's FIN has "
 		    "not arrived); the peer's ACK of it moves us to FIN_WAIT2",
 		    "我方的 FIN 排在内核还没发出的 %u 字节后面（FIN_WAIT1：shutdown() 已经完成，"
-		    "FIN 在这些字节之后发出；对方的 FIN 还没到）；对方确认它之后我们进入 FIN_WAIT2"), notsent);
+		    "FIN 在这些字节之后发出；对方的 FIN 还没到）；对方确认它之后我们进入 "
+		    "FIN_WAIT2"), notsent);
 	else if (st == TCPI_FIN_WAIT1)
 		snprintf(buf, len, TR("1st wave: our FIN is out, before the peer's arrived "
 		    "(FIN_WAIT1); the peer's ACK of it moves us to FIN_WAIT2 (2nd wave)",
@@ -275,7 +283,8 @@ fin_step(struct conn *c, int st, char *buf, size_t len)
 		    "FIN was in before we looked (the fd shows %s): sent after ours reached it, or "
 		    "crossing it, this side cannot tell",
 		    "第一次挥手：我方的 FIN 在对方的到达之前发出；我们查看之前对方的 FIN 已经到了"
-		    "（fd 显示 %s）：它是在我方 FIN 到达之后发出的，还是与之交错，这一方无法分辨"), sn);
+		    "（fd 显示 %s）：它是在我方 FIN 到达之后发出的，还是与之交错，这一方无法分"
+		    "辨"), sn);
 }
 
 /* The closed event's words, chosen from what the kernel showed: st, the fd's state just before
@@ -298,7 +307,8 @@ fin_closed_gloss(struct evrec *r, struct conn *c, int st, int after, int tw, int
 	else if (c->rst_sent)
 		evrec_gloss(r, TR("SO_LINGER {1, 0}: close() sends RST instead of FIN; no four-way "
 		    "close and no TIME_WAIT",
-		    "SO_LINGER {1, 0}：close() 发出 RST 而不是 FIN；没有四次挥手，也没有 TIME_WAIT"));
+		    "SO_LINGER {1, 0}：close() 发出 RST 而不是 FIN；没有四次挥手，也没有 "
+		    "TIME_WAIT"));
 	else if (c->reset)
 		evrec_gloss(r, TR("reset: the connection ended without the four-way close; no "
 		    "TIME_WAIT",
@@ -306,11 +316,13 @@ fin_closed_gloss(struct evrec *r, struct conn *c, int st, int after, int tw, int
 	else if (c->first_fin == FIRST_FIN_BOTH)
 		evrec_gloss(r, TR("a simultaneous close: the two FINs crossed (%s); %s",
 		    "同时关闭：两个 FIN 交错而过（%s）；%s"),
-		    c->saw_closing ? TR("the kernel showed CLOSING", "内核显示过 CLOSING") : TR("the capture shows it",
+		    c->saw_closing ? TR("the kernel showed CLOSING", "内核显示过 "
+		    "CLOSING") : TR("the capture shows it",
 		        "抓包显示了这一点"),
 		    tw == 1 ? TR("this side holds TIME_WAIT for 2MSL (60 s on Linux; sock_diag shows it "
 		    "just after close())",
-		    "这一方在 TIME_WAIT 中停留 2MSL（Linux 上 60 秒；close() 之后 sock_diag 立即能看到）") : TR("TIME_WAIT follows once the peer ACKs our FIN (the watch "
+		    "这一方在 TIME_WAIT 中停留 2MSL（Linux 上 60 秒；close() 之后 sock_diag 立即能"
+		    "看到）") : TR("TIME_WAIT follows once the peer ACKs our FIN (the watch "
 		    "follows it)",
 		    "对方确认我方的 FIN 后进入 TIME_WAIT（由观察跟踪）"));
 	else if (c->first_fin == FIRST_FIN_LOCAL && by_close && tw == 1)
@@ -320,12 +332,15 @@ fin_closed_gloss(struct evrec *r, struct conn *c, int st, int after, int tw, int
 		    "TIME_WAIT for 2MSL (60 s on Linux; sock_diag shows it)",
 		    "close() 在对方的 FIN 到达之前发出了我方的 FIN（调用前 fd 读出 %s），调用之后"
 		    "对方的 FIN 就到了（它是在我方 FIN 到达之后发出的，还是与之交错，这一方无法分"
-		    "辨）：这一方在 TIME_WAIT 中停留 2MSL（Linux 上 60 秒；sock_diag 能看到）"), sn);
+		    "辨）：这一方在 TIME_WAIT 中停留 2MSL（Linux 上 60 秒；sock_diag 能看到"
+		    "）"), sn);
 	else if (c->first_fin == FIRST_FIN_LOCAL && by_close)
 		evrec_gloss(r, TR("close() sends our FIN now, before the peer's arrived%s%s%s: the "
 		    "kernel finishes the close on its own; TIME_WAIT follows if the peer's FIN "
 		    "comes (the watch follows it)",
-		    "close() 现在发出我方的 FIN，对方的还没到%s%s%s：内核自己完成关闭；如果对方的 FIN 到来，就进入 TIME_WAIT（由观察跟踪）"), an ? TR(" (sock_diag just after the call: ",
+		    "close() 现在发出我方的 FIN，对方的还没到%s%s%s：内核自己完成关闭；如果对方的 "
+		    "FIN 到来，就进入 TIME_WAIT（由观察跟踪"
+		    "）"), an ? TR(" (sock_diag just after the call: ",
 		        "（调用之后 sock_diag 看到：") : "",
 		    an ? an : "", an ? TR(")", "）") : "");
 	else if (c->first_fin == FIRST_FIN_LOCAL && tw == 1)

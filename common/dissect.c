@@ -815,7 +815,8 @@ hello(struct dx *d, struct rd *r, int client)
 		dg = downgrade_sentinel(r->p);
 	emit(d, 0, "random", -1, r->p, 32, "%s", hrr ? TR("HelloRetryRequest: the fixed value "
 	    "SHA-256(\"HelloRetryRequest\"), not a random",
-	    "HelloRetryRequest：固定值 SHA-256(\"HelloRetryRequest\")，不是随机数") : dg ? dg : "32 bytes");
+	    "HelloRetryRequest：固定值 SHA-256(\"HelloRetryRequest\")，不是随机"
+	    "数") : dg ? dg : "32 bytes");
 	(void)rd_sub(r, 32);
 	sid = rd_sub(r, rd_u(r, 1));
 	if (r->bad)

@@ -105,7 +105,8 @@ static const struct entry {
 	{ EVT_ESTABLISHED, NULL, EVLOG_SERVER, 1, "three-way handshake done", "三次握手完成",
 	  "the kernel completed SYN, SYN+ACK, ACK on its own and queued the connection; accept() "
 	  "only picks up a finished one",
-	  "内核自己完成了 SYN、SYN+ACK、ACK，把连接放进队列；accept() 只是取走一个已经建立好的连接" },
+	  "内核自己完成了 SYN、SYN+ACK、ACK，把连接放进队列；accept() 只是取走一个已经建立好的连"
+	      "接" },
 	{ EVT_ACCEPT_WAIT, NULL, ANY, 0, NULL, NULL,
 	  "finished handshakes wait in the accept queue until the program calls "
 	  "accept()",
@@ -219,7 +220,8 @@ static const struct entry {
 	{ EVT_KEY_EXCHANGE, NULL, ANY, 0, "key exchange", "密钥交换",
 	  "how the shared secret came about: public-key cryptography is used only "
 	  "for this and for proving identity",
-	  "共享密钥是怎样产生的：公钥密码（非对称加密）只用于这一步和证明身份" },	/* resumed: see resumed_kx() */
+	  "共享密钥是怎样产生的：公钥密码（非对称加密）只用于这一步和证明身"
+	      "份" },	/* resumed: see resumed_kx() */
 	{ EVT_HANDSHAKE_DONE, NULL, ANY, 0, "symmetric encryption", "对称加密",
 	  "the handshake is over: the data now goes under fast symmetric encryption with "
 	  "session keys only the two ends know",
@@ -352,7 +354,8 @@ by_version(const struct evrec *r, const char *type, struct explain *x)
 		    "server's ChangeCipherSpec: next time the client can resume without the "
 		    "certificate and the key exchange";
 		x->why_zh = tls13 ? "握手之后发来的会话票据：下次客户端可以凭它恢复会话，不需要证书"
-		    "和签名" : "TLS 1.2（RFC 5077）：在握手末尾、服务器的 ChangeCipherSpec 之前发来的"
+		    "和签名" : "TLS 1.2（RFC 5077）：在握手末尾、服务器的 ChangeCipherSpec 之前发来"
+		    "的"
 		    "会话票据：下次客户端可以凭它恢复会话，不需要证书和密钥交换";
 	}
 }

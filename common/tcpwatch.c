@@ -189,10 +189,8 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 		    "%s 计时器在 %u ms 后到期  （%s）"), sockdiag_timer_name(di->timer),
 		    di->expires_ms, how);
 	else
-		evrec_detail(&r, TR("%s (%s)",
-		    "%s（%s）"), to ? TR("seen", "看到") : TR("the kernel has forgotten the connection",
-		        "内核已经忘掉了这个连接"),
-		    how);
+		evrec_detail(&r, TR("%s (%s)", "%s（%s）"), to ? TR("seen", "看到") :
+		    TR("the kernel has forgotten the connection", "内核已经忘掉了这个连接"), how);
 	if (di != NULL && di->timer == SOCKDIAG_TIMER_PROBE && to != TCPI_SYN_SENT) {
 		evrec_gloss(&r, TR("the peer's receive window is zero (it is not reading): our FIN "
 		    "waits behind the data; the kernel probes the window until it opens",

@@ -294,7 +294,8 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 			    TR(" (h2 is HTTP/2, which this server does not speak)",
 			        "（h2 是 HTTP/2，本服务器不支持）") : "", tls13 ?
 			    TR("EncryptedExtensions (TLS 1.3: encrypted)",
-			        "EncryptedExtensions（TLS 1.3：加密的）") : TR("ServerHello (TLS 1.2: "
+			        "EncryptedExtensions（TLS 1.3：加密的"
+			        "）") : TR("ServerHello (TLS 1.2: "
 			    "in clear text)",
 			    "ServerHello（TLS 1.2：明文）"));
 		else
@@ -302,7 +303,10 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 			    "so the client learns that none of its protocols was agreed (RFC 7301 "
 			    "also lets a server refuse with the alert no_application_protocol, as "
 			    "nginx does)",
-			    "ALPN：没有共同的协议%s：我们的回答不带 ALPN，客户端由此知道它的协议一个也没有商定（RFC 7301 也允许服务器用 no_application_protocol 警报拒绝，nginx 就是这样做的）"), h2 ? TR(" (h2 is HTTP/2, which this server does not "
+			    "ALPN：没有共同的协议%s：我们的回答不带 ALPN，客户端由此知道它的协议一"
+			    "个也没有商定（RFC 7301 也允许服务器用 no_application_protocol 警报拒绝"
+			    "，nginx 就是这样做的"
+			    "）"), h2 ? TR(" (h2 is HTTP/2, which this server does not "
 			    "speak)",
 			    "（h2 是 HTTP/2，本服务器不支持）") : "");
 		evrec_emit(&r);
@@ -375,7 +379,8 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 			    "signs client certificates, e.g. certs/out/ca.crt)");
 			goto fail;
 		}
-		if (check_readable(TR("client CA file", "客户端 CA 文件"), o->client_ca, err, errlen) == -1)
+		if (check_readable(TR("client CA file", "客户端 CA 文"
+		    "件"), o->client_ca, err, errlen) == -1)
 			goto fail;
 		if (SSL_CTX_load_verify_locations(ctx, o->client_ca, NULL) != 1 ||
 		    (names = SSL_load_client_CA_file(o->client_ca)) == NULL) {

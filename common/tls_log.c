@@ -231,10 +231,13 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size
 		    "share: both sides can now compute the handshake keys, and the handshake "
 		    "messages after this one are encrypted (a ChangeCipherSpec record, if one "
 		    "comes, is a plaintext dummy)",
-		    "服务器选定版本和密码套件，并发来自己的密钥份额：双方现在都能算出握手密钥，此后的握手消息都是加密的（如果有 ChangeCipherSpec 记录，它只是个明文空壳）") : strstr(summary, "resumes the session") ?
+		    "服务器选定版本和密码套件，并发来自己的密钥份额：双方现在都能算出握手密钥，此后"
+		    "的握手消息都是加密的（如果有 ChangeCipherSpec 记录，它只是个明文空壳"
+		    "）") : strstr(summary, "resumes the session") ?
 		    TR("the server picks version and cipher suite and resumes the offered session: "
 		    "no certificate, no key exchange",
-		    "服务器选定版本和密码套件，并恢复客户端提出的会话：没有证书，也没有密钥交换") : TR("the server picks version and cipher "
+		    "服务器选定版本和密码套件，并恢复客户端提出的会话：没有证书，也没有密钥交"
+		    "换") : TR("the server picks version and cipher "
 		    "suite, with its own random value",
 		    "服务器选定版本和密码套件，附上它自己的随机数");
 	if (strcmp(name, "HelloRetryRequest") == 0)
@@ -249,7 +252,8 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size
 	if (strcmp(name, "Certificate") == 0)
 		return from_server ? TR("the server's certificate chain: its public key, signed by a CA "
 		    "the client must trust",
-		    "服务器的证书链：它的公钥，由客户端必须信任的 CA 签名") : TR("the client's certificate (mutual TLS)",
+		    "服务器的证书链：它的公钥，由客户端必须信任的 CA 签"
+		    "名") : TR("the client's certificate (mutual TLS)",
 		        "客户端的证书（双向 TLS）");
 	if (strcmp(name, "CertificateRequest") == 0)
 		return TR("the server asks the client for a certificate (mutual TLS)",
@@ -257,7 +261,8 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size
 	if (strcmp(name, "CertificateVerify") == 0)
 		return from_server ? TR("the server proves it holds the certificate's private key: a "
 		    "signature over the handshake so far",
-		    "服务器证明自己持有证书的私钥：对到目前为止的握手消息做的签名") : TR("the client proves it holds its "
+		    "服务器证明自己持有证书的私钥：对到目前为止的握手消息做的签"
+		    "名") : TR("the client proves it holds its "
 		    "certificate's private key",
 		    "客户端证明自己持有它证书的私钥");
 	if (strcmp(name, "ServerKeyExchange") == 0)
@@ -497,9 +502,12 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 		evrec_gloss(&r, TR("TLS 1.3 middlebox compatibility (RFC 8446 D.4): a plaintext "
 		    "record, not encrypted, that carries nothing (one byte, 0x01), %s: no "
 		    "keys exist yet, it changes nothing",
-		    "TLS 1.3 的中间设备兼容（RFC 8446 D.4）：一条明文记录，没有加密，什么也不携带（一个字节 0x01），%s：此时还没有密钥，它什么也不改变"), c->tls->hrr ? TR("sent after the "
+		    "TLS 1.3 的中间设备兼容（RFC 8446 D.4）：一条明文记录，没有加密，什么也不携带（"
+		    "一个字节 0x01），%s：此时还没有密钥，它什么也不改"
+		    "变"), c->tls->hrr ? TR("sent after the "
 		    "HelloRetryRequest, before the ServerHello",
-		    "在 HelloRetryRequest 之后、ServerHello 之前发出") : TR("before the ServerHello",
+		    "在 HelloRetryRequest 之后、ServerHello 之前发"
+		    "出") : TR("before the ServerHello",
 		    "在 ServerHello 之前"));
 	else if (strcmp(name, "ChangeCipherSpec") == 0)
 		evrec_gloss(&r, "%s", SSL_version(ssl) == TLS1_3_VERSION ?
@@ -582,7 +590,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 			    TR("received", "收到"));
 			evrec_gloss(&r, "%s", write_p ? TR("TLS says goodbye: no more data from us "
 			    "(protects against a truncation attack)",
-			    "TLS 道别：我方不再发送数据（防止截断攻击）") : TR("the peer's TLS goodbye: it "
+			    "TLS 道别：我方不再发送数据（防止截断攻击"
+			    "）") : TR("the peer's TLS goodbye: it "
 			    "will send no more data",
 			    "对方的 TLS 道别：它不再发送数据"));
 			evrec_emit(&r);
@@ -597,11 +606,12 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		evrec_str(&r, "desc", tls_alert_name(p[1]));
 		evrec_int(&r, "code", p[1]);
 		evrec_label(&r, "%s alert", write_p ? ">" : "<");
-		evrec_detail(&r, "%s %s (%d)", p[0] == 2 ? TR("fatal", "致命") : TR("warning", "警告"),
-		    tls_alert_name(p[1]), p[1]);
+		evrec_detail(&r, "%s %s (%d)", p[0] == 2 ? TR("fatal", "致命") :
+		    TR("warning", "警告"), tls_alert_name(p[1]), p[1]);
 		evrec_gloss(&r, "%s%s", write_p ? TR("we tell the peer what went wrong and end the "
 		    "session",
-		    "我们告诉对方出了什么问题，并结束会话%s") : TR("the peer tells us what went wrong",
+		    "我们告诉对方出了什么问题，并结束会话"
+		    "%s") : TR("the peer tells us what went wrong",
 		        "对方告诉我们出了什么问题%s"), alert_gloss(p[1]));
 		evrec_emit(&r);
 		break;
@@ -779,10 +789,13 @@ done:
 	else
 		evrec_gloss(&r, TR("handshake complete: from now on both sides use symmetric "
 		    "encryption with session keys derived from %s (resumed: %d round trip%s, no "
-		    "certificate)", "握手完成：从现在起双方使用对称加密，会话密钥由%s导出（会话恢复："
-		    "%d 次往返%s，没有证书）"), !tls13 ? TR("the earlier session's master secret and "
+		    "certificate)", "握手完成：从现在起双方使用对称加密，会话密钥由%s导出（会话恢复"
+		    "："
+		    "%d 次往返%s，没有证书"
+		    "）"), !tls13 ? TR("the earlier session's master secret and "
 		    "this handshake's randoms, no key exchange", "以前那个会话的主密钥和这次握手的"
-		    "随机数，没有密钥交换") : tls_group_name(ssl)[0] ? TR("the ticket's secret (PSK) "
+		    "随机数，没有密钥交"
+		    "换") : tls_group_name(ssl)[0] ? TR("the ticket's secret (PSK) "
 		    "and a fresh key exchange", "票据中的密钥（PSK）和一次新的密钥交换") :
 		    TR("the ticket's secret (PSK), no key exchange", "票据中的密钥（PSK），没有密钥"
 		    "交换"), rtts, rtts == 1 || evlog_zh() ? "" : "s");
@@ -907,7 +920,8 @@ tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
 	if (ok)
 		evrec_detail(&r, "%s  issuer=%s  ok", ci.subject, ci.issuer);
 	else
-		evrec_detail(&r, TR("%s  issuer=%s  error %d: %s", "%s  issuer=%s  错误 %d：\"%s\""),
+		evrec_detail(&r, TR("%s  issuer=%s  error %d: %s", "%s  issuer=%s  错误 "
+		    "%d：\"%s\""),
 		    ci.subject, ci.issuer, err,
 		    X509_verify_cert_error_string(err));
 	if (!ok)
