@@ -200,7 +200,7 @@ ssl_err_text(char *buf, size_t len)
 	unsigned long e = ERR_peek_last_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
 
-	snprintf(buf, len, "%s", r ? r : "unknown error");
+	snprintf(buf, len, "%s", r ? r : TR("unknown error", "未知错误"));
 	ERR_clear_error();
 }
 
@@ -209,16 +209,19 @@ common_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 {
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (o->min_version && !SSL_CTX_set_min_proto_version(ctx, o->min_version)) {
-		snprintf(err, errlen, "cannot set the lowest TLS version");
+		snprintf(err, errlen, TR("cannot set the lowest TLS version",
+		    "无法设置最低 TLS 版本"));
 		return -1;
 	}
 	if (o->max_version && !SSL_CTX_set_max_proto_version(ctx, o->max_version)) {
-		snprintf(err, errlen, "cannot set the highest TLS version");
+		snprintf(err, errlen, TR("cannot set the highest TLS version",
+		    "无法设置最高 TLS 版本"));
 		return -1;
 	}
 	if (o->ciphers && !SSL_CTX_set_cipher_list(ctx, o->ciphers) &&
 	    !SSL_CTX_set_ciphersuites(ctx, o->ciphers)) {
-		snprintf(err, errlen, "no usable cipher in '%s' (see 'openssl ciphers -v')",
+		snprintf(err, errlen, TR("no usable cipher in '%s' (see 'openssl ciphers -v')",
+		    "'%s' 中没有可用的密码套件（见 'openssl ciphers -v'）"),
 		    o->ciphers);
 		return -1;
 	}
@@ -327,7 +330,7 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 	    check_readable(TR("private key", "私钥"), o->key, err, errlen) == -1)
 		return NULL;
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
-		snprintf(err, errlen, "cannot create a TLS context");
+		snprintf(err, errlen, TR("cannot create a TLS context", "无法创建 TLS 上下文"));
 		return NULL;
 	}
 	/* The gallery's RSA-1024 and SHA-1 certificates do not even load at the default
@@ -340,7 +343,8 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
 		char why[128];
 		ssl_err_text(why, sizeof(why));
-		snprintf(err, errlen, "cannot load certificate '%s': %s (is it a PEM certificate?)",
+		snprintf(err, errlen, TR("cannot load certificate '%s': %s (is it a PEM certificate?)",
+		    "无法加载证书 '%s'：%s（它是 PEM 格式的证书吗？）"),
 		    o->cert, why);
 		goto fail;
 	}
@@ -348,20 +352,25 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 		char why[128];
 		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
 			ERR_clear_error();
-			snprintf(err, errlen, "the private key '%s' does not match the certificate "
-			    "'%s' (pass the key made together with that certificate)", o->key,
+			snprintf(err, errlen, TR("the private key '%s' does not match the certificate "
+			    "'%s' (pass the key made together with that certificate)",
+			    "私钥 '%s' 与证书 '%s' 不匹配（请使用和那张证书一起生成的私钥"
+			    "）"), o->key,
 			    o->cert);
 			goto fail;
 		}
 		ssl_err_text(why, sizeof(why));
-		snprintf(err, errlen, "cannot load private key '%s': %s (is it a PEM key?)",
+		snprintf(err, errlen, TR("cannot load private key '%s': %s (is it a PEM key?)",
+		    "无法加载私钥 '%s'：%s（它是 PEM 格式的私钥吗？）"),
 		    o->key, why);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ERR_clear_error();
-		snprintf(err, errlen, "the private key '%s' does not match the certificate '%s' "
-		    "(pass the key made together with that certificate)", o->key, o->cert);
+		snprintf(err, errlen, TR("the private key '%s' does not match the certificate '%s' "
+		    "(pass the key made together with that certificate)",
+		    "私钥 '%s' 与证书 '%s' 不匹配（请使用和那张证书一起生成的私钥"
+		    "）"), o->key, o->cert);
 		goto fail;
 	}
 	if (common_setup(ctx, o, err, errlen) == -1)
@@ -375,8 +384,10 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 		STACK_OF(X509_NAME) *names;
 
 		if (o->client_ca == NULL) {
-			snprintf(err, errlen, "--client-auth needs --client-ca FILE (the CA that "
-			    "signs client certificates, e.g. certs/out/ca.crt)");
+			snprintf(err, errlen, TR("--client-auth needs --client-ca FILE (the CA that "
+			    "signs client certificates, e.g. certs/out/ca.crt)",
+			    "--client-auth 需要 --client-ca FILE（签发客户端证书的 CA，例如 "
+			    "certs/out/ca.crt）"));
 			goto fail;
 		}
 		if (check_readable(TR("client CA file", "客户端 CA 文"
@@ -386,7 +397,8 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 		    (names = SSL_load_client_CA_file(o->client_ca)) == NULL) {
 			char why[128];
 			ssl_err_text(why, sizeof(why));
-			snprintf(err, errlen, "cannot load client CA file '%s': %s", o->client_ca,
+			snprintf(err, errlen, TR("cannot load client CA file '%s': %s",
+			    "无法加载客户端 CA 文件 '%s'：%s"), o->client_ca,
 			    why);
 			goto fail;
 		}
@@ -444,7 +456,7 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 	if (o->cafile && check_readable(TR("CA file", "CA 文件"), o->cafile, err, errlen) == -1)
 		return NULL;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		snprintf(err, errlen, "cannot create a TLS context");
+		snprintf(err, errlen, TR("cannot create a TLS context", "无法创建 TLS 上下文"));
 		return NULL;
 	}
 	/* Like a browser: trust the system's CAs; --cacert adds the demo CA beside them. */
@@ -453,7 +465,8 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 	if (o->cafile && SSL_CTX_load_verify_locations(ctx, o->cafile, NULL) != 1) {
 		char why[128];
 		ssl_err_text(why, sizeof(why));
-		snprintf(err, errlen, "cannot load CA file '%s': %s (is it a PEM certificate?)",
+		snprintf(err, errlen, TR("cannot load CA file '%s': %s (is it a PEM certificate?)",
+		    "无法加载 CA 文件 '%s'：%s（它是 PEM 格式的证书吗？）"),
 		    o->cafile, why);
 		goto fail;
 	}
@@ -467,7 +480,8 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 		    X509_load_crl_file(lu, o->crlfile, X509_FILETYPE_PEM) <= 0) {
 			char why[128];
 			ssl_err_text(why, sizeof(why));
-			snprintf(err, errlen, "cannot load CRL file '%s': %s (is it a PEM CRL?)",
+			snprintf(err, errlen, TR("cannot load CRL file '%s': %s (is it a PEM CRL?)",
+			    "无法加载 CRL 文件 '%s'：%s（它是 PEM 格式的 CRL 吗？）"),
 			    o->crlfile, why);
 			goto fail;
 		}
@@ -477,7 +491,8 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 	if (o->cert != NULL || o->key != NULL) {
 		/* Our own certificate, for servers that ask (mutual TLS). */
 		if (o->cert == NULL || o->key == NULL) {
-			snprintf(err, errlen, "--cert and --key go together");
+			snprintf(err, errlen, TR("--cert and --key go together",
+			    "--cert 和 --key 必须一起给出"));
 			goto fail;
 		}
 		if (check_readable(TR("certificate", "证书"), o->cert, err, errlen) == -1 ||
@@ -488,7 +503,8 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 		    SSL_CTX_check_private_key(ctx) != 1) {
 			char why[128];
 			ssl_err_text(why, sizeof(why));
-			snprintf(err, errlen, "cannot use client certificate '%s' with key '%s': %s",
+			snprintf(err, errlen, TR("cannot use client certificate '%s' with key '%s': %s",
+			    "无法使用客户端证书 '%s' 和私钥 '%s'：%s"),
 			    o->cert, o->key, why);
 			goto fail;
 		}
@@ -652,16 +668,19 @@ tls_check_groups(const char *list, char *err, size_t errlen)
 	int ok;
 
 	if (ctx == NULL) {
-		snprintf(err, errlen, "cannot create a TLS context");
+		snprintf(err, errlen, TR("cannot create a TLS context", "无法创建 TLS 上下文"));
 		return -1;
 	}
 	ok = list[0] != '\0' && SSL_CTX_set1_groups_list(ctx, list) == 1;
 	ERR_clear_error();
 	SSL_CTX_free(ctx);
 	if (!ok) {
-		snprintf(err, errlen, "--groups: '%s' is not a list of key exchange groups "
+		snprintf(err, errlen, TR("--groups: '%s' is not a list of key exchange groups "
 		    "separated by ':' (e.g. X25519:P-256; known: X25519, X448, P-256, P-384, "
-		    "P-521, ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144, ffdhe8192)", list);
+		    "P-521, ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144, ffdhe8192)",
+		    "--groups：'%s' 不是用 ':' 分隔的密钥交换组列表（例如 X25519:P-256；已知的有："
+		    "X25519, X448, P-256, P-384, P-521, ffdhe2048, ffdhe3072, ffdhe4096, "
+		    "ffdhe6144, ffdhe8192）"), list);
 		return -1;
 	}
 	return 0;

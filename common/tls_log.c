@@ -73,10 +73,12 @@ keylog_open(const char *path, char *err, size_t errlen)
 			    "拒绝使用密钥日志文件 '%s'：它是符号链接（可能是别人放在那里的）：请给"
 			    "出真实路径"), path);
 		else if (errno == ENXIO)	/* a FIFO no one reads, a socket, a device */
-			snprintf(err, errlen, "refusing the key log file '%s': not a regular file",
+			snprintf(err, errlen, TR("refusing the key log file '%s': not a regular file",
+			    "拒绝使用密钥日志文件 '%s'：不是普通文件"),
 			    path);
 		else
-			snprintf(err, errlen, "cannot open the key log file '%s': %s", path,
+			snprintf(err, errlen, TR("cannot open the key log file '%s': %s",
+			    "无法打开密钥日志文件 '%s'：%s"), path,
 			    strerror(errno));
 		return -1;
 	}
@@ -87,7 +89,8 @@ keylog_open(const char *path, char *err, size_t errlen)
 		goto err;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "refusing the key log file '%s': not a regular file", path);
+		snprintf(err, errlen, TR("refusing the key log file '%s': not a regular file",
+			    "拒绝使用密钥日志文件 '%s'：不是普通文件"), path);
 		goto err;
 	}
 	if (st.st_uid != geteuid()) {
@@ -126,7 +129,8 @@ tls_log_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 		if ((fd = keylog_open(o->keylog, err, errlen)) == -1)
 			return -1;
 		if ((keylog_fp = fdopen(fd, "a")) == NULL) {
-			snprintf(err, errlen, "cannot open the key log file '%s': %s", o->keylog,
+			snprintf(err, errlen, TR("cannot open the key log file '%s': %s",
+			    "无法打开密钥日志文件 '%s'：%s"), o->keylog,
 			    strerror(errno));
 			close(fd);
 			return -1;
