@@ -852,7 +852,7 @@ tls_log_errors(struct conn *c, const char *what)
 			evrec_str(&r, "reason", why ? why : "");
 			evrec_str(&r, "openssl", text);
 			/* --lang zh: our words in Chinese, OpenSSL's own quoted as it said them */
-			evrec_detail(&r, TR("%s: %s  (%s)", "%s：OpenSSL 说 \"%s\"  (%s)"),
+			evrec_detail(&r, TR("%s: %s  (%s)", "%s：OpenSSL 说 \"%s\"  (OpenSSL: %s)"),
 			    what_words(what), why ? why : "?", text);
 			if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
 			    ERR_GET_REASON(e) == SSL_R_NO_SUITABLE_KEY_SHARE)

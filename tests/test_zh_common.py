@@ -58,7 +58,8 @@ def check_zh(t, name, evs):
 
 def test_zh_common_scenarios(t, server, client, certs):
     """http (the server closes first), https TLS 1.3 and TLS 1.2 RSA with --dissect, TLS 1.2
-    ECDHE with -n 2, a refused
+    ECDHE with -n 2, mutual TLS, a HelloRetryRequest and a resumption, no group in common, a
+    refused
     self-signed certificate, an abortive close (RST), a held FIN (CLOSE_WAIT / FIN_WAIT2):
     both sides' logs, every event common/ writes, Chinese all the way."""
     seen = set()
@@ -99,10 +100,27 @@ def test_zh_common_scenarios(t, server, client, certs):
         srv.wait_for(lambda e: e.get("event") == "closed")
     check_zh(t, "server --hold-close", srv.evs)
     seen |= {e.get("event") for e in srv.evs}
+    with server(*ZH, "--client-auth", "optional", "--client-ca", certs.ca, "--groups",
+                "P-256:X25519", selfsigned=None, http=None) as srv:
+        url = "https://localhost:%d/" % srv.port("https")
+        for name, args, rc in (
+                ("mutual TLS", ["--cert", certs.path("client.crt"), "--key",
+                                certs.path("client.key")], 0),
+                ("HelloRetryRequest, then resumed", ["--groups", "X25519:P-256", "--reconnect",
+                                                     "2"], 0),
+                ("no group in common (TLS error)", ["--groups", "ffdhe2048"], None)):
+            r = client(*ZH, "-o", "/dev/null", "--cacert", certs.ca, *args, url)
+            if rc is not None:
+                t.eq("%s: exit" % name, r.rc, rc)
+            check_zh(t, "client, " + name, r.ev)
+            seen |= {e.get("event") for e in r.ev}
+    check_zh(t, "server --client-auth --groups", srv.evs)
+    seen |= {e.get("event") for e in srv.evs}
     # the scenarios reach the events common/ writes (so the check above is not vacuous)
     want = {"connect", "established", "handshake_start", "message", "key_exchange",
             "handshake_done", "verify", "alert", "close_notify", "fin_sent", "fin_received",
-            "closed", "state_change", "watch_end", "reset", "hold_close", "dissect"}
+            "closed", "state_change", "watch_end", "reset", "hold_close", "dissect",
+            "tls_error"}
     t.check("the scenarios cover common/'s events", want <= seen, sorted(want),
             sorted(want - seen))
 
