@@ -313,7 +313,7 @@ summary_zh(const char *sum, char *buf, size_t len)
 {
 	static const char *const words[][2] = {
 		{ "offers up to version ", "最高提出版本 " }, { "offers up to ", "最高提出 " },
-		{ "(legacy_version, no supported_versions)", "（legacy_version，没有 "
+		{ " (legacy_version, no supported_versions)", "（legacy_version，没有 "
 		    "supported_versions）" },
 		{ "offers a session ticket to resume", "提出用会话票据恢复会话" },
 		{ "offers ", "提出 " }, { " (and GREASE)", "（另有 GREASE）" },
@@ -776,10 +776,10 @@ done:
 	evrec_str(&r, "alpn", alpn_s);
 	evrec_str(&r, "sni", sni ? sni : "");
 	evrec_float(&r, "handshake_ms", (double)(c->t_tls - c->t_tcp) / 1000.0);
-	evrec_detail(&r, "%s  %s  (%d-bit keys%s)%s", SSL_get_version(ssl),
-	    SSL_CIPHER_standard_name(ciph), SSL_CIPHER_get_bits(ciph, NULL),
-	    SSL_CIPHER_is_aead(ciph) ? ", AEAD" : "", SSL_session_reused(ssl) ?
-	    "  session resumed" : "");
+	evrec_detail(&r, TR("%s  %s  (%d-bit keys%s)%s", "%s  %s  （%d 位密钥%s）%s"),
+	    SSL_get_version(ssl), SSL_CIPHER_standard_name(ciph), SSL_CIPHER_get_bits(ciph, NULL),
+	    SSL_CIPHER_is_aead(ciph) ? TR(", AEAD", "，AEAD") : "", SSL_session_reused(ssl) ?
+	    TR("  session resumed", "  会话恢复") : "");
 	/* The round trips this handshake took, counted from what went by: TLS 1.3 and a
 	 * resumption take one, a full TLS 1.2 handshake two, a HelloRetryRequest one more. */
 	rtts = (tls13 || SSL_session_reused(ssl) ? 1 : 2) + (c->tls->hrr ? 1 : 0);
