@@ -162,3 +162,23 @@ def test_zh_common_text_and_english(t, server, client, certs):
         conn = [e for e in r.ev if e.get("event") == "connect"]
         t.check("en: the explanation in English", conn and conn[0].get("explain", "").startswith(
             "connect() makes our kernel send SYN"), "English", conn[:1])
+
+
+def test_zh_common_http_errors(t, server):
+    """The HTTP/1.1 parser's verdict (common/http1.c) follows --lang: a request with two Host
+    headers gets 400 with the reason in Chinese, in the log and on the error page."""
+    import socket
+    for lang, want in (("zh", "有多个 Host 首部"), ("en", "several Host headers")):
+        with server("--lang", lang, https=None, selfsigned=None) as srv:
+            with socket.create_connection(("127.0.0.1", srv.port("http")), timeout=5) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+                page = b""
+                while b"\r\n\r\n" not in page or not page.rstrip().endswith(want.encode()):
+                    b = s.recv(4096)
+                    if not b:
+                        break
+                    page += b
+            e = srv.wait_for(lambda e: e.get("event") == "http_error")
+            t.eq("--lang %s: the parser's reason" % lang, (e or {}).get("reason"), want)
+            t.contains("--lang %s: the error page says it" % lang, page.decode("utf-8", "replace"),
+                       "400 Bad Request: " + want)
