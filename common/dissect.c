@@ -932,8 +932,8 @@ certificate(struct dx *d, struct rd *r)
 			(void)rd_sub(&peek, rd_u(&peek, 2));
 		count++;
 	}
-	emit(d, 0, "certificate_list", -1, NULL, 0, "%u certificate%s, %zu bytes%s", count,
-	    count == 1 ? "" : "s", list.n, tls13 ? TR(" (TLS 1.3 format: each with extensions)",
+	emit(d, 0, "certificate_list", -1, NULL, 0, TR("%u certificate%s, %zu bytes%s",
+	    "%u 张证书%s，%zu 字节%s"), count, plural(count), list.n, tls13 ? TR(" (TLS 1.3 format: each with extensions)",
 	        "（TLS 1.3 格式：每张证书带扩展）") :
 	    TR(" (TLS 1.2 format)",
 	        "（TLS 1.2 格式）"));
