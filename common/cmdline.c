@@ -181,9 +181,9 @@ cmdline_capture_open(const struct cmdline *co, struct event_base *base, const ch
 		return;
 	/* One plain line on standard error, and the event, unless the text log is on standard
 	 * error too and would say the same line twice. */
-	fprintf(stderr, "%s: %s; going on without %s\n", flags_program(), err,
-	    seglog_flags(co->capture == 1));
+	fprintf(stderr, TR("%s: %s; going on without %s\n", "%s：%s；不使用 %s，继续运行\n"),
+	    flags_program(), err, seglog_flags(co->capture == 1));
 	if (log_out != stderr || co->format == EVLOG_JSON)
-		evlog(EVT_WARNING, 0, -1, "%s; going on without %s", err,
-		    seglog_flags(co->capture == 1));
+		evlog(EVT_WARNING, 0, -1, TR("%s; going on without %s", "%s；不使用 %s，继续运行"),
+		    err, seglog_flags(co->capture == 1));
 }

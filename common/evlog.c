@@ -484,6 +484,8 @@ explained(const struct evrec *r, struct explain *x)
 		return 0;
 	if (lg.lang != EVLOG_LANG_ZH)
 		x->step_zh = NULL;
+	else if (x->why_zh != NULL)
+		x->why = x->why_zh;	/* JSON's "explain" and the why line: in Chinese */
 	if (!lg.explain)
 		x->why = NULL;
 	return 1;
@@ -830,18 +832,16 @@ put_why(struct out *o, const struct explain *x, int color)
 {
 	putf(o, "%*s%s", NOTE_INDENT, "", color ? "\033[3;36m" : "");
 	if (x->step_en != NULL || x->step_zh != NULL) {
-		puts_(o, "why (");
-		if (x->step_en != NULL)
+		puts_(o, TR("why (", "原因（"));
+		if (x->step_en != NULL && x->step_zh == NULL)
 			puts_(o, x->step_en);
-		if (x->step_en != NULL && x->step_zh != NULL)
-			puts_(o, " / ");
 		if (x->step_zh != NULL)
 			puts_(o, x->step_zh);
 		if (x->kernel)
-			puts_(o, ", seen from the kernel's states");
-		puts_(o, "): ");
+			puts_(o, TR(", seen from the kernel's states", "，由内核状态得知"));
+		puts_(o, TR("): ", "）："));
 	} else
-		puts_(o, "why: ");
+		puts_(o, TR("why: ", "原因："));
 	puts_(o, x->why);
 	puts_(o, color ? C_RESET "\n" : "\n");
 }
@@ -887,7 +887,8 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 	}
 	if (ex && x.step_zh != NULL)
 		putf(&o, "  %s【%s%s】%s", color ? "\033[1;33m" : "", x.step_zh,
-		    x.kernel ? ", seen from the kernel's states" : "", color ? C_RESET : "");
+		    x.kernel ? TR(", seen from the kernel's states", "，由内核状态得知") : "",
+		    color ? C_RESET : "");
 	if (r->tcp_state != NULL && r->has_rel && layer == LAYER_TCP)
 		putf(&o, "  [%s seq+%llu ack+%llu]", r->tcp_state, (unsigned long long)r->rel_seq,
 		    (unsigned long long)r->rel_ack);

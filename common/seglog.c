@@ -138,15 +138,18 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 
 	if ((flags & CAPTURE_RST)) {
 		*step = "rst";
-		snprintf(buf, buflen, "RST seq=%s  (reset: the connection is dropped at once)", sq);
+		snprintf(buf, buflen, TR("RST seq=%s  (reset: the connection is dropped at once)",
+		    "RST seq=%s  （重置：连接立即被丢弃）"), sq);
 	} else if ((flags & CAPTURE_SYN) && !(flags & CAPTURE_ACK)) {
 		*step = resent ? "syn_resent" : "syn";
 		snprintf(buf, buflen, "SYN seq=%s (%s=%u)  1st handshake%s", sl, sl, seq, resent ?
-		    ", sent again: a retransmission (the same SYN, the same x)" : "");
+		    TR(", sent again: a retransmission (the same SYN, the same x)",
+		        "，再次发送：重传（同一个 SYN，同一个 x）") : "");
 	} else if ((flags & CAPTURE_SYN) && (flags & CAPTURE_ACK)) {
 		*step = resent ? "syn_ack_resent" : "syn_ack";
 		snprintf(buf, buflen, "SYN+ACK seq=%s ack=%s  (%s=%u)  2nd handshake%s", sl, ak, sl,
-		    seq, resent ? ", sent again: a retransmission (the same SYN+ACK, the same y)" :
+		    seq, resent ? TR(", sent again: a retransmission (the same SYN+ACK, the same y)",
+		        "，再次发送：重传（同一个 SYN+ACK，同一个 y）") :
 		    "");
 	} else if (flags & CAPTURE_FIN) {
 		/* Data and FIN can share a segment (a corked half-close): the FIN's own number
@@ -169,8 +172,10 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 			    seq + len, ak);
 		} else if (acks_fin == 0) {
 			*step = "fin2_ack";
-			snprintf(buf, buflen, "%sFIN+ACK seq=%s (w=%u) ack=%s (u+1)  2nd and 3rd wave in "
-			    "one segment: the ACK rode on the FIN", datap, sq, seq + len, ak);
+			snprintf(buf, buflen, TR("%sFIN+ACK seq=%s (w=%u) ack=%s (u+1)  2nd and 3rd wave in "
+			    "one segment: the ACK rode on the FIN",
+			    "%sFIN+ACK seq=%s (w=%u) ack=%s (u+1)  第二次和第三次挥手在同一个报文"
+			    "段中：ACK 搭在 FIN 上"), datap, sq, seq + len, ak);
 		} else {
 			*step = "fin2";
 			snprintf(buf, buflen, "%sFIN seq=%s (w=%u) ack=%s  3rd wave", datap, sq,
@@ -192,8 +197,10 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		 * data (a TLS close_notify sent after the peer's FIN, a response after a
 		 * half-close): step ack_fin1, len > 0. */
 		*step = "ack_fin1";
-		snprintf(buf, buflen, "data seq=%s ack=%s (u+1) len=%u  2nd wave: this data segment "
+		snprintf(buf, buflen, TR("data seq=%s ack=%s (u+1) len=%u  2nd wave: this data segment "
 		    "also ACKs the FIN (the peer half-closed; this direction still carries data)",
+		    "data seq=%s ack=%s (u+1) len=%u  第二次挥手：这个数据报文段同时确认了 FIN（对"
+		    "方已半关闭；这个方向仍在传数据）"),
 		    sq, ak, len);
 	} else if (len > 0) {
 		*step = "data";
@@ -222,19 +229,23 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 	evrec_int(r, "wire_shown", v.shown);
 	evrec_bool(r, "wire_readable", v.kind == WIRE_PLAIN);
 	if (v.kind == WIRE_PLAIN) {
-		evrec_note(r, EVREC_NOTE_EXPOSED, "wire  %u B  \"%s\"%s  anyone on the path can read "
-		    "this", sg->len, v.preview, v.shown < sg->len ? "..." : "");
+		evrec_note(r, EVREC_NOTE_EXPOSED, TR("wire  %u B  \"%s\"%s  anyone on the path can read "
+		    "this",
+		    "wire  %u B  \"%s\"%s  路径上的任何人都能读到"), sg->len, v.preview,
+		    v.shown < sg->len ? "..." : "");
 		return;
 	}
 	if (v.kind == WIRE_LOST) {
-		evrec_note(r, EVREC_NOTE_PROTECTED, "wire  %u B  TLS, record boundaries lost (a gap "
-		    "in the capture): ciphertext", sg->len);
+		evrec_note(r, EVREC_NOTE_PROTECTED, TR("wire  %u B  TLS, record boundaries lost (a gap "
+		    "in the capture): ciphertext",
+		    "wire  %u B  TLS，记录边界丢失（抓包中有缺口）：密文"), sg->len);
 		return;
 	}
 	if (v.retransmit) {
 		evrec_bool(r, "wire_retransmit", 1);
-		evrec_note(r, EVREC_NOTE_PROTECTED, "wire  %u B  TLS bytes sent before: a "
-		    "retransmission", sg->len);
+		evrec_note(r, EVREC_NOTE_PROTECTED, TR("wire  %u B  TLS bytes sent before: a "
+		    "retransmission",
+		    "wire  %u B  以前发过的 TLS 字节：重传"), sg->len);
 		return;
 	}
 	evrec_str(r, "wire_records", recs);
@@ -266,38 +277,57 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 			sealed++;
 	}
 	if (!sealed && chello)
-		what = "in the clear: versions, cipher suites, the server name and any key share "
+		what = TR("in the clear: versions, cipher suites, the server name and any key share "
 		    "are readable; a key share is a public key, readable and not secret (its "
-		    "private half never leaves the client)";
+		    "private half never leaves the client)",
+		    "明文：版本、密码套件、服务器名和密钥份额都能读到；密钥份额是公钥，可读但不是"
+		    "秘密（它的私钥部分从不离开客户端）");
 	else if (!sealed && cert)
-		what = "in the clear: these handshake messages, the certificate too (TLS 1.2), are "
-		    "readable; the public keys in them are not secrets";
+		what = TR("in the clear: these handshake messages, the certificate too (TLS 1.2), are "
+		    "readable; the public keys in them are not secrets",
+		    "明文：这些握手消息，连同证书（TLS 1.2），都能读到；其中的公钥不是秘密");
 	else if (!sealed && ckx)
-		what = "in the clear: readable; a ClientKeyExchange holds the client's public key "
+		what = TR("in the clear: readable; a ClientKeyExchange holds the client's public key "
 		    "(ECDHE) or the pre-master secret encrypted with the server's RSA key (RSA): "
-		    "neither gives the secret away";
+		    "neither gives the secret away",
+		    "明文：能读到；ClientKeyExchange 里是客户端的公钥（ECDHE），或者用服务器 RSA "
+		    "公钥加密的预主密钥（RSA）：两者都不会泄露密钥");
 	else if (!sealed)
-		what = "in the clear: readable by anyone on the path";
+		what = TR("in the clear: readable by anyone on the path",
+		    "明文：路径上的任何人都能读到");
 	else if (clear && hello13 && appdata)
-		what = ccs ? "the ServerHello is readable (its key share is a public key); the "
+		what = ccs ? TR("the ServerHello is readable (its key share is a public key); the "
 		    "ChangeCipherSpec is a plaintext dummy that carries nothing; the rest is "
 		    "ciphertext (TLS 1.3: the rest of the handshake, the certificate too when "
-		    "there is one)" : "the ServerHello is readable (its key share is a public "
+		    "there is one)",
+		    "ServerHello 能读到（它的密钥份额是公钥）；ChangeCipherSpec 是不携带任何内容的"
+		    "明文空壳；其余是密文（TLS 1.3：握手的其余部分，如果有证书，证书也在其中）") :
+		    TR("the ServerHello is readable (its key share is a public "
 		    "key); the rest is ciphertext (TLS 1.3: the rest of the handshake, the "
-		    "certificate too when there is one)";
+		    "certificate too when there is one)",
+		    "ServerHello 能读到（它的密钥份额是公钥）；其余是密文（TLS 1.3：握手的其余部分"
+		    "，"
+		    "如果有证书，证书也在其中）");
 	else if (clear && ccs && ckx)
-		what = "readable up to and including the ChangeCipherSpec (the ClientKeyExchange "
+		what = TR("readable up to and including the ChangeCipherSpec (the ClientKeyExchange "
 		    "holds a public key, or with RSA the pre-master secret encrypted to the "
-		    "server's key), ciphertext after it";
+		    "server's key), ciphertext after it",
+		    "直到 ChangeCipherSpec（含）都能读到（ClientKeyExchange 里是公钥，或者 RSA 方"
+		    "式下用服务器公钥加密的预主密钥），之后是密文");
 	else if (clear && ccs)
-		what = "readable up to and including the ChangeCipherSpec, ciphertext after it";
+		what = TR("readable up to and including the ChangeCipherSpec, ciphertext after it",
+		    "直到 ChangeCipherSpec（含）都能读到，之后是密文");
 	else if (clear)
-		what = "the handshake records are readable, the rest is ciphertext";
+		what = TR("the handshake records are readable, the rest is ciphertext",
+		    "握手记录能读到，其余是密文");
 	else if (ccs)
-		what = "the ChangeCipherSpec record is in the clear (one byte, no secret in it); "
-		    "the rest is ciphertext: unreadable without the keys";
+		what = TR("the ChangeCipherSpec record is in the clear (one byte, no secret in it); "
+		    "the rest is ciphertext: unreadable without the keys",
+		    "ChangeCipherSpec 记录是明文（一个字节，不含秘密）；其余是密文：没有密钥就读不"
+		    "懂");
 	else
-		what = "ciphertext: unreadable without the keys";
+		what = TR("ciphertext: unreadable without the keys",
+		    "密文：没有密钥就读不懂");
 	evrec_note(r, sealed ? EVREC_NOTE_PROTECTED : EVREC_NOTE_EXPOSED, "wire  %u B  TLS %s  -- %s",
 	    sg->len, recs, what);
 }
