@@ -614,9 +614,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		    TR("warning", "警告"), tls_alert_name(p[1]), p[1]);
 		evrec_gloss(&r, "%s%s", write_p ? TR("we tell the peer what went wrong and end the "
 		    "session",
-		    "我们告诉对方出了什么问题，并结束会话"
-		    "%s") : TR("the peer tells us what went wrong",
-		        "对方告诉我们出了什么问题%s"), alert_gloss(p[1]));
+		    "我们告诉对方出了什么问题，并结束会话") : TR("the peer tells us what went "
+		    "wrong", "对方告诉我们出了什么问题"), alert_gloss(p[1]));
 		evrec_emit(&r);
 		break;
 	default:
