@@ -2,6 +2,7 @@
  * that come before the program knows the tuple, and log each as a `segment` event with the
  * textbook's names for its numbers (x: the connecting side's ISN, y: the other side's). */
 #include <sys/socket.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,11 @@ struct tuple {
 	 * the other side's FIN came, who was first (SEGLOG_FINS_*). */
 	int			 fin1_out, fins_seen, fin_order;
 	unsigned		 fin1_end;
+	/* The interface each direction ([0] in, [1] out) was first seen on: the copy of a
+	 * segment seen again on another one (a bridge, then its port) is not logged twice. */
+	int			 ifindex[2];
+	char			 iface[2][IF_NAMESIZE];
+	int			 iface_said;	/* the first logged segment named a LAN interface */
 };
 
 static struct capture *cap;
@@ -352,6 +358,24 @@ seglog_peer_fin(unsigned conn)
 	return 0;
 }
 
+/* 1 if sg is the first copy of its segment: on the interface its direction was first seen on
+ * (the cooked header names it), or on a capture that does not say. Remembers the name. */
+static int
+first_copy(struct tuple *t, int out, const struct capture_segment *sg)
+{
+	if (sg->ifindex == 0) {
+		if (t->iface[out][0] == '\0' && sg->loopback && cap != NULL)
+			snprintf(t->iface[out], sizeof(t->iface[out]), "%s", capture_device(cap));
+		return 1;
+	}
+	if (t->ifindex[out] == 0) {
+		t->ifindex[out] = sg->ifindex;
+		if (if_indextoname((unsigned)sg->ifindex, t->iface[out]) == NULL)
+			snprintf(t->iface[out], sizeof(t->iface[out]), "#%d", sg->ifindex);
+	}
+	return t->ifindex[out] == sg->ifindex;
+}
+
 static void
 log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 {
@@ -360,6 +384,9 @@ log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 	const char *step;
 	int from_active = out ? t->active : !t->active, tries = 0;
 	double resent_ms = -1;
+
+	if (!first_copy(t, out, sg))
+		return;
 
 	seglog_label(&t->isn, from_active, sg->flags, sg->seq, sg->ack, sg->len, label,
 	    sizeof(label), &step);
@@ -398,7 +425,18 @@ log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 		evrec_float(&r, "resent_after_ms", resent_ms);
 	}
 	evrec_int(&r, "cap_ts_us", sg->ts_us);
+	if (t->iface[out][0] != '\0')
+		evrec_str(&r, "iface", t->iface[out]);
 	evrec_label(&r, "%s %s", out ? ">" : "<", flags);
+	/* Off loopback, the connection's first segment says where it was captured (the LAN
+	 * interface the students' segments cross). */
+	if (!sg->loopback && t->iface[out][0] != '\0' && !t->iface_said) {
+		size_t l = strlen(label);
+
+		t->iface_said = 1;
+		snprintf(label + l, sizeof(label) - l, TR("  (captured on %s)", "  （抓包接口 %s）"),
+		    t->iface[out]);
+	}
 	evrec_detail(&r, "%s", label);
 	if (wire && sg->len > 0)
 		log_wire(&r, t, out, sg);
@@ -439,11 +477,23 @@ seglog_open(struct event_base *base, const char *filter, char *err, size_t errle
 	return cap ? 0 : -1;
 }
 
+/* A capture that stopped says why, once. */
+static void
+say_error(void)
+{
+	const char *e;
+
+	if (cap != NULL && (e = capture_take_error(cap)) != NULL)
+		evlog(EVT_WARNING, 0, -1, "%s", e);
+}
+
 void
 seglog_sync(void)
 {
-	if (cap != NULL)
+	if (cap != NULL) {
 		capture_drain(cap);
+		say_error();
+	}
 }
 
 void
@@ -490,7 +540,17 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 void
 seglog_close(void)
 {
-	if (cap != NULL)
-		capture_free(cap);
+	long dropped;
+
+	if (cap == NULL)
+		return;
+	say_error();
+	/* Segments the kernel had no room for are missing from the log: say so, once. */
+	if ((dropped = capture_dropped(cap)) > 0)
+		evlog(EVT_WARNING, 0, -1, TR("the capture missed %ld segment(s): the kernel's "
+		    "capture buffer was full, so some segment lines are missing",
+		    "抓包漏掉了 %ld 个报文段：内核的抓包缓冲区满了，所以缺少一些报文段的记录"),
+		    dropped);
+	capture_free(cap);
 	cap = NULL;
 }
