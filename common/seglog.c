@@ -364,8 +364,10 @@ static int
 first_copy(struct tuple *t, int out, const struct capture_segment *sg)
 {
 	if (sg->ifindex == 0) {
-		if (t->iface[out][0] == '\0' && sg->loopback && cap != NULL)
-			snprintf(t->iface[out], sizeof(t->iface[out]), "%s", capture_device(cap));
+		/* The lo device itself (Ethernet-framed): its name is known. */
+		if (t->iface[out][0] == '\0' && sg->loopback && cap != NULL &&
+		    strcmp(capture_device(cap), "lo") == 0)
+			snprintf(t->iface[out], sizeof(t->iface[out]), "lo");
 		return 1;
 	}
 	if (t->ifindex[out] == 0) {
