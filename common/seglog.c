@@ -427,7 +427,8 @@ log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 		evrec_float(&r, "resent_after_ms", resent_ms);
 	}
 	evrec_int(&r, "cap_ts_us", sg->ts_us);
-	if (t->iface[out][0] != '\0')
+	/* Loopback is where the programs usually meet: only another interface is named. */
+	if (!sg->loopback && t->iface[out][0] != '\0')
 		evrec_str(&r, "iface", t->iface[out]);
 	evrec_label(&r, "%s %s", out ? ">" : "<", flags);
 	/* Off loopback, the connection's first segment says where it was captured (the LAN
