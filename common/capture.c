@@ -489,6 +489,8 @@ capture_open(struct event_base *base, const char *filter, capture_cb cb, void *a
 	}
 	c->cb = cb;
 	c->arg = arg;
+	if (errlen > 0)
+		err[0] = '\0';
 	/* The next device only where this one does not exist: a missing privilege or a bad
 	 * filter would fail there too, and is said once. */
 	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
@@ -501,6 +503,10 @@ capture_open(struct event_base *base, const char *filter, capture_cb cb, void *a
 	if (status != 0)
 		goto fail;
 	c->dev = dev;
+	if (i > 0)		/* not a failure, but less than asked: the caller says so once */
+		snprintf(err, errlen, TR("no \"any\" device here: capturing on %s only, so a "
+		    "connection over another interface shows no segments", "这里没有 \"any\" "
+		    "设备：只在 %s 上抓包，经过其他接口的连接不会显示报文段"), dev);
 	if ((fd = pcap_get_selectable_fd(c->pcap)) == -1) {
 		snprintf(why, sizeof(why), "%s", TR("no descriptor to wait on",
 		    "没有可供事件循环等待的描述符"));

@@ -42,7 +42,8 @@ typedef void (*capture_cb)(const struct capture_segment *, void *arg);
  * match the BPF filter (e.g. "tcp port 8443"); each parsed segment is handed to cb from the
  * event loop. A segment that crosses two interfaces (a bridge and its port) is seen on each.
  * Returns NULL with one plain-words line in err on failure -- for a missing privilege it names
- * the fix (sudo setcap cap_net_raw+ep PROGRAM, or run as root). */
+ * the fix (sudo setcap cap_net_raw+ep PROGRAM, or run as root). On success err is empty, or
+ * says what is missing (no "any": loopback only). */
 struct capture	*capture_open(struct event_base *, const char *filter, capture_cb, void *arg,
 		    char *err, size_t errlen);
 /* Capture whole payloads, not only headers (--wire); call before capture_open. */

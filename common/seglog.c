@@ -477,6 +477,8 @@ int
 seglog_open(struct event_base *base, const char *filter, char *err, size_t errlen)
 {
 	cap = capture_open(base, filter, on_segment, NULL, err, errlen);
+	if (cap != NULL && err[0] != '\0')	/* it works, on less than every interface */
+		evlog(EVT_WARNING, 0, -1, "%s", err);
 	return cap ? 0 : -1;
 }
 
