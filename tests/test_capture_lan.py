@@ -46,6 +46,7 @@ class Lan:
         for _ in range(5):
             n = random.randrange(16, 250)
             self.host, self.there = "10.216.%d.1" % n, "10.216.%d.2" % n
+            self.host6, self.there6 = "fd16:%x::1" % n, "fd16:%x::2" % n
             ok, routes = _ip("route", "show", "10.216.%d.0/24" % n)
             if ok and not routes:
                 break
@@ -68,6 +69,9 @@ class Lan:
          self._do("addr", "add", self.host + "/24", "dev", addr_dev) and
          self._do("link", "set", self.veth, "up") and
          self._do("addr", "add", self.there + "/24", "dev", self.peer, ns=self.ns) and
+         # IPv6 too, usable at once (nodad: no duplicate address detection to wait for)
+         self._do("addr", "add", self.host6 + "/64", "dev", addr_dev, "nodad") and
+         self._do("addr", "add", self.there6 + "/64", "dev", self.peer, "nodad", ns=self.ns) and
          self._do("link", "set", self.peer, "up", ns=self.ns) and
          self._do("link", "set", "lo", "up", ns=self.ns))
         return self
@@ -268,3 +272,20 @@ def test_capture_lan_bridge_once(t, lan_ok, server, run):
             t.check("server: %s segments on one interface" % d, len(names) == 1 and
                     names <= {lan.veth, lan.br}, "%s or %s" % (lan.veth, lan.br), names)
     t.eq("namespace, veth and bridge removed", gone(lan), [])
+
+
+def test_capture_lan_ipv6(t, lan_ok, server, run):
+    """The same over IPv6 (a ULA address on each end of the pair): the cooked header's
+    protocol says IPv6, and the segments are the connection's, seen on the veth."""
+    with Lan() as lan:
+        if not lan.ok:
+            t.skip("could not make a network namespace with a veth pair here: %s" % lan.why)
+        with server("--capture", bind=lan.host6, https=None, selfsigned=None) as srv:
+            url = "http://[%s]:%d/" % (lan.host6, srv.port("http"))
+            r = student(t, run, lan, url)
+            t.eq("client in the namespace: exit", r.rc, 0)
+            s = srv.conn_events(r.local())
+        t.eq("client: from the namespace's IPv6 address",
+             (r.local() or "").rsplit(":", 1)[0].strip("[]"), lan.there6)
+        check_handshake_and_close(t, "server", s, lan.veth, active=False)
+    t.eq("namespace and veth removed", gone(lan), [])
