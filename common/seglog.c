@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -14,7 +15,10 @@
 #include "wire.h"
 
 #define MAX_TUPLES	256	/* connections remembered (a ring: the oldest is forgotten) */
-#define MAX_PENDING	64	/* segments kept until their connection is known */
+/* Segments kept until their connection is known: a connection's handshake (and its first data)
+ * wait here while it sits in the accept queue, so a class of students connecting at once needs
+ * room for a few segments each (64 kept the SYN of 22 connections out of a burst of 100). */
+#define MAX_PENDING	1024
 #define PENDING_KEEP	4096	/* payload bytes kept of each (a ClientHello fits) */
 
 struct tuple {
@@ -41,9 +45,13 @@ static struct capture *cap;
 static struct tuple tuples[MAX_TUPLES];
 static int ntuples, next_tuple;
 /* Segments not yet bound to a connection: a ring of the latest MAX_PENDING, oldest at
- * pfirst; an entry's payload is NULL, its bytes are in pending_data at the same index. */
-static struct capture_segment pending[MAX_PENDING];
-static unsigned char pending_data[MAX_PENDING][PENDING_KEEP];
+ * pfirst. The payload lives in pcap's buffer only during the callback: a held segment's
+ * payload is NULL and a copy of its start is in data (NULL when there is none). */
+struct held {
+	struct capture_segment	 seg;
+	unsigned char		*data;
+};
+static struct held pending[MAX_PENDING];
 static int npending, pfirst;
 static int wire;		/* --wire: show each segment's payload as an eavesdropper would */
 
@@ -75,6 +83,21 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	return 0;
 }
 
+/* 1 if the segment belongs to tuple t; *out: whether we sent it. */
+static int
+of_tuple(const struct tuple *t, const struct capture_segment *sg, int *out)
+{
+	if (same_addr(&sg->src, &t->local) && same_addr(&sg->dst, &t->remote)) {
+		*out = 1;
+		return 1;
+	}
+	if (same_addr(&sg->src, &t->remote) && same_addr(&sg->dst, &t->local)) {
+		*out = 0;
+		return 1;
+	}
+	return 0;
+}
+
 /* The tuple a segment belongs to, and whether we sent it. */
 static struct tuple *
 find(const struct capture_segment *sg, int *out)
@@ -85,14 +108,8 @@ find(const struct capture_segment *sg, int *out)
 	for (k = 1; k <= ntuples; k++) {
 		struct tuple *t = &tuples[(next_tuple - k + MAX_TUPLES) % MAX_TUPLES];
 
-		if (same_addr(&sg->src, &t->local) && same_addr(&sg->dst, &t->remote)) {
-			*out = 1;
+		if (of_tuple(t, sg, out))
 			return t;
-		}
-		if (same_addr(&sg->src, &t->remote) && same_addr(&sg->dst, &t->local)) {
-			*out = 0;
-			return t;
-		}
 	}
 	return NULL;
 }
@@ -460,16 +477,22 @@ on_segment(const struct capture_segment *sg, void *arg)
 	/* Not ours yet (the handshake happened before connect()/accept() told us the tuple),
 	 * or not ours at all: keep the latest few. */
 	if (npending == MAX_PENDING) {		/* full: the oldest goes */
+		free(pending[pfirst].data);
+		pending[pfirst].data = NULL;
 		pfirst = (pfirst + 1) % MAX_PENDING;
 		npending--;
 	}
 	/* The payload lives in pcap's buffer: keep a copy of its start. */
 	k = (pfirst + npending) % MAX_PENDING;
-	pending[k] = *sg;
-	pending[k].caplen = sg->caplen < PENDING_KEEP ? sg->caplen : PENDING_KEEP;
-	if (pending[k].caplen > 0)
-		memcpy(pending_data[k], sg->payload, pending[k].caplen);
-	pending[k].payload = NULL;
+	pending[k].seg = *sg;
+	pending[k].seg.payload = NULL;
+	pending[k].seg.caplen = sg->caplen < PENDING_KEEP ? sg->caplen : PENDING_KEEP;
+	pending[k].data = NULL;
+	if (pending[k].seg.caplen > 0 &&
+	    (pending[k].data = malloc(pending[k].seg.caplen)) != NULL)
+		memcpy(pending[k].data, sg->payload, pending[k].seg.caplen);
+	else
+		pending[k].seg.caplen = 0;	/* no memory: the length is still known */
 	npending++;
 }
 
@@ -507,7 +530,7 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 {
 	struct tuple *t;
 	socklen_t len;
-	int i, j, ki, kj, out;
+	int i, j, kj, out;
 
 	if (cap == NULL)
 		return;
@@ -525,18 +548,21 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 	t->active = active;
 	/* Log the kept segments of this tuple, in capture order, and drop them. */
 	for (i = j = 0; i < npending; i++) {
-		ki = (pfirst + i) % MAX_PENDING;
-		pending[ki].payload = pending_data[ki];
-		if (find(&pending[ki], &out) == t) {
-			log_segment(t, out, &pending[ki]);
-			pending[ki].payload = NULL;
+		struct held *h = &pending[(pfirst + i) % MAX_PENDING];
+
+		/* t is the newest tuple, the one find() would give first. */
+		if (of_tuple(t, &h->seg, &out)) {
+			h->seg.payload = h->data;
+			log_segment(t, out, &h->seg);
+			h->seg.payload = NULL;
+			free(h->data);
+			h->data = NULL;
 			continue;
 		}
-		pending[ki].payload = NULL;
 		kj = (pfirst + j++) % MAX_PENDING;
-		if (kj != ki) {		/* close the gap: the kept ones stay in order */
-			pending[kj] = pending[ki];
-			memcpy(pending_data[kj], pending_data[ki], pending[ki].caplen);
+		if (&pending[kj] != h) {	/* close the gap: the kept ones stay in order */
+			pending[kj] = *h;
+			h->data = NULL;
 		}
 	}
 	npending = j;
@@ -550,6 +576,10 @@ seglog_close(void)
 	if (cap == NULL)
 		return;
 	say_error();
+	for (; npending > 0; npending--, pfirst = (pfirst + 1) % MAX_PENDING) {
+		free(pending[pfirst].data);
+		pending[pfirst].data = NULL;
+	}
 	/* Segments the kernel had no room for are missing from the log: say so, once. */
 	if ((dropped = capture_dropped(cap)) > 0)
 		evlog(EVT_WARNING, 0, -1, TR("the capture missed %ld segment(s): the kernel's "

@@ -289,3 +289,61 @@ def test_capture_lan_ipv6(t, lan_ok, server, run):
              (r.local() or "").rsplit(":", 1)[0].strip("[]"), lan.there6)
         check_handshake_and_close(t, "server", s, lan.veth, active=False)
     t.eq("namespace and veth removed", gone(lan), [])
+
+
+# A class connecting at once: N sockets connect together, then each sends one request and
+# reads its answer to the end. Prints how many got 200.
+BURST = r"""
+import socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+socks = []
+for _ in range(n):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect((host, port))
+    except BlockingIOError:
+        pass
+    socks.append(s)
+req = ("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host).encode()
+ok = 0
+for s in socks:
+    s.setblocking(True)
+    s.settimeout(10)
+    data = b""
+    try:
+        s.sendall(req)
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    except OSError:
+        pass
+    ok += data.startswith(b"HTTP/1.1 200")
+    s.close()
+print(ok)
+"""
+
+
+def test_capture_lan_class_at_once(t, lan_ok, server, run):
+    """100 students' connections arrive together: while they wait in the accept queue their
+    handshake segments are held until accept() names them, and every one is logged, SYN,
+    SYN+ACK and ACK. (Before: 64 segments were held, and a burst of 100 connections kept
+    the SYN of about 20.)"""
+    n = 100
+    with Lan() as lan:
+        if not lan.ok:
+            t.skip("could not make a network namespace with a veth pair here: %s" % lan.why)
+        with server("--capture", bind=lan.host, https=None, selfsigned=None) as srv:
+            r = run(["ip", "netns", "exec", lan.ns, "/usr/bin/python3", "-c", BURST, lan.host,
+                     str(srv.port("http")), str(n)], name="a class at once", timeout=30)
+            t.eq("every student got the page", r.text.strip(), str(n))
+            t.eq("the server closed all of them", srv.wait_count("closed", n, timeout=10), n)
+            evs = list(srv.evs)
+    est = {e.get("conn") for e in events(evs, "established")}
+    t.eq("connections", len(est), n)
+    for step in ("syn", "syn_ack", "ack_handshake"):
+        have = {e.get("conn") for e in events(evs, "segment", step=step)}
+        t.eq("connections with their %s logged" % step, len(est & have), n)
+    t.eq("namespace and veth removed", gone(lan), [])
