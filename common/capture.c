@@ -20,8 +20,7 @@
 #include "evlog.h"
 
 /* Enough for Ethernet + VLAN or a cooked header + the largest IP and TCP headers (20 + 60 + 60):
- * the payload length
- * comes from the IP header, so the payload itself need not be captured ... */
+ * the payload length comes from the IP header, so the payload itself need not be captured ... */
 #define CAPTURE_SNAPLEN	256
 /* ... except for --wire, which shows what the payload holds: finding every TLS record header in
  * a segment needs all of its bytes (a loopback segment can be 64 KiB). Each slot of the kernel's
