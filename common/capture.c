@@ -534,13 +534,10 @@ capture_device(const struct capture *c)
 const char *
 capture_take_error(struct capture *c)
 {
-	static char	buf[sizeof(c->error)];
-
 	if (c == NULL || c->error[0] == '\0' || c->error_said)
 		return NULL;
 	c->error_said = 1;
-	snprintf(buf, sizeof(buf), "%s", c->error);
-	return buf;
+	return c->error;
 }
 
 long

@@ -53,7 +53,8 @@ void		 capture_drain(struct capture *);
 void		 capture_free(struct capture *);
 /* The device it captures on: "any" or "lo". */
 const char	*capture_device(const struct capture *);
-/* Why the capture stopped (a read error), once: NULL before, and after the first call. */
+/* Why the capture stopped (a read error), once: NULL before, and after the first call; valid
+ * until capture_free. */
 const char	*capture_take_error(struct capture *);
 /* How many segments the kernel dropped so far (its buffer was full), or -1. */
 long		 capture_dropped(struct capture *);
