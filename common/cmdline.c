@@ -43,8 +43,8 @@ const struct flag cmdline_flags[] = {
 	    "seconds, 0-120 (default 3 when the event log goes to a terminal, else 0: one "
 	    "sample); the other states are followed until the kernel forgets the connection, "
 	    "at most SEC + 5 s" },
-	{ F_CAPTURE, "capture", 0, NULL, "capture our segments on lo (libpcap) and log their "
-	    "absolute seq/ack numbers; needs root or CAP_NET_RAW ('setcap cap_net_raw+ep' on "
+	{ F_CAPTURE, "capture", 0, NULL, "capture our segments where they are, on lo or a "
+	    "LAN interface (libpcap's any device), and log their absolute seq/ack numbers; needs root or CAP_NET_RAW ('setcap cap_net_raw+ep' on "
 	    "the program): without it one line says so and the run goes on" },
 	{ F_WIRE, "wire", 0, NULL, "the eavesdropper's view (implies --capture): under each "
 	    "segment with data, its bytes as anyone on the path sees them: for HTTP the first "
