@@ -738,9 +738,13 @@ connect_setup(struct client *cl)
 		int port;
 
 		/* Our local port is known only after connect(): filter on the server's port
-		 * (--connect-to's) and match our connection's 4-tuple in seglog. */
+		 * (--connect-to's) and match our connection's 4-tuple in seglog; with -L a
+		 * redirect may go to any port, so every TCP segment (seglog keeps ours). */
 		connect_target(cl, host, sizeof(host), &port);
-		snprintf(filter, sizeof(filter), "tcp port %d", port);
+		if (opt->location)
+			snprintf(filter, sizeof(filter), "tcp");
+		else
+			snprintf(filter, sizeof(filter), "tcp port %d", port);
 		cmdline_capture_open(&opt->common, cl->base, filter);
 	}
 	return 0;

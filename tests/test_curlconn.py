@@ -14,6 +14,7 @@ import pytest
 from harness.env import SLOW
 from harness.log import events, first
 from harness.net import ipv6_usable
+from harness.tcp import is_root
 from harness.peers import start_nginx
 
 
@@ -195,6 +196,12 @@ def test_location_nginx(t, server, client, run, curl, nginx, certs, procs, tmp_p
              [e.get("conn") for e in events(r.ev, "handshake_done")], [2])
         t.eq("nginx /to-https: SNI and Host name localhost", requests(r)[-1].get("host"),
              "localhost:%d" % srv.port("https"))
+        if is_root():
+            # --capture with -L: the hop to another port is captured too (its SYN, its FIN)
+            r = client("--capture", "--cacert", certs.ca, "-L", base + "/to-https")
+            segs = events(r.ev, "segment")
+            t.eq("-L --capture: segments of both connections",
+                 sorted({e.get("conn") for e in segs if e.get("step") == "syn"}), [1, 2])
 
 
 def test_resolve(t, server, client, run, curl, nginx, certs, procs, tmp_path):
