@@ -133,7 +133,7 @@ run() {
 	kill -TERM "$spid" 2>/dev/null || true
 	wait "$spid" 2>/dev/null || true
 	spid=""
-	"$build/ladder" --svg "$dir/client.json" "$dir/server.json" > "$dir/ladder.svg" \
+	"$build/ladder" $ladderlang --svg "$dir/client.json" "$dir/server.json" > "$dir/ladder.svg" \
 		2> "$dir/ladder.err" || true
 	"$build/ladder" $ladderlang "$dir/client.json" "$dir/server.json" > "$dir/ladder.txt" \
 		2>> "$dir/ladder.err" || true
