@@ -395,6 +395,8 @@ tr.client td.side { color: #1d4ed8; }
 tr.server td.side { color: #b45309; }
 td.detail { font-family: "DejaVu Sans Mono", monospace; word-break: break-word; }
 .rc { color: #b91c1c; }
+table.compare td { width: 33%; }
+table.compare ol { margin: 0; padding-left: 1.6em; }
 footer { margin-top: 3em; color: #6b7280; font-size: .85em; }
 @media print { h2 { page-break-before: always; } figure svg { max-height: 24cm; } }
 """
@@ -468,13 +470,16 @@ def handout(lang, d, path):
                             esc(r.get("detail", "")), esc(why(r, lang))))
             p.append('</table>')
         if s.get("compare"):
-            p.append('<h3>%s</h3><table class="compare">' % esc(WORDS["compare"][lang]))
-            for run, name in s["compare"]:
-                src = (os.path.join(d, "step" + run.split("/")[0], run.split("/")[1], "client.json")
-                       if "/" in run else os.path.join(d, "step%d" % i, run, "client.json"))
-                p.append('<tr><th>%s</th><td class="detail">%s</td></tr>'
-                         % (esc(name), esc("  ".join(messages(src)))))
-            p.append('</table>')
+            # one column per variant, its messages in order, as the client saw them
+            p.append('<h3>%s</h3><table class="compare"><tr>' % esc(WORDS["compare"][lang]))
+            p.extend('<th>%s</th>' % esc(name) for _, name in s["compare"])
+            p.append('</tr><tr>')
+            for run, _ in s["compare"]:
+                step, _, name = run.rpartition("/")
+                src = os.path.join(d, "step%s" % (step or i), name, "client.json")
+                p.append('<td class="detail"><ol>%s</ol></td>'
+                         % "".join("<li>%s</li>" % esc(x) for x in messages(src)))
+            p.append('</tr></table>')
         p.append('</section>')
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     p.append('<footer>%s</footer>' % esc(WORDS["made"][lang] % (when, " LESSON_LANG=zh" if lang == "zh" else "")))
