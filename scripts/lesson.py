@@ -267,8 +267,8 @@ def label(r):
         return arrow + r["flags"]
     if ev == "alert":
         return arrow + "alert"
-    if ev == "state_change" and "from" in r:
-        return "%s -> %s" % (r["from"], r.get("to", "?"))
+    if ev == "state_change" and "from" in r:	# a timer seen in the same state: its name alone
+        return r["from"] if r["from"] == r.get("to") else "%s -> %s" % (r["from"], r.get("to", "?"))
     if ev == "verify" and "depth" in r:
         return "verify depth=%s" % r["depth"]
     return ev
