@@ -274,6 +274,17 @@ def label(r):
     return ev
 
 
+def detail(r):
+    """The detail, and the kernel's state with the relative seq/ack (TCP_INFO) as the text log
+    shows them: [ESTABLISHED seq+1 ack+1]."""
+    d = r.get("detail", "")
+    if r.get("tcp_state"):
+        rel = (" seq+%s ack+%s" % (r["rel_seq"], r["rel_ack"])
+               if "rel_seq" in r and "rel_ack" in r else "")
+        d += "  [%s%s]" % (r["tcp_state"], rel)
+    return d
+
+
 def why(r, lang):
     text = r.get("explain") or r.get("gloss") or ""
     if lang == "zh" and r.get("step_zh"):
@@ -350,7 +361,7 @@ def show(step, lang, d):
             para("-- %s --" % dict(s["runs"])[run][lang])
             last = ri
         line = "%10s ms  %-10s %-22s %s" % ("+%.3f" % t, side_name(r, lang), label(r),
-                                            r.get("detail", ""))
+                                            detail(r))
         w = why(r, lang)
         if w:
             line += "  -- " + w
@@ -467,7 +478,7 @@ def handout(lang, d, path):
                 p.append('<tr class="%s"><td class="t">+%.3f</td><td class="side">%s</td>'
                          '<td class="ev">%s</td><td class="detail">%s</td><td>%s</td></tr>'
                          % (esc(side), t, esc(side_name(r, lang)), esc(label(r)),
-                            esc(r.get("detail", "")), esc(why(r, lang))))
+                            esc(detail(r)), esc(why(r, lang))))
             p.append('</table>')
         if s.get("compare"):
             # one column per variant, its messages in order, as the client saw them

@@ -56,8 +56,12 @@ for p in server client ladder; do
 	fi
 done
 for f in ca.crt server.crt server.key selfsigned.crt selfsigned.key server-rsa.crt server-rsa.key; do
-	if [ ! -r "$certs/$f" ]; then
+	if [ ! -e "$certs/$f" ]; then
 		echo "lesson: $certs/$f is missing: run 'make certs' first" >&2
+		exit 1
+	elif [ ! -r "$certs/$f" ]; then
+		echo "lesson: $certs/$f cannot be read by $(id -un) (the keys are mode 0600: run as" \
+		    "their owner, or CERTS=DIR with a copy of your own)" >&2
 		exit 1
 	fi
 done
