@@ -288,7 +288,7 @@ def detail(r):
 def why(r, lang):
     text = r.get("explain") or r.get("gloss") or ""
     if lang == "zh" and r.get("step_zh"):
-        return "%s: %s" % (r["step_zh"], text) if text else r["step_zh"]
+        return "%s：%s" % (r["step_zh"], text) if text else r["step_zh"]
     return text
 
 
@@ -351,7 +351,7 @@ def show(step, lang, d):
     out.append("")
     para("== %s ==" % (WORDS["step"][lang] % (step, s["title"][lang])))
     para(s["text"][lang])
-    para(WORDS["look"][lang] + ":")
+    para(WORDS["look"][lang] + ("：" if lang == "zh" else ":"))
     for item in s["look"][lang]:
         para("  - " + item)
     last = None
@@ -360,12 +360,15 @@ def show(step, lang, d):
             out.append("")
             para("-- %s --" % dict(s["runs"])[run][lang])
             last = ri
-        line = "%10s ms  %-10s %-22s %s" % ("+%.3f" % t, side_name(r, lang), label(r),
-                                            detail(r))
+        side = side_name(r, lang)
+        side += " " * max(0, 10 - sum(mergelog.cwidth(c) for c in side))	# by columns
+        line = "%10s ms  %s %-22s %s" % ("+%.3f" % t, side, label(r), detail(r))
         w = why(r, lang)
         if w:
             line += "  -- " + w
-        out.extend(mergelog.wrap(line, width) if width else [line])
+        # continuation lines under the event on a wide terminal, under the side on a narrow one
+        out.extend(mergelog.wrap(line, width, indent=48 if width >= 120 else 15)
+                   if width else [line])
     for run, cap in s["runs"]:
         base = os.path.join(d, "step%d" % step, run)
         txt = read(os.path.join(base, "ladder.txt"))

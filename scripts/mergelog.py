@@ -73,6 +73,10 @@ def is_cjk(ch):
     return cwidth(ch) == 2
 
 
+# CJK punctuation that must not begin a line (it stays with the character before it)
+NO_START = set("，。、：；！？）》」』】〕…")
+
+
 def tokens(line):
     """The line as (text, width) tokens: an escape sequence (width 0), a run of spaces, a word of
     narrow characters, or one wide character (a place to break on either side)."""
@@ -92,7 +96,10 @@ def tokens(line):
             out.append((line[i:j], j - i))
             i = j
         elif is_cjk(ch):
-            out.append((ch, 2))
+            if ch in NO_START and out and out[-1][1] >= 2 and not out[-1][0].startswith(" "):
+                out[-1] = (out[-1][0] + ch, out[-1][1] + 2)
+            else:
+                out.append((ch, 2))
             i += 1
         else:
             j = i
@@ -111,16 +118,17 @@ def detail_column(line):
     return min(len(m.group(0)), 47) if m else 4
 
 
-def wrap(line, width, prose=False):
+def wrap(line, width, prose=False, indent=None):
     """Lines of at most width columns, broken at spaces or between wide characters; a word
     longer than a line is cut (it cannot fit anywhere)."""
     plain_w = sum(w for _, w in tokens(line))
     if plain_w <= width:
         return [line]
     lead = len(line) - len(line.lstrip(" "))
-    indent = detail_column(line) if TIME.match(line) else min(lead + 2, 47)
-    if prose:
-        indent = lead
+    if indent is None:
+        indent = detail_column(line) if TIME.match(line) else min(lead + 2, 47)
+        if prose:
+            indent = lead
     if width - indent < 30:
         indent = min(4, width // 4)
     # a framed box (the certificate warning): continuation lines keep the frame's left edge
