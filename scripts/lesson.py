@@ -292,15 +292,31 @@ def why(r, lang):
     return text
 
 
+def when(r):
+    """The record's time on the one clock, in ms. A captured segment is placed at its capture
+    stamp (cap_ts_us), not at the moment the program logged it: each side's capture reads the
+    frame a little later, and a receiver's line could come out before the sender's."""
+    t = float(r.get("t_ms", 0))
+    if r.get("event") == "segment" and "cap_ts_us" in r and "ts_us" in r:
+        origin = r["ts_us"] - t * 1000.0
+        t = (r["cap_ts_us"] - origin) / 1000.0
+    return t
+
+
 def merged(step, lang, d):
-    """Key lines of every run of a step, both sides, sorted on the one clock (t_ms)."""
+    """Key lines of every run of a step, both sides, sorted on the one clock. When both sides
+    captured, a segment is shown once, from its sender's side (as the ladder draws it)."""
     s = STEPS[step - 1]
     rows = []
     for ri, (run, _) in enumerate(s["runs"]):
-        for si, side in enumerate(("client", "server")):
-            recs = key(s["events"], read_log(os.path.join(d, "step%d" % step, run, side + ".json")))
-            for n, r in enumerate(recs):
-                rows.append((float(r.get("t_ms", 0)), ri, si, n, run, r))
+        logs = [read_log(os.path.join(d, "step%d" % step, run, side + ".json"))
+                for side in ("client", "server")]
+        both = all(any(r.get("event") == "segment" for r in log) for log in logs)
+        for si, log in enumerate(logs):
+            for n, r in enumerate(key(s["events"], log)):
+                if both and r.get("event") == "segment" and r.get("dir") == "in":
+                    continue
+                rows.append((when(r), ri, si, n, run, r))
     rows.sort(key=lambda x: (x[1], x[0], x[2], x[3]))
     return rows
 
@@ -407,7 +423,8 @@ th { background: #f3f4f6; }
 td.t, td.side, td.ev { white-space: nowrap; font-family: "DejaVu Sans Mono", monospace; }
 tr.client td.side { color: #1d4ed8; }
 tr.server td.side { color: #b45309; }
-td.detail { font-family: "DejaVu Sans Mono", monospace; word-break: break-word; }
+td.detail { font-family: "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
+.nw { white-space: nowrap; }
 .rc { color: #b91c1c; }
 table.compare td { width: 33%; }
 table.compare ol { margin: 0; padding-left: 1.6em; }
@@ -418,6 +435,13 @@ footer { margin-top: 3em; color: #6b7280; font-size: .85em; }
 
 def esc(s):
     return html.escape(str(s), quote=True)
+
+
+def esc_log(s):
+    """A log's text, escaped; a flag (--hold-close) or a state (FIN_WAIT2) is never broken at
+    its hyphens or underscores."""
+    return re.sub(r"(--?[A-Za-z][\w-]*|\b[A-Z]+_[A-Z0-9_]+\b)", r'<span class="nw">\1</span>',
+                  esc(s))
 
 
 def inline_svg(text):
@@ -472,7 +496,8 @@ def handout(lang, d, path):
             extra = (' <span class="rc">(%s %s)</span>' % (esc(WORDS["exit"][lang]), esc(rc))
                      if rc and rc != "0" else "")
             p.append('<figcaption>%s%s</figcaption></figure>' % (esc(capt[lang]), extra))
-            p.append('<h3>%s: %s</h3>' % (esc(WORDS["keylines"][lang]), esc(capt[lang])))
+            p.append('<h3>%s%s%s</h3>' % (esc(WORDS["keylines"][lang]),
+                                          "：" if lang == "zh" else ": ", esc(capt[lang])))
             p.append('<table class="lines"><tr>%s</tr>' % "".join("<th>%s</th>" % esc(c) for c in cols))
             for t, r_i, _, _, _, r in rows:
                 if r_i != ri:
@@ -481,7 +506,7 @@ def handout(lang, d, path):
                 p.append('<tr class="%s"><td class="t">+%.3f</td><td class="side">%s</td>'
                          '<td class="ev">%s</td><td class="detail">%s</td><td>%s</td></tr>'
                          % (esc(side), t, esc(side_name(r, lang)), esc(label(r)),
-                            esc(detail(r)), esc(why(r, lang))))
+                            esc_log(detail(r)), esc_log(why(r, lang))))
             p.append('</table>')
         if s.get("compare"):
             # one column per variant, its messages in order, as the client saw them
