@@ -19,7 +19,7 @@ usage: mergelog.py [--width N] [--from-line FILE:N ...] LOG...
        --from-line FILE:N  skip the first N lines of FILE (what an earlier step printed)
        --text              no logs: wrap standard input's lines (prose: a continuation line
                            keeps the line's own indent)
-exit status 0; 2 on a usage error.
+exit status 0; 1 when a log cannot be read (the others are merged); 2 on a usage error.
 """
 import os
 import re
@@ -45,8 +45,9 @@ def records(lines):
     return recs
 
 
-def merge(files, skip):
-    """All records of all files in time order (stable); a leading untimed record sorts first."""
+def merge(files, skip, errors=None):
+    """All records of all files in time order (stable); a leading untimed record sorts first.
+    A file that cannot be read is named on standard error (and counted in errors)."""
     allrecs = []
     for i, path in enumerate(files):
         try:
@@ -54,6 +55,8 @@ def merge(files, skip):
                 lines = f.read().splitlines()
         except OSError as e:
             print("mergelog: %s: %s" % (path, e.strerror), file=sys.stderr)
+            if errors is not None:
+                errors.append(path)
             continue
         lines = lines[skip.get(path, 0):]
         for n, (t, body) in enumerate(records(lines)):
@@ -216,12 +219,12 @@ def main(argv):
         return 2
     if width is None and sys.stdout.isatty():
         width = term_width() or None
-    out = []
-    for _, _, _, body in merge(files, skip):
+    out, errors = [], []
+    for _, _, _, body in merge(files, skip, errors):
         for line in body:
             out.extend(wrap(line, width) if width else [line])
     sys.stdout.write("".join(l + "\n" for l in out))
-    return 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

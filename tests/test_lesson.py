@@ -350,3 +350,38 @@ def test_lesson_usage(t, run):
     r = run([sh, "--help"], name="lesson.sh --help")
     t.eq("lesson.sh --help: exit", r.rc, 0)
     t.contains("lesson.sh --help: usage", r.text, "usage: scripts/lesson.sh")
+
+
+def test_mergelog(t, run, tmp_path):
+    """scripts/mergelog.py: two logs on one clock merged in time order, an untimed line (a why
+    line, the warning's frame) kept under its event; wrapped at a width at spaces or between
+    CJK characters (two columns each), never splitting a word, never starting a line with CJK
+    punctuation; a log that cannot be read is an error."""
+    a, b = tmp_path / "server.log", tmp_path / "client.log"
+    a.write_text("    +1.000 ms  server     TCP  listen           http 127.0.0.1:1\n"
+                 "    +3.000 ms  server #1  HTTP < GET /        HTTP/1.1\n"
+                 "                                               why: the request arrived\n")
+    b.write_text("    +2.000 ms  client #1  HTTP > GET /        HTTP/1.1\n"
+                 "    +4.000 ms  client #1  HTTP < 200 OK       HTTP/1.1\n")
+    ml = os.path.join(ROOT, "scripts", "mergelog.py")
+    r = run(["python3", ml, str(a), str(b)], name="mergelog")
+    got = [l.split()[0] if l.lstrip().startswith("+") else "why" for l in r.text.splitlines()]
+    t.eq("mergelog: in time order, the why line under its event", got,
+         ["+1.000", "+2.000", "+3.000", "why", "+4.000"])
+    zh = ("    +5.000 ms  client #1  TCP  fin_sent         第一次挥手：客户端发出 FIN，进入 FIN_WAIT1，"
+          "服务器的内核立即回复 ACK（第二次挥手）。 shutdown(SHUT_WR) makes the kernel send FIN")
+    b.write_text(zh + "\n")
+    r = run(["python3", ml, "--width", "40", str(b)], name="mergelog --width 40")
+    lines = r.text.splitlines()
+    t.check("mergelog --width 40: no line wider", lines and all(width(l) <= 40 for l in lines),
+            "<= 40 columns", [(width(l), l) for l in lines if width(l) > 40])
+    t.check("mergelog --width 40: no CJK punctuation starts a line",
+            not any(l.strip()[:1] in "，。、：；）" for l in lines[1:]), "none", lines)
+    words = set(re.findall(r"[A-Za-z_()0-9]+", zh))
+    got_words = set(re.findall(r"[A-Za-z_()0-9]+", r.text))
+    t.check("mergelog --width 40: no word split", words == got_words, "the same words",
+            sorted(got_words - words))
+    t.eq("mergelog --width 40: the text kept", re.sub(r"\s+", "", r.text), re.sub(r"\s+", "", zh))
+    r = run(["python3", ml, str(a), str(tmp_path / "missing.log")], name="mergelog missing")
+    t.eq("mergelog with a log that cannot be read: exit", r.rc, 1)
+    t.contains("mergelog with a log that cannot be read: names it", r.err, "missing.log")
