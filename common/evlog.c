@@ -78,11 +78,23 @@ static struct {
 	int		 color;
 	int		 verbose;
 	FILE		*out;
-	int64_t		 start_us;
+	int64_t		 start_us;	/* the origin of t_us (clock_origin_us()) */
+	int		 started;	/* start_us is set */
 	int		 explain;	/* --explain */
 	int		 lang;		/* --lang: enum evlog_lang */
 	struct event	*flush;		/* a file: one write per loop turn, not per record */
-} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, EVLOG_LANG_EN, NULL };
+} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, 0, EVLOG_LANG_EN, NULL };
+
+/* The origin of every time the log prints, taken once: the program's start, or the shared
+ * origin a script gave both programs (HSLAB_T0, see clock_origin_us()). */
+static void
+start_clock(void)
+{
+	if (!lg.started) {
+		lg.start_us = clock_origin_us();
+		lg.started = 1;
+	}
+}
 
 /* color: 1 always, 0 never, -1 when the output is a terminal. */
 void
@@ -95,8 +107,7 @@ evlog_init(enum evlog_side side, enum evlog_format format, int quiet, int color,
 	if (color < 0)
 		color = isatty(fileno(out)) && getenv("NO_COLOR") == NULL;
 	lg.color = format == EVLOG_TEXT && color;
-	if (lg.start_us == 0)
-		lg.start_us = clock_mono_us();
+	start_clock();
 }
 
 static void
@@ -182,8 +193,7 @@ enum evlog_side evlog_side(void) { return lg.side; }
 int64_t
 evlog_now_us(void)
 {
-	if (lg.start_us == 0)
-		lg.start_us = clock_mono_us();
+	start_clock();
 	return clock_mono_us() - lg.start_us;
 }
 

@@ -56,7 +56,8 @@ render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n)
 		mermaid_put(out, d->c[SERVER]->local);
 		sb_put(out, "<br/>");
 		mermaid_put(out, d->proto);
-		sb_put(out, "<br/>times in ms since the first event (wall clock)\n");
+		sb_put(out, d->t0_shared ? "<br/>times in ms since HSLAB_T0 (wall clock)\n" :
+		    "<br/>times in ms since the first event (wall clock)\n");
 		if (note != NULL) {
 			/* two lines, cut after the colon */
 			const char *colon = strstr(note, ": ");

@@ -158,8 +158,9 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 		bprintf(buf, sizeof(buf), "Client %s  ⇄  Server %s", d->c[CLIENT]->local,
 		    d->c[SERVER]->local);
 	svg_text(b, 30, y + 34, 24, "start", "#111111", "bold", SVG_SANS, SVG_W - 60, buf);
-	bprintf(buf, sizeof(buf), "%s  ·  times in ms since the first event (both logs merged "
-	    "on the wall clock)", d->proto);
+	bprintf(buf, sizeof(buf), "%s  ·  times in ms since %s (both logs merged on the wall "
+	    "clock)", d->proto, d->t0_shared ? "HSLAB_T0, one origin for both programs" :
+	    "the first event");
 	svg_text(b, 30, y + 64, 15, "start", "#374151", "normal", SVG_SANS, SVG_W - 60, buf);
 	y += 84;
 	if (d->skew) {

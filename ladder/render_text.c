@@ -122,7 +122,9 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 	put_text(out, buf, ascii);
 	sb_put(out, "\n");
 	put_text(out, d->proto, ascii);
-	sb_put(out, ";  times in ms since the first event, both logs merged on the wall clock\n");
+	sb_put(out, d->t0_shared ? ";  times in ms since HSLAB_T0 (the origin both programs counted "
+	    "from), both logs merged on the wall clock\n" : ";  times in ms since the first event, "
+	    "both logs merged on the wall clock\n");
 	if (d->skew)
 		sb_put(out, "warning: some records say a message arrived over 1 ms before it "
 		    "was sent: the two programs' clocks differ (drawn as it left, marked ^)\n");
