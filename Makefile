@@ -31,6 +31,7 @@ SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c se
 	      server/gallery.c
 # the client's own files
 CLIENT_SRCS = client/main.c client/options.c client/connect.c client/fetch.c client/trust.c \
+              client/redirect.c \
 	      client/repeat.c
 # the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts);
 # its flag table is ladder/options.c, read with common/flags.c (libc only too)
@@ -52,7 +53,7 @@ CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 HEADERS     = $(wildcard common/*.h server/*.h client/*.h ladder/*.h tests/unit/*.h)
 
-.PHONY: all certs demo compare test unit valgrind bench clean man
+.PHONY: all certs demo lesson compare test unit valgrind bench clean man
 
 all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder $(MAN_PAGES:%=$(BUILD)/mkman-%)
 
@@ -90,6 +91,16 @@ demo: all
 	@[ -f certs/out/ca.crt ] && [ -f certs/out/server.crt ] && [ -f certs/out/selfsigned.crt ] \
 	    || certs/make-certs.sh
 	@BUILD=$(BUILD) scripts/demo.sh
+
+# the lesson in five steps (scripts/lesson.sh): pauses between steps on a terminal, runs through
+# without one, and writes one self-contained HTML handout; its last line is the handout's path
+# (lesson-out/, git-ignored)
+# the handout's language: en or zh (LESSON_LANG, not LANG: that is the locale)
+LESSON_LANG ?= en
+lesson: all
+	@[ -f certs/out/ca.crt ] && [ -f certs/out/server-rsa.crt ] && [ -f certs/out/selfsigned.crt ] \
+	    || certs/make-certs.sh
+	@BUILD=$(BUILD) LESSON_LANG=$(LESSON_LANG) scripts/lesson.sh
 
 # TLS 1.2 RSA key transport, TLS 1.2 ECDHE and TLS 1.3 side by side, from real runs
 compare: all

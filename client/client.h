@@ -11,6 +11,7 @@
  *			accepted there
  *   options.c		the flag table (--help, the man page)
  *   repeat.c		-n and --reconnect: the session kept between connections, the summary
+ *   redirect.c		-L: a 3xx's Location, the next hop (on this connection or a new one)
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -39,6 +40,7 @@ enum { KX_ANY, KX_RSA, KX_ECDHE };
 enum {
 	EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_RESOLVE = 6, EXIT_CONNECT = 7,
 	EXIT_WEIRD = 8, EXIT_PARTIAL = 18, EXIT_WRITE = 23, EXIT_TIMEOUT = 28, EXIT_TLS = 35,
+	EXIT_URL_MALFORMAT = 3, EXIT_TOO_MANY_REDIRECTS = 47, EXIT_OPTION_SYNTAX = 49,
 	EXIT_EMPTY = 52, EXIT_RECV = 56, EXIT_UNTRUSTED = 60, EXIT_FILESIZE = 63
 };
 
@@ -50,10 +52,22 @@ enum {
 
 /* The client's own flags; the shared ones are enum cmdline_flag. */
 enum client_flag {
-	F_CACERT = F_SHARED_LAST, F_INSECURE, F_CRLFILE, F_SHOW_CERTS, F_TLS_MIN, F_TLS_MAX,
+	/* where to connect: -L, --max-redirs, --resolve, --connect-to, -4, -6 */
+	F_LOCATION = F_SHARED_LAST, F_MAX_REDIRS, F_RESOLVE, F_CONNECT_TO, F_IPV4, F_IPV6,
+	F_CACERT, F_INSECURE, F_CRLFILE, F_SHOW_CERTS, F_TLS_MIN, F_TLS_MAX,
 	F_KX, F_CIPHERS, F_KEYLOG, F_HEAD, F_REQUESTS, F_RECONNECT, F_OUTPUT, F_HALF_CLOSE,
-	F_PAUSE_READ, F_CONNECT_TIMEOUT, F_MAX_TIME, F_MAX_FILESIZE, F_REUSE_TICKET
+	F_PAUSE_READ, F_CONNECT_TIMEOUT, F_MAX_TIME, F_MAX_FILESIZE, F_REUSE_TICKET,
+	/* curl's output and request flags (-i -H -d -0 -w -s -S) */
+	F_INCLUDE, F_HEADER, F_DATA, F_DATA_BINARY, F_HTTP10, F_WRITE_OUT, F_SILENT,
+	F_SHOW_ERROR
 };
+
+/* -H: at most this many headers of our own. */
+#define CLIENT_MAX_HEADERS	64
+/* -d, --data-binary: the request body, at most (the server takes 1 MiB). */
+#define CLIENT_MAX_DATA		(16 * 1024 * 1024)
+/* --resolve and --connect-to, each at most this many times. */
+#define CLIENT_MAX_MAPS	16
 
 /* The options, as main.c parses them (its `opt`, with the defaults); read-only after that. */
 struct client_opts {
@@ -73,9 +87,26 @@ struct client_opts {
 	int		 requests;		/* -n: requests per connection */
 	int		 reconnect;		/* --reconnect: connections in a row */
 	int		 reuse_ticket;		/* --reuse-ticket: offer a TLS 1.3 ticket again */
+	/* where to connect (connect.c, redirect.c) */
+	int		 location;		/* -L: follow redirects */
+	int		 max_redirs;		/* --max-redirs, -1: no limit */
+	const char	*resolve[CLIENT_MAX_MAPS];	/* --resolve HOST:PORT:ADDR[,ADDR] */
+	int		 nresolve;
+	const char	*connect_to[CLIENT_MAX_MAPS];	/* --connect-to H1:P1:H2:P2 */
+	int		 nconnect_to;
+	int		 family;		/* -4 AF_INET, -6 AF_INET6, else AF_UNSPEC */
 	int		 connect_timeout_ms, max_time_ms;
 	long long	 max_filesize;		/* --max-filesize, 0: no limit */
 	struct cmdline	 common;		/* the flags the server takes too */
+	/* curl's output and request flags */
+	int		 include;		/* -i, and -I: the response head on the output */
+	int		 http10;		/* -0: an HTTP/1.0 request */
+	int		 silent, show_error;	/* -s, -S */
+	const char	*write_out;		/* -w: the format, after the transfer */
+	const char	*headers[CLIENT_MAX_HEADERS];	/* -H, in order */
+	int		 nheaders;
+	char		*data;			/* -d, --data-binary: the POST body, or NULL */
+	size_t		 data_len;
 };
 
 /* What the verify callback saw of the first failing certificate. */
@@ -158,6 +189,13 @@ struct client {
 	int			 retries;		/* of them, to send a request again */
 	struct repeat_conn	 cur;			/* this connection's figures (repeat.c) */
 
+	/* redirect.c: -L */
+	int			 hops;		/* redirects followed so far */
+	int			 hop_request;	/* the next request is a hop's first */
+	int			 redirect_pending;	/* the next hop needs a new connection */
+	int			 redirect_status;	/* the 3xx that led to this hop */
+	const char		*method;	/* this hop's method (a 303 turns it to GET) */
+
 	/* trust.c */
 	struct trust_seen	 seen;		/* this connection's certificate check */
 	int			 decided;	/* first connection: 1 trusted, 2 proceed */
@@ -191,6 +229,15 @@ struct client {
 	int64_t			 t_request;
 	int64_t			 t_first_request;	/* on this connection */
 	int64_t			 t_tcp, t_tls, t_first, t_end;
+
+	/* fetch.c: for -w (curl's --write-out) */
+	int			 w_status;		/* the last final response's, 0: none */
+	long			 w_verify;		/* SSL_get_verify_result() */
+	char			 w_ip[64];		/* the server's address, "" before one */
+	int			 w_port;
+	int			 w_connects;		/* connections that carried a request */
+	unsigned		 body_pending;		/* -d: the connection whose body goes
+							 * once its head has; 0: none */
 };
 
 /* connect.c */
@@ -213,6 +260,14 @@ int	fetch_retry(struct client *, struct conn *);
 void	fetch_reset(struct client *);
 void	fetch_report(struct client *);
 
+/* redirect.c */
+const char *redirect_method(const struct client *);
+int	redirect_skip_body(const struct client *);
+void	redirect_log_response(struct client *, struct evrec *);
+void	redirect_log_request(struct client *, struct evrec *);
+void	redirect_log_body(struct client *, struct conn *, struct evrec *);
+int	redirect_follow(struct client *, struct conn *);
+
 /* trust.c */
 int	trust_verify_cb(int ok, X509_STORE_CTX *);
 int	trust_decide(struct client *, struct conn *);
@@ -225,6 +280,8 @@ void	trust_show_chain(FILE *, SSL *);
 extern const struct flags_prog client_flags;	/* the table, --help and the man page */
 void	options_parse(struct client_opts *, struct url *, int argc, char **argv);
 const char *options_kx_why_12(int kx);
+#define OPTIONS_FIELD_LEN	512	/* one field of --resolve or --connect-to */
+int	options_map_fields(const char *, char f[][OPTIONS_FIELD_LEN], int max);
 
 /* repeat.c */
 void	repeat_init(SSL_CTX *, int reuse_ticket);

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -19,8 +20,10 @@
 #include "seglog.h"
 #include "tcpwatch.h"
 #include "tls.h"
+#include "url.h"
 
 static void try_next_address(struct client *);
+static void redirect_cb(evutil_socket_t, short, void *);
 
 /* The loop ends once the transfer is over, the connection closed, and the kernel's states
  * after close() followed (tcpwatch calls this when its last watch ends). */
@@ -403,6 +406,12 @@ client_closed(struct conn *c)
 		    "out of memory", "无法为第 %d 个请求建立新连接：内存不足"), cl->req_no);
 		return;
 	}
+	if (cl->redirect_pending && cl->exit_code == 0) {	/* -L: the next hop */
+		if (schedule_next(cl, redirect_cb) == 0)
+			return;
+		fetch_finish(cl, EXIT_FAIL, "cannot follow the redirect: out of memory");
+		return;
+	}
 	if (cl->done && cl->exit_code == 0 && cl->conn_no - cl->retries < cl->opt->reconnect &&
 	    cl->ai_ok != NULL) {
 		if (schedule_next(cl, reconnect_cb) == 0)
@@ -548,26 +557,119 @@ try_next_address(struct client *cl)
 		    "没有一个地址能连上"));
 }
 
+/* --connect-to: where a connection to host:port goes instead (the first entry that
+ * matches). Changes host and port; returns 1 if one matched. */
+static int
+connect_to(const struct client_opts *opt, char *host, size_t hlen, int *port)
+{
+	char f[4][OPTIONS_FIELD_LEN];
+	int i;
+
+	for (i = 0; i < opt->nconnect_to; i++) {
+		if (options_map_fields(opt->connect_to[i], f, 4) != 4 ||
+		    (f[0][0] && strcasecmp(f[0], host) != 0) ||
+		    (f[1][0] && url_parse_port(f[1], 0) != *port))
+			continue;
+		if (f[2][0])
+			snprintf(host, hlen, "%s", f[2]);
+		if (f[3][0])
+			*port = url_parse_port(f[3], 0);
+		return 1;
+	}
+	return 0;
+}
+
+/* --resolve: the addresses given for host:port, in their order (and of -4/-6's family), as
+ * getaddrinfo() would have listed them. Returns 1 with the list in *res (NULL: none of the
+ * family), 0 if no entry names host:port. */
+static int
+resolve_flag(const struct client *cl, const char *host, int port, struct addrinfo *hints,
+    struct addrinfo **res)
+{
+	const struct client_opts *opt = cl->opt;
+	char f[3][OPTIONS_FIELD_LEN], a[OPTIONS_FIELD_LEN], ps[8];
+	struct addrinfo *ai, **tail = res;
+	const char *p;
+	size_t n;
+	int i;
+
+	*res = NULL;
+	for (i = 0; i < opt->nresolve; i++) {
+		if (options_map_fields(opt->resolve[i], f, 3) != 3 || strcasecmp(f[0], host) != 0 ||
+		    url_parse_port(f[1], 0) != port)
+			continue;
+		snprintf(ps, sizeof(ps), "%d", port);
+		hints->ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+		for (p = f[2]; *p; p += n + (p[n] == ',')) {
+			n = strcspn(p, ",");
+			snprintf(a, sizeof(a), "%.*s", (int)n, p);
+			if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
+				memmove(a, a + 1, n - 2);
+				a[n - 2] = '\0';
+			}
+			/* one list of glibc's nodes: freeaddrinfo() frees node by node */
+			if (getaddrinfo(a, ps, hints, tail) != 0)
+				continue;	/* not of -4/-6's family */
+			for (ai = *tail; ai->ai_next != NULL; ai = ai->ai_next)
+				;
+			tail = &ai->ai_next;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* Where the connections of this URL go: --connect-to's host and port, or the URL's. */
+static void
+connect_target(const struct client *cl, char *host, size_t hlen, int *port)
+{
+	snprintf(host, hlen, "%s", cl->u.host);
+	*port = cl->u.port;
+	(void)connect_to(cl->opt, host, hlen, port);
+}
+
+/* The name lookup (curl's "resolve" step): --connect-to, then --resolve or getaddrinfo(),
+ * of -4/-6's family; the resolve event lists the addresses in the order they are tried. */
 static int
 resolve(struct client *cl)
 {
+	const struct client_opts *opt = cl->opt;
 	struct addrinfo hints;
-	char port[8], list[512] = "", a[64];
+	char port[8], list[512] = "", a[64], host[OPTIONS_FIELD_LEN];
 	struct addrinfo *ai;
 	struct evrec r;
 	size_t l;
-	int e, n = 0;
+	int e = 0, n = 0, p, moved, given, lit;
 
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = opt->family ? opt->family : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	if (cl->u.host_is_ip)
+	snprintf(host, sizeof(host), "%s", cl->u.host);
+	p = cl->u.port;
+	moved = connect_to(opt, host, sizeof(host), &p);
+	lit = url_ip_literal(host);
+	if (lit)
 		hints.ai_flags = AI_NUMERICHOST;
-	snprintf(port, sizeof(port), "%d", cl->u.port);
-	if ((e = getaddrinfo(cl->u.host, port, &hints, &cl->ai_list)) != 0) {
+	snprintf(port, sizeof(port), "%d", p);
+	if (lit && opt->family && lit != (opt->family == AF_INET ? 4 : 6)) {
+		/* curl: the address exists, it just cannot be used: "Couldn't connect" */
+		fetch_finish(cl, EXIT_CONNECT, TR("cannot connect to %s port %d: -%d allows IPv%d "
+		    "addresses only", "无法连接到 %s 端口 %d：-%d 只允许 IPv%d 地址"), host, p,
+		    opt->family == AF_INET ? 4 : 6, opt->family == AF_INET ? 4 : 6);
+		return -1;
+	}
+	cl->ai_list = NULL;
+	given = !lit && resolve_flag(cl, host, p, &hints, &cl->ai_list);
+	if (given && cl->ai_list == NULL) {
+		fetch_finish(cl, EXIT_RESOLVE, TR("cannot resolve host '%s': --resolve gives it no "
+		    "IPv%d address (-%d)", "无法解析主机 '%s'：--resolve 没有给它 IPv%d 地址（-%d）"),
+		    host, opt->family == AF_INET ? 4 : 6, opt->family == AF_INET ? 4 : 6);
+		return -1;
+	}
+	if (!given && (e = getaddrinfo(host, port, &hints, &cl->ai_list)) != 0) {
 		fetch_finish(cl, EXIT_RESOLVE, TR("cannot resolve host '%s': %s",
-		    "无法解析主机名 '%s'：%s"), cl->u.host, gai_strerror(e));
+		    "无法解析主机名 '%s'：%s"), host, gai_strerror(e));
 		return -1;
 	}
 	for (ai = cl->ai_list; ai != NULL; ai = ai->ai_next, n++) {
@@ -579,14 +681,64 @@ resolve(struct client *cl)
 		evrec_str(&r, "host", cl->u.host);
 		evrec_str(&r, "addresses", list);
 		evrec_int(&r, "count", n);
-		evrec_detail(&r, "%s -> %s", cl->u.host, list);
-		if (n > 1)
+		if (moved)
+			evrec_strf(&r, "connect_to", lit == 6 ? "[%s]:%d" : "%s:%d", host, p);
+		if (given)
+			evrec_str(&r, "source", "--resolve");
+		if (opt->family)
+			evrec_int(&r, "family", opt->family == AF_INET ? 4 : 6);
+		if (moved)
+			evrec_detail(&r, lit == 6 ? "%s:%d -> [%s]:%d -> %s" : "%s:%d -> %s:%d -> %s",
+			    cl->u.host, cl->u.port, host, p, list);
+		else
+			evrec_detail(&r, "%s -> %s", cl->u.host, list);
+		if (moved)
+			evrec_gloss(&r, TR("--connect-to: the connection goes to %s port %d instead "
+			    "of %s port %d; the Host header, SNI and the certificate check still "
+			    "name %s", "--connect-to：连接改去 %s 端口 %d，而不是 %s 端口 %d；"
+			    "Host 头部、SNI 和证书检查仍然使用 %s"), host, p, cl->u.host,
+			    cl->u.port, cl->u.host);
+		else if (given)
+			evrec_gloss(&r, TR("--resolve: the address comes from the command line, not "
+			    "from DNS or /etc/hosts; the Host header, SNI and the certificate check "
+			    "still name %s", "--resolve：地址来自命令行，而不是 DNS 或 /etc/hosts；"
+			    "Host 头部、SNI 和证书检查仍然使用 %s"), cl->u.host);
+		else if (opt->family)
+			evrec_gloss(&r, TR("-%d: only IPv%d addresses are looked up and tried",
+			    "-%d：只查询并尝试 IPv%d 地址"), opt->family == AF_INET ? 4 : 6,
+			    opt->family == AF_INET ? 4 : 6);
+		else if (n > 1)
 			evrec_gloss(&r, TR("%d addresses: tried one after the other, like curl",
 			    "%d 个地址：像 curl 一样逐个尝试"), n);
 		evrec_emit(&r);
 	}
 	cl->ai_next = cl->ai_list;
 	return 0;
+}
+
+/* -L: the next hop on a new connection (redirect.c has set cl->u to its URL), after the
+ * last one has gone: a new name lookup, a TLS context if the scheme became https. */
+static void
+redirect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	cl->next_pending = 0;
+	cl->redirect_pending = 0;
+	cl->conn_no++;
+	fetch_reset(cl);
+	cl->last_attempt[0] = '\0';
+	if (cl->ai_list != NULL)
+		freeaddrinfo(cl->ai_list);
+	cl->ai_list = cl->ai_next = cl->ai_ok = NULL;
+	if (cl->u.tls && cl->ctx == NULL && connect_tls_setup(cl) == -1) {
+		fetch_finish(cl, EXIT_FAIL, "-L: cannot set up TLS for %s", cl->u.host);
+		return;
+	}
+	if (resolve(cl) == 0)
+		try_next_address(cl);
 }
 
 /* ---- set-up, run, teardown ---- */
@@ -613,11 +765,17 @@ connect_setup(struct client *cl)
 		evtimer_add(cl->max_timer, &tv);
 	}
 	if (opt->common.capture) {
-		char filter[32];
+		char filter[32], host[OPTIONS_FIELD_LEN];
+		int port;
 
-		/* Our local port is known only after connect(): filter on the server's port and
-		 * match our connection's 4-tuple in seglog. */
-		snprintf(filter, sizeof(filter), "tcp port %d", cl->u.port);
+		/* Our local port is known only after connect(): filter on the server's port
+		 * (--connect-to's) and match our connection's 4-tuple in seglog; with -L a
+		 * redirect may go to any port, so every TCP segment (seglog keeps ours). */
+		connect_target(cl, host, sizeof(host), &port);
+		if (opt->location)
+			snprintf(filter, sizeof(filter), "tcp");
+		else
+			snprintf(filter, sizeof(filter), "tcp port %d", port);
 		cmdline_capture_open(&opt->common, cl->base, filter);
 	}
 	return 0;

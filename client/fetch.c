@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include "client.h"
@@ -17,6 +20,7 @@
 #include "url.h"
 
 static void body_done(struct client *, struct conn *, const char *);
+static void body_timer_cb(evutil_socket_t, short, void *);
 
 /* How a body ended (the framing field's value), in the log's language. */
 static const char *
@@ -76,39 +80,151 @@ fetch_open_output(struct client *cl)
 	return 0;
 }
 
+/* -H: the user's line for header name, or NULL (the last one given, as curl replaces). */
+static const char *
+user_header(const struct client_opts *opt, const char *name)
+{
+	size_t n = strlen(name);
+	const char *found = NULL;
+	int i;
+
+	for (i = 0; i < opt->nheaders; i++)
+		if (strncasecmp(opt->headers[i], name, n) == 0 &&
+		    (opt->headers[i][n] == ':' || opt->headers[i][n] == ';'))
+			found = opt->headers[i];
+	return found;
+}
+
+/* One -H line as curl sends it: "NAME: VALUE" as given, "NAME:" alone removes ours (nothing
+ * sent), "NAME;" sends NAME empty; a line with neither ':' nor ';' is not sent. */
+static void
+put_user_header(FILE *f, const char *h)
+{
+	size_t n = strcspn(h, ":;");
+	const char *v;
+
+	if (h[n] == ':') {
+		for (v = h + n + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		if (*v != '\0')
+			fprintf(f, "%s\r\n", h);
+	} else if (h[n] == ';' && h[n + 1] == '\0')
+		fprintf(f, "%.*s:\r\n", (int)n, h);
+}
+
+/* One of our headers, unless -H replaces it: Host in its place (curl's), the others with
+ * the user's headers after ours. */
+static void
+put_header(FILE *f, const struct client_opts *opt, const char *name, const char *value)
+{
+	const char *u = user_header(opt, name);
+
+	if (u == NULL)
+		fprintf(f, "%s: %s\r\n", name, value);
+	else if (strcasecmp(name, "Host") == 0)
+		put_user_header(f, u);
+}
+
+/* The request head, as curl writes it: our headers, -H's, the body's. Returns a malloc'd string
+ * (*len its length), or NULL. */
+static char *
+build_request(const struct client *cl, const char *method, int body, const char *host,
+    size_t *len)
+{
+	const struct client_opts *opt = cl->opt;
+	char *req = NULL, clen[32];
+	FILE *f;
+	int i;
+
+	if ((f = open_memstream(&req, len)) == NULL)
+		return NULL;
+	fprintf(f, "%s %s HTTP/1.%d\r\n", method, cl->u.path, opt->http10 ? 0 : 1);
+	put_header(f, opt, "Host", host);
+	put_header(f, opt, "User-Agent", "handshake-lab");
+	put_header(f, opt, "Accept", "*/*");
+	/* "Connection: close" asks the server to close first (--close-first server). */
+	if (opt->common.server_closes_first)
+		put_header(f, opt, "Connection", "close");
+	for (i = 0; i < opt->nheaders; i++)
+		if (strncasecmp(opt->headers[i], "Host", 4) != 0 ||
+		    strchr(":;", opt->headers[i][4]) == NULL || opt->headers[i][4] == '\0')
+			put_user_header(f, opt->headers[i]);
+	/* the body's headers last, as curl writes them */
+	if (body) {
+		snprintf(clen, sizeof(clen), "%zu", opt->data_len);
+		put_header(f, opt, "Content-Length", clen);
+		put_header(f, opt, "Content-Type", "application/x-www-form-urlencoded");
+	}
+	fputs("\r\n", f);
+	if (fclose(f) != 0) {
+		free(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* What -w reports of the connection the request goes on: its address, the certificate
+ * check's result (OpenSSL's, as curl's ssl_verify_result). */
+static void
+note_connection(struct client *cl, struct conn *c)
+{
+	char a[80], *colon;
+
+	if (cl->cur.requests != 1)
+		return;
+	cl->w_connects++;
+	conn_addr_str(&c->remote.sa, a, sizeof(a));
+	if ((colon = strrchr(a, ':')) != NULL) {
+		cl->w_port = atoi(colon + 1);
+		*colon = '\0';
+	}
+	snprintf(cl->w_ip, sizeof(cl->w_ip), "%.*s", (int)strcspn(a + (a[0] == '['), "]"),
+	    a + (a[0] == '['));
+	cl->w_verify = c->ssl != NULL ? SSL_get_verify_result(c->ssl) : 0;
+}
+
 /* The connection is ready (and trusted): send the request. */
 void
 fetch_request(struct client *cl, struct conn *c)
 {
-	char req[URL_MAX_PATH + 512], host[URL_MAX_HOST + 16];
+	char host[URL_MAX_HOST + 16], *req;
 	const struct client_opts *opt = cl->opt;
+	const char *method = redirect_method(cl);	/* -L: a 303 makes it GET */
+	/* -d's body goes with its method: a redirect that turns POST into GET drops it, as curl */
+	int body = opt->data != NULL && strcmp(method, opt->method) == 0;
 	struct evrec r;
-	int n;
+	size_t n;
 
 	url_host_header(&cl->u, host, sizeof(host));
-	/* "Connection: close" asks the server to close first (--close-first server). */
-	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: handshake-lab"
-	    "\r\nAccept: */*\r\n%s\r\n", opt->method, cl->u.path, host,
-	    opt->common.server_closes_first ? "Connection: close\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(req)) {
-		fetch_finish(cl, EXIT_FAIL, TR("request too long", "请求太长"));
-		conn_close(c, TR("request too long", "请求太长"));
+	if ((req = build_request(cl, method, body, host, &n)) == NULL) {
+		fetch_finish(cl, EXIT_FAIL, "%s", TR("out of memory for the request",
+		    "内存不足，无法构造请求"));
+		conn_close(c, TR("out of memory", "内存不足"));
 		return;
 	}
 	cl->req_no++;
 	cl->cur.requests++;
+	note_connection(cl, c);
 	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
-		evrec_str(&r, "method", opt->method);
+		evrec_str(&r, "method", method);
 		evrec_str(&r, "target", cl->u.path);
 		evrec_str(&r, "host", host);
-		evrec_int(&r, "len", n);
+		evrec_int(&r, "len", (long long)n);
+		if (body)
+			evrec_int(&r, "body_len", (long long)opt->data_len);
 		evrec_int(&r, "req", cl->req_no);
 		if (opt->requests > 1)
-			evrec_label(&r, "> %s %s (%d/%d)", opt->method, cl->u.path, cl->req_no,
+			evrec_label(&r, "> %s %s (%d/%d)", method, cl->u.path, cl->req_no,
 			    opt->requests);
 		else
-			evrec_label(&r, "> %s %s", opt->method, cl->u.path);
-		evrec_detail(&r, "HTTP/1.1  Host: %s  (%d B)", host, n);
+			evrec_label(&r, "> %s %s", method, cl->u.path);
+		if (body)
+			evrec_detail(&r, TR("HTTP/1.%d  Host: %s  (%zu B, then a body of %zu B)",
+			    "HTTP/1.%d  Host: %s（%zu B，随后是 %zu B 的请求体）"), opt->http10 ? 0 : 1,
+			    host, n, opt->data_len);
+		else
+			evrec_detail(&r, "HTTP/1.%d  Host: %s  (%zu B)", opt->http10 ? 0 : 1, host,
+			    n);
 		if (cl->cur.requests > 1)
 			evrec_gloss(&r, TR("request %d on the same connection (keep-alive): no new "
 			    "TCP or TLS handshake", "同一连接上的第 %d 个请求（keep-alive 持久连接）："
@@ -117,17 +233,41 @@ fetch_request(struct client *cl, struct conn *c)
 			evrec_gloss(&r, TR("request %d again, on a fresh connection: the server "
 			    "closed the last one without answering it", "在新连接上重发第 %d 个请求："
 			    "服务器没有应答就关闭了上一个连接"), cl->req_no);
+		else if (body && c->use_tls)
+			evrec_gloss(&r, TR("the request and its %zu-byte body (a form, a password "
+			    "...) travel inside encrypted TLS records: the path sees only their "
+			    "sizes", "请求和它 %zu 字节的请求体（表单、密码……）在加密的 TLS 记录里传输："
+			    "路径上只看得到记录的长度"), opt->data_len);
+		else if (body)
+			evrec_gloss(&r, TR("the request and its %zu-byte body (a form, a password "
+			    "...) travel in clear text: anyone on the path can read them", "请求和它 "
+			    "%zu 字节的请求体（表单、密码……）以明文传输：路径上的任何人都能读到"),
+			    opt->data_len);
 		else
 			evrec_gloss(&r, "%s", c->use_tls ? TR("the request travels inside encrypted "
 			    "TLS records", "请求装在加密的 TLS 记录里传输") : TR("the request travels "
 			    "in clear text: anyone on the path can read it", "请求以明文传输：路径上的"
 			    "任何人都能读到"));
+		redirect_log_request(cl, &r);
 		evrec_emit(&r);
 	}
 	cl->t_request = evlog_now_us();
 	if (cl->cur.requests == 1)		/* the first on this connection */
 		cl->t_first_request = cl->t_request;
-	conn_write(c, req, (size_t)n);
+	conn_write(c, req, n);
+	free(req);
+	/* -d: the body once the head has gone to the kernel (body_timer_cb), so that it
+	 * leaves in a segment of its own, where --wire shows its first bytes; with
+	 * --half-close at once, before our FIN. */
+	if (body && opt->data_len > 0) {
+		struct timeval tv = { 0, 1000 };
+
+		if (opt->half_close ||
+		    event_base_once(cl->base, -1, EV_TIMEOUT, body_timer_cb, cl, &tv) == -1)
+			conn_write(c, opt->data, opt->data_len);
+		else
+			cl->body_pending = c->id;
+	}
 	if (opt->pause_read_ms > 0)
 		connect_pause_read(cl, c);
 	if (opt->half_close) {
@@ -142,6 +282,31 @@ fetch_request(struct client *cl, struct conn *c)
 	}
 }
 
+/* -d: the body follows the head once the head has left our buffer for the kernel (checked
+ * each millisecond), so that it goes in a segment of its own. */
+static void
+body_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+	struct conn *c = cl->c;
+	struct timeval tv = { 0, 1000 };
+
+	(void)fd;
+	(void)what;
+	if (cl->body_pending == 0)
+		return;
+	if (c == NULL || c->id != cl->body_pending || c->phase != PHASE_OPEN) {
+		cl->body_pending = 0;		/* its connection is gone */
+		return;
+	}
+	if (conn_output_length(c) > 0) {
+		event_base_once(cl->base, -1, EV_TIMEOUT, body_timer_cb, cl, &tv);
+		return;
+	}
+	cl->body_pending = 0;
+	conn_write(c, cl->opt->data, cl->opt->data_len);
+}
+
 static int
 write_body(struct client *cl, const char *p, size_t n)
 {
@@ -149,6 +314,10 @@ write_body(struct client *cl, const char *p, size_t n)
 
 	if (n == 0)
 		return 0;
+	if (redirect_skip_body(cl)) {	/* -L: only the last response's body is written */
+		cl->body_bytes += n;
+		return 0;
+	}
 	/* Per response, as curl's per file (-n and --reconnect fetch several). */
 	if (opt->max_filesize > 0 &&
 	    cl->body_bytes - cl->body_start + n > (uint64_t)opt->max_filesize) {
@@ -254,6 +423,10 @@ response_complete(struct client *cl, struct conn *c, const char *how)
 
 	body_done(cl, c, how);
 	count_whole(cl);
+	if (redirect_follow(cl, c)) {	/* -L: the next hop, on this connection */
+		next_request(cl, c);
+		return;
+	}
 	if (cl->req_no < opt->requests && cl->exit_code == 0) {
 		if (cl->resp.keep_alive && !c->half_close) {
 			next_request(cl, c);
@@ -327,6 +500,7 @@ body_done(struct client *cl, struct conn *c, const char *how)
 			    "端关闭（%s）：先发 FIN 的一方进入 TIME_WAIT"), c->use_tls ?
 			    TR("TLS close_notify, then TCP FIN", "先 TLS close_notify，再 TCP FIN") :
 			    TR("its FIN", "发送 FIN"));
+		redirect_log_body(cl, c, &r);	/* -L: a redirect's body, and the next hop */
 		evrec_emit(&r);
 	}
 }
@@ -363,6 +537,7 @@ log_response(struct client *cl, struct conn *c)
 	evrec_gloss(&r, TR("time to first byte: %.3f ms after the request was sent",
 	    "首字节时间：请求发出后 %.3f ms"), (double)(c->t_first_byte - cl->t_request) /
 	    1000.0);
+	redirect_log_response(cl, &r);	/* a 3xx: its Location, and what -L does */
 	evrec_emit(&r);
 }
 
@@ -410,7 +585,7 @@ fetch_read(struct conn *c, struct evbuffer *in)
 			n = len < HTTP1_MAX_HEAD + 1 ? len : HTTP1_MAX_HEAD + 1;
 			p = evbuffer_pullup(in, (ev_ssize_t)n);
 			r = http1_parse(&cl->resp, HTTP1_RESPONSE, (const char *)p, n,
-			    strcmp(opt->method, "HEAD") == 0);
+			    strcmp(redirect_method(cl), "HEAD") == 0);
 			if (r == 0)
 				return;
 			if (r < 0) {
@@ -421,8 +596,19 @@ fetch_read(struct conn *c, struct evbuffer *in)
 				conn_close(c, TR("bad response", "响应格式错误"));
 				return;
 			}
+			/* -i, -I: the head as it came, before its body (curl's), 1xx ones too */
+			if (opt->include && fwrite(p, 1, cl->resp.head_len, cl->out) !=
+			    cl->resp.head_len) {
+				fetch_finish(cl, EXIT_WRITE, TR("cannot write the response head "
+				    "to %s: %s", "无法把响应头写到 %s：%s"), opt->output ?
+				    opt->output : TR("standard output", "标准输出"), strerror(errno));
+				conn_close(c, "cannot write the response head");
+				return;
+			}
 			evbuffer_drain(in, cl->resp.head_len);
 			cl->have_head = 1;
+			if (cl->resp.status >= 200)
+				cl->w_status = cl->resp.status;
 			log_response(cl, c);
 			if (heads_too_many(cl, c))
 				return;
@@ -519,6 +705,7 @@ close_delimited_done(struct client *cl, struct conn *c)
 		    "attack looks the same), so it does not count as whole", "响应体随连接结束，"
 		    "但 FIN 之前没有收到 close_notify：它可能被截断了（截断攻击看起来也是这样），"
 		    "所以不算完整"));
+	(void)redirect_follow(cl, c);	/* -L: the next hop needs a new connection */
 	if (cl->req_no < opt->requests && cl->exit_code == 0)
 		fetch_finish(cl, EXIT_FAIL, TR("the server closes the connection after request "
 		    "%d of %d (its response ends at the close): -n needs a keep-alive server",
@@ -644,6 +831,93 @@ log_timing(struct client *cl)
 	evrec_emit(&r);
 }
 
+/* -w's variables: curl's names, curl's forms (times in seconds, 6 decimals). */
+enum { W_CODE, W_CONNECT, W_APPCONNECT, W_STARTTRANSFER, W_TOTAL, W_SIZE, W_IP, W_PORT,
+	W_VERIFY, W_CONNECTS, W_URL };
+
+static const char *const w_names[] = {
+	"http_code", "time_connect", "time_appconnect", "time_starttransfer", "time_total",
+	"size_download", "remote_ip", "remote_port", "ssl_verify_result", "num_connects",
+	"url_effective"
+};
+
+static double
+w_seconds(const struct client *cl, int64_t t)
+{
+	return t != 0 ? (t - cl->t0) / 1e6 : 0.0;
+}
+
+static void
+w_var(const struct client *cl, int v, FILE *f)
+{
+	char host[URL_MAX_HOST + 16];
+
+	switch (v) {
+	case W_CODE: fprintf(f, "%03d", cl->w_status); break;
+	case W_CONNECT: fprintf(f, "%.6f", w_seconds(cl, cl->t_tcp)); break;
+	case W_APPCONNECT: fprintf(f, "%.6f", w_seconds(cl, cl->u.tls ? cl->t_tls : 0)); break;
+	case W_STARTTRANSFER: fprintf(f, "%.6f", w_seconds(cl, cl->t_first)); break;
+	case W_TOTAL: fprintf(f, "%.6f", w_seconds(cl, cl->t_end)); break;
+	case W_SIZE: fprintf(f, "%llu", (unsigned long long)cl->body_bytes); break;
+	case W_IP: fputs(cl->w_ip, f); break;
+	case W_PORT: fprintf(f, "%d", cl->w_port); break;
+	case W_VERIFY: fprintf(f, "%ld", cl->w_verify); break;
+	case W_CONNECTS: fprintf(f, "%d", cl->w_connects); break;
+	case W_URL:
+		url_host_header(&cl->u, host, sizeof(host));
+		fprintf(f, "%s://%s%s", cl->u.scheme, host, cl->u.path);
+		break;
+	}
+}
+
+/* -w FORMAT (or @FILE) on standard output, as curl: %{name}, %%, \n \r \t; an unknown
+ * variable is said on standard error and left out. */
+static void
+write_out(struct client *cl, const char *fmt)
+{
+	static char buf[64 * 1024];
+	const char *p, *end;
+	size_t n, v;
+	FILE *f;
+
+	if (fmt[0] == '@') {
+		if ((f = strcmp(fmt + 1, "-") == 0 ? stdin : fopen(fmt + 1, "r")) == NULL) {
+			if (!cl->opt->silent)	/* curl -s says nothing */
+				fprintf(stderr, TR("client: cannot read the -w format from "
+				    "'%s': %s\n", "client：无法从 '%s' 读取 -w 的格式：%s\n"),
+				    fmt + 1, strerror(errno));
+			return;
+		}
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		if (f != stdin)
+			fclose(f);
+		fmt = buf;
+	}
+	for (p = fmt; *p; p++) {
+		if (p[0] == '%' && p[1] == '%') {
+			putchar('%');
+			p++;
+		} else if (p[0] == '%' && p[1] == '{' && (end = strchr(p + 2, '}')) != NULL) {
+			n = (size_t)(end - p - 2);
+			for (v = 0; v < sizeof(w_names) / sizeof(w_names[0]); v++)
+				if (strlen(w_names[v]) == n && strncmp(p + 2, w_names[v], n) == 0)
+					break;
+			if (v < sizeof(w_names) / sizeof(w_names[0]))
+				w_var(cl, (int)v, stdout);
+			else
+				fprintf(stderr, TR("client: unknown --write-out variable: '%.*s'\n",
+				    "client：未知的 --write-out 变量：'%.*s'\n"), (int)n, p + 2);
+			p = end;
+		} else if (p[0] == '\\' && (p[1] == 'n' || p[1] == 'r' || p[1] == 't')) {
+			putchar(p[1] == 'n' ? '\n' : p[1] == 'r' ? '\r' : '\t');
+			p++;
+		} else
+			putchar(*p);
+	}
+	fflush(stdout);
+}
+
 /* The run is over: the summary (-n, --reconnect), the timing line, the error that sets the
  * exit code, then the body's file closed (a failure there is exit 23 too). */
 void
@@ -657,7 +931,7 @@ fetch_report(struct client *cl)
 		log_timing(cl);
 	if (cl->exit_code != 0) {
 		/* One clear line: the error event, or with -q a plain line. */
-		if (!evlog_on())
+		if (!evlog_on() && (!opt->silent || opt->show_error))
 			fprintf(stderr, TR("client: %s (exit %d)\n", "client：%s（退出码 %d）\n"),
 			    cl->error, cl->exit_code);
 		evlog(EVT_ERROR, 0, -1, TR("%s (exit %d)", "%s（退出码 %d）"), cl->error,
@@ -670,4 +944,6 @@ fetch_report(struct client *cl)
 		    TR("standard output", "标准输出"), strerror(errno), EXIT_WRITE);
 		cl->exit_code = EXIT_WRITE;
 	}
+	if (opt->write_out != NULL)
+		write_out(cl, opt->write_out);
 }

@@ -1,7 +1,10 @@
-/* capture.c -- watch our own TCP segments on "lo" with libpcap, so the log can show the absolute
- * seq/ack numbers of the textbook's three-way handshake and four-way close. */
+/* capture.c -- watch our own TCP segments with libpcap, wherever the connection is (loopback or
+ * a LAN interface), so the log can show the absolute seq/ack numbers of the textbook's three-way
+ * handshake and four-way close. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,9 +17,10 @@
 #include <pcap/pcap.h>
 
 #include "capture.h"
+#include "evlog.h"
 
-/* Enough for Ethernet + VLAN + the largest IP and TCP headers (18 + 60 + 60): the payload length
- * comes from the IP header, so the payload itself need not be captured ... */
+/* Enough for Ethernet + VLAN or a cooked header + the largest IP and TCP headers (20 + 60 + 60):
+ * the payload length comes from the IP header, so the payload itself need not be captured ... */
 #define CAPTURE_SNAPLEN	256
 /* ... except for --wire, which shows what the payload holds: finding every TLS record header in
  * a segment needs all of its bytes (a loopback segment can be 64 KiB). Each slot of the kernel's
@@ -33,8 +37,13 @@ capture_want_payload(int on)
 	want_payload = on;
 }
 
-/* The interface: our connections are on loopback. */
-#define CAPTURE_IFACE	"lo"
+/* Where to capture: Linux's "any" pseudo-device sees every interface, so a connection to a LAN
+ * address (a student's laptop, a veth pair into a network namespace) is captured as well as one
+ * on loopback, whichever address the server is bound to or the client connects to; its frames
+ * carry a cooked header (DLT_LINUX_SLL2: which interface, which protocol) instead of Ethernet's.
+ * On loopback each segment is still seen once: libpcap drops the outgoing copy there. Where
+ * "any" does not exist (not Linux), loopback alone, as before. */
+static const char *const devices[] = { "any", "lo" };
 
 /* Address families a DLT_NULL/DLT_LOOP header can carry for IPv6: the value depends on the OS
  * that wrote the capture (Linux 10, NetBSD/OpenBSD 24, FreeBSD 28, macOS 30). */
@@ -48,6 +57,9 @@ struct capture {
 	void		*arg;
 	int		 dispatching;	/* inside pcap_dispatch: no nested drain, defer free */
 	int		 dead;		/* capture_free was called from the callback */
+	const char	*dev;		/* the device it captures on */
+	char		 error[PCAP_ERRBUF_SIZE + 64];	/* a read error ... */
+	int		 error_said;			/* ... once taken */
 };
 
 static uint16_t
@@ -143,6 +155,17 @@ parse_ip(const unsigned char *ip, size_t avail, int version, struct capture_segm
 	return -1;
 }
 
+/* The IP version an Ethernet type (also a cooked header's protocol) names, or 0. */
+static int
+ether_version(uint16_t type)
+{
+	if (type == 0x0800)
+		return 4;
+	if (type == 0x86dd)
+		return 6;
+	return 0;
+}
+
 /* The IP version the loopback header's family names (either byte order), or 0. */
 static int
 null_family(const unsigned char *p)
@@ -185,11 +208,7 @@ capture_parse(const unsigned char *frame, size_t caplen, int dlt, struct capture
 			type = get16(frame + 16);
 			off = 18;
 		}
-		if (type == 0x0800)
-			version = 4;
-		else if (type == 0x86dd)
-			version = 6;
-		else
+		if ((version = ether_version(type)) == 0)
 			return -1;
 		break;
 	case DLT_NULL:
@@ -197,7 +216,30 @@ capture_parse(const unsigned char *frame, size_t caplen, int dlt, struct capture
 		if (caplen < 4)
 			return -1;
 		off = 4;
+		s.loopback = 1;
 		if ((version = null_family(frame)) == 0)
+			return -1;
+		break;
+	case DLT_LINUX_SLL:
+		/* packet type, ARPHRD type, address length, 8 address bytes, protocol */
+		if (caplen < 16)
+			return -1;
+		off = 16;
+		type = get16(frame + 14);
+		s.loopback = get16(frame + 2) == ARPHRD_LOOPBACK;
+		if ((version = ether_version(type)) == 0)
+			return -1;
+		break;
+	case DLT_LINUX_SLL2:
+		/* protocol, reserved, interface index, ARPHRD type, packet type, address length,
+		 * 8 address bytes */
+		if (caplen < 20)
+			return -1;
+		off = 20;
+		type = get16(frame);
+		s.ifindex = (int)get32(frame + 4);
+		s.loopback = get16(frame + 8) == ARPHRD_LOOPBACK;
+		if ((version = ether_version(type)) == 0)
 			return -1;
 		break;
 	case DLT_RAW:
@@ -248,6 +290,24 @@ capture_flags_str(unsigned flags, char *buf, size_t len)
 	return buf;
 }
 
+/* One line, whatever pcap put in its message. */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r')
+			*s = ' ';
+}
+
+/* The device's name as the log says it. */
+static const char *
+dev_words(const char *dev)
+{
+	if (strcmp(dev, "any") == 0)
+		return TR("any (every interface)", "any（所有接口）");
+	return dev;
+}
+
 static void
 capture_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
@@ -256,6 +316,8 @@ capture_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 
 	if (c->dead || capture_parse(bytes, h->caplen, c->dlt, &seg) == -1)
 		return;
+	if (strcmp(c->dev, "lo") == 0)		/* an Ethernet header does not say */
+		seg.loopback = 1;
 	seg.ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 	c->cb(&seg, c->arg);
 }
@@ -273,9 +335,14 @@ capture_dispatch(struct capture *c)
 		n = pcap_dispatch(c->pcap, -1, capture_packet, (u_char *)c);
 	} while (n > 0 && !c->dead);
 	c->dispatching = 0;
-	/* A read error (the interface went away) would make the fd readable forever. */
-	if (n == PCAP_ERROR && c->ev != NULL)
+	/* A read error (the interface went away) would make the fd readable forever: stop
+	 * reading, and keep the reason for the log to say once. */
+	if (n == PCAP_ERROR && c->ev != NULL) {
 		event_del(c->ev);
+		snprintf(c->error, sizeof(c->error), TR("the capture on %s stopped: %s",
+		    "%s 上的抓包停止了：%s"), dev_words(c->dev), pcap_geterr(c->pcap));
+		one_line(c->error);
+	}
 	if (c->dead)
 		capture_free(c);
 }
@@ -327,15 +394,6 @@ self_path(char *buf, size_t len)
 	snprintf(buf, len, "%s", exe);
 }
 
-/* One line, whatever pcap put in its message. */
-static void
-one_line(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s == '\n' || *s == '\r')
-			*s = ' ';
-}
-
 static int
 is_perm_error(int status, const char *text)
 {
@@ -344,34 +402,27 @@ is_perm_error(int status, const char *text)
 	    strstr(text, "Permission denied") != NULL || strstr(text, "CAP_NET_RAW") != NULL;
 }
 
-struct capture *
-capture_open(struct event_base *base, const char *filter, capture_cb cb, void *arg, char *err,
-    size_t errlen)
+/* Open, set up and activate one device; on failure the reason goes to why and the pcap status
+ * (PCAP_ERROR_NO_SUCH_DEVICE: try the next device) is returned. */
+static int
+open_dev(struct capture *c, const char *dev, const char *filter, char *why, size_t whylen)
 {
-	struct capture		*c = NULL;
 	struct bpf_program	 prog;
 	char			 ebuf[PCAP_ERRBUF_SIZE] = "", prog_path[PATH_MAX];
-	int			 status, saved_errno, fd;
+	int			 status, saved_errno;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE, strerror(errno));
-		return NULL;
-	}
-	c->cb = cb;
-	c->arg = arg;
-	if ((c->pcap = pcap_create(CAPTURE_IFACE, ebuf)) == NULL) {
+	if ((c->pcap = pcap_create(dev, ebuf)) == NULL) {
 		one_line(ebuf);
-		snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE, ebuf);
-		goto fail;
+		snprintf(why, whylen, "%s", ebuf);
+		return PCAP_ERROR;
 	}
 	/* Deliver each segment as soon as the kernel sees it, not in batches. */
 	if (pcap_set_immediate_mode(c->pcap, 1) != 0 ||
 	    pcap_set_snaplen(c->pcap, want_payload ? CAPTURE_SNAPLEN_PAYLOAD :
 	    CAPTURE_SNAPLEN) != 0 ||
 	    (want_payload && pcap_set_buffer_size(c->pcap, CAPTURE_BUFFER_PAYLOAD) != 0)) {
-		snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE,
-		    pcap_geterr(c->pcap));
-		goto fail;
+		snprintf(why, whylen, "%s", pcap_geterr(c->pcap));
+		return PCAP_ERROR;
 	}
 	errno = 0;
 	status = pcap_activate(c->pcap);
@@ -385,48 +436,116 @@ capture_open(struct event_base *base, const char *filter, capture_cb cb, void *a
 			if (saved_errno != EPERM && saved_errno != EACCES)
 				saved_errno = EPERM;
 			self_path(prog_path, sizeof(prog_path));
-			snprintf(err, errlen, "cannot capture on %s: %s (needs CAP_NET_RAW: run "
-			    "'sudo setcap cap_net_raw+ep %s' or run as root)", CAPTURE_IFACE,
+			snprintf(why, whylen, TR("%s (needs CAP_NET_RAW: run 'sudo setcap "
+			    "cap_net_raw+ep %s' or run as root)", "%s（需要 CAP_NET_RAW 权限：运行 "
+			    "'sudo setcap cap_net_raw+ep %s'，或以 root 身份运行）"),
 			    strerror(saved_errno), prog_path);
-		} else
-			snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE,
-			    ebuf[0] != '\0' ? ebuf : pcap_statustostr(status));
-		goto fail;
+			return PCAP_ERROR_PERM_DENIED;
+		}
+		snprintf(why, whylen, "%s", ebuf[0] != '\0' ? ebuf : pcap_statustostr(status));
+		return status;
 	}
 	/* status > 0 is a warning (e.g. PCAP_WARNING_TSTAMP_TYPE_NOTSUP): the capture works. */
+	/* On "any", the cooked header that names the interface (libpcap 1.10); if refused,
+	 * the older one without it. */
+	if (strcmp(dev, "any") == 0)
+		(void)pcap_set_datalink(c->pcap, DLT_LINUX_SLL2);
 	c->dlt = pcap_datalink(c->pcap);
 	if (filter != NULL && filter[0] != '\0') {
 		if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == -1) {
-			snprintf(err, errlen, "cannot capture on %s: bad filter \"%s\": %s",
-			    CAPTURE_IFACE, filter, pcap_geterr(c->pcap));
-			goto fail;
+			snprintf(why, whylen, TR("bad filter \"%s\": %s", "过滤表达式 \"%s\" 有误：%s"),
+			    filter, pcap_geterr(c->pcap));
+			return PCAP_ERROR;
 		}
 		status = pcap_setfilter(c->pcap, &prog);
 		pcap_freecode(&prog);
 		if (status == -1) {
-			snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE,
-			    pcap_geterr(c->pcap));
-			goto fail;
+			snprintf(why, whylen, "%s", pcap_geterr(c->pcap));
+			return PCAP_ERROR;
 		}
 	}
 	if (pcap_setnonblock(c->pcap, 1, ebuf) == -1) {
 		one_line(ebuf);
-		snprintf(err, errlen, "cannot capture on %s: %s", CAPTURE_IFACE, ebuf);
+		snprintf(why, whylen, "%s", ebuf);
+		return PCAP_ERROR;
+	}
+	return 0;
+}
+
+struct capture *
+capture_open(struct event_base *base, const char *filter, capture_cb cb, void *arg, char *err,
+    size_t errlen)
+{
+	struct capture	*c = NULL;
+	char		 why[PCAP_ERRBUF_SIZE + PATH_MAX + 128] = "";
+	const char	*dev = devices[0];
+	size_t		 i;
+	int		 fd, status = PCAP_ERROR;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
 		goto fail;
 	}
+	c->cb = cb;
+	c->arg = arg;
+	if (errlen > 0)
+		err[0] = '\0';
+	/* The next device only where this one does not exist: a missing privilege or a bad
+	 * filter would fail there too, and is said once. */
+	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		dev = devices[i];
+		if ((status = open_dev(c, dev, filter, why, sizeof(why))) != PCAP_ERROR_NO_SUCH_DEVICE)
+			break;
+		pcap_close(c->pcap);
+		c->pcap = NULL;
+	}
+	if (status != 0)
+		goto fail;
+	c->dev = dev;
+	if (i > 0)		/* not a failure, but less than asked: the caller says so once */
+		snprintf(err, errlen, TR("no \"any\" device here: capturing on %s only, so a "
+		    "connection over another interface shows no segments", "这里没有 \"any\" "
+		    "设备：只在 %s 上抓包，经过其他接口的连接不会显示报文段"), dev);
 	if ((fd = pcap_get_selectable_fd(c->pcap)) == -1) {
-		snprintf(err, errlen, "cannot capture on %s: no descriptor to wait on",
-		    CAPTURE_IFACE);
+		snprintf(why, sizeof(why), "%s", TR("no descriptor to wait on",
+		    "没有可供事件循环等待的描述符"));
 		goto fail;
 	}
 	if ((c->ev = event_new(base, fd, EV_READ | EV_PERSIST, capture_readcb, c)) == NULL ||
 	    event_add(c->ev, NULL) == -1) {
-		snprintf(err, errlen, "cannot capture on %s: cannot add it to the event loop",
-		    CAPTURE_IFACE);
+		snprintf(why, sizeof(why), "%s", TR("cannot add it to the event loop",
+		    "无法把它加入事件循环"));
 		goto fail;
 	}
 	return c;
 fail:
+	snprintf(err, errlen, TR("cannot capture on %s: %s", "无法在 %s 上抓包：%s"),
+	    dev_words(dev), why);
 	capture_free(c);
 	return NULL;
+}
+
+const char *
+capture_device(const struct capture *c)
+{
+	return c != NULL ? c->dev : NULL;
+}
+
+const char *
+capture_take_error(struct capture *c)
+{
+	if (c == NULL || c->error[0] == '\0' || c->error_said)
+		return NULL;
+	c->error_said = 1;
+	return c->error;
+}
+
+long
+capture_dropped(struct capture *c)
+{
+	struct pcap_stat	st;
+
+	if (c == NULL || c->pcap == NULL || pcap_stats(c->pcap, &st) == -1)
+		return -1;
+	return (long)st.ps_drop;
 }

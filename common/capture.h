@@ -1,5 +1,6 @@
-/* capture.h -- a libpcap capture on the loopback interface, fed into the event loop, that turns
- * each TCP segment of our connections into a struct: the absolute seq/ack the textbook draws. */
+/* capture.h -- a libpcap capture on every interface (Linux's "any"; loopback elsewhere), fed
+ * into the event loop, that turns each TCP segment of our connections into a struct: the
+ * absolute seq/ack the textbook draws. */
 #ifndef CAPTURE_H
 #define CAPTURE_H
 
@@ -29,15 +30,20 @@ struct capture_segment {
 	const unsigned char	*payload;
 	uint32_t		caplen;
 	int64_t			ts_us;		/* the capture's timestamp, microseconds since the epoch */
+	int			ifindex;	/* the interface it was seen on (0: the link header
+						 * does not say) */
+	int			loopback;	/* seen on a loopback interface */
 };
 
 typedef void (*capture_cb)(const struct capture_segment *, void *arg);
 
 /* capture.c */
-/* Start capturing TCP segments on "lo" that match the BPF filter (e.g. "tcp port 8443"); each
- * parsed segment is handed to cb from the event loop. Returns NULL with one plain-words line in
- * err on failure -- for a missing privilege it names the fix (sudo setcap cap_net_raw+ep
- * PROGRAM, or run as root). */
+/* Start capturing TCP segments on every interface ("any"; "lo" where there is no "any") that
+ * match the BPF filter (e.g. "tcp port 8443"); each parsed segment is handed to cb from the
+ * event loop. A segment that crosses two interfaces (a bridge and its port) is seen on each.
+ * Returns NULL with one plain-words line in err on failure -- for a missing privilege it names
+ * the fix (sudo setcap cap_net_raw+ep PROGRAM, or run as root). On success err is empty, or
+ * says what is missing (no "any": loopback only). */
 struct capture	*capture_open(struct event_base *, const char *filter, capture_cb, void *arg,
 		    char *err, size_t errlen);
 /* Capture whole payloads, not only headers (--wire); call before capture_open. */
@@ -45,7 +51,15 @@ void		 capture_want_payload(int);
 /* Read what the kernel has already captured (call before deciding a connection is over). */
 void		 capture_drain(struct capture *);
 void		 capture_free(struct capture *);
-/* Parse one link-layer frame (dlt: pcap's DLT_EN10MB or DLT_NULL/DLT_LOOP/DLT_RAW). Pure.
+/* The device it captures on: "any" or "lo". */
+const char	*capture_device(const struct capture *);
+/* Why the capture stopped (a read error), once: NULL before, and after the first call; valid
+ * until capture_free. */
+const char	*capture_take_error(struct capture *);
+/* How many segments the kernel dropped so far (its buffer was full), or -1. */
+long		 capture_dropped(struct capture *);
+/* Parse one link-layer frame (dlt: pcap's DLT_EN10MB, DLT_LINUX_SLL2/DLT_LINUX_SLL (the "any"
+ * device's cooked headers: SLL2 names the interface), DLT_NULL/DLT_LOOP or DLT_RAW). Pure.
  * Returns 0 and fills *seg for an IPv4/IPv6 TCP segment, -1 for anything else or a short or
  * malformed frame. */
 int		 capture_parse(const unsigned char *frame, size_t caplen, int dlt,

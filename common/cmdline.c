@@ -2,8 +2,13 @@
  * entries, their parsing and checks, and the set-up of what they turn on (the event log,
  * the capture, the watch of the kernel's states after close()). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <pcap/pcap.h>
 
 #include "cmdline.h"
 #include "seglog.h"
@@ -38,8 +43,8 @@ const struct flag cmdline_flags[] = {
 	    "seconds, 0-120 (default 3 when the event log goes to a terminal, else 0: one "
 	    "sample); the other states are followed until the kernel forgets the connection, "
 	    "at most SEC + 5 s" },
-	{ F_CAPTURE, "capture", 0, NULL, "capture our segments on lo (libpcap) and log their "
-	    "absolute seq/ack numbers; needs root or CAP_NET_RAW ('setcap cap_net_raw+ep' on "
+	{ F_CAPTURE, "capture", 0, NULL, "capture our segments where they are, on lo or a "
+	    "LAN interface (libpcap's any device), and log their absolute seq/ack numbers; needs root or CAP_NET_RAW ('setcap cap_net_raw+ep' on "
 	    "the program): without it one line says so and the run goes on" },
 	{ F_WIRE, "wire", 0, NULL, "the eavesdropper's view (implies --capture): under each "
 	    "segment with data, its bytes as anyone on the path sees them: for HTTP the first "
@@ -55,6 +60,8 @@ const struct flag cmdline_flags[] = {
 	    "in the text log (the JSON log always has them)" },
 	{ F_QUIET, "quiet", 'q', NULL, "no event log (errors still get one line on standard "
 	    "error)" },
+	{ F_VERSION, "version", 'V', NULL, "print the versions of OpenSSL, libevent and libpcap "
+	    "this program runs with (the libraries loaded now, as curl -V), then exit 0" },
 	{ 0 }
 };
 
@@ -116,6 +123,9 @@ cmdline_parse(struct cmdline *co, int id, const char *arg)
 		    "milliseconds (0-60000)", arg, 0, 60000);
 		break;
 	case F_ABORT: co->abort = 1; break;
+	case F_VERSION:
+		cmdline_version(stdout);
+		exit(fflush(stdout) == 0 ? 0 : 1);
 	case F_LINGER_WATCH:
 		co->linger_ms = (int)cmdline_number("--linger-watch: '%s' is not a number of "
 		    "seconds (0-120)", arg, 0, 120) * 1000;
@@ -148,6 +158,21 @@ cmdline_log_setup(const struct cmdline *co, enum evlog_side side, FILE *out)
 }
 
 void
+cmdline_version(FILE *f)
+{
+	const char *pcap = pcap_lib_version(), *v = pcap;
+
+	if (strncmp(v, "libpcap version ", 16) == 0)
+		v += 16;
+	/* the first line as curl's: name, then library/version pairs */
+	fprintf(f, "%s (handshake-lab) OpenSSL/%s libevent/%s libpcap/%.*s\n", flags_program(),
+	    OpenSSL_version(OPENSSL_VERSION_STRING), event_get_version(), (int)strcspn(v, " "),
+	    v);
+	fprintf(f, "%s\nlibevent %s\n%s\n", OpenSSL_version(OPENSSL_VERSION),
+	    event_get_version(), pcap);
+}
+
+void
 cmdline_capture_open(const struct cmdline *co, struct event_base *base, const char *filter)
 {
 	char err[512];
@@ -156,9 +181,9 @@ cmdline_capture_open(const struct cmdline *co, struct event_base *base, const ch
 		return;
 	/* One plain line on standard error, and the event, unless the text log is on standard
 	 * error too and would say the same line twice. */
-	fprintf(stderr, "%s: %s; going on without %s\n", flags_program(), err,
-	    seglog_flags(co->capture == 1));
+	fprintf(stderr, TR("%s: %s; going on without %s\n", "%s：%s；不使用 %s，继续运行\n"),
+	    flags_program(), err, seglog_flags(co->capture == 1));
 	if (log_out != stderr || co->format == EVLOG_JSON)
-		evlog(EVT_WARNING, 0, -1, "%s; going on without %s", err,
-		    seglog_flags(co->capture == 1));
+		evlog(EVT_WARNING, 0, -1, TR("%s; going on without %s", "%s；不使用 %s，继续运行"),
+		    err, seglog_flags(co->capture == 1));
 }

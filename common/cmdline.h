@@ -14,7 +14,7 @@ struct event_base;
 enum cmdline_flag {
 	F_LOG_FORMAT = 1, F_COLOR, F_VERBOSE, F_QUIET, F_EXPLAIN, F_LANG, F_CAPTURE, F_WIRE,
 	F_DISSECT, F_GROUPS, F_CERT, F_KEY, F_CLOSE_FIRST, F_HOLD_CLOSE, F_ABORT,
-	F_LINGER_WATCH, F_SHARED_LAST
+	F_LINGER_WATCH, F_VERSION, F_SHARED_LAST
 };
 
 /* What the shared flags asked for. */
@@ -50,6 +50,9 @@ long	cmdline_number(const char *fmt, const char *s, long min, long max);
 /* The event log on out, its verbosity, explanations and --wire notes; the close watch
  * (TIME_WAIT followed for 3 s by default when out is a terminal). */
 void	cmdline_log_setup(const struct cmdline *, enum evlog_side, FILE *out);
+/* -V, --version: the program and the versions of OpenSSL, libevent and libpcap it runs
+ * with (the libraries loaded, not the headers it was built with), as curl -V. */
+void	cmdline_version(FILE *);
 /* --capture / --wire: start the capture on filter; without it, say why and go on. */
 void	cmdline_capture_open(const struct cmdline *, struct event_base *, const char *filter);
 

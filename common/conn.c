@@ -247,16 +247,19 @@ add_agreed(struct evrec *r, const struct tcp_info *ti, char *buf, size_t len)
 	evrec_bool(r, "sack", sack);
 	evrec_bool(r, "timestamps", ts);
 	evrec_float(r, "rtt_ms", ti->tcpi_rtt / 1000.0);
-	snprintf(buf, len, "agreed: %s%s%s", sack ? "SACK" : "", sack && (ts || ws) ? ", " : "",
-	    ts ? "timestamps" : "");
+	snprintf(buf, len, TR("agreed: %s%s%s", "双方协商：%s%s%s"), sack ? "SACK" : "",
+	    sack && (ts || ws) ? TR(", ", "，") : "", ts ? TR("timestamps", "时间戳") : "");
 	l = strlen(buf);
 	if (ws)
-		snprintf(buf + l, len - l, "%swindow scale ours %u, the peer's %u", sack || ts ?
-		    ", " : "", ti->tcpi_rcv_wscale, ti->tcpi_snd_wscale);
+		snprintf(buf + l, len - l, TR("%swindow scale ours %u, the peer's %u",
+		    "%s窗口扩大因子 我方 %u，对方 %u"), sack || ts ? TR(", ", "，") : "",
+		    ti->tcpi_rcv_wscale, ti->tcpi_snd_wscale);
 	else if (!sack && !ts)
-		snprintf(buf + l, len - l, "no SACK, timestamps or window scale");
+		snprintf(buf + l, len - l, "%s", TR("no SACK, timestamps or window scale",
+		    "没有 SACK、时间戳和窗口扩大"));
 	l = strlen(buf);
-	snprintf(buf + l, len - l, "; RTT %.3f ms", ti->tcpi_rtt / 1000.0);
+	snprintf(buf + l, len - l, TR("; RTT %.3f ms", "；往返时间 RTT %.3f ms"),
+	    ti->tcpi_rtt / 1000.0);
 }
 
 /* The SYN's options as JSON fields: the client's SYN (server, TCP_SAVED_SYN) or our own
@@ -301,15 +304,21 @@ log_established(struct conn *c)
 	if (c->is_server) {
 		if (saved == 0) {
 			add_syn(&r, &syn, "saved");
-			evrec_detail(&r, "%s <- %s  accept() returned; the client's SYN: %s; %s",
+			evrec_detail(&r, TR("%s <- %s  accept() returned; the client's SYN: %s; %s",
+			    "%s <- %s  accept() 返回；客户端的 SYN：%s；%s"),
 			    local_s, remote_s, tcpinfo_syn_str(&syn, synbuf, sizeof(synbuf)),
 			    agreed);
 		} else
-			evrec_detail(&r, "%s <- %s  accept() returned; the client's SYN was not "
-			    "saved (TCP_SAVED_SYN); %s", local_s, remote_s, agreed);
-		evrec_gloss(&r, "the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
+			evrec_detail(&r, TR("%s <- %s  accept() returned; the client's SYN was not "
+			    "saved (TCP_SAVED_SYN); %s",
+			    "%s <- %s  accept() 返回；客户端的 SYN 没有保存下来（TCP_SAVED_SYN）；"
+			    "%s"), local_s, remote_s, agreed);
+		evrec_gloss(&r, TR("the kernel finished SYN, SYN+ACK, ACK before accept() handed us "
 		    "the socket (3-way handshake done); the client's SYN as the kernel saved it "
-		    "(TCP_SAVED_SYN), and what both SYNs had (TCP_INFO)");
+		    "(TCP_SAVED_SYN), and what both SYNs had (TCP_INFO)",
+		    "在 accept() 把套接字交给我们之前，内核已经完成了 SYN、SYN+ACK、ACK（三次握手"
+		    "完成）；客户端的 SYN 是内核保存下来的样子（TCP_SAVED_SYN），以及双方 SYN 都带"
+		    "了哪些选项（TCP_INFO）"));
 	} else {
 		if (st > 0) {
 			tcpinfo_own_syn(&ti, &syn);
@@ -318,17 +327,26 @@ log_established(struct conn *c)
 				evrec_int(&r, "syn_sent", (long long)ti.tcpi_total_retrans + 1);
 			/* The SYN's retransmissions are the only ones before ESTABLISHED. */
 			if (ti.tcpi_total_retrans > 0)
-				snprintf(sent, sizeof(sent), " (sent %u times: TCP_INFO counts %u "
-				    "retransmissions)", ti.tcpi_total_retrans + 1,
+				snprintf(sent, sizeof(sent), TR(" (sent %u times: TCP_INFO counts %u "
+				    "retransmissions)",
+				    "（发送了 %u 次：TCP_INFO 记录了 %u 次重传"
+				    "）"), ti.tcpi_total_retrans + 1,
 				    ti.tcpi_total_retrans);
-			evrec_detail(&r, "%s -> %s  connect() completed; our SYN%s: %s; %s", local_s,
+			evrec_detail(&r, TR("%s -> %s  connect() completed; our SYN%s: %s; %s",
+			    "%s -> %s  connect() 完成；我方的 SYN%s：%s；%s"), local_s,
 			    remote_s, sent, tcpinfo_syn_str(&syn, synbuf, sizeof(synbuf)), agreed);
 		} else
-			evrec_detail(&r, "%s -> %s  connect() completed", local_s, remote_s);
-		evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
+			evrec_detail(&r, TR("%s -> %s  connect() completed",
+			    "%s -> %s  connect() 完成"), local_s, remote_s);
+		evrec_gloss(&r, TR("SYN+ACK received and ACK sent (2nd and 3rd handshake): both "
 		    "sides ESTABLISHED%s; our SYN's options are our kernel's choices, 'agreed' is "
 		    "what both SYNs had (TCP_INFO; the server's MSS is not kept where we can read "
-		    "it)", st == TCPI_ESTABLISHED ? "" : " (state not yet updated)");
+		    "it)",
+		    "收到 SYN+ACK 并发出 ACK（第二次和第三次握手）：双方都是 ESTABLISHED%s；我方 "
+		    "SYN 的选项由我方内核决定，“双方协商”是两个 SYN 都带的选项（TCP_INFO；服务器的 "
+		    "MSS 没有保存在我们能读到的地方"
+		    "）"), st == TCPI_ESTABLISHED ? "" : TR(" (state not yet updated)",
+		        "（状态还没更新）"));
 	}
 	evrec_emit(&r);
 }
@@ -340,8 +358,10 @@ start_tls_log(struct conn *c)
 	if (!evlog_on())
 		return;
 	evlog(EVT_HANDSHAKE_START, c->id, c->fd, "%s",
-	    c->is_server ? "waiting for the client's ClientHello" :
-	    "starting TLS over the open TCP connection");
+	    c->is_server ? TR("waiting for the client's ClientHello",
+	        "等待客户端的 ClientHello") :
+	    TR("starting TLS over the open TCP connection",
+	        "在已建立的 TCP 连接上开始 TLS"));
 }
 
 /* Server: the bufferevent is set up; start reading (and, over TLS, the handshake). */
@@ -394,8 +414,9 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 
 	conn_hold(c);
 	if (what & EV_TIMEOUT) {
-		conn_abort(c, CONN_ERR_TIMEOUT, "timed out during the TLS handshake (no "
-		    "ClientHello)");
+		conn_abort(c, CONN_ERR_TIMEOUT, TR("timed out during the TLS handshake (no "
+		    "ClientHello)",
+		    "TLS 握手超时（没有收到 ClientHello）"));
 		goto done;
 	}
 	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -415,15 +436,19 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 		c->plain_on_tls = 1;
 		if (evrec_begin(&r, EVT_WARNING, c->id, c->fd)) {
 			evrec_str(&r, "reason", "plain HTTP sent to the HTTPS port");
-			evrec_detail(&r, "the first byte is '%c', not a TLS record (0x16): plain "
-			    "HTTP sent to the HTTPS port", b);
-			evrec_gloss(&r, "a TLS client starts with a ClientHello record (0x16); this "
-			    "one starts with an HTTP method: someone typed http:// for an HTTPS port");
+			evrec_detail(&r, TR("the first byte is '%c', not a TLS record (0x16): plain "
+			    "HTTP sent to the HTTPS port",
+			    "第一个字节是 '%c'，不是 TLS 记录（0x16）：明文 HTTP 发到了 HTTPS 端"
+			    "口"), b);
+			evrec_gloss(&r, TR("a TLS client starts with a ClientHello record (0x16); this "
+			    "one starts with an HTTP method: someone typed http:// for an HTTPS port",
+			    "TLS 客户端以 ClientHello 记录（0x16）开头；这个连接以 HTTP 方法开头："
+			    "有人对 HTTPS 端口用了 http://"));
 			evrec_emit(&r);
 		}
 		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL) {
-			conn_abort(c, CONN_ERR_CONNECT, "out of memory");
+			conn_abort(c, CONN_ERR_CONNECT, TR("out of memory", "内存不足"));
 			goto done;
 		}
 		conn_set_phase(c, PHASE_OPEN);
@@ -436,7 +461,8 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 	c->bev = bufferevent_openssl_socket_new(c->base, c->fd, c->ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, 0);
 	if (c->bev == NULL) {
-		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
+		conn_abort(c, CONN_ERR_TLS, TR("cannot start TLS (out of memory?)", "无法启动 TLS（"
+		    "内存不足？）"));
 		goto done;
 	}
 	c->keep_fd = 1;
@@ -499,7 +525,8 @@ err:
 	if (c->bev == NULL)
 		close(fd);
 	c->fd = -1;
-	conn_abort(c, CONN_ERR_CONNECT, "cannot set up the connection (out of memory?)");
+	conn_abort(c, CONN_ERR_CONNECT, TR("cannot set up the connection (out of memory?)",
+	    "无法建立连接（内存不足？）"));
 	return NULL;
 }
 
@@ -526,7 +553,8 @@ tcp_connected(struct conn *c)
 	if (c->bev == NULL) {
 		c->bev = c->under;
 		c->under = NULL;
-		conn_abort(c, CONN_ERR_TLS, "cannot start TLS (out of memory?)");
+		conn_abort(c, CONN_ERR_TLS, TR("cannot start TLS (out of memory?)", "无法启动 TLS（"
+		    "内存不足？）"));
 		return;
 	}
 	c->ssl_in_bev = 1;
@@ -560,7 +588,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	/* A failure from here on is a failure to connect to this address. */
 	conn_set_phase(c, PHASE_CONNECTING);
 	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-		snprintf(msg, sizeof(msg), "socket: %s", strerror(errno));
+		snprintf(msg, sizeof(msg), TR("socket: %s",
+		    "socket：%s"), strerror(errno));
 		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
 	}
@@ -568,7 +597,7 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	if ((c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		close(fd);
 		c->fd = -1;
-		conn_abort(c, CONN_ERR_CONNECT, "out of memory");
+		conn_abort(c, CONN_ERR_CONNECT, TR("out of memory", "内存不足"));
 		return NULL;
 	}
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
@@ -576,7 +605,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 	 * taken before it, so no log shows the SYN (or the server's accept) first. */
 	t_call = evlog_now_us();
 	if (bufferevent_socket_connect(c->bev, sa, (int)salen) == -1) {
-		snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
+		snprintf(msg, sizeof(msg), TR("connect to %s: %s", "连接 %s："
+		    "%s"), conn_remote_str(c),
 		    strerror(errno));
 		conn_abort(c, CONN_ERR_CONNECT, msg);
 		return NULL;
@@ -597,21 +627,30 @@ conn_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen
 		/* ESTABLISHED already: the SYN+ACK came back before connect() returned. The
 		 * addresses say whether it ever left this machine. */
 		if (st == TCPI_ESTABLISHED && conn_addr_loopback(&c->remote.sa))
-			evrec_gloss(&r, "kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
-			    "completed inside connect(), so the socket is already ESTABLISHED");
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake); on loopback SYN+ACK and ACK "
+			    "completed inside connect(), so the socket is already ESTABLISHED",
+			    "内核发出了 SYN（第一次握手）；在回环接口上 SYN+ACK 和 ACK 在 "
+			    "connect() 内部就完成了，所以套接字已经是 ESTABLISHED"));
 		else if (st == TCPI_ESTABLISHED && addr_same_host(&c->local.sa, &c->remote.sa))
-			evrec_gloss(&r, "kernel sent SYN (1st handshake); to this machine's own "
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake); to this machine's own "
 			    "address, through lo: SYN+ACK and ACK completed inside connect(), so the "
-			    "socket is already ESTABLISHED");
+			    "socket is already ESTABLISHED",
+			    "内核发出了 SYN（第一次握手）；目标是本机自己的地址，经过 lo：SYN+ACK "
+			    "和 ACK 在 connect() 内部就完成了，所以套接字已经是 ESTABLISHED"));
 		else if (st == TCPI_ESTABLISHED)
-			evrec_gloss(&r, "kernel sent SYN (1st handshake); the peer's SYN+ACK came "
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake); the peer's SYN+ACK came "
 			    "back before connect() returned and the kernel sent the ACK, so the socket "
-			    "is already ESTABLISHED (a fast link)");
+			    "is already ESTABLISHED (a fast link)",
+			    "内核发出了 SYN（第一次握手）；对方的 SYN+ACK 在 connect() 返回之前就"
+			    "回来了，内核也发出了 ACK，所以套接字已经是 ESTABLISHED（链路很快）"));
 		else if (st == TCPI_SYN_SENT)
-			evrec_gloss(&r, "kernel sent SYN (1st handshake) and waits for SYN+ACK: not "
-			    "answered at once, so the state is still SYN_SENT");
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake) and waits for SYN+ACK: not "
+			    "answered at once, so the state is still SYN_SENT",
+			    "内核发出了 SYN（第一次握手），正在等待 SYN+ACK：没有立即得到回答，所"
+			    "以状态仍是 SYN_SENT"));
 		else
-			evrec_gloss(&r, "kernel sent SYN (1st handshake)");
+			evrec_gloss(&r, TR("kernel sent SYN (1st handshake)",
+			    "内核发出了 SYN（第一次握手）"));
 		evrec_emit(&r);
 	}
 	/* --capture: the SYN, and on loopback the SYN+ACK and ACK, were sent inside connect(). */
@@ -793,11 +832,14 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		if (c->phase == PHASE_OPEN) {
-			conn_close(c, "idle timeout");
+			conn_close(c, TR("idle timeout",
+			    "空闲超时"));
 			return;
 		}
 		conn_abort(c, CONN_ERR_TIMEOUT, c->phase == PHASE_TLS_HANDSHAKE ?
-		    "timed out during the TLS handshake" : "timed out");
+		    TR("timed out during the TLS handshake",
+		        "TLS 握手超时") : TR("timed out",
+		            "超时"));
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -806,8 +848,11 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 			if (c->use_tls && c->phase == PHASE_TLS_HANDSHAKE)
 				tls_log_errors(c, "TLS handshake failed");
 			conn_abort(c, c->phase == PHASE_TLS_HANDSHAKE ? CONN_ERR_TLS : CONN_ERR_EOF,
-			    c->phase == PHASE_TLS_HANDSHAKE ? "the peer closed the connection during "
-			    "the TLS handshake" : "the peer closed the connection while connecting");
+			    c->phase == PHASE_TLS_HANDSHAKE ? TR("the peer closed the connection during "
+			    "the TLS handshake",
+			    "对方在 TLS 握手期间关闭了连"
+			    "接") : TR("the peer closed the connection while connecting",
+			        "对方在连接建立期间关闭了连接"));
 			return;
 		}
 		if (c->phase == PHASE_OPEN) {
@@ -860,17 +905,21 @@ bev_event(struct bufferevent *bev, short what, void *arg)
 		if (ph == PHASE_CONNECTING) {
 			char msg[CONN_ERROR_TEXT_LEN];
 
-			snprintf(msg, sizeof(msg), "connect to %s: %s", conn_remote_str(c),
-			    err ? strerror(err) : "failed");
+			snprintf(msg, sizeof(msg), TR("connect to %s: %s", "连接 %s："
+			    "%s"), conn_remote_str(c),
+			    err ? strerror(err) : TR("failed", "失败"));
 			conn_abort(c, err == ECONNREFUSED ? CONN_ERR_REFUSED : CONN_ERR_CONNECT,
 			    msg);
 		} else if (ph == PHASE_TLS_HANDSHAKE) {
 			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS,
-			    c->reset ? "connection reset during the TLS handshake" :
-			    "TLS handshake failed");
+			    c->reset ? TR("connection reset during the TLS handshake",
+			        "TLS 握手期间连接被重置") :
+			    TR("TLS handshake failed", "TLS 握手失败"));
 		} else {
 			conn_abort(c, c->reset ? CONN_ERR_RESET : CONN_ERR_TLS, c->reset ?
-			    "connection reset by the peer" : "TLS or socket error");
+			    TR("connection reset by the peer",
+			        "连接被对方重置") : TR("TLS or socket error",
+			            "TLS 或套接字出错"));
 		}
 	}
 }

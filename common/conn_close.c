@@ -169,10 +169,13 @@ close_check_peer_fin(struct conn *c)
 		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
 			evrec_str(&r, "dir", "in");
 			evrec_str(&r, "errno", strerror(err));
-			evrec_detail(&r, "the peer sent RST (%s)", strerror(err));
-			evrec_gloss(&r, "%s", c->fin_received ? "an abortive close after the peer's "
-			    "FIN: the rest of the FIN exchange is cut short, and no TIME_WAIT" :
-			    "an abortive close: no FIN exchange and no TIME_WAIT");
+			evrec_detail(&r, TR("the peer sent RST (%s)",
+			    "对方发来了 RST（%s）"), strerror(err));
+			evrec_gloss(&r, "%s", c->fin_received ? TR("an abortive close after the peer's "
+			    "FIN: the rest of the FIN exchange is cut short, and no TIME_WAIT",
+			    "对方发来 FIN 之后的异常关闭：剩下的 FIN 交换被打断，没有 TIME_WAIT") :
+			    TR("an abortive close: no FIN exchange and no TIME_WAIT",
+			        "异常关闭：没有 FIN 交换，也没有 TIME_WAIT"));
 			evrec_emit(&r);
 		}
 		return -1;
@@ -200,15 +203,21 @@ conn_peer_close_what(const struct conn *c)
 	int notify = tls_close_notify_received(c);
 
 	if (c->reset)
-		return notify ? "sent close_notify, then reset the connection (RST)" :
-		    "reset the connection (RST)";
+		return notify ? TR("sent close_notify, then reset the connection (RST)",
+		    "发送了 close_notify，然后重置了连接（RST）") :
+		    TR("reset the connection (RST)",
+		        "重置了连接（RST）");
 	if (notify && c->fin_received)
-		return "sent close_notify and its FIN";
+		return TR("sent close_notify and its FIN",
+		    "发送了 close_notify 和它的 FIN");
 	if (notify)
-		return "sent close_notify (its TCP FIN was not in yet when we read it)";
+		return TR("sent close_notify (its TCP FIN was not in yet when we read it)",
+		    "发送了 close_notify（我们读到它时，它的 TCP FIN 还没到）");
 	if (c->use_tls && c->tls->hs_done)
-		return "sent its FIN without close_notify";
-	return "sent its FIN";
+		return TR("sent its FIN without close_notify",
+		    "发送了它的 FIN，之前没有 close_notify");
+	return TR("sent its FIN",
+	    "发送了它的 FIN");
 }
 
 static void
@@ -220,12 +229,15 @@ bound_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->phase < PHASE_DRAINING)
-		snprintf(reason, sizeof(reason), "%s; our alert could not be sent within 1 s",
+		snprintf(reason, sizeof(reason), TR("%s; our alert could not be sent within 1 s",
+		    "%s；我方的警报没能在 1 秒内发出"),
 		    conn_close_reason(c));
 	else
-		snprintf(reason, sizeof(reason), "%s; the peer's FIN did not come within %d ms of "
-		    "%s", conn_close_reason(c), c->bound_ms, c->bound_from_fin ? "our FIN" :
-		    "the start of our close");
+		snprintf(reason, sizeof(reason), TR("%s; the peer's FIN did not come within %d ms of "
+		    "%s",
+		    "%s；对方的 FIN 在 %d ms 内没有到来（从%s算起）"), conn_close_reason(c),
+		    c->bound_ms, c->bound_from_fin ? TR("our FIN", "我方的 FIN") :
+		    TR("the start of our close", "我方开始关闭时"));
 	close_finish(c, reason);
 }
 
@@ -302,9 +314,13 @@ conn_log_hold_close(struct conn *c, int ms)
 	if (!evrec_begin(&r, EVT_HOLD_CLOSE, c->id, c->fd))
 		return;
 	evrec_int(&r, "ms", ms);
-	evrec_detail(&r, "holding our FIN for %d ms (--hold-close)", ms);
-	evrec_gloss(&r, "the passive side may still have data to send: we stay in CLOSE_WAIT, "
-	    "the %s in FIN_WAIT2", c->is_server ? "client" : "server");
+	evrec_detail(&r, TR("holding our FIN for %d ms (--hold-close)",
+	    "暂缓发出我方的 FIN %d ms（--hold-close）"), ms);
+	evrec_gloss(&r, TR("the passive side may still have data to send: we stay in CLOSE_WAIT, "
+	    "the %s in FIN_WAIT2",
+	    "被动关闭的一方可能还有数据要发：我们停留在 CLOSE_WAIT，%s停留在 "
+	    "FIN_WAIT2"), c->is_server ? TR("client", "客户端") :
+	    TR("server", "服务器"));
 	evrec_emit(&r);
 }
 
@@ -322,9 +338,12 @@ conn_reset(struct conn *c, const char *reason)
 		if (evrec_begin(&r, EVT_RESET, c->id, c->fd)) {
 			evrec_str(&r, "dir", "out");
 			evrec_str(&r, "reason", reason);
-			evrec_detail(&r, "sending RST: %s", reason);
-			evrec_gloss(&r, "SO_LINGER {1, 0} + close(): the kernel drops the connection "
-			    "and sends RST; the peer sees 'connection reset'");
+			evrec_detail(&r, TR("sending RST: %s",
+			    "发送 RST：%s"), reason);
+			evrec_gloss(&r, TR("SO_LINGER {1, 0} + close(): the kernel drops the connection "
+			    "and sends RST; the peer sees 'connection reset'",
+			    "SO_LINGER {1, 0} + close()：内核丢弃这个连接并发出 RST；对方看到“连接"
+			    "被重置”"));
 			evrec_emit(&r);
 		}
 	}
@@ -509,8 +528,10 @@ close_step_fin(struct conn *c)
 				evrec_bool(&r, "simultaneous", 1);
 			/* TLS's close_notify and TCP's FIN are two steps: say which this is. */
 			if (sent_close_notify(c))
-				evrec_detail(&r, "shutdown(SHUT_WR): our TCP FIN, after our TLS "
-				    "close_notify; %s", conn_close_reason(c));
+				evrec_detail(&r, TR("shutdown(SHUT_WR): our TCP FIN, after our TLS "
+				    "close_notify; %s",
+				    "shutdown(SHUT_WR)：我方的 TCP FIN，在我方 TLS close_notify 之"
+				    "后；%s"), conn_close_reason(c));
 			else
 				evrec_detail(&r, "shutdown(SHUT_WR): %s", conn_close_reason(c));
 			/* The gloss follows the state the kernel reports, not the one expected:
@@ -597,7 +618,7 @@ close_finish(struct conn *c, const char *reason)
 
 	if (c->phase == PHASE_CLOSED)
 		return;
-	snprintf(why, sizeof(why), "%s", reason ? reason : "closed");
+	snprintf(why, sizeof(why), "%s", reason ? reason : TR("closed", "已关闭"));
 	drop_event(&c->ev_fin);
 	drop_event(&c->ev_peek);
 	park_leave(c);
@@ -770,23 +791,30 @@ conn_abort(struct conn *c, enum conn_error err, const char *reason)
 				/* Which alert, if any, went before our FIN: the TLS callbacks
 				 * saw it, in either direction. */
 				if (c->tls->alert_out >= 0)
-					snprintf(alert, sizeof(alert), "our FIN follows our alert %s",
+					snprintf(alert, sizeof(alert), TR("our FIN follows our alert %s",
+					    "我方的 FIN 跟在我方的警报 %s 之后"),
 					    tls_alert_name(c->tls->alert_out));
 				else if (c->tls->alert_in >= 0)
-					snprintf(alert, sizeof(alert), "no alert from us: the client's "
+					snprintf(alert, sizeof(alert), TR("no alert from us: the client's "
 					    "alert %s ended the handshake, and a fatal alert is not "
-					    "answered", tls_alert_name(c->tls->alert_in));
+					    "answered",
+					    "我方没有发警报：客户端的警报 %s 结束了握手，致命警报"
+					    "不需要回应"), tls_alert_name(c->tls->alert_in));
 				else
-					snprintf(alert, sizeof(alert), "no TLS alert went either way: "
-					    "our FIN alone ends the handshake");
+					snprintf(alert, sizeof(alert), TR("no TLS alert went either way: "
+					    "our FIN alone ends the handshake",
+					    "双方都没有发 TLS 警报：只用我方的 FIN 结束握手"));
 				if (c->tls->alert_out >= 0)
-					evrec_detail(&r, "shutdown(SHUT_WR) after our alert %s: %s",
+					evrec_detail(&r, TR("shutdown(SHUT_WR) after our alert %s: %s",
+					    "在我方的警报 %s 之后 shutdown(SHUT_WR)：%s"),
 					    tls_alert_name(c->tls->alert_out), reason);
 				else
 					evrec_detail(&r, "shutdown(SHUT_WR): %s", reason);
 				fin_step(c, st, step, sizeof(step));
-				evrec_gloss(&r, "%s; %s; what the client still sends is read and "
-				    "dropped, so the kernel does not answer it with RST", alert, step);
+				evrec_gloss(&r, TR("%s; %s; what the client still sends is read and "
+				    "dropped, so the kernel does not answer it with RST",
+				    "%s；%s；客户端之后再发来的数据会被读取并丢弃，这样内核就不会"
+				    "用 RST 回应它"), alert, step);
 				evrec_emit(&r);
 			}
 			conn_set_phase(c, PHASE_FIN_SENT);
@@ -823,7 +851,7 @@ close_peer_closed(struct conn *c)
 	if (c->ops->peer_closed)
 		c->ops->peer_closed(c);
 	else
-		conn_close(c, "the peer closed the connection");
+		conn_close(c, TR("the peer closed the connection", "对方关闭了连接"));
 }
 
 void
@@ -846,12 +874,16 @@ close_log_reset(struct conn *c, int err)
 		evrec_str(&r, "dir", "in");
 		evrec_str(&r, "errno", strerror(err));
 		if (err == ECONNREFUSED) {
-			evrec_detail(&r, "connection refused by %s", conn_remote_str(c));
-			evrec_gloss(&r, "our SYN was answered with RST: nothing listens on that "
-			    "port");
+			evrec_detail(&r, TR("connection refused by %s",
+			    "连接被 %s 拒绝"), conn_remote_str(c));
+			evrec_gloss(&r, TR("our SYN was answered with RST: nothing listens on that "
+			    "port",
+			    "我方的 SYN 得到的回答是 RST：那个端口上没有程序在监听"));
 		} else {
-			evrec_detail(&r, "the peer reset the connection (%s)", strerror(err));
-			evrec_gloss(&r, "RST: an abortive close, no FIN exchange and no TIME_WAIT");
+			evrec_detail(&r, TR("the peer reset the connection (%s)",
+			    "对方重置了连接（%s）"), strerror(err));
+			evrec_gloss(&r, TR("RST: an abortive close, no FIN exchange and no TIME_WAIT",
+			    "RST：异常关闭，没有 FIN 交换，也没有 TIME_WAIT"));
 		}
 		evrec_emit(&r);
 	}

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "dissect.h"
+#include "evlog.h"
 
 /* ---- names ---- */
 
@@ -478,7 +479,7 @@ cat_name(char *buf, size_t len, const char *name, unsigned id, int width)
 static const char *
 plural(size_t n)
 {
-	return n == 1 ? "" : "s";
+	return n == 1 || evlog_zh() ? "" : "s";	/* Chinese has no plural */
 }
 
 /* ---- extensions ---- */
@@ -514,8 +515,9 @@ ext_key_share(struct dx *d, struct rd *e, enum where w, int depth)
 		g = rd_u(e, 2);
 		gn = dissect_group_name(g);
 		if (!e->bad)
-			emit(d, depth, "key_share", g, NULL, 0, "selected group %s (0x%04x): "
-			    "send a key share for it", gn ? gn : "?", g);
+			emit(d, depth, "key_share", g, NULL, 0, TR("selected group %s (0x%04x): "
+			    "send a key share for it",
+			    "选定的组 %s (0x%04x)：请为它发送密钥份额"), gn ? gn : "?", g);
 		return;
 	}
 	if (w == W_SH) {
@@ -562,7 +564,8 @@ ext_server_name(struct dx *d, struct rd *e, int depth)
 	char v[512] = "";
 
 	if (e->n == 0) {
-		emit(d, depth, "server_name", 0, NULL, 0, "(empty: the server used the name)");
+		emit(d, depth, "server_name", 0, NULL, 0, TR("(empty: the server used the name)",
+		    "（空：服务器用了这个名字）"));
 		return;
 	}
 	l = rd_sub(e, rd_u(e, 2));
@@ -656,13 +659,15 @@ ext_one(struct dx *d, unsigned type, struct rd *e, enum where w, int depth)
 		snprintf(v, sizeof(v), "%u bytes", x);
 		break;
 	case 21:	/* padding */
-		snprintf(v, sizeof(v), "%zu bytes (zeros, to round the hello's size)", n);
+		snprintf(v, sizeof(v), TR("%zu bytes (zeros, to round the hello's size)",
+		    "%zu 字节（全零，用来凑整 hello 的长度）"), n);
 		e->n = 0;
 		break;
 	case 41:	/* pre_shared_key */
 		if (w == W_SH) {
 			x = rd_u(e, 2);
-			snprintf(v, sizeof(v), "the server accepts identity %u (resumption)", x);
+			snprintf(v, sizeof(v), TR("the server accepts identity %u (resumption)",
+			    "服务器接受身份 %u（会话恢复）"), x);
 		} else {
 			snprintf(v, sizeof(v), "%zu bytes: identities (session tickets) and binders",
 			    n);
@@ -692,7 +697,8 @@ ext_one(struct dx *d, unsigned type, struct rd *e, enum where w, int depth)
 	emit(d, depth, name ? name : "extension", type, NULL, 0, "%s", v[0] ? v : "(empty)");
 rest:
 	if (!e->bad && e->n > 0)
-		emit(d, depth + 1, "undecoded", -1, e->p, e->n, "%zu more byte%s in this extension",
+		emit(d, depth + 1, "undecoded", -1, e->p, e->n, TR("%zu more byte%s in this extension",
+		    "这个扩展中还有 %zu 字节%s"),
 		    e->n, plural(e->n));
 }
 
@@ -772,13 +778,17 @@ downgrade_sentinel(const unsigned char *random)
 	if (memcmp(random + 24, dg, sizeof(dg)) != 0)
 		return NULL;
 	if (random[31] == 0x01)
-		return "32 bytes, ending in the downgrade sentinel 44 4F 57 4E 47 52 44 01 "
+		return TR("32 bytes, ending in the downgrade sentinel 44 4F 57 4E 47 52 44 01 "
 		    "(\"DOWNGRD\\x01\"): a TLS 1.3-capable server negotiating TLS 1.2 "
-		    "(RFC 8446 4.1.3)";
+		    "(RFC 8446 4.1.3)",
+		    "32 字节，以降级哨兵 44 4F 57 4E 47 52 44 01 结尾（\"DOWNGRD\\x01\"）：支持 "
+		    "TLS 1.3 的服务器正在协商 TLS 1.2（RFC 8446 4.1.3）");
 	if (random[31] == 0x00)
-		return "32 bytes, ending in the downgrade sentinel 44 4F 57 4E 47 52 44 00 "
+		return TR("32 bytes, ending in the downgrade sentinel 44 4F 57 4E 47 52 44 00 "
 		    "(\"DOWNGRD\\x00\"): a TLS 1.2- or 1.3-capable server negotiating TLS 1.1 or "
-		    "below (RFC 8446 4.1.3)";
+		    "below (RFC 8446 4.1.3)",
+		    "32 字节，以降级哨兵 44 4F 57 4E 47 52 44 00 结尾（\"DOWNGRD\\x00\"）：支持 "
+		    "TLS 1.2 或 1.3 的服务器正在协商 TLS 1.1 或更早的版本（RFC 8446 4.1.3）");
 	return NULL;
 }
 
@@ -803,8 +813,10 @@ hello(struct dx *d, struct rd *r, int client)
 	hrr = !client && memcmp(r->p, hrr_random, 32) == 0;
 	if (!client && !hrr && !tls13)
 		dg = downgrade_sentinel(r->p);
-	emit(d, 0, "random", -1, r->p, 32, "%s", hrr ? "HelloRetryRequest: the fixed value "
-	    "SHA-256(\"HelloRetryRequest\"), not a random" : dg ? dg : "32 bytes");
+	emit(d, 0, "random", -1, r->p, 32, "%s", hrr ? TR("HelloRetryRequest: the fixed value "
+	    "SHA-256(\"HelloRetryRequest\"), not a random",
+	    "HelloRetryRequest：固定值 SHA-256(\"HelloRetryRequest\")，不是随机"
+	    "数") : dg ? dg : "32 bytes");
 	(void)rd_sub(r, 32);
 	sid = rd_sub(r, rd_u(r, 1));
 	if (r->bad)
@@ -812,10 +824,12 @@ hello(struct dx *d, struct rd *r, int client)
 	/* TLS 1.2 (RFC 5077): a client resuming with a ticket sends a session id of its own
 	 * choosing, and the server echoes it to say it accepted the ticket. */
 	emit(d, 0, "session_id", -1, sid.p, sid.n, "%zu bytes%s", sid.n, sid.n == 0 ? "" :
-	    client && tls13 ? " (a TLS 1.3 hello: a middlebox-compatibility dummy, or a TLS 1.2 "
-	    "session to resume)" :
-	    client ? " (TLS 1.2: a session to resume, or with a ticket an id the server echoes "
-	    "if it accepts the ticket)" : "");
+	    client && tls13 ? TR(" (a TLS 1.3 hello: a middlebox-compatibility dummy, or a TLS 1.2 "
+	    "session to resume)",
+	    "（TLS 1.3 的 hello：为兼容中间设备而填的空壳，或者一个想恢复的 TLS 1.2 会话）") :
+	    client ? TR(" (TLS 1.2: a session to resume, or with a ticket an id the server echoes "
+	    "if it accepts the ticket)",
+	    "（TLS 1.2：一个想恢复的会话；如果带了票据，则是服务器接受票据时会回送的 id）") : "");
 	if (client) {
 		cs = rd_sub(r, rd_u(r, 2));
 		if (r->bad)
@@ -833,7 +847,8 @@ hello(struct dx *d, struct rd *r, int client)
 		if (r->bad)
 			return;
 		emit(d, 0, "compression_methods", -1, NULL, 0, "%s", cm.n == 1 && cm.p[0] == 0 ?
-		    "null (none: compression is off since CRIME)" : "other than null");
+		    TR("null (none: compression is off since CRIME)",
+		        "null（无：CRIME 攻击之后压缩一律关闭）") : "other than null");
 	} else {
 		id = rd_u(r, 2);
 		n = rd_u(r, 1);
@@ -865,7 +880,8 @@ cert_words(const unsigned char *der, size_t n, char *v, size_t vlen)
 	x = n <= 65536 ? d2i_X509(NULL, &p, (long)n) : NULL;
 	ERR_pop_to_mark();
 	if (x == NULL) {
-		snprintf(v, vlen, "%zu bytes, not a certificate OpenSSL can read", n);
+		snprintf(v, vlen, TR("%zu bytes, not a certificate OpenSSL can read",
+		    "%zu 字节，不是 OpenSSL 能读的证书"), n);
 		return;
 	}
 	v[0] = '\0';
@@ -901,7 +917,8 @@ certificate(struct dx *d, struct rd *r)
 		if (r->bad)
 			return;
 		emit(d, 0, "request_context", -1, ctxr.p, ctxr.n, "%zu bytes%s", ctxr.n,
-		    ctxr.n == 0 ? " (empty: part of the handshake, not a post-handshake request)" :
+		    ctxr.n == 0 ? TR(" (empty: part of the handshake, not a post-handshake request)",
+		        "（空：属于握手，不是握手之后的请求）") :
 		    "");
 	}
 	list = rd_sub(r, rd_u(r, 3));
@@ -915,9 +932,11 @@ certificate(struct dx *d, struct rd *r)
 			(void)rd_sub(&peek, rd_u(&peek, 2));
 		count++;
 	}
-	emit(d, 0, "certificate_list", -1, NULL, 0, "%u certificate%s, %zu bytes%s", count,
-	    count == 1 ? "" : "s", list.n, tls13 ? " (TLS 1.3 format: each with extensions)" :
-	    " (TLS 1.2 format)");
+	emit(d, 0, "certificate_list", -1, NULL, 0, TR("%u certificate%s, %zu bytes%s",
+	    "%u 张证书%s，%zu 字节%s"), count, plural(count), list.n, tls13 ? TR(" (TLS 1.3 format: each with extensions)",
+	        "（TLS 1.3 格式：每张证书带扩展）") :
+	    TR(" (TLS 1.2 format)",
+	        "（TLS 1.2 格式）"));
 	while (!list.bad && list.n > 0) {
 		cert = rd_sub(&list, rd_u(&list, 3));
 		if (list.bad)
@@ -967,7 +986,8 @@ server_key_exchange(struct dx *d, struct rd *r)
 		return;
 	}
 	if (r->n == 0 || r->p[0] != 3) {
-		emit(d, 0, "params", -1, r->p, r->n, "%zu bytes (not ECDHE with a named curve)",
+		emit(d, 0, "params", -1, r->p, r->n, TR("%zu bytes (not ECDHE with a named curve)",
+		    "%zu 字节（不是使用命名曲线的 ECDHE）"),
 		    r->n);
 		r->n = 0;
 		return;
@@ -980,7 +1000,8 @@ server_key_exchange(struct dx *d, struct rd *r)
 	gn = dissect_group_name(g);
 	emit(d, 0, "curve_type", ct, NULL, 0, "named_curve (3)");
 	emit(d, 0, "named_curve", g, NULL, 0, "%s (0x%04x)", gn ? gn : "?", g);
-	emit(d, 0, "public_key", -1, k.p, k.n, "%zu bytes: the server's ephemeral public key",
+	emit(d, 0, "public_key", -1, k.p, k.n, TR("%zu bytes: the server's ephemeral public key",
+	    "%zu 字节：服务器的临时公钥"),
 	    k.n);
 	signature(d, r, 0);
 }
@@ -995,13 +1016,15 @@ client_key_exchange(struct dx *d, struct rd *r)
 		if (!r->bad)
 			emit(d, 0, d->ctx->kx == DISSECT_KX_RSA ? "encrypted_pre_master_secret" :
 			    "dh_Yc", -1, k.p, k.n, "%zu bytes%s", k.n, d->ctx->kx == DISSECT_KX_RSA ?
-			    " (the 48-byte secret, encrypted with the server's RSA key)" : "");
+			    TR(" (the 48-byte secret, encrypted with the server's RSA key)",
+			        "（48 字节的预主密钥，用服务器的 RSA 公钥加密）") : "");
 		return;
 	}
 	k = rd_sub(r, rd_u(r, 1));
 	if (!r->bad)
-		emit(d, 0, "public_key", -1, k.p, k.n, "%zu bytes: the client's ephemeral public "
-		    "key", k.n);
+		emit(d, 0, "public_key", -1, k.p, k.n, TR("%zu bytes: the client's ephemeral public "
+		    "key",
+		    "%zu 字节：客户端的临时公钥"), k.n);
 }
 
 static void
@@ -1022,8 +1045,9 @@ new_session_ticket(struct dx *d, struct rd *r)
 	emit(d, 0, "ticket_lifetime", life, NULL, 0, "%u s", life);
 	if (tls13)
 		emit(d, 0, "ticket_age_add", add, NULL, 0, "%u", add);
-	emit(d, 0, "ticket", -1, NULL, 0, "%zu bytes (opaque: the session state, encrypted "
-	    "with the server's ticket key)", ticket.n);
+	emit(d, 0, "ticket", -1, NULL, 0, TR("%zu bytes (opaque: the session state, encrypted "
+	    "with the server's ticket key)",
+	    "%zu 字节（不透明：会话状态，用服务器的票据密钥加密）"), ticket.n);
 	if (tls13)
 		extensions(d, r, W_NST, 0);
 }
@@ -1061,12 +1085,14 @@ dissect_message(const unsigned char *msg, size_t len, const struct dissect_ctx *
 	type = rd_u(&top, 1);
 	blen = rd_u(&top, 3);
 	if (top.bad) {
-		emit(&d, 0, "error", -1, NULL, 0, "truncated: %zu bytes, a handshake header "
-		    "has 4", len);
+		emit(&d, 0, "error", -1, NULL, 0, TR("truncated: %zu bytes, a handshake header "
+		    "has 4",
+		    "被截断：%zu 字节，而握手消息头有 4 字节"), len);
 		return -1;
 	}
 	if (blen != top.n) {
-		emit(&d, 0, "error", -1, NULL, 0, "the header says %u bytes follow, %zu do", blen,
+		emit(&d, 0, "error", -1, NULL, 0, TR("the header says %u bytes follow, %zu do",
+		    "消息头说后面有 %u 字节，实际有 %zu 字节"), blen,
 		    top.n);
 		return -1;
 	}
@@ -1082,8 +1108,9 @@ dissect_message(const unsigned char *msg, size_t len, const struct dissect_ctx *
 	case 15: signature(&d, &r, 0); break;
 	case 16: client_key_exchange(&d, &r); break;
 	case 20:
-		emit(&d, 0, "verify_data", -1, r.p, r.n, "%zu bytes: a MAC over the whole "
-		    "handshake", r.n);
+		emit(&d, 0, "verify_data", -1, r.p, r.n, TR("%zu bytes: a MAC over the whole "
+		    "handshake",
+		    "%zu 字节：对整个握手计算的 MAC"), r.n);
 		r.n = 0;
 		break;
 	default:
@@ -1095,12 +1122,14 @@ dissect_message(const unsigned char *msg, size_t len, const struct dissect_ctx *
 		break;
 	}
 	if (d.bad) {
-		emit(&d, 0, "error", -1, NULL, 0, "malformed: a length at byte %zu runs past its "
-		    "end; decoding stops there", d.bad_at);
+		emit(&d, 0, "error", -1, NULL, 0, TR("malformed: a length at byte %zu runs past its "
+		    "end; decoding stops there",
+		    "格式错误：第 %zu 字节处的长度超出了结尾；解码到此为止"), d.bad_at);
 		return -1;
 	}
 	if (r.n > 0) {
-		emit(&d, 0, "error", -1, r.p, r.n, "%zu trailing byte%s not decoded", r.n,
+		emit(&d, 0, "error", -1, r.p, r.n, TR("%zu trailing byte%s not decoded",
+		    "末尾 %zu 字节%s没有解码"), r.n,
 		    plural(r.n));
 		return -1;
 	}

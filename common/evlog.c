@@ -78,11 +78,23 @@ static struct {
 	int		 color;
 	int		 verbose;
 	FILE		*out;
-	int64_t		 start_us;
+	int64_t		 start_us;	/* the origin of t_us (clock_origin_us()) */
+	int		 started;	/* start_us is set */
 	int		 explain;	/* --explain */
 	int		 lang;		/* --lang: enum evlog_lang */
 	struct event	*flush;		/* a file: one write per loop turn, not per record */
-} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, EVLOG_LANG_EN, NULL };
+} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, 0, EVLOG_LANG_EN, NULL };
+
+/* The origin of every time the log prints, taken once: the program's start, or the shared
+ * origin a script gave both programs (HSLAB_T0, see clock_origin_us()). */
+static void
+start_clock(void)
+{
+	if (!lg.started) {
+		lg.start_us = clock_origin_us();
+		lg.started = 1;
+	}
+}
 
 /* color: 1 always, 0 never, -1 when the output is a terminal. */
 void
@@ -95,8 +107,7 @@ evlog_init(enum evlog_side side, enum evlog_format format, int quiet, int color,
 	if (color < 0)
 		color = isatty(fileno(out)) && getenv("NO_COLOR") == NULL;
 	lg.color = format == EVLOG_TEXT && color;
-	if (lg.start_us == 0)
-		lg.start_us = clock_mono_us();
+	start_clock();
 }
 
 static void
@@ -182,8 +193,7 @@ enum evlog_side evlog_side(void) { return lg.side; }
 int64_t
 evlog_now_us(void)
 {
-	if (lg.start_us == 0)
-		lg.start_us = clock_mono_us();
+	start_clock();
 	return clock_mono_us() - lg.start_us;
 }
 
@@ -484,6 +494,8 @@ explained(const struct evrec *r, struct explain *x)
 		return 0;
 	if (lg.lang != EVLOG_LANG_ZH)
 		x->step_zh = NULL;
+	else if (x->why_zh != NULL)
+		x->why = x->why_zh;	/* JSON's "explain" and the why line: in Chinese */
 	if (!lg.explain)
 		x->why = NULL;
 	return 1;
@@ -830,18 +842,16 @@ put_why(struct out *o, const struct explain *x, int color)
 {
 	putf(o, "%*s%s", NOTE_INDENT, "", color ? "\033[3;36m" : "");
 	if (x->step_en != NULL || x->step_zh != NULL) {
-		puts_(o, "why (");
-		if (x->step_en != NULL)
+		puts_(o, TR("why (", "原因（"));
+		if (x->step_en != NULL && x->step_zh == NULL)
 			puts_(o, x->step_en);
-		if (x->step_en != NULL && x->step_zh != NULL)
-			puts_(o, " / ");
 		if (x->step_zh != NULL)
 			puts_(o, x->step_zh);
 		if (x->kernel)
-			puts_(o, ", seen from the kernel's states");
-		puts_(o, "): ");
+			puts_(o, TR(", seen from the kernel's states", "，由内核状态得知"));
+		puts_(o, TR("): ", "）："));
 	} else
-		puts_(o, "why: ");
+		puts_(o, TR("why: ", "原因："));
 	puts_(o, x->why);
 	puts_(o, color ? C_RESET "\n" : "\n");
 }
@@ -887,7 +897,8 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 	}
 	if (ex && x.step_zh != NULL)
 		putf(&o, "  %s【%s%s】%s", color ? "\033[1;33m" : "", x.step_zh,
-		    x.kernel ? ", seen from the kernel's states" : "", color ? C_RESET : "");
+		    x.kernel ? TR(", seen from the kernel's states", "，由内核状态得知") : "",
+		    color ? C_RESET : "");
 	if (r->tcp_state != NULL && r->has_rel && layer == LAYER_TCP)
 		putf(&o, "  [%s seq+%llu ack+%llu]", r->tcp_state, (unsigned long long)r->rel_seq,
 		    (unsigned long long)r->rel_ack);

@@ -10,6 +10,7 @@ struct explain {
 	const char	*step_zh;	/* "第一次握手", or NULL */
 	int		 kernel;	/* the step is seen from the kernel's states, not segments */
 	const char	*why;		/* one sentence, or NULL */
+	const char	*why_zh;	/* the same sentence in Chinese (set whenever why is) */
 };
 
 /* explain.c */

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "evlog.h"
 #include "http1.h"
 
 #define LENGTH_MAX          ((uint64_t)INT64_MAX)  /* largest Content-Length or chunk size */
@@ -23,12 +24,93 @@ enum {
 	CH_ERROR
 };
 
+/* --lang zh: the same error in Chinese (what the log and the error page say); the English is
+ * the key, so each call below keeps its one string. */
+static const char *
+error_words(const char *text)
+{
+	static const char *const words[][2] = {
+		{ "HTTP version not supported",
+		    "不支持这个 HTTP 版本" },
+		{ "bad Content-Length value",
+		    "Content-Length 的值不合法" },
+		{ "both Content-Length and Transfer-Encoding",
+		    "同时有 Content-Length 和 Transfer-Encoding" },
+		{ "control character in a header value",
+		    "首部的值中有控制字符" },
+		{ "control character in the reason phrase",
+		    "原因短语中有控制字符" },
+		{ "control character or non-ASCII byte in the target",
+		    "请求目标中有控制字符或非 ASCII 字节" },
+		{ "empty header name",
+		    "首部名为空" },
+		{ "empty request line",
+		    "请求行为空" },
+		{ "empty status line",
+		    "状态行为空" },
+		{ "empty target (or two spaces) in the request line",
+		    "请求行中的目标为空（或者有两个空格）" },
+		{ "header line starts with whitespace (obsolete line folding)",
+		    "首部行以空白开头（已废弃的折行）" },
+		{ "header line without a colon",
+		    "首部行没有冒号" },
+		{ "invalid character in a header name",
+		    "首部名中有非法字符" },
+		{ "malformed HTTP version in the request line",
+		    "请求行中的 HTTP 版本格式错误" },
+		{ "malformed HTTP version in the status line",
+		    "状态行中的 HTTP 版本格式错误" },
+		{ "malformed status line",
+		    "状态行格式错误" },
+		{ "message head too large",
+		    "报文头部太大" },
+		{ "method too long",
+		    "方法名太长" },
+		{ "several Content-Length headers with different values",
+		    "有多个值不同的 Content-Length 首部" },
+		{ "several Host headers",
+		    "有多个 Host 首部" },
+		{ "status code out of range (100-599)",
+		    "状态码超出范围（100-599）" },
+		{ "the Host header is not a host[:port]",
+		    "Host 首部不是 host[:port] 形式" },
+		{ "the method is not an uppercase token",
+		    "方法名不是大写的记号（token）" },
+		{ "the request line does not start with a method",
+		    "请求行不是以方法开头" },
+		{ "the request line has no HTTP version",
+		    "请求行没有 HTTP 版本" },
+		{ "the request line has no target",
+		    "请求行没有请求目标" },
+		{ "the status code is not three digits",
+		    "状态码不是三位数字" },
+		{ "too many header lines",
+		    "首部行太多" },
+		{ "unsupported HTTP version in the status line",
+		    "状态行中的 HTTP 版本不受支持" },
+		{ "unsupported Transfer-Encoding (only chunked is understood)",
+		    "不支持的 Transfer-Encoding（只认识 chunked）" },
+		{ "whitespace in a header name or before its colon",
+		    "首部名中或冒号前有空白" },
+		{ "request line too long",
+		    "请求行太长" },
+		{ "status line too long",
+		    "状态行太长" },
+	};
+	size_t i;
+
+	for (i = 0; evlog_zh() && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(text, words[i][0]) == 0)
+			return words[i][1];
+	return text;
+}
+
 static int
 fail(struct http1_msg *m, int status, const char *text)
 {
 	/* A client has nobody to answer, so every response violation is a plain 400. */
 	m->error_status = m->kind == HTTP1_RESPONSE ? 400 : status;
-	m->error_text = text;
+	m->error_text = error_words(text);
 	return -1;
 }
 

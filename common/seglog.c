@@ -2,9 +2,11 @@
  * that come before the program knows the tuple, and log each as a `segment` event with the
  * textbook's names for its numbers (x: the connecting side's ISN, y: the other side's). */
 #include <sys/socket.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -13,7 +15,10 @@
 #include "wire.h"
 
 #define MAX_TUPLES	256	/* connections remembered (a ring: the oldest is forgotten) */
-#define MAX_PENDING	64	/* segments kept until their connection is known */
+/* Segments kept until their connection is known: a connection's handshake (and its first data)
+ * wait here while it sits in the accept queue, so a class of students connecting at once needs
+ * room for a few segments each (64 kept the SYN of 22 connections out of a burst of 100). */
+#define MAX_PENDING	1024
 #define PENDING_KEEP	4096	/* payload bytes kept of each (a ClientHello fits) */
 
 struct tuple {
@@ -29,15 +34,24 @@ struct tuple {
 	 * the other side's FIN came, who was first (SEGLOG_FINS_*). */
 	int			 fin1_out, fins_seen, fin_order;
 	unsigned		 fin1_end;
+	/* The interface each direction ([0] in, [1] out) was first seen on: the copy of a
+	 * segment seen again on another one (a bridge, then its port) is not logged twice. */
+	int			 ifindex[2];
+	char			 iface[2][IF_NAMESIZE];
+	int			 iface_said;	/* the first logged segment named a LAN interface */
 };
 
 static struct capture *cap;
 static struct tuple tuples[MAX_TUPLES];
 static int ntuples, next_tuple;
 /* Segments not yet bound to a connection: a ring of the latest MAX_PENDING, oldest at
- * pfirst; an entry's payload is NULL, its bytes are in pending_data at the same index. */
-static struct capture_segment pending[MAX_PENDING];
-static unsigned char pending_data[MAX_PENDING][PENDING_KEEP];
+ * pfirst. The payload lives in pcap's buffer only during the callback: a held segment's
+ * payload is NULL and a copy of its start is in data (NULL when there is none). */
+struct held {
+	struct capture_segment	 seg;
+	unsigned char		*data;
+};
+static struct held pending[MAX_PENDING];
 static int npending, pfirst;
 static int wire;		/* --wire: show each segment's payload as an eavesdropper would */
 
@@ -69,6 +83,21 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	return 0;
 }
 
+/* 1 if the segment belongs to tuple t; *out: whether we sent it. */
+static int
+of_tuple(const struct tuple *t, const struct capture_segment *sg, int *out)
+{
+	if (same_addr(&sg->src, &t->local) && same_addr(&sg->dst, &t->remote)) {
+		*out = 1;
+		return 1;
+	}
+	if (same_addr(&sg->src, &t->remote) && same_addr(&sg->dst, &t->local)) {
+		*out = 0;
+		return 1;
+	}
+	return 0;
+}
+
 /* The tuple a segment belongs to, and whether we sent it. */
 static struct tuple *
 find(const struct capture_segment *sg, int *out)
@@ -79,14 +108,8 @@ find(const struct capture_segment *sg, int *out)
 	for (k = 1; k <= ntuples; k++) {
 		struct tuple *t = &tuples[(next_tuple - k + MAX_TUPLES) % MAX_TUPLES];
 
-		if (same_addr(&sg->src, &t->local) && same_addr(&sg->dst, &t->remote)) {
-			*out = 1;
+		if (of_tuple(t, sg, out))
 			return t;
-		}
-		if (same_addr(&sg->src, &t->remote) && same_addr(&sg->dst, &t->local)) {
-			*out = 0;
-			return t;
-		}
 	}
 	return NULL;
 }
@@ -138,15 +161,18 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 
 	if ((flags & CAPTURE_RST)) {
 		*step = "rst";
-		snprintf(buf, buflen, "RST seq=%s  (reset: the connection is dropped at once)", sq);
+		snprintf(buf, buflen, TR("RST seq=%s  (reset: the connection is dropped at once)",
+		    "RST seq=%s  （重置：连接立即被丢弃）"), sq);
 	} else if ((flags & CAPTURE_SYN) && !(flags & CAPTURE_ACK)) {
 		*step = resent ? "syn_resent" : "syn";
 		snprintf(buf, buflen, "SYN seq=%s (%s=%u)  1st handshake%s", sl, sl, seq, resent ?
-		    ", sent again: a retransmission (the same SYN, the same x)" : "");
+		    TR(", sent again: a retransmission (the same SYN, the same x)",
+		        "，再次发送：重传（同一个 SYN，同一个 x）") : "");
 	} else if ((flags & CAPTURE_SYN) && (flags & CAPTURE_ACK)) {
 		*step = resent ? "syn_ack_resent" : "syn_ack";
 		snprintf(buf, buflen, "SYN+ACK seq=%s ack=%s  (%s=%u)  2nd handshake%s", sl, ak, sl,
-		    seq, resent ? ", sent again: a retransmission (the same SYN+ACK, the same y)" :
+		    seq, resent ? TR(", sent again: a retransmission (the same SYN+ACK, the same y)",
+		        "，再次发送：重传（同一个 SYN+ACK，同一个 y）") :
 		    "");
 	} else if (flags & CAPTURE_FIN) {
 		/* Data and FIN can share a segment (a corked half-close): the FIN's own number
@@ -169,8 +195,10 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 			    seq + len, ak);
 		} else if (acks_fin == 0) {
 			*step = "fin2_ack";
-			snprintf(buf, buflen, "%sFIN+ACK seq=%s (w=%u) ack=%s (u+1)  2nd and 3rd wave in "
-			    "one segment: the ACK rode on the FIN", datap, sq, seq + len, ak);
+			snprintf(buf, buflen, TR("%sFIN+ACK seq=%s (w=%u) ack=%s (u+1)  2nd and 3rd wave in "
+			    "one segment: the ACK rode on the FIN",
+			    "%sFIN+ACK seq=%s (w=%u) ack=%s (u+1)  第二次和第三次挥手在同一个报文"
+			    "段中：ACK 搭在 FIN 上"), datap, sq, seq + len, ak);
 		} else {
 			*step = "fin2";
 			snprintf(buf, buflen, "%sFIN seq=%s (w=%u) ack=%s  3rd wave", datap, sq,
@@ -192,8 +220,10 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		 * data (a TLS close_notify sent after the peer's FIN, a response after a
 		 * half-close): step ack_fin1, len > 0. */
 		*step = "ack_fin1";
-		snprintf(buf, buflen, "data seq=%s ack=%s (u+1) len=%u  2nd wave: this data segment "
+		snprintf(buf, buflen, TR("data seq=%s ack=%s (u+1) len=%u  2nd wave: this data segment "
 		    "also ACKs the FIN (the peer half-closed; this direction still carries data)",
+		    "data seq=%s ack=%s (u+1) len=%u  第二次挥手：这个数据报文段同时确认了 FIN（对"
+		    "方已半关闭；这个方向仍在传数据）"),
 		    sq, ak, len);
 	} else if (len > 0) {
 		*step = "data";
@@ -222,19 +252,23 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 	evrec_int(r, "wire_shown", v.shown);
 	evrec_bool(r, "wire_readable", v.kind == WIRE_PLAIN);
 	if (v.kind == WIRE_PLAIN) {
-		evrec_note(r, EVREC_NOTE_EXPOSED, "wire  %u B  \"%s\"%s  anyone on the path can read "
-		    "this", sg->len, v.preview, v.shown < sg->len ? "..." : "");
+		evrec_note(r, EVREC_NOTE_EXPOSED, TR("wire  %u B  \"%s\"%s  anyone on the path can read "
+		    "this",
+		    "wire  %u B  \"%s\"%s  路径上的任何人都能读到"), sg->len, v.preview,
+		    v.shown < sg->len ? "..." : "");
 		return;
 	}
 	if (v.kind == WIRE_LOST) {
-		evrec_note(r, EVREC_NOTE_PROTECTED, "wire  %u B  TLS, record boundaries lost (a gap "
-		    "in the capture): ciphertext", sg->len);
+		evrec_note(r, EVREC_NOTE_PROTECTED, TR("wire  %u B  TLS, record boundaries lost (a gap "
+		    "in the capture): ciphertext",
+		    "wire  %u B  TLS，记录边界丢失（抓包中有缺口）：密文"), sg->len);
 		return;
 	}
 	if (v.retransmit) {
 		evrec_bool(r, "wire_retransmit", 1);
-		evrec_note(r, EVREC_NOTE_PROTECTED, "wire  %u B  TLS bytes sent before: a "
-		    "retransmission", sg->len);
+		evrec_note(r, EVREC_NOTE_PROTECTED, TR("wire  %u B  TLS bytes sent before: a "
+		    "retransmission",
+		    "wire  %u B  以前发过的 TLS 字节：重传"), sg->len);
 		return;
 	}
 	evrec_str(r, "wire_records", recs);
@@ -266,38 +300,57 @@ log_wire(struct evrec *r, struct tuple *t, int out, const struct capture_segment
 			sealed++;
 	}
 	if (!sealed && chello)
-		what = "in the clear: versions, cipher suites, the server name and any key share "
+		what = TR("in the clear: versions, cipher suites, the server name and any key share "
 		    "are readable; a key share is a public key, readable and not secret (its "
-		    "private half never leaves the client)";
+		    "private half never leaves the client)",
+		    "明文：版本、密码套件、服务器名和密钥份额都能读到；密钥份额是公钥，可读但不是"
+		    "秘密（它的私钥部分从不离开客户端）");
 	else if (!sealed && cert)
-		what = "in the clear: these handshake messages, the certificate too (TLS 1.2), are "
-		    "readable; the public keys in them are not secrets";
+		what = TR("in the clear: these handshake messages, the certificate too (TLS 1.2), are "
+		    "readable; the public keys in them are not secrets",
+		    "明文：这些握手消息，连同证书（TLS 1.2），都能读到；其中的公钥不是秘密");
 	else if (!sealed && ckx)
-		what = "in the clear: readable; a ClientKeyExchange holds the client's public key "
+		what = TR("in the clear: readable; a ClientKeyExchange holds the client's public key "
 		    "(ECDHE) or the pre-master secret encrypted with the server's RSA key (RSA): "
-		    "neither gives the secret away";
+		    "neither gives the secret away",
+		    "明文：能读到；ClientKeyExchange 里是客户端的公钥（ECDHE），或者用服务器 RSA "
+		    "公钥加密的预主密钥（RSA）：两者都不会泄露密钥");
 	else if (!sealed)
-		what = "in the clear: readable by anyone on the path";
+		what = TR("in the clear: readable by anyone on the path",
+		    "明文：路径上的任何人都能读到");
 	else if (clear && hello13 && appdata)
-		what = ccs ? "the ServerHello is readable (its key share is a public key); the "
+		what = ccs ? TR("the ServerHello is readable (its key share is a public key); the "
 		    "ChangeCipherSpec is a plaintext dummy that carries nothing; the rest is "
 		    "ciphertext (TLS 1.3: the rest of the handshake, the certificate too when "
-		    "there is one)" : "the ServerHello is readable (its key share is a public "
+		    "there is one)",
+		    "ServerHello 能读到（它的密钥份额是公钥）；ChangeCipherSpec 是不携带任何内容的"
+		    "明文空壳；其余是密文（TLS 1.3：握手的其余部分，如果有证书，证书也在其中）") :
+		    TR("the ServerHello is readable (its key share is a public "
 		    "key); the rest is ciphertext (TLS 1.3: the rest of the handshake, the "
-		    "certificate too when there is one)";
+		    "certificate too when there is one)",
+		    "ServerHello 能读到（它的密钥份额是公钥）；其余是密文（TLS 1.3：握手的其余部分"
+		    "，"
+		    "如果有证书，证书也在其中）");
 	else if (clear && ccs && ckx)
-		what = "readable up to and including the ChangeCipherSpec (the ClientKeyExchange "
+		what = TR("readable up to and including the ChangeCipherSpec (the ClientKeyExchange "
 		    "holds a public key, or with RSA the pre-master secret encrypted to the "
-		    "server's key), ciphertext after it";
+		    "server's key), ciphertext after it",
+		    "直到 ChangeCipherSpec（含）都能读到（ClientKeyExchange 里是公钥，或者 RSA 方"
+		    "式下用服务器公钥加密的预主密钥），之后是密文");
 	else if (clear && ccs)
-		what = "readable up to and including the ChangeCipherSpec, ciphertext after it";
+		what = TR("readable up to and including the ChangeCipherSpec, ciphertext after it",
+		    "直到 ChangeCipherSpec（含）都能读到，之后是密文");
 	else if (clear)
-		what = "the handshake records are readable, the rest is ciphertext";
+		what = TR("the handshake records are readable, the rest is ciphertext",
+		    "握手记录能读到，其余是密文");
 	else if (ccs)
-		what = "the ChangeCipherSpec record is in the clear (one byte, no secret in it); "
-		    "the rest is ciphertext: unreadable without the keys";
+		what = TR("the ChangeCipherSpec record is in the clear (one byte, no secret in it); "
+		    "the rest is ciphertext: unreadable without the keys",
+		    "ChangeCipherSpec 记录是明文（一个字节，不含秘密）；其余是密文：没有密钥就读不"
+		    "懂");
 	else
-		what = "ciphertext: unreadable without the keys";
+		what = TR("ciphertext: unreadable without the keys",
+		    "密文：没有密钥就读不懂");
 	evrec_note(r, sealed ? EVREC_NOTE_PROTECTED : EVREC_NOTE_EXPOSED, "wire  %u B  TLS %s  -- %s",
 	    sg->len, recs, what);
 }
@@ -352,6 +405,26 @@ seglog_peer_fin(unsigned conn)
 	return 0;
 }
 
+/* 1 if sg is the first copy of its segment: on the interface its direction was first seen on
+ * (the cooked header names it), or on a capture that does not say. Remembers the name. */
+static int
+first_copy(struct tuple *t, int out, const struct capture_segment *sg)
+{
+	if (sg->ifindex == 0) {
+		/* The lo device itself (Ethernet-framed): its name is known. */
+		if (t->iface[out][0] == '\0' && sg->loopback && cap != NULL &&
+		    strcmp(capture_device(cap), "lo") == 0)
+			snprintf(t->iface[out], sizeof(t->iface[out]), "lo");
+		return 1;
+	}
+	if (t->ifindex[out] == 0) {
+		t->ifindex[out] = sg->ifindex;
+		if (if_indextoname((unsigned)sg->ifindex, t->iface[out]) == NULL)
+			snprintf(t->iface[out], sizeof(t->iface[out]), "#%d", sg->ifindex);
+	}
+	return t->ifindex[out] == sg->ifindex;
+}
+
 static void
 log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 {
@@ -360,6 +433,9 @@ log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 	const char *step;
 	int from_active = out ? t->active : !t->active, tries = 0;
 	double resent_ms = -1;
+
+	if (!first_copy(t, out, sg))
+		return;
 
 	seglog_label(&t->isn, from_active, sg->flags, sg->seq, sg->ack, sg->len, label,
 	    sizeof(label), &step);
@@ -398,7 +474,19 @@ log_segment(struct tuple *t, int out, const struct capture_segment *sg)
 		evrec_float(&r, "resent_after_ms", resent_ms);
 	}
 	evrec_int(&r, "cap_ts_us", sg->ts_us);
+	/* Loopback is where the programs usually meet: only another interface is named. */
+	if (!sg->loopback && t->iface[out][0] != '\0')
+		evrec_str(&r, "iface", t->iface[out]);
 	evrec_label(&r, "%s %s", out ? ">" : "<", flags);
+	/* Off loopback, the connection's first segment says where it was captured (the LAN
+	 * interface the students' segments cross). */
+	if (!sg->loopback && t->iface[out][0] != '\0' && !t->iface_said) {
+		size_t l = strlen(label);
+
+		t->iface_said = 1;
+		snprintf(label + l, sizeof(label) - l, TR("  (captured on %s)", "  （抓包接口 %s）"),
+		    t->iface[out]);
+	}
 	evrec_detail(&r, "%s", label);
 	if (wire && sg->len > 0)
 		log_wire(&r, t, out, sg);
@@ -419,16 +507,22 @@ on_segment(const struct capture_segment *sg, void *arg)
 	/* Not ours yet (the handshake happened before connect()/accept() told us the tuple),
 	 * or not ours at all: keep the latest few. */
 	if (npending == MAX_PENDING) {		/* full: the oldest goes */
+		free(pending[pfirst].data);
+		pending[pfirst].data = NULL;
 		pfirst = (pfirst + 1) % MAX_PENDING;
 		npending--;
 	}
 	/* The payload lives in pcap's buffer: keep a copy of its start. */
 	k = (pfirst + npending) % MAX_PENDING;
-	pending[k] = *sg;
-	pending[k].caplen = sg->caplen < PENDING_KEEP ? sg->caplen : PENDING_KEEP;
-	if (pending[k].caplen > 0)
-		memcpy(pending_data[k], sg->payload, pending[k].caplen);
-	pending[k].payload = NULL;
+	pending[k].seg = *sg;
+	pending[k].seg.payload = NULL;
+	pending[k].seg.caplen = sg->caplen < PENDING_KEEP ? sg->caplen : PENDING_KEEP;
+	pending[k].data = NULL;
+	if (pending[k].seg.caplen > 0 &&
+	    (pending[k].data = malloc(pending[k].seg.caplen)) != NULL)
+		memcpy(pending[k].data, sg->payload, pending[k].seg.caplen);
+	else
+		pending[k].seg.caplen = 0;	/* no memory: the length is still known */
 	npending++;
 }
 
@@ -436,14 +530,28 @@ int
 seglog_open(struct event_base *base, const char *filter, char *err, size_t errlen)
 {
 	cap = capture_open(base, filter, on_segment, NULL, err, errlen);
+	if (cap != NULL && err[0] != '\0')	/* it works, on less than every interface */
+		evlog(EVT_WARNING, 0, -1, "%s", err);
 	return cap ? 0 : -1;
+}
+
+/* A capture that stopped says why, once. */
+static void
+say_error(void)
+{
+	const char *e;
+
+	if (cap != NULL && (e = capture_take_error(cap)) != NULL)
+		evlog(EVT_WARNING, 0, -1, "%s", e);
 }
 
 void
 seglog_sync(void)
 {
-	if (cap != NULL)
+	if (cap != NULL) {
 		capture_drain(cap);
+		say_error();
+	}
 }
 
 void
@@ -452,7 +560,7 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 {
 	struct tuple *t;
 	socklen_t len;
-	int i, j, ki, kj, out;
+	int i, j, kj, out;
 
 	if (cap == NULL)
 		return;
@@ -470,18 +578,21 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 	t->active = active;
 	/* Log the kept segments of this tuple, in capture order, and drop them. */
 	for (i = j = 0; i < npending; i++) {
-		ki = (pfirst + i) % MAX_PENDING;
-		pending[ki].payload = pending_data[ki];
-		if (find(&pending[ki], &out) == t) {
-			log_segment(t, out, &pending[ki]);
-			pending[ki].payload = NULL;
+		struct held *h = &pending[(pfirst + i) % MAX_PENDING];
+
+		/* t is the newest tuple, the one find() would give first. */
+		if (of_tuple(t, &h->seg, &out)) {
+			h->seg.payload = h->data;
+			log_segment(t, out, &h->seg);
+			h->seg.payload = NULL;
+			free(h->data);
+			h->data = NULL;
 			continue;
 		}
-		pending[ki].payload = NULL;
 		kj = (pfirst + j++) % MAX_PENDING;
-		if (kj != ki) {		/* close the gap: the kept ones stay in order */
-			pending[kj] = pending[ki];
-			memcpy(pending_data[kj], pending_data[ki], pending[ki].caplen);
+		if (&pending[kj] != h) {	/* close the gap: the kept ones stay in order */
+			pending[kj] = *h;
+			h->data = NULL;
 		}
 	}
 	npending = j;
@@ -490,7 +601,21 @@ seglog_bind(unsigned conn, const struct sockaddr *local, const struct sockaddr *
 void
 seglog_close(void)
 {
-	if (cap != NULL)
-		capture_free(cap);
+	long dropped;
+
+	if (cap == NULL)
+		return;
+	say_error();
+	for (; npending > 0; npending--, pfirst = (pfirst + 1) % MAX_PENDING) {
+		free(pending[pfirst].data);
+		pending[pfirst].data = NULL;
+	}
+	/* Segments the kernel had no room for are missing from the log: say so, once. */
+	if ((dropped = capture_dropped(cap)) > 0)
+		evlog(EVT_WARNING, 0, -1, TR("the capture missed %ld segment(s): the kernel's "
+		    "capture buffer was full, so some segment lines are missing",
+		    "抓包漏掉了 %ld 个报文段：内核的抓包缓冲区满了，所以缺少一些报文段的记录"),
+		    dropped);
+	capture_free(cap);
 	cap = NULL;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "evlog.h"
 #include "tcpinfo.h"
 
 /* The kernel's numbering (include/net/tcp_states.h): TCP_ESTABLISHED = 1 ... TCP_CLOSING = 11. */
@@ -173,17 +174,17 @@ tcpinfo_syn_str(const struct tcpinfo_syn *s, char *buf, size_t len)
 	if (s->mss >= 0)
 		ADD("MSS %d", s->mss);
 	else
-		ADD("no MSS option");
+		ADD("%s", TR("no MSS option", "无 MSS 选项"));
 	if (s->sack_perm == 1)
-		ADD(", SACK permitted");
+		ADD("%s", TR(", SACK permitted", "，允许 SACK"));
 	if (s->timestamps == 1)
-		ADD(", timestamps");
+		ADD("%s", TR(", timestamps", "，时间戳"));
 	if (s->wscale >= 0)
-		ADD(", window scale %d", s->wscale);
+		ADD(TR(", window scale %d", "，窗口扩大因子 %d"), s->wscale);
 	else if (s->wscale == -2)
-		ADD(", window scale");
+		ADD("%s", TR(", window scale", "，窗口扩大"));
 	for (i = 0; i < s->nother; i++)
-		ADD(", option %u", s->other[i]);
+		ADD(TR(", option %u", "，选项 %u"), s->other[i]);
 #undef ADD
 	return buf;
 }

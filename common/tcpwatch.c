@@ -103,6 +103,28 @@ interval(const struct tcpwatch *w)
 	return since < FAST_FOR_MS ? FAST_MS : SLOW_MS;
 }
 
+/* --lang zh: why the watch ended, for the detail (the "why" field stays as the caller said). */
+static const char *
+why_words(const char *why)
+{
+	static const char *const words[][2] = {
+		{ "sock_diag failed", "sock_diag 出错" },
+		{ "the watch bound passed", "观察时限已到" },
+		{ "the --linger-watch bound passed", "--linger-watch 时限已到" },
+		{ "--linger-watch is 0 (the default when not on a terminal)", "--linger-watch 为 0"
+		    "（不在终端上时的默认值）" },
+		{ "--linger-watch is 0", "--linger-watch 为 0" },
+		{ "the program is exiting", "程序正在退出" },
+		{ "the certificate question comes next", "接下来要询问是否信任证书" },
+	};
+	size_t i;
+
+	for (i = 0; evlog_zh() && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(why, words[i][0]) == 0)
+			return words[i][1];
+	return why;
+}
+
 static void
 log_end(struct tcpwatch *w, const char *why, unsigned left_ms)
 {
@@ -115,10 +137,12 @@ log_end(struct tcpwatch *w, const char *why, unsigned left_ms)
 	evrec_int(&r, "left_ms", left_ms);
 	evrec_int(&r, "samples", w->samples);
 	if (left_ms > 0)
-		evrec_detail(&r, "stopped watching in %s: %s; the kernel keeps it %.1f s more",
-		    state_name(w->state), why, left_ms / 1000.0);
+		evrec_detail(&r, TR("stopped watching in %s: %s; the kernel keeps it %.1f s more",
+		    "停止观察，此时处于 %s：%s；内核还会保留它 %.1f 秒"),
+		    state_name(w->state), why_words(why), left_ms / 1000.0);
 	else
-		evrec_detail(&r, "stopped watching in %s: %s", state_name(w->state), why);
+		evrec_detail(&r, TR("stopped watching in %s: %s",
+		    "停止观察，此时处于 %s：%s"), state_name(w->state), why_words(why));
 	evrec_emit(&r);
 }
 
@@ -148,80 +172,109 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 	evrec_int(&r, "sample_ms", interval(w));
 	/* How this look was made: close()'s own lookup, or the watch's sampling. */
 	if (w->noted)
-		snprintf(how, sizeof(how), "sock_diag, just after close()");
+		snprintf(how, sizeof(how), TR("sock_diag, just after close()",
+		    "sock_diag，close() 之后立即查看"));
 	else
-		snprintf(how, sizeof(how), "sock_diag, sampled every %d ms", interval(w));
+		snprintf(how, sizeof(how), TR("sock_diag, sampled every %d ms",
+		    "sock_diag，每 %d ms 采样一次"), interval(w));
 	if (di != NULL && di->timer == SOCKDIAG_TIMER_KEEPALIVE && to == TCPI_FIN_WAIT2)
 		/* In FIN_WAIT2 Linux runs its FIN_WAIT2 timeout (tcp_fin_timeout) on the
 		 * keepalive timer, and sock_diag names the timer, not its use. */
-		evrec_detail(&r, "FIN_WAIT2 timeout (tcp_fin_timeout; sock_diag calls it the "
-		    "keepalive timer) fires in %u ms  (%s)", di->expires_ms, how);
+		evrec_detail(&r, TR("FIN_WAIT2 timeout (tcp_fin_timeout; sock_diag calls it the "
+		    "keepalive timer) fires in %u ms  (%s)",
+		    "FIN_WAIT2 超时（tcp_fin_timeout；sock_diag 称它为保活计时器）在 %u ms 后到期 "
+		    " （%s）"), di->expires_ms, how);
 	else if (di != NULL && di->timer != SOCKDIAG_TIMER_NONE)
-		evrec_detail(&r, "%s timer fires in %u ms  (%s)", sockdiag_timer_name(di->timer),
+		evrec_detail(&r, TR("%s timer fires in %u ms  (%s)",
+		    "%s 计时器在 %u ms 后到期  （%s）"), sockdiag_timer_name(di->timer),
 		    di->expires_ms, how);
 	else
-		evrec_detail(&r, "%s (%s)", to ? "seen" : "the kernel has forgotten the connection",
-		    how);
+		evrec_detail(&r, TR("%s (%s)", "%s（%s）"), to ? TR("seen", "看到") :
+		    TR("the kernel has forgotten the connection", "内核已经忘掉了这个连接"), how);
 	if (di != NULL && di->timer == SOCKDIAG_TIMER_PROBE && to != TCPI_SYN_SENT) {
-		evrec_gloss(&r, "the peer's receive window is zero (it is not reading): our FIN "
-		    "waits behind the data; the kernel probes the window until it opens");
+		evrec_gloss(&r, TR("the peer's receive window is zero (it is not reading): our FIN "
+		    "waits behind the data; the kernel probes the window until it opens",
+		    "对方的接收窗口为零（它没在读）：我方的 FIN 排在数据后面；内核不断探测窗口，直"
+		    "到它打开"));
 		evrec_emit(&r);
 		return;
 	}
 	switch (to) {
 	case TCPI_SYN_SENT:
-		evrec_gloss(&r, "our SYN is unanswered so far (why cannot be seen from here: a "
+		evrec_gloss(&r, TR("our SYN is unanswered so far (why cannot be seen from here: a "
 		    "server whose accept queue is full drops SYNs, so does a firewall); the kernel "
-		    "sends it again when the retransmit timer fires");
+		    "sends it again when the retransmit timer fires",
+		    "我方的 SYN 至今没有回应（原因从这里看不到：全连接队列满了的服务器会丢弃 SYN，"
+		    "防火墙也会）；重传计时器到期时内核会再发一次"));
 		break;
 	case TCPI_ESTABLISHED:
-		evrec_gloss(&r, "the SYN+ACK came and our ACK went out: handshake done");
+		evrec_gloss(&r, TR("the SYN+ACK came and our ACK went out: handshake done",
+		    "SYN+ACK 到了，我方的 ACK 也已发出：握手完成"));
 		break;
 	case TCPI_FIN_WAIT1:
-		evrec_gloss(&r, "our FIN is out, not yet ACKed");
+		evrec_gloss(&r, TR("our FIN is out, not yet ACKed",
+		    "我方的 FIN 已发出，尚未被确认"));
 		break;
 	case TCPI_FIN_WAIT2:
-		evrec_gloss(&r, "2nd wave: the peer ACKed our FIN; we wait for its FIN");
+		evrec_gloss(&r, TR("2nd wave: the peer ACKed our FIN; we wait for its FIN",
+		    "第二次挥手：对方确认了我方的 FIN；我们等待对方的 FIN"));
 		break;
 	case TCPI_TIME_WAIT:
-		evrec_gloss(&r, "4th wave sent: we ACKed the peer's FIN and wait 2MSL (Linux holds "
-		    "TIME_WAIT for 60 s) so a lost final ACK can be resent and old segments die");
+		evrec_gloss(&r, TR("4th wave sent: we ACKed the peer's FIN and wait 2MSL (Linux holds "
+		    "TIME_WAIT for 60 s) so a lost final ACK can be resent and old segments die",
+		    "第四次挥手已发出：我们确认了对方的 FIN，并等待 2MSL（Linux 让 TIME_WAIT 保持 "
+		    "60 秒），以便重发丢失的最后一个 ACK，并让旧的报文段消失"));
 		break;
 	case TCPI_CLOSE_WAIT:
-		evrec_gloss(&r, "the peer's FIN arrived and was ACKed; we have not sent ours yet");
+		evrec_gloss(&r, TR("the peer's FIN arrived and was ACKed; we have not sent ours yet",
+		    "对方的 FIN 已到达并被确认；我方的 FIN 还没发"));
 		break;
 	case TCPI_LAST_ACK:
-		evrec_gloss(&r, "3rd wave: our FIN is out after the peer's; waiting for its ACK");
+		evrec_gloss(&r, TR("3rd wave: our FIN is out after the peer's; waiting for its ACK",
+		    "第三次挥手：我方的 FIN 在对方的之后发出；等待对方的确认"));
 		break;
 	case TCPI_CLOSING:
-		evrec_gloss(&r, "simultaneous close: both FINs crossed; each side waits for the "
-		    "ACK of its own");
+		evrec_gloss(&r, TR("simultaneous close: both FINs crossed; each side waits for the "
+		    "ACK of its own",
+		    "同时关闭：两个 FIN 交错而过；双方各自等待对自己 FIN 的确认"));
 		break;
 	case 0:
 		if (w->noted)
-			evrec_gloss(&r, "close()'s own look finds nothing left of the connection "
-			    "(the watch last saw %s): no TIME_WAIT on this side", from);
+			evrec_gloss(&r, TR("close()'s own look finds nothing left of the connection "
+			    "(the watch last saw %s): no TIME_WAIT on this side",
+			    "close() 自己查看时，这个连接已经什么也不剩了（观察最后看到的是 %s）："
+			    "这一方没有 TIME_WAIT"), from);
 		else if (w->state == TCPI_TIME_WAIT && w->t_timewait != 0 &&
 		    evlog_now_us() - w->t_timewait < 50 * 1000000LL)
-			evrec_gloss(&r, "TIME_WAIT ended %.1f ms after it was seen, long before its "
+			evrec_gloss(&r, TR("TIME_WAIT ended %.1f ms after it was seen, long before its "
 			    "60 s: the kernel dropped it early; what did cannot be seen from here (a "
 			    "RST from the peer ends TIME_WAIT on Linux, net.ipv4.tcp_rfc1337=0; so does "
 			    "a new connection that reuses the port; --capture shows a RST)",
+			    "TIME_WAIT 在被看到后 %.1f ms 就结束了，远早于它的 60 秒：内核提前丢弃"
+			    "了它；是什么造成的，从这里看不到（在 Linux 上，对方的 RST 会结束 "
+			    "TIME_WAIT，net.ipv4.tcp_rfc1337=0；重用这个端口的新连接也会；"
+			    "--capture 能显示 RST）"),
 			    (double)(evlog_now_us() - w->t_timewait) / 1000.0);
 		else if (w->state == TCPI_TIME_WAIT)
-			evrec_gloss(&r, "TIME_WAIT is over: CLOSED");
+			evrec_gloss(&r, TR("TIME_WAIT is over: CLOSED",
+			    "TIME_WAIT 结束：CLOSED"));
 		else if (w->state == TCPI_LAST_ACK)
-			evrec_gloss(&r, "the last ACK (4th wave) arrived: CLOSED, no TIME_WAIT on "
-			    "this side");
+			evrec_gloss(&r, TR("the last ACK (4th wave) arrived: CLOSED, no TIME_WAIT on "
+			    "this side",
+			    "最后一个 ACK（第四次挥手）到了：CLOSED，这一方没有 TIME_WAIT"));
 		else if (w->state == -1)
-			evrec_gloss(&r, "the kernel keeps nothing of this connection: no TIME_WAIT "
-			    "on this side");
+			evrec_gloss(&r, TR("the kernel keeps nothing of this connection: no TIME_WAIT "
+			    "on this side",
+			    "内核没有保留这个连接的任何东西：这一方没有 TIME_WAIT"));
 		else if (w->state == TCPI_ESTABLISHED || w->state == TCPI_SYN_SENT)
-			evrec_gloss(&r, "CLOSED at once, without FINs: a RST ends a connection on "
-			    "the spot");
+			evrec_gloss(&r, TR("CLOSED at once, without FINs: a RST ends a connection on "
+			    "the spot",
+			    "没有 FIN 就立即 CLOSED：RST 当场结束连接"));
 		else
-			evrec_gloss(&r, "CLOSED, no TIME_WAIT on this side (a RST, or a LAST_ACK "
-			    "that ended between two samples: on loopback it lasts microseconds)");
+			evrec_gloss(&r, TR("CLOSED, no TIME_WAIT on this side (a RST, or a LAST_ACK "
+			    "that ended between two samples: on loopback it lasts microseconds)",
+			    "CLOSED，这一方没有 TIME_WAIT（一个 RST，或者 LAST_ACK 在两次采样之间"
+			    "就结束了：在回环接口上它只持续几微秒）"));
 		break;
 	default:
 		break;
@@ -243,7 +296,8 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	w->samples++;
 	r = sockdiag_lookup((struct sockaddr *)&w->local, (struct sockaddr *)&w->remote, &di);
 	if (r == -1) {
-		evlog(EVT_WARNING, w->conn, -1, "sock_diag lookup failed: %s", strerror(errno));
+		evlog(EVT_WARNING, w->conn, -1, TR("sock_diag lookup failed: %s",
+		    "sock_diag 查询失败：%s"), strerror(errno));
 		log_end(w, "sock_diag failed", 0);
 		watch_free(w);
 		return;

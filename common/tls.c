@@ -124,39 +124,55 @@ tls_verify_plain(int e)
 	case X509_V_OK:
 		return "ok";
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-		return "the certificate is self-signed: it vouches for itself, and nobody you trust "
-		    "vouches for it";
+		return TR("the certificate is self-signed: it vouches for itself, and nobody you trust "
+		    "vouches for it",
+		    "证书是自签名的：它为自己担保，而没有任何你信任的机构为它担保");
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-		return "the chain ends in a root certificate that you do not trust";
+		return TR("the chain ends in a root certificate that you do not trust",
+		    "证书链的末端是一张你不信任的根证书");
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-		return "the issuer of this certificate is not in your trust store (unknown CA)";
+		return TR("the issuer of this certificate is not in your trust store (unknown CA)",
+		    "这张证书的签发者不在你的信任库中（未知的 CA）");
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		return "the chain cannot be completed up to a trusted root";
+		return TR("the chain cannot be completed up to a trusted root",
+		    "证书链无法一直连到受信任的根证书");
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		return "the certificate has expired";
+		return TR("the certificate has expired",
+		    "证书已过期");
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return "the certificate is not valid yet (check your clock)";
+		return TR("the certificate is not valid yet (check your clock)",
+		    "证书尚未生效（请检查系统时钟）");
 	case X509_V_ERR_HOSTNAME_MISMATCH:
-		return "the name you asked for is not among the names in the certificate";
+		return TR("the name you asked for is not among the names in the certificate",
+		    "你访问的域名不在证书列出的名字中");
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		return "the IP address you asked for is not in the certificate";
+		return TR("the IP address you asked for is not in the certificate",
+		    "你访问的 IP 地址不在证书中");
 	case X509_V_ERR_PERMITTED_VIOLATION:
-		return "the issuing CA is not allowed to vouch for this name (name constraints)";
+		return TR("the issuing CA is not allowed to vouch for this name (name constraints)",
+		    "签发证书的 CA 无权为这个名字担保（名称约束）");
 	case X509_V_ERR_INVALID_PURPOSE:
-		return "the certificate is not meant for TLS servers (wrong key usage)";
+		return TR("the certificate is not meant for TLS servers (wrong key usage)",
+		    "这张证书不是给 TLS 服务器用的（密钥用途不对）");
 	case X509_V_ERR_CERT_REVOKED:
-		return "the issuer has revoked the certificate";
+		return TR("the issuer has revoked the certificate",
+		    "签发者已吊销这张证书");
 	case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-		return "too many intermediate CAs for the root's path length limit";
+		return TR("too many intermediate CAs for the root's path length limit",
+		    "中间 CA 太多，超过了根证书的路径长度限制");
 	case X509_V_ERR_EE_KEY_TOO_SMALL:
-		return "the certificate's key is too weak";
+		return TR("the certificate's key is too weak",
+		    "证书的密钥强度太弱");
 	case X509_V_ERR_CA_MD_TOO_WEAK:
-		return "the certificate is signed with a weak hash (e.g. SHA-1)";
+		return TR("the certificate is signed with a weak hash (e.g. SHA-1)",
+		    "证书使用了弱哈希算法签名（例如 SHA-1）");
 	case X509_V_ERR_UNABLE_TO_GET_CRL:
-		return "revocation cannot be checked: no CRL from this certificate's issuer";
+		return TR("revocation cannot be checked: no CRL from this certificate's issuer",
+		    "无法检查吊销状态：没有这张证书签发者的 CRL");
 	default:
-		return "the certificate could not be verified";
+		return TR("the certificate could not be verified",
+		    "无法校验这张证书");
 	}
 }
 
@@ -168,8 +184,10 @@ check_readable(const char *what, const char *path, char *err, size_t errlen)
 	FILE *fp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "cannot read %s '%s': %s%s", what, path, strerror(errno),
-		    errno == ENOENT ? " (run 'make certs' to create the demo certificates)" : "");
+		snprintf(err, errlen, TR("cannot read %s '%s': %s%s",
+		    "无法读取%s '%s'：%s%s"), what, path, strerror(errno),
+		    errno == ENOENT ? TR(" (run 'make certs' to create the demo certificates)",
+		        "（运行 'make certs' 生成演示用的证书）") : "");
 		return -1;
 	}
 	fclose(fp);
@@ -182,7 +200,7 @@ ssl_err_text(char *buf, size_t len)
 	unsigned long e = ERR_peek_last_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
 
-	snprintf(buf, len, "%s", r ? r : "unknown error");
+	snprintf(buf, len, "%s", r ? r : TR("unknown error", "未知错误"));
 	ERR_clear_error();
 }
 
@@ -191,16 +209,19 @@ common_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 {
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (o->min_version && !SSL_CTX_set_min_proto_version(ctx, o->min_version)) {
-		snprintf(err, errlen, "cannot set the lowest TLS version");
+		snprintf(err, errlen, TR("cannot set the lowest TLS version",
+		    "无法设置最低 TLS 版本"));
 		return -1;
 	}
 	if (o->max_version && !SSL_CTX_set_max_proto_version(ctx, o->max_version)) {
-		snprintf(err, errlen, "cannot set the highest TLS version");
+		snprintf(err, errlen, TR("cannot set the highest TLS version",
+		    "无法设置最高 TLS 版本"));
 		return -1;
 	}
 	if (o->ciphers && !SSL_CTX_set_cipher_list(ctx, o->ciphers) &&
 	    !SSL_CTX_set_ciphersuites(ctx, o->ciphers)) {
-		snprintf(err, errlen, "no usable cipher in '%s' (see 'openssl ciphers -v')",
+		snprintf(err, errlen, TR("no usable cipher in '%s' (see 'openssl ciphers -v')",
+		    "'%s' 中没有可用的密码套件（见 'openssl ciphers -v'）"),
 		    o->ciphers);
 		return -1;
 	}
@@ -262,22 +283,35 @@ alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		else
 			evrec_str(&r, "chosen", "");
 		if (chosen != NULL)
-			evrec_detail(&r, "the client offers %s; we choose %.*s", offered,
+			evrec_detail(&r, TR("the client offers %s; we choose %.*s",
+			    "客户端提出 %s；我们选择 %.*s"), offered,
 			    (int)*chosen, (const char *)chosen + 1);
 		else
-			evrec_detail(&r, "the client offers %s; we choose none", offered);
+			evrec_detail(&r, TR("the client offers %s; we choose none",
+			    "客户端提出 %s；我们一个也不选"), offered);
 		if (chosen != NULL)
-			evrec_gloss(&r, "ALPN: the client lists the application protocols it "
-			    "speaks, the server picks one%s; it goes back in our %s", h2 ?
-			    " (h2 is HTTP/2, which this server does not speak)" : "", tls13 ?
-			    "EncryptedExtensions (TLS 1.3: encrypted)" : "ServerHello (TLS 1.2: "
-			    "in clear text)");
+			evrec_gloss(&r, TR("ALPN: the client lists the application protocols it "
+			    "speaks, the server picks one%s; it goes back in our %s",
+			    "ALPN：客户端列出它会说的应用层协议，服务器选一个%s；选择结果放在我方"
+			    "的 %s 里发回"), h2 ?
+			    TR(" (h2 is HTTP/2, which this server does not speak)",
+			        "（h2 是 HTTP/2，本服务器不支持）") : "", tls13 ?
+			    TR("EncryptedExtensions (TLS 1.3: encrypted)",
+			        "EncryptedExtensions（TLS 1.3：加密的"
+			        "）") : TR("ServerHello (TLS 1.2: "
+			    "in clear text)",
+			    "ServerHello（TLS 1.2：明文）"));
 		else
-			evrec_gloss(&r, "ALPN: no protocol in common%s: we answer without ALPN, "
+			evrec_gloss(&r, TR("ALPN: no protocol in common%s: we answer without ALPN, "
 			    "so the client learns that none of its protocols was agreed (RFC 7301 "
 			    "also lets a server refuse with the alert no_application_protocol, as "
-			    "nginx does)", h2 ? " (h2 is HTTP/2, which this server does not "
-			    "speak)" : "");
+			    "nginx does)",
+			    "ALPN：没有共同的协议%s：我们的回答不带 ALPN，客户端由此知道它的协议一"
+			    "个也没有商定（RFC 7301 也允许服务器用 no_application_protocol 警报拒绝"
+			    "，nginx 就是这样做的"
+			    "）"), h2 ? TR(" (h2 is HTTP/2, which this server does not "
+			    "speak)",
+			    "（h2 是 HTTP/2，本服务器不支持）") : "");
 		evrec_emit(&r);
 	}
 	if (chosen == NULL)
@@ -292,11 +326,11 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
-	if (check_readable("certificate", o->cert, err, errlen) == -1 ||
-	    check_readable("private key", o->key, err, errlen) == -1)
+	if (check_readable(TR("certificate", "证书"), o->cert, err, errlen) == -1 ||
+	    check_readable(TR("private key", "私钥"), o->key, err, errlen) == -1)
 		return NULL;
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
-		snprintf(err, errlen, "cannot create a TLS context");
+		snprintf(err, errlen, TR("cannot create a TLS context", "无法创建 TLS 上下文"));
 		return NULL;
 	}
 	/* The gallery's RSA-1024 and SHA-1 certificates do not even load at the default
@@ -309,7 +343,8 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
 		char why[128];
 		ssl_err_text(why, sizeof(why));
-		snprintf(err, errlen, "cannot load certificate '%s': %s (is it a PEM certificate?)",
+		snprintf(err, errlen, TR("cannot load certificate '%s': %s (is it a PEM certificate?)",
+		    "无法加载证书 '%s'：%s（它是 PEM 格式的证书吗？）"),
 		    o->cert, why);
 		goto fail;
 	}
@@ -317,20 +352,25 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 		char why[128];
 		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
 			ERR_clear_error();
-			snprintf(err, errlen, "the private key '%s' does not match the certificate "
-			    "'%s' (pass the key made together with that certificate)", o->key,
+			snprintf(err, errlen, TR("the private key '%s' does not match the certificate "
+			    "'%s' (pass the key made together with that certificate)",
+			    "私钥 '%s' 与证书 '%s' 不匹配（请使用和那张证书一起生成的私钥"
+			    "）"), o->key,
 			    o->cert);
 			goto fail;
 		}
 		ssl_err_text(why, sizeof(why));
-		snprintf(err, errlen, "cannot load private key '%s': %s (is it a PEM key?)",
+		snprintf(err, errlen, TR("cannot load private key '%s': %s (is it a PEM key?)",
+		    "无法加载私钥 '%s'：%s（它是 PEM 格式的私钥吗？）"),
 		    o->key, why);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		ERR_clear_error();
-		snprintf(err, errlen, "the private key '%s' does not match the certificate '%s' "
-		    "(pass the key made together with that certificate)", o->key, o->cert);
+		snprintf(err, errlen, TR("the private key '%s' does not match the certificate '%s' "
+		    "(pass the key made together with that certificate)",
+		    "私钥 '%s' 与证书 '%s' 不匹配（请使用和那张证书一起生成的私钥"
+		    "）"), o->key, o->cert);
 		goto fail;
 	}
 	if (common_setup(ctx, o, err, errlen) == -1)
@@ -344,17 +384,21 @@ tls_ctx_server(const struct tls_opts *o, char *err, size_t errlen)
 		STACK_OF(X509_NAME) *names;
 
 		if (o->client_ca == NULL) {
-			snprintf(err, errlen, "--client-auth needs --client-ca FILE (the CA that "
-			    "signs client certificates, e.g. certs/out/ca.crt)");
+			snprintf(err, errlen, TR("--client-auth needs --client-ca FILE (the CA that "
+			    "signs client certificates, e.g. certs/out/ca.crt)",
+			    "--client-auth 需要 --client-ca FILE（签发客户端证书的 CA，例如 "
+			    "certs/out/ca.crt）"));
 			goto fail;
 		}
-		if (check_readable("client CA file", o->client_ca, err, errlen) == -1)
+		if (check_readable(TR("client CA file", "客户端 CA 文"
+		    "件"), o->client_ca, err, errlen) == -1)
 			goto fail;
 		if (SSL_CTX_load_verify_locations(ctx, o->client_ca, NULL) != 1 ||
 		    (names = SSL_load_client_CA_file(o->client_ca)) == NULL) {
 			char why[128];
 			ssl_err_text(why, sizeof(why));
-			snprintf(err, errlen, "cannot load client CA file '%s': %s", o->client_ca,
+			snprintf(err, errlen, TR("cannot load client CA file '%s': %s",
+			    "无法加载客户端 CA 文件 '%s'：%s"), o->client_ca,
 			    why);
 			goto fail;
 		}
@@ -409,10 +453,10 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
-	if (o->cafile && check_readable("CA file", o->cafile, err, errlen) == -1)
+	if (o->cafile && check_readable(TR("CA file", "CA 文件"), o->cafile, err, errlen) == -1)
 		return NULL;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		snprintf(err, errlen, "cannot create a TLS context");
+		snprintf(err, errlen, TR("cannot create a TLS context", "无法创建 TLS 上下文"));
 		return NULL;
 	}
 	/* Like a browser: trust the system's CAs; --cacert adds the demo CA beside them. */
@@ -421,7 +465,8 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 	if (o->cafile && SSL_CTX_load_verify_locations(ctx, o->cafile, NULL) != 1) {
 		char why[128];
 		ssl_err_text(why, sizeof(why));
-		snprintf(err, errlen, "cannot load CA file '%s': %s (is it a PEM certificate?)",
+		snprintf(err, errlen, TR("cannot load CA file '%s': %s (is it a PEM certificate?)",
+		    "无法加载 CA 文件 '%s'：%s（它是 PEM 格式的证书吗？）"),
 		    o->cafile, why);
 		goto fail;
 	}
@@ -429,13 +474,14 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 		X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 		X509_LOOKUP *lu;
 
-		if (check_readable("CRL file", o->crlfile, err, errlen) == -1)
+		if (check_readable(TR("CRL file", "CRL 文件"), o->crlfile, err, errlen) == -1)
 			goto fail;
 		if ((lu = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
 		    X509_load_crl_file(lu, o->crlfile, X509_FILETYPE_PEM) <= 0) {
 			char why[128];
 			ssl_err_text(why, sizeof(why));
-			snprintf(err, errlen, "cannot load CRL file '%s': %s (is it a PEM CRL?)",
+			snprintf(err, errlen, TR("cannot load CRL file '%s': %s (is it a PEM CRL?)",
+			    "无法加载 CRL 文件 '%s'：%s（它是 PEM 格式的 CRL 吗？）"),
 			    o->crlfile, why);
 			goto fail;
 		}
@@ -445,18 +491,20 @@ tls_ctx_client(const struct tls_opts *o, char *err, size_t errlen)
 	if (o->cert != NULL || o->key != NULL) {
 		/* Our own certificate, for servers that ask (mutual TLS). */
 		if (o->cert == NULL || o->key == NULL) {
-			snprintf(err, errlen, "--cert and --key go together");
+			snprintf(err, errlen, TR("--cert and --key go together",
+			    "--cert 和 --key 必须一起给出"));
 			goto fail;
 		}
-		if (check_readable("certificate", o->cert, err, errlen) == -1 ||
-		    check_readable("private key", o->key, err, errlen) == -1)
+		if (check_readable(TR("certificate", "证书"), o->cert, err, errlen) == -1 ||
+		    check_readable(TR("private key", "私钥"), o->key, err, errlen) == -1)
 			goto fail;
 		if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
 		    SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(ctx) != 1) {
 			char why[128];
 			ssl_err_text(why, sizeof(why));
-			snprintf(err, errlen, "cannot use client certificate '%s' with key '%s': %s",
+			snprintf(err, errlen, TR("cannot use client certificate '%s' with key '%s': %s",
+			    "无法使用客户端证书 '%s' 和私钥 '%s'：%s"),
 			    o->cert, o->key, why);
 			goto fail;
 		}
@@ -620,16 +668,19 @@ tls_check_groups(const char *list, char *err, size_t errlen)
 	int ok;
 
 	if (ctx == NULL) {
-		snprintf(err, errlen, "cannot create a TLS context");
+		snprintf(err, errlen, TR("cannot create a TLS context", "无法创建 TLS 上下文"));
 		return -1;
 	}
 	ok = list[0] != '\0' && SSL_CTX_set1_groups_list(ctx, list) == 1;
 	ERR_clear_error();
 	SSL_CTX_free(ctx);
 	if (!ok) {
-		snprintf(err, errlen, "--groups: '%s' is not a list of key exchange groups "
+		snprintf(err, errlen, TR("--groups: '%s' is not a list of key exchange groups "
 		    "separated by ':' (e.g. X25519:P-256; known: X25519, X448, P-256, P-384, "
-		    "P-521, ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144, ffdhe8192)", list);
+		    "P-521, ffdhe2048, ffdhe3072, ffdhe4096, ffdhe6144, ffdhe8192)",
+		    "--groups：'%s' 不是用 ':' 分隔的密钥交换组列表（例如 X25519:P-256；已知的有："
+		    "X25519, X448, P-256, P-384, P-521, ffdhe2048, ffdhe3072, ffdhe4096, "
+		    "ffdhe6144, ffdhe8192）"), list);
 		return -1;
 	}
 	return 0;

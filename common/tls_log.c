@@ -68,34 +68,44 @@ keylog_open(const char *path, char *err, size_t errlen)
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd == -1) {
 		if (errno == ELOOP)
-			snprintf(err, errlen, "refusing the key log file '%s': it is a symbolic link "
-			    "(someone else may have put it there): give the real path", path);
+			snprintf(err, errlen, TR("refusing the key log file '%s': it is a symbolic link "
+			    "(someone else may have put it there): give the real path",
+			    "拒绝使用密钥日志文件 '%s'：它是符号链接（可能是别人放在那里的）：请给"
+			    "出真实路径"), path);
 		else if (errno == ENXIO)	/* a FIFO no one reads, a socket, a device */
-			snprintf(err, errlen, "refusing the key log file '%s': not a regular file",
+			snprintf(err, errlen, TR("refusing the key log file '%s': not a regular file",
+			    "拒绝使用密钥日志文件 '%s'：不是普通文件"),
 			    path);
 		else
-			snprintf(err, errlen, "cannot open the key log file '%s': %s", path,
+			snprintf(err, errlen, TR("cannot open the key log file '%s': %s",
+			    "无法打开密钥日志文件 '%s'：%s"), path,
 			    strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "cannot check the key log file '%s': %s", path,
+		snprintf(err, errlen, TR("cannot check the key log file '%s': %s",
+		    "无法检查密钥日志文件 '%s'：%s"), path,
 		    strerror(errno));
 		goto err;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "refusing the key log file '%s': not a regular file", path);
+		snprintf(err, errlen, TR("refusing the key log file '%s': not a regular file",
+			    "拒绝使用密钥日志文件 '%s'：不是普通文件"), path);
 		goto err;
 	}
 	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "refusing the key log file '%s': it belongs to user %lu, not to "
-		    "us (%lu): whoever owns it could read the TLS secrets", path,
+		snprintf(err, errlen, TR("refusing the key log file '%s': it belongs to user %lu, not to "
+		    "us (%lu): whoever owns it could read the TLS secrets",
+		    "拒绝使用密钥日志文件 '%s'：它属于用户 %lu，不属于我们（%lu）：文件的主人能读"
+		    "到 TLS 密钥"), path,
 		    (unsigned long)st.st_uid, (unsigned long)geteuid());
 		goto err;
 	}
 	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
-		snprintf(err, errlen, "refusing the key log file '%s': mode %04o lets other users "
+		snprintf(err, errlen, TR("refusing the key log file '%s': mode %04o lets other users "
 		    "read or write it (the TLS secrets): chmod 600 it, or give a new file",
+		    "拒绝使用密钥日志文件 '%s'：权限 %04o 允许其他用户读写它（TLS 密钥）：请 "
+		    "chmod 600，或者换一个新文件"),
 		    path, (unsigned)(st.st_mode & 07777));
 		goto err;
 	}
@@ -119,13 +129,16 @@ tls_log_setup(SSL_CTX *ctx, const struct tls_opts *o, char *err, size_t errlen)
 		if ((fd = keylog_open(o->keylog, err, errlen)) == -1)
 			return -1;
 		if ((keylog_fp = fdopen(fd, "a")) == NULL) {
-			snprintf(err, errlen, "cannot open the key log file '%s': %s", o->keylog,
+			snprintf(err, errlen, TR("cannot open the key log file '%s': %s",
+			    "无法打开密钥日志文件 '%s'：%s"), o->keylog,
 			    strerror(errno));
 			close(fd);
 			return -1;
 		}
-		evlog(EVT_KEYLOG, 0, -1, "writing TLS secrets to %s (NSS key log format, for "
-		    "Wireshark): anyone with this file can decrypt the captured traffic", o->keylog);
+		evlog(EVT_KEYLOG, 0, -1, TR("writing TLS secrets to %s (NSS key log format, for "
+		    "Wireshark): anyone with this file can decrypt the captured traffic",
+		    "把 TLS 密钥写入 %s（NSS 密钥日志格式，供 Wireshark 使用）：谁拿到这个文件，谁"
+		    "就能解密抓到的流量"), o->keylog);
 	}
 	if (keylog_fp != NULL)
 		SSL_CTX_set_keylog_callback(ctx, keylog_cb);
@@ -149,16 +162,24 @@ static const char *
 alert_gloss(int desc)
 {
 	switch (desc) {
-	case 116: return ": a client certificate is required (mutual TLS) and none was sent";
-	case 48:  return ": the certificate's issuer is not trusted";
-	case 42:  return ": the certificate is rejected";
-	case 43:  return ": the certificate's type is not supported";
-	case 44:  return ": the certificate was revoked";
-	case 45:  return ": the certificate has expired (or is not yet valid)";
-	case 46:  return ": the certificate cannot be trusted (browsers send this for any "
-		    "certificate problem)";
-	case 40:  return ": no common ground for the handshake (TLS 1.2 also uses it for a "
-		    "missing client certificate)";
+	case 116: return TR(": a client certificate is required (mutual TLS) and none was sent",
+	    "：需要客户端证书（双向 TLS），但对方没有发送");
+	case 48:  return TR(": the certificate's issuer is not trusted",
+	    "：证书的签发者不受信任");
+	case 42:  return TR(": the certificate is rejected",
+	    "：证书被拒绝");
+	case 43:  return TR(": the certificate's type is not supported",
+	    "：不支持这种类型的证书");
+	case 44:  return TR(": the certificate was revoked",
+	    "：证书已被吊销");
+	case 45:  return TR(": the certificate has expired (or is not yet valid)",
+	    "：证书已过期（或尚未生效）");
+	case 46:  return TR(": the certificate cannot be trusted (browsers send this for any "
+		    "certificate problem)",
+		    "：证书不可信（浏览器对任何证书问题都发这个警报）");
+	case 40:  return TR(": no common ground for the handshake (TLS 1.2 also uses it for a "
+		    "missing client certificate)",
+		    "：握手双方没有共同的选择（TLS 1.2 缺少客户端证书时也用它）");
 	default:  return "";
 	}
 }
@@ -205,57 +226,123 @@ message_gloss(SSL *ssl, const char *name, int write_p, const char *summary, size
 	const SSL_CIPHER *c;
 
 	if (strcmp(name, "ClientHello") == 0)
-		return "the client proposes TLS versions and cipher suites (for TLS 1.3 also a key "
-		    "share), with a fresh random value";
+		return TR("the client proposes TLS versions and cipher suites (for TLS 1.3 also a key "
+		    "share), with a fresh random value",
+		    "客户端提出它支持的 TLS 版本和密码套件（TLS 1.3 还带上密钥份额），附上一个新的"
+		    "随机数");
 	if (strcmp(name, "ServerHello") == 0)
-		return tls13 ? "the server picks version and cipher suite and sends its own key "
+		return tls13 ? TR("the server picks version and cipher suite and sends its own key "
 		    "share: both sides can now compute the handshake keys, and the handshake "
 		    "messages after this one are encrypted (a ChangeCipherSpec record, if one "
-		    "comes, is a plaintext dummy)" : strstr(summary, "resumes the session") ?
-		    "the server picks version and cipher suite and resumes the offered session: "
-		    "no certificate, no key exchange" : "the server picks version and cipher "
-		    "suite, with its own random value";
+		    "comes, is a plaintext dummy)",
+		    "服务器选定版本和密码套件，并发来自己的密钥份额：双方现在都能算出握手密钥，此后"
+		    "的握手消息都是加密的（如果有 ChangeCipherSpec 记录，它只是个明文空壳"
+		    "）") : strstr(summary, "resumes the session") ?
+		    TR("the server picks version and cipher suite and resumes the offered session: "
+		    "no certificate, no key exchange",
+		    "服务器选定版本和密码套件，并恢复客户端提出的会话：没有证书，也没有密钥交"
+		    "换") : TR("the server picks version and cipher "
+		    "suite, with its own random value",
+		    "服务器选定版本和密码套件，附上它自己的随机数");
 	if (strcmp(name, "HelloRetryRequest") == 0)
-		return "the server wants a key share for another group: the client must try again";
+		return TR("the server wants a key share for another group: the client must try again",
+		    "服务器想要另一个组的密钥份额：客户端必须重试");
 	if (strcmp(name, "EncryptedExtensions") == 0)
-		return "the rest of the server's choices (e.g. ALPN), already encrypted";
+		return TR("the rest of the server's choices (e.g. ALPN), already encrypted",
+		    "服务器的其余选择（例如 ALPN），已经加密");
 	if (strcmp(name, "Certificate") == 0 && !from_server && len <= 8)
-		return "empty: the client has no certificate to offer";
+		return TR("empty: the client has no certificate to offer",
+		    "空的：客户端没有证书可提供");
 	if (strcmp(name, "Certificate") == 0)
-		return from_server ? "the server's certificate chain: its public key, signed by a CA "
-		    "the client must trust" : "the client's certificate (mutual TLS)";
+		return from_server ? TR("the server's certificate chain: its public key, signed by a CA "
+		    "the client must trust",
+		    "服务器的证书链：它的公钥，由客户端必须信任的 CA 签"
+		    "名") : TR("the client's certificate (mutual TLS)",
+		        "客户端的证书（双向 TLS）");
 	if (strcmp(name, "CertificateRequest") == 0)
-		return "the server asks the client for a certificate (mutual TLS)";
+		return TR("the server asks the client for a certificate (mutual TLS)",
+		    "服务器要求客户端出示证书（双向 TLS）");
 	if (strcmp(name, "CertificateVerify") == 0)
-		return from_server ? "the server proves it holds the certificate's private key: a "
-		    "signature over the handshake so far" : "the client proves it holds its "
-		    "certificate's private key";
+		return from_server ? TR("the server proves it holds the certificate's private key: a "
+		    "signature over the handshake so far",
+		    "服务器证明自己持有证书的私钥：对到目前为止的握手消息做的签"
+		    "名") : TR("the client proves it holds its "
+		    "certificate's private key",
+		    "客户端证明自己持有它证书的私钥");
 	if (strcmp(name, "ServerKeyExchange") == 0)
-		return "TLS 1.2 (EC)DHE: the server's ephemeral public key, signed with the "
-		    "certificate's key";
+		return TR("TLS 1.2 (EC)DHE: the server's ephemeral public key, signed with the "
+		    "certificate's key",
+		    "TLS 1.2 (EC)DHE：服务器的临时公钥，用证书的私钥签名");
 	if (strcmp(name, "ServerHelloDone") == 0) {
 		c = tls_cipher(ssl);
 		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
-			return "TLS 1.2: the server has said all it will say; no ServerKeyExchange: "
-			    "with RSA key transport the certificate's own key is the key exchange";
-		return "TLS 1.2: the server has said all it will say; the client's turn";
+			return TR("TLS 1.2: the server has said all it will say; no ServerKeyExchange: "
+			    "with RSA key transport the certificate's own key is the key exchange",
+			    "TLS 1.2：服务器该说的都说完了；没有 ServerKeyExchange：在 RSA 密钥传"
+			    "输中，证书自己的密钥就是密钥交换");
+		return TR("TLS 1.2: the server has said all it will say; the client's turn",
+		    "TLS 1.2：服务器该说的都说完了；轮到客户端");
 	}
 	if (strcmp(name, "ClientKeyExchange") == 0) {
 		c = tls_cipher(ssl);
 		if (c != NULL && SSL_CIPHER_get_kx_nid(c) == NID_kx_rsa)
-			return "the textbook step: the client encrypts a random pre-master secret "
-			    "with the server's RSA public key";
-		return "the client's ephemeral public key: both sides now compute the same "
-		    "pre-master secret, which never crossed the wire";
+			return TR("the textbook step: the client encrypts a random pre-master secret "
+			    "with the server's RSA public key",
+			    "教科书上的那一步：客户端用服务器的 RSA 公钥加密一个随机的预主密钥");
+		return TR("the client's ephemeral public key: both sides now compute the same "
+		    "pre-master secret, which never crossed the wire",
+		    "客户端的临时公钥：双方现在算出相同的预主密钥，它从未在网络上传输");
 	}
 	if (strcmp(name, "Finished") == 0)
-		return "a MAC over the whole handshake with the new keys: proves nobody tampered "
-		    "with it";
+		return TR("a MAC over the whole handshake with the new keys: proves nobody tampered "
+		    "with it",
+		    "用新密钥对整个握手计算的 MAC：证明没有人篡改过握手");
 	if (strcmp(name, "NewSessionTicket") == 0)
-		return "a ticket to resume this session later without a full handshake";
+		return TR("a ticket to resume this session later without a full handshake",
+		    "一张会话票据，以后可以凭它恢复这个会话，不必做完整握手");
 	if (strcmp(name, "KeyUpdate") == 0)
-		return "the sender switches to fresh traffic keys";
+		return TR("the sender switches to fresh traffic keys",
+		    "发送方换用新的流量密钥");
 	return "";
+}
+
+/* --lang zh: a hello's summary (its field stays English: explain.c and the checkers read it)
+ * in Chinese, phrase by phrase. */
+static const char *
+summary_zh(const char *sum, char *buf, size_t len)
+{
+	static const char *const words[][2] = {
+		{ "offers up to version ", "最高提出版本 " }, { "offers up to ", "最高提出 " },
+		{ " (legacy_version, no supported_versions)", "（legacy_version，没有 "
+		    "supported_versions）" },
+		{ "offers a session ticket to resume", "提出用会话票据恢复会话" },
+		{ "offers ", "提出 " }, { " (and GREASE)", "（另有 GREASE）" },
+		{ " cipher suites", " 个密码套件" }, { " cipher suite", " 个密码套件" },
+		{ "asks for a key share for ", "要求另一个组的密钥份额：" },
+		{ "key share ", "密钥份额 " }, { "picks ", "选定 " },
+		{ "accepts the ticket (PSK): resumed", "接受票据（PSK）：会话恢复" },
+		{ "resumes the session (the ClientHello's session_id echoed)", "恢复会话（回送了 "
+		    "ClientHello 的 session_id）" },
+		{ "; ", "；" },
+	};
+	size_t o = 0, i, n;
+
+	while (*sum && o + 1 < len) {
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strncmp(sum, words[i][0], strlen(words[i][0])) == 0)
+				break;
+		if (i < sizeof(words) / sizeof(words[0])) {
+			n = strlen(words[i][1]);
+			if (o + n >= len)
+				break;
+			memcpy(buf + o, words[i][1], n);
+			o += n;
+			sum += strlen(words[i][0]);
+		} else
+			buf[o++] = *sum++;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 /* --dissect: one record per field, printed as indented lines under the message. */
@@ -302,7 +389,8 @@ dissect_item_cb(const struct dissect_item *it, void *arg)
 		}
 		if (it->nbytes > DISSECT_HEX_TEXT) {
 			l = strlen(text);
-			snprintf(text + l, sizeof(text) - l, " ... (%zu bytes in all)", it->nbytes);
+			snprintf(text + l, sizeof(text) - l, TR(" ... (%zu bytes in all)",
+			    " ……（共 %zu 字节）"), it->nbytes);
 		}
 	}
 	evrec_label(&r, "%*s%s", 2 * it->depth, "", it->field);
@@ -382,7 +470,7 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
     const unsigned char *msg)
 {
 	struct evrec r;
-	char sum[256] = "", ver[32];
+	char sum[256] = "", sumzh[512], ver[32];
 	const char *group;
 	int hrr = strcmp(name, "HelloRetryRequest") == 0;
 
@@ -406,7 +494,8 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 	if (ver[0])
 		evrec_str(&r, "version", ver);
 	evrec_label(&r, "%s %s", write_p ? ">" : "<", name);
-	evrec_detail(&r, "%zu B%s%s", len, sum[0] ? "  " : "", sum);
+	evrec_detail(&r, "%zu B%s%s", len, sum[0] ? "  " : "", evlog_zh() ? summary_zh(sum,
+	    sumzh, sizeof(sumzh)) : sum);
 	if (strcmp(name, "ServerHello") == 0)
 		c->tls->sh_seen = 1;
 	/* TLS 1.3 sends its ChangeCipherSpec right after the first hello of its side's
@@ -414,23 +503,33 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 	 * when no keys exist yet. */
 	if (strcmp(name, "ChangeCipherSpec") == 0 && SSL_version(ssl) == TLS1_3_VERSION &&
 	    !c->tls->sh_seen)
-		evrec_gloss(&r, "TLS 1.3 middlebox compatibility (RFC 8446 D.4): a plaintext "
+		evrec_gloss(&r, TR("TLS 1.3 middlebox compatibility (RFC 8446 D.4): a plaintext "
 		    "record, not encrypted, that carries nothing (one byte, 0x01), %s: no "
-		    "keys exist yet, it changes nothing", c->tls->hrr ? "sent after the "
-		    "HelloRetryRequest, before the ServerHello" : "before the ServerHello");
+		    "keys exist yet, it changes nothing",
+		    "TLS 1.3 的中间设备兼容（RFC 8446 D.4）：一条明文记录，没有加密，什么也不携带（"
+		    "一个字节 0x01），%s：此时还没有密钥，它什么也不改"
+		    "变"), c->tls->hrr ? TR("sent after the "
+		    "HelloRetryRequest, before the ServerHello",
+		    "在 HelloRetryRequest 之后、ServerHello 之前发"
+		    "出") : TR("before the ServerHello",
+		    "在 ServerHello 之前"));
 	else if (strcmp(name, "ChangeCipherSpec") == 0)
 		evrec_gloss(&r, "%s", SSL_version(ssl) == TLS1_3_VERSION ?
-		    "TLS 1.3 middlebox compatibility: a plaintext record, not encrypted, that "
+		    TR("TLS 1.3 middlebox compatibility: a plaintext record, not encrypted, that "
 		    "carries nothing (one byte, 0x01); the encryption began with the keys from "
-		    "the hellos" :
-		    "from the next record on, this side encrypts: its Finished is the first "
-		    "record under the new keys");
+		    "the hellos",
+		    "TLS 1.3 的中间设备兼容：一条明文记录，没有加密，什么也不携带（一个字节 0x01）"
+		    "；加密从双方问候（hello）得出的密钥开始就已经开始了") :
+		    TR("from the next record on, this side encrypts: its Finished is the first "
+		    "record under the new keys",
+		    "从下一条记录起，这一方开始加密：它的 Finished 是第一条用新密钥加密的记录"));
 	else if (hrr) {
 		c->tls->hrr = 1;
 		group = strncmp(sum, "asks for a key share for ", 25) == 0 ? sum + 25 : "?";
 		evrec_str(&r, "group", group);
-		evrec_gloss(&r, "HelloRetryRequest: the server asks for another key share (group "
-		    "%s) — one extra round trip", group);
+		evrec_gloss(&r, TR("HelloRetryRequest: the server asks for another key share (group "
+		    "%s) — one extra round trip",
+		    "HelloRetryRequest：服务器要求另一个密钥份额（组 %s）——多一次往返"), group);
 	} else
 		evrec_gloss(&r, "%s", message_gloss(ssl, name, write_p, sum, len));
 	evrec_emit(&r);
@@ -491,10 +590,14 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 			if (write_p)
 				out_time(c, &r);
 			evrec_str(&r, "dir", write_p ? "out" : "in");
-			evrec_detail(&r, "%s close_notify", write_p ? "sent" : "received");
-			evrec_gloss(&r, "%s", write_p ? "TLS says goodbye: no more data from us "
-			    "(protects against a truncation attack)" : "the peer's TLS goodbye: it "
-			    "will send no more data");
+			evrec_detail(&r, "%s close_notify", write_p ? TR("sent", "发出") :
+			    TR("received", "收到"));
+			evrec_gloss(&r, "%s", write_p ? TR("TLS says goodbye: no more data from us "
+			    "(protects against a truncation attack)",
+			    "TLS 道别：我方不再发送数据（防止截断攻击"
+			    "）") : TR("the peer's TLS goodbye: it "
+			    "will send no more data",
+			    "对方的 TLS 道别：它不再发送数据"));
 			evrec_emit(&r);
 			break;
 		}
@@ -507,10 +610,12 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		evrec_str(&r, "desc", tls_alert_name(p[1]));
 		evrec_int(&r, "code", p[1]);
 		evrec_label(&r, "%s alert", write_p ? ">" : "<");
-		evrec_detail(&r, "%s %s (%d)", p[0] == 2 ? "fatal" : "warning",
-		    tls_alert_name(p[1]), p[1]);
-		evrec_gloss(&r, "%s%s", write_p ? "we tell the peer what went wrong and end the "
-		    "session" : "the peer tells us what went wrong", alert_gloss(p[1]));
+		evrec_detail(&r, "%s %s (%d)", p[0] == 2 ? TR("fatal", "致命") :
+		    TR("warning", "警告"), tls_alert_name(p[1]), p[1]);
+		evrec_gloss(&r, "%s%s", write_p ? TR("we tell the peer what went wrong and end the "
+		    "session",
+		    "我们告诉对方出了什么问题，并结束会话") : TR("the peer tells us what went "
+		    "wrong", "对方告诉我们出了什么问题"), alert_gloss(p[1]));
 		evrec_emit(&r);
 		break;
 	default:
@@ -553,17 +658,24 @@ log_resumed_kx(struct conn *c, int tls13, const char *group)
 	evrec_bool(&r, "forward_secrecy", tls13 && group[0]);
 	evrec_bool(&r, "resumed", 1);
 	if (tls13 && group[0]) {
-		evrec_detail(&r, "session resumed: ticket (PSK) + a fresh ECDHE over %s", group);
-		evrec_gloss(&r, "abbreviated handshake: the ticket stands in for the certificate "
+		evrec_detail(&r, TR("session resumed: ticket (PSK) + a fresh ECDHE over %s",
+		    "会话恢复：票据（PSK）+ 一次新的 ECDHE（%s）"), group);
+		evrec_gloss(&r, TR("abbreviated handshake: the ticket stands in for the certificate "
 		    "(no Certificate, no CertificateVerify); the keys come from the ticket's "
-		    "secret and a fresh key exchange, which gives forward secrecy (psk_dhe_ke)");
+		    "secret and a fresh key exchange, which gives forward secrecy (psk_dhe_ke)",
+		    "简化握手：票据代替了证书（没有 Certificate，也没有 CertificateVerify）；密钥"
+		    "来自票据中的密钥和一次新的密钥交换，因此有前向保密（psk_dhe_ke）"));
 	} else {
-		evrec_detail(&r, "session resumed: no key exchange (%s)", tls13 ? "PSK only" :
-		    "the old master secret, fresh randoms");
-		evrec_gloss(&r, "abbreviated handshake: no key exchange and no public-key "
+		evrec_detail(&r, TR("session resumed: no key exchange (%s)",
+		    "会话恢复：没有密钥交换（%s）"), tls13 ? "PSK only" :
+		    TR("the old master secret, fresh randoms",
+		        "旧的主密钥，新的随机数"));
+		evrec_gloss(&r, TR("abbreviated handshake: no key exchange and no public-key "
 		    "cryptography this time: the keys come from the secret of an earlier session "
 		    "(made by that session's key exchange) and this handshake's fresh randoms; no "
-		    "certificate is sent or checked");
+		    "certificate is sent or checked",
+		    "简化握手：这次没有密钥交换，也不用公钥密码：密钥来自以前某个会话的密钥（由那"
+		    "个会话的密钥交换产生）和这次握手的新随机数；不发送也不校验证书"));
 	}
 	evrec_emit(&r);
 }
@@ -624,16 +736,22 @@ tls_log_session(struct conn *c)
 		evrec_int(&r, "key_bits", bits);
 		evrec_bool(&r, "forward_secrecy", !rsa_kx);
 		if (rsa_kx) {
-			evrec_detail(&r, "RSA key transport (server key %s %d bits)",
+			evrec_detail(&r, TR("RSA key transport (server key %s %d bits)",
+			    "RSA 密钥传输（服务器密钥 %s %d 位）"),
 			    ktype ? ktype : "?", bits);
-			evrec_gloss(&r, "the textbook story: the client encrypted a random secret "
-			    "with the server's public key; no forward secrecy, so TLS 1.3 dropped it");
+			evrec_gloss(&r, TR("the textbook story: the client encrypted a random secret "
+			    "with the server's public key; no forward secrecy, so TLS 1.3 dropped it",
+			    "教科书上讲的过程：客户端用服务器的公钥加密了一个随机密钥；没有前向保"
+			    "密，所以 TLS 1.3 取消了它"));
 		} else {
-			evrec_detail(&r, "%s over %s (ephemeral key %s, %d bits)", kx,
+			evrec_detail(&r, TR("%s over %s (ephemeral key %s, %d bits)",
+			    "%s，组 %s（临时密钥 %s，%d 位）"), kx,
 			    group ? group : "?", ktype ? ktype : "?", bits);
-			evrec_gloss(&r, "unlike the textbook's 'client encrypts a secret with the "
+			evrec_gloss(&r, TR("unlike the textbook's 'client encrypts a secret with the "
 			    "server's public key': both sides made fresh key pairs and combined "
-			    "them; the secret never crossed the wire (forward secrecy)");
+			    "them; the secret never crossed the wire (forward secrecy)",
+			    "和教科书上“客户端用服务器公钥加密一个密钥”不同：双方各自生成新的密钥"
+			    "对并把它们组合起来；这个密钥从未在网络上传输（前向保密）"));
 		}
 		evrec_emit(&r);
 	}
@@ -657,29 +775,54 @@ done:
 	evrec_str(&r, "alpn", alpn_s);
 	evrec_str(&r, "sni", sni ? sni : "");
 	evrec_float(&r, "handshake_ms", (double)(c->t_tls - c->t_tcp) / 1000.0);
-	evrec_detail(&r, "%s  %s  (%d-bit keys%s)%s", SSL_get_version(ssl),
-	    SSL_CIPHER_standard_name(ciph), SSL_CIPHER_get_bits(ciph, NULL),
-	    SSL_CIPHER_is_aead(ciph) ? ", AEAD" : "", SSL_session_reused(ssl) ?
-	    "  session resumed" : "");
+	evrec_detail(&r, TR("%s  %s  (%d-bit keys%s)%s", "%s  %s  （%d 位密钥%s）%s"),
+	    SSL_get_version(ssl), SSL_CIPHER_standard_name(ciph), SSL_CIPHER_get_bits(ciph, NULL),
+	    SSL_CIPHER_is_aead(ciph) ? TR(", AEAD", "，AEAD") : "", SSL_session_reused(ssl) ?
+	    TR("  session resumed", "  会话恢复") : "");
 	/* The round trips this handshake took, counted from what went by: TLS 1.3 and a
 	 * resumption take one, a full TLS 1.2 handshake two, a HelloRetryRequest one more. */
 	rtts = (tls13 || SSL_session_reused(ssl) ? 1 : 2) + (c->tls->hrr ? 1 : 0);
 	if (!SSL_session_reused(ssl))
-		evrec_gloss(&r, "handshake complete: from now on both sides use symmetric "
+		evrec_gloss(&r, TR("handshake complete: from now on both sides use symmetric "
 		    "encryption with session keys derived from the key exchange (%s: %d round "
-		    "trip%s)", tls13 && c->tls->hrr ? "TLS 1.3 after a HelloRetryRequest" : tls13 ?
-		    "TLS 1.3" : "TLS 1.2", rtts, rtts == 1 ? "" : "s");
+		    "trip%s)", "握手完成：从现在起双方使用对称加密，会话密钥由密钥交换导出（%s：%d "
+		    "次往返%s）"), tls13 && c->tls->hrr ? TR("TLS 1.3 after a HelloRetryRequest",
+		    "TLS 1.3，经过一次 HelloRetryRequest") : tls13 ? "TLS 1.3" : "TLS 1.2", rtts,
+		    rtts == 1 || evlog_zh() ? "" : "s");
 	else
-		evrec_gloss(&r, "handshake complete: from now on both sides use symmetric "
+		evrec_gloss(&r, TR("handshake complete: from now on both sides use symmetric "
 		    "encryption with session keys derived from %s (resumed: %d round trip%s, no "
-		    "certificate)", !tls13 ? "the earlier session's master secret and this "
-		    "handshake's randoms, no key exchange" : tls_group_name(ssl)[0] ? "the "
-		    "ticket's secret (PSK) and a fresh key exchange" : "the ticket's secret "
-		    "(PSK), no key exchange", rtts, rtts == 1 ? "" : "s");
+		    "certificate)", "握手完成：从现在起双方使用对称加密，会话密钥由%s导出（会话恢复"
+		    "："
+		    "%d 次往返%s，没有证书"
+		    "）"), !tls13 ? TR("the earlier session's master secret and "
+		    "this handshake's randoms, no key exchange", "以前那个会话的主密钥和这次握手的"
+		    "随机数，没有密钥交"
+		    "换") : tls_group_name(ssl)[0] ? TR("the ticket's secret (PSK) "
+		    "and a fresh key exchange", "票据中的密钥（PSK）和一次新的密钥交换") :
+		    TR("the ticket's secret (PSK), no key exchange", "票据中的密钥（PSK），没有密钥"
+		    "交换"), rtts, rtts == 1 || evlog_zh() ? "" : "s");
 	evrec_emit(&r);
 }
 
 /* ---- errors and certificate checks ---- */
+
+/* --lang zh: what failed, for the detail (the "what" field stays as the caller said it). */
+static const char *
+what_words(const char *what)
+{
+	static const char *const words[][2] = {
+		{ "TLS handshake failed", "TLS 握手失败" },
+		{ "TLS error", "TLS 出错" },
+		{ "sending close_notify failed", "发送 close_notify 失败" },
+	};
+	size_t i;
+
+	for (i = 0; evlog_zh() && i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(what, words[i][0]) == 0)
+			return words[i][1];
+	return what;
+}
 
 /* Drain and log every queued OpenSSL error; returns how many were logged. */
 int
@@ -707,11 +850,15 @@ tls_log_errors(struct conn *c, const char *what)
 			evrec_str(&r, "what", what);
 			evrec_str(&r, "reason", why ? why : "");
 			evrec_str(&r, "openssl", text);
-			evrec_detail(&r, "%s: %s  (%s)", what, why ? why : "?", text);
+			/* --lang zh: our words in Chinese, OpenSSL's own quoted as it said them */
+			evrec_detail(&r, TR("%s: %s  (%s)", "%s：OpenSSL 说 \"%s\"  (OpenSSL: %s)"),
+			    what_words(what), why ? why : "?", text);
 			if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
 			    ERR_GET_REASON(e) == SSL_R_NO_SUITABLE_KEY_SHARE)
-				evrec_gloss(&r, "no key exchange group in common: the client offered "
-				    "none that this side accepts (see --groups)");
+				evrec_gloss(&r, TR("no key exchange group in common: the client offered "
+				    "none that this side accepts (see --groups)",
+				    "没有共同的密钥交换组：客户端提出的组没有一个是这一方接受的（"
+				    "见 --groups）"));
 			evrec_emit(&r);
 		}
 		n++;
@@ -776,20 +923,27 @@ tls_verify_record(struct conn *c, int ok, X509_STORE_CTX *ctx)
 	if (ok)
 		evrec_detail(&r, "%s  issuer=%s  ok", ci.subject, ci.issuer);
 	else
-		evrec_detail(&r, "%s  issuer=%s  error %d: %s", ci.subject, ci.issuer, err,
+		evrec_detail(&r, TR("%s  issuer=%s  error %d: %s", "%s  issuer=%s  错误 "
+		    "%d：\"%s\""),
+		    ci.subject, ci.issuer, err,
 		    X509_verify_cert_error_string(err));
 	if (!ok)
 		evrec_gloss(&r, "%s", tls_verify_plain(err));
 	else if (depth > 0)
-		evrec_gloss(&r, "a CA certificate in the chain%s", X509_check_issued(cert, cert) ==
-		    X509_V_OK ? ": a root we trust, it vouches for the certificate below" :
-		    ", itself vouched for by the one above");
+		evrec_gloss(&r, TR("a CA certificate in the chain%s",
+		    "证书链中的一张 CA 证书%s"), X509_check_issued(cert, cert) ==
+		    X509_V_OK ? TR(": a root we trust, it vouches for the certificate below",
+		        "：我们信任的根证书，它为下面的证书担保") :
+		    TR(", itself vouched for by the one above",
+		        "，它本身由上面那张证书担保"));
 	else if (c->is_server)
-		evrec_gloss(&r, "the client's own certificate (mutual TLS): signature, dates and "
-		    "purpose check out");
+		evrec_gloss(&r, TR("the client's own certificate (mutual TLS): signature, dates and "
+		    "purpose check out",
+		    "客户端自己的证书（双向 TLS）：签名、有效期和用途都校验通过"));
 	else
-		evrec_gloss(&r, "the server's own certificate: signature, dates and purpose check "
-		    "out");
+		evrec_gloss(&r, TR("the server's own certificate: signature, dates and purpose check "
+		    "out",
+		    "服务器自己的证书：签名、有效期和用途都校验通过"));
 	evrec_emit(&r);
 }
 

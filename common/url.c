@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "url.h"
 
@@ -292,4 +293,95 @@ url_parse_closer(const char *s)
 	if (strcmp(s, "server") == 0)
 		return 1;
 	return -1;
+}
+
+/* RFC 3986 5.2.4: "/a/b/../c/./d" -> "/a/c/d", in place (the path only, no query). */
+static void
+remove_dots(char *path)
+{
+	char *in = path, *out = path, *slash;
+
+	while (*in != '\0') {
+		if (strncmp(in, "/./", 3) == 0)
+			in += 2;
+		else if (strcmp(in, "/.") == 0)
+			in[1] = '\0';
+		else if (strncmp(in, "/../", 4) == 0 || strcmp(in, "/..") == 0) {
+			in += 3;
+			if (*in == '\0')
+				*--in = '/';
+			/* drop the last segment written */
+			*out = '\0';
+			slash = strrchr(path, '/');
+			out = slash != NULL && slash < out ? slash : path;
+		} else {
+			do
+				*out++ = *in++;
+			while (*in != '\0' && *in != '/');
+		}
+	}
+	*out = '\0';
+	if (path[0] == '\0')
+		strcpy(path, "/");
+}
+
+int
+url_resolve(const struct url *base, const char *ref, char *out, size_t outlen)
+{
+	char auth[URL_MAX_HOST + 16], path[URL_MAX_PATH + URL_MAX_PATH];
+	const char *q;
+	size_t i, dir;
+	int n;
+
+	for (i = 0; ref[i] != '\0'; i++)
+		if ((unsigned char)ref[i] <= 0x20 || (unsigned char)ref[i] >= 0x7f)
+			return -1;
+	/* absolute: "http:..." or "https:..." (any scheme: url_parse says which it takes) */
+	for (i = 0; is_alpha(ref[i]) || (i > 0 && (is_digit(ref[i]) || ref[i] == '+' ||
+	    ref[i] == '-' || ref[i] == '.')); i++)
+		;
+	if (i > 0 && ref[i] == ':')
+		n = snprintf(out, outlen, "%s", ref);
+	else if (ref[0] == '/' && ref[1] == '/')	/* scheme-relative: another host */
+		n = snprintf(out, outlen, "%s:%s", base->scheme, ref);
+	else {
+		if (url_host_header(base, auth, sizeof(auth)) == -1)
+			return -1;
+		if (ref[0] == '/')
+			n = snprintf(path, sizeof(path), "%s", ref);
+		else if (ref[0] == '?' || ref[0] == '\0' || ref[0] == '#')
+			n = snprintf(path, sizeof(path), "%.*s%s",
+			    (int)strcspn(base->path, "?"), base->path, ref[0] == '#' ? "" : ref);
+		else {
+			/* relative: beside the last segment of the base's path */
+			dir = strcspn(base->path, "?");
+			while (dir > 0 && base->path[dir - 1] != '/')
+				dir--;
+			n = snprintf(path, sizeof(path), "%.*s%s", (int)dir, base->path, ref);
+		}
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return -1;
+		path[strcspn(path, "#")] = '\0';
+		q = strchr(path, '?');
+		if (q != NULL) {
+			char query[URL_MAX_PATH + URL_MAX_PATH];
+
+			snprintf(query, sizeof(query), "%s", q);
+			path[q - path] = '\0';
+			remove_dots(path);
+			n = snprintf(out, outlen, "%s://%s%s%s", base->scheme, auth, path, query);
+		} else {
+			remove_dots(path);
+			n = snprintf(out, outlen, "%s://%s%s", base->scheme, auth, path);
+		}
+	}
+	if (n < 0 || (size_t)n >= outlen)
+		return -1;
+	return 0;
+}
+
+int
+url_same_origin(const struct url *a, const struct url *b)
+{
+	return a->tls == b->tls && a->port == b->port && strcasecmp(a->host, b->host) == 0;
 }

@@ -40,4 +40,14 @@ long url_parse_number(const char *s, long min, long max);
 /* --close-first: 0 for "client", 1 for "server", -1 otherwise. */
 int url_parse_closer(const char *s);
 
+/* A redirect's Location resolved against the URL it answers (RFC 3986 5.2: the forms servers
+ * send): absolute ("https://h/p"), scheme-relative ("//h/p"), a path ("/p"), a query ("?q"),
+ * relative ("p", "../p"); dot segments removed, the fragment dropped. Writes the absolute URL
+ * to out (url_parse checks it). Returns 0, or -1 if it does not fit or holds a space or a
+ * control character. */
+int url_resolve(const struct url *base, const char *ref, char *out, size_t outlen);
+
+/* 1 if a and b name the same origin: scheme, host (case aside) and port. */
+int url_same_origin(const struct url *a, const struct url *b);
+
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tls.h"
+#include "evlog.h"
 #include "wire.h"
 
 /* Record content types (RFC 8446 5.1; 24 heartbeat is refused as TLS here). */
@@ -222,16 +223,19 @@ wire_records_str(const struct wire_view *v, char *buf, size_t buflen)
 	used += (size_t)n;						\
 } while (0)
 	if (v->cont)
-		ADD("%u B end a record begun earlier", v->cont);
+		ADD(TR("%u B end a record begun earlier", "%u B 是之前开始的一条记录的结"
+		    "尾"), v->cont);
 	for (i = 0; i < v->nrecs; i++) {
 		r = &v->recs[i];
 		ADD("%s%s(%u)", used ? ", " : "", wire_type_name(r->type), r->type);
 		if (r->hs_type >= 0)
 			ADD(" %s", tls_handshake_name(r->hs_type, NULL, 0));
-		ADD(" len=%u%s", r->length, r->cut ? " (goes on)" : "");
+		ADD(" len=%u%s", r->length, r->cut ? TR(" (goes on)", "（未完）") : "");
 	}
 	if (v->more)
-		ADD(", %d more%s", v->more, v->goes_on ? " (the last goes on)" : "");
+		ADD(TR(", %d more%s", "，另有 %d 条"
+		    "%s"), v->more, v->goes_on ? TR(" (the last goes on)",
+	    "（最后一条未完）") : "");
 #undef ADD
 	return buf;
 }

@@ -172,7 +172,8 @@ struct diagram {
 	const struct conn *c[2];
 	struct row	*rows;
 	size_t		 n, cap;
-	int64_t		 t0;
+	int64_t		 t0;		/* the origin of the times shown */
+	int		 t0_shared;	/* t0 is HSLAB_T0, not the first event */
 	int		 segs[2];	/* segment events logged by each side */
 	int		 tls;		/* TLS messages seen */
 	char		 proto[LABEL_MAX];	/* "TLSv1.3  TLS_AES_…  ECDHE X25519" */

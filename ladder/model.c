@@ -1,11 +1,14 @@
 /* model.c -- the ladder's model: the events grouped into connections, a client's connection
  * paired with the server's, and one diagram per pair as rows (arrows and notes) in time order. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ladder.h"
+
+static void	shared_origin(struct diagram *);
 
 static const char *const side_names[] = { "client", "server" };	/* enum side */
 
@@ -567,6 +570,7 @@ build_diagram(struct diagram *d, const struct conn *cc, const struct conn *sc)
 				d->t0 = d->rows[i].t[s];
 	if (d->t0 == INT64_MAX)
 		d->t0 = 0;
+	shared_origin(d);
 	if (hd != NULL)
 		bprintf(d->proto, sizeof(d->proto), "%s  %s%s%s%s%s", ev_s(hd, "version"),
 		    ev_s(hd, "cipher"), kx ? "  " : "", kx ? ev_s(kx, "kx") : "",
@@ -627,6 +631,28 @@ free_diagrams(struct diagram *dd, size_t nd)
 	for (i = 0; i < nd; i++)
 		free(dd[i].rows);
 	free(dd);
+}
+
+/* The origin of the times: the first event, or the origin both programs counted from when a
+ * script gave them one (HSLAB_T0, wall-clock µs since the epoch: make demo, make lesson), so
+ * the diagram's times are those of the programs' +ms lines beside it. Taken only when it lies
+ * before the first event and less than a day before it. */
+static void
+shared_origin(struct diagram *d)
+{
+	const char *v = getenv("HSLAB_T0");
+	char *end;
+	long long t0;
+
+	d->t0_shared = 0;
+	if (v == NULL || *v < '0' || *v > '9')
+		return;
+	errno = 0;
+	t0 = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || t0 > d->t0 || d->t0 - t0 > 86400LL * 1000000)
+		return;
+	d->t0 = t0;
+	d->t0_shared = 1;
 }
 
 double

@@ -44,7 +44,10 @@ const struct flags_prog ladder_flags = {
 	.notes = "Flags and logs can come in any order; after -- every word is a log. A log "
 	    "name '-' reads standard input (one of the two at most). Lines that are not JSON "
 	    "objects are skipped; malformed JSON lines, and those over 65535 bytes or with a "
-	    "NUL byte, are skipped with a count on standard error.",
+	    "NUL byte, are skipped with a count on standard error.\nTimes count from the first "
+	    "event, or from HSLAB_T0 (wall-clock microseconds since the epoch) when it is set and "
+	    "lies before it: the origin make demo and make lesson give both programs, so the "
+	    "diagram's times are their +ms.",
 	.exits = exits,
 	.see_also = "client(1), server(1)",
 };

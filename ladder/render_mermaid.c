@@ -57,7 +57,9 @@ render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n)
 		mermaid_put(out, d->c[SERVER]->local);
 		sb_put(out, "<br/>");
 		mermaid_put(out, d->proto);
-		sb_put(out, TR("<br/>times in ms since the first event (wall clock)\n",
+		sb_put(out, d->t0_shared ? TR("<br/>times in ms since HSLAB_T0 (wall clock)\n",
+		    "<br/>时间是从 HSLAB_T0 算起的 ms（挂钟时间）\n") :
+		    TR("<br/>times in ms since the first event (wall clock)\n",
 		    "<br/>时间是从第一个事件算起的 ms（挂钟时间）\n"));
 		if (note != NULL) {
 			/* two lines, cut after the colon */

@@ -159,9 +159,10 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 		bprintf(buf, sizeof(buf), TR("Client %s  ⇄  Server %s", "客户端 %s  ⇄  服务器 %s"),
 		    d->c[CLIENT]->local, d->c[SERVER]->local);
 	svg_text(b, 30, y + 34, 24, "start", "#111111", "bold", SVG_SANS, SVG_W - 60, buf);
-	bprintf(buf, sizeof(buf), TR("%s  ·  times in ms since the first event (both logs "
-	    "merged on the wall clock)", "%s  ·  时间是从第一个事件算起的 ms（两份日志按挂钟时间"
-	    "合并）"), d->proto);
+	bprintf(buf, sizeof(buf), TR("%s  ·  times in ms since %s (both logs merged on the wall "
+	    "clock)", "%s  ·  时间是从%s算起的 ms（两份日志按挂钟时间合并）"), d->proto,
+	    d->t0_shared ? TR("HSLAB_T0, one origin for both programs",
+	    " HSLAB_T0（两个程序共用的时间原点）") : TR("the first event", "第一个事件"));
 	svg_text(b, 30, y + 64, 15, "start", "#374151", "normal", SVG_SANS, SVG_W - 60, buf);
 	y += 84;
 	if (d->skew) {

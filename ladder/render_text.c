@@ -123,8 +123,11 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 	put_text(out, buf, ascii);
 	sb_put(out, "\n");
 	put_text(out, d->proto, ascii);
-	sb_put(out, TR(";  times in ms since the first event, both logs merged on the wall "
-	    "clock\n", "；时间是从第一个事件算起的 ms，两份日志按挂钟时间合并\n"));
+	sb_put(out, d->t0_shared ? TR(";  times in ms since HSLAB_T0 (the origin both programs "
+	    "counted from), both logs merged on the wall clock\n", "；时间是从 HSLAB_T0（两个程序"
+	    "共用的时间原点）算起的 ms，两份日志按挂钟时间合并\n") : TR(";  times in ms since "
+	    "the first event, both logs merged on the wall clock\n", "；时间是从第一个事件算起的 "
+	    "ms，两份日志按挂钟时间合并\n"));
 	if (d->skew)
 		sb_put(out, TR("warning: some records say a message arrived over 1 ms before it "
 		    "was sent: the two programs' clocks differ (drawn as it left, marked ^)\n",

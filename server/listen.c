@@ -3,6 +3,7 @@
  * lines that tell a user what to try. */
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include "server.h"
 #include "tcpinfo.h"
 #include "tls.h"
+#include "url.h"
 
 #define MAX_LISTENERS	96
 
@@ -351,16 +353,96 @@ load_ctx(enum kind k, const struct scenario *sc, char *err, size_t errlen)
 	return tls_ctx_server(&to, err, errlen);
 }
 
+/* --bind NAME: the name's addresses (getaddrinfo(): /etc/hosts or DNS), each listened on,
+ * in the order given, duplicates dropped; the resolve event says which. An address stays as
+ * it is. Returns how many, or -1 (err says why). */
+#define MAX_BIND_ADDRS	16
+
+static int
+expand_binds(const char *const *in, int nin, const char **out, char err[], size_t errlen)
+{
+	static char store[MAX_BIND_ADDRS][INET6_ADDRSTRLEN];
+	struct addrinfo hints, *res, *ai;
+	char list[MAX_BIND_ADDRS * (INET6_ADDRSTRLEN + 2)];
+	struct evrec r;
+	int i, j, n = 0, e, count, dup;
+
+	for (i = 0; i < nin; i++) {
+		if (url_ip_literal(in[i])) {
+			for (j = 0, dup = 0; j < n; j++)
+				dup |= strcmp(out[j], in[i]) == 0;
+			if (dup)
+				continue;	/* a name gave it already */
+			if (n == MAX_BIND_ADDRS)
+				goto too_many;
+			out[n++] = in[i];
+			continue;
+		}
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		if ((e = getaddrinfo(in[i], NULL, &hints, &res)) != 0) {
+			snprintf(err, errlen, "--bind %s: cannot resolve the name: %s", in[i],
+			    gai_strerror(e));
+			return -1;
+		}
+		list[0] = '\0';
+		count = 0;
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			char a[INET6_ADDRSTRLEN];
+			const void *src = ai->ai_family == AF_INET ?
+			    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr :
+			    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+
+			if (inet_ntop(ai->ai_family, src, a, sizeof(a)) == NULL)
+				continue;
+			for (j = 0, dup = 0; j < n; j++)
+				dup |= strcmp(out[j], a) == 0;
+			if (dup)
+				continue;
+			if (n == MAX_BIND_ADDRS) {
+				freeaddrinfo(res);
+				goto too_many;
+			}
+			snprintf(store[n], sizeof(store[n]), "%s", a);
+			out[n] = store[n];
+			n++;
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			    count++ ? ", " : "", a);
+		}
+		freeaddrinfo(res);
+		if (evrec_begin(&r, EVT_RESOLVE, 0, -1)) {
+			evrec_str(&r, "host", in[i]);
+			evrec_str(&r, "addresses", list);
+			evrec_int(&r, "count", count);
+			evrec_str(&r, "source", "--bind");
+			evrec_detail(&r, "%s -> %s", in[i], list);
+			evrec_gloss(&r, TR("--bind %s is a name: the server listens on each address "
+			    "it has here (getaddrinfo(): /etc/hosts, then DNS): %d of them",
+			    "--bind %s 是一个主机名：服务器在它在本机解析出的每个地址上监听"
+			    "（getaddrinfo()：先 /etc/hosts，再 DNS）：共 %d 个"), in[i], count);
+			evrec_emit(&r);
+		}
+	}
+	return n;
+too_many:
+	snprintf(err, errlen, "--bind: more than %d addresses in all", MAX_BIND_ADDRS);
+	return -1;
+}
+
 int
 listen_start(struct event_base *b, const struct options *o, char *err, size_t errlen)
 {
 	static const char *const default_binds[] = { "127.0.0.1", "::1" };
-	const char *const *binds = o->nbinds ? o->binds : default_binds;
+	static const char *named[MAX_BIND_ADDRS];
+	const char *const *binds = o->nbinds ? named : default_binds;
 	char why[512], gdir[PATH_MAX];
-	int nb = o->nbinds ? o->nbinds : 2, bound_any = 0, k, i, p;
+	int nb = 2, bound_any = 0, k, i, p;
 
 	base = b;
 	opt = o;
+	if (o->nbinds && (nb = expand_binds(o->binds, o->nbinds, named, err, errlen)) < 0)
+		return -1;
 	find_certs();
 	if (opt->gallery) {
 		snprintf(gdir, sizeof(gdir), "%s/gallery", opt->certs_dir);

@@ -18,9 +18,10 @@ enum server_flag {
 };
 
 static const struct flag flags[] = {
-	{ F_BIND, "bind", 'b', "ADDR", "address to listen on, IPv4 or IPv6 (repeat for up to "
-	    "8); default 127.0.0.1 and ::1 (where ::1 does not exist: a warning, then "
-	    "127.0.0.1 alone)" },
+	{ F_BIND, "bind", 'b', "ADDR|NAME", "address to listen on, IPv4 or IPv6, or a host "
+	    "name: then every address it has here (getaddrinfo(): /etc/hosts, then DNS), which "
+	    "a resolve event lists (repeat for up to 8; 16 addresses in all); default 127.0.0.1 "
+	    "and ::1 (where ::1 does not exist: a warning, then 127.0.0.1 alone)" },
 	{ F_HTTP_PORT, "http-port", 0, "PORT", "plain HTTP port (default 8080)" },
 	{ F_HTTPS_PORT, "https-port", 0, "PORT", "HTTPS with the CA-signed certificate "
 	    "(default 8443)" },
@@ -160,6 +161,15 @@ port_kind(int id)
 	}
 }
 
+/* --bind NAME: letters, digits, '-' and '.', as DNS names are (RFC 1123), 1-253 of them. */
+static int
+is_host_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+
+	return n > 0 && n <= 253 && s[n] == '\0' && s[0] != '-' && s[0] != '.';
+}
+
 static void
 parse_one(struct options *o, int id, const char *arg)
 {
@@ -169,8 +179,9 @@ parse_one(struct options *o, int id, const char *arg)
 	case F_BIND:
 		if (o->nbinds == MAX_BINDS)
 			flags_usage_error("too many --bind addresses (at most 8)");
-		if (url_ip_literal(arg) == 0)
-			flags_usage_error("--bind: '%s' is not an IPv4 or IPv6 address", arg);
+		if (url_ip_literal(arg) == 0 && !is_host_name(arg))
+			flags_usage_error("--bind: '%s' is not an IPv4 or IPv6 address, nor a host "
+			    "name", arg);
 		o->binds[o->nbinds++] = arg;
 		break;
 	case F_HTTP_PORT: case F_HTTPS_PORT: case F_SELFSIGNED_PORT: case F_RSA_PORT:

@@ -223,3 +223,40 @@ page_render(struct conn *c, int text, const char *listener, const char *host_hdr
 	}
 	return n;
 }
+
+/* /redirect/N (1-100): a redirect to /redirect/N-1, the last one to /: a chain of N for
+ * client -L and curl -L (more than --max-redirs: exit 47); ?code=301|302|303|307|308 picks
+ * the status (default 302) and goes along the chain. The targets are paths of this very
+ * server: nothing in a request can send a client elsewhere. Returns the status, with the
+ * Location header line in hdr and a short body in body; 0 if path is not /redirect/...; -1
+ * if it is, malformed. */
+int
+page_redirect(const char *path, char *hdr, size_t hlen, char *body, size_t blen)
+{
+	const char *p = path + 10, *q;
+	char next[48];
+	long n = 0;
+	int code = 302;
+
+	if (strncmp(path, "/redirect/", 10) != 0)
+		return 0;
+	for (; *p >= '0' && *p <= '9' && n <= 100; p++)
+		n = n * 10 + (*p - '0');
+	if (p == path + 10 || n < 1 || n > 100 || (*p != '\0' && *p != '?'))
+		return -1;
+	q = p;
+	if (*q == '?') {
+		if (strncmp(q, "?code=", 6) != 0 || strlen(q) != 9)
+			return -1;
+		code = (q[6] - '0') * 100 + (q[7] - '0') * 10 + (q[8] - '0');
+		if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308)
+			return -1;
+	}
+	if (n > 1)
+		snprintf(next, sizeof(next), "/redirect/%ld%s", n - 1, q);
+	else
+		snprintf(next, sizeof(next), "/");
+	snprintf(hdr, hlen, "Location: %s\r\n", next);
+	snprintf(body, blen, "%d: redirect %ld of this chain, to %s\n", code, n, next);
+	return code;
+}

@@ -101,6 +101,9 @@ void	session_free(void);
  * length, or -1. */
 int	page_render(struct conn *c, int text, const char *listener, const char *host_hdr,
 	    const struct scenario *, int n, char *buf, size_t len);
+/* /redirect/N[?code=3xx]: a chain of N redirects on this server (client -L): the status,
+ * with the Location header line in hdr and a body; 0: not such a path; -1: malformed. */
+int	page_redirect(const char *path, char *hdr, size_t hlen, char *body, size_t blen);
 /* gallery.c */
 int	gallery_load(const char *dir, struct scenario *, int max, char *err, size_t errlen);
 

@@ -36,6 +36,7 @@ struct session {
 	uint64_t		 body_left;
 	uint64_t		 acked;		/* the kernel's bytes_acked when last looked at */
 	uint64_t		 pad_left;	/* ?pad= filler still to produce (as output drains) */
+	uint64_t		 body_got;	/* the request body's bytes (read, not kept) */
 	struct conn		*c;
 	struct event		*hold;		/* --hold-close timer */
 	struct event		*head_timer;	/* --header-timeout: the request head's deadline */
@@ -47,6 +48,7 @@ struct session {
 	unsigned		 bp_paused:1;	/* not reading until our responses leave */
 	unsigned		 close_after_pad:1; /* close once the filler has gone */
 	unsigned		 peer_closed_pad:1; /* the client closed: answer once it has gone */
+	unsigned		 post:1;	/* answering a POST: its body's size in the log */
 };
 
 static struct event_base *base;
@@ -166,10 +168,18 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 		evrec_int(&r, "status", status);
 		evrec_int(&r, "length", (long long)blen);
 		evrec_bool(&r, "keep_alive", s->keep_alive);
+		if (s->post)
+			evrec_int(&r, "request_body", (long long)s->body_got);
 		evrec_label(&r, "> %d %s", status, http1_reason(status));
-		evrec_detail(&r, TR("%zu B body%s, Connection: %s", "响应体 %zu B%s，Connection: %s"),
-		    blen, head_only ? TR(" (HEAD: not sent)", "（HEAD：不发送）") : "",
-		    s->keep_alive ? "keep-alive" : "close");
+		if (s->post)
+			evrec_detail(&r, TR("%zu B body, Connection: %s; the POST's body: %llu B "
+			    "received, not stored", "%zu B 响应体，Connection: %s；POST 的请求体："
+			    "收到 %llu B，未保存"), blen, s->keep_alive ? "keep-alive" : "close",
+			    (unsigned long long)s->body_got);
+		else
+			evrec_detail(&r, TR("%zu B body%s, Connection: %s", "响应体 %zu B%s，"
+			    "Connection: %s"), blen, head_only ? TR(" (HEAD: not sent)",
+			    "（HEAD：不发送）") : "", s->keep_alive ? "keep-alive" : "close");
 		evrec_gloss(&r, "%s", c->ssl ? TR("the response goes out as encrypted TLS records",
 		    "响应装在加密的 TLS 记录里发出") : TR("the response goes out in clear text: "
 		    "anyone on the path can read it", "响应以明文发出：路径上的任何人都能读到"));
@@ -187,7 +197,7 @@ respond_error(struct conn *c, struct session *s, int status, const char *why)
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = 0;
 	respond(c, s, status, "text/plain; charset=utf-8", body, (size_t)n, 0,
-	    status == 405 ? "Allow: GET, HEAD\r\n" : NULL, 0);
+	    status == 405 ? "Allow: GET, HEAD, POST\r\n" : NULL, 0);
 }
 
 static int
@@ -220,13 +230,36 @@ target_path(const char *target)
 	return *p == '/' ? p : "/";
 }
 
+/* POST /: the body was read within MAX_BODY and dropped; the answer says how many bytes
+ * came and that nothing was kept (a form's password included). */
+static void
+serve_post(struct conn *c, struct session *s)
+{
+	const char *ctype = http1_header(s->req, "Content-Type");
+	char body[512];
+	int n;
+
+	/* the client's Content-Type cut short: the answer must fit whatever it sent */
+	n = snprintf(body, sizeof(body), "POST received: %llu bytes of request body (%s%.120s%s); "
+	    "handshake-lab stores nothing.\n%s\n", (unsigned long long)s->body_got,
+	    ctype ? "Content-Type: " : "no Content-Type", ctype ? ctype : "",
+	    s->req->body == HTTP1_BODY_CHUNKED ? ", chunked" : "", c->ssl ? "It came inside "
+	    "TLS records: only the two ends could read it." : "It came in clear text: anyone "
+	    "on the path could read it.");
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = 0;
+	s->post = 1;
+	respond(c, s, 200, "text/plain; charset=utf-8", body, (size_t)n, 0, NULL, 0);
+	s->post = 0;
+}
+
 static void
 serve(struct conn *c, struct session *s)
 {
 	const struct http1_msg *m = s->req;
 	const char *path = target_path(m->target);
 	const struct scenario *sc;
-	char page[16384];
+	char page[16384], loc[64];
 	size_t plen;
 	long pad;
 	int head = strcmp(m->method, "HEAD") == 0, text, n, nsc;
@@ -234,9 +267,9 @@ serve(struct conn *c, struct session *s)
 	/* The only page is generated, never a file: whatever the path says (.., %2e%2e, %00),
 	 * nothing but "/" exists. */
 	plen = strcspn(path, "?");
-	if (strcmp(m->method, "GET") != 0 && !head) {
-		respond_error(c, s, 405, TR("this server only answers GET and HEAD",
-		    "本服务器只应答 GET 和 HEAD"));
+	if (strcmp(m->method, "GET") != 0 && !head && strcmp(m->method, "POST") != 0) {
+		respond_error(c, s, 405, TR("this server only answers GET, HEAD and POST",
+		    "本服务器只应答 GET、HEAD 和 POST"));
 		return;
 	}
 	if (m->version_minor == 1 && http1_header(m, "Host") == NULL) {
@@ -245,8 +278,21 @@ serve(struct conn *c, struct session *s)
 		    "HTTP/1.1 请求必须有 Host 首部"));
 		return;
 	}
+	if ((n = page_redirect(path, loc, sizeof(loc), page, sizeof(page))) != 0) {
+		if (n > 0)	/* /redirect/N: a chain of redirects for -L */
+			respond(c, s, n, "text/plain; charset=utf-8", page, strlen(page), head,
+			    loc, 0);
+		else
+			respond_error(c, s, 400, "/redirect/N takes N from 1 to 100 and at most "
+			    "?code=301, 302, 303, 307 or 308");
+		return;
+	}
 	if (plen != 1 || path[0] != '/') {
 		respond_error(c, s, 404, TR("the only page here is /", "这里只有一个页面：/"));
+		return;
+	}
+	if (strcmp(m->method, "POST") == 0) {
+		serve_post(c, s);
 		return;
 	}
 	text = wants_text(m);
@@ -380,6 +426,8 @@ close_after_response(struct conn *c)
 static void
 finish_request(struct conn *c, struct session *s)
 {
+	s->body_got = s->req->body == HTTP1_BODY_LENGTH ? s->req->content_length :
+	    s->req->body == HTTP1_BODY_CHUNKED && s->ch != NULL ? s->ch->total : 0;
 	s->in_body = 0;
 	free(s->ch);
 	s->ch = NULL;
@@ -639,7 +687,8 @@ expect_continue(struct conn *c, struct session *s, struct evbuffer *in)
 	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	const struct http1_msg *m = s->req;
 	struct evrec r;
-	int get = strcmp(m->method, "GET") == 0 || strcmp(m->method, "HEAD") == 0;
+	int get = strcmp(m->method, "GET") == 0 || strcmp(m->method, "HEAD") == 0 ||
+	    strcmp(m->method, "POST") == 0;	/* a body we read */
 
 	if (!m->expect_continue || m->version_minor < 1 || evbuffer_get_length(in) > 0)
 		return 0;

@@ -16,7 +16,7 @@ def why_after(lines, pred):
     for i, l in enumerate(lines):
         if pred(l):
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            return nxt.strip() if nxt.strip().startswith("why") else ""
+            return nxt.strip() if nxt.strip().startswith(("why", "原因")) else ""
     return None
 
 
@@ -45,21 +45,21 @@ def test_explain_text_zh(t, server, client, certs, build):
         raw = r.err
         lines = raw.splitlines()
         ev = [l for l in lines if re.match(r"\s+[+-]\d+\.\d{3} ms  client", l)]
-        whys = [l for l in lines if l.strip().startswith("why")]
+        whys = [l for l in lines if l.strip().startswith("原因")]
         t.check("a why line for most events", len(whys) >= len(ev) - 4, ">= %d" % (len(ev) - 4),
                 len(whys))
         t.check("every why line sits right under an event line",
                 all(re.match(r"\s+[+-]\d+\.\d{3} ms  client", lines[i - 1]) for i, l in enumerate(lines)
-                    if l.strip().startswith("why")), "under events", lines[:6])
+                    if l.strip().startswith("原因")), "under events", lines[:6])
         ch = [l for l in lines if "> ClientHello" in l]
         t.check("ClientHello: its name with 客户端问候 beside it", ch and "【ClientHello 客户端问候】" in ch[0],
                 "【ClientHello 客户端问候】", ch)
         t.contains("ClientHello: why",
                    why_after(lines, lambda l: "> ClientHello" in l) or "",
-                   "why (client hello / ClientHello 客户端问候): the client proposes versions, cipher suites and a key share (TLS 1.3)")
+                   "原因（ClientHello 客户端问候）：客户端提出版本、密码套件和一个密钥份额（TLS 1.3）")
         t.contains("CertificateVerify: the server proves it holds the private key",
                    why_after(lines, lambda l: "< CertificateVerify" in l) or "",
-                   "proves it holds the private key")
+                   "发送方证明自己持有私钥")
         t.check("Certificate: Certificate 服务器证书",
                 any("< Certificate " in l and "【Certificate 服务器证书】" in l for l in lines),
                 "【Certificate 服务器证书】", [l for l in lines if "< Certificate" in l])
@@ -67,20 +67,20 @@ def test_explain_text_zh(t, server, client, certs, build):
                 "【对称加密】", [l for l in lines if "handshake_done" in l])
         con = [l for l in lines if " connect " in l]
         t.check("connect: 第一次握手, from the kernel's states",
-                con and "【第一次握手, seen from the kernel's states】" in con[0], "tag", con)
+                con and "【第一次握手，由内核状态得知】" in con[0], "tag", con)
         t.check("established: 第二次和第三次握手",
-                any(" established " in l and "【第二次和第三次握手, seen from the kernel's states】" in l
+                any(" established " in l and "【第二次和第三次握手，由内核状态得知】" in l
                     for l in lines), "tag", [l for l in lines if " established " in l])
         t.check("fin_sent (the client closes first): 第一次挥手",
-                any(" fin_sent " in l and "【第一次挥手, seen from the kernel's states】" in l
+                any(" fin_sent " in l and "【第一次挥手，由内核状态得知】" in l
                     for l in lines), "tag", [l for l in lines if "fin_sent" in l])
         # the textbook's 3rd wave only where this side saw ours arrive first (FIN_WAIT2 or the
         # capture); where the gloss says it cannot tell, the tag says "3rd wave, or a crossing"
         fr = [l for l in lines if " fin_received " in l]
         t.check("fin_received: 第三次和第四次挥手, or (where this side cannot tell) the crossing tag",
-                len(fr) == 1 and (("【第三次和第四次挥手" in fr[0] and "cannot tell" not in fr[0]) or
+                len(fr) == 1 and (("【第三次和第四次挥手" in fr[0] and "无法分辨" not in fr[0]) or
                                   ("【对方的FIN，在我方FIN之后（第三次挥手，或两个FIN交错）" in fr[0] and
-                                   "cannot tell" in fr[0])), "tag agreeing with the gloss", fr)
+                                   "无法分辨" in fr[0])), "tag agreeing with the gloss", fr)
         t.check("no segment lines are invented without --capture",
                 not any(re.search(r"TCP  [<>] (SYN|ACK|FIN)", l) for l in lines), "none",
                 [l for l in lines if re.search(r"TCP  [<>] ", l)])
@@ -161,8 +161,8 @@ def test_explain_colour(t, server, client):
         r = client("--explain", "--lang", "zh", "--color", "always",
                    "http://127.0.0.1:%d/" % srv.port("http"), json_log=False)
         t.eq("exit", r.rc, 0)
-        t.contains("the tag in bold yellow", r.err, "\033[1;33m【第一次握手, seen from the kernel's states】\033[0m")
-        t.check("why lines coloured and reset", re.search(r"\033\[3;36mwhy .*\033\[0m\n", r.err),
+        t.contains("the tag in bold yellow", r.err, "\033[1;33m【第一次握手，由内核状态得知】\033[0m")
+        t.check("why lines coloured and reset", re.search(r"\033\[3;36m原因（.*\033\[0m\n", r.err),
                 "coloured why", repr(r.err[:400]))
         t.check("every line ends reset (no colour bleeds into the next)",
                 all(not l or l.endswith("\033[0m") or "\033[" not in l.rsplit("\033[0m", 1)[-1]

@@ -32,7 +32,7 @@ def run(args, **kw):
 
 def flag_words(left):
     """'-b, --bind ADDR' -> {'-b ADDR', '--bind ADDR'}: each flag with its argument."""
-    m = re.match(r"((?:-[A-Za-z0-9]|--[a-z0-9][a-z0-9-]*)(?:, (?:-[A-Za-z0-9]|--[a-z0-9][a-z0-9-]*))*)"
+    m = re.match(r"((?:-[A-Za-z0-9]|--[a-z0-9][a-z0-9.-]*)(?:, (?:-[A-Za-z0-9]|--[a-z0-9][a-z0-9.-]*))*)"
                  r"(?: (\S+))?$", left.strip())
     assert m, "not a flag: %r" % left
     arg = " " + m.group(2) if m.group(2) else ""

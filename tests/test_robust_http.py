@@ -107,21 +107,21 @@ def test_expect_100_continue(t, server):
         t.eq("chunked body with Expect: then 200", split_response(got[len(CONTINUE):] + data)[0],
              200)
 
-        # a POST: 405 whatever the body says, so at once, and the body is never sent
+        # a PUT (not served: 405) whatever the body says, so at once, and the body is never sent
         with _conn(port) as s:
             local = "%s:%d" % s.getsockname()
-            s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+            s.sendall(b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                       b"Expect: 100-continue\r\n\r\n")
             got = _recv_some(s, 2)
             data, closed = recv_all(s)
         st, h, _, _ = split_response(got + data)
-        t.eq("POST with Expect: 405 at once, without waiting for the body", st, 405)
-        t.check("POST with Expect: no 100 Continue", not got.startswith(b"HTTP/1.1 100"),
+        t.eq("PUT with Expect: 405 at once, without waiting for the body", st, 405)
+        t.check("PUT with Expect: no 100 Continue", not got.startswith(b"HTTP/1.1 100"),
                 "no 100", got[:40])
-        t.icontains("POST with Expect: Connection: close", h.get("connection", ""), "close")
-        t.eq("POST with Expect: closed", closed, True)
+        t.icontains("PUT with Expect: Connection: close", h.get("connection", ""), "close")
+        t.eq("PUT with Expect: closed", closed, True)
         cl = first(srv.conn_events(local), "closed") or {}
-        t.icontains("POST with Expect: closed.reason", str(cl.get("reason")),
+        t.icontains("PUT with Expect: closed.reason", str(cl.get("reason")),
                     "Expect: 100-continue")
 
         # a body over the limit: 413 at once

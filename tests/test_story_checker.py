@@ -377,6 +377,16 @@ def test_text_alert():
     assert codes(story.check_side(c, "client")) == ["text_alert"]
 
 
+def test_text_format():
+    def left(c, s):              # a Chinese sentence passed as an argument to "%s%s"
+        find(s, "fin_sent")["gloss"] = "我们告诉对方出了什么问题，并结束会话%s：证书不受信任"
+    assert codes(story.check_side(mutate_side(left), "server")) == ["text_format"]
+
+    def escaped(c, s):           # a URL's %XX escape is not a conversion
+        find(s, "fin_sent")["detail"] = "GET /a%20b%2d%5Fc  100% done"
+    assert codes(story.check_side(mutate_side(escaped), "server")) == []
+
+
 def mutate_side(fn):
     s = server_log()
     fn(None, s)

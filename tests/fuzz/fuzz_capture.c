@@ -1,5 +1,6 @@
 /* fuzz_capture.c -- libFuzzer harness for capture_parse: the input as one captured frame under
- * every link type the capture understands (and one it does not), plus the flag names. */
+ * every link type the capture understands (Ethernet, BSD loopback, raw IP, Linux's cooked
+ * headers of the "any" device) and one it does not, plus the flag names. */
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static const struct {
 	size_t	link;
 } dlts[] = {
 	{ DLT_EN10MB, 14 }, { DLT_NULL, 4 }, { DLT_LOOP, 4 }, { DLT_RAW, 0 },
+	{ DLT_LINUX_SLL, 16 }, { DLT_LINUX_SLL2, 20 },
 };
 
 static void
@@ -73,11 +75,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (off == 0)
 			continue;
 		FUZZ_CHECK(capture_parse(data + off, size - off, DLT_RAW, &raw) == 0);
+		/* ... but for what only the link header says: the interface, loopback or not */
+		FUZZ_CHECK(raw.ifindex == 0 && raw.loopback == 0);
+		FUZZ_CHECK(dlts[i].dlt == DLT_LINUX_SLL2 || seg.ifindex == 0);
+		raw.ifindex = seg.ifindex;
+		raw.loopback = seg.loopback;
 		FUZZ_CHECK(memcmp(&seg, &raw, sizeof(seg)) == 0);
 	}
 	/* A link type it does not know is refused, whatever the bytes. */
 	seg = untouched;
-	FUZZ_CHECK(capture_parse(data, size, DLT_LINUX_SLL, &seg) == -1);
+	FUZZ_CHECK(capture_parse(data, size, DLT_IEEE802_11, &seg) == -1);
 	FUZZ_CHECK(capture_parse(data, size, DLT_EN10MB, NULL) == -1);
 
 	if (size > 0)

@@ -27,6 +27,8 @@ One side (check_side: also for a run against a real peer, where only our log exi
                   and nobody says the peer closed before anything showed its FIN
   text_alert      a sentence names an alert only if that alert was logged on the connection;
                   "TLS itself did not fail" / "no TLS alert went out" only if true
+  text_format     no sentence shows a printf conversion of ours left unfilled ("%s", "%d",
+                  "%zu", "%.*s"): a format string passed as an argument prints as itself
   capture_time    with a capture: our connect/fin_sent/RST are stamped no later than the
                   segment they sent (SYN, FIN, RST), the peer's FIN arrived before fin_received
 
@@ -68,8 +70,8 @@ from harness.log import events, first  # noqa: E402
 TOL_US = 2
 
 CODES = ("phase_chain", "phase_order", "after_closed", "tcp_state", "first_fin", "time_wait",
-         "text_close", "text_alert", "capture_time", "pair_messages", "pair_http", "pair_time",
-         "pair_close")
+         "text_close", "text_alert", "text_format", "capture_time", "pair_messages", "pair_http",
+         "pair_time", "pair_close")
 
 PHASES = ("NEW", "CONNECTING", "TLS_HANDSHAKE", "OPEN", "DRAINING", "TLS_SHUTDOWN", "FIN_SENT",
           "CLOSED")
@@ -633,11 +635,27 @@ def check_alert_text(c, where):
     return v
 
 
+# A conversion of ours left in a sentence (not a URL's %XX escape: no hex digit follows).
+FORMAT_LEFT = re.compile(r"%(?:\.\*)?(?:zu|lld|ld|s|d|u)(?![0-9A-Fa-f])")
+
+
+def check_format_text(evs, name):
+    """No sentence of any event (and no label) holds an unfilled printf conversion."""
+    v = []
+    for e in evs:
+        for f in TEXT_FIELDS + ("label",):
+            m = FORMAT_LEFT.search(e[f]) if isinstance(e.get(f), str) else None
+            if m:
+                v.append(Violation("text_format", "%s (%s)" % (name, _ev(e)),
+                                   "%s holds %r unfilled: %r" % (f, m.group(0), e[f][:160])))
+    return v
+
+
 def check_side(evs, side=None, name=None):
     """Every one-side invariant over one program's log: a list of Violations."""
     side = side or next((e.get("side") for e in evs if e.get("side")), "?")
     name = name or side
-    v = []
+    v = check_format_text(evs, name)
     conns = split_conns(evs)
     for n, c in sorted(conns.items()):
         v += check_conn(c, side, "%s #%d" % (name, n))

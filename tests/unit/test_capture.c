@@ -15,6 +15,9 @@ struct frame {
 	int		version;	/* 4 or 6 */
 	int		vlan;		/* EN10MB: one 802.1Q tag */
 	uint32_t	null_af;	/* DLT_NULL/LOOP: family value as written (already swapped) */
+	int		ifindex;	/* DLT_LINUX_SLL2: the interface index */
+	unsigned	hatype;		/* DLT_LINUX_SLL/SLL2: ARPHRD_ type (772 loopback) */
+	unsigned	ethertype;	/* cooked headers: the protocol, if not the version's */
 	int		ip_opts;	/* IPv4 option bytes (multiple of 4) */
 	int		proto;		/* 0: TCP */
 	int		tcp_opts;	/* TCP option bytes (multiple of 4) */
@@ -64,6 +67,23 @@ build(const struct frame *f, unsigned char *buf, size_t *hdrs)
 	} else if (f->dlt == DLT_NULL || f->dlt == DLT_LOOP) {
 		memcpy(buf, &f->null_af, 4);
 		off = 4;
+	} else if (f->dlt == DLT_LINUX_SLL2) {
+		/* protocol, reserved, ifindex, hatype, packet type, address length, address */
+		put16(buf, f->ethertype ? f->ethertype : f->version == 4 ? 0x0800 : 0x86dd);
+		put32(buf + 4, (uint32_t)f->ifindex);
+		put16(buf + 8, f->hatype);
+		buf[10] = 4;			/* PACKET_OUTGOING */
+		buf[11] = 6;
+		memcpy(buf + 12, "\x02\x00\x00\x00\x00\x01", 6);
+		off = 20;
+	} else if (f->dlt == DLT_LINUX_SLL) {
+		/* packet type, hatype, address length, address, protocol */
+		put16(buf, 0);			/* PACKET_HOST */
+		put16(buf + 2, f->hatype);
+		put16(buf + 4, 6);
+		memcpy(buf + 6, "\x02\x00\x00\x00\x00\x01", 6);
+		put16(buf + 14, f->ethertype ? f->ethertype : f->version == 4 ? 0x0800 : 0x86dd);
+		off = 16;
 	}
 	ip = buf + off;
 	if (f->version == 4) {
@@ -355,6 +375,60 @@ test_capture_other_links(void)
 	CHECK(truncations_ok(&f));
 }
 
+/* The "any" device's cooked headers: SLL2 names the interface (ifindex) and both say whether
+ * it is a loopback one (ARPHRD_LOOPBACK, 772) -- a veth or Ethernet is ARPHRD_ETHER, 1. */
+static void
+test_capture_cooked(void)
+{
+	struct capture_segment	s;
+	struct frame		f;
+
+	memset(&f, 0, sizeof(f));
+	f.dlt = DLT_LINUX_SLL2;
+	f.version = 4;
+	f.ifindex = 7;
+	f.hatype = 1;
+	f.flags = CAPTURE_SYN;
+	f.seq = 0x01020304;
+	f.tcp_opts = 20;
+	CHECK(parse_frame(&f, &s) == 0);
+	CHECK(is_v4(&s, 0x7f000001, 40000, 0x7f000002, 8443));
+	CHECK(s.seq == 0x01020304 && s.flags == CAPTURE_SYN && s.ifindex == 7 && !s.loopback);
+	CHECK(truncations_ok(&f));
+	f.hatype = 772;
+	f.ifindex = 1;
+	f.flags = CAPTURE_PSH | CAPTURE_ACK;
+	f.len = 100;
+	f.captured = 40;
+	CHECK(parse_frame(&f, &s) == 0 && s.ifindex == 1 && s.loopback && s.len == 100);
+	CHECK(payload_ok(&f));
+	CHECK(truncations_ok(&f));
+	f.version = 6;
+	CHECK(parse_frame(&f, &s) == 0 && is_v6(&s, "::1", 40000, "2001:db8::2", 8443));
+	CHECK(truncations_ok(&f));
+	f.ethertype = 0x0806;		/* ARP */
+	CHECK(parse_frame(&f, &s) == -1);
+	f.ethertype = 0x0800;		/* says IPv4, holds IPv6 */
+	CHECK(parse_frame(&f, &s) == -1);
+
+	/* SLL (v1): no interface index, the loopback bit still */
+	memset(&f, 0, sizeof(f));
+	f.dlt = DLT_LINUX_SLL;
+	f.version = 4;
+	f.hatype = 772;
+	f.flags = CAPTURE_FIN | CAPTURE_ACK;
+	CHECK(parse_frame(&f, &s) == 0 && s.ifindex == 0 && s.loopback &&
+	    s.flags == (CAPTURE_FIN | CAPTURE_ACK));
+	CHECK(truncations_ok(&f));
+	f.hatype = 1;
+	f.version = 6;
+	f.len = f.captured = 5;
+	CHECK(parse_frame(&f, &s) == 0 && !s.loopback && s.len == 5 && payload_ok(&f));
+	CHECK(truncations_ok(&f));
+	f.ethertype = 0x8100;		/* a VLAN tag is never left in a cooked header */
+	CHECK(parse_frame(&f, &s) == -1);
+}
+
 static void
 test_capture_rejects(void)
 {
@@ -428,11 +502,12 @@ test_capture_fuzz(void)
 	size_t			hdrs, n, cut;
 	uint32_t		rnd = 12345;
 	int			i, j, bad = 0;
-	static const int	dlts[] = { DLT_EN10MB, DLT_NULL, DLT_LOOP, DLT_RAW };
+	static const int	dlts[] = { DLT_EN10MB, DLT_NULL, DLT_LOOP, DLT_RAW, DLT_LINUX_SLL,
+				    DLT_LINUX_SLL2 };
 
-	for (i = 0; i < 20000; i++) {
+	for (i = 0; i < 24000; i++) {
 		memset(&f, 0, sizeof(f));
-		f.dlt = dlts[i % 4];
+		f.dlt = dlts[i % 6];
 		f.version = i & 4 ? 6 : 4;
 		f.null_af = f.version == 4 ? 2 : 10;
 		f.vlan = i & 8 ? 1 : 0;
@@ -480,6 +555,7 @@ test_capture(void)
 	test_capture_ipv4();
 	test_capture_ipv6();
 	test_capture_other_links();
+	test_capture_cooked();
 	test_capture_rejects();
 	test_capture_fuzz();
 	test_capture_flags();

@@ -27,6 +27,56 @@ static const struct {
 
 #define CHECK_ASCII(c) do { if ((unsigned char)(c) >= 0x80) { CHECK(!"ASCII why"); return; } } while (0)
 
+/* --lang zh: a sentence is Chinese when it has CJK text and no run of 4 plain English words
+ * (lower case or Capitalised: names such as ClientHello, SYN+ACK, TIME_WAIT, read() are not
+ * words), the rule of tests/harness/zh.py. */
+static int
+english_run(const char *s)
+{
+	int run = 0;
+
+	while (*s) {
+		const char *w = s;
+		size_t n = strcspn(s, " ");
+		int word = n > 0, i;
+
+		for (i = 0; word && i < (int)n; i++) {
+			char ch = w[i];
+
+			if (i == 0 && (ch == '(' || ch == '['))
+				continue;
+			if (i > 0 && i == (int)n - 1 && strchr(",.;:)]", ch) != NULL)
+				continue;
+			if (ch == '\'' && i > 0)
+				continue;
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z' &&
+			    (i == 0 || (i == 1 && (w[0] == '(' || w[0] == '['))))))
+				word = 0;
+		}
+		run = word ? run + 1 : 0;
+		if (run >= 4)
+			return 1;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	return 0;
+}
+
+static int
+chinese(const char *s)
+{
+	const unsigned char *p;
+	int cjk = 0;
+
+	if (s == NULL)
+		return 0;
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p >= 0xe4 && *p <= 0xe9)	/* U+4E00..U+9FFF begin with these */
+			cjk = 1;
+	return cjk && !english_run(s);
+}
+
 static const char *const types[] = {
 	"ClientHello", "ServerHello", "HelloRetryRequest", "EncryptedExtensions", "Certificate",
 	"CertificateRequest", "CertificateVerify", "ServerKeyExchange", "ServerHelloDone",
@@ -168,6 +218,127 @@ test_explain_table(void)
 	CHECK(explain_event(&r, 0, &x) == 0 && x.why == NULL && x.step_zh == NULL);
 }
 
+/* The events with no textbook step: the program's own (start, phase ...), not the protocol's. */
+static int
+no_step(int ev)
+{
+	return ev == EVT_START || ev == EVT_PHASE || ev == EVT_SUMMARY || ev == EVT_WARNING ||
+	    ev == EVT_ERROR || ev == EVT_STOP || ev == EVT_DISSECT;
+}
+
+/* One record's explanation in both languages: a why has its why_zh, a step its step_zh, and
+ * the Chinese has no English sentence left in it; the English stays ASCII. */
+static int
+both(const struct evrec *r, int segments)
+{
+	struct explain x;
+	const char *p;
+	int ok = 1;
+
+	if (!explain_event(r, segments, &x))
+		return 0;
+	if (x.why != NULL) {
+		ok &= chinese(x.why_zh);
+		for (p = x.why; *p; p++)
+			ok &= (unsigned char)*p < 0x80;
+	} else
+		ok &= x.why_zh == NULL;
+	if (x.step_en != NULL)
+		ok &= chinese(x.step_zh);
+	if (!ok)
+		fprintf(stderr, "  event %s: why \"%s\" / \"%s\", step %s / %s\n",
+		    evlog_event_name(r->ev), x.why ? x.why : "-", x.why_zh ? x.why_zh : "-",
+		    x.step_en ? x.step_en : "-", x.step_zh ? x.step_zh : "-");
+	return ok;
+}
+
+static void
+test_explain_zh(void)
+{
+	static const char *const tos[] = { "FIN_WAIT2", "TIME_WAIT", "LAST_ACK", "CLOSE_WAIT",
+	    "FIN_WAIT1", "SYN_SENT", "CLOSED" };
+	static const char *const versions[] = { "TLSv1.3", "TLSv1.2" };
+	static const char *const sums[] = { "offers TLS 1.3, 1.2; 31 cipher suites",
+	    "offers up to TLS 1.2 (legacy_version 0x0303)", "offers TLS 1.2; offers a session "
+	    "ticket", "resumes the session" };
+	struct evrec r;
+	struct explain x;
+	size_t i, j, k;
+	int ev, side;
+
+	/* Every event kind, on either side, with and without a capture: a textbook step has
+	 * both languages (step and why), and only the program's own events have none. */
+	for (side = 0; side < 2; side++) {
+		evlog_init(side ? EVLOG_SERVER : EVLOG_CLIENT, EVLOG_JSON, 0, 0, stderr);
+		for (ev = 0; ev < EVT_LAST; ev++) {
+			evrec_begin(&r, (enum evlog_event)ev, 1, -1);
+			if (no_step(ev)) {
+				CHECK(explain_event(&r, 0, &x) == 0);
+				continue;
+			}
+			if (ev == EVT_SEGMENT)
+				evrec_str(&r, "step", "data");
+			if (ev == EVT_STATE_CHANGE)
+				evrec_str(&r, "to", "FIN_WAIT2");
+			CHECK(both(&r, 0) && both(&r, 1));
+		}
+	}
+	evlog_init(EVLOG_CLIENT, EVLOG_JSON, 0, 0, stderr);
+	/* Each variant a row or a function picks by the record's fields. */
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		segment(&r, steps[i].step);
+		CHECK(both(&r, 1));
+		evrec_int(&r, "len", 24);	/* ack_fin1 with data */
+		CHECK(both(&r, 1));
+	}
+	for (i = 0; i < sizeof(tos) / sizeof(tos[0]); i++) {
+		evrec_begin(&r, EVT_STATE_CHANGE, 1, -1);
+		evrec_str(&r, "to", tos[i]);
+		CHECK(both(&r, 0));
+	}
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		for (j = 0; j < 2; j++)
+			for (k = 0; k < sizeof(sums) / sizeof(sums[0]); k++) {
+				evrec_begin(&r, EVT_MESSAGE, 1, -1);
+				evrec_str(&r, "type", types[i]);
+				evrec_str(&r, "dir", j ? "in" : "out");
+				evrec_str(&r, "version", versions[j]);
+				evrec_str(&r, "summary", sums[k]);
+				CHECK(both(&r, 0));
+			}
+	for (i = 0; i < 4; i++) {
+		evrec_begin(&r, EVT_KEY_EXCHANGE, 1, -1);
+		evrec_bool(&r, "resumed", i & 1);
+		evrec_bool(&r, "forward_secrecy", i >> 1);
+		CHECK(both(&r, 0));
+	}
+	evrec_begin(&r, EVT_TLS_ERROR, 1, -1);
+	evrec_str(&r, "what", "TLS handshake failed");
+	CHECK(both(&r, 0));
+	/* The close, every branch: FIN sent first or third; the peer's FIN first, after ours
+	 * (known or not), simultaneous, behind unread bytes, or not read() = 0. */
+	for (i = 0; i < 2 * 2 * 2 * 2 * 3; i++) {
+		evrec_begin(&r, i & 1 ? EVT_FIN_RECEIVED : EVT_FIN_SENT, 1, -1);
+		evrec_int(&r, "wave", i & 2 ? 3 : 1);
+		evrec_bool(&r, "simultaneous", (i >> 2) & 1);
+		evrec_bool(&r, "after_ours_known", (i >> 3) & 1);
+		evrec_bool(&r, "unread", i / 16 == 1);
+		evrec_detail(&r, i / 16 == 2 ? "a RST after the FIN" : "read() returned 0");
+		CHECK(both(&r, 0));
+	}
+	/* CertificateVerify in Chinese says what it proves: holding the private key, which is
+	 * not the certificate-chain check (校验证书链). */
+	evrec_begin(&r, EVT_MESSAGE, 1, -1);
+	evrec_str(&r, "type", "CertificateVerify");
+	CHECK(explain_event(&r, 0, &x) == 1 && strstr(x.why_zh, "持有私钥") != NULL);
+	CHECK(strstr(x.step_zh, "校验证书链") == NULL && strstr(x.why_zh, "校验证书链") != NULL);
+	/* The checker itself: an English sentence is caught, names and short phrases are not. */
+	CHECK(!chinese("the peer sent a FIN"));
+	CHECK(!chinese("对方 the peer sent a FIN"));
+	CHECK(chinese("收到 EncryptedExtensions, Certificate, CertificateVerify, Finished"));
+	CHECK(chinese("read() 返回 0，TIME_WAIT 持续 2MSL"));
+}
+
 static void
 test_explain_printers(FILE *devnull)
 {
@@ -211,12 +382,22 @@ test_explain_printers(FILE *devnull)
 	/* Both, in colour: the why line is coloured and reset before its newline. */
 	evlog_set_explain(1, EVLOG_LANG_ZH);
 	evrec_format_text(&r, buf, sizeof(buf), 1);
-	CHECK(strstr(buf, "why (1st handshake / 第一次握手): ") != NULL);
+	/* --lang zh: the why line all in Chinese (the step's Chinese name alone), the tags too. */
+	CHECK(strstr(buf, "原因（第一次握手）：发起连接一方的内核发出 SYN") != NULL);
+	CHECK(strstr(buf, "why") == NULL && strstr(buf, "【第一次握手】") != NULL);
 	CHECK(strstr(buf, "\033[0m\n") != NULL);
+	evrec_format_json(&r, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"explain\":\"发起连接一方的内核发出 SYN") != NULL);
+	CHECK(strstr(buf, ",\"explain_step\":\"1st handshake\"") != NULL);
 	evrec_begin(&r, EVT_CONNECT, 1, -1);
 	evrec_format_text(&r, buf, sizeof(buf), 0);
-	CHECK(strstr(buf, "【第一次握手, seen from the kernel's states】") != NULL);
-	CHECK(strstr(buf, "why (1st handshake / 第一次握手, seen from the kernel's states): ") != NULL);
+	CHECK(strstr(buf, "【第一次握手，由内核状态得知】") != NULL);
+	CHECK(strstr(buf, "原因（第一次握手，由内核状态得知）：connect() 让我方内核发出 SYN") != NULL);
+	CHECK(strstr(buf, "seen from") == NULL);
+	/* --explain alone (English): the step's English name, as before. */
+	evlog_set_explain(1, EVLOG_LANG_EN);
+	evrec_format_text(&r, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, "why (1st handshake, seen from the kernel's states): connect()") != NULL);
 
 	/* --wire's note line, under the event, control bytes escaped. */
 	evlog_set_explain(0, EVLOG_LANG_EN);
@@ -234,6 +415,8 @@ test_explain(void)
 
 	evlog_init(EVLOG_CLIENT, EVLOG_JSON, 0, 0, devnull);
 	test_explain_table();
+	test_explain_zh();
+	evlog_init(EVLOG_CLIENT, EVLOG_JSON, 0, 0, devnull);
 	test_explain_printers(devnull);
 	evlog_set_explain(0, EVLOG_LANG_EN);
 	fclose(devnull);

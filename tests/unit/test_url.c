@@ -3,6 +3,7 @@
 #include "url.h"
 
 static struct url u;
+static void test_url_resolve(void);
 static char err[256];
 
 static int
@@ -281,4 +282,52 @@ test_url(void)
 	test_url_host_header();
 	test_url_ip_literal();
 	test_url_parse_port();
+	test_url_resolve();
+}
+
+/* -L: a Location against the URL it answers. */
+static int
+resolves(const char *base, const char *ref, const char *want)
+{
+	static char out[URL_MAX_PATH + 64];
+	struct url b;
+
+	if (url_parse(&b, base, err, sizeof(err)) == -1 ||
+	    url_resolve(&b, ref, out, sizeof(out)) == -1)
+		return 0;
+	if (strcmp(out, want) != 0) {
+		fprintf(stderr, "url_resolve(%s, %s) = %s, not %s\n", base, ref, out, want);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+test_url_resolve(void)
+{
+	struct url a, b;
+
+	CHECK(resolves("http://h:8080/a/b?x", "/c", "http://h:8080/c"));
+	CHECK(resolves("http://h:8080/a/b?x", "c?y=1", "http://h:8080/a/c?y=1"));
+	CHECK(resolves("http://h/a/b", "../c", "http://h/c"));
+	CHECK(resolves("http://h/a/b", "../../../c", "http://h/c"));
+	CHECK(resolves("http://h/a/b/", "./c/./d/../e", "http://h/a/b/c/e"));
+	CHECK(resolves("http://h/a/b", "..", "http://h/"));
+	CHECK(resolves("http://h/a/b?x", "?y", "http://h/a/b?y"));
+	CHECK(resolves("http://h/a/b#f", "c#frag", "http://h/a/c"));
+	CHECK(resolves("https://[::1]:8443/a", "/b", "https://[::1]:8443/b"));
+	CHECK(resolves("https://h:443/a", "/b", "https://h/b"));
+	CHECK(resolves("http://h/a", "//other:81/x", "http://other:81/x"));
+	CHECK(resolves("http://h/a", "https://other/x", "https://other/x"));
+	CHECK(resolves("http://h/a", "/b/../../c?q=/../", "http://h/c?q=/../"));
+	CHECK(!resolves("http://h/a", "/b c", "http://h/b c"));
+	CHECK(!resolves("http://h/a", "/b\r\nX: y", ""));
+
+	CHECK(url_parse(&a, "http://Host:80/x", err, sizeof(err)) == 0);
+	CHECK(url_parse(&b, "http://host/y", err, sizeof(err)) == 0);
+	CHECK(url_same_origin(&a, &b));
+	CHECK(url_parse(&b, "https://host:80/y", err, sizeof(err)) == 0);
+	CHECK(!url_same_origin(&a, &b));
+	CHECK(url_parse(&b, "http://host:81/y", err, sizeof(err)) == 0);
+	CHECK(!url_same_origin(&a, &b));
 }
