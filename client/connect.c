@@ -409,7 +409,8 @@ client_closed(struct conn *c)
 	if (cl->redirect_pending && cl->exit_code == 0) {	/* -L: the next hop */
 		if (schedule_next(cl, redirect_cb) == 0)
 			return;
-		fetch_finish(cl, EXIT_FAIL, "cannot follow the redirect: out of memory");
+		fetch_finish(cl, EXIT_FAIL, "%s", TR("cannot follow the redirect: out of memory",
+		    "无法跟随重定向：内存不足"));
 		return;
 	}
 	if (cl->done && cl->exit_code == 0 && cl->conn_no - cl->retries < cl->opt->reconnect &&
@@ -734,7 +735,8 @@ redirect_cb(evutil_socket_t fd, short what, void *arg)
 		freeaddrinfo(cl->ai_list);
 	cl->ai_list = cl->ai_next = cl->ai_ok = NULL;
 	if (cl->u.tls && cl->ctx == NULL && connect_tls_setup(cl) == -1) {
-		fetch_finish(cl, EXIT_FAIL, "-L: cannot set up TLS for %s", cl->u.host);
+		fetch_finish(cl, EXIT_FAIL, TR("-L: cannot set up TLS for %s",
+		    "-L：无法为 %s 建立 TLS"), cl->u.host);
 		return;
 	}
 	if (resolve(cl) == 0)

@@ -602,7 +602,7 @@ fetch_read(struct conn *c, struct evbuffer *in)
 				fetch_finish(cl, EXIT_WRITE, TR("cannot write the response head "
 				    "to %s: %s", "无法把响应头写到 %s：%s"), opt->output ?
 				    opt->output : TR("standard output", "标准输出"), strerror(errno));
-				conn_close(c, "cannot write the response head");
+				conn_close(c, TR("cannot write the response head", "无法写出响应头"));
 				return;
 			}
 			evbuffer_drain(in, cl->resp.head_len);

@@ -283,8 +283,9 @@ serve(struct conn *c, struct session *s)
 			respond(c, s, n, "text/plain; charset=utf-8", page, strlen(page), head,
 			    loc, 0);
 		else
-			respond_error(c, s, 400, "/redirect/N takes N from 1 to 100 and at most "
-			    "?code=301, 302, 303, 307 or 308");
+			respond_error(c, s, 400, TR("/redirect/N takes N from 1 to 100 and at most "
+			    "?code=301, 302, 303, 307 or 308", "/redirect/N 的 N 取 1 到 100，最多再加 "
+			    "?code=301、302、303、307 或 308"));
 		return;
 	}
 	if (plen != 1 || path[0] != '/') {
