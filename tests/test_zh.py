@@ -51,7 +51,7 @@ def common_words(evs):
 
 def scenarios(client, certs, srv, lang, json_log=True, extra=()):
     """The runs of the issue: http, https, self-signed refused (not a terminal), TLS 1.2 RSA
-    key transport, -n 3; then a port nobody listens on. [(name, result)]"""
+    key transport, -n 3, -L over two redirects, -d (a POST). [(name, rc wanted, result)]"""
     h, s, ss, rsa = (srv.port(k) for k in ("http", "https", "selfsigned", "rsa"))
     base = ["--lang", lang] + list(extra) + ["-o", "/dev/null"]
     runs = [
@@ -61,6 +61,8 @@ def scenarios(client, certs, srv, lang, json_log=True, extra=()):
         ("tls1.2 rsa", 0, base + ["--cacert", certs.ca, "--tls-max", "1.2", "--kx", "rsa",
                                   "https://localhost:%d/" % rsa]),
         ("-n 3", 0, base + ["-n", "3", "--cacert", certs.ca, "https://localhost:%d/" % s]),
+        ("-L, a redirect", 0, base + ["-L", "http://localhost:%d/redirect/2" % h]),
+        ("-d, a POST", 0, base + ["-d", "user=alice", "http://localhost:%d/" % h]),
     ]
     out = []
     for name, rc, args in runs:
@@ -85,7 +87,7 @@ def test_zh_program_sentences(t, server, client, certs):
             t.check("%s (--lang zh): Chinese in the client's own sentences" % name,
                     any(HAN.search(str(e.get(k, ""))) for e in mine for k in TEXT_FIELDS),
                     "Chinese", [(e.get("event"), e.get("detail")) for e in mine][:4])
-        srv.wait_count("closed", 7)
+        srv.wait_count("closed", 10)
         evs = list(srv.evs)
         bad = field_runs(evs, PROGRAM_EVENTS)
         t.check("server (--lang zh): no English sentence in its own events", not bad, "none",
@@ -146,7 +148,7 @@ def test_zh_whole_log(t, server, client, certs):
             bad = english_lines(r.err)
             t.check("%s: no English sentence in the client's text log" % name, not bad,
                     "none", [b[1] for b in bad[:8]])
-        srv.wait_count("closed", 7)
+        srv.wait_count("closed", 10)
         bad = field_runs(list(srv.evs), fields=TEXT_FIELDS + ("explain",))
         t.check("server: no English sentence in any text field", not bad, "none", bad[:8])
 
