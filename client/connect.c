@@ -168,7 +168,7 @@ client_peer_closed(struct conn *c)
 	struct client *cl = c->arg;
 	const struct client_opts *opt = cl->opt;
 
-	char why[96];
+	char why[256];	/* the peer's close in words: Chinese takes 3 bytes a character */
 
 	if (!cl->done)
 		fetch_server_closed(cl, c);

@@ -25,7 +25,7 @@ static const struct flags_exit exits[] = {
 
 const struct flags_prog ladder_flags = {
 	.name = "ladder",
-	.options = "[--svg | --mermaid | --ascii] [--lang en|zh]",
+	.options = "[--svg | --mermaid | --ascii]",
 	.operands = "CLIENT_LOG SERVER_LOG",
 	.summary = "draw the ladder diagram of one run from the client's and the server's event "
 	    "logs",

@@ -369,7 +369,7 @@ log_request(struct conn *c, const struct http1_msg *m)
 static void
 server_close(struct conn *c, const char *reason)
 {
-	char why[200];
+	char why[320];
 
 	if (opt->common.abort) {
 		snprintf(why, sizeof(why), "--abort (%s)", reason);
@@ -858,7 +858,7 @@ session_peer_closed(struct conn *c)
 {
 	struct session *s = c->arg;
 	struct timeval tv = clock_tv_ms(opt->common.hold_close_ms);
-	char why[96];
+	char why[256];	/* the peer's close in words: Chinese takes 3 bytes a character */
 
 	if (s->pad_left > 0 && !c->reset) {
 		/* a client that sent its request and then its FIN still reads the response: the
