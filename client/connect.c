@@ -83,8 +83,9 @@ connect_tls_setup(struct client *cl)
 	if (opt->reconnect > 1 || opt->requests > 1)
 		repeat_init(cl->ctx, opt->reuse_ticket);
 	if (opt->kx != KX_ANY)
-		evlog(EVT_WARNING, 0, -1, "--kx %s: offering only TLS 1.2 cipher suites with "
-		    "%s key exchange (%s) and TLS 1.2 at most: %s",
+		evlog(EVT_WARNING, 0, -1, TR("--kx %s: offering only TLS 1.2 cipher suites "
+		    "with %s key exchange (%s) and TLS 1.2 at most: %s", "--kx %s：只提供使用 %s "
+		    "密钥交换的 TLS 1.2 密码套件（%s），最高 TLS 1.2：%s"),
 		    opt->kx == KX_RSA ? "rsa" : "ecdhe", opt->kx == KX_RSA ? "static RSA" :
 		    "ECDHE", kx_ciphers(opt->kx), options_kx_why_12(opt->kx));
 	return 0;
@@ -113,9 +114,10 @@ client_ready(struct conn *c)
 	if (cl->opt->show_certs && c->ssl != NULL)
 		trust_show_chain(stderr, c->ssl);
 	if (c->use_tls && !trust_decide(cl, c)) {
-		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: %s", cl->u.host,
+		fetch_finish(cl, EXIT_UNTRUSTED, TR("certificate of %s not trusted: %s",
+		    "%s 的证书不受信任：%s"), cl->u.host,
 		    tls_verify_plain(tls_verify_first_error(c, NULL)));
-		conn_close(c, "certificate refused");
+		conn_close(c, TR("certificate refused", "证书被拒绝"));
 		return;
 	}
 	fetch_request(cl, c);
@@ -135,10 +137,13 @@ connect_pause_read(struct client *cl, struct conn *c)
 	evtimer_add(cl->pause_timer, &tv);
 	if (evrec_begin(&pr, EVT_PAUSE_READ, c->id, c->fd)) {
 		evrec_int(&pr, "ms", opt->pause_read_ms);
-		evrec_detail(&pr, "not reading for %d ms (--pause-read)", opt->pause_read_ms);
-		evrec_gloss(&pr, "unread data fills our receive buffer and we advertise a zero "
-		    "window: the server's data, and its FIN behind it, must wait (the server "
-		    "sits in FIN_WAIT1 or LAST_ACK, probing the window)");
+		evrec_detail(&pr, TR("not reading for %d ms (--pause-read)",
+		    "%d ms 内不读取（--pause-read）"), opt->pause_read_ms);
+		evrec_gloss(&pr, "%s", TR("unread data fills our receive buffer and we advertise "
+		    "a zero window: the server's data, and its FIN behind it, must wait (the "
+		    "server sits in FIN_WAIT1 or LAST_ACK, probing the window)", "未读的数据填满"
+		    "我方的接收缓冲区，我方通告零窗口：服务器的数据以及其后的 FIN 都必须等待"
+		    "（服务器停在 FIN_WAIT1 或 LAST_ACK，发送零窗口探测）"));
 		evrec_emit(&pr);
 	}
 }
@@ -151,7 +156,8 @@ pause_done_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (cl->c != NULL) {
-		evlog(EVT_PAUSE_READ, cl->c->id, cl->c->fd, "reading again");
+		evlog(EVT_PAUSE_READ, cl->c->id, cl->c->fd, "%s", TR("reading again",
+		    "重新开始读取"));
 		conn_pause_read(cl->c, 0);
 	}
 }
@@ -162,13 +168,13 @@ client_peer_closed(struct conn *c)
 	struct client *cl = c->arg;
 	const struct client_opts *opt = cl->opt;
 
-	char why[96];
+	char why[256];	/* the peer's close in words: Chinese takes 3 bytes a character */
 
 	if (!cl->done)
 		fetch_server_closed(cl, c);
 	/* Which came, TLS's close_notify or TCP's FIN, is in the reason: not "closed". */
-	snprintf(why, sizeof(why), "%sthe server %s", opt->common.abort ? "--abort: " : "",
-	    conn_peer_close_what(c));
+	snprintf(why, sizeof(why), TR("%sthe server %s", "%s服务器%s"), opt->common.abort ?
+	    TR("--abort: ", "--abort：") : "", conn_peer_close_what(c));
 	if (opt->common.abort) {
 		conn_reset(c, why);
 		return;
@@ -191,14 +197,16 @@ hold_done_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (cl->c != NULL)
-		conn_close(cl->c, "the server sent its FIN (we held ours: --hold-close)");
+		conn_close(cl->c, TR("the server sent its FIN (we held ours: --hold-close)",
+		    "服务器发来了它的 FIN（我方推迟了自己的 FIN：--hold-close）"));
 }
 
 static void
 client_timeout(struct conn *c)
 {
-	fetch_finish(c->arg, EXIT_TIMEOUT, "timed out waiting for the server");
-	conn_close(c, "timeout");
+	fetch_finish(c->arg, EXIT_TIMEOUT, "%s", TR("timed out waiting for the server",
+	    "等待服务器超时"));
+	conn_close(c, TR("timeout", "超时"));
 }
 
 /* This connection's figures for the summary (-n, --reconnect). */
@@ -303,48 +311,61 @@ tls_failed(struct client *cl, struct conn *c)
 		return;
 
 	if (c->error_phase == PHASE_TLS_HANDSHAKE && cl->seen.refused && cl->pin.on) {
-		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: not the one you "
-		    "accepted on connection #%u (sha256 %s), and this one is not trusted either: %s",
+		fetch_finish(cl, EXIT_UNTRUSTED, TR("certificate of %s not trusted: not the one "
+		    "you accepted on connection #%u (sha256 %s), and this one is not trusted "
+		    "either: %s", "%s 的证书不受信任：不是你在连接 #%u 上接受的那张（sha256 %s），"
+		    "这张本身也不受信任：%s"),
 		    cl->u.host, cl->pin.conn_id, cl->pin.sha256,
 		    tls_verify_plain(tls_verify_first_error(c, NULL)));
 		return;
 	}
 	if (c->error_phase == PHASE_TLS_HANDSHAKE && cl->seen.refused) {
 		e = tls_verify_first_error(c, NULL);
-		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
+		fetch_finish(cl, EXIT_UNTRUSTED, TR("certificate of %s not trusted: %s (error %d)",
+		    "%s 的证书不受信任：%s（错误 %d）"),
 		    cl->u.host, tls_verify_plain(e), e);
 		return;
 	}
 	if (tls_alert_received(c) == 116) {
 		/* TLS 1.3: our side of the handshake was done; the refusal comes on the
 		 * first read. curl exits 56 here; it is a handshake failure, so 35. */
-		fetch_finish(cl, EXIT_TLS, "the server requires a client certificate (TLS alert "
-		    "certificate_required, 116): pass --cert FILE --key FILE");
+		fetch_finish(cl, EXIT_TLS, "%s", TR("the server requires a client certificate "
+		    "(TLS alert certificate_required, 116): pass --cert FILE --key FILE",
+		    "服务器要求客户端证书（TLS 告警 certificate_required，116）：请加上 --cert "
+		    "FILE --key FILE"));
 		return;
 	}
 	if (tls_alert_received(c) == 40 && opt->common.groups != NULL) {
-		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert "
+		fetch_finish(cl, EXIT_TLS, TR("the server ended the TLS session with alert "
 		    "handshake_failure (40): most likely it accepts none of the key "
-		    "exchange groups we offered (--groups %s)", opt->common.groups);
+		    "exchange groups we offered (--groups %s)", "服务器以告警 handshake_failure"
+		    "（40）结束了 TLS 会话：很可能我方提供的密钥交换组它一个也不接受（--groups "
+		    "%s）"), opt->common.groups);
 		return;
 	}
 	if (tls_alert_received(c) == 40 && opt->kx == KX_RSA) {
 		/* Only the refusal is known: the alert came before any certificate. */
-		fetch_finish(cl, EXIT_TLS, "the server refused RSA key transport (--kx rsa): "
+		fetch_finish(cl, EXIT_TLS, TR("the server refused RSA key transport (--kx rsa): "
 		    "alert handshake_failure (40) to a ClientHello that offered only %s. It may "
 		    "have no RSA certificate (handshake-lab's server has one on --rsa-port "
 		    "only), or turn the TLS_RSA_* suites off (no forward secrecy: many servers "
-		    "do), or take none of these suites", kx_ciphers(KX_RSA));
+		    "do), or take none of these suites", "服务器拒绝 RSA 密钥传输（--kx rsa）："
+		    "对只提供 %s 的 ClientHello（客户端问候）回了告警 handshake_failure（40）。"
+		    "它可能没有 RSA 证书（handshake-lab 的服务器只在 --rsa-port 上有），或关闭了 "
+		    "TLS_RSA_* 套件（没有前向保密：很多服务器都关了），或这些套件它都不接受"),
+		    kx_ciphers(KX_RSA));
 		return;
 	}
 	if (tls_alert_received(c) >= 0) {
-		fetch_finish(cl, EXIT_TLS, "the server ended the TLS session with alert %s (%d)",
+		fetch_finish(cl, EXIT_TLS, TR("the server ended the TLS session with alert %s "
+		    "(%d)", "服务器以告警 %s（%d）结束了 TLS 会话"),
 		    tls_alert_name(tls_alert_received(c)), tls_alert_received(c));
 		return;
 	}
 	fetch_finish(cl, c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
-	    "%s with %s", c->error_phase == PHASE_TLS_HANDSHAKE ?
-	    "TLS handshake failed" : "TLS error", conn_remote_str(c));
+	    TR("%s with %s", "与 %2$s 的 %1$s"), c->error_phase == PHASE_TLS_HANDSHAKE ?
+	    TR("TLS handshake failed", "TLS 握手失败") : TR("TLS error", "TLS 出错"),
+	    conn_remote_str(c));
 }
 
 /* The connection is gone: the next connection (--reconnect), the next address, the end of
@@ -381,22 +402,24 @@ client_closed(struct conn *c)
 		if (schedule_next(cl, retry_cb) == 0)
 			return;
 		cl->retry = 0;
-		fetch_finish(cl, EXIT_FAIL, "cannot start a fresh connection for request %d: out "
-		    "of memory", cl->req_no);
+		fetch_finish(cl, EXIT_FAIL, TR("cannot start a fresh connection for request %d: "
+		    "out of memory", "无法为第 %d 个请求建立新连接：内存不足"), cl->req_no);
 		return;
 	}
 	if (cl->redirect_pending && cl->exit_code == 0) {	/* -L: the next hop */
 		if (schedule_next(cl, redirect_cb) == 0)
 			return;
-		fetch_finish(cl, EXIT_FAIL, "cannot follow the redirect: out of memory");
+		fetch_finish(cl, EXIT_FAIL, "%s", TR("cannot follow the redirect: out of memory",
+		    "无法跟随重定向：内存不足"));
 		return;
 	}
 	if (cl->done && cl->exit_code == 0 && cl->conn_no - cl->retries < cl->opt->reconnect &&
 	    cl->ai_ok != NULL) {
 		if (schedule_next(cl, reconnect_cb) == 0)
 			return;
-		fetch_finish(cl, EXIT_FAIL, "cannot start connection %d of %d (--reconnect): out "
-		    "of memory", cl->conn_no - cl->retries + 1, cl->opt->reconnect);
+		fetch_finish(cl, EXIT_FAIL, TR("cannot start connection %d of %d (--reconnect): "
+		    "out of memory", "无法建立第 %d 个连接（共 %d 个，--reconnect）：内存不足"),
+		    cl->conn_no - cl->retries + 1, cl->opt->reconnect);
 		return;
 	}
 	if (c->error == CONN_OK || cl->done) {
@@ -415,7 +438,8 @@ client_closed(struct conn *c)
 			 * conn_connect() itself (connect() failing at once). */
 			if (schedule_next(cl, next_address_cb) == 0)
 				return;
-			fetch_finish(cl, EXIT_FAIL, "cannot try the next address: out of memory");
+			fetch_finish(cl, EXIT_FAIL, "%s", TR("cannot try the next address: out "
+			    "of memory", "无法尝试下一个地址：内存不足"));
 			return;
 		}
 		fetch_finish(cl, c->error == CONN_ERR_TIMEOUT ? EXIT_TIMEOUT : EXIT_RECV, "%s",
@@ -426,12 +450,12 @@ client_closed(struct conn *c)
 		return;
 	case CONN_ERR_RESET:
 		fetch_finish(cl, c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS : EXIT_RECV,
-		    "connection reset by %s", conn_remote_str(c));
+		    TR("connection reset by %s", "连接被 %s 复位（RST）"), conn_remote_str(c));
 		return;
 	default:
 		fetch_finish(cl, c->error_phase == PHASE_TLS_HANDSHAKE ? EXIT_TLS :
 		    cl->got_bytes ? EXIT_RECV : EXIT_EMPTY, "%s", conn_error_text(c)[0] ?
-		    conn_error_text(c) : "connection failed");
+		    conn_error_text(c) : TR("connection failed", "连接失败"));
 		return;
 	}
 }
@@ -476,8 +500,10 @@ connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (cl->c != NULL && cl->c->phase == PHASE_CONNECTING) {
 		char msg[CONN_ERROR_TEXT_LEN];
 
-		snprintf(msg, sizeof(msg), "connect to %s: no answer within %d ms "
-		    "(--connect-timeout)", conn_remote_str(cl->c), cl->opt->connect_timeout_ms);
+		/* (try_next_address() finds "--connect-timeout" in it, in either language) */
+		snprintf(msg, sizeof(msg), TR("connect to %s: no answer within %d ms "
+		    "(--connect-timeout)", "连接 %s：%d ms 内没有应答（--connect-timeout）"),
+		    conn_remote_str(cl->c), cl->opt->connect_timeout_ms);
 		conn_abort(cl->c, CONN_ERR_TIMEOUT, msg);
 	}
 }
@@ -489,10 +515,11 @@ max_time_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	fetch_finish(cl, EXIT_TIMEOUT, "the transfer took longer than %d ms (--max-time)",
-	    cl->opt->max_time_ms);
+	fetch_finish(cl, EXIT_TIMEOUT, TR("the transfer took longer than %d ms (--max-time)",
+	    "传输用时超过 %d ms（--max-time）"), cl->opt->max_time_ms);
 	if (cl->c != NULL)
-		conn_abort(cl->c, CONN_ERR_TIMEOUT, "--max-time reached");
+		conn_abort(cl->c, CONN_ERR_TIMEOUT, TR("--max-time reached",
+		    "到达 --max-time"));
 }
 
 static void
@@ -506,7 +533,8 @@ try_next_address(struct client *cl)
 		cl->ai_next = ai->ai_next;
 		cl->ai_cur = ai;
 		if (cl->u.tls && (ssl = new_ssl(cl)) == NULL) {
-			fetch_finish(cl, EXIT_FAIL, "cannot create a TLS session");
+			fetch_finish(cl, EXIT_FAIL, "%s", TR("cannot create a TLS session",
+			    "无法创建 TLS 会话"));
 			return;
 		}
 		memset(&cl->seen, 0, sizeof(cl->seen));
@@ -524,8 +552,10 @@ try_next_address(struct client *cl)
 	if (cl->last_attempt[0] && strstr(cl->last_attempt, "--connect-timeout") != NULL)
 		fetch_finish(cl, EXIT_TIMEOUT, "%s", cl->last_attempt);
 	else
-		fetch_finish(cl, EXIT_CONNECT, "cannot connect to %s port %d (%s)", cl->u.host,
-		    cl->u.port, cl->last_attempt[0] ? cl->last_attempt : "no address worked");
+		fetch_finish(cl, EXIT_CONNECT, TR("cannot connect to %s port %d (%s)",
+		    "无法连接到 %s 端口 %d（%s）"), cl->u.host, cl->u.port,
+		    cl->last_attempt[0] ? cl->last_attempt : TR("no address worked",
+		    "没有一个地址能连上"));
 }
 
 /* --connect-to: where a connection to host:port goes instead (the first entry that
@@ -639,8 +669,8 @@ resolve(struct client *cl)
 		return -1;
 	}
 	if (!given && (e = getaddrinfo(host, port, &hints, &cl->ai_list)) != 0) {
-		fetch_finish(cl, EXIT_RESOLVE, "cannot resolve host '%s': %s", host,
-		    gai_strerror(e));
+		fetch_finish(cl, EXIT_RESOLVE, TR("cannot resolve host '%s': %s",
+		    "无法解析主机名 '%s'：%s"), host, gai_strerror(e));
 		return -1;
 	}
 	for (ai = cl->ai_list; ai != NULL; ai = ai->ai_next, n++) {
@@ -679,7 +709,8 @@ resolve(struct client *cl)
 			    "-%d：只查询并尝试 IPv%d 地址"), opt->family == AF_INET ? 4 : 6,
 			    opt->family == AF_INET ? 4 : 6);
 		else if (n > 1)
-			evrec_gloss(&r, "%d addresses: tried one after the other, like curl", n);
+			evrec_gloss(&r, TR("%d addresses: tried one after the other, like curl",
+			    "%d 个地址：像 curl 一样逐个尝试"), n);
 		evrec_emit(&r);
 	}
 	cl->ai_next = cl->ai_list;
@@ -704,7 +735,8 @@ redirect_cb(evutil_socket_t fd, short what, void *arg)
 		freeaddrinfo(cl->ai_list);
 	cl->ai_list = cl->ai_next = cl->ai_ok = NULL;
 	if (cl->u.tls && cl->ctx == NULL && connect_tls_setup(cl) == -1) {
-		fetch_finish(cl, EXIT_FAIL, "-L: cannot set up TLS for %s", cl->u.host);
+		fetch_finish(cl, EXIT_FAIL, TR("-L: cannot set up TLS for %s",
+		    "-L：无法为 %s 建立 TLS"), cl->u.host);
 		return;
 	}
 	if (resolve(cl) == 0)
@@ -722,7 +754,8 @@ connect_setup(struct client *cl)
 
 	tcpwatch_on_idle(connect_maybe_exit, cl);
 	if ((cl->base = new_base()) == NULL) {
-		fprintf(stderr, "client: cannot create the event loop\n");
+		fprintf(stderr, "%s", TR("client: cannot create the event loop\n",
+		    "client：无法创建事件循环\n"));
 		return -1;
 	}
 	cl->connect_timer = evtimer_new(cl->base, connect_timeout_cb, cl);
@@ -763,7 +796,7 @@ connect_run(struct client *cl)
 			event_base_dispatch(cl->base);
 	}
 	if (cl->c != NULL)
-		conn_abort(cl->c, CONN_ERR_TIMEOUT, "stopped");
+		conn_abort(cl->c, CONN_ERR_TIMEOUT, TR("stopped", "已停止"));
 	trust_stop(cl);
 	tcpwatch_on_idle(NULL, NULL);
 	tcpwatch_stop_all();

@@ -22,6 +22,28 @@
 static void body_done(struct client *, struct conn *, const char *);
 static void body_timer_cb(evutil_socket_t, short, void *);
 
+/* How a body ended (the framing field's value), in the log's language. */
+static const char *
+how_words(const char *how)
+{
+	if (strcmp(how, "closed by the server") == 0)
+		return TR("closed by the server", "服务器关闭连接");
+	if (strcmp(how, "no body") == 0)
+		return TR("no body", "无响应体");
+	if (strcmp(how, "chunked") == 0)
+		return TR("chunked", "分块 chunked");
+	return how;
+}
+
+/* What the client waits for when the server is to close first. */
+static const char *
+wait_what(struct conn *c)
+{
+	if (tls_close_notify_received(c))
+		return TR("FIN (its TLS close_notify is in)", "FIN（它的 TLS close_notify 已到）");
+	return c->use_tls ? TR("close_notify and FIN", "close_notify 和 FIN") : "FIN";
+}
+
 /* The transfer is over: remember the first failure, stop the loop. */
 void
 fetch_finish(struct client *cl, int code, const char *fmt, ...)
@@ -47,7 +69,8 @@ fetch_open_output(struct client *cl)
 
 	cl->out = stdout;
 	if (output != NULL && (cl->out = fopen(output, "w")) == NULL) {
-		fprintf(stderr, "client: cannot write to '%s': %s\n", output, strerror(errno));
+		fprintf(stderr, TR("client: cannot write to '%s': %s\n", "client：无法写入 '%s'：%s\n"),
+		    output, strerror(errno));
 		return -1;
 	}
 	/* A file or a pipe takes a big body in big writes (a TLS body comes in 4 KiB pieces);
@@ -176,7 +199,7 @@ fetch_request(struct client *cl, struct conn *c)
 	if ((req = build_request(cl, method, body, host, &n)) == NULL) {
 		fetch_finish(cl, EXIT_FAIL, "%s", TR("out of memory for the request",
 		    "内存不足，无法构造请求"));
-		conn_close(c, "out of memory");
+		conn_close(c, TR("out of memory", "内存不足"));
 		return;
 	}
 	cl->req_no++;
@@ -203,11 +226,13 @@ fetch_request(struct client *cl, struct conn *c)
 			evrec_detail(&r, "HTTP/1.%d  Host: %s  (%zu B)", opt->http10 ? 0 : 1, host,
 			    n);
 		if (cl->cur.requests > 1)
-			evrec_gloss(&r, "request %d on the same connection (keep-alive): no new TCP "
-			    "or TLS handshake", cl->req_no);
+			evrec_gloss(&r, TR("request %d on the same connection (keep-alive): no new "
+			    "TCP or TLS handshake", "同一连接上的第 %d 个请求（keep-alive 持久连接）："
+			    "不再做 TCP 或 TLS 握手"), cl->req_no);
 		else if (cl->cur.retried)
-			evrec_gloss(&r, "request %d again, on a fresh connection: the server closed "
-			    "the last one without answering it", cl->req_no);
+			evrec_gloss(&r, TR("request %d again, on a fresh connection: the server "
+			    "closed the last one without answering it", "在新连接上重发第 %d 个请求："
+			    "服务器没有应答就关闭了上一个连接"), cl->req_no);
 		else if (body && c->use_tls)
 			evrec_gloss(&r, TR("the request and its %zu-byte body (a form, a password "
 			    "...) travel inside encrypted TLS records: the path sees only their "
@@ -219,9 +244,10 @@ fetch_request(struct client *cl, struct conn *c)
 			    "%zu 字节的请求体（表单、密码……）以明文传输：路径上的任何人都能读到"),
 			    opt->data_len);
 		else
-			evrec_gloss(&r, "%s", c->use_tls ? "the request travels inside encrypted TLS "
-			    "records" : "the request travels in clear text: anyone on the path can "
-			    "read it");
+			evrec_gloss(&r, "%s", c->use_tls ? TR("the request travels inside encrypted "
+			    "TLS records", "请求装在加密的 TLS 记录里传输") : TR("the request travels "
+			    "in clear text: anyone on the path can read it", "请求以明文传输：路径上的"
+			    "任何人都能读到"));
 		redirect_log_request(cl, &r);
 		evrec_emit(&r);
 	}
@@ -246,10 +272,13 @@ fetch_request(struct client *cl, struct conn *c)
 		connect_pause_read(cl, c);
 	if (opt->half_close) {
 		if (c->ssl != NULL && SSL_version(c->ssl) != TLS1_3_VERSION)
-			evlog(EVT_WARNING, c->id, c->fd, "--half-close needs plain HTTP or TLS 1.3: "
-			    "TLS 1.2 ends the whole session at close_notify; closing normally");
+			evlog(EVT_WARNING, c->id, c->fd, "%s", TR("--half-close needs plain HTTP or "
+			    "TLS 1.3: TLS 1.2 ends the whole session at close_notify; closing "
+			    "normally", "--half-close 只用于明文 HTTP 或 TLS 1.3：TLS 1.2 在 "
+			    "close_notify 处结束整个会话；按正常方式关闭"));
 		else
-			conn_shutdown_write(c, "--half-close: the request is all we send");
+			conn_shutdown_write(c, TR("--half-close: the request is all we send",
+			    "--half-close：只发送这个请求，之后不再发送"));
 	}
 }
 
@@ -292,13 +321,15 @@ write_body(struct client *cl, const char *p, size_t n)
 	/* Per response, as curl's per file (-n and --reconnect fetch several). */
 	if (opt->max_filesize > 0 &&
 	    cl->body_bytes - cl->body_start + n > (uint64_t)opt->max_filesize) {
-		fetch_finish(cl, EXIT_FILESIZE, "maximum file size exceeded: the body is larger "
-		    "than %lld bytes (--max-filesize)", opt->max_filesize);
+		fetch_finish(cl, EXIT_FILESIZE, TR("maximum file size exceeded: the body is "
+		    "larger than %lld bytes (--max-filesize)", "超过最大文件大小：响应体大于 %lld "
+		    "字节（--max-filesize）"), opt->max_filesize);
 		return -1;
 	}
 	if (fwrite(p, 1, n, cl->out) != n) {
-		fetch_finish(cl, EXIT_WRITE, "cannot write the body to %s: %s", opt->output ?
-		    opt->output : "standard output", strerror(errno));
+		fetch_finish(cl, EXIT_WRITE, TR("cannot write the body to %s: %s",
+		    "无法把响应体写入 %s：%s"), opt->output ? opt->output : TR("standard output",
+		    "标准输出"), strerror(errno));
 		return -1;
 	}
 	cl->body_bytes += n;
@@ -370,9 +401,10 @@ static void
 body_failed(struct client *cl, struct conn *c)
 {
 	if (cl->exit_code == EXIT_FILESIZE)
-		conn_reset(c, "maximum file size exceeded: not reading the rest");
+		conn_reset(c, TR("maximum file size exceeded: not reading the rest",
+		    "超过最大文件大小：其余部分不再读取"));
 	else
-		conn_close(c, "cannot write the body");
+		conn_close(c, TR("cannot write the body", "无法写出响应体"));
 }
 
 /* One more response came whole (for the summary of -n and --reconnect). */
@@ -400,14 +432,15 @@ response_complete(struct client *cl, struct conn *c, const char *how)
 			next_request(cl, c);
 			return;
 		}
-		fetch_finish(cl, EXIT_FAIL, "the server closes the connection after request %d "
-		    "of %d (Connection: close): -n needs a keep-alive server", cl->req_no,
-		    opt->requests);
+		fetch_finish(cl, EXIT_FAIL, TR("the server closes the connection after request "
+		    "%d of %d (Connection: close): -n needs a keep-alive server", "服务器在第 %d "
+		    "个请求（共 %d 个）之后关闭连接（Connection: close）：-n 需要支持 keep-alive "
+		    "的服务器"), cl->req_no, opt->requests);
 	}
 	if (opt->common.abort)
-		conn_reset(c, "--abort: the response is complete");
+		conn_reset(c, TR("--abort: the response is complete", "--abort：响应已完整"));
 	else if (!opt->common.server_closes_first && (cl->resp.keep_alive || c->half_close))
-		conn_close(c, "response complete");
+		conn_close(c, TR("response complete", "响应已完整"));
 }
 
 static void
@@ -417,8 +450,9 @@ body_done(struct client *cl, struct conn *c, const char *how)
 	struct evrec r;
 
 	if (fflush(cl->out) != 0 || ferror(cl->out))
-		fetch_finish(cl, EXIT_WRITE, "cannot write the body to %s: %s", opt->output ?
-		    opt->output : "standard output", strerror(errno));
+		fetch_finish(cl, EXIT_WRITE, TR("cannot write the body to %s: %s",
+		    "无法把响应体写入 %s：%s"), opt->output ? opt->output : TR("standard output",
+		    "标准输出"), strerror(errno));
 	cl->done = 1;
 	conn_read_big(c, 0);
 	if (evrec_begin(&r, EVT_BODY, c->id, c->fd)) {
@@ -427,37 +461,45 @@ body_done(struct client *cl, struct conn *c, const char *how)
 		evrec_int(&r, "bytes", (long long)n);
 		evrec_str(&r, "framing", how);
 		evrec_int(&r, "req", cl->req_no);
-		evrec_detail(&r, "%llu B received (%s)", (unsigned long long)n, how);
+		evrec_detail(&r, TR("%llu B received (%s)", "收到 %llu B（%s）"),
+		    (unsigned long long)n, how_words(how));
 		if (cl->req_no < opt->requests && cl->resp.keep_alive && !opt->common.abort)
-			evrec_gloss(&r, "the whole response is here; the connection stays open for "
-			    "the next request (keep-alive)");
+			evrec_gloss(&r, "%s", TR("the whole response is here; the connection stays "
+			    "open for the next request (keep-alive)", "整个响应已到；连接保持打开，"
+			    "留给下一个请求（keep-alive 持久连接）"));
 		else if (opt->common.abort)
-			evrec_gloss(&r, "the whole response is here; --abort: we end the connection "
-			    "with RST, not FIN");
+			evrec_gloss(&r, "%s", TR("the whole response is here; --abort: we end the "
+			    "connection with RST, not FIN", "整个响应已到；--abort：我方用 RST 而不是 "
+			    "FIN 结束连接"));
 		else if (opt->common.server_closes_first)
-			evrec_gloss(&r, "the whole response is here; we asked the server to close "
-			    "first (Connection: close), so we wait for its %s", tls_close_notify_received(c) ?
-			    "FIN (its TLS close_notify is in)" : c->use_tls ? "close_notify and FIN" :
-			    "FIN");
+			evrec_gloss(&r, TR("the whole response is here; we asked the server to close "
+			    "first (Connection: close), so we wait for its %s", "整个响应已到；我方请"
+			    "服务器先关闭（Connection: close），所以等待它的 %s"),
+			    wait_what(c));
 		else if (strcmp(how, "closed by the server") == 0 && tls_close_notify_received(c))
-			evrec_gloss(&r, "the server's TLS close_notify ended the body: the data ended "
-			    "on purpose, not cut; %s", c->fin_received ? "its TCP FIN came with it" :
-			    "its TCP FIN has not come yet, we close at once");
+			evrec_gloss(&r, TR("the server's TLS close_notify ended the body: the data "
+			    "ended on purpose, not cut; %s", "服务器的 TLS close_notify 结束了响应体："
+			    "数据是有意结束的，不是被截断；%s"), c->fin_received ? TR("its TCP FIN "
+			    "came with it", "它的 TCP FIN 也随之到达") : TR("its TCP FIN has not come "
+			    "yet, we close at once", "它的 TCP FIN 还没到，我方立即关闭"));
 		else if (strcmp(how, "closed by the server") == 0 && c->use_tls)
-			evrec_gloss(&r, "the server's TCP FIN ended the body without a TLS "
-			    "close_notify: nothing proves the data was not cut");
+			evrec_gloss(&r, "%s", TR("the server's TCP FIN ended the body without a TLS "
+			    "close_notify: nothing proves the data was not cut", "服务器的 TCP FIN "
+			    "结束了响应体，之前没有 TLS close_notify：无法证明数据没有被截断"));
 		else if (strcmp(how, "closed by the server") == 0)
-			evrec_gloss(&r, "the server's FIN ended the body (a body without a length "
-			    "ends when the server closes)");
+			evrec_gloss(&r, "%s", TR("the server's FIN ended the body (a body without a "
+			    "length ends when the server closes)", "服务器的 FIN 结束了响应体（没有"
+			    "长度的响应体在服务器关闭时结束）"));
 		else if (!cl->resp.keep_alive && !c->half_close)
-			evrec_gloss(&r, "the whole response is here; the server said it closes "
-			    "(Connection: close), so we wait for its %s", tls_close_notify_received(c) ?
-			    "FIN (its TLS close_notify is in)" : c->use_tls ? "close_notify and FIN" :
-			    "FIN");
+			evrec_gloss(&r, TR("the whole response is here; the server said it closes "
+			    "(Connection: close), so we wait for its %s", "整个响应已到；服务器说它会"
+			    "关闭（Connection: close），所以等待它的 %s"), wait_what(c));
 		else if (!c->half_close)
-			evrec_gloss(&r, "the whole response is here; the client now closes (%s): "
-			    "the side whose FIN goes first holds TIME_WAIT", c->use_tls ?
-			    "TLS close_notify, then TCP FIN" : "its FIN");
+			evrec_gloss(&r, TR("the whole response is here; the client now closes (%s): "
+			    "the side whose FIN goes first holds TIME_WAIT", "整个响应已到；现在由客户"
+			    "端关闭（%s）：先发 FIN 的一方进入 TIME_WAIT"), c->use_tls ?
+			    TR("TLS close_notify, then TCP FIN", "先 TLS close_notify，再 TCP FIN") :
+			    TR("its FIN", "发送 FIN"));
 		redirect_log_body(cl, c, &r);	/* -L: a redirect's body, and the next hop */
 		evrec_emit(&r);
 	}
@@ -484,14 +526,17 @@ log_response(struct client *cl, struct conn *c)
 	else
 		evrec_label(&r, "< %d %s", m->status, m->reason ? m->reason : "");
 	evrec_detail(&r, "HTTP/1.%d  %s", m->version_minor,
-	    m->body == HTTP1_BODY_CHUNKED ? "chunked body" :
-	    m->body == HTTP1_BODY_CLOSE ? "body until the server closes" :
-	    m->body == HTTP1_BODY_NONE ? "no body" : cl_header ? "Content-Length set" : "");
+	    m->body == HTTP1_BODY_CHUNKED ? TR("chunked body", "分块（chunked）响应体") :
+	    m->body == HTTP1_BODY_CLOSE ? TR("body until the server closes",
+	    "响应体直到服务器关闭为止") :
+	    m->body == HTTP1_BODY_NONE ? TR("no body", "无响应体") : cl_header ?
+	    TR("Content-Length set", "设置了 Content-Length") : "");
 	if (m->body == HTTP1_BODY_LENGTH)
 		evrec_detail(&r, "HTTP/1.%d  Content-Length: %llu", m->version_minor,
 		    (unsigned long long)m->content_length);
-	evrec_gloss(&r, "time to first byte: %.3f ms after the request was sent",
-	    (double)(c->t_first_byte - cl->t_request) / 1000.0);
+	evrec_gloss(&r, TR("time to first byte: %.3f ms after the request was sent",
+	    "首字节时间：请求发出后 %.3f ms"), (double)(c->t_first_byte - cl->t_request) /
+	    1000.0);
 	redirect_log_response(cl, &r);	/* a 3xx: its Location, and what -L does */
 	evrec_emit(&r);
 }
@@ -504,17 +549,20 @@ heads_too_many(struct client *cl, struct conn *c)
 {
 	cl->heads_bytes += cl->resp.head_len;
 	if (cl->heads_bytes > FETCH_MAX_HEADS_BYTES)
-		fetch_finish(cl, EXIT_RECV, "too large response headers: %zu bytes in %d heads "
-		    "(1xx included), more than %d", cl->heads_bytes,
-		    cl->interim + 1, FETCH_MAX_HEADS_BYTES);
+		fetch_finish(cl, EXIT_RECV, TR("too large response headers: %zu bytes in %d "
+		    "heads (1xx included), more than %d", "响应首部过大：%zu 字节，共 %d 个首部"
+		    "（含 1xx），超过 %d"), cl->heads_bytes, cl->interim + 1,
+		    FETCH_MAX_HEADS_BYTES);
 	else if (cl->resp.status >= 100 && cl->resp.status < 200 &&
 	    ++cl->interim > FETCH_MAX_INTERIM)
-		fetch_finish(cl, EXIT_RECV, "too many interim responses: %d 1xx heads (%d "
-		    "%s ...) and no final response; at most %d are taken", cl->interim,
+		fetch_finish(cl, EXIT_RECV, TR("too many interim responses: %d 1xx heads (%d "
+		    "%s ...) and no final response; at most %d are taken", "临时响应过多：%d 个 "
+		    "1xx 首部（%d %s ……），却没有最终响应；最多接受 %d 个"), cl->interim,
 		    cl->resp.status, cl->resp.reason ? cl->resp.reason : "", FETCH_MAX_INTERIM);
 	else
 		return 0;
-	conn_reset(c, "response heads over the limit: not reading the rest");
+	conn_reset(c, TR("response heads over the limit: not reading the rest",
+	    "响应首部超过上限：其余部分不再读取"));
 	return 1;
 }
 
@@ -541,11 +589,11 @@ fetch_read(struct conn *c, struct evbuffer *in)
 			if (r == 0)
 				return;
 			if (r < 0) {
-				evlog(EVT_HTTP_ERROR, c->id, c->fd, "bad response: %s",
-				    cl->resp.error_text);
-				fetch_finish(cl, EXIT_WEIRD, "bad response from the server: %s",
-				    cl->resp.error_text);
-				conn_close(c, "bad response");
+				evlog(EVT_HTTP_ERROR, c->id, c->fd, TR("bad response: %s",
+				    "响应格式错误：%s"), cl->resp.error_text);
+				fetch_finish(cl, EXIT_WEIRD, TR("bad response from the server: %s",
+				    "服务器的响应格式错误：%s"), cl->resp.error_text);
+				conn_close(c, TR("bad response", "响应格式错误"));
 				return;
 			}
 			/* -i, -I: the head as it came, before its body (curl's), 1xx ones too */
@@ -554,7 +602,7 @@ fetch_read(struct conn *c, struct evbuffer *in)
 				fetch_finish(cl, EXIT_WRITE, TR("cannot write the response head "
 				    "to %s: %s", "无法把响应头写到 %s：%s"), opt->output ?
 				    opt->output : TR("standard output", "标准输出"), strerror(errno));
-				conn_close(c, "cannot write the response head");
+				conn_close(c, TR("cannot write the response head", "无法写出响应头"));
 				return;
 			}
 			evbuffer_drain(in, cl->resp.head_len);
@@ -576,9 +624,11 @@ fetch_read(struct conn *c, struct evbuffer *in)
 			http1_chunked_init(&cl->ch);
 			if (cl->resp.body == HTTP1_BODY_LENGTH && opt->max_filesize > 0 &&
 			    cl->body_left > (uint64_t)opt->max_filesize) {
-				fetch_finish(cl, EXIT_FILESIZE, "maximum file size exceeded: the "
-				    "server announces %llu bytes (Content-Length), more than %lld "
-				    "(--max-filesize)", (unsigned long long)cl->body_left,
+				fetch_finish(cl, EXIT_FILESIZE, TR("maximum file size exceeded: "
+				    "the server announces %llu bytes (Content-Length), more than "
+				    "%lld (--max-filesize)", "超过最大文件大小：服务器声明 %llu 字节"
+				    "（Content-Length），超过 %lld（--max-filesize）"),
+				    (unsigned long long)cl->body_left,
 				    opt->max_filesize);
 				body_failed(cl, c);
 				return;
@@ -602,9 +652,9 @@ fetch_read(struct conn *c, struct evbuffer *in)
 			r = http1_chunked_decode(&cl->ch, (const char *)p, n, out, &outlen, &used);
 			evbuffer_drain(in, used);
 			if (r < 0) {
-				fetch_finish(cl, EXIT_RECV, "malformed chunked body from the "
-				    "server");
-				conn_close(c, "malformed chunked body");
+				fetch_finish(cl, EXIT_RECV, "%s", TR("malformed chunked body from "
+				    "the server", "服务器发来的分块（chunked）响应体格式错误"));
+				conn_close(c, TR("malformed chunked body", "分块响应体格式错误"));
 				return;
 			}
 			if (write_body(cl, out, outlen) == -1) {
@@ -650,13 +700,17 @@ close_delimited_done(struct client *cl, struct conn *c)
 	if (!c->use_tls || tls_close_notify_received(c))
 		count_whole(cl);
 	else
-		evlog(EVT_WARNING, c->id, c->fd, "the body ended with the connection, but no "
-		    "close_notify came before the FIN: it may be cut short (a truncation attack "
-		    "looks the same), so it does not count as whole");
+		evlog(EVT_WARNING, c->id, c->fd, "%s", TR("the body ended with the connection, "
+		    "but no close_notify came before the FIN: it may be cut short (a truncation "
+		    "attack looks the same), so it does not count as whole", "响应体随连接结束，"
+		    "但 FIN 之前没有收到 close_notify：它可能被截断了（截断攻击看起来也是这样），"
+		    "所以不算完整"));
 	(void)redirect_follow(cl, c);	/* -L: the next hop needs a new connection */
 	if (cl->req_no < opt->requests && cl->exit_code == 0)
-		fetch_finish(cl, EXIT_FAIL, "the server closes the connection after request %d "
-		    "of %d (its response ends at the close): -n needs a keep-alive server",
+		fetch_finish(cl, EXIT_FAIL, TR("the server closes the connection after request "
+		    "%d of %d (its response ends at the close): -n needs a keep-alive server",
+		    "服务器在第 %d 个请求（共 %d 个）之后关闭连接（它的响应在关闭时结束）：-n 需要"
+		    "支持 keep-alive 的服务器"),
 		    cl->req_no, opt->requests);
 }
 
@@ -678,14 +732,19 @@ fetch_retry(struct client *cl, struct conn *c)
 	cl->retry = 1;
 	if (evrec_begin(&r, EVT_WARNING, c->id, c->fd)) {
 		evrec_int(&r, "req", cl->req_no);
-		evrec_detail(&r, "connection died: the server %s it after response %d without "
-		    "Connection: close, and request %d got no byte of answer: retrying it on a "
-		    "fresh connection", c->reset ? "reset" : "closed", cl->req_no - 1,
-		    cl->req_no);
-		evrec_gloss(&r, "HTTP/1.1 keeps a connection open unless a side says "
+		evrec_detail(&r, TR("connection died: the server %s it after response %d "
+		    "without Connection: close, and request %d got no byte of answer: retrying "
+		    "it on a fresh connection", "连接已断：服务器在第 %2$d 个响应之后%1$s了它，"
+		    "没有 Connection: close，第 %3$d 个请求一个字节的应答也没收到：在新连接上重试"),
+		    c->reset ? TR("reset", "复位（RST）") : TR("closed", "关闭"),
+		    cl->req_no - 1, cl->req_no);
+		evrec_gloss(&r, "%s", TR("HTTP/1.1 keeps a connection open unless a side says "
 		    "'Connection: close', but a server may close an idle one at any time; a "
 		    "request that got no answer is sent again on a new connection, as curl does "
-		    "('Connection died, retrying a fresh connect')");
+		    "('Connection died, retrying a fresh connect')", "HTTP/1.1 默认保持连接打开，"
+		    "除非一方说 'Connection: close'，但服务器可以随时关闭空闲连接；没有得到应答的"
+		    "请求在新连接上重发，curl 也是这样做的（'Connection died, retrying a fresh "
+		    "connect'）"));
 		evrec_emit(&r);
 	}
 	return 1;
@@ -701,17 +760,19 @@ fetch_server_closed(struct client *cl, struct conn *c)
 	if (cl->have_head && cl->resp.body == HTTP1_BODY_CLOSE)
 		close_delimited_done(cl, c);
 	else if (!cl->got_bytes)
-		fetch_finish(cl, EXIT_EMPTY, "the server closed the connection without answering "
-		    "(empty reply)");
+		fetch_finish(cl, EXIT_EMPTY, "%s", TR("the server closed the connection without "
+		    "answering (empty reply)", "服务器没有应答就关闭了连接（空响应）"));
 	else if (cl->have_head && cl->resp.body == HTTP1_BODY_LENGTH)
-		fetch_finish(cl, EXIT_PARTIAL, "transfer closed with %llu bytes remaining to read",
+		fetch_finish(cl, EXIT_PARTIAL, TR("transfer closed with %llu bytes remaining to "
+		    "read", "传输已关闭，还有 %llu 字节没有读到"),
 		    (unsigned long long)cl->body_left);
 	else if (cl->have_head && cl->resp.body == HTTP1_BODY_CHUNKED)
-		fetch_finish(cl, EXIT_PARTIAL, "transfer closed with outstanding read data "
-		    "remaining (the chunked body has no last chunk)");
+		fetch_finish(cl, EXIT_PARTIAL, "%s", TR("transfer closed with outstanding read "
+		    "data remaining (the chunked body has no last chunk)", "传输已关闭，仍有数据"
+		    "未读（分块响应体没有最后一块）"));
 	else
-		fetch_finish(cl, EXIT_RECV, "the server closed the connection before the response "
-		    "was complete");
+		fetch_finish(cl, EXIT_RECV, "%s", TR("the server closed the connection before "
+		    "the response was complete", "服务器在响应完整之前关闭了连接"));
 }
 
 /* One step of the timing line: its time, or why there is none (a step never reached has
@@ -724,9 +785,10 @@ timing_step(struct evrec *r, const char *field, const char *name, int64_t t, int
 
 	if (t != 0) {
 		evrec_float(r, field, (t - t0) / 1000.0);
-		snprintf(buf + l, len - l, "%s %.3f ms, ", name, (t - t0) / 1000.0);
+		snprintf(buf + l, len - l, TR("%s %.3f ms, ", "%s %.3f ms，"), name,
+		    (t - t0) / 1000.0);
 	} else
-		snprintf(buf + l, len - l, "%s: %s, ", name, none);
+		snprintf(buf + l, len - l, TR("%s: %s, ", "%s：%s，"), name, none);
 }
 
 static void
@@ -740,26 +802,32 @@ log_timing(struct client *cl)
 
 	if (!evrec_begin(&r, EVT_TIMING, 0, -1))
 		return;
-	timing_step(&r, "time_connect_ms", "TCP connect", cl->t_tcp, cl->t0, "not reached",
-	    steps, sizeof(steps));
-	timing_step(&r, "time_appconnect_ms", "TLS handshake done", cl->u.tls ? cl->t_tls : 0,
-	    cl->t0, cl->u.tls ? "not reached" : "none (plain HTTP)", steps, sizeof(steps));
-	timing_step(&r, "time_starttransfer_ms", "first byte", cl->t_first, cl->t0,
-	    "not reached", steps, sizeof(steps));
+	timing_step(&r, "time_connect_ms", TR("TCP connect", "TCP 连接"), cl->t_tcp, cl->t0,
+	    TR("not reached", "未到达"), steps, sizeof(steps));
+	timing_step(&r, "time_appconnect_ms", TR("TLS handshake done", "TLS 握手完成"),
+	    cl->u.tls ? cl->t_tls : 0, cl->t0, cl->u.tls ? TR("not reached", "未到达") :
+	    TR("none (plain HTTP)", "无（明文 HTTP）"), steps, sizeof(steps));
+	timing_step(&r, "time_starttransfer_ms", TR("first byte", "首字节"), cl->t_first,
+	    cl->t0, TR("not reached", "未到达"), steps, sizeof(steps));
 	evrec_float(&r, "time_total_ms", total);
 	evrec_int(&r, "body_bytes", (long long)cl->body_bytes);
 	evrec_int(&r, "exit", cl->exit_code);
 	if (cl->ask_wait_us > 0)
 		evrec_float(&r, "question_ms", cl->ask_wait_us / 1000.0);
-	evrec_detail(&r, "%stotal %.3f ms", steps, total);
+	evrec_detail(&r, TR("%stotal %.3f ms", "%s总计 %.3f ms"), steps, total);
 	if (cl->ask_wait_us > 0)
-		evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
+		evrec_gloss(&r, TR("curl -w: time_connect, time_appconnect, time_starttransfer, "
 		    "time_total, all counted from the name lookup; %.3f ms of it the certificate "
-		    "question waited for your answer%s", cl->ask_wait_us / 1000.0, cl->pin.on ?
-		    " (the connect and handshake times are the new connection's)" : "");
+		    "question waited for your answer%s", "curl -w：time_connect、time_appconnect、"
+		    "time_starttransfer、time_total，都从域名解析开始计时；其中 %.3f ms 是证书"
+		    "问题在等你回答%s"), cl->ask_wait_us / 1000.0, cl->pin.on ?
+		    TR(" (the connect and handshake times are the new connection's)",
+		    "（连接和握手时间是新连接的）") : "");
 	else
-		evrec_gloss(&r, "curl -w: time_connect, time_appconnect, time_starttransfer, "
-		    "time_total, all counted from the name lookup");
+		evrec_gloss(&r, "%s", TR("curl -w: time_connect, time_appconnect, "
+		    "time_starttransfer, time_total, all counted from the name lookup",
+		    "curl -w：time_connect、time_appconnect、time_starttransfer、time_total，"
+		    "都从域名解析开始计时"));
 	evrec_emit(&r);
 }
 
@@ -864,13 +932,16 @@ fetch_report(struct client *cl)
 	if (cl->exit_code != 0) {
 		/* One clear line: the error event, or with -q a plain line. */
 		if (!evlog_on() && (!opt->silent || opt->show_error))
-			fprintf(stderr, "client: %s (exit %d)\n", cl->error, cl->exit_code);
-		evlog(EVT_ERROR, 0, -1, "%s (exit %d)", cl->error, cl->exit_code);
+			fprintf(stderr, TR("client: %s (exit %d)\n", "client：%s（退出码 %d）\n"),
+			    cl->error, cl->exit_code);
+		evlog(EVT_ERROR, 0, -1, TR("%s (exit %d)", "%s（退出码 %d）"), cl->error,
+		    cl->exit_code);
 	}
 	if (cl->out != NULL && (cl->out == stdout ? fflush(stdout) : fclose(cl->out)) != 0 &&
 	    cl->exit_code == 0) {
-		fprintf(stderr, "client: cannot write the body to %s: %s (exit %d)\n",
-		    opt->output ? opt->output : "standard output", strerror(errno), EXIT_WRITE);
+		fprintf(stderr, TR("client: cannot write the body to %s: %s (exit %d)\n",
+		    "client：无法把响应体写入 %s：%s（退出码 %d）\n"), opt->output ? opt->output :
+		    TR("standard output", "标准输出"), strerror(errno), EXIT_WRITE);
 		cl->exit_code = EXIT_WRITE;
 	}
 	if (opt->write_out != NULL)

@@ -30,8 +30,9 @@ warn_tls_flags(void)
 		return;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (f[i].given)
-			evlog(EVT_WARNING, 0, -1, "%s has no effect on http://: plain HTTP has no "
-			    "TLS handshake", f[i].flag);
+			evlog(EVT_WARNING, 0, -1, TR("%s has no effect on http://: plain HTTP has "
+			    "no TLS handshake", "%s 对 http:// 不起作用：明文 HTTP 没有 TLS 握手"),
+			    f[i].flag);
 }
 
 int

@@ -207,9 +207,11 @@ const struct flags_prog client_flags = {
 const char *
 options_kx_why_12(int kx)
 {
-	return kx == KX_RSA ? "TLS 1.3 has no RSA key transport (it was removed for lack of "
-	    "forward secrecy)" : "--kx picks a TLS 1.2 key exchange, and TLS 1.3 has no choice "
-	    "to make (it always uses (EC)DHE)";
+	return kx == KX_RSA ? TR("TLS 1.3 has no RSA key transport (it was removed for lack "
+	    "of forward secrecy)", "TLS 1.3 没有 RSA 密钥传输（因为没有前向保密而被删除）") :
+	    TR("--kx picks a TLS 1.2 key exchange, and TLS 1.3 has no choice to make (it "
+	    "always uses (EC)DHE)", "--kx 选择的是 TLS 1.2 的密钥交换，TLS 1.3 没有可选的"
+	    "（它总是用 (EC)DHE）");
 }
 
 /* --resolve and --connect-to: the fields of s split at the colons outside [brackets] (the

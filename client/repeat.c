@@ -174,9 +174,12 @@ repeat_log_offer(struct conn *c)
 	evrec_int(&r, "unused", o->unused);
 	evrec_int(&r, "received", rp.received);
 	if (o->no == 0 && rp.received == 0) {
-		evrec_detail(&r, "nothing to resume: no server has sent a session ticket yet");
-		evrec_gloss(&r, "a full handshake follows (certificate and all): a session can be "
-		    "resumed only with a ticket (or TLS 1.2 session ID) the server gave");
+		evrec_detail(&r, "%s", TR("nothing to resume: no server has sent a session "
+		    "ticket yet", "没有可恢复的会话：还没有服务器发来会话票据（session ticket）"));
+		evrec_gloss(&r, "%s", TR("a full handshake follows (certificate and all): a "
+		    "session can be resumed only with a ticket (or TLS 1.2 session ID) the server "
+		    "gave", "接下来是完整握手（包括证书）：只有凭服务器给的票据（或 TLS 1.2 的会话 "
+		    "ID）才能恢复会话"));
 	} else if (o->no == 0) {
 		char per[256] = "";
 		size_t l;
@@ -186,28 +189,38 @@ repeat_log_offer(struct conn *c)
 		for (i = 0; i < rp.nconns && (l = strlen(per)) < sizeof(per) - 1; i++)
 			snprintf(per + l, sizeof(per) - l, "%s#%u: %d", i ? ", " : "",
 			    rp.conns[i].conn_id, rp.conns[i].tickets);
-		evrec_detail(&r, "no unused ticket left: the server sent %d ticket%s (%s) and each "
-		    "has been offered once", rp.received, rp.received == 1 ? "" : "s", per);
-		evrec_gloss(&r, "a full handshake follows: a TLS 1.3 ticket is used once (RFC 8446 "
-		    "C.4), since it crosses the wire in clear and the same ticket twice links the "
-		    "two connections; --reuse-ticket offers one again on purpose");
+		evrec_detail(&r, TR("no unused ticket left: the server sent %d ticket%s (%s) and "
+		    "each has been offered once", "没有未用过的票据了：服务器发来 %d 张票据%.0s"
+		    "（%s），每张都已提供过一次"), rp.received, rp.received == 1 ? "" : "s", per);
+		evrec_gloss(&r, "%s", TR("a full handshake follows: a TLS 1.3 ticket is used once "
+		    "(RFC 8446 C.4), since it crosses the wire in clear and the same ticket twice "
+		    "links the two connections; --reuse-ticket offers one again on purpose",
+		    "接下来是完整握手：TLS 1.3 的票据只用一次（RFC 8446 C.4），因为它以明文经过"
+		    "网络，同一张票据用两次就能把两个连接关联起来；--reuse-ticket 故意再提供一次"));
 	} else if (o->tls13 && o->again) {
-		evrec_detail(&r, "offers ticket %d (from connection #%u) AGAIN (--reuse-ticket)",
-		    o->no, o->from_conn);
-		evrec_gloss(&r, "the same ticket in a second ClientHello: anyone watching sees the "
-		    "same bytes and can link the connections (RFC 8446 C.4: a client SHOULD NOT "
-		    "reuse a ticket)");
+		evrec_detail(&r, TR("offers ticket %d (from connection #%u) AGAIN (--reuse-ticket)",
+		    "再次提供票据 %d（来自连接 #%u）（--reuse-ticket）"), o->no, o->from_conn);
+		evrec_gloss(&r, "%s", TR("the same ticket in a second ClientHello: anyone "
+		    "watching sees the same bytes and can link the connections (RFC 8446 C.4: a "
+		    "client SHOULD NOT reuse a ticket)", "同一张票据出现在第二个 ClientHello（客户端"
+		    "问候）里：任何旁观者都看到相同的字节，能把这些连接关联起来（RFC 8446 C.4："
+		    "客户端不应重用票据）"));
 	} else if (o->tls13) {
-		evrec_detail(&r, "offers ticket %d (from connection #%u); %d unused ticket%s "
-		    "left", o->no, o->from_conn, o->unused, o->unused == 1 ? "" : "s");
-		evrec_gloss(&r, "each TLS 1.3 ticket is offered once (RFC 8446 C.4): the ticket "
-		    "crosses the wire in clear, so one used twice would link the connections");
+		evrec_detail(&r, TR("offers ticket %d (from connection #%u); %d unused ticket%s "
+		    "left", "提供票据 %d（来自连接 #%u）；还剩 %d 张未用的票据%.0s"), o->no,
+		    o->from_conn, o->unused, o->unused == 1 ? "" : "s");
+		evrec_gloss(&r, "%s", TR("each TLS 1.3 ticket is offered once (RFC 8446 C.4): the "
+		    "ticket crosses the wire in clear, so one used twice would link the "
+		    "connections", "每张 TLS 1.3 票据只提供一次（RFC 8446 C.4）：票据以明文经过"
+		    "网络，用两次就会把连接关联起来"));
 	} else {
-		evrec_detail(&r, "offers the TLS 1.2 session from connection #%u%s",
-		    o->from_conn, o->again ? " again" : "");
-		evrec_gloss(&r, "TLS 1.2 resumes the same session again and again: the same "
-		    "session ID or ticket goes out each time (one reason TLS 1.3 made tickets "
-		    "single-use)");
+		evrec_detail(&r, TR("offers the TLS 1.2 session from connection #%u%s",
+		    "提供来自连接 #%u 的 TLS 1.2 会话%s"), o->from_conn, o->again ?
+		    TR(" again", "（再次）") : "");
+		evrec_gloss(&r, "%s", TR("TLS 1.2 resumes the same session again and again: the "
+		    "same session ID or ticket goes out each time (one reason TLS 1.3 made "
+		    "tickets single-use)", "TLS 1.2 一次又一次地恢复同一个会话：每次发出的都是同一"
+		    "个会话 ID 或票据（这是 TLS 1.3 让票据只能用一次的原因之一）"));
 	}
 	evrec_emit(&r);
 }
@@ -220,10 +233,13 @@ repeat_check_resumed(struct conn *c, int resumed)
 
 	if (!o->decided || o->no == 0 || resumed)
 		return;
-	evlog(EVT_WARNING, c->id, c->fd, "the server did not accept %s %d (from connection #%u): "
-	    "a full handshake instead (the server may have forgotten it, or restarted with new "
-	    "ticket keys, or it takes each ticket once%s)", o->tls13 ? "ticket" : "session",
-	    o->no, o->from_conn, o->again ? " and this one was offered before" : "");
+	evlog(EVT_WARNING, c->id, c->fd, TR("the server did not accept %s %d (from connection "
+	    "#%u): a full handshake instead (the server may have forgotten it, or restarted "
+	    "with new ticket keys, or it takes each ticket once%s)", "服务器没有接受%s %d（来自"
+	    "连接 #%u）：改为完整握手（服务器可能已忘了它，或换了新的票据密钥重启，或每张票据"
+	    "只收一次%s）"), o->tls13 ? TR("ticket", "票据") : TR("session", "会话"),
+	    o->no, o->from_conn, o->again ? TR(" and this one was offered before",
+	    "，而这张之前已提供过") : "");
 }
 
 int
@@ -256,6 +272,19 @@ handshake_kind(const struct repeat_conn *rc)
 	return rc->resumed ? "resumed" : "full";
 }
 
+/* A handshake kind in the log's language. */
+static const char *
+kind_words(const char *kind)
+{
+	if (strcmp(kind, "resumed") == 0)
+		return TR("resumed", "会话恢复的");
+	if (strcmp(kind, "full") == 0)
+		return TR("full", "完整");
+	if (strcmp(kind, "failed") == 0)
+		return TR("failed", "失败的");
+	return kind;
+}
+
 /* " (1 response whole)" when not every request got its whole response, else "". */
 static void
 responses_whole(int requests, int responses, char *buf, size_t len)
@@ -263,7 +292,8 @@ responses_whole(int requests, int responses, char *buf, size_t len)
 	if (responses == requests)
 		buf[0] = '\0';
 	else
-		snprintf(buf, len, " (%d response%s whole)", responses, responses == 1 ? "" : "s");
+		snprintf(buf, len, TR(" (%d response%s whole)", "（%d 个响应完整%.0s）"), responses,
+		    responses == 1 ? "" : "s");
 }
 
 /* One line per connection, then the total: what resumption (or keep-alive) saved. */
@@ -303,17 +333,19 @@ repeat_log_summary(void)
 		evrec_float(&r, "total_ms", rc->total_ms);
 		if (rc->retried)
 			evrec_bool(&r, "retried", 1);
-		evrec_label(&r, "connection %d", i + 1);
+		evrec_label(&r, TR("connection %d", "连接 %d"), i + 1);
 		responses_whole(rc->requests, rc->responses, whole, sizeof(whole));
 		if (!rc->tls)
-			evrec_detail(&r, "plain TCP: connect %.3f ms, %d request%s%s in %.3f ms, "
-			    "%.3f ms in all", rc->connect_ms, rc->requests, rc->requests == 1 ?
+			evrec_detail(&r, TR("plain TCP: connect %.3f ms, %d request%s%s in %.3f ms, "
+			    "%.3f ms in all", "明文 TCP：连接 %.3f ms，%d 个请求%.0s%s 用时 %.3f ms，"
+			    "总计 %.3f ms"), rc->connect_ms, rc->requests, rc->requests == 1 ?
 			    "" : "s", whole, rc->requests_ms, rc->total_ms);
 		else
-			evrec_detail(&r, "%s handshake %.3f ms (%s%s), %d request%s%s in %.3f ms, "
-			    "%.3f ms in all", kind, rc->handshake_ms, rc->version, rc->resumed ?
-			    ", no certificate" : "", rc->requests, rc->requests == 1 ? "" : "s",
-			    whole, rc->requests_ms, rc->total_ms);
+			evrec_detail(&r, TR("%s handshake %.3f ms (%s%s), %d request%s%s in %.3f ms, "
+			    "%.3f ms in all", "%s握手 %.3f ms（%s%s），%d 个请求%.0s%s 用时 %.3f ms，"
+			    "总计 %.3f ms"), kind_words(kind), rc->handshake_ms, rc->version,
+			    rc->resumed ? TR(", no certificate", "，不发证书") : "", rc->requests,
+			    rc->requests == 1 ? "" : "s", whole, rc->requests_ms, rc->total_ms);
 		evrec_emit(&r);
 	}
 	if (!evrec_begin(&r, EVT_SUMMARY, 0, -1))
@@ -327,29 +359,34 @@ repeat_log_summary(void)
 	evrec_float(&r, "resumed_ms_avg", nres ? res_ms / nres : 0);
 	if (nretry)
 		evrec_int(&r, "retried", nretry);
-	evrec_label(&r, "summary");
+	evrec_label(&r, "%s", TR("summary", "汇总"));
 	/* A request sent again counts once among the ones that should come whole. */
 	responses_whole(nreq - nretry, nresp, whole, sizeof(whole));
 	if (nretry)
-		snprintf(again, sizeof(again), "; %d sent again on a fresh connection after the "
-		    "server ended one without answering", nretry);
+		snprintf(again, sizeof(again), TR("; %d sent again on a fresh connection after "
+		    "the server ended one without answering", "；服务器未应答就结束了一个连接后，"
+		    "%d 个请求在新连接上重发"), nretry);
 	if (nfull + nres == 0)
-		evrec_detail(&r, "%d request%s%s over %d connection%s%s (plain HTTP: no TLS "
-		    "handshake)", nreq, nreq == 1 ? "" : "s", whole, rp.nconns,
+		evrec_detail(&r, TR("%d request%s%s over %d connection%s%s (plain HTTP: no TLS "
+		    "handshake)", "%d 个请求%.0s%s，经过 %d 个连接%.0s%s（明文 HTTP：没有 TLS "
+		    "握手）"), nreq, nreq == 1 ? "" : "s", whole, rp.nconns,
 		    rp.nconns == 1 ? "" : "s", again);
 	else
-		evrec_detail(&r, "%d request%s%s over %d connection%s%s: %d full TLS handshake%s, "
-		    "%d resumed", nreq, nreq == 1 ? "" : "s", whole, rp.nconns,
+		evrec_detail(&r, TR("%d request%s%s over %d connection%s%s: %d full TLS "
+		    "handshake%s, %d resumed", "%d 个请求%.0s%s，经过 %d 个连接%.0s%s：%d 次完整 "
+		    "TLS 握手%.0s，%d 次会话恢复"), nreq, nreq == 1 ? "" : "s", whole, rp.nconns,
 		    rp.nconns == 1 ? "" : "s", again, nfull, nfull == 1 ? "" : "s", nres);
 	if (nfull && nres)
-		evrec_gloss(&r, "a full handshake took %.3f ms on average, a resumed one %.3f ms: "
-		    "no certificate to send and check, no signature to make and verify",
-		    full_ms / nfull, res_ms / nres);
+		evrec_gloss(&r, TR("a full handshake took %.3f ms on average, a resumed one %.3f "
+		    "ms: no certificate to send and check, no signature to make and verify",
+		    "完整握手平均用时 %.3f ms，会话恢复 %.3f ms：不用发送和校验证书，也不用生成和"
+		    "验证签名"), full_ms / nfull, res_ms / nres);
 	else if (rp.nconns == 1 && nreq > 1)
-		evrec_gloss(&r, "keep-alive: one TCP handshake%s for all %d requests", nfull ?
-		    " and one TLS handshake" : "", nreq);
+		evrec_gloss(&r, TR("keep-alive: one TCP handshake%s for all %d requests",
+		    "keep-alive 持久连接：%2$d 个请求只用了一次 TCP 握手%1$s"), nfull ?
+		    TR(" and one TLS handshake", "和一次 TLS 握手") : "", nreq);
 	else if (nfull > 1 && nres == 0)
-		evrec_gloss(&r, "no session was resumed: each connection paid for a full "
-		    "handshake");
+		evrec_gloss(&r, "%s", TR("no session was resumed: each connection paid for a full "
+		    "handshake", "没有会话被恢复：每个连接都做了一次完整握手"));
 	evrec_emit(&r);
 }

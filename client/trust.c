@@ -32,46 +32,65 @@ trust_advice(int e)
 	switch (e) {
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-		return "Either the issuer is a CA you do not trust (then: --cacert FILE with its "
-		    "certificate, if you trust it), or the server left out the intermediate CA "
-		    "certificate it should send (then the site's owner must fix its chain). "
-		    "--show-certs shows what was sent.";
+		return TR("Either the issuer is a CA you do not trust (then: --cacert FILE with "
+		    "its certificate, if you trust it), or the server left out the intermediate "
+		    "CA certificate it should send (then the site's owner must fix its chain). "
+		    "--show-certs shows what was sent.", "要么签发者是你不信任的 CA（如果你信任它："
+		    "用 --cacert FILE 给出它的证书），要么服务器漏发了应当发送的中间 CA 证书（那就"
+		    "要网站的主人修好证书链）。--show-certs 显示服务器发来了什么。");
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-		return "Anyone can make a certificate like this one, including an attacker between "
-		    "you and the server. If you know and trust whoever issued it, pass their CA "
-		    "with --cacert FILE (this demo's CA: certs/out/ca.crt; a self-signed "
-		    "certificate stays untrusted even then). -k proceeds once without the check.";
+		return TR("Anyone can make a certificate like this one, including an attacker "
+		    "between you and the server. If you know and trust whoever issued it, pass "
+		    "their CA with --cacert FILE (this demo's CA: certs/out/ca.crt; a self-signed "
+		    "certificate stays untrusted even then). -k proceeds once without the check.",
+		    "任何人都能做出这样一张证书，包括你和服务器之间的攻击者。如果你认识并信任它的"
+		    "签发者，用 --cacert FILE 给出其 CA（本演示的 CA：certs/out/ca.crt；自签名证书"
+		    "即使这样也仍不受信任）。-k 跳过检查，继续这一次。");
 	case X509_V_ERR_CERT_HAS_EXPIRED:
-		return "Check your computer's date and time; if they are right, the site's owner "
-		    "must renew the certificate.";
+		return TR("Check your computer's date and time; if they are right, the site's "
+		    "owner must renew the certificate.", "检查你电脑的日期和时间；如果它们没错，"
+		    "就要网站的主人更新证书。");
 	case X509_V_ERR_CERT_NOT_YET_VALID:
-		return "Check your computer's date and time: the certificate starts later than "
-		    "your clock says (a clock running behind, or a certificate issued too early).";
+		return TR("Check your computer's date and time: the certificate starts later "
+		    "than your clock says (a clock running behind, or a certificate issued too "
+		    "early).", "检查你电脑的日期和时间：证书的生效时间晚于你的时钟（时钟慢了，或"
+		    "证书签发得太早）。");
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
-		return "The name you typed is not in the certificate: this may be another server. "
-		    "Use a name the certificate lists (--show-certs prints them).";
+		return TR("The name you typed is not in the certificate: this may be another "
+		    "server. Use a name the certificate lists (--show-certs prints them).",
+		    "你输入的名字不在证书里：这可能是另一台服务器。请使用证书里列出的名字"
+		    "（--show-certs 会打印它们）。");
 	case X509_V_ERR_PERMITTED_VIOLATION:
-		return "This CA may only vouch for localhost and loopback addresses (its name "
-		    "constraints; a classroom CA made with --name: the names chosen); a certificate "
-		    "for another name from it is a forgery or a mistake.";
+		return TR("This CA may only vouch for localhost and loopback addresses (its name "
+		    "constraints; a classroom CA made with --name: the names chosen); a "
+		    "certificate for another name from it is a forgery or a mistake.",
+		    "这个 CA 只能为 localhost 和环回地址担保（它的名称约束；用 --name 做的课堂 "
+		    "CA：所选的名字）；它签发的其他名字的证书是伪造的或出了错。");
 	case X509_V_ERR_CERT_REVOKED:
-		return "Its issuer withdrew it (a stolen key?): do not proceed. Only a client that "
-		    "checks revocation (--crlfile FILE) notices this at all.";
+		return TR("Its issuer withdrew it (a stolen key?): do not proceed. Only a client "
+		    "that checks revocation (--crlfile FILE) notices this at all.", "签发者已"
+		    "吊销它（私钥被盗？）：不要继续。只有检查吊销的客户端（--crlfile FILE）才会"
+		    "发现这一点。");
 	case X509_V_ERR_INVALID_PURPOSE:
-		return "The certificate was issued for another use (e.g. a client certificate): "
-		    "the server's owner must get a server certificate.";
+		return TR("The certificate was issued for another use (e.g. a client "
+		    "certificate): the server's owner must get a server certificate.",
+		    "这张证书是为别的用途签发的（例如客户端证书）：服务器的主人必须申请服务器"
+		    "证书。");
 	case X509_V_ERR_EE_KEY_TOO_SMALL:
 	case X509_V_ERR_CA_MD_TOO_WEAK:
-		return "The cryptography is too weak to rely on (a short key or SHA-1): the site's "
-		    "owner must issue a modern certificate.";
+		return TR("The cryptography is too weak to rely on (a short key or SHA-1): the "
+		    "site's owner must issue a modern certificate.", "密码算法太弱，不可依赖（密钥"
+		    "太短或 SHA-1）：网站的主人必须换一张现代的证书。");
 	case X509_V_ERR_UNABLE_TO_GET_CRL:
-		return "Revocation could not be checked: the CRL file (--crlfile) has no list from "
-		    "this certificate's issuer.";
+		return TR("Revocation could not be checked: the CRL file (--crlfile) has no list "
+		    "from this certificate's issuer.", "无法检查吊销状态：CRL 文件（--crlfile）里"
+		    "没有这张证书的签发者的吊销列表。");
 	default:
-		return "Do not proceed unless you know why the check fails.";
+		return TR("Do not proceed unless you know why the check fails.",
+		    "除非你知道检查为什么失败，否则不要继续。");
 	}
 }
 
@@ -139,18 +158,19 @@ trust_show_chain(FILE *fp, SSL *ssl)
 	char s1[SAFE_LEN];
 
 	if (chain == NULL || sk_X509_num(chain) == 0) {
-		fprintf(fp, "(the server presented no certificate)\n");
+		fprintf(fp, "%s\n", TR("(the server presented no certificate)",
+		    "（服务器没有出示证书）"));
 		return;
 	}
-	fprintf(fp, "\n--- the server's certificate chain: %d certificate(s), as sent ---\n",
-	    sk_X509_num(chain));
+	fprintf(fp, TR("\n--- the server's certificate chain: %d certificate(s), as sent ---\n",
+	    "\n--- 服务器的证书链：%d 张证书，按发送顺序 ---\n"), sk_X509_num(chain));
 	for (i = 0; i < sk_X509_num(chain); i++) {
 		X509 *x = sk_X509_value(chain, i);
 
 		tls_cert_info(x, &ci);
 		fprintf(fp, "[%d] subject:   %s\n", i, SAFE(ci.subject, s1));
 		fprintf(fp, "    issuer:    %s%s\n", SAFE(ci.issuer, s1), X509_check_issued(x, x) ==
-		    X509_V_OK ? "  (self-signed)" : "");
+		    X509_V_OK ? TR("  (self-signed)", "  （自签名）") : "");
 		fprintf(fp, "    valid:     %s .. %s\n", ci.not_before, ci.not_after);
 		if ((pk = X509_get0_pubkey(x)) != NULL)
 			fprintf(fp, "    key:       %s, %d bits\n", EVP_PKEY_get0_type_name(pk),
@@ -331,17 +351,23 @@ log_hostname(struct client *cl, struct conn *c, int checked)
 	evrec_bool(&r, "checked", checked);
 	evrec_bool(&r, "match", checked && match);
 	if (!checked)
-		evrec_detail(&r, "%s: not checked (the check stopped at an earlier error)", u->host);
+		evrec_detail(&r, TR("%s: not checked (the check stopped at an earlier error)",
+		    "%s：没有检查（检查在更早的错误处就停止了）"), u->host);
 	else
-		evrec_detail(&r, "%s %s", u->host, match ? "matches the certificate" :
-		    "is NOT in the certificate");
+		evrec_detail(&r, TR("%s %s", "%s %s"), u->host, match ?
+		    TR("matches the certificate", "与证书相符") :
+		    TR("is NOT in the certificate", "不在证书里"));
 	if (checked && match && c->ssl != NULL && !peer_has_san(c->ssl))
-		evrec_gloss(&r, "the certificate has no subjectAltName: OpenSSL (and curl) matched "
-		    "the name against its CN, an old fallback; browsers refuse such certificates");
+		evrec_gloss(&r, "%s", TR("the certificate has no subjectAltName: OpenSSL (and "
+		    "curl) matched the name against its CN, an old fallback; browsers refuse "
+		    "such certificates", "证书没有 subjectAltName：OpenSSL（和 curl）拿名字去比对"
+		    "它的 CN，这是旧的退路做法；浏览器拒绝这样的证书"));
 	else
-		evrec_gloss(&r, "%s", u->host_is_ip ? "the IP address we connected to must be "
-		    "among the certificate's IP SANs" : "the name we typed must be among the "
-		    "certificate's DNS names (subjectAltName)");
+		evrec_gloss(&r, "%s", u->host_is_ip ? TR("the IP address we connected to must be "
+		    "among the certificate's IP SANs", "我们连接的 IP 地址必须在证书的 IP SAN "
+		    "之中") : TR("the name we typed must be among the certificate's DNS names "
+		    "(subjectAltName)", "我们输入的名字必须在证书的 DNS 名字"
+		    "（subjectAltName，主题备用名称）之中"));
 	evrec_emit(&r);
 }
 
@@ -395,7 +421,8 @@ warn_untrusted(struct client *cl, int asking)
 	/* In JSON the trust_decision event carries the explanation; with -q one line says it
 	 * before the question (without a question the final error line says it). */
 	if (opt->common.quiet && asking)
-		fprintf(stderr, "client: certificate of %s not trusted: %s (error %d)\n",
+		fprintf(stderr, TR("client: certificate of %s not trusted: %s (error %d)\n",
+		    "client：%s 的证书不受信任：%s（错误 %d）\n"),
 		    SAFE(cl->u.host, s1), tls_verify_plain(e), e);
 	else if (!opt->common.quiet && (opt->common.format == EVLOG_TEXT ||
 	    (cl->interactive && !opt->insecure)))
@@ -413,37 +440,45 @@ trust_decide(struct client *cl, struct conn *c)
 		/* No Certificate in an abbreviated handshake: nothing to check again. The
 		 * session itself proves the server is the one we checked before. */
 		log_trust(cl, c->id, c->fd, cl->decided == 1 ? "trusted" : "proceed", 0, -1, "%s",
-		    cl->decided == 1 ? "session resumed: no certificate this time; the server "
+		    cl->decided == 1 ? TR("session resumed: no certificate this time; the server "
 		    "proved it holds the session we made after checking its certificate on the "
-		    "first connection" : "session resumed: no certificate this time; on the "
-		    "first connection you chose to proceed without trust");
+		    "first connection", "会话恢复：这次没有证书；服务器证明了它持有我们在第一个"
+		    "连接上校验过它的证书之后建立的会话") : TR("session resumed: no certificate "
+		    "this time; on the first connection you chose to proceed without trust",
+		    "会话恢复：这次没有证书；在第一个连接上你选择了不信任也继续"));
 		return 1;
 	}
 	log_hostname(cl, c, 1);
 	if (cl->seen.nerr == 0) {
-		log_trust(cl, c->id, c->fd, "trusted", 0, -1, "certificate chain "
-		    "verified: issued by a CA we trust, in date, for this name: no warning");
+		log_trust(cl, c->id, c->fd, "trusted", 0, -1, "%s", TR("certificate chain "
+		    "verified: issued by a CA we trust, in date, for this name: no warning",
+		    "证书链校验通过：由我们信任的 CA 签发，在有效期内，且是这个名字的证书：没有"
+		    "警告"));
 		cl->decided = 1;
 		return 1;
 	}
 	cl->decided = 2;
 	if (cl->opt->insecure) {
 		warn_untrusted(cl, 0);
-		log_trust(cl, c->id, c->fd, "proceed", 0, -1, "-k/--insecure: proceeding without "
-		    "trust (the traffic is encrypted, but to whom?)");
+		log_trust(cl, c->id, c->fd, "proceed", 0, -1, "%s", TR("-k/--insecure: proceeding "
+		    "without trust (the traffic is encrypted, but to whom?)", "-k/--insecure：不"
+		    "信任也继续（流量是加密的，可对方是谁？）"));
 		return 1;
 	}
 	if (pin_matches(cl)) {
 		/* The warning was shown at the question: not again. */
-		log_trust(cl, c->id, c->fd, "proceed", 0, 1, "the certificate you accepted at the "
-		    "question (connection #%u refused it in its handshake): exactly this one, "
-		    "sha256 %s, is accepted for this run", cl->pin.conn_id, cl->pin.sha256);
+		log_trust(cl, c->id, c->fd, "proceed", 0, 1, TR("the certificate you accepted at "
+		    "the question (connection #%u refused it in its handshake): exactly this one, "
+		    "sha256 %s, is accepted for this run", "你在提问时接受的证书（连接 #%u 在握手"
+		    "中拒绝了它）：本次运行只接受这一张，sha256 %s"), cl->pin.conn_id,
+		    cl->pin.sha256);
 		return 1;
 	}
 	/* Not reached: the verify callback refuses any other untrusted certificate inside the
 	 * handshake. */
 	warn_untrusted(cl, 0);
-	log_trust(cl, c->id, c->fd, "refused", 0, -1, "certificate not trusted");
+	log_trust(cl, c->id, c->fd, "refused", 0, -1, "%s", TR("certificate not trusted",
+	    "证书不受信任"));
 	return 0;
 }
 
@@ -464,11 +499,13 @@ trust_failed(struct conn *c)
 		/* A new connection after a yes, and not the certificate accepted there: no
 		 * second question. */
 		warn_untrusted(cl, 0);
-		log_trust(cl, c->id, c->fd, "refused", 0, 0, "not the certificate you accepted: "
-		    "connection #%u presented sha256 %s, this one %s: refused without a "
-		    "question (the server changed its certificate, or someone between us and "
-		    "it did)", cl->pin.conn_id, cl->pin.sha256, cl->seen.leaf_have ?
-		    cl->seen.leaf_sha256 : "(unknown)");
+		log_trust(cl, c->id, c->fd, "refused", 0, 0, TR("not the certificate you "
+		    "accepted: connection #%u presented sha256 %s, this one %s: refused without "
+		    "a question (the server changed its certificate, or someone between us and "
+		    "it did)", "不是你接受的那张证书：连接 #%u 出示的是 sha256 %s，这张是 %s："
+		    "不再提问，直接拒绝（服务器换了证书，或我们和它之间有人换了）"),
+		    cl->pin.conn_id, cl->pin.sha256, cl->seen.leaf_have ?
+		    cl->seen.leaf_sha256 : TR("(unknown)", "（未知）"));
 		return;
 	}
 	if (cl->interactive) {
@@ -476,8 +513,10 @@ trust_failed(struct conn *c)
 		return;
 	}
 	warn_untrusted(cl, 0);
-	log_trust(cl, c->id, c->fd, "refused", 0, -1, "not a terminal, so no question: refusing "
-	    "the untrusted certificate (use --cacert FILE to trust its CA, or -k)");
+	log_trust(cl, c->id, c->fd, "refused", 0, -1, "%s", TR("not a terminal, so no question: "
+	    "refusing the untrusted certificate (use --cacert FILE to trust its CA, or -k)",
+	    "不是终端，所以不提问：拒绝这张不受信任的证书（用 --cacert FILE 信任它的 CA，"
+	    "或用 -k）"));
 }
 
 /* ---- the question, asked once the refused connection is closed ---- */
@@ -486,11 +525,11 @@ trust_failed(struct conn *c)
  * before the warning is shown anyway. */
 #define ASK_SETTLE_MS 200
 
-/* y or yes (any case) is a yes; anything else, an empty line and Ctrl-D are a no. */
+/* y or yes (any case), or 是, is a yes; anything else, an empty line and Ctrl-D are a no. */
 static int
 is_yes(const char *a)
 {
-	return strcasecmp(a, "y") == 0 || strcasecmp(a, "yes") == 0;
+	return strcasecmp(a, "y") == 0 || strcasecmp(a, "yes") == 0 || strcmp(a, "是") == 0;
 }
 
 static void
@@ -506,32 +545,40 @@ answered(struct client *cl, int yes)
 	}
 	cl->ask_wait_us += evlog_now_us() - cl->t_ask;
 	if (yes && !cl->seen.leaf_have) {
-		log_trust(cl, id, -1, "refused", 1, -1, "you answered yes, but the server's "
-		    "certificate could not be fingerprinted: refusing");
+		log_trust(cl, id, -1, "refused", 1, -1, "%s", TR("you answered yes, but the "
+		    "server's certificate could not be fingerprinted: refusing", "你回答了是，"
+		    "但无法计算服务器证书的指纹：拒绝"));
 		yes = 0;
 	} else if (!yes)
-		log_trust(cl, id, -1, "refused", 1, -1, "you answered no: the certificate stays "
-		    "refused (connection #%u closed at the refusal)", id);
+		log_trust(cl, id, -1, "refused", 1, -1, TR("you answered no: the certificate "
+		    "stays refused (connection #%u closed at the refusal)", "你回答了否：证书仍被"
+		    "拒绝（连接 #%u 在拒绝时已关闭）"), id);
 	if (!yes) {
 		cl->t_end = evlog_now_us();	/* the transfer ends at the answer */
-		fetch_finish(cl, EXIT_UNTRUSTED, "certificate of %s not trusted: %s (error %d)",
-		    cl->u.host, tls_verify_plain(e), e);
+		fetch_finish(cl, EXIT_UNTRUSTED, TR("certificate of %s not trusted: %s (error %d)",
+		    "%s 的证书不受信任：%s（错误 %d）"), cl->u.host, tls_verify_plain(e), e);
 		return;
 	}
 	cl->pin.on = 1;
 	cl->pin.conn_id = id;
 	memcpy(cl->pin.md, cl->seen.leaf_md, sizeof(cl->pin.md));
 	snprintf(cl->pin.sha256, sizeof(cl->pin.sha256), "%s", cl->seen.leaf_sha256);
-	log_trust(cl, id, -1, "proceed", 1, -1, "you answered yes: a new connection will accept "
-	    "exactly this certificate (sha256 %s), and no other, for this run", cl->pin.sha256);
+	log_trust(cl, id, -1, "proceed", 1, -1, TR("you answered yes: a new connection will "
+	    "accept exactly this certificate (sha256 %s), and no other, for this run",
+	    "你回答了是：本次运行中，新连接只接受这一张证书（sha256 %s），不接受别的"),
+	    cl->pin.sha256);
 	if (evrec_begin(&r, EVT_TRUST_RETRY, 0, -1)) {
 		evrec_str(&r, "sha256", cl->pin.sha256);
 		evrec_int(&r, "refused_conn", (long long)id);
-		evrec_detail(&r, "connecting again: connection #%u refused the certificate in its "
-		    "handshake before you answered; the new connection accepts exactly that "
-		    "certificate (sha256 %s) and no other", id, cl->pin.sha256);
-		evrec_gloss(&r, "a browser does the same after \"Proceed\": it keeps the "
-		    "certificate as an exception for this site and connects again");
+		evrec_detail(&r, TR("connecting again: connection #%u refused the certificate in "
+		    "its handshake before you answered; the new connection accepts exactly that "
+		    "certificate (sha256 %s) and no other", "重新连接：在你回答之前，连接 #%u 已在"
+		    "握手中拒绝了这张证书；新连接只接受这一张证书（sha256 %s），不接受别的"), id,
+		    cl->pin.sha256);
+		evrec_gloss(&r, "%s", TR("a browser does the same after \"Proceed\": it keeps "
+		    "the certificate as an exception for this site and connects again",
+		    "浏览器在你点“继续前往”之后也是这样做的：把这张证书记为这个网站的例外，"
+		    "再连接一次"));
 		evrec_emit(&r);
 	}
 	connect_again(cl);
@@ -579,22 +626,26 @@ ask_now(struct client *cl)
 		evrec_str(&r, "sha256", cl->seen.leaf_sha256);
 		evrec_int(&r, "error", first_error(cl));
 		if (cl->seen.alert_out >= 0)
-			evrec_detail(&r, "connection #%u refused the certificate inside its "
+			evrec_detail(&r, TR("connection #%u refused the certificate inside its "
 			    "handshake (our alert %s, %d) and is closed: the question comes now, "
-			    "with no connection open", id, tls_alert_name(cl->seen.alert_out),
-			    cl->seen.alert_out);
+			    "with no connection open", "连接 #%u 在握手中拒绝了这张证书（我方告警 "
+			    "%s，%d），连接已关闭：现在才提问，此时没有打开的连接"), id,
+			    tls_alert_name(cl->seen.alert_out), cl->seen.alert_out);
 		else
-			evrec_detail(&r, "connection #%u refused the certificate inside its "
+			evrec_detail(&r, TR("connection #%u refused the certificate inside its "
 			    "handshake and is closed: the question comes now, with no connection "
-			    "open", id);
-		evrec_gloss(&r, "as a browser shows its warning page: no server waits for your "
-		    "answer, so none can time out however long you read; yes makes a new "
-		    "connection that accepts exactly this certificate");
+			    "open", "连接 #%u 在握手中拒绝了这张证书，连接已关闭：现在才提问，此时"
+			    "没有打开的连接"), id);
+		evrec_gloss(&r, "%s", TR("as a browser shows its warning page: no server waits "
+		    "for your answer, so none can time out however long you read; yes makes a new "
+		    "connection that accepts exactly this certificate", "就像浏览器显示它的警告页："
+		    "没有服务器在等你的回答，所以你读多久都不会超时；回答是，就建立一个只接受这张"
+		    "证书的新连接"));
 		evrec_emit(&r);
 	}
 	warn_untrusted(cl, 1);
 	cl->t_ask = evlog_now_us();
-	fprintf(stderr, "Proceed anyway? [y/N] ");
+	fprintf(stderr, "%s", TR("Proceed anyway? [y/N] ", "仍然继续吗？[y/N] "));
 	fflush(stderr);
 	cl->answer_len = 0;
 	cl->answer[0] = '\0';
@@ -622,7 +673,8 @@ settle_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (st != -1)
-		tcpwatch_stop(cl->seen.conn_id, "the certificate question comes next");
+		tcpwatch_stop(cl->seen.conn_id, TR("the certificate question comes next",
+		    "接下来是证书问题"));
 	ask_now(cl);
 }
 

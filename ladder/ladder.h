@@ -225,7 +225,12 @@ void	 render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n);
 /* ------------------------------------------------------------------ options.c */
 
 /* The ladder's flags' ids (-h/--help is common/flags.h's FLAGS_HELP). */
-enum ladder_flag { F_TEXT = 1, F_ASCII, F_SVG, F_MERMAID };
+enum ladder_flag { F_TEXT = 1, F_ASCII, F_SVG, F_MERMAID, F_LANG };
+
+/* --lang zh: the labels, notes and legend in Chinese (main.c sets it). The ladder links no
+ * evlog, so it has its own switch behind the same TR(en, zh) as the programs. */
+extern int ladder_zh;
+#define TR(en, zh) (ladder_zh ? (zh) : (en))
 
 struct flags_prog;
 /* The flag table, the words of --help and of man/ladder.1. */

@@ -19,6 +19,8 @@ struct options {
 };
 
 /* The error, then the usage on standard error; exit status 2. */
+int ladder_zh;		/* --lang zh */
+
 static void usage_error(const char *, const char *) __attribute__((noreturn));
 
 static void
@@ -64,6 +66,14 @@ parse_opts(int argc, char **argv)
 			case F_MERMAID:
 				o.fmt = FMT_MERMAID;
 				break;
+			case F_LANG:
+				if (i + 1 >= argc)
+					usage_error("%s", "--lang needs en or zh");
+				arg = argv[++i];
+				if (strcmp(arg, "zh") != 0 && strcmp(arg, "en") != 0)
+					usage_error("--lang: '%s' is not en or zh", arg);
+				ladder_zh = strcmp(arg, "zh") == 0;
+				continue;
 			default:
 				usage_error("unknown option '%s'", arg);
 			}
@@ -87,11 +97,12 @@ static void
 report_skipped(const char *path, const struct readstat *st)
 {
 	if (st->malformed)
-		fprintf(stderr, "ladder: %s: %zu malformed JSON line(s) skipped\n", path,
-		    st->malformed);
+		fprintf(stderr, TR("ladder: %s: %zu malformed JSON line(s) skipped\n",
+		    "ladder：%s：跳过了 %zu 行格式错误的 JSON\n"), path, st->malformed);
 	if (st->toolong)
-		fprintf(stderr, "ladder: %s: %zu line(s) longer than %d bytes or with NUL bytes "
-		    "skipped\n", path, st->toolong, LINE_MAX_BYTES - 1);
+		fprintf(stderr, TR("ladder: %s: %zu line(s) longer than %d bytes or with NUL bytes "
+		    "skipped\n", "ladder：%s：跳过了 %zu 行长于 %d 字节或含 NUL 字节的行\n"), path,
+		    st->toolong, LINE_MAX_BYTES - 1);
 }
 
 /* Pairs the two sides' connections and renders them into out; -1 after an error message. */
@@ -105,32 +116,39 @@ draw(struct logset *ls, const struct readstat *st, enum fmt fmt, struct sbuf *ou
 
 	for (i = 0; i < 2; i++) {
 		if (ls->sides[i][CLIENT] + ls->sides[i][SERVER] == 0) {
-			fprintf(stderr, "ladder: %s has no event records (%zu line(s)): is it a log "
-			    "written with --log-format json? (client: 2>client.json, server: "
-			    ">server.json)\n", ls->name[i], st[i].lines);
+			fprintf(stderr, TR("ladder: %s has no event records (%zu line(s)): is it a "
+			    "log written with --log-format json? (client: 2>client.json, server: "
+			    ">server.json)\n", "ladder：%s 里没有事件记录（%zu 行）：它是用 "
+			    "--log-format json 写的日志吗？（客户端：2>client.json，服务器："
+			    ">server.json）\n"), ls->name[i], st[i].lines);
 			return -1;
 		}
 	}
 	if (ls->sides[0][CLIENT] + ls->sides[1][CLIENT] == 0) {
-		fprintf(stderr, "ladder: neither log is the client's: both hold server events "
-		    "(the client's log is its standard error: 2>client.json)\n");
+		fprintf(stderr, "%s", TR("ladder: neither log is the client's: both hold server "
+		    "events (the client's log is its standard error: 2>client.json)\n",
+		    "ladder：两份日志都不是客户端的：都是服务器的事件（客户端的日志在它的标准错误："
+		    "2>client.json）\n"));
 		return -1;
 	}
 	if (ls->sides[0][SERVER] + ls->sides[1][SERVER] == 0) {
-		fprintf(stderr, "ladder: neither log is the server's: both hold client events "
-		    "(the server's log is its standard output: >server.json)\n");
+		fprintf(stderr, "%s", TR("ladder: neither log is the server's: both hold client "
+		    "events (the server's log is its standard output: >server.json)\n",
+		    "ladder：两份日志都不是服务器的：都是客户端的事件（服务器的日志在它的标准输出："
+		    ">server.json）\n"));
 		return -1;
 	}
 
 	conns = group_conns(ls, &nconn);
 	dd = pair_conns(conns, nconn, &nd);
 	if (nd == 0) {
-		fprintf(stderr, "ladder: the two logs share no connection: were they from the same "
-		    "run?\n");
+		fprintf(stderr, "%s", TR("ladder: the two logs share no connection: were they from "
+		    "the same run?\n", "ladder：两份日志没有共同的连接：它们来自同一次运行吗？\n"));
 		for (i = 0, j = 0; i < nconn && j < 3; i++)
 			if (conns[i].side == CLIENT && conns[i].local != NULL) {
-				fprintf(stderr, "ladder: the client's connection %s -> %s is not in "
-				    "the server's log\n", conns[i].local, conns[i].remote);
+				fprintf(stderr, TR("ladder: the client's connection %s -> %s is not "
+				    "in the server's log\n", "ladder：客户端的连接 %s -> %s 不在服务器"
+				    "的日志里\n"), conns[i].local, conns[i].remote);
 				j++;
 			}
 		if (j == 0)

@@ -123,19 +123,22 @@ rel_num(const struct diagram *d, int who, int64_t v, char *buf, size_t len)
 static const char *
 step_words(const char *step)
 {
-	static const struct { const char *step, *words; } steps[] = {
-		{ "syn", "1st handshake" }, { "syn_ack", "2nd handshake" },
-		{ "syn_resent", "1st handshake, sent again" },
-		{ "syn_ack_resent", "2nd handshake, sent again" },
-		{ "ack_handshake", "3rd handshake" }, { "fin1", "1st wave" },
-		{ "ack_fin1", "2nd wave" }, { "fin2", "3rd wave" },
-		{ "fin2_ack", "2nd+3rd wave" }, { "ack_fin2", "4th wave" },
+	static const struct { const char *step, *words, *zh; } steps[] = {
+		{ "syn", "1st handshake", "第一次握手" },
+		{ "syn_ack", "2nd handshake", "第二次握手" },
+		{ "syn_resent", "1st handshake, sent again", "第一次握手（重传）" },
+		{ "syn_ack_resent", "2nd handshake, sent again", "第二次握手（重传）" },
+		{ "ack_handshake", "3rd handshake", "第三次握手" },
+		{ "fin1", "1st wave", "第一次挥手" }, { "ack_fin1", "2nd wave", "第二次挥手" },
+		{ "fin2", "3rd wave", "第三次挥手" },
+		{ "fin2_ack", "2nd+3rd wave", "第二、三次挥手" },
+		{ "ack_fin2", "4th wave", "第四次挥手" },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		if (strcmp(step, steps[i].step) == 0)
-			return steps[i].words;
+			return TR(steps[i].words, steps[i].zh);
 	return NULL;
 }
 
@@ -209,8 +212,9 @@ arrow_label(const struct diagram *d, struct row *r, const struct ev *snd, const 
 	case K_CLOSE_NOTIFY:
 		r->cls = CL_CLOSE_NOTIFY;
 		bprintf(r->label, sizeof(r->label), "close_notify");
-		bprintf(r->sub, sizeof(r->sub), "TLS alert 0: no more data from the %s",
-		    side_names[origin]);
+		bprintf(r->sub, sizeof(r->sub), TR("TLS alert 0: no more data from the %s",
+		    "TLS 告警 0：%s不再发送数据"), ladder_zh ? (origin == CLIENT ? "客户端" :
+		    "服务器") : side_names[origin]);
 		break;
 	case K_REQUEST:
 		r->cls = CL_HTTP;
@@ -379,13 +383,16 @@ state_change_label(const struct ev *e, struct row *r)
 
 	ev_int(e, "expires_ms", &ms);
 	if (*timer && strcmp(timer, "none") != 0)
-		bprintf(t, sizeof(t), "%s timer %" PRId64 " ms", timer, ms);
+		bprintf(t, sizeof(t), TR("%s timer %" PRId64 " ms", "%s 定时器 %" PRId64 " ms"),
+		    timer, ms);
 	if (strcmp(from, to) == 0)
 		bprintf(r->label, sizeof(r->label), "%s: %s", to, t);
 	else if (strcmp(to, "CLOSED") == 0)
-		bprintf(r->label, sizeof(r->label), "%s → CLOSED: the kernel forgot it", from);
+		bprintf(r->label, sizeof(r->label), TR("%s → CLOSED: the kernel forgot it",
+		    "%s → CLOSED：内核已删除这个连接"), from);
 	else
-		bprintf(r->label, sizeof(r->label), "%s → %s%s%s", from, to, *t ? ", " : "", t);
+		bprintf(r->label, sizeof(r->label), "%s → %s%s%s", from, to, *t ?
+		    TR(", ", "，") : "", t);
 	copy_state(r->state[r->side], to);
 }
 
@@ -419,30 +426,39 @@ add_note(struct diagram *d, const struct ev *e)
 		/* timed before connect(); logged when it has returned: on loopback the kernel
 		 * has done the whole handshake by then; with a capture its segments follow */
 		if (d->segs[CLIENT] || d->segs[SERVER])
-			bprintf(r->label, sizeof(r->label), "connect(): the kernel sends SYN");
+			bprintf(r->label, sizeof(r->label), "%s", TR("connect(): the kernel sends SYN",
+			    "connect()：内核发出 SYN"));
 		else if (ev_is(e, "tcp_state", "ESTABLISHED"))
-			bprintf(r->label, sizeof(r->label), "connect(): the kernel did the handshake");
+			bprintf(r->label, sizeof(r->label), "%s", TR("connect(): the kernel did the "
+			    "handshake", "connect()：内核完成了三次握手"));
 		else
-			bprintf(r->label, sizeof(r->label), "connect(): the kernel sent SYN");
+			bprintf(r->label, sizeof(r->label), "%s", TR("connect(): the kernel sent SYN",
+			    "connect()：内核已发出 SYN"));
 		bprintf(r->sub, sizeof(r->sub), "%s → %s", ev_s(e, "local"), ev_s(e, "remote"));
 		break;
 	case K_ESTABLISHED:
 		if (e->side == CLIENT)
-			bprintf(r->label, sizeof(r->label), "connect() completed");
+			bprintf(r->label, sizeof(r->label), "%s", TR("connect() completed",
+			    "connect() 返回：连接建立"));
 		else
-			bprintf(r->label, sizeof(r->label), "accept(): handshake done");
+			bprintf(r->label, sizeof(r->label), "%s", TR("accept(): handshake done",
+			    "accept()：三次握手已完成"));
 		break;
 	case K_FIN_SENT:
-		bprintf(r->label, sizeof(r->label), "shutdown(): our FIN goes out");
+		bprintf(r->label, sizeof(r->label), "%s", TR("shutdown(): our FIN goes out",
+		    "shutdown()：我方发出 FIN"));
 		break;
 	case K_FIN_RECEIVED:
-		bprintf(r->label, sizeof(r->label), "read() = 0: the peer's FIN is in");
+		bprintf(r->label, sizeof(r->label), "%s", TR("read() = 0: the peer's FIN is in",
+		    "read() = 0：对方的 FIN 已到"));
 		break;
 	case K_RESET:
 		if (ev_is(e, "dir", "out"))
-			bprintf(r->label, sizeof(r->label), "close() with RST (abort)");
+			bprintf(r->label, sizeof(r->label), "%s", TR("close() with RST (abort)",
+			    "close() 发送 RST（异常终止）"));
 		else
-			bprintf(r->label, sizeof(r->label), "RST received: %s", ev_s(e, "errno"));
+			bprintf(r->label, sizeof(r->label), TR("RST received: %s", "收到 RST：%s"),
+			    ev_s(e, "errno"));
 		break;
 	case K_CLOSED:
 		bprintf(r->label, sizeof(r->label), "close()");
@@ -453,9 +469,11 @@ add_note(struct diagram *d, const struct ev *e)
 		break;
 	case K_HOLD_CLOSE:
 		if (ev_int(e, "ms", &v))
-			bprintf(r->label, sizeof(r->label), "holding our FIN for %" PRId64 " ms", v);
+			bprintf(r->label, sizeof(r->label), TR("holding our FIN for %" PRId64 " ms",
+			    "推迟我方的 FIN %" PRId64 " ms"), v);
 		else
-			bprintf(r->label, sizeof(r->label), "holding our FIN");
+			bprintf(r->label, sizeof(r->label), "%s", TR("holding our FIN",
+			    "推迟我方的 FIN"));
 		break;
 	default:
 		break;
@@ -558,9 +576,11 @@ build_diagram(struct diagram *d, const struct conn *cc, const struct conn *sc)
 		    ev_s(hd, "cipher"), kx ? "  " : "", kx ? ev_s(kx, "kx") : "",
 		    kx && *ev_s(kx, "group") ? " " : "", kx ? ev_s(kx, "group") : "");
 	else if (d->tls)
-		bprintf(d->proto, sizeof(d->proto), "TLS handshake not completed");
+		bprintf(d->proto, sizeof(d->proto), "%s", TR("TLS handshake not completed",
+		    "TLS 握手没有完成"));
 	else
-		bprintf(d->proto, sizeof(d->proto), "plain TCP (no TLS)");
+		bprintf(d->proto, sizeof(d->proto), "%s", TR("plain TCP (no TLS)",
+		    "明文 TCP（没有 TLS）"));
 }
 
 struct diagram *
@@ -648,12 +668,16 @@ capture_note(const struct diagram *d)
 	if (d->segs[CLIENT] && d->segs[SERVER])
 		return NULL;
 	if (d->segs[CLIENT])
-		return "TCP segments were captured by the client only (the server ran without "
-		    "--capture): each segment arrow has the client's time only.";
+		return TR("TCP segments were captured by the client only (the server ran without "
+		    "--capture): each segment arrow has the client's time only.", "只有客户端抓取"
+		    "了 TCP 报文段（服务器运行时没有加 --capture）: 每个报文段箭头只有客户端的时间。");
 	if (d->segs[SERVER])
-		return "TCP segments were captured by the server only (the client ran without "
-		    "--capture): each segment arrow has the server's time only.";
-	return "TCP segments were not captured (run both programs with --capture, as root): "
-	    "connect()/accept() and the FINs are shown as events on each side, not as arrows.";
+		return TR("TCP segments were captured by the server only (the client ran without "
+		    "--capture): each segment arrow has the server's time only.", "只有服务器抓取"
+		    "了 TCP 报文段（客户端运行时没有加 --capture）: 每个报文段箭头只有服务器的时间。");
+	return TR("TCP segments were not captured (run both programs with --capture, as root): "
+	    "connect()/accept() and the FINs are shown as events on each side, not as arrows.",
+	    "没有抓取 TCP 报文段（以 root 身份给两个程序都加上 --capture）: connect()/accept() "
+	    "和 FIN 显示为各自一侧的事件，而不是箭头。");
 }
 

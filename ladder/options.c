@@ -9,6 +9,9 @@ static const struct flag flags[] = {
 	{ F_ASCII, "ascii", 0, NULL, "text with ASCII characters only" },
 	{ F_SVG, "svg", 0, NULL, "a self-contained SVG picture (open it in a browser)" },
 	{ F_MERMAID, "mermaid", 0, NULL, "Mermaid sequenceDiagram text" },
+	{ F_LANG, "lang", 0, "en|zh", "the labels, notes and legend in English (the default) or "
+	    "in Chinese (zh), as the programs' --lang; the logs' own words are drawn as they "
+	    "came" },
 	{ 0 }
 };
 

@@ -103,9 +103,12 @@ count_fix(struct diagram *d, enum fix_kind k, int64_t us, const struct row *a,
 {
 	struct fix *f = &d->fix[k];
 
-	if (f->n++ == 0 && a != NULL)
-		bprintf(f->eg, sizeof(f->eg), "%s%s%s", a->label, b ? how : "",
-		    b ? b->label : "");
+	/* how: " above " / " below " (--lang zh: 上方 / 下方) */
+	if (f->n++ == 0 && a != NULL && b == NULL)
+		bprintf(f->eg, sizeof(f->eg), "%s", a->label);
+	else if (f->n == 1 && a != NULL)
+		bprintf(f->eg, sizeof(f->eg), TR("%s%s%s", "%1$s（画在 %3$s %2$s）"), a->label,
+		    how, b->label);
 	if (us > f->max_us)
 		f->max_us = us;
 }
@@ -177,7 +180,7 @@ rule_sent(struct diagram *d)
 			flag = "RST";
 		if (flag == NULL || (k = first_seg(d, r->side, flag)) < 0 || (size_t)k > i)
 			continue;
-		count_fix(d, FIX_SENT, row_time(r) - seg_left(&d->rows[k]), r, " above ",
+		count_fix(d, FIX_SENT, row_time(r) - seg_left(&d->rows[k]), r, TR(" above ", "上方"),
 		    &d->rows[k]);
 		r->mark[r->side] = MK_MOVED;
 		move_above(d, i, (size_t)k);
@@ -225,7 +228,7 @@ rule_carried(struct diagram *d)
 			i++;
 			continue;
 		}
-		count_fix(d, FIX_CARRIED, row_time(&d->rows[k]) - row_time(r), r, " below ",
+		count_fix(d, FIX_CARRIED, row_time(&d->rows[k]) - row_time(r), r, TR(" below ", "下方"),
 		    &d->rows[k]);
 		r->mark[r->side] = MK_MOVED;
 		/* where the receiver read it, if it did: its own rows keep their order */
@@ -338,7 +341,7 @@ rule_caused(struct diagram *d)
 		    can_pass(d, (size_t)call, i, !s)) {
 			struct row *c = &d->rows[call];
 
-			count_fix(d, FIX_SENT, row_time(c) - row_time(r), c, " above ", r);
+			count_fix(d, FIX_SENT, row_time(c) - row_time(r), c, TR(" above ", "上方"), r);
 			c->mark[!s] = MK_MOVED;
 			move_above(d, (size_t)call, i);	/* the effect is at i + 1 now */
 			i += 2;
@@ -349,7 +352,7 @@ rule_caused(struct diagram *d)
 			continue;
 		}
 		call = lower(call, seg);
-		count_fix(d, FIX_CAUSED, row_time(&d->rows[call]) - row_time(r), r, " below ",
+		count_fix(d, FIX_CAUSED, row_time(&d->rows[call]) - row_time(r), r, TR(" below ", "下方"),
 		    &d->rows[call]);
 		r->mark[s] = MK_MOVED;
 		move_below(d, i, (size_t)call, s, r->t_log[s], row_time(&d->rows[call]));
@@ -389,7 +392,7 @@ rule_state(struct diagram *d)
 		t = row_time(&d->rows[k]);
 		if (r->t_log[!o] > t)
 			t = r->t_log[!o];
-		count_fix(d, FIX_STATE, t - row_time(r), r, " below ", &d->rows[k]);
+		count_fix(d, FIX_STATE, t - row_time(r), r, TR(" below ", "下方"), &d->rows[k]);
 		r->mark[o] = MK_MOVED;
 		move_below(d, i, (size_t)k, !o, r->t_log[!o], t);
 	}
@@ -438,44 +441,52 @@ order_note(const struct diagram *d, enum fix_kind k, char *buf, size_t len)
 	int one = f->n == 1;
 	char eg[LABEL_MAX + 8];
 
-	bprintf(eg, sizeof(eg), "%s%s", one ? "" : "e.g. ", f->eg);
+	bprintf(eg, sizeof(eg), "%s%s", one ? "" : TR("e.g. ", "例如 "), f->eg);
 
 	if (f->n == 0)
 		return NULL;
 	switch (k) {
 	case FIX_ARRIVAL_SEG:
-		bprintf(buf, len, "^ %d segment%s drawn arriving when %s left: the receiver's "
+		bprintf(buf, len, TR("^ %d segment%s drawn arriving when %s left: the receiver's "
 		    "capture stamped %s up to %.3f ms earlier (each program's capture stamps the "
-		    "same frame itself)", f->n, one ? "" : "s", one ? "it" : "they",
-		    one ? "it" : "them", ms);
+		    "same frame itself)", "^ %d 个报文段%.0s%.0s画成在发出时到达：接收方的抓包给%.0s"
+		    "它们打的时间戳最多早 %.3f ms（两个程序的抓包各自给同一帧打时间戳）"), f->n,
+		    one ? "" : "s", one ? "it" : "they", one ? "it" : "them", ms);
 		break;
 	case FIX_ARRIVAL:
-		bprintf(buf, len, "^ %d message%s drawn arriving when %s left: the receiver logged "
-		    "%s up to %.3f ms before the sender did (%s)", f->n, one ? "" : "s",
-		    one ? "it" : "they", one ? "it" : "them", ms, eg);
+		bprintf(buf, len, TR("^ %d message%s drawn arriving when %s left: the receiver "
+		    "logged %s up to %.3f ms before the sender did (%s)", "^ %d 条消息%.0s%.0s画成"
+		    "在发出时到达：接收方记录%.0s它们的时间最多比发送方早 %.3f ms（%s）"), f->n,
+		    one ? "" : "s", one ? "it" : "they", one ? "it" : "them", ms, eg);
 		break;
 	case FIX_SENT:
-		bprintf(buf, len, "* %d call%s drawn above what %s caused (%s): logged up to %.3f "
-		    "ms after it, when the call had returned", f->n, one ? "" : "s",
-		    one ? "it" : "they", eg, ms);
+		bprintf(buf, len, TR("* %d call%s drawn above what %s caused (%s): logged up to "
+		    "%.3f ms after it, when the call had returned", "* %d 个调用%.0s画在它%.0s引起"
+		    "的事情上方（%s）：记录时间最多晚 %.3f ms，那时调用已经返回"), f->n,
+		    one ? "" : "s", one ? "it" : "they", eg, ms);
 		break;
 	case FIX_CARRIED:
-		bprintf(buf, len, "* %d message%s drawn below the segment that carried %s, when "
-		    "the receiver read %s (%s): the sender logged %s up to %.3f ms before that "
-		    "segment left (a message is logged when it is handed over; the kernel sends "
-		    "it after)", f->n, one ? "" : "s", one ? "it" : "them", one ? "it" : "them", eg,
-		    one ? "it" : "them", ms);
+		bprintf(buf, len, TR("* %d message%s drawn below the segment that carried %s, "
+		    "when the receiver read %s (%s): the sender logged %s up to %.3f ms before "
+		    "that segment left (a message is logged when it is handed over; the kernel "
+		    "sends it after)", "* %d 条消息%.0s画在运载%.0s它的报文段下方、接收方读到%.0s"
+		    "它的时刻（%s）：发送方记录%.0s的时间最多比那个报文段发出早 %.3f ms（消息在交给"
+		    "内核时记录，内核随后才发送）"), f->n, one ? "" : "s", one ? "it" : "them",
+		    one ? "it" : "them", eg, one ? "it" : "them", ms);
 		break;
 	case FIX_STATE:
-		bprintf(buf, len, "* %d message%s drawn below the FIN that reached %s receiver "
+		bprintf(buf, len, TR("* %d message%s drawn below the FIN that reached %s receiver "
 		    "first (%s): the receiver's kernel had that FIN (CLOSE_WAIT) when it read %s; "
-		    "drawn up to %.3f ms after %s left", f->n, one ? "" : "s", one ? "its" :
-		    "their", eg, one ? "it" : "them", ms, one ? "it" : "they");
+		    "drawn up to %.3f ms after %s left", "* %d 条消息%.0s画在先到达%.0s接收方的 FIN "
+		    "下方（%s）：接收方读到%.0s它时，内核已收到那个 FIN（CLOSE_WAIT）；画的位置最多"
+		    "比它发出晚 %.3f ms%.0s"), f->n, one ? "" : "s", one ? "its" : "their", eg,
+		    one ? "it" : "them", ms, one ? "it" : "they");
 		break;
 	case FIX_CAUSED:
-		bprintf(buf, len, "* %d event%s drawn below %s cause on the other side (%s): "
-		    "logged up to %.3f ms before it", f->n, one ? "" : "s", one ? "its" : "their",
-		    eg, ms);
+		bprintf(buf, len, TR("* %d event%s drawn below %s cause on the other side (%s): "
+		    "logged up to %.3f ms before it", "* %d 个事件%.0s画在另一侧%.0s它的起因下方"
+		    "（%s）：记录时间最多比起因早 %.3f ms"), f->n, one ? "" : "s", one ? "its" :
+		    "their", eg, ms);
 		break;
 	default:
 		return NULL;

@@ -49,15 +49,18 @@ render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n)
 
 		sb_put(out, "    Note over Client,Server: ");
 		if (n > 1)
-			sb_printf(out, "connection %zu of %zu: ", k + 1, n);
-		sb_put(out, "client ");
+			sb_printf(out, TR("connection %zu of %zu: ", "连接 %zu（共 %zu 个）："), k + 1,
+			    n);
+		sb_put(out, TR("client ", "客户端 "));
 		mermaid_put(out, d->c[CLIENT]->local);
-		sb_put(out, " ⇄ server ");
+		sb_put(out, TR(" ⇄ server ", " ⇄ 服务器 "));
 		mermaid_put(out, d->c[SERVER]->local);
 		sb_put(out, "<br/>");
 		mermaid_put(out, d->proto);
-		sb_put(out, d->t0_shared ? "<br/>times in ms since HSLAB_T0 (wall clock)\n" :
-		    "<br/>times in ms since the first event (wall clock)\n");
+		sb_put(out, d->t0_shared ? TR("<br/>times in ms since HSLAB_T0 (wall clock)\n",
+		    "<br/>时间是从 HSLAB_T0 算起的 ms（挂钟时间）\n") :
+		    TR("<br/>times in ms since the first event (wall clock)\n",
+		    "<br/>时间是从第一个事件算起的 ms（挂钟时间）\n"));
 		if (note != NULL) {
 			/* two lines, cut after the colon */
 			const char *colon = strstr(note, ": ");

@@ -152,21 +152,24 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 	int s, k;
 
 	if (total > 1)
-		bprintf(buf, sizeof(buf), "Connection %d of %d:  client %s  ⇄  server %s", nth,
-		    total, d->c[CLIENT]->local, d->c[SERVER]->local);
+		bprintf(buf, sizeof(buf), TR("Connection %d of %d:  client %s  ⇄  server %s",
+		    "连接 %d（共 %d 个）：客户端 %s  ⇄  服务器 %s"), nth, total,
+		    d->c[CLIENT]->local, d->c[SERVER]->local);
 	else
-		bprintf(buf, sizeof(buf), "Client %s  ⇄  Server %s", d->c[CLIENT]->local,
-		    d->c[SERVER]->local);
+		bprintf(buf, sizeof(buf), TR("Client %s  ⇄  Server %s", "客户端 %s  ⇄  服务器 %s"),
+		    d->c[CLIENT]->local, d->c[SERVER]->local);
 	svg_text(b, 30, y + 34, 24, "start", "#111111", "bold", SVG_SANS, SVG_W - 60, buf);
-	bprintf(buf, sizeof(buf), "%s  ·  times in ms since %s (both logs merged on the wall "
-	    "clock)", d->proto, d->t0_shared ? "HSLAB_T0, one origin for both programs" :
-	    "the first event");
+	bprintf(buf, sizeof(buf), TR("%s  ·  times in ms since %s (both logs merged on the wall "
+	    "clock)", "%s  ·  时间是从%s算起的 ms（两份日志按挂钟时间合并）"), d->proto,
+	    d->t0_shared ? TR("HSLAB_T0, one origin for both programs",
+	    " HSLAB_T0（两个程序共用的时间原点）") : TR("the first event", "第一个事件"));
 	svg_text(b, 30, y + 64, 15, "start", "#374151", "normal", SVG_SANS, SVG_W - 60, buf);
 	y += 84;
 	if (d->skew) {
 		svg_text(b, 30, y + 10, 14, "start", "#c5221f", "normal", SVG_SANS, SVG_W - 60,
-		    "warning: some records say a message arrived over 1 ms before it was sent: "
-		    "the two programs' clocks differ (drawn as it left, marked ^)");
+		    TR("warning: some records say a message arrived over 1 ms before it was sent: "
+		    "the two programs' clocks differ (drawn as it left, marked ^)", "警告：有些记录"
+		    "说消息在发出前 1 ms 以上就到达了：两个程序的时钟不一致（画成发出时到达，标 ^）"));
 		y += 24;
 	}
 	if (note != NULL) {
@@ -188,8 +191,8 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 		if (order_note(d, (enum fix_kind)k, fix, sizeof(fix)) != NULL)
 			y = svg_wrap(b, 30, y + 14, 14, "#374151", SVG_W - 60, fix) - 6;
 	y += 12;
-	svg_lane_head(b, lane[CLIENT], y, "Client", d->c[CLIENT]->local);
-	svg_lane_head(b, lane[SERVER], y, "Server", d->c[SERVER]->local);
+	svg_lane_head(b, lane[CLIENT], y, TR("Client", "客户端"), d->c[CLIENT]->local);
+	svg_lane_head(b, lane[SERVER], y, TR("Server", "服务器"), d->c[SERVER]->local);
 	svg_text(b, lane[CLIENT] - 14, y + 80, SVG_SMALL_PX, "end", "#6b7280", "normal",
 	    SVG_SANS, 60, "ms");
 	svg_text(b, lane[CLIENT] - 80, y + 80, SVG_SMALL_PX, "end", "#6b7280", "normal",
@@ -285,9 +288,10 @@ static void
 svg_legend(struct sbuf *b, double y, int moved)
 {
 	struct { enum cls c; const char *words; } items[] = {
-		{ CL_TCP, "TCP segment (--capture)" }, { CL_TLS, "TLS handshake message" },
-		{ CL_HTTP, "HTTP request / response" }, { CL_CLOSE_NOTIFY, "close_notify" },
-		{ CL_ALERT, "TLS alert" },
+		{ CL_TCP, TR("TCP segment (--capture)", "TCP 报文段（--capture）") },
+		{ CL_TLS, TR("TLS handshake message", "TLS 握手消息") },
+		{ CL_HTTP, TR("HTTP request / response", "HTTP 请求 / 响应") },
+		{ CL_CLOSE_NOTIFY, "close_notify" }, { CL_ALERT, TR("TLS alert", "TLS 告警") },
 	};
 	double x = 30;
 	size_t i;
@@ -305,12 +309,16 @@ svg_legend(struct sbuf *b, double y, int moved)
 		x += 46 + strlen(items[i].words) * SVG_SMALL_PX * 0.56 + 26;
 	}
 	svg_text(b, 30, y + 22, SVG_SMALL_PX, "start", "#374151", "normal", SVG_SANS,
-	    SVG_W - 60, "Grey boxes: events of one program (connect(), accept(), the FINs, "
-	    "state changes); a bar on a lane: inside connect() or the close.");
+	    SVG_W - 60, TR("Grey boxes: events of one program (connect(), accept(), the FINs, "
+	    "state changes); a bar on a lane: inside connect() or the close.", "灰框：一个程序"
+	    "的事件（connect()、accept()、FIN、状态变化）；泳道上的竖条：在 connect() 或关闭过程"
+	    "之中。"));
 	if (moved)
 		svg_text(b, 30, y + 44, SVG_SMALL_PX, "start", "#374151", "normal", SVG_SANS,
-		    SVG_W - 60, "* a time as logged, drawn elsewhere to keep each cause above "
-		    "its effect;  ^ an arrival drawn at the time it left (see the notes).");
+		    SVG_W - 60, TR("* a time as logged, drawn elsewhere to keep each cause above "
+		    "its effect;  ^ an arrival drawn at the time it left (see the notes).",
+		    "* 按日志记录的时间，为了让原因画在结果上方而画在别处；  ^ 到达画在发出的时刻"
+		    "（见各条注）。"));
 }
 
 void
@@ -330,7 +338,8 @@ render_svg(struct sbuf *out, const struct diagram *d, size_t n)
 	sb_put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	sb_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	    "viewBox=\"0 0 %d %d\">\n", SVG_W, y, SVG_W, y);
-	sb_put(out, "<title>handshake-lab ladder diagram</title>\n");
+	sb_put(out, TR("<title>handshake-lab ladder diagram</title>\n",
+	    "<title>handshake-lab 时序图（梯形图）</title>\n"));
 	sb_printf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
 	    SVG_W, y);
 	sb_put(out, b.p ? b.p : "");

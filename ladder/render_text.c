@@ -115,27 +115,32 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 	int s, lanecol = TXT_TIME + 2 + TXT_STATE + 1;
 
 	if (total > 1)
-		sb_printf(out, "connection %d of %d\n", nth, total);
-	bprintf(buf, sizeof(buf), "Client %s (client #%" PRId64 ")  %s  Server %s (server #%"
-	    PRId64 ")", d->c[CLIENT]->local, d->c[CLIENT]->id, g->lr, d->c[SERVER]->local,
+		sb_printf(out, TR("connection %d of %d\n", "连接 %d（共 %d 个）\n"), nth, total);
+	bprintf(buf, sizeof(buf), TR("Client %s (client #%" PRId64 ")  %s  Server %s (server #%"
+	    PRId64 ")", "客户端 %s（client #%" PRId64 "）  %s  服务器 %s（server #%" PRId64 "）"),
+	    d->c[CLIENT]->local, d->c[CLIENT]->id, g->lr, d->c[SERVER]->local,
 	    d->c[SERVER]->id);
 	put_text(out, buf, ascii);
 	sb_put(out, "\n");
 	put_text(out, d->proto, ascii);
-	sb_put(out, d->t0_shared ? ";  times in ms since HSLAB_T0 (the origin both programs counted "
-	    "from), both logs merged on the wall clock\n" : ";  times in ms since the first event, "
-	    "both logs merged on the wall clock\n");
+	sb_put(out, d->t0_shared ? TR(";  times in ms since HSLAB_T0 (the origin both programs "
+	    "counted from), both logs merged on the wall clock\n", "；时间是从 HSLAB_T0（两个程序"
+	    "共用的时间原点）算起的 ms，两份日志按挂钟时间合并\n") : TR(";  times in ms since "
+	    "the first event, both logs merged on the wall clock\n", "；时间是从第一个事件算起的 "
+	    "ms，两份日志按挂钟时间合并\n"));
 	if (d->skew)
-		sb_put(out, "warning: some records say a message arrived over 1 ms before it "
-		    "was sent: the two programs' clocks differ (drawn as it left, marked ^)\n");
+		sb_put(out, TR("warning: some records say a message arrived over 1 ms before it "
+		    "was sent: the two programs' clocks differ (drawn as it left, marked ^)\n",
+		    "警告：有些记录说消息在发出前 1 ms 以上就到达了：两个程序的时钟不一致（画成发出"
+		    "时到达，标 ^）\n"));
 	if (note != NULL) {
-		sb_put(out, "note: ");
+		sb_put(out, TR("note: ", "注："));
 		put_text(out, note, ascii);
 		sb_put(out, "\n");
 	}
 	for (k = 0; k < FIX_LAST; k++)
 		if (order_note(d, (enum fix_kind)k, fix, sizeof(fix)) != NULL) {
-			sb_put(out, "note: ");
+			sb_put(out, TR("note: ", "注："));
 			put_text(out, fix, ascii);
 			sb_put(out, "\n");
 			moved = 1;
@@ -143,9 +148,9 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 	sb_put(out, "\n");
 	/* the names over their lanes */
 	sb_rep(out, " ", lanecol);
-	sb_put(out, "Client");
+	sb_put(out, TR("Client", "客户端"));
 	sb_rep(out, " ", TXT_MID + 1 - 6 - 5);
-	sb_put(out, "Server\n");
+	sb_put(out, TR("Server\n", "服务器\n"));
 	sb_printf(out, "%*s  %*s %s", TXT_TIME, "ms", TXT_STATE, "state", g->lane);
 	sb_rep(out, " ", TXT_MID);
 	sb_printf(out, "%s %-*s  %*s\n", g->lane, TXT_STATE, "state", TXT_TIME, "ms");
@@ -215,17 +220,22 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 	}
 	sb_put(out, "\n");
 	if (ascii)
-		sb_put(out, "legend: ---> TLS or HTTP message   ...> TCP segment (--capture)   "
-		    "* event on one side   # inside connect() or the close\n");
+		sb_put(out, TR("legend: ---> TLS or HTTP message   ...> TCP segment (--capture)   "
+		    "* event on one side   # inside connect() or the close\n", "图例：---> TLS 或 "
+		    "HTTP 消息   ...> TCP 报文段（--capture）   * 一侧的事件   # 在 connect() 或"
+		    "关闭过程之中\n"));
 	else
-		sb_put(out, "legend: ──▶ TLS or HTTP message   ┄┄▶ TCP segment (--capture)   "
-		    "◆ event on one side   ┳┃┻ inside connect() or the close\n");
-	sb_put(out, "        the time and the kernel's TCP state (TCP_INFO) are shown at "
-	    "each end\n");
+		sb_put(out, TR("legend: ──▶ TLS or HTTP message   ┄┄▶ TCP segment (--capture)   "
+		    "◆ event on one side   ┳┃┻ inside connect() or the close\n", "图例：──▶ TLS 或 "
+		    "HTTP 消息   ┄┄▶ TCP 报文段（--capture）   ◆ 一侧的事件   ┳┃┻ 在 connect() 或"
+		    "关闭过程之中\n"));
+	sb_put(out, TR("        the time and the kernel's TCP state (TCP_INFO) are shown at "
+	    "each end\n", "      两端各显示时间和内核的 TCP 状态（TCP_INFO）\n"));
 	if (moved)
-		sb_put(out, "        * a time as logged, drawn elsewhere to keep each cause above "
-		    "its effect   ^ an arrival drawn at the time it left (the notes above say "
-		    "why and by how much)\n");
+		sb_put(out, TR("        * a time as logged, drawn elsewhere to keep each cause "
+		    "above its effect   ^ an arrival drawn at the time it left (the notes above say "
+		    "why and by how much)\n", "      * 按日志记录的时间，为了让原因画在结果上方而画在"
+		    "别处   ^ 到达画在发出的时刻（上面的注说明原因和差多少）\n"));
 }
 
 void

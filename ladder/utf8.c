@@ -72,15 +72,46 @@ utf8_put(char *o, uint32_t cp)
 	return o;
 }
 
-/* Display width of a valid UTF-8 string: one column per code point. */
+/* The columns one code point takes on a terminal: 2 for the East Asian wide ranges (CJK
+ * ideographs and punctuation, Hangul, full-width forms: --lang zh's labels), else 1. Counted
+ * here, not by the locale, so a diagram lines up the same wherever it is drawn. */
+static int
+cp_width(uint32_t c)
+{
+	return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0x303E) ||
+	    (c >= 0x3041 && c <= 0x33FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+	    (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+	    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+	    (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+	    (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x20000 && c <= 0x3FFFD) ? 2 : 1;
+}
+
+/* The code point starting at s (valid UTF-8) and its width; returns its length in bytes. */
+static int
+next_width(const char *s, int *w)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp = 0;
+	int n = utf8_decode(p, p + strnlen(s, 4), &cp);
+
+	if (n <= 0) {
+		*w = 1;
+		return 1;
+	}
+	*w = cp_width(cp);
+	return n;
+}
+
+/* Display width of a valid UTF-8 string: one column per code point, two for a wide one. */
 int
 utf8_width(const char *s)
 {
-	int w = 0;
+	int w = 0, cw;
 
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
+	while (*s) {
+		s += next_width(s, &cw);
+		w += cw;
+	}
 	return w;
 }
 
@@ -115,13 +146,15 @@ utf8_fit(char *s, size_t size, int max, const char *ell)
 		s[0] = '\0';
 		return;
 	}
-	/* the byte offset of code point number max - ew */
-	for (i = 0; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xC0) == 0x80)
-			continue;
-		if (w == max - ew)
+	/* the byte offset where max - ew columns end (a wide character that would cross
+	 * it is left out) */
+	for (i = 0; s[i]; ) {
+		int cw, n = next_width(s + i, &cw);
+
+		if (w + cw > max - ew)
 			break;
-		w++;
+		w += cw;
+		i += (size_t)n;
 	}
 	cut = i;
 	/* the ellipsis can be longer in bytes than what it replaces: step back */

@@ -33,9 +33,10 @@ gallery_load(const char *dir, struct scenario *sc, int max, char *err, size_t er
 
 	snprintf(path, sizeof(path), "%s/index.tsv", dir);
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "cannot read the gallery index '%s': %s%s", path,
-		    strerror(errno), errno == ENOENT ? " (make it with 'certs/make-certs.sh "
-		    "--gallery')" : "");
+		snprintf(err, errlen, TR("cannot read the gallery index '%s': %s%s",
+		    "无法读取证书画廊索引 '%s'：%s%s"), path, strerror(errno), errno == ENOENT ?
+		    TR(" (make it with 'certs/make-certs.sh --gallery')",
+		    "（用 'certs/make-certs.sh --gallery' 生成）") : "");
 		return -1;
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -44,11 +45,13 @@ gallery_load(const char *dir, struct scenario *sc, int max, char *err, size_t er
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		if ((k = split(line, f, 10)) < 10) {
-			snprintf(err, errlen, "%s line %d: %d fields, expected 10", path, lineno, k);
+			snprintf(err, errlen, TR("%s line %d: %d fields, expected 10",
+			    "%s 第 %d 行：%d 个字段，应为 10 个"), path, lineno, k);
 			goto fail;
 		}
 		if (n == max) {
-			snprintf(err, errlen, "%s: more than %d scenarios", path, max);
+			snprintf(err, errlen, TR("%s: more than %d scenarios", "%s：场景多于 %d 个"),
+			    path, max);
 			goto fail;
 		}
 		snprintf(sc[n].name, sizeof(sc[n].name), "%s", f[0]);
@@ -56,8 +59,8 @@ gallery_load(const char *dir, struct scenario *sc, int max, char *err, size_t er
 		snprintf(sc[n].key, sizeof(sc[n].key), "%s/%s", dir, f[2]);
 		sc[n].expected = (int)strtol(f[3], &end, 10);
 		if (*end != '\0') {
-			snprintf(err, errlen, "%s line %d: expected verdict '%s' is not a number",
-			    path, lineno, f[3]);
+			snprintf(err, errlen, TR("%s line %d: expected verdict '%s' is not a number",
+			    "%s 第 %d 行：预期结论 '%s' 不是数字"), path, lineno, f[3]);
 			goto fail;
 		}
 		sc[n].weak = strcmp(f[4], "0") == 0;
@@ -68,7 +71,7 @@ gallery_load(const char *dir, struct scenario *sc, int max, char *err, size_t er
 	}
 	fclose(fp);
 	if (n == 0) {
-		snprintf(err, errlen, "%s lists no scenario", path);
+		snprintf(err, errlen, TR("%s lists no scenario", "%s 没有列出任何场景"), path);
 		return -1;
 	}
 	return n;

@@ -68,14 +68,18 @@ log_accept_queue(struct listener *li, int delay_ms)
 	evrec_int(&r, "backlog", ti.tcpi_sacked);
 	evrec_int(&r, "delay_ms", delay_ms);
 	if (delay_ms > 0) {
-		evrec_detail(&r, "a connection waits on %s; accept() in %d ms (--accept-delay); "
-		    "accept queue %u, backlog %u", li->addr_s, delay_ms, ti.tcpi_unacked,
-		    ti.tcpi_sacked);
-		evrec_gloss(&r, "the kernel finished the handshake and queued the connection in "
-		    "the accept queue (全连接队列); when the queue is full it drops new SYNs");
+		evrec_detail(&r, TR("a connection waits on %s; accept() in %d ms (--accept-delay); "
+		    "accept queue %u, backlog %u", "一个连接在 %s 上等待；%d ms 后调用 accept()"
+		    "（--accept-delay）；全连接队列 %u，backlog %u"), li->addr_s, delay_ms,
+		    ti.tcpi_unacked, ti.tcpi_sacked);
+		evrec_gloss(&r, "%s", TR("the kernel finished the handshake and queued the "
+		    "connection in the accept queue (全连接队列); when the queue is full it drops "
+		    "new SYNs", "内核已完成三次握手，把连接放进全连接队列（accept queue）；队列满时"
+		    "内核丢弃新的 SYN"));
 	} else
-		evrec_detail(&r, "calling accept() on %s now; accept queue %u, backlog %u",
-		    li->addr_s, ti.tcpi_unacked, ti.tcpi_sacked);
+		evrec_detail(&r, TR("calling accept() on %s now; accept queue %u, backlog %u",
+		    "现在在 %s 上调用 accept()；全连接队列 %u，backlog %u"), li->addr_s,
+		    ti.tcpi_unacked, ti.tcpi_sacked);
 	evrec_emit(&r);
 }
 
@@ -126,7 +130,8 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 	struct timeval tv = { 0, 100 * 1000 };
 
 	(void)lev;
-	evlog(EVT_WARNING, 0, -1, "accept on %s failed: %s", li->addr_s, strerror(e));
+	evlog(EVT_WARNING, 0, -1, TR("accept on %s failed: %s", "在 %s 上 accept() 失败：%s"),
+	    li->addr_s, strerror(e));
 	/* Out of file descriptors: the waiting connection stays readable, so pause accepting
 	 * briefly instead of spinning (httpd does the same). */
 	if ((e == EMFILE || e == ENFILE) && li->pause != NULL) {
@@ -212,14 +217,17 @@ fail:
 		else
 			snprintf(where, sizeof(where), "%s:%d", addr, port);
 		if (e == EADDRINUSE)
-			snprintf(err, errlen, "cannot listen on %s: port %d is already in use "
+			snprintf(err, errlen, TR("cannot listen on %s: port %d is already in use "
 			    "(another server running? choose another port, or 0 to let the kernel "
-			    "pick)", where, port);
+			    "pick)", "无法在 %s 上监听：端口 %d 已被占用（另一个服务器在运行？换一个"
+			    "端口，或用 0 让内核挑选）"), where, port);
 		else if (e == EACCES)
-			snprintf(err, errlen, "cannot listen on %s: %s (ports below 1024 need "
-			    "privileges; choose a port above 1023)", where, strerror(e));
+			snprintf(err, errlen, TR("cannot listen on %s: %s (ports below 1024 need "
+			    "privileges; choose a port above 1023)", "无法在 %s 上监听：%s（1024 "
+			    "以下的端口需要特权；请选 1023 以上的端口）"), where, strerror(e));
 		else
-			snprintf(err, errlen, "cannot listen on %s: %s", where, strerror(e));
+			snprintf(err, errlen, TR("cannot listen on %s: %s", "无法在 %s 上监听：%s"),
+			    where, strerror(e));
 		if (fd != -1)
 			close(fd);
 		errno = e;
@@ -244,9 +252,10 @@ log_listen(const struct listener *li, const char *certfile)
 	evrec_int(&r, "port", li->port);
 	evrec_str(&r, "cert", certfile ? certfile : "");
 	evrec_detail(&r, "%-10s %s%s%s", li->sc ? li->sc->name : kind_names[li->kind], li->addr_s,
-	    certfile ? "  cert " : "", certfile ? certfile : "");
-	evrec_gloss(&r, "listen(): the kernel now answers SYNs on this port and queues finished "
-	    "handshakes until accept()");
+	    certfile ? TR("  cert ", "  证书 ") : "", certfile ? certfile : "");
+	evrec_gloss(&r, "%s", TR("listen(): the kernel now answers SYNs on this port and queues "
+	    "finished handshakes until accept()", "listen()：内核开始在这个端口上应答 SYN，"
+	    "把完成三次握手的连接排进队列，等待 accept()"));
 	evrec_emit(&r);
 }
 
@@ -272,7 +281,8 @@ bind_service(enum kind k, SSL_CTX *ctx, struct scenario *sc, int port,
 		struct listener *li;
 
 		if (nlisteners == MAX_LISTENERS) {
-			snprintf(err, errlen, "too many listeners (at most %d)", MAX_LISTENERS);
+			snprintf(err, errlen, TR("too many listeners (at most %d)",
+			    "监听套接字太多（最多 %d 个）"), MAX_LISTENERS);
 			return -1;
 		}
 		li = &listeners[nlisteners];
@@ -283,10 +293,13 @@ bind_service(enum kind k, SSL_CTX *ctx, struct scenario *sc, int port,
 		if (p == -1) {
 			if (is_default_ipv6_missing(errno, binds[b])) {
 				if (!warned++) {
-					evlog(EVT_WARNING, 0, -1, "::1 is not available here (no "
-					    "IPv6 loopback); listening on 127.0.0.1 only");
-					fprintf(stderr, "server: warning: ::1 is not available; "
-					    "listening on 127.0.0.1 only\n");
+					evlog(EVT_WARNING, 0, -1, "%s", TR("::1 is not available "
+					    "here (no IPv6 loopback); listening on 127.0.0.1 only",
+					    "这里没有 ::1（没有 IPv6 环回地址）；只在 127.0.0.1 上"
+					    "监听"));
+					fprintf(stderr, "%s", TR("server: warning: ::1 is not "
+					    "available; listening on 127.0.0.1 only\n", "server：警告："
+					    "没有 ::1；只在 127.0.0.1 上监听\n"));
 				}
 				continue;
 			}
@@ -441,8 +454,9 @@ listen_start(struct event_base *b, const struct options *o, char *err, size_t er
 	/* Load every certificate before opening any port, so a bad file fails fast. */
 	for (k = K_HTTPS; k < K_GALLERY; k++)
 		if (opt->port[k] != -2 && (ctxs[k] = load_ctx(k, NULL, why, sizeof(why))) == NULL) {
-			snprintf(err, errlen, "%s (--%s-port needs it; or turn it off with --%s-port "
-			    "off)", why, kind_names[k], kind_names[k]);
+			snprintf(err, errlen, TR("%s (--%s-port needs it; or turn it off with "
+			    "--%s-port off)", "%s（--%s-port 需要它；或者用 --%s-port off 关掉它）"),
+			    why, kind_names[k], kind_names[k]);
 			return -1;
 		}
 	for (k = 0; k < K_GALLERY; k++) {
@@ -456,8 +470,9 @@ listen_start(struct event_base *b, const struct options *o, char *err, size_t er
 		struct scenario *sc = &scenarios[i];
 
 		if ((gctx[i] = load_ctx(K_GALLERY, sc, why, sizeof(why))) == NULL) {
-			snprintf(err, errlen, "gallery scenario %s: %s (remake it: "
-			    "certs/make-certs.sh --gallery)", sc->name, why);
+			snprintf(err, errlen, TR("gallery scenario %s: %s (remake it: "
+			    "certs/make-certs.sh --gallery)", "证书画廊场景 %s：%s（重新生成："
+			    "certs/make-certs.sh --gallery）"), sc->name, why);
 			return -1;
 		}
 		sc->port = bind_service(K_GALLERY, gctx[i], sc, opt->gallery_base ?
@@ -467,7 +482,8 @@ listen_start(struct event_base *b, const struct options *o, char *err, size_t er
 		bound_any |= sc->port > 0;
 	}
 	if (!bound_any) {
-		snprintf(err, errlen, "nothing to listen on: every port is off");
+		snprintf(err, errlen, "%s", TR("nothing to listen on: every port is off",
+		    "没有可监听的：所有端口都关掉了"));
 		return -1;
 	}
 	return 0;
@@ -529,8 +545,10 @@ announce_gallery(void)
 	int i;
 
 	if (nscenarios > 0)
-		evlog(EVT_START, 0, -1, "gallery: try build/client --cacert %s/gallery/trust.pem "
-		    "(and --crlfile %s/gallery/crl.pem) https://%s:PORT/", opt->certs_dir,
+		evlog(EVT_START, 0, -1, TR("gallery: try build/client --cacert "
+		    "%s/gallery/trust.pem (and --crlfile %s/gallery/crl.pem) https://%s:PORT/",
+		    "证书画廊：试试 build/client --cacert %s/gallery/trust.pem（以及 --crlfile "
+		    "%s/gallery/crl.pem）https://%s:PORT/"), opt->certs_dir,
 		    opt->certs_dir, host);
 	for (i = 0; i < nscenarios; i++) {
 		if (!evrec_begin(&r, EVT_START, 0, -1))
@@ -539,14 +557,15 @@ announce_gallery(void)
 		evrec_int(&r, "port", scenarios[i].port);
 		evrec_int(&r, "expected", scenarios[i].expected);
 		if (scenarios[i].expected)
-			evrec_detail(&r, "gallery %-17s https://%s:%-5d  expect: error %d "
-			    "(%s)%s", scenarios[i].name, host, scenarios[i].port,
-			    scenarios[i].expected,
+			evrec_detail(&r, TR("gallery %-17s https://%s:%-5d  expect: error %d "
+			    "(%s)%s", "画廊 %-17s https://%s:%-5d  预期：错误 %d（%s）%s"),
+			    scenarios[i].name, host, scenarios[i].port, scenarios[i].expected,
 			    X509_verify_cert_error_string(scenarios[i].expected),
-			    scenarios[i].crl ? " with --crlfile" : "");
+			    scenarios[i].crl ? TR(" with --crlfile", "，加 --crlfile 时") : "");
 		else
-			evrec_detail(&r, "gallery %-17s https://%s:%-5d  expect: trusted",
-			    scenarios[i].name, host, scenarios[i].port);
+			evrec_detail(&r, TR("gallery %-17s https://%s:%-5d  expect: trusted",
+			    "画廊 %-17s https://%s:%-5d  预期：受信任"), scenarios[i].name, host,
+			    scenarios[i].port);
 		evrec_emit(&r);
 	}
 }
@@ -567,8 +586,8 @@ cert_names_note(const struct listener *li, char *buf, size_t len)
 	if ((l = strlen(ip)) > 0 && ip[l - 1] == ']')
 		ip[l - 1] = '\0';
 	if (X509_check_ip_asc(cert, ip, 0) != 1)
-		snprintf(buf, len, "  (the certificate does not name %s: expect a name mismatch)",
-		    ip);
+		snprintf(buf, len, TR("  (the certificate does not name %s: expect a name "
+		    "mismatch)", "  （证书里没有 %s：预期名字不匹配）"), ip);
 	return buf;
 }
 
@@ -590,11 +609,14 @@ announce_try(const struct listener *li)
 		evlog(EVT_START, 0, -1, "try: build/client --cacert %s https://%s:%d/%s",
 		    cafile, h, li->port, note);
 	else if (li->kind == K_RSA)
-		evlog(EVT_START, 0, -1, "try: build/client --cacert %s --tls-max 1.2 --kx rsa "
-		    "https://%s:%d/  (RSA key transport)%s", cafile, h, li->port, note);
+		evlog(EVT_START, 0, -1, TR("try: build/client --cacert %s --tls-max 1.2 --kx rsa "
+		    "https://%s:%d/  (RSA key transport)%s", "try: build/client --cacert %s "
+		    "--tls-max 1.2 --kx rsa https://%s:%d/  （RSA 密钥传输）%s"), cafile, h,
+		    li->port, note);
 	else
-		evlog(EVT_START, 0, -1, "try: build/client https://%s:%d/  (self-signed: "
-		    "expect the trust warning)", h, li->port);
+		evlog(EVT_START, 0, -1, TR("try: build/client https://%s:%d/  (self-signed: "
+		    "expect the trust warning)", "try: build/client https://%s:%d/  （自签名："
+		    "预期出现信任警告）"), h, li->port);
 }
 
 void

@@ -23,11 +23,13 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (session_stopping()) {
-		evlog(EVT_STOP, 0, -1, "second signal: stopping now");
+		evlog(EVT_STOP, 0, -1, "%s", TR("second signal: stopping now",
+		    "第二个信号：立即停止"));
 		event_base_loopbreak(base);
 		return;
 	}
-	evlog(EVT_STOP, 0, -1, "%s: no new connections; closing %d open connection(s)",
+	evlog(EVT_STOP, 0, -1, TR("%s: no new connections; closing %d open connection(s)",
+	    "%s：不再接受新连接；正在关闭 %d 个打开的连接"),
 	    sig == SIGINT ? "SIGINT" : "SIGTERM", conn_count());
 	listen_stop();
 	session_stop_all();
@@ -61,7 +63,8 @@ main(int argc, char **argv)
 	raise_fd_limit();
 	cmdline_log_setup(&o.common, EVLOG_SERVER, stdout);
 	if ((base = new_base()) == NULL) {
-		snprintf(err, sizeof(err), "cannot create the event loop");
+		snprintf(err, sizeof(err), "%s", TR("cannot create the event loop",
+		    "无法创建事件循环"));
 		goto done;
 	}
 	evlog_set_base(base);
@@ -71,7 +74,8 @@ main(int argc, char **argv)
 	sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
 	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) == -1 ||
 	    evsignal_add(sigterm, NULL) == -1) {
-		snprintf(err, sizeof(err), "cannot install the signal handlers");
+		snprintf(err, sizeof(err), "%s", TR("cannot install the signal handlers",
+		    "无法安装信号处理函数"));
 		goto done;
 	}
 	if (listen_start(base, &o, err, sizeof(err)) == -1)
@@ -86,12 +90,13 @@ main(int argc, char **argv)
 done:
 	if (ret != 0)
 		fprintf(stderr, "server: %s\n", err);
-	conn_close_all("server stopped before the close finished", 1);
+	conn_close_all(TR("server stopped before the close finished",
+	    "关闭完成之前服务器已停止"), 1);
 	tcpwatch_stop_all();
 	seglog_close();
 	listen_free();
 	if (ret == 0)
-		evlog(EVT_STOP, 0, -1, "stopped");
+		evlog(EVT_STOP, 0, -1, "%s", TR("stopped", "已停止"));
 	session_free();
 	evlog_set_base(NULL);
 	if (sigint != NULL)

@@ -177,10 +177,12 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 			    "收到 %llu B，未保存"), blen, s->keep_alive ? "keep-alive" : "close",
 			    (unsigned long long)s->body_got);
 		else
-			evrec_detail(&r, "%zu B body%s, Connection: %s", blen, head_only ?
-			    " (HEAD: not sent)" : "", s->keep_alive ? "keep-alive" : "close");
-		evrec_gloss(&r, "%s", c->ssl ? "the response goes out as encrypted TLS records" :
-		    "the response goes out in clear text: anyone on the path can read it");
+			evrec_detail(&r, TR("%zu B body%s, Connection: %s", "响应体 %zu B%s，"
+			    "Connection: %s"), blen, head_only ? TR(" (HEAD: not sent)",
+			    "（HEAD：不发送）") : "", s->keep_alive ? "keep-alive" : "close");
+		evrec_gloss(&r, "%s", c->ssl ? TR("the response goes out as encrypted TLS records",
+		    "响应装在加密的 TLS 记录里发出") : TR("the response goes out in clear text: "
+		    "anyone on the path can read it", "响应以明文发出：路径上的任何人都能读到"));
 		evrec_emit(&r);
 	}
 }
@@ -266,12 +268,14 @@ serve(struct conn *c, struct session *s)
 	 * nothing but "/" exists. */
 	plen = strcspn(path, "?");
 	if (strcmp(m->method, "GET") != 0 && !head && strcmp(m->method, "POST") != 0) {
-		respond_error(c, s, 405, "this server only answers GET, HEAD and POST");
+		respond_error(c, s, 405, TR("this server only answers GET, HEAD and POST",
+		    "本服务器只应答 GET、HEAD 和 POST"));
 		return;
 	}
 	if (m->version_minor == 1 && http1_header(m, "Host") == NULL) {
 		s->keep_alive = 0;
-		respond_error(c, s, 400, "an HTTP/1.1 request needs a Host header");
+		respond_error(c, s, 400, TR("an HTTP/1.1 request needs a Host header",
+		    "HTTP/1.1 请求必须有 Host 首部"));
 		return;
 	}
 	if ((n = page_redirect(path, loc, sizeof(loc), page, sizeof(page))) != 0) {
@@ -279,12 +283,13 @@ serve(struct conn *c, struct session *s)
 			respond(c, s, n, "text/plain; charset=utf-8", page, strlen(page), head,
 			    loc, 0);
 		else
-			respond_error(c, s, 400, "/redirect/N takes N from 1 to 100 and at most "
-			    "?code=301, 302, 303, 307 or 308");
+			respond_error(c, s, 400, TR("/redirect/N takes N from 1 to 100 and at most "
+			    "?code=301, 302, 303, 307 or 308", "/redirect/N 的 N 取 1 到 100，最多再加 "
+			    "?code=301、302、303、307 或 308"));
 		return;
 	}
 	if (plen != 1 || path[0] != '/') {
-		respond_error(c, s, 404, "the only page here is /");
+		respond_error(c, s, 404, TR("the only page here is /", "这里只有一个页面：/"));
 		return;
 	}
 	if (strcmp(m->method, "POST") == 0) {
@@ -296,11 +301,12 @@ serve(struct conn *c, struct session *s)
 	n = page_render(c, text, s->li->sc ? s->li->sc->name : kind_names[s->li->kind],
 	    http1_header(m, "Host"), sc, s->li->kind == K_HTTP ? nsc : 0, page, sizeof(page));
 	if (n < 0) {
-		respond_error(c, s, 500, "page too large");
+		respond_error(c, s, 500, TR("page too large", "页面太大"));
 		return;
 	}
 	if ((pad = query_pad(m->target)) < 0) {
-		respond_error(c, s, 400, "pad= takes a number of bytes up to 16777216");
+		respond_error(c, s, 400, TR("pad= takes a number of bytes up to 16777216",
+		    "pad= 取一个字节数，最大 16777216"));
 		return;
 	}
 	respond(c, s, 200, text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
@@ -343,15 +349,19 @@ log_request(struct conn *c, const struct http1_msg *m)
 	if (m->minor_received != m->version_minor)
 		evrec_strf(&r, "read_as", "HTTP/1.%d", m->version_minor);
 	evrec_label(&r, "< %s %s", m->method, m->target);
-	evrec_detail(&r, "HTTP/1.%d  Host: %s", m->minor_received, host ? host : "(none)");
+	evrec_detail(&r, "HTTP/1.%d  Host: %s", m->minor_received, host ? host :
+	    TR("(none)", "（无）"));
 	if (m->minor_received != m->version_minor)
-		evrec_gloss(&r, "HTTP/1.%d: a later minor version of HTTP/1, read and answered as "
-		    "HTTP/1.%d, the highest we speak (RFC 9110 6.2, RFC 9112 2.6; nginx does the "
-		    "same); only another major version gets 505", m->minor_received,
+		evrec_gloss(&r, TR("HTTP/1.%d: a later minor version of HTTP/1, read and answered "
+		    "as HTTP/1.%d, the highest we speak (RFC 9110 6.2, RFC 9112 2.6; nginx does "
+		    "the same); only another major version gets 505", "HTTP/1.%d：HTTP/1 的一个"
+		    "更高的次版本，按我们支持的最高版本 HTTP/1.%d 读取和应答（RFC 9110 6.2，"
+		    "RFC 9112 2.6；nginx 也这样做）；只有主版本不同才回 505"), m->minor_received,
 		    m->version_minor);
 	else
-		evrec_gloss(&r, "%s", c->ssl ? "the request arrived inside TLS records: only the "
-		    "two ends can read it" : "the request arrived in clear text");
+		evrec_gloss(&r, "%s", c->ssl ? TR("the request arrived inside TLS records: only "
+		    "the two ends can read it", "请求装在 TLS 记录里到达：只有通信的两端能读到") :
+		    TR("the request arrived in clear text", "请求以明文到达"));
 	evrec_emit(&r);
 }
 
@@ -359,7 +369,7 @@ log_request(struct conn *c, const struct http1_msg *m)
 static void
 server_close(struct conn *c, const char *reason)
 {
-	char why[200];
+	char why[320];
 
 	if (opt->common.abort) {
 		snprintf(why, sizeof(why), "--abort (%s)", reason);
@@ -409,8 +419,8 @@ send_pending(struct conn *c, uint64_t *acked)
 static void
 close_after_response(struct conn *c)
 {
-	server_close(c, stopping ? "server stopping" : opt->common.server_closes_first ?
-	    "--close-first server" : "Connection: close");
+	server_close(c, stopping ? TR("server stopping", "服务器正在停止") :
+	    opt->common.server_closes_first ? "--close-first server" : "Connection: close");
 }
 
 /* After a complete request (and its body): answer, then keep the connection or close it. */
@@ -467,10 +477,12 @@ log_http_error(struct conn *c, int status, int parsed, const char *why)
 			evrec_int(&er, "request_status", parsed);
 		evrec_str(&er, "reason", why);
 		if (parsed != status)
-			evrec_detail(&er, "bad request: %s -> %d (sent as %d: plain HTTP on the "
-			    "HTTPS port)", why, parsed, status);
+			evrec_detail(&er, TR("bad request: %s -> %d (sent as %d: plain HTTP on the "
+			    "HTTPS port)", "错误请求：%s -> %d（按 %d 发出：HTTPS 端口上的明文 "
+			    "HTTP）"), why, parsed, status);
 		else
-			evrec_detail(&er, "bad request: %s -> %d", why, status);
+			evrec_detail(&er, TR("bad request: %s -> %d", "错误请求：%s -> %d"), why,
+			    status);
 		evrec_emit(&er);
 	}
 }
@@ -491,7 +503,7 @@ reject(struct conn *c, struct session *s, int status, const char *why,
 	else
 		respond_error(c, s, status, why);
 	if (close_reason == NULL) {
-		snprintf(reason, sizeof(reason), "bad request (%d)", sent);
+		snprintf(reason, sizeof(reason), TR("bad request (%d)", "错误请求（%d）"), sent);
 		close_reason = reason;
 	}
 	conn_close(c, close_reason);
@@ -506,8 +518,10 @@ bad_start(const unsigned char *p, size_t n)
 	size_t i = 0, j;
 
 	if (n > 0 && p[0] == 0x16)
-		return "a TLS handshake record (0x16, a ClientHello?) on the plain HTTP port: "
-		    "use http:// here, https:// on the HTTPS port";
+		return TR("a TLS handshake record (0x16, a ClientHello?) on the plain HTTP port: "
+		    "use http:// here, https:// on the HTTPS port", "明文 HTTP 端口上来了一个 TLS "
+		    "握手记录（0x16，ClientHello 客户端问候？）：这里用 http://，HTTPS 端口上才用 "
+		    "https://");
 	if (n > 0 && p[0] == '\n')
 		i = 1;
 	else if (n > 1 && p[0] == '\r' && p[1] == '\n')
@@ -515,9 +529,11 @@ bad_start(const unsigned char *p, size_t n)
 	for (j = i; j < n && j - i <= HTTP1_MAX_METHOD && p[j] != ' '; j++)
 		if (!(p[j] >= 'A' && p[j] <= 'Z') && !(p[j] >= '0' && p[j] <= '9') &&
 		    (p[j] == '\0' || strchr(tchar, p[j]) == NULL))
-			return "the first bytes are not an HTTP method (not HTTP at all?)";
+			return TR("the first bytes are not an HTTP method (not HTTP at all?)",
+			    "开头的字节不是 HTTP 方法（根本不是 HTTP？）");
 	if (j - i > HTTP1_MAX_METHOD)
-		return "the first bytes are not an HTTP method (not HTTP at all?)";
+		return TR("the first bytes are not an HTTP method (not HTTP at all?)",
+		    "开头的字节不是 HTTP 方法（根本不是 HTTP？）");
 	return NULL;
 }
 
@@ -558,8 +574,9 @@ head_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	if (c == NULL || c->phase > PHASE_OPEN)
 		return;
 	if (c->phase != PHASE_OPEN) {
-		snprintf(why, sizeof(why), "the TLS handshake did not finish within %d s "
-		    "(--header-timeout)", opt->header_ms / 1000);
+		snprintf(why, sizeof(why), TR("the TLS handshake did not finish within %d s "
+		    "(--header-timeout)", "TLS 握手在 %d s 内没有完成（--header-timeout）"),
+		    opt->header_ms / 1000);
 		conn_abort(c, CONN_ERR_TIMEOUT, why);
 		return;
 	}
@@ -573,14 +590,15 @@ head_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (!s->got_bytes && s->requests == 0 && conn_input_length(c) == 0) {
-		snprintf(why, sizeof(why), "no request within %d s (--header-timeout)",
-		    opt->header_ms / 1000);
+		snprintf(why, sizeof(why), TR("no request within %d s (--header-timeout)",
+		    "%d s 内没有请求（--header-timeout）"), opt->header_ms / 1000);
 		server_close(c, why);
 		return;
 	}
-	snprintf(why, sizeof(why), "the request head did not arrive within %d s "
-	    "(--header-timeout): a client too slow, or a slowloris", opt->header_ms / 1000);
-	reject(c, s, 408, why, "request head timeout");
+	snprintf(why, sizeof(why), TR("the request head did not arrive within %d s "
+	    "(--header-timeout): a client too slow, or a slowloris", "请求头在 %d s 内没有"
+	    "到齐（--header-timeout）：客户端太慢，或是 slowloris 攻击"), opt->header_ms / 1000);
+	reject(c, s, 408, why, TR("request head timeout", "请求头超时"));
 }
 
 /* Back-pressure: a client that sends requests but does not read the responses would make us
@@ -601,10 +619,12 @@ output_full(struct conn *c, struct session *s)
 	conn_set_write_timeout(c, opt->idle_ms);
 	if (evrec_begin(&r, EVT_PAUSE_READ, c->id, c->fd)) {
 		evrec_int(&r, "queued", (long long)out);
-		evrec_detail(&r, "not reading: %zu B of responses wait to be sent (back-pressure)",
-		    out);
-		evrec_gloss(&r, "the client sends requests faster than it reads the answers: we "
-		    "stop reading until they have gone, so its requests wait in the kernel");
+		evrec_detail(&r, TR("not reading: %zu B of responses wait to be sent "
+		    "(back-pressure)", "暂停读取：%zu B 的响应在等待发送（背压）"), out);
+		evrec_gloss(&r, "%s", TR("the client sends requests faster than it reads the "
+		    "answers: we stop reading until they have gone, so its requests wait in the "
+		    "kernel", "客户端发请求比读应答快：我们停止读取，直到这些应答发走，于是它的"
+		    "请求在内核里等待"));
 		evrec_emit(&r);
 	}
 	return 1;
@@ -648,8 +668,8 @@ session_drained(struct conn *c)
 		return;
 	}
 	s->bp_paused = 0;
-	evlog(EVT_PAUSE_READ, c->id, c->fd, "reading again: the responses have gone to the "
-	    "kernel");
+	evlog(EVT_PAUSE_READ, c->id, c->fd, "%s", TR("reading again: the responses have gone "
+	    "to the kernel", "重新开始读取：响应已交给内核"));
 	conn_pause_read(c, 0);
 	conn_set_timeout(c, opt->idle_ms);
 	/* Requests already read wait in our input buffer: no read event will announce them. */
@@ -674,8 +694,9 @@ expect_continue(struct conn *c, struct session *s, struct evbuffer *in)
 	if (!m->expect_continue || m->version_minor < 1 || evbuffer_get_length(in) > 0)
 		return 0;
 	if (m->body == HTTP1_BODY_LENGTH && m->content_length > MAX_BODY) {
-		reject(c, s, 413, "request body too large (answered before it was sent: "
-		    "Expect: 100-continue)", NULL);
+		reject(c, s, 413, TR("request body too large (answered before it was sent: "
+		    "Expect: 100-continue)", "请求体太大（在它发出之前就应答了：Expect: "
+		    "100-continue）"), NULL);
 		return 1;
 	}
 	if (!get) {
@@ -683,8 +704,8 @@ expect_continue(struct conn *c, struct session *s, struct evbuffer *in)
 		s->requests++;
 		serve(c, s);
 		req_put(s);
-		server_close(c, "answered before its body (Expect: 100-continue): the body is "
-		    "not read");
+		server_close(c, TR("answered before its body (Expect: 100-continue): the body is "
+		    "not read", "在请求体之前就应答了（Expect: 100-continue）：请求体不读"));
 		return 1;
 	}
 	conn_write(c, cont, sizeof(cont) - 1);
@@ -694,9 +715,11 @@ expect_continue(struct conn *c, struct session *s, struct evbuffer *in)
 		evrec_bool(&r, "keep_alive", s->keep_alive);
 		evrec_bool(&r, "interim", 1);
 		evrec_label(&r, "> 100 Continue");
-		evrec_detail(&r, "interim response: the client asked (Expect: 100-continue) and "
-		    "may send its body now");
-		evrec_gloss(&r, "a 1xx response is not the answer: the final one follows the body");
+		evrec_detail(&r, "%s", TR("interim response: the client asked (Expect: "
+		    "100-continue) and may send its body now", "临时响应：客户端问过（Expect: "
+		    "100-continue），现在可以发送请求体了"));
+		evrec_gloss(&r, "%s", TR("a 1xx response is not the answer: the final one follows "
+		    "the body", "1xx 响应不是应答：最终响应在请求体之后"));
 		evrec_emit(&r);
 	}
 	return 0;
@@ -728,8 +751,9 @@ session_read(struct conn *c, struct evbuffer *in)
 			r = http1_chunked_decode(s->ch, (const char *)p, n, out, &outlen, &used);
 			evbuffer_drain(in, used);
 			if (r < 0 || s->ch->total > MAX_BODY) {
-				reject(c, s, r < 0 ? 400 : 413, r < 0 ? "malformed chunked body" :
-				    "request body too large", NULL);
+				reject(c, s, r < 0 ? 400 : 413, r < 0 ? TR("malformed chunked body",
+				    "分块（chunked）请求体格式错误") : TR("request body too large",
+				    "请求体太大"), NULL);
 				return;
 			}
 			if (r == 1)
@@ -748,7 +772,7 @@ session_read(struct conn *c, struct evbuffer *in)
 			return;
 		}
 		if (s->req == NULL && (s->req = req_get()) == NULL) {
-			conn_close(c, "out of memory");
+			conn_close(c, TR("out of memory", "内存不足"));
 			return;
 		}
 		r = http1_parse(s->req, HTTP1_REQUEST, (const char *)p, n, 0);
@@ -770,7 +794,8 @@ session_read(struct conn *c, struct evbuffer *in)
 		head_timer_stop(s);
 		log_request(c, s->req);
 		if (c->plain_on_tls) {
-			reject(c, s, 400, "plain HTTP request sent to the HTTPS port", NULL);
+			reject(c, s, 400, TR("plain HTTP request sent to the HTTPS port",
+			    "明文 HTTP 请求发到了 HTTPS 端口"), NULL);
 			return;
 		}
 		s->keep_alive = s->req->keep_alive && !opt->common.server_closes_first;
@@ -780,7 +805,7 @@ session_read(struct conn *c, struct evbuffer *in)
 			return;
 		if (s->req->body == HTTP1_BODY_LENGTH) {
 			if (s->req->content_length > MAX_BODY) {
-				reject(c, s, 413, "request body too large", NULL);
+				reject(c, s, 413, TR("request body too large", "请求体太大"), NULL);
 				return;
 			}
 			s->in_body = 1;
@@ -788,7 +813,7 @@ session_read(struct conn *c, struct evbuffer *in)
 			s->body_left = s->req->content_length;
 		} else if (s->req->body == HTTP1_BODY_CHUNKED) {
 			if (s->ch == NULL && (s->ch = malloc(sizeof(*s->ch))) == NULL) {
-				conn_close(c, "out of memory");
+				conn_close(c, TR("out of memory", "内存不足"));
 				return;
 			}
 			s->in_body = 1;
@@ -824,7 +849,8 @@ hold_done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	server_close(s->c, "the client sent its FIN (we held ours: --hold-close)");
+	server_close(s->c, TR("the client sent its FIN (we held ours: --hold-close)",
+	    "客户端发来了它的 FIN（我方推迟了自己的 FIN：--hold-close）"));
 }
 
 static void
@@ -832,7 +858,7 @@ session_peer_closed(struct conn *c)
 {
 	struct session *s = c->arg;
 	struct timeval tv = clock_tv_ms(opt->common.hold_close_ms);
-	char why[96];
+	char why[256];	/* the peer's close in words: Chinese takes 3 bytes a character */
 
 	if (s->pad_left > 0 && !c->reset) {
 		/* a client that sent its request and then its FIN still reads the response: the
@@ -849,7 +875,7 @@ session_peer_closed(struct conn *c)
 		evtimer_add(s->hold, &tv);
 		return;
 	}
-	snprintf(why, sizeof(why), "the client %s", conn_peer_close_what(c));
+	snprintf(why, sizeof(why), TR("the client %s", "客户端%s"), conn_peer_close_what(c));
 	server_close(c, why);
 }
 
@@ -861,8 +887,8 @@ session_timeout(struct conn *c)
 	char why[160];
 
 	if (s != NULL && s->bp_paused)
-		snprintf(why, sizeof(why), "the client read none of its responses for %d ms",
-		    opt->idle_ms);
+		snprintf(why, sizeof(why), TR("the client read none of its responses for %d ms",
+		    "客户端 %d ms 内没有读取它的任何响应"), opt->idle_ms);
 	else if (s != NULL && send_pending(c, &acked) > 0) {
 		/* A response still leaving is no idle connection: one that moved since the
 		 * last look gets another period (libevent stopped reading at the timeout: read
@@ -873,10 +899,12 @@ session_timeout(struct conn *c)
 			conn_pause_read(c, 0);
 			return;
 		}
-		snprintf(why, sizeof(why), "send timeout: the client took none of the response "
-		    "for %d ms (--idle-timeout)", opt->idle_ms);
+		snprintf(why, sizeof(why), TR("send timeout: the client took none of the "
+		    "response for %d ms (--idle-timeout)", "发送超时：客户端 %d ms 内没有收走任何"
+		    "响应数据（--idle-timeout）"), opt->idle_ms);
 	} else
-		snprintf(why, sizeof(why), "idle for %d ms (keep-alive timeout)", opt->idle_ms);
+		snprintf(why, sizeof(why), TR("idle for %d ms (keep-alive timeout)",
+		    "空闲 %d ms（keep-alive 超时）"), opt->idle_ms);
 	server_close(c, why);
 }
 
@@ -952,7 +980,7 @@ void
 session_stop_all(void)
 {
 	stopping = 1;
-	conn_close_all("server stopping", 0);
+	conn_close_all(TR("server stopping", "服务器正在停止"), 0);
 }
 
 int
