@@ -949,6 +949,7 @@ evrec_emit(struct evrec *r)
 	 * never cut; static: records are emitted one at a time. */
 	static char line[65536];
 	size_t n;
+	int w;
 
 	if (r->off)
 		return;
@@ -956,8 +957,12 @@ evrec_emit(struct evrec *r)
 		return;
 	if (lg.format == EVLOG_JSON)
 		n = evrec_format_json(r, line, sizeof(line));
-	else
+	else {
+		/* A terminal's width as it is now: a window made narrower is followed. */
+		if (lg.width > 0 && (w = tw_columns(fileno(lg.out))) > 0)
+			lg.width = w;
 		n = evrec_format_text(r, line, sizeof(line), lg.color);
+	}
 	/* One write per record, so the lines of two programs sharing a terminal never mix
 	 * (to a file: one per loop turn, see evlog_set_base). */
 	fwrite(line, 1, n, lg.out);
