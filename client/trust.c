@@ -195,12 +195,13 @@ trust_warn(FILE *fp, const struct trust_seen *seen, const char *host, int color)
 
 			if (!(seen->chain_mask & (1u << i)))
 				continue;
-			box_say(&bx, 13, TR("    depth %d: %s%s", "    深度 %d：%s%s"), i,
-			    SAFE(ci->subject, s1), seen->have && seen->depth == i ?
-			    TR("   <-- the problem", "   <-- 问题在这里") : "");
-			box_say(&bx, 13, TR("             issuer %s, valid %s .. %s",
-			    "             签发者 %s，有效期 %s .. %s"), SAFE(ci->issuer, s2),
-			    ci->not_before, ci->not_after);
+			/* The issuer's line hangs under the subject, in either language. */
+			snprintf(lab, sizeof(lab), TR("    depth %d: ", "    深度 %d："), i);
+			ph = (int)tw_width(lab, strlen(lab));
+			box_say(&bx, ph, "%s%s%s", lab, SAFE(ci->subject, s1), seen->have &&
+			    seen->depth == i ? TR("   <-- the problem", "   <-- 问题在这里") : "");
+			box_say(&bx, ph, TR("%*sissuer %s, valid %s .. %s", "%*s签发者 %s，有效期 %s .. %s"),
+			    ph, "", SAFE(ci->issuer, s2), ci->not_before, ci->not_after);
 		}
 	}
 	pl = TR("Problem: ", "问题：");
