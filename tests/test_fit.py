@@ -23,6 +23,7 @@ from harness.tcp import is_root
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 EVENT_LINE = re.compile(r"^\s*[+-]\d+\.\d{3} ms  (client|server)")
 WIDTHS = (80, 120)
+PUNCT = "()[]{}<>,.;:!?'\"`|=-─│┃◆▶◀"
 
 
 def width(line):
@@ -86,7 +87,7 @@ def words(text):
     """Every ASCII word of the text (CJK characters break words), ANSI codes taken out."""
     out = set()
     for tok in re.split(r"[\s\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+", ANSI.sub("", text)):
-        tok = tok.strip("()[]{}<>,.;:!?'\"`|=")
+        tok = tok.strip(PUNCT)
         if tok:
             out.add(tok)
     return out
@@ -104,10 +105,12 @@ def split_words(term, reference):
         if not ta or not tb:
             continue
         x, y = ta[-1], tb[0]
+        xs, ys = x.strip(PUNCT), y.strip(PUNCT)
+        if not xs or not ys:            # a frame, a rule, a lone mark: not part of a word
+            continue
         for joined in (x + y, x.rstrip(",.;:") + y):
-            j = joined.strip("()[]{}<>,.;:!?'\"`|=")
-            if j in ref and (x.strip("()[]{}<>,.;:!?'\"`|=") not in ref or
-                             y.strip("()[]{}<>,.;:!?'\"`|=") not in ref):
+            j = joined.strip(PUNCT)
+            if j in ref and (xs not in ref or ys not in ref):
                 bad.append("%s / %s" % (x, y))
                 break
     return bad
@@ -241,13 +244,32 @@ def test_fit_capture(t, server, procs, build, cols):
         one_event_per_line(t, "client --capture --explain", piped)
 
 
-@pytest.mark.xfail(reason="scripts/demo.sh (the lesson row's file) sends the server's log through "
-                   "tee (a FIFO, not a terminal: never wrapped), prints notes of 81-102 columns, "
-                   "and build/ladder draws 100 columns; passes once the demo fits", strict=False)
+def demo_runs(procs, certs, build, cols):
+    """scripts/demo.sh on a terminal of cols columns (the self-signed question answered n),
+    and once more without a terminal: (exit status, the terminal's text, the piped text)."""
+    env = {"CERTS": certs.dir, "BUILD": os.path.dirname(build.client)}
+    demo = ["bash", os.path.join(ROOT, "scripts", "demo.sh")]
+    rc, term = pty_run(procs, demo, cols, timeout=90.0, env=env)
+    p = subprocess.run(demo, cwd=ROOT, env=dict(CHILD_ENV, **env), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=90 * SLOW)
+    return rc, term, p.stdout.decode("utf-8", "replace")
+
+
 @pytest.mark.parametrize("cols", WIDTHS)
 def test_fit_demo(t, procs, certs, build, cols):
-    """scripts/demo.sh on a terminal (the self-signed question answered n): no line wider."""
-    rc, term = pty_run(procs, ["bash", os.path.join(ROOT, "scripts", "demo.sh")], cols,
-                       timeout=90.0, env={"CERTS": certs.dir, "BUILD": os.path.dirname(build.client)})
+    """scripts/demo.sh on a terminal: no line wider than the terminal."""
+    rc, term, _ = demo_runs(procs, certs, build, cols)
     t.eq("demo: exit", rc, 0)
     check_fits(t, "demo", term, cols)
+
+
+@pytest.mark.xfail(reason="scripts/mergelog.py (the lesson row's), which lays out the demo's "
+                   "lines, cuts a word longer than the room under the detail column (here the "
+                   "test's long --certs path) instead of starting it further left as "
+                   "common/textwidth.c does", strict=False)
+def test_fit_demo_words(t, procs, certs, build):
+    """scripts/demo.sh in 80 columns: no word split by a line break."""
+    rc, term, piped = demo_runs(procs, certs, build, 80)
+    t.eq("demo: exit", rc, 0)
+    bad = split_words(term, piped)
+    t.check("demo (80 columns): no word split by a line break", not bad, "none", bad[:5])
