@@ -8,7 +8,9 @@ the other side. With both programs started under one origin (HSLAB_T0, see commo
 "+ms" fields are on one clock: this script sorts the lines of both files on that field (a stable
 sort: lines with the same time keep their order, the first file first), so the times it prints
 never go backwards. Lines without a time (the certificate warning's frame, a --dissect field, a
-"why" line) stay under the event they follow.
+"why" line) stay under the event they follow. A program whose log is not a terminal ends an
+event's line with its --explain why; here that why goes back under its event, on a line of its
+own at the detail column.
 
 On a terminal (or with --width N) each line is wrapped to the width at a space, or between two
 CJK characters (two columns each, counted here, not by the locale); continuation lines are
@@ -168,6 +170,18 @@ def wrap(line, width, prose=False, indent=None):
     return out
 
 
+WHY = re.compile(r"  ((?:\x1b\[[0-9;]*m)?(?:why[ :(]|原因[（：]))")
+
+
+def split_why(line):
+    """An event's line and, when it ends with its why, that why on a line of its own under the
+    event's detail."""
+    m = WHY.search(line) if TIME.match(line) else None
+    if m is None:
+        return [line]
+    return [line[:m.start()], " " * detail_column(line) + line[m.start(1):]]
+
+
 def term_width():
     try:
         return os.get_terminal_size(sys.stdout.fileno()).columns
@@ -221,7 +235,7 @@ def main(argv):
         width = term_width() or None
     out, errors = [], []
     for _, _, _, body in merge(files, skip, errors):
-        for line in body:
+        for line in (part for l in body for part in split_why(l)):
             out.extend(wrap(line, width) if width else [line])
     sys.stdout.write("".join(l + "\n" for l in out))
     return 1 if errors else 0

@@ -139,7 +139,8 @@ def one_event_per_line(t, what, text):
     t.check("%s piped: one event per line (no continuation lines)" % what, not cont, "none",
             cont[:3])
     t.check("%s piped: the why joins its event's line" % what,
-            not [l for l in lines if l.lstrip().startswith("why")], "no why line of its own", None)
+            not [l for l in lines if l.lstrip().startswith(("why", "原因"))],
+            "no why line of its own", None)
 
 
 @pytest.mark.parametrize("cols", WIDTHS)
