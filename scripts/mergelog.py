@@ -123,9 +123,13 @@ def detail_column(line):
     return min(len(m.group(0)), 47) if m else 4
 
 
+LEFT = 8	# where a word too long for the room under the detail starts (as common/textwidth.c)
+
+
 def wrap(line, width, prose=False, indent=None):
     """Lines of at most width columns, broken at spaces or between wide characters; a word
-    longer than a line is cut (it cannot fit anywhere)."""
+    too long for the room under the detail starts further left (column LEFT); one longer than
+    a line is cut (it cannot fit anywhere)."""
     plain_w = sum(w for _, w in tokens(line))
     if plain_w <= width:
         return [line]
@@ -151,7 +155,12 @@ def wrap(line, width, prose=False, indent=None):
         if curw + w > width and curw > indent and w > 0:
             out.append(cur.rstrip(" "))
             cur, curw = pad, indent
-        while w > width - indent and curw + w > width:	# a word wider than a line: cut it
+        if curw + w > width and w <= width - LEFT and LEFT < curw:
+            # a word too long for the room under the detail: whole, further left
+            if cur.strip(" |"):
+                out.append(cur.rstrip(" "))
+            cur, curw = pad[:1] + " " * (LEFT - 1) if pad.startswith("|") else " " * LEFT, LEFT
+        while w > width - curw and curw + w > width:	# a word wider than a line: cut it
             room = width - curw
             part, pw = "", 0
             for c in text:

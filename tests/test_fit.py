@@ -264,12 +264,9 @@ def test_fit_demo(t, procs, certs, build, cols):
     check_fits(t, "demo", term, cols)
 
 
-@pytest.mark.xfail(reason="scripts/mergelog.py (the lesson row's), which lays out the demo's "
-                   "lines, cuts a word longer than the room under the detail column (here the "
-                   "test's long --certs path) instead of starting it further left as "
-                   "common/textwidth.c does", strict=False)
 def test_fit_demo_words(t, procs, certs, build):
-    """scripts/demo.sh in 80 columns: no word split by a line break."""
+    """scripts/demo.sh in 80 columns: no word split by a line break (a long --certs path
+    starts further left, whole)."""
     rc, term, piped = demo_runs(procs, certs, build, 80)
     t.eq("demo: exit", rc, 0)
     bad = split_words(term, piped)
