@@ -185,7 +185,7 @@ def test_fit_warning_box(t, server, procs, certs, build, cols):
         url = "https://localhost:%d/" % srv.port("selfsigned")
         for lang in ("en", "zh"):
             argv = [build.client, "--linger-watch", "0", "--lang", lang, "-o", "/dev/null", url]
-            rc, term = pty_run(procs, argv, cols)
+            rc, term = pty_run(procs, argv, cols, prompt="[y/N]".encode())
             t.eq("warning (%s): refused after the answer n, exit 60" % lang, rc, 60)
             plain = ANSI.sub("", term)
             box = [l for l in plain.split("\n") if l.startswith("|") or l.startswith("+--")]
