@@ -24,6 +24,7 @@
 #include "seglog.h"
 #include "tcpinfo.h"
 #include "tcpwatch.h"
+#include "textwidth.h"
 #include "tls.h"
 
 static const char *
@@ -99,49 +100,121 @@ trust_advice(int e)
 #define SAFE_LEN	(4 * 256 + 8)
 #define SAFE(s, buf)	evlog_safe((s), strlen(s), (buf), sizeof(buf))
 
+/* The warning's frame: as wide as the terminal, at most 80 columns (80 when not a terminal). */
+struct box {
+	FILE		*fp;
+	int		 width;
+	const char	*y, *z;		/* the frame's colour on and off */
+};
+
+/* One paragraph of the warning inside the frame, wrapped at word boundaries ("| " starts each
+ * line; a line after the first hangs at `hang` columns). */
+static void box_say(const struct box *, int hang, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+box_say(const struct box *bx, int hang, const char *fmt, ...)
+{
+	char text[4096], wrapped[8192], *line, *nl;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	tw_wrap(wrapped, sizeof(wrapped), text, 0, bx->width - 2, hang, 2);
+	for (line = wrapped; line != NULL; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		fprintf(bx->fp, "%s|%s %s\n", bx->y, bx->z, line);
+	}
+}
+
+/* A field's name padded to the value column (13 columns, whatever the language). */
+static const char *
+box_label(const char *name, char *buf, size_t len)
+{
+	int pad = 13 - (int)tw_width(name, strlen(name));
+
+	snprintf(buf, len, "%s%*s", name, pad > 1 ? pad : 1, "");
+	return buf;
+}
+
+/* A frame line: "+-- title ---...", or "+-----..." without a title. */
+static void
+box_rule(const struct box *bx, const char *title)
+{
+	int i, n = bx->width - 1;
+
+	fprintf(bx->fp, "%s+", bx->y);
+	if (title != NULL) {
+		fprintf(bx->fp, "-- %s ", title);
+		n -= 4 + (int)tw_width(title, strlen(title));
+	}
+	for (i = 0; i < n - 1; i++)
+		fputc('-', bx->fp);
+	fprintf(bx->fp, "%s\n", bx->z);
+}
+
 /* A framed warning on `fp`, like a browser's interstitial page, in plain words first. */
 static void
 trust_warn(FILE *fp, const struct trust_seen *seen, const char *host, int color)
 {
-	const char *y = color ? "\033[1;33m" : "", *b = color ? "\033[1m" : "",
-	    *z = color ? "\033[0m" : "";
+	const char *b = color ? "\033[1m" : "", *z = color ? "\033[0m" : "", *pl;
 	const struct tls_verify_err *v = seen->errs;
-	int i, n = seen->nerr, first = n > 0 ? v[0].error : 0;
-	char s1[SAFE_LEN], s2[SAFE_LEN];
+	int i, n = seen->nerr, first = n > 0 ? v[0].error : 0, cols = tw_columns(fileno(fp)), ph;
+	struct box bx = { fp, cols > 0 && cols < 80 ? cols : 80, color ? "\033[1;33m" : "", z };
+	char s1[SAFE_LEN], s2[SAFE_LEN], lab[64], fp2[sizeof(seen->cert.sha256) + 2];
 
-	fprintf(fp, "\n%s+-- Certificate warning ------------------------------------------------%s\n", y, z);
-	fprintf(fp, "%s|%s The server %s%s%s (%s) presented a certificate this client cannot trust.\n",
-	    y, z, b, SAFE(host, s1), z, seen->remote);
+	fputc('\n', fp);
+	box_rule(&bx, TR("Certificate warning", "证书警告"));
+	box_say(&bx, 0, TR("The server %s%s%s (%s) presented a certificate this client cannot "
+	    "trust.", "服务器 %s%s%s（%s）出示的证书，本客户端无法信任。"), b, SAFE(host, s1), z,
+	    seen->remote);
 	if (seen->have) {
-		fprintf(fp, "%s|%s   certificate: %s  (chain depth %d%s)\n", y, z,
-		    SAFE(seen->cert.subject, s1), seen->depth, seen->depth == 0 ? ": the server's own" : "");
-		fprintf(fp, "%s|%s   issued by:   %s\n", y, z, SAFE(seen->cert.issuer, s1));
-		fprintf(fp, "%s|%s   valid:       %s .. %s\n", y, z, seen->cert.not_before,
-		    seen->cert.not_after);
-		fprintf(fp, "%s|%s   sha256:      %s\n", y, z, seen->cert.sha256);
+		box_say(&bx, 15, "  %s%s  %s%d%s%s", box_label(TR("certificate:", "证书："), lab,
+		    sizeof(lab)), SAFE(seen->cert.subject, s1), TR("(chain depth ", "（证书链深度 "),
+		    seen->depth, seen->depth == 0 ? TR(": the server's own", "：服务器自己的证书") : "",
+		    TR(")", "）"));
+		box_say(&bx, 15, "  %s%s", box_label(TR("issued by:", "签发者："), lab, sizeof(lab)),
+		    SAFE(seen->cert.issuer, s1));
+		box_say(&bx, 15, "  %s%s .. %s", box_label(TR("valid:", "有效期："), lab,
+		    sizeof(lab)), seen->cert.not_before, seen->cert.not_after);
+		/* 95 columns in one piece: broken after its 16th byte, where a line may end. */
+		snprintf(fp2, sizeof(fp2), "%s", seen->cert.sha256);
+		if (strlen(fp2) > 48) {
+			memmove(fp2 + 49, fp2 + 48, strlen(fp2 + 48) + 1);
+			fp2[48] = ' ';
+		}
+		box_say(&bx, 15, "  %s%s", box_label("sha256:", lab, sizeof(lab)), fp2);
 	}
 	if (seen->chain_mask != 0) {
-		fprintf(fp, "%s|%s   the chain as presented (depth 0 = the server's own):\n", y, z);
+		box_say(&bx, 4, "  %s", TR("the chain as presented (depth 0 = the server's own):",
+		    "服务器出示的证书链（深度 0 是服务器自己的证书）："));
 		for (i = TRUST_MAX_DEPTH - 1; i >= 0; i--) {
 			const struct tls_cert_info *ci = &seen->chain[i];
 
 			if (!(seen->chain_mask & (1u << i)))
 				continue;
-			fprintf(fp, "%s|%s     depth %d: %s%s\n", y, z, i, SAFE(ci->subject, s1),
-			    seen->have && seen->depth == i ? "   <-- the problem" : "");
-			fprintf(fp, "%s|%s              issuer %s, valid %s .. %s\n", y, z,
-			    SAFE(ci->issuer, s2), ci->not_before, ci->not_after);
+			/* The issuer's line hangs under the subject, in either language. */
+			snprintf(lab, sizeof(lab), TR("    depth %d: ", "    深度 %d："), i);
+			ph = (int)tw_width(lab, strlen(lab));
+			box_say(&bx, ph, "%s%s%s", lab, SAFE(ci->subject, s1), seen->have &&
+			    seen->depth == i ? TR("   <-- the problem", "   <-- 问题在这里") : "");
+			box_say(&bx, ph, TR("%*sissuer %s, valid %s .. %s", "%*s签发者 %s，有效期 %s .. %s"),
+			    ph, "", SAFE(ci->issuer, s2), ci->not_before, ci->not_after);
 		}
 	}
-	fprintf(fp, "%s|%s %sProblem:%s %s\n", y, z, b, z, tls_verify_plain(first));
-	fprintf(fp, "%s|%s          (OpenSSL error %d: %s)\n", y, z, first,
-	    X509_verify_cert_error_string(first));
+	pl = TR("Problem: ", "问题：");
+	ph = (int)tw_width(pl, strlen(pl));
+	box_say(&bx, ph, "%s%s%s%s", b, pl, z, tls_verify_plain(first));
+	box_say(&bx, ph, TR("%*s(OpenSSL error %d: %s)", "%*s（OpenSSL 错误 %d：%s）"), ph, "",
+	    first, X509_verify_cert_error_string(first));
 	for (i = 1; i < n; i++)
-		fprintf(fp, "%s|%s   also at depth %d: %s (error %d)\n", y, z, v[i].depth,
-		    tls_verify_plain(v[i].error), v[i].error);
-	fprintf(fp, "%s|%s %sWhat you can do:%s %s\n", y, z, b, z, trust_advice(first));
-	fprintf(fp, "%s+-----------------------------------------------------------------------%s\n",
-	    y, z);
+		box_say(&bx, 4, TR("  also at depth %d: %s (error %d)", "  深度 %d 处还有：%s（错误 %d）"),
+		    v[i].depth, tls_verify_plain(v[i].error), v[i].error);
+	box_say(&bx, 0, TR("%sWhat you can do:%s %s", "%s你可以这样做：%s%s"), b, z,
+	    trust_advice(first));
+	box_rule(&bx, NULL);
 	fflush(fp);
 }
 

@@ -15,6 +15,7 @@
 #include "explain.h"
 #include "seglog.h"
 #include "tcpinfo.h"
+#include "textwidth.h"
 
 enum { F_STR, F_INT, F_BOOL, F_FLOAT };
 
@@ -83,7 +84,8 @@ static struct {
 	int		 explain;	/* --explain */
 	int		 lang;		/* --lang: enum evlog_lang */
 	struct event	*flush;		/* a file: one write per loop turn, not per record */
-} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, 0, EVLOG_LANG_EN, NULL };
+	int		 width;		/* the text log's terminal's columns; 0: not a terminal */
+} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, 0, EVLOG_LANG_EN, NULL, 0 };
 
 /* The origin of every time the log prints, taken once: the program's start, or the shared
  * origin a script gave both programs (HSLAB_T0, see clock_origin_us()). */
@@ -107,6 +109,7 @@ evlog_init(enum evlog_side side, enum evlog_format format, int quiet, int color,
 	if (color < 0)
 		color = isatty(fileno(out)) && getenv("NO_COLOR") == NULL;
 	lg.color = format == EVLOG_TEXT && color;
+	lg.width = format == EVLOG_TEXT && out != NULL ? tw_columns(fileno(out)) : 0;
 	start_clock();
 }
 
@@ -183,6 +186,8 @@ evlog_set_explain(int explain, int lang)
 	lg.lang = lang;
 }
 
+/* The text log's width: wrap to cols columns (a terminal's), or 0: never wrap. */
+void evlog_set_width(int cols) { lg.width = cols > 0 ? cols : 0; }
 int evlog_on(void) { return !lg.quiet; }
 int evlog_zh(void) { return lg.lang == EVLOG_LANG_ZH; }
 int evlog_verbose(void) { return lg.verbose; }
@@ -763,84 +768,81 @@ evlog_safe(const char *s, size_t n, char *buf, size_t len)
 	return buf;
 }
 
+/* On a terminal (lg.width > 0) the text wraps to its width, continuation lines under the
+ * detail column (nearer the left edge on a narrow terminal), and a word longer than that
+ * room starts a line at WRAP_MIN_INDENT. Piped or to a file every line stays whole (one
+ * event, one line, for grep). */
+#define DETAIL_COL		47
+#define WRAP_MIN_INDENT		8
+
+static int
+detail_col(void)
+{
+	return lg.width <= 0 || lg.width >= DETAIL_COL + 32 ? DETAIL_COL : lg.width >= 48 ? lg.width - 32 : 16;
+}
+
+/* s from the current column of the line that starts at line_start: wrapped to the terminal,
+ * or as it is when there is none. */
+static void
+put_flow(struct out *o, const char *s, size_t line_start, int indent)
+{
+	size_t col;
+
+	if (lg.width <= 0) {
+		puts_(o, s);
+		return;
+	}
+	col = tw_width(o->buf + line_start, o->pos - line_start);
+	if (o->len > o->pos + 1)
+		o->pos += tw_wrap(o->buf + o->pos, o->len - o->pos, s, (int)col, lg.width, indent,
+		    WRAP_MIN_INDENT);
+}
+
+/* A line of its own under the detail column (a terminal only), in its colour. */
+static void
+put_under(struct out *o, const char *s, const char *on, int color)
+{
+	size_t start = o->pos;
+	int col = detail_col();
+
+	putf(o, "%*s%s", col, "", color ? on : "");
+	put_flow(o, s, start, col);
+	puts_(o, color ? C_RESET "\n" : "\n");
+}
+
 /* --dissect: one field of a handshake message, on its own lines under the message event:
- * the field name (label, already indented by depth) in a column, the value word-wrapped
- * beside it so a long key or list stays readable on a terminal. */
+ * the field name (label, already indented by depth) in a column, the value beside it, on a
+ * terminal wrapped under the value column so a long key or list stays readable. */
 #define DISSECT_VALUE_COL	52
-#define DISSECT_WIDTH		130
+#define DISSECT_NARROW		110	/* a terminal narrower: the fields nearer the left edge */
 
 static void
 format_dissect_text(const struct evrec *r, struct out *o, const char *who, int color)
 {
 	/* Escaped before it is wrapped, so a peer's bytes cannot widen a line past the width. */
-	char esc[4 * sizeof(r->detail)];
-	const char *s = evlog_safe(r->detail, strlen(r->detail), esc, sizeof(esc)), *brk;
-	size_t col, room = DISSECT_WIDTH - DISSECT_VALUE_COL, n, lab;
+	char esc[4 * sizeof(r->detail) + 64];
+	size_t col, start = o->pos;
+	int narrow = lg.width > 0 && lg.width < DISSECT_NARROW;
+	int lead = narrow ? 2 : 14, gap = narrow ? 2 : 6, vcol = narrow ? 32 : DISSECT_VALUE_COL;
 
 	if (color)
-		putf(o, "%14s%s%-10s%s      %s", "", C_DIM, who, C_RESET, r->label ? r->label : "");
+		putf(o, "%*s%s%-10s%s%*s%s", lead, "", C_DIM, who, C_RESET, gap, "",
+		    r->label ? r->label : "");
 	else
-		putf(o, "%14s%-10s      %s", "", who, r->label ? r->label : "");
-	lab = r->label ? strlen(r->label) : 0;
-	col = 30 + lab;
-	for (;;) {
-		/* Onto the value column (or one space past a long label), then one line's worth. */
-		if (col + 1 < DISSECT_VALUE_COL)
-			putf(o, "%*s", (int)(DISSECT_VALUE_COL - col), "");
-		else
-			put(o, " ", 1);
-		while (*s == ' ')
-			s++;
-		n = strlen(s);
-		if (n > room) {
-			/* Break at the last space that fits, else cut the word. */
-			for (brk = s + room; brk > s && *brk != ' '; brk--)
-				;
-			n = brk > s ? (size_t)(brk - s) : room;
-		}
-		while (n > 0 && s[n - 1] == ' ')
-			n--;
-		{
-			char part[256];
-
-			if (n >= sizeof(part))
-				n = sizeof(part) - 1;
-			memcpy(part, s, n);
-			part[n] = '\0';
-			puts_(o, part);
-		}
-		s += n;
-		while (*s == ' ')
-			s++;
-		if (*s == '\0')
-			break;
-		putf(o, "\n%14s%-10s      ", "", "");
-		col = 30;
-	}
+		putf(o, "%*s%-10s%*s%s", lead, "", who, gap, "", r->label ? r->label : "");
+	col = (size_t)(lead + 10 + gap) + (r->label ? tw_width(r->label, strlen(r->label)) : 0);
+	/* Onto the value column (or one space past a long label): the padding goes into the
+	 * wrapped text, so it vanishes where the value starts a line of its own. */
+	snprintf(esc, sizeof(esc), "%*s", col + 1 < (size_t)vcol ? (int)(vcol - col) : 1, "");
+	evlog_safe(r->detail, strlen(r->detail), esc + strlen(esc), sizeof(esc) - strlen(esc));
+	put_flow(o, esc, start, vcol);
 	puts_(o, "\n");
 }
 
-/* The indented second line, under the details column. */
-#define NOTE_INDENT	47
-
+/* --explain: "why (1st handshake / 第一次握手): ..." */
 static void
-put_note(struct out *o, const char *note, int tone, int color)
+why_text(struct out *o, const struct explain *x)
 {
-	putf(o, "%*s", NOTE_INDENT, "");
-	if (color)
-		puts_(o, tone == EVREC_NOTE_EXPOSED ? "\033[31m" : tone == EVREC_NOTE_PROTECTED ?
-		    "\033[32m" : C_DIM);
-	put_text(o, note);
-	if (color)
-		puts_(o, C_RESET);
-	puts_(o, "\n");
-}
-
-/* --explain: "why (1st handshake / 第一次握手): ..." under the event. */
-static void
-put_why(struct out *o, const struct explain *x, int color)
-{
-	putf(o, "%*s%s", NOTE_INDENT, "", color ? "\033[3;36m" : "");
 	if (x->step_en != NULL || x->step_zh != NULL) {
 		puts_(o, TR("why (", "原因（"));
 		if (x->step_en != NULL && x->step_zh == NULL)
@@ -853,21 +855,29 @@ put_why(struct out *o, const struct explain *x, int color)
 	} else
 		puts_(o, TR("why: ", "原因："));
 	puts_(o, x->why);
-	puts_(o, color ? C_RESET "\n" : "\n");
 }
 
+#define C_WHY	"\033[3;36m"
+
+/* One event. On a terminal: the event's line, wrapped, and by default nothing more (no gloss;
+ * the kernel's state on TCP events only); with --explain the gloss and the why under it, each
+ * on lines of its own. Piped or to a file: one line with everything, the why at its end. The
+ * gloss is left out where the why says the same (a sentence is printed once). */
 size_t
 evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 {
-	struct out o = { buf, len, 0 };
+	static char flow[16384], esc[4 * 1024 + 8];
+	struct out o = { buf, len, 0 }, f = { flow, sizeof(flow), 0 };
 	enum evlog_layer layer = events[r->ev].layer;
 	const char *name = r->label ? r->label : events[r->ev].name;
 	struct explain x;
-	int server = lg.side == EVLOG_SERVER, ex = explained(r, &x);
+	int server = lg.side == EVLOG_SERVER, ex = explained(r, &x), term = lg.width > 0;
+	int full = !term || lg.explain, why = ex && x.why != NULL, gloss;
 	char who[32], safe[4 * 128 + 8];
 
 	if (len > 0)
 		buf[0] = '\0';
+	gloss = r->gloss[0] && full && !(why && tw_says_same(r->gloss, x.why));
 	if (r->conn)
 		snprintf(who, sizeof(who), "%s #%u", server ? "server" : "client", r->conn);
 	else
@@ -892,32 +902,43 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 	else
 		putf(&o, "%-16s", safe);
 	if (r->detail[0]) {
-		put(&o, " ", 1);
-		put_text(&o, r->detail);
+		put(&f, " ", 1);
+		put_text(&f, r->detail);
 	}
 	if (ex && x.step_zh != NULL)
-		putf(&o, "  %s【%s%s】%s", color ? "\033[1;33m" : "", x.step_zh,
+		putf(&f, "  %s【%s%s】%s", color ? "\033[1;33m" : "", x.step_zh,
 		    x.kernel ? TR(", seen from the kernel's states", "，由内核状态得知") : "",
 		    color ? C_RESET : "");
 	if (r->tcp_state != NULL && r->has_rel && layer == LAYER_TCP)
-		putf(&o, "  [%s seq+%llu ack+%llu]", r->tcp_state, (unsigned long long)r->rel_seq,
+		putf(&f, "  [%s seq+%llu ack+%llu]", r->tcp_state, (unsigned long long)r->rel_seq,
 		    (unsigned long long)r->rel_ack);
-	else if (r->tcp_state != NULL)
-		putf(&o, "  [%s]", r->tcp_state);
-	if (r->gloss[0]) {
+	else if (r->tcp_state != NULL && full)
+		putf(&f, "  [%s]", r->tcp_state);
+	if (gloss && !term) {
+		puts_(&f, color ? "  " C_DIM : "  -- ");
+		put_text(&f, r->gloss);
 		if (color)
-			putf(&o, "  %s", C_DIM);
-		else
-			puts_(&o, "  -- ");
-		put_text(&o, r->gloss);
-		if (color)
-			puts_(&o, C_RESET);
+			puts_(&f, C_RESET);
 	}
+	if (why && !term) {
+		puts_(&f, color ? "  " C_WHY : "  ");
+		why_text(&f, &x);
+		if (color)
+			puts_(&f, C_RESET);
+	}
+	put_flow(&o, flow, 0, detail_col());
 	puts_(&o, "\n");
+	if (gloss && term)
+		put_under(&o, evlog_safe(r->gloss, strlen(r->gloss), esc, sizeof(esc)), C_DIM, color);
 	if (r->note != NULL)
-		put_note(&o, r->note, r->note_tone, color);
-	if (ex && x.why != NULL)
-		put_why(&o, &x, color);
+		put_under(&o, evlog_safe(r->note, strlen(r->note), esc, sizeof(esc)),
+		    r->note_tone == EVREC_NOTE_EXPOSED ? "\033[31m" :
+		    r->note_tone == EVREC_NOTE_PROTECTED ? "\033[32m" : C_DIM, color);
+	if (why && term) {
+		f.pos = 0;
+		why_text(&f, &x);
+		put_under(&o, flow, C_WHY, color);
+	}
 	return o.pos;
 }
 
@@ -928,6 +949,7 @@ evrec_emit(struct evrec *r)
 	 * never cut; static: records are emitted one at a time. */
 	static char line[65536];
 	size_t n;
+	int w;
 
 	if (r->off)
 		return;
@@ -935,8 +957,12 @@ evrec_emit(struct evrec *r)
 		return;
 	if (lg.format == EVLOG_JSON)
 		n = evrec_format_json(r, line, sizeof(line));
-	else
+	else {
+		/* A terminal's width as it is now: a window made narrower is followed. */
+		if (lg.width > 0 && (w = tw_columns(fileno(lg.out))) > 0)
+			lg.width = w;
 		n = evrec_format_text(r, line, sizeof(line), lg.color);
+	}
 	/* One write per record, so the lines of two programs sharing a terminal never mix
 	 * (to a file: one per loop turn, see evlog_set_base). */
 	fwrite(line, 1, n, lg.out);

@@ -75,6 +75,7 @@ int		 evlog_parse_format(const char *);
 int		 evlog_parse_color(const char *);
 int		 evlog_parse_lang(const char *);
 void		 evlog_set_explain(int explain, int lang);
+void		 evlog_set_width(int cols);
 int		 evlog_on(void);
 /* --lang zh: every sentence in Chinese. */
 int		 evlog_zh(void);

@@ -8,7 +8,9 @@ the other side. With both programs started under one origin (HSLAB_T0, see commo
 "+ms" fields are on one clock: this script sorts the lines of both files on that field (a stable
 sort: lines with the same time keep their order, the first file first), so the times it prints
 never go backwards. Lines without a time (the certificate warning's frame, a --dissect field, a
-"why" line) stay under the event they follow.
+"why" line) stay under the event they follow. A program whose log is not a terminal ends an
+event's line with its --explain why; here that why goes back under its event, on a line of its
+own at the detail column.
 
 On a terminal (or with --width N) each line is wrapped to the width at a space, or between two
 CJK characters (two columns each, counted here, not by the locale); continuation lines are
@@ -121,9 +123,13 @@ def detail_column(line):
     return min(len(m.group(0)), 47) if m else 4
 
 
+LEFT = 8	# where a word too long for the room under the detail starts (as common/textwidth.c)
+
+
 def wrap(line, width, prose=False, indent=None):
     """Lines of at most width columns, broken at spaces or between wide characters; a word
-    longer than a line is cut (it cannot fit anywhere)."""
+    too long for the room under the detail starts further left (column LEFT); one longer than
+    a line is cut (it cannot fit anywhere)."""
     plain_w = sum(w for _, w in tokens(line))
     if plain_w <= width:
         return [line]
@@ -149,7 +155,12 @@ def wrap(line, width, prose=False, indent=None):
         if curw + w > width and curw > indent and w > 0:
             out.append(cur.rstrip(" "))
             cur, curw = pad, indent
-        while w > width - indent and curw + w > width:	# a word wider than a line: cut it
+        if curw + w > width and w <= width - LEFT and LEFT < curw:
+            # a word too long for the room under the detail: whole, further left
+            if cur.strip(" |"):
+                out.append(cur.rstrip(" "))
+            cur, curw = pad[:1] + " " * (LEFT - 1) if pad.startswith("|") else " " * LEFT, LEFT
+        while w > width - curw and curw + w > width:	# a word wider than a line: cut it
             room = width - curw
             part, pw = "", 0
             for c in text:
@@ -166,6 +177,18 @@ def wrap(line, width, prose=False, indent=None):
     if cur.strip(" ") or not out:
         out.append(cur.rstrip(" "))
     return out
+
+
+WHY = re.compile(r"  ((?:\x1b\[[0-9;]*m)?(?:why[ :(]|原因[（：]))")
+
+
+def split_why(line):
+    """An event's line and, when it ends with its why, that why on a line of its own under the
+    event's detail."""
+    m = WHY.search(line) if TIME.match(line) else None
+    if m is None:
+        return [line]
+    return [line[:m.start()], " " * detail_column(line) + line[m.start(1):]]
 
 
 def term_width():
@@ -221,7 +244,7 @@ def main(argv):
         width = term_width() or None
     out, errors = [], []
     for _, _, _, body in merge(files, skip, errors):
-        for line in body:
+        for line in (part for l in body for part in split_why(l)):
             out.extend(wrap(line, width) if width else [line])
     sys.stdout.write("".join(l + "\n" for l in out))
     return 1 if errors else 0

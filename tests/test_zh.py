@@ -135,8 +135,6 @@ def test_zh_trust_question(t, server, build, procs):
                 not field_runs([rt]), "Chinese", rt)
 
 
-@pytest.mark.xfail(reason="the certificate warning box is the wrap row's (its strings in both "
-                   "languages): this passes once it is merged; then drop this mark", strict=False)
 def test_zh_whole_log(t, server, client, certs):
     """The issue's rule over everything printed: the client's text log (--explain, the
     warning box included) and every text field of the server's log, no line with an English

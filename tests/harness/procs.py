@@ -6,11 +6,14 @@ JSON `listen` events, readiness is read from the logs, every wait has a deadline
 and only processes started here are stopped, by pid (Procs).
 """
 
+import fcntl
 import os
 import re
 import select
 import signal
+import struct
 import subprocess
+import termios
 import threading
 import time
 
@@ -352,11 +355,14 @@ def run_cmd(t, cmd, stdin=None, timeout=20.0, env=None, name=None, san=False):
     return r
 
 
-def pty_session(procs, argv, answer, prompt=b"Proceed anyway", timeout=15.0, on_prompt=None):
-    """Run argv with stdin and stderr on a pseudo-terminal (stdout a pipe); type
+def pty_session(procs, argv, answer, prompt=b"Proceed anyway", timeout=15.0, on_prompt=None,
+                cols=1000):
+    """Run argv with stdin and stderr on a pseudo-terminal (stdout a pipe) of `cols` columns
+    (by default so wide that no log line wraps: tests/test_fit.py checks the wrapping); type
     `answer` when `prompt` shows (after on_prompt(), if given, has returned: a slow
     reader, a server swapped meanwhile). Returns (rc, stdout, terminal text, prompted)."""
     master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
     p = procs.popen(argv, stdin=slave, stderr=slave, stdout=subprocess.PIPE)
     os.close(slave)
     out = []

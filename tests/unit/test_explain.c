@@ -368,11 +368,12 @@ test_explain_printers(FILE *devnull)
 	CHECK(strstr(buf, ",\"step_zh\":\"第一次握手\"}") != NULL);	/* UTF-8 as it is */
 	CHECK(strstr(buf, "explain") == NULL);
 
-	/* --explain: a second line, indented, with the step; JSON fields. */
+	/* --explain: the step and the why at the end of the event's line (not a terminal: one
+	 * line per event); JSON fields. */
 	evlog_set_explain(1, EVLOG_LANG_EN);
 	evrec_format_text(&r, buf, sizeof(buf), 0);
-	CHECK(strstr(buf, "\n                                               why (1st handshake): "
-	    "the connecting side") != NULL);
+	CHECK(strstr(buf, "  why (1st handshake): the connecting side") != NULL);
+	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1);
 	CHECK(strstr(buf, "第") == NULL);
 	evrec_format_json(&r, buf, sizeof(buf));
 	CHECK(strstr(buf, ",\"explain_step\":\"1st handshake\",\"explain\":\"the connecting") !=

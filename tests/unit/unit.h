@@ -33,5 +33,6 @@ void test_explain(void);
 void test_slab(void);
 void test_seglog(void);
 void test_tcpinfo(void);
+void test_textwidth(void);
 
 #endif

@@ -25,6 +25,7 @@ static const struct suite {
 	{ "slab", test_slab },
 	{ "seglog", test_seglog },
 	{ "tcpinfo", test_tcpinfo },
+	{ "textwidth", test_textwidth },
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 

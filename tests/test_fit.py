@@ -1,0 +1,273 @@
+"""Issue 13, item 1: text that fits the terminal. In a pseudo-terminal of 80 and of 120 columns
+(TIOCSWINSZ) no line of the client's or the server's text log (--explain, --lang zh, --dissect,
+--capture), of the certificate warning or of `scripts/demo.sh` is wider than the terminal or
+splits a word; CJK characters count two columns (unicodedata, independently of our C code).
+Piped, the log keeps one event per line. Bodies aside: -o /dev/null."""
+
+import fcntl
+import os
+import re
+import select
+import struct
+import subprocess
+import termios
+import time
+import unicodedata
+
+import pytest
+
+from harness.env import CHILD_ENV, ROOT, SLOW
+from harness.procs import stop_pid
+from harness.tcp import is_root
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+EVENT_LINE = re.compile(r"^\s*[+-]\d+\.\d{3} ms  (client|server)")
+WIDTHS = (80, 120)
+PUNCT = "()[]{}<>,.;:!?'\"`|=-─│┃◆▶◀"
+
+
+def width(line):
+    """Display columns, as a terminal counts them: East Asian Wide/Fullwidth two, combining 0."""
+    w = 0
+    for ch in ANSI.sub("", line):
+        if unicodedata.combining(ch):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return w
+
+
+def pty_run(procs, argv, cols, answer=b"n\n", prompt=b"Proceed anyway", timeout=30.0, env=None,
+            on_start=None):
+    """argv with stdin, stdout and stderr on a pseudo-terminal of `cols` columns; `answer`
+    typed when `prompt` shows. Returns (exit status, the terminal's text, ANSI codes left in)."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
+    e = dict(CHILD_ENV)
+    e.pop("COLUMNS", None)
+    e.update(env or {})
+    p = procs.popen(argv, stdin=slave, stdout=slave, stderr=slave, env=e, start_new_session=True)
+    os.close(slave)
+    buf, sent = b"", False
+    deadline = time.monotonic() + timeout * SLOW
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 0.1)
+            if r:
+                try:
+                    d = os.read(master, 65536)
+                except OSError:         # EIO: every writer closed the terminal
+                    d = b""
+                if not d:
+                    break
+                buf += d
+                if on_start is not None and on_start(buf):
+                    on_start = None
+            elif p.poll() is not None:
+                break
+            if answer is not None and not sent and prompt in buf:
+                os.write(master, answer)
+                sent = True
+        rc = p.wait(max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        stop_pid(p)
+        rc = None
+    finally:
+        os.close(master)
+    return rc, buf.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def piped_run(argv, timeout=30.0):
+    """The same command with its output piped: (exit status, stdout + stderr text)."""
+    p = subprocess.run(argv, cwd=ROOT, env=CHILD_ENV, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout * SLOW)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def words(text):
+    """Every ASCII word of the text (CJK characters break words), ANSI codes taken out."""
+    out = set()
+    for tok in re.split(r"[\s\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+", ANSI.sub("", text)):
+        tok = tok.strip(PUNCT)
+        if tok:
+            out.add(tok)
+    return out
+
+
+def split_words(term, reference):
+    """Words the terminal's line breaks split: a line's last word and the next line's first
+    that are not words of the reference but make one when joined (secr / et)."""
+    ref = words(reference)
+    # the warning's frame ("| " before each line) is not part of its words
+    lines = [re.sub(r"^[|+]-*", "", ANSI.sub("", l)) for l in term.split("\n")]
+    bad = []
+    for a, b in zip(lines, lines[1:]):
+        ta, tb = a.split(), b.split()
+        if not ta or not tb:
+            continue
+        x, y = ta[-1], tb[0]
+        xs, ys = x.strip(PUNCT), y.strip(PUNCT)
+        if not xs or not ys:            # a frame, a rule, a lone mark: not part of a word
+            continue
+        for joined in (x + y, x.rstrip(",.;:") + y):
+            j = joined.strip(PUNCT)
+            if j in ref and (xs not in ref or ys not in ref):
+                bad.append("%s / %s" % (x, y))
+                break
+    return bad
+
+
+def check_fits(t, what, text, cols, reference=None):
+    lines = text.split("\n")
+    wide = ["%d: %s" % (width(l), ANSI.sub("", l)) for l in lines if width(l) > cols]
+    t.check("%s (%d columns): no line wider than the terminal" % (what, cols), not wide,
+            "none", wide[:3])
+    t.check("%s (%d columns): some lines were wrapped, under the detail column" % (what, cols),
+            any(re.match(r"^ {47}\S", ANSI.sub("", l)) for l in lines) or what.startswith("demo"),
+            "a continuation line at column 47", None)
+    if reference is not None:
+        bad = split_words(text, reference)
+        t.check("%s (%d columns): no word split by a line break" % (what, cols), not bad, "none",
+                bad[:5])
+
+
+def one_event_per_line(t, what, text):
+    """Piped: every log line is an event's line (or a --dissect field, or the warning box and
+    the final words on standard error), none continues another."""
+    lines = [l for l in text.split("\n") if l.strip()]
+    cont = [l for l in lines if l.startswith(" ") and not EVENT_LINE.match(l) and
+            not re.match(r"^ {14}(client|server)( #\d+)? ", l)]
+    t.check("%s piped: one event per line (no continuation lines)" % what, not cont, "none",
+            cont[:3])
+    t.check("%s piped: the why joins its event's line" % what,
+            not [l for l in lines if l.lstrip().startswith(("why", "原因"))],
+            "no why line of its own", None)
+
+
+@pytest.mark.parametrize("cols", WIDTHS)
+def test_fit_client(t, server, procs, certs, build, cols):
+    """The client's log on a terminal: compact by default, --explain, --explain --lang zh,
+    --dissect; and the same commands piped keep one event per line."""
+    with server(http=0, https=0, selfsigned=None) as srv:
+        https = "https://localhost:%d/" % srv.port("https")
+        http = "http://127.0.0.1:%d/" % srv.port("http")
+        base = [build.client, "--linger-watch", "0", "-o", "/dev/null"]
+        runs = [("client", base + ["--cacert", certs.ca, https]),
+                ("client --explain", base + ["--explain", "--cacert", certs.ca, https]),
+                ("client --explain --lang zh", base + ["--explain", "--lang", "zh", "--cacert",
+                                                       certs.ca, https]),
+                ("client --dissect", base + ["--dissect", "--cacert", certs.ca, https]),
+                ("client http --explain", base + ["--explain", http])]
+        for what, argv in runs:
+            rc, term = pty_run(procs, argv, cols)
+            t.eq("%s: exit" % what, rc, 0)
+            prc, piped = piped_run(argv + ["--color", "never"])
+            t.eq("%s piped: exit" % what, prc, 0)
+            check_fits(t, what, term, cols, piped)
+            one_event_per_line(t, what, piped)
+            if what == "client":
+                t.check("compact on a terminal: no gloss", " -- " not in term and
+                        "SYN+ACK received" not in term, "no gloss", None)
+                t.check("...which piped keeps", "  -- " in piped, "the gloss", None)
+            if what == "client --explain":
+                t.check("--explain on a terminal: the why on lines of its own",
+                        re.search(r"\n {47}(\x1b\[[0-9;]*m)?why \(", term) is not None,
+                        "a why line under the detail column", None)
+            if what == "client --explain --lang zh":
+                t.check("--lang zh: the Chinese step names are there",
+                        "第一次握手" in term.replace("\n", "").replace(" ", ""), "第一次握手", None)
+
+
+@pytest.mark.parametrize("cols", WIDTHS)
+def test_fit_warning_box(t, server, procs, certs, build, cols):
+    """The certificate warning at the self-signed port (answered n), in English and Chinese:
+    its frame and text fit the terminal, 80 columns at most."""
+    with server(http=None, https=None, selfsigned=0) as srv:
+        url = "https://localhost:%d/" % srv.port("selfsigned")
+        for lang in ("en", "zh"):
+            argv = [build.client, "--linger-watch", "0", "--lang", lang, "-o", "/dev/null", url]
+            rc, term = pty_run(procs, argv, cols, prompt="[y/N]".encode())
+            t.eq("warning (%s): refused after the answer n, exit 60" % lang, rc, 60)
+            plain = ANSI.sub("", term)
+            box = [l for l in plain.split("\n") if l.startswith("|") or l.startswith("+--")]
+            t.check("warning (%s): the box is there" % lang, len(box) > 8, "> 8 lines", len(box))
+            t.check("warning (%s, %d columns): the frame fits 80 columns" % (lang, cols),
+                    all(width(l) <= 80 for l in box), "<= 80", [l for l in box if width(l) > 80][:2])
+            t.check("warning (%s): its title in the language" % lang,
+                    ("证书警告" if lang == "zh" else "Certificate warning") in plain, "title", None)
+            _, piped = piped_run(argv + ["--color", "never"])
+            check_fits(t, "warning (%s)" % lang, term, cols, piped)
+
+
+@pytest.mark.parametrize("cols", WIDTHS)
+def test_fit_server(t, procs, certs, build, cols):
+    """The server's own log on a terminal, with --explain --lang zh, while clients connect."""
+    argv = [build.server, "--certs", certs.dir, "--http-port", "0", "--https-port", "0",
+            "--selfsigned-port", "off", "--explain", "--lang", "zh", "--linger-watch", "0"]
+    ports = {}
+
+    def started(buf):
+        text = ANSI.sub("", buf.decode("utf-8", "replace"))
+        for kind in ("http", "https"):
+            m = re.search(r"listen\s+%s\s+127\.0\.0\.1:(\d+)" % kind, text)
+            if m:
+                ports[kind] = int(m.group(1))
+        if len(ports) == 2:
+            # in the background: the server's terminal must be read meanwhile
+            for url in ("http://127.0.0.1:%d/" % ports["http"],
+                        "https://localhost:%d/" % ports["https"]):
+                procs.popen([build.client, "-q", "--cacert", certs.ca, "-o", "/dev/null", url],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+            return True
+        return False
+
+    # The server runs until its clients are done and it has logged their closes, then SIGTERM.
+    rc, term = pty_run(procs, ["timeout", "-s", "TERM", "%d" % (4 * SLOW)] + argv, cols,
+                       answer=None, on_start=started)
+    t.check("server: both ports reported", len(ports) == 2, "http and https", ports)
+    t.check("server: its log shows the clients' requests", "GET /" in term, "GET /", None)
+    check_fits(t, "server --explain --lang zh", term, cols)
+
+
+@pytest.mark.parametrize("cols", WIDTHS)
+def test_fit_capture(t, server, procs, build, cols):
+    """--capture --explain (root): the segment lines with seq/ack fit too."""
+    if not is_root():
+        pytest.skip("--capture needs root (CAP_NET_RAW)")
+    with server(https=None, selfsigned=None) as srv:
+        argv = [build.client, "--capture", "--explain", "--linger-watch", "0", "-o", "/dev/null",
+                "http://127.0.0.1:%d/" % srv.port("http")]
+        rc, term = pty_run(procs, argv, cols)
+        t.eq("capture: exit", rc, 0)
+        t.check("capture: segments logged", "seq=" in term or "SYN" in term, "segments", None)
+        _, piped = piped_run(argv + ["--color", "never"])
+        check_fits(t, "client --capture --explain", term, cols, piped)
+        one_event_per_line(t, "client --capture --explain", piped)
+
+
+def demo_runs(procs, certs, build, cols):
+    """scripts/demo.sh on a terminal of cols columns (the self-signed question answered n),
+    and once more without a terminal: (exit status, the terminal's text, the piped text)."""
+    env = {"CERTS": certs.dir, "BUILD": os.path.dirname(build.client)}
+    demo = ["bash", os.path.join(ROOT, "scripts", "demo.sh")]
+    rc, term = pty_run(procs, demo, cols, timeout=90.0, env=env)
+    p = subprocess.run(demo, cwd=ROOT, env=dict(CHILD_ENV, **env), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=90 * SLOW)
+    return rc, term, p.stdout.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("cols", WIDTHS)
+def test_fit_demo(t, procs, certs, build, cols):
+    """scripts/demo.sh on a terminal: no line wider than the terminal."""
+    rc, term, _ = demo_runs(procs, certs, build, cols)
+    t.eq("demo: exit", rc, 0)
+    check_fits(t, "demo", term, cols)
+
+
+def test_fit_demo_words(t, procs, certs, build):
+    """scripts/demo.sh in 80 columns: no word split by a line break (a long --certs path
+    starts further left, whole)."""
+    rc, term, piped = demo_runs(procs, certs, build, 80)
+    t.eq("demo: exit", rc, 0)
+    bad = split_words(term, piped)
+    t.check("demo (80 columns): no word split by a line break", not bad, "none", bad[:5])
