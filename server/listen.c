@@ -508,6 +508,33 @@ listen_capture(struct event_base *b, const struct options *o)
 	cmdline_capture_open(&o->common, b, filter);
 }
 
+/* Does the name "localhost" lead to this loopback address here (getaddrinfo(): /etc/hosts)?
+ * Where /etc/hosts has no "::1 localhost", a URL naming localhost would never reach a
+ * listener on ::1: the try: lines name the address itself then. */
+static int
+localhost_reaches(const struct sockaddr *sa)
+{
+	struct addrinfo hints, *res, *ai;
+	int found = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = sa->sa_family;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("localhost", NULL, &hints, &res) != 0)
+		return 0;
+	for (ai = res; ai != NULL && !found; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET && sa->sa_family == AF_INET)
+			found = ((const struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr ==
+			    ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+		else if (ai->ai_family == AF_INET6 && sa->sa_family == AF_INET6)
+			found = memcmp(&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
+			    &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			    sizeof(struct in6_addr)) == 0;
+	}
+	freeaddrinfo(res);
+	return found;
+}
+
 void
 listen_url_host(const struct sockaddr *sa, char *buf, size_t len)
 {
@@ -516,7 +543,7 @@ listen_url_host(const struct sockaddr *sa, char *buf, size_t len)
 	if (sa->sa_family == AF_INET) {
 		in_addr_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
 
-		if (a == INADDR_LOOPBACK || a == INADDR_ANY) {
+		if (a == INADDR_ANY || (a == INADDR_LOOPBACK && localhost_reaches(sa))) {
 			snprintf(buf, len, "localhost");
 			return;
 		}
@@ -525,7 +552,8 @@ listen_url_host(const struct sockaddr *sa, char *buf, size_t len)
 	} else if (sa->sa_family == AF_INET6) {
 		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
 
-		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a)) {
+		if (IN6_IS_ADDR_UNSPECIFIED(a) || (IN6_IS_ADDR_LOOPBACK(a) &&
+		    localhost_reaches(sa))) {
 			snprintf(buf, len, "localhost");
 			return;
 		}

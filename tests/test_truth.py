@@ -6,10 +6,14 @@ the server's try: URLs name the address it listens on."""
 
 import os
 import shutil
+import socket
 import subprocess
+
+import pytest
 
 from harness.env import CLIENT
 from harness.log import events, first, summary
+from harness.net import ipv6_usable
 from harness.tcp import is_root
 
 
@@ -195,6 +199,31 @@ def test_truth_try_urls_loopback(t, server):
     for d in tries:
         t.contains("try: localhost", d, "://localhost:")
         t.check("no certificate note", "does not name" not in d, "absent", d)
+
+
+def test_truth_try_urls_ipv6_loopback(t, server, client, certs):
+    """server --bind ::1: the try: lines name localhost only where the name leads to ::1 here
+    (getaddrinfo; /etc/hosts may have no '::1 localhost'), else [::1]; the plain-HTTP one and
+    the CA-signed one answer as suggested."""
+    if not ipv6_usable():
+        pytest.skip("no usable ::1 here")
+    try:
+        v6 = {a[4][0] for a in socket.getaddrinfo("localhost", None, socket.AF_INET6)}
+    except socket.gaierror:
+        v6 = set()
+    host = "localhost" if "::1" in v6 else "[::1]"
+    with server(bind="::1") as srv:
+        srv.wait_count("start", 3)
+        tries = [e.get("detail", "") for e in srv.evs if e.get("event") == "start" and
+                 e.get("detail", "").startswith("try:")]
+        port, sport = srv.port("http"), srv.port("https")
+        r = client("http://%s:%d/" % (host, port))
+        rs = client("--cacert", certs.ca, "https://%s:%d/" % (host, sport))
+    t.eq("three try: lines", len(tries), 3)
+    for d in tries:
+        t.contains("try: names %s" % host, d, "://%s:" % host)
+    t.eq("the http try: URL answers", r.rc, 0)
+    t.eq("the CA-signed try: URL answers, trusted (the certificate names ::1)", rs.rc, 0)
 
 
 def test_truth_fin_after_alert_is_not_after_close_notify(t, server, client, certs):
