@@ -7,7 +7,9 @@ import re
 import shutil
 import tempfile
 
-from harness.env import SLOW
+import pytest
+
+from harness.env import SAN, SLOW, VALGRIND
 from harness.log import events, first, summary
 from harness.procs import check_sanitizer, pty_session
 from harness.peers import chromium_dump, net_errors
@@ -339,6 +341,8 @@ def browser_conns(srv, port):
     return [[e for e in evs if e.get("conn") == c] for c in sorted(conns)]
 
 
+@pytest.mark.skipif(SAN or VALGRIND, reason="runs once per CI run: not again under SAN=1 or "
+                    "valgrind (a whole browser)")
 def test_browser_chromium(t, server, client, run, certs, tmp_path, procs, chromium, certutil):
     """Issue 4: a real browser. Headless Chromium (trust from $HOME/.pki/nssdb) refuses
     the CA-signed and self-signed ports without the demo CA (empty DOM,
