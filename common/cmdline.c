@@ -50,8 +50,11 @@ const struct flag cmdline_flags[] = {
 	    "segment with data, its bytes as anyone on the path sees them: for HTTP the first "
 	    "64 bytes as escaped text, for HTTPS only TLS record headers around ciphertext" },
 	{ F_EXPLAIN, "explain", 0, NULL, "under each event, one sentence: what happens and why" },
-	{ F_LANG, "lang", 0, "en|zh", "zh: also the Chinese textbook's step names (第一次握手 "
-	    "...) beside the English ones (default en)" },
+	{ F_LANG, "lang", 0, "en|zh", "zh: the log's sentences in Chinese, with the Chinese "
+	    "textbook's step names (第一次握手 ...) and timer names (重传计时器 ...); what stays "
+	    "English: message, state and field names (ClientHello, TIME_WAIT, seq), the JSON "
+	    "log's keys and fixed values, OpenSSL's and the C library's own error texts, --help "
+	    "and most usage errors (default en)" },
 	{ F_LOG_FORMAT, "log-format", 0, "text|json", "event log format: text lines, or one "
 	    "JSON object per line (default text)" },
 	{ F_COLOR, "color", 0, "auto|always|never", "colour in the text log (default auto: on a "

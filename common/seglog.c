@@ -165,12 +165,14 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		    "RST seq=%s  （重置：连接立即被丢弃）"), sq);
 	} else if ((flags & CAPTURE_SYN) && !(flags & CAPTURE_ACK)) {
 		*step = resent ? "syn_resent" : "syn";
-		snprintf(buf, buflen, "SYN seq=%s (%s=%u)  1st handshake%s", sl, sl, seq, resent ?
+		snprintf(buf, buflen, TR("SYN seq=%s (%s=%u)  1st handshake%s",
+		    "SYN seq=%s (%s=%u)  第一次握手%s"), sl, sl, seq, resent ?
 		    TR(", sent again: a retransmission (the same SYN, the same x)",
 		        "，再次发送：重传（同一个 SYN，同一个 x）") : "");
 	} else if ((flags & CAPTURE_SYN) && (flags & CAPTURE_ACK)) {
 		*step = resent ? "syn_ack_resent" : "syn_ack";
-		snprintf(buf, buflen, "SYN+ACK seq=%s ack=%s  (%s=%u)  2nd handshake%s", sl, ak, sl,
+		snprintf(buf, buflen, TR("SYN+ACK seq=%s ack=%s  (%s=%u)  2nd handshake%s",
+		    "SYN+ACK seq=%s ack=%s  (%s=%u)  第二次握手%s"), sl, ak, sl,
 		    seq, resent ? TR(", sent again: a retransmission (the same SYN+ACK, the same y)",
 		        "，再次发送：重传（同一个 SYN+ACK，同一个 y）") :
 		    "");
@@ -191,7 +193,8 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 		}
 		if (k->fins == 1) {
 			*step = "fin1";
-			snprintf(buf, buflen, "%sFIN seq=%s (u=%u) ack=%s  1st wave", datap, sq,
+			snprintf(buf, buflen, TR("%sFIN seq=%s (u=%u) ack=%s  1st wave",
+			    "%sFIN seq=%s (u=%u) ack=%s  第一次挥手"), datap, sq,
 			    seq + len, ak);
 		} else if (acks_fin == 0) {
 			*step = "fin2_ack";
@@ -201,20 +204,22 @@ seglog_label(struct seglog_isn *k, int from_active, unsigned flags, unsigned seq
 			    "段中：ACK 搭在 FIN 上"), datap, sq, seq + len, ak);
 		} else {
 			*step = "fin2";
-			snprintf(buf, buflen, "%sFIN seq=%s (w=%u) ack=%s  3rd wave", datap, sq,
+			snprintf(buf, buflen, TR("%sFIN seq=%s (w=%u) ack=%s  3rd wave",
+			    "%sFIN seq=%s (w=%u) ack=%s  第三次挥手"), datap, sq,
 			    seq + len, ak);
 		}
 	} else if (acks_fin == 0 && len == 0) {
 		*step = "ack_fin1";
-		snprintf(buf, buflen, "ACK ack=%s (u+1)  2nd wave", ak);
+		snprintf(buf, buflen, TR("ACK ack=%s (u+1)  2nd wave", "ACK ack=%s (u+1)  第二次挥手"), ak);
 	} else if (acks_fin == 1 && len == 0) {
 		*step = "ack_fin2";
-		snprintf(buf, buflen, "ACK ack=%s (w+1)  4th wave", ak);
+		snprintf(buf, buflen, TR("ACK ack=%s (w+1)  4th wave", "ACK ack=%s (w+1)  第四次挥手"), ak);
 	} else if (len == 0 && from_active && have_a && REL(ack, abase) == 1 &&
 	    REL(seq, sbase) == 1 && k->fins == 0 && !k->hs_acked) {
 		*step = "ack_handshake";
 		k->hs_acked = 1;
-		snprintf(buf, buflen, "ACK seq=%s ack=%s  3rd handshake", sq, ak);
+		snprintf(buf, buflen, TR("ACK seq=%s ack=%s  3rd handshake", "ACK seq=%s ack=%s  第三次握手"),
+		    sq, ak);
 	} else if (len > 0 && acks_fin == 0) {
 		/* The first segment to ACK the first FIN is the 2nd wave even when it carries
 		 * data (a TLS close_notify sent after the peer's FIN, a response after a

@@ -146,6 +146,19 @@ log_end(struct tcpwatch *w, const char *why, unsigned left_ms)
 	evrec_emit(&r);
 }
 
+/* A kernel timer as a Chinese textbook names it, the kernel's (sock_diag's) name after it. */
+static const char *
+timer_zh(int timer)
+{
+	switch (timer) {
+	case SOCKDIAG_TIMER_RETRANSMIT:	return "重传计时器（retransmit）";
+	case SOCKDIAG_TIMER_KEEPALIVE:	return "保活计时器（keepalive）";
+	case SOCKDIAG_TIMER_TIMEWAIT:	return "TIME_WAIT 计时器（2MSL，内核名 timewait）";
+	case SOCKDIAG_TIMER_PROBE:	return "持续计时器（零窗口探测，probe）";
+	}
+	return sockdiag_timer_name(timer);
+}
+
 static void
 log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 {
@@ -185,9 +198,8 @@ log_change(struct tcpwatch *w, int to, const struct sockdiag_info *di)
 		    "FIN_WAIT2 超时（tcp_fin_timeout；sock_diag 称它为保活计时器）在 %u ms 后到期 "
 		    " （%s）"), di->expires_ms, how);
 	else if (di != NULL && di->timer != SOCKDIAG_TIMER_NONE)
-		evrec_detail(&r, TR("%s timer fires in %u ms  (%s)",
-		    "%s 计时器在 %u ms 后到期  （%s）"), sockdiag_timer_name(di->timer),
-		    di->expires_ms, how);
+		evrec_detail(&r, TR("%s timer fires in %u ms  (%s)", "%s在 %u ms 后到期  （%s）"),
+		    TR(sockdiag_timer_name(di->timer), timer_zh(di->timer)), di->expires_ms, how);
 	else
 		evrec_detail(&r, TR("%s (%s)", "%s（%s）"), to ? TR("seen", "看到") :
 		    TR("the kernel has forgotten the connection", "内核已经忘掉了这个连接"), how);

@@ -190,3 +190,23 @@ def test_zh_ladder(t, server, client, certs, build, run, tmp_path):
     bad = run([build.ladder, "--lang", "fr", str(cl), str(sv)], name="ladder --lang fr")
     t.eq("ladder --lang fr: exit 2", bad.rc, 2)
     t.contains("ladder --lang fr: says what is allowed", bad.err, "--lang: 'fr' is not en or zh")
+
+
+def test_zh_lang_help(t, build, run):
+    """--lang's help (and so the man pages, made from the same table) says what --lang zh does
+    now: every sentence in Chinese, and what stays English; not the old "beside the English
+    ones" of the step names alone."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for prog, name in ((build.client, "client"), (build.server, "server")):
+        h = run([prog, "--help"], name=name + " --help")
+        t.eq("%s --help: exit" % name, h.rc, 0)
+        words = " ".join(h.text.split())
+        t.check("%s --help: --lang no longer says 'beside the English ones'" % name,
+                "beside the English ones" not in words, "gone", words[words.find("--lang"):][:200])
+        t.contains("%s --help: --lang says what stays English" % name, words,
+                   "what stays English: message, state and field names")
+        with open(os.path.join(root, "man", name + ".1"), encoding="utf-8") as f:
+            man = f.read()
+        t.check("man/%s.1: the same words" % name, "beside the English ones" not in man and
+                "what stays English" in man, "what stays English", man[man.find("lang"):][:200])

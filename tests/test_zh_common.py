@@ -139,6 +139,81 @@ def test_zh_common_capture(t, server, client, certs):
             t.check("%s: segments captured" % url, len(segs) >= 7, ">= 7", len(segs))
 
 
+# the segment's step (its JSON step field, which stays English) -> the textbook's name
+STEPS = {"syn": ("1st handshake", "第一次握手"), "syn_ack": ("2nd handshake", "第二次握手"),
+         "ack_handshake": ("3rd handshake", "第三次握手"), "fin1": ("1st wave", "第一次挥手"),
+         "ack_fin1": ("2nd wave", "第二次挥手"), "fin2": ("3rd wave", "第三次挥手"),
+         "ack_fin2": ("4th wave", "第四次挥手")}
+
+
+def test_zh_common_capture_steps(t, server, client, certs, build, run, tmp_path):
+    """--capture (root), -d a POST over http: each segment's detail names its step as the
+    Chinese textbook does (第一次握手 ... 第四次挥手), in the JSON log and the text log; the
+    step field stays English; build/ladder --lang zh draws the Chinese names from it; and
+    without --lang zh the detail keeps the English ones."""
+    if not is_root():
+        t.skip("--capture needs root (CAP_NET_RAW)")
+    with server("--capture", selfsigned=None, https=None) as srv:
+        url = "http://127.0.0.1:%d/" % srv.port("http")
+        zh = client("--lang", "zh", "--wire", "-d", "a=b", url)
+        srv.wait_for(lambda e: e.get("event") == "closed")
+        sv = tmp_path / "server.json"
+        sv.write_bytes(b"".join(srv.raw))
+        en = client("--wire", "-d", "a=b", url)
+        txt = client("--lang", "zh", "--wire", "-d", "a=b", url, json_log=False)
+    for name, r in (("zh", zh), ("en", en), ("zh text", txt)):
+        t.eq("%s: exit" % name, r.rc, 0)
+    seen = set()
+    for e in zh.ev:
+        if e.get("event") != "segment" or e.get("step") not in STEPS:
+            continue
+        seen.add(e["step"])
+        en_name, zh_name = STEPS[e["step"]]
+        t.check("zh: the %s segment says %s" % (e["step"], zh_name), zh_name in e.get("detail", "")
+                and en_name not in e["detail"], zh_name, e.get("detail"))
+    t.check("zh: the capture shows the handshake and the close", {"syn", "syn_ack",
+            "ack_handshake", "fin1"} <= seen, "syn .. fin1", sorted(seen))
+    t.check("zh: no English step name in any sentence", not left_english(zh.ev), "none",
+            left_english(zh.ev)[:4])
+    t.check("zh text: no English step name", not re.search(r"\b(?:1st|2nd|3rd|4th) "
+            r"(?:handshake|wave)\b", txt.err), "none", re.findall(r".*(?:1st|2nd|3rd|4th) "
+            r"(?:handshake|wave).*", txt.err)[:3])
+    t.contains("zh text: 第一次握手", txt.err, "第一次握手")
+    ensegs = {e.get("step"): e.get("detail", "") for e in en.ev if e.get("event") == "segment"}
+    t.check("en: the details keep the English step names", all(
+        STEPS[k][0] in v for k, v in ensegs.items() if k in STEPS) and "syn" in ensegs,
+        "1st handshake ...", ensegs)
+    cl = tmp_path / "client.json"
+    cl.write_bytes(zh.err_raw)
+    lad = run([build.ladder, "--lang", "zh", str(cl), str(sv)], name="ladder --lang zh (capture)")
+    t.eq("ladder --lang zh: exit", lad.rc, 0)
+    for words in ("第一次握手", "第二次握手", "第三次握手", "第一次挥手"):
+        t.contains("ladder --lang zh: %s" % words, lad.text, words)
+
+
+def test_zh_common_timers(t, server, client, certs):
+    """The kernel's timers in the state lines (sock_diag) as a Chinese textbook names them:
+    TIME_WAIT 计时器 after the client's close, 重传计时器 ..., not "timewait 计时器"; English
+    without --lang zh ("timewait timer fires in")."""
+    with server("--hold-close", "150", selfsigned=None, https=None) as srv:
+        url = "http://127.0.0.1:%d/" % srv.port("http")
+        zh = client("--lang", "zh", "--linger-watch", "1", url)
+        en = client("--linger-watch", "1", url)
+    for name, r in (("zh", zh), ("en", en)):
+        t.eq("%s: exit" % name, r.rc, 0)
+    zt = [e.get("detail", "") for e in zh.ev if e.get("event") == "state_change" and
+          e.get("timer") not in (None, "none")]
+    et = [e.get("detail", "") for e in en.ev if e.get("event") == "state_change" and
+          e.get("timer") not in (None, "none")]
+    t.check("zh: a state line with a kernel timer", zt, "some", zt)
+    t.check("zh: the timer named in Chinese", zt and all("计时器" in d and not re.search(
+        r"\b(?:retransmit|keepalive|timewait|probe) 计时器", d) for d in zt), "重传计时器 ...", zt)
+    t.check("zh: TIME_WAIT's timer", any("TIME_WAIT 计时器" in d for d in zt), "TIME_WAIT 计时器",
+            zt)
+    t.check("en: the kernel's timer names", et and any("timewait timer fires in" in d
+            for d in et), "timewait timer fires in", et)
+
+
 def test_zh_common_text_and_english(t, server, client, certs):
     """The text log: the why line and the kernel's tags all Chinese (原因（第一次握手，由内核
     状态得知）：...), not "seen from the kernel's states"; and without --lang zh the same

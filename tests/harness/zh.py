@@ -7,6 +7,11 @@ O=...), URLs and paths, flags (--cacert), identifiers (TLS_AES_128_GCM_SHA256, F
 close_notify, X25519), and what OpenSSL itself says (its error string, in parentheses after
 "OpenSSL"). Message names (ClientHello, CertificateVerify ...) are single words: they never make
 a run on their own.
+
+Two short English names are too few words for a run, yet are not names that stay English: the
+textbook's steps ("1st handshake", "4th wave": 第一次握手, 第四次挥手) and the kernel's timers as a
+sentence names them ("retransmit timer", "timewait 计时器": 重传计时器, TIME_WAIT 计时器). A line
+holding one fails too (the kernel's own name in parentheses, "（retransmit）", is fine).
 """
 import re
 
@@ -24,13 +29,17 @@ SET_ASIDE = [
     re.compile(r"\(OpenSSL: [^)]*\)"),
 ]
 
+# a textbook step or a kernel timer left in English (see above)
+SHORT = re.compile(r"\b(?:1st|2nd|3rd|4th)(?: and 3rd)? (?:handshake|wave)\b|"
+                   r"\b(?:retransmit|keepalive|timewait|probe) ?(?:timer|计时器)")
+
 
 def english_runs(line):
     """The runs of 4+ English words left in one line, after what is set aside."""
     s = line
     for p in SET_ASIDE:
         s = p.sub(" \u00b7 ", s)
-    return [m.group(0) for m in RUN.finditer(s)]
+    return [m.group(0) for m in RUN.finditer(s)] + [m.group(0) for m in SHORT.finditer(s)]
 
 
 def english_lines(text):
