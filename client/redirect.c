@@ -173,6 +173,7 @@ redirect_follow(struct client *cl, struct conn *c)
 		return 0;
 	}
 	cl->hops++;
+	cl->w_body_start = cl->body_bytes;	/* -w size_download: the last hop's body */
 	cl->hop_request = 1;
 	cl->redirect_status = m->status;
 	/* RFC 9110 15.4: a 303 is answered with GET (HEAD stays HEAD); curl turns a POST into a
