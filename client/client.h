@@ -240,6 +240,10 @@ struct client {
 	unsigned		 w_conn_id;		/* the last one noted */
 	uint64_t		 w_body_start;		/* body_bytes when the last hop began (-L) */
 	uint64_t		 w_header_bytes;	/* every head received */
+	int64_t			 w_hop_t0;		/* -L: when this hop began, 0: t0 */
+	int			 w_hop_first;		/* its first byte came */
+	int64_t			 w_starttransfer_us;	/* each hop's time to it, added */
+	int64_t			 w_t_done;		/* the last body whole */
 	unsigned		 body_pending;		/* -d: the connection whose body goes
 							 * once its head has; 0: none */
 };

@@ -506,6 +506,7 @@ body_done(struct client *cl, struct conn *c, const char *how)
 		    "无法把响应体写入 %s：%s"), opt->output ? opt->output : TR("standard output",
 		    "标准输出"), strerror(errno));
 	cl->done = 1;
+	cl->w_t_done = evlog_now_us();	/* -w time_total: the transfer, not the close after */
 	conn_read_big(c, 0);
 	if (evrec_begin(&r, EVT_BODY, c->id, c->fd)) {
 		uint64_t n = cl->body_bytes - cl->body_start;
@@ -638,6 +639,11 @@ fetch_read(struct conn *c, struct evbuffer *in)
 	cl->got_bytes = 1;
 	if (cl->t_first == 0)
 		cl->t_first = c->t_first_byte;
+	/* -w time_starttransfer: with -L each hop's wait for its first byte, added (curl's) */
+	if (!cl->w_hop_first && c->t_first_byte != 0) {
+		cl->w_hop_first = 1;
+		cl->w_starttransfer_us += c->t_first_byte - (cl->w_hop_t0 ? cl->w_hop_t0 : cl->t0);
+	}
 	while (!cl->done && conn_readable(c) && (len = evbuffer_get_length(in)) > 0) {
 		cl->resp_got = 1;
 		if (!cl->have_head) {
@@ -915,8 +921,10 @@ w_var(const struct client *cl, int v, FILE *f)
 	case W_CODE: fprintf(f, "%03d", cl->w_status); break;
 	case W_CONNECT: fprintf(f, "%.6f", w_seconds(cl, cl->t_tcp)); break;
 	case W_APPCONNECT: fprintf(f, "%.6f", w_seconds(cl, cl->u.tls ? cl->t_tls : 0)); break;
-	case W_STARTTRANSFER: fprintf(f, "%.6f", w_seconds(cl, cl->t_first)); break;
-	case W_TOTAL: fprintf(f, "%.6f", w_seconds(cl, cl->t_end)); break;
+	case W_STARTTRANSFER: fprintf(f, "%.6f", cl->w_starttransfer_us / 1e6); break;
+	/* curl's total ends with the transfer (its last body whole), not with the close */
+	case W_TOTAL: fprintf(f, "%.6f", w_seconds(cl, cl->exit_code == 0 && cl->w_t_done ?
+	    cl->w_t_done : cl->t_end)); break;
 	/* -L: the last response's body, as curl (a redirect's body is not counted) */
 	case W_SIZE: fprintf(f, "%llu", (unsigned long long)(cl->body_bytes - cl->w_body_start));
 		break;
