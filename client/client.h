@@ -244,6 +244,8 @@ struct client {
 	int			 w_hop_first;		/* its first byte came */
 	int64_t			 w_starttransfer_us;	/* each hop's time to it, added */
 	int64_t			 w_t_done;		/* the last body whole */
+	int			 w_hop_timed;		/* this hop's connect times are added */
+	int64_t			 w_connect_us, w_appconnect_us;	/* each hop's, added */
 	unsigned		 body_pending;		/* -d: the connection whose body goes
 							 * once its head has; 0: none */
 };

@@ -218,6 +218,22 @@ fetch_note_connection(struct client *cl, struct conn *c)
 	cl->w_verify = c->ssl != NULL ? SSL_get_verify_result(c->ssl) : 0;
 }
 
+/* -w time_connect and time_appconnect, curl's way: each hop (-L) adds the time from its
+ * start to its connection's connect and handshake; a hop on the connection already open adds
+ * the moment it found it ready. Only the first request of a run counts without -L. */
+static void
+hop_times(struct client *cl, struct conn *c)
+{
+	int64_t hop0 = cl->w_hop_t0 ? cl->w_hop_t0 : cl->t0, now = evlog_now_us();
+
+	if (cl->w_hop_timed)
+		return;
+	cl->w_hop_timed = 1;
+	cl->w_connect_us += (c->t_tcp >= hop0 ? c->t_tcp : now) - hop0;
+	if (c->use_tls)
+		cl->w_appconnect_us += (c->t_tls >= hop0 ? c->t_tls : now) - hop0;
+}
+
 /* The connection is ready (and trusted): send the request. */
 void
 fetch_request(struct client *cl, struct conn *c)
@@ -241,6 +257,7 @@ fetch_request(struct client *cl, struct conn *c)
 	cl->req_no++;
 	cl->cur.requests++;
 	fetch_note_connection(cl, c);
+	hop_times(cl, c);
 	/* The Host and the Connection the request carries: -H may replace or remove ours. */
 	host_out = header_sent(opt, "Host", host, hbuf, sizeof(hbuf));
 	conn_out = header_sent(opt, "Connection", opt->common.server_closes_first ? "close" :
@@ -919,8 +936,11 @@ w_var(const struct client *cl, int v, FILE *f)
 
 	switch (v) {
 	case W_CODE: fprintf(f, "%03d", cl->w_status); break;
-	case W_CONNECT: fprintf(f, "%.6f", w_seconds(cl, cl->t_tcp)); break;
-	case W_APPCONNECT: fprintf(f, "%.6f", w_seconds(cl, cl->u.tls ? cl->t_tls : 0)); break;
+	/* no request went (a refused certificate): the connection's own times */
+	case W_CONNECT: fprintf(f, "%.6f", cl->w_hop_timed ? cl->w_connect_us / 1e6 :
+	    w_seconds(cl, cl->t_tcp)); break;
+	case W_APPCONNECT: fprintf(f, "%.6f", cl->w_hop_timed ? cl->w_appconnect_us / 1e6 :
+	    w_seconds(cl, cl->u.tls ? cl->t_tls : 0)); break;
 	case W_STARTTRANSFER: fprintf(f, "%.6f", cl->w_starttransfer_us / 1e6); break;
 	/* curl's total ends with the transfer (its last body whole), not with the close */
 	case W_TOTAL: fprintf(f, "%.6f", w_seconds(cl, cl->exit_code == 0 && cl->w_t_done ?

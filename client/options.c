@@ -126,7 +126,7 @@ static const struct flag flags[] = {
 	{ F_WRITE_OUT, "write-out", 'w', "FORMAT", "when the transfer is over (also after a "
 	    "failure), write FORMAT on standard output, as curl -w: %{http_code} (000: no "
 	    "response), %{time_connect}, %{time_appconnect}, %{time_starttransfer} (with -L "
-	    "each hop's wait for its first byte, added, as curl), %{time_total} (to the last "
+	    "each hop's times from its start, added, as curl), %{time_total} (to the last "
 	    "body whole, not the close; seconds from the name lookup), %{size_download} (body "
 	    "bytes; with -L the last response's only, as curl), %{size_header} (every head "
 	    "received, the redirects' too), %{num_redirects}, %{remote_ip}, %{remote_port} "
