@@ -223,6 +223,7 @@ struct client {
 	int			 interim;		/* its 1xx responses so far */
 	int			 retry;			/* send the request again, on a fresh
 							 * connection (the server closed) */
+	int			 sent_close;		/* the request said Connection: close */
 
 	/* times (evlog_now_us()) for the timing line, like curl -w */
 	int64_t			 t0;			/* the transfer starts: name lookup */
@@ -235,7 +236,16 @@ struct client {
 	long			 w_verify;		/* SSL_get_verify_result() */
 	char			 w_ip[64];		/* the server's address, "" before one */
 	int			 w_port;
-	int			 w_connects;		/* connections that carried a request */
+	int			 w_connects;		/* connections made (TCP up) */
+	unsigned		 w_conn_id;		/* the last one noted */
+	uint64_t		 w_body_start;		/* body_bytes when the last hop began (-L) */
+	uint64_t		 w_header_bytes;	/* every head received */
+	int64_t			 w_hop_t0;		/* -L: when this hop began, 0: t0 */
+	int			 w_hop_first;		/* its first byte came */
+	int64_t			 w_starttransfer_us;	/* each hop's time to it, added */
+	int64_t			 w_t_done;		/* the last body whole */
+	int			 w_hop_timed;		/* this hop's connect times are added */
+	int64_t			 w_connect_us, w_appconnect_us;	/* each hop's, added */
 	unsigned		 body_pending;		/* -d: the connection whose body goes
 							 * once its head has; 0: none */
 };
@@ -259,6 +269,7 @@ void	fetch_server_closed(struct client *, struct conn *);
 int	fetch_retry(struct client *, struct conn *);
 void	fetch_reset(struct client *);
 void	fetch_report(struct client *);
+void	fetch_note_connection(struct client *, struct conn *);
 
 /* redirect.c */
 const char *redirect_method(const struct client *);

@@ -396,6 +396,7 @@ client_closed(struct conn *c)
 		 * keep-alive connection, if request k got nothing. */
 		fetch_retry(cl, c);
 	}
+	fetch_note_connection(cl, c);	/* -w: a connection that carried no request too */
 	if (c->t_tcp != 0)
 		record_conn(cl, c);
 	if (cl->retry && cl->ai_ok != NULL) {
@@ -460,8 +461,18 @@ client_closed(struct conn *c)
 	}
 }
 
+/* A connection fails: -w notes it while its SSL still holds the certificate check's result
+ * (curl reports the address and ssl_verify_result of a refused handshake), then the trust
+ * check explains a refused certificate. */
+static void
+client_failed(struct conn *c)
+{
+	fetch_note_connection(c->arg, c);
+	trust_failed(c);
+}
+
 static const struct conn_ops client_ops = {
-	.failed = trust_failed,
+	.failed = client_failed,
 	.ready = client_ready,
 	.read = fetch_read,
 	.peer_closed = client_peer_closed,

@@ -96,20 +96,53 @@ user_header(const struct client_opts *opt, const char *name)
 }
 
 /* One -H line as curl sends it: "NAME: VALUE" as given, "NAME:" alone removes ours (nothing
- * sent), "NAME;" sends NAME empty; a line with neither ':' nor ';' is not sent. */
+ * sent), "NAME;" sends NAME empty; a line with neither ':' nor ';' is not sent. Returns 1 if
+ * a line goes out, its value in *v (*vlen bytes). */
+static int
+user_header_sent(const char *h, const char **v, size_t *vlen)
+{
+	size_t n = strcspn(h, ":;");
+
+	if (h[n] == ':') {
+		for (*v = h + n + 1; **v == ' ' || **v == '\t'; (*v)++)
+			;
+		*vlen = strlen(*v);
+		return **v != '\0';
+	}
+	*v = h + n + 1;
+	*vlen = 0;
+	return h[n] == ';' && h[n + 1] == '\0';
+}
+
 static void
 put_user_header(FILE *f, const char *h)
 {
-	size_t n = strcspn(h, ":;");
+	size_t n = strcspn(h, ":;"), vlen;
 	const char *v;
 
-	if (h[n] == ':') {
-		for (v = h + n + 1; *v == ' ' || *v == '\t'; v++)
-			;
-		if (*v != '\0')
-			fprintf(f, "%s\r\n", h);
-	} else if (h[n] == ';' && h[n + 1] == '\0')
+	if (!user_header_sent(h, &v, &vlen))
+		return;
+	if (h[n] == ':')
+		fprintf(f, "%s\r\n", h);
+	else
 		fprintf(f, "%.*s:\r\n", (int)n, h);
+}
+
+/* The value of our header name as the request carries it: ours, or the -H line that replaces
+ * it; NULL if none goes out (-H 'NAME:' removed it). What the log says was sent. */
+static const char *
+header_sent(const struct client_opts *opt, const char *name, const char *ours, char *buf,
+    size_t len)
+{
+	const char *u = user_header(opt, name), *v;
+	size_t vlen;
+
+	if (u == NULL)
+		return ours;
+	if (!user_header_sent(u, &v, &vlen))
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)vlen, v);
+	return buf;
 }
 
 /* One of our headers, unless -H replaces it: Host in its place (curl's), the others with
@@ -163,15 +196,17 @@ build_request(const struct client *cl, const char *method, int body, const char 
 	return req;
 }
 
-/* What -w reports of the connection the request goes on: its address, the certificate
- * check's result (OpenSSL's, as curl's ssl_verify_result). */
-static void
-note_connection(struct client *cl, struct conn *c)
+/* What -w reports of the last connection made (TCP up, as curl's num_connects counts): its
+ * address, the certificate check's result (OpenSSL's, as curl's ssl_verify_result). Noted
+ * at its first request, or at its close if it carried none (a refused certificate). */
+void
+fetch_note_connection(struct client *cl, struct conn *c)
 {
 	char a[80], *colon;
 
-	if (cl->cur.requests != 1)
+	if (c->t_tcp == 0 || cl->w_conn_id == c->id)
 		return;
+	cl->w_conn_id = c->id;
 	cl->w_connects++;
 	conn_addr_str(&c->remote.sa, a, sizeof(a));
 	if ((colon = strrchr(a, ':')) != NULL) {
@@ -183,12 +218,29 @@ note_connection(struct client *cl, struct conn *c)
 	cl->w_verify = c->ssl != NULL ? SSL_get_verify_result(c->ssl) : 0;
 }
 
+/* -w time_connect and time_appconnect, curl's way: each hop (-L) adds the time from its
+ * start to its connection's connect and handshake; a hop on the connection already open adds
+ * the moment it found it ready. Only the first request of a run counts without -L. */
+static void
+hop_times(struct client *cl, struct conn *c)
+{
+	int64_t hop0 = cl->w_hop_t0 ? cl->w_hop_t0 : cl->t0, now = evlog_now_us();
+
+	if (cl->w_hop_timed)
+		return;
+	cl->w_hop_timed = 1;
+	cl->w_connect_us += (c->t_tcp >= hop0 ? c->t_tcp : now) - hop0;
+	if (c->use_tls)
+		cl->w_appconnect_us += (c->t_tls >= hop0 ? c->t_tls : now) - hop0;
+}
+
 /* The connection is ready (and trusted): send the request. */
 void
 fetch_request(struct client *cl, struct conn *c)
 {
-	char host[URL_MAX_HOST + 16], *req;
+	char host[URL_MAX_HOST + 16], *req, hbuf[512], cbuf[128], hshow[600];
 	const struct client_opts *opt = cl->opt;
+	const char *host_out, *conn_out;
 	const char *method = redirect_method(cl);	/* -L: a 303 makes it GET */
 	/* -d's body goes with its method: a redirect that turns POST into GET drops it, as curl */
 	int body = opt->data != NULL && strcmp(method, opt->method) == 0;
@@ -204,11 +256,29 @@ fetch_request(struct client *cl, struct conn *c)
 	}
 	cl->req_no++;
 	cl->cur.requests++;
-	note_connection(cl, c);
+	fetch_note_connection(cl, c);
+	hop_times(cl, c);
+	/* The Host and the Connection the request carries: -H may replace or remove ours. */
+	host_out = header_sent(opt, "Host", host, hbuf, sizeof(hbuf));
+	conn_out = header_sent(opt, "Connection", opt->common.server_closes_first ? "close" :
+	    NULL, cbuf, sizeof(cbuf));
+	cl->sent_close = conn_out != NULL && strcasecmp(conn_out, "close") == 0;
+	if (host_out != NULL && *host_out == '\0')
+		snprintf(hshow, sizeof(hshow), "%s", TR("Host: (empty)", "Host:（空）"));
+	else if (host_out != NULL)
+		snprintf(hshow, sizeof(hshow), "Host: %s", host_out);
+	else
+		snprintf(hshow, sizeof(hshow), "%s", TR("no Host header (-H 'Host:')",
+		    "没有 Host 首部（-H 'Host:'）"));
 	if (evrec_begin(&r, EVT_REQUEST, c->id, c->fd)) {
 		evrec_str(&r, "method", method);
 		evrec_str(&r, "target", cl->u.path);
-		evrec_str(&r, "host", host);
+		if (host_out != NULL)
+			evrec_str(&r, "host", host_out);
+		else
+			evrec_bool(&r, "no_host", 1);
+		if (conn_out != NULL)
+			evrec_str(&r, "connection", conn_out);
 		evrec_int(&r, "len", (long long)n);
 		if (body)
 			evrec_int(&r, "body_len", (long long)opt->data_len);
@@ -219,12 +289,11 @@ fetch_request(struct client *cl, struct conn *c)
 		else
 			evrec_label(&r, "> %s %s", method, cl->u.path);
 		if (body)
-			evrec_detail(&r, TR("HTTP/1.%d  Host: %s  (%zu B, then a body of %zu B)",
-			    "HTTP/1.%d  Host: %s（%zu B，随后是 %zu B 的请求体）"), opt->http10 ? 0 : 1,
-			    host, n, opt->data_len);
+			evrec_detail(&r, TR("HTTP/1.%d  %s  (%zu B, then a body of %zu B)",
+			    "HTTP/1.%d  %s（%zu B，随后是 %zu B 的请求体）"), opt->http10 ? 0 : 1,
+			    hshow, n, opt->data_len);
 		else
-			evrec_detail(&r, "HTTP/1.%d  Host: %s  (%zu B)", opt->http10 ? 0 : 1, host,
-			    n);
+			evrec_detail(&r, "HTTP/1.%d  %s  (%zu B)", opt->http10 ? 0 : 1, hshow, n);
 		if (cl->cur.requests > 1)
 			evrec_gloss(&r, TR("request %d on the same connection (keep-alive): no new "
 			    "TCP or TLS handshake", "同一连接上的第 %d 个请求（keep-alive 持久连接）："
@@ -454,6 +523,7 @@ body_done(struct client *cl, struct conn *c, const char *how)
 		    "无法把响应体写入 %s：%s"), opt->output ? opt->output : TR("standard output",
 		    "标准输出"), strerror(errno));
 	cl->done = 1;
+	cl->w_t_done = evlog_now_us();	/* -w time_total: the transfer, not the close after */
 	conn_read_big(c, 0);
 	if (evrec_begin(&r, EVT_BODY, c->id, c->fd)) {
 		uint64_t n = cl->body_bytes - cl->body_start;
@@ -471,11 +541,17 @@ body_done(struct client *cl, struct conn *c, const char *how)
 			evrec_gloss(&r, "%s", TR("the whole response is here; --abort: we end the "
 			    "connection with RST, not FIN", "整个响应已到；--abort：我方用 RST 而不是 "
 			    "FIN 结束连接"));
-		else if (opt->common.server_closes_first)
+		else if (opt->common.server_closes_first && cl->sent_close)
 			evrec_gloss(&r, TR("the whole response is here; we asked the server to close "
 			    "first (Connection: close), so we wait for its %s", "整个响应已到；我方请"
 			    "服务器先关闭（Connection: close），所以等待它的 %s"),
 			    wait_what(c));
+		else if (opt->common.server_closes_first)
+			evrec_gloss(&r, TR("the whole response is here; --close-first server, but -H "
+			    "took 'Connection: close' out of the request, so the server was not asked "
+			    "to close: we wait for its %s all the same", "整个响应已到；指定了 "
+			    "--close-first server，但 -H 把 'Connection: close' 从请求里去掉了，服务器"
+			    "没有被要求关闭：我方照样等待它的 %s"), wait_what(c));
 		else if (strcmp(how, "closed by the server") == 0 && tls_close_notify_received(c))
 			evrec_gloss(&r, TR("the server's TLS close_notify ended the body: the data "
 			    "ended on purpose, not cut; %s", "服务器的 TLS close_notify 结束了响应体："
@@ -548,6 +624,7 @@ static int
 heads_too_many(struct client *cl, struct conn *c)
 {
 	cl->heads_bytes += cl->resp.head_len;
+	cl->w_header_bytes += cl->resp.head_len;
 	if (cl->heads_bytes > FETCH_MAX_HEADS_BYTES)
 		fetch_finish(cl, EXIT_RECV, TR("too large response headers: %zu bytes in %d "
 		    "heads (1xx included), more than %d", "响应首部过大：%zu 字节，共 %d 个首部"
@@ -579,6 +656,11 @@ fetch_read(struct conn *c, struct evbuffer *in)
 	cl->got_bytes = 1;
 	if (cl->t_first == 0)
 		cl->t_first = c->t_first_byte;
+	/* -w time_starttransfer: with -L each hop's wait for its first byte, added (curl's) */
+	if (!cl->w_hop_first && c->t_first_byte != 0) {
+		cl->w_hop_first = 1;
+		cl->w_starttransfer_us += c->t_first_byte - (cl->w_hop_t0 ? cl->w_hop_t0 : cl->t0);
+	}
 	while (!cl->done && conn_readable(c) && (len = evbuffer_get_length(in)) > 0) {
 		cl->resp_got = 1;
 		if (!cl->have_head) {
@@ -833,12 +915,12 @@ log_timing(struct client *cl)
 
 /* -w's variables: curl's names, curl's forms (times in seconds, 6 decimals). */
 enum { W_CODE, W_CONNECT, W_APPCONNECT, W_STARTTRANSFER, W_TOTAL, W_SIZE, W_IP, W_PORT,
-	W_VERIFY, W_CONNECTS, W_URL };
+	W_VERIFY, W_CONNECTS, W_URL, W_REDIRECTS, W_HEADER };
 
 static const char *const w_names[] = {
 	"http_code", "time_connect", "time_appconnect", "time_starttransfer", "time_total",
 	"size_download", "remote_ip", "remote_port", "ssl_verify_result", "num_connects",
-	"url_effective"
+	"url_effective", "num_redirects", "size_header"
 };
 
 static double
@@ -854,11 +936,18 @@ w_var(const struct client *cl, int v, FILE *f)
 
 	switch (v) {
 	case W_CODE: fprintf(f, "%03d", cl->w_status); break;
-	case W_CONNECT: fprintf(f, "%.6f", w_seconds(cl, cl->t_tcp)); break;
-	case W_APPCONNECT: fprintf(f, "%.6f", w_seconds(cl, cl->u.tls ? cl->t_tls : 0)); break;
-	case W_STARTTRANSFER: fprintf(f, "%.6f", w_seconds(cl, cl->t_first)); break;
-	case W_TOTAL: fprintf(f, "%.6f", w_seconds(cl, cl->t_end)); break;
-	case W_SIZE: fprintf(f, "%llu", (unsigned long long)cl->body_bytes); break;
+	/* no request went (a refused certificate): the connection's own times */
+	case W_CONNECT: fprintf(f, "%.6f", cl->w_hop_timed ? cl->w_connect_us / 1e6 :
+	    w_seconds(cl, cl->t_tcp)); break;
+	case W_APPCONNECT: fprintf(f, "%.6f", cl->w_hop_timed ? cl->w_appconnect_us / 1e6 :
+	    w_seconds(cl, cl->u.tls ? cl->t_tls : 0)); break;
+	case W_STARTTRANSFER: fprintf(f, "%.6f", cl->w_starttransfer_us / 1e6); break;
+	/* curl's total ends with the transfer (its last body whole), not with the close */
+	case W_TOTAL: fprintf(f, "%.6f", w_seconds(cl, cl->exit_code == 0 && cl->w_t_done ?
+	    cl->w_t_done : cl->t_end)); break;
+	/* -L: the last response's body, as curl (a redirect's body is not counted) */
+	case W_SIZE: fprintf(f, "%llu", (unsigned long long)(cl->body_bytes - cl->w_body_start));
+		break;
 	case W_IP: fputs(cl->w_ip, f); break;
 	case W_PORT: fprintf(f, "%d", cl->w_port); break;
 	case W_VERIFY: fprintf(f, "%ld", cl->w_verify); break;
@@ -867,6 +956,9 @@ w_var(const struct client *cl, int v, FILE *f)
 		url_host_header(&cl->u, host, sizeof(host));
 		fprintf(f, "%s://%s%s", cl->u.scheme, host, cl->u.path);
 		break;
+	case W_REDIRECTS: fprintf(f, "%d", cl->hops); break;
+	/* every head received, 1xx and the redirects' included, as curl */
+	case W_HEADER: fprintf(f, "%llu", (unsigned long long)cl->w_header_bytes); break;
 	}
 }
 
@@ -876,6 +968,7 @@ static void
 write_out(struct client *cl, const char *fmt)
 {
 	static char buf[64 * 1024];
+	char line[256];
 	const char *p, *end;
 	size_t n, v;
 	FILE *f;
@@ -888,7 +981,16 @@ write_out(struct client *cl, const char *fmt)
 				    fmt + 1, strerror(errno));
 			return;
 		}
-		n = fread(buf, 1, sizeof(buf) - 1, f);
+		/* curl's file2string(): read in pieces of 255 bytes, each cut at its first CR,
+		 * then at its first LF, and joined: the file's line ends are not in the format. */
+		n = 0;
+		while (n < sizeof(buf) - 1 && fgets(line, sizeof(line), f) != NULL) {
+			line[strcspn(line, "\r")] = '\0';
+			line[strcspn(line, "\n")] = '\0';
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", line);
+			if (n > sizeof(buf) - 1)
+				n = sizeof(buf) - 1;
+		}
 		buf[n] = '\0';
 		if (f != stdin)
 			fclose(f);

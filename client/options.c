@@ -125,12 +125,17 @@ static const struct flag flags[] = {
 	    "answers without keep-alive (and without chunked encoding)" },
 	{ F_WRITE_OUT, "write-out", 'w', "FORMAT", "when the transfer is over (also after a "
 	    "failure), write FORMAT on standard output, as curl -w: %{http_code} (000: no "
-	    "response), %{time_connect}, %{time_appconnect}, %{time_starttransfer}, "
-	    "%{time_total} (seconds from the name lookup), %{size_download} (body bytes), "
-	    "%{remote_ip}, %{remote_port}, %{ssl_verify_result} (OpenSSL's X509_V_* number, 0: "
-	    "verified), %{num_connects}, %{url_effective}; \\n \\t \\r and %% as curl; "
-	    "@FILE reads FORMAT from FILE (@-: standard input); an unknown variable is said on "
-	    "standard error and left out" },
+	    "response), %{time_connect}, %{time_appconnect}, %{time_starttransfer} (with -L "
+	    "each hop's times from its start, added, as curl), %{time_total} (to the last "
+	    "body whole, not the close; seconds from the name lookup), %{size_download} (body "
+	    "bytes; with -L the last response's only, as curl), %{size_header} (every head "
+	    "received, the redirects' too), %{num_redirects}, %{remote_ip}, %{remote_port} "
+	    "(the last connection made, one refused at its certificate too), "
+	    "%{ssl_verify_result} (OpenSSL's X509_V_* number, 0: verified), %{num_connects} "
+	    "(connections made), %{url_effective}; \\n \\t \\r and %% as curl; @FILE reads "
+	    "FORMAT from FILE (@-: standard input) without its CR and LF bytes, as curl (a CR "
+	    "ends what is read of its line); an unknown variable is said on standard error and "
+	    "left out" },
 	{ F_SILENT, "silent", 's', NULL, "only the body (with -i, -I, -w their output) on "
 	    "standard output: no event log and no error line. curl's -s hides its progress "
 	    "meter and its error message; here the event log plays the meter's part (-q hides "

@@ -173,6 +173,10 @@ redirect_follow(struct client *cl, struct conn *c)
 		return 0;
 	}
 	cl->hops++;
+	cl->w_body_start = cl->body_bytes;	/* -w size_download: the last hop's body */
+	cl->w_hop_t0 = evlog_now_us();		/* -w time_starttransfer: this hop's wait */
+	cl->w_hop_first = 0;
+	cl->w_hop_timed = 0;
 	cl->hop_request = 1;
 	cl->redirect_status = m->status;
 	/* RFC 9110 15.4: a 303 is answered with GET (HEAD stays HEAD); curl turns a POST into a

@@ -469,3 +469,117 @@ def test_curlflags_version(t, run, curl):
                  "-w, --write-out", "-s, --silent", "-S, --show-error", "-m, --max-time",
                  "-V, --version"):
         t.contains("client --help lists %s" % flag, h.text, flag)
+
+
+def test_curlflags_request_log_as_sent(t, curl):
+    """The request event names the Host the request carried, as the peer received it: -H's
+    Host (not the URL's), none after -H 'Host:' (curl's way to remove it: the log says none
+    went), an empty one after -H 'Host;'; the Connection -H put in its place, and with
+    --close-first server and -H 'Connection:' no claim that we asked the server to close.
+    curl sends the same head (test_curlflags_request_bytes)."""
+    cases = [(["-H", "Host: foo.example"], "foo.example"),
+             (["-H", "Host:"], None),
+             (["-H", "Host;"], ""),
+             ([], "127.0.0.1:<port>")]
+    for args, want in cases:
+        port, got, th = grab_requests(2)
+        url = "http://127.0.0.1:%d/" % port
+        a = ours(t, ["-o", os.devnull] + args + [url], json_log=True)
+        theirs(t, curl, ["-s", "-o", os.devnull] + args + [url])
+        th.join(10 * SLOW)
+        w = "-H %s" % (args[1] if args else "(none)")
+        if len(got) != 2:
+            t.check("%s: both requests arrived" % w, False, 2, got)
+            continue
+        hosts = [[l.partition(":")[2].strip() for l in request_lines(h, port)
+                  if l.lower().startswith("host:")] for h, _ in got]
+        t.eq("%s: the peer got the Host curl sends" % w, hosts[0], hosts[1])
+        exp = want.replace("<port>", str(port)) if want is not None else None
+        t.eq("%s: the peer got it" % w, hosts[0], [want] if want is not None else [])
+        req = first(a.ev, "request") or {}
+        t.eq("%s: the request event's host is the one sent" % w, req.get("host"), exp)
+        t.eq("%s: no_host only when none was sent" % w, req.get("no_host"),
+             True if exp is None else None)
+        if exp is None:
+            t.contains("%s: the detail says no Host went" % w, req.get("detail", ""),
+                       "no Host header")
+        else:
+            t.contains("%s: the detail shows it" % w, req.get("detail", ""),
+                       "Host: %s" % exp if exp else "Host: (empty)")
+    # the same in the text log (the line a student reads)
+    port, got, th = grab_requests(1)
+    a = ours(t, ["-o", os.devnull, "-H", "Host: foo.example", "http://127.0.0.1:%d/" % port])
+    th.join(10 * SLOW)
+    t.contains("text log: Host: foo.example", a.err, "Host: foo.example")
+    t.check("text log: not the URL's host", "Host: 127.0.0.1:%d" % port not in a.err,
+            "no Host: 127.0.0.1", a.err[-600:])
+    # Connection: ours with --close-first server, replaced or removed by -H
+    for h, want in (("Connection: keep-alive", "keep-alive"), ("Connection:", None),
+                    (None, "close")):
+        port, got, th = grab_requests(1)
+        args = ["-H", h] if h else []
+        a = ours(t, ["-o", os.devnull, "--close-first", "server"] + args +
+                 ["http://127.0.0.1:%d/" % port], json_log=True)
+        th.join(10 * SLOW)
+        w = "--close-first server -H %r" % h
+        sent = [l.partition(":")[2].strip() for l in request_lines(got[0][0], port)
+                if l.lower().startswith("connection:")] if got else None
+        t.eq("%s: the peer got" % w, sent, [want] if want else [])
+        req = first(a.ev, "request") or {}
+        t.eq("%s: the request event's connection" % w, req.get("connection"), want)
+        body = first(a.ev, "body") or {}
+        asked = "we asked the server to close first" in body.get("gloss", "")
+        t.eq("%s: 'we asked the server to close' only if we did" % w, asked, want == "close")
+
+
+def test_curlflags_write_out_redirects(t, server, curl):
+    """-w with -L against curl on the same URL (/redirect/3): size_download is the last
+    response's body alone (curl counts only the last transfer), num_redirects, size_header
+    (every head, the redirects' too), http_code, num_connects, remote_ip, remote_port,
+    url_effective as curl's; the times in order."""
+    fmt = ("%{http_code}|%{size_download}|%{num_redirects}|%{size_header}|%{num_connects}|"
+           "%{remote_ip}|%{remote_port}|%{url_effective}|%{time_connect}|"
+           "%{time_starttransfer}|%{time_total}")
+    with server() as srv:
+        for url in ("http://127.0.0.1:%d/redirect/3" % srv.port("http"),
+                    "http://127.0.0.1:%d/" % srv.port("http")):
+            a = ours(t, ["-s", "-L", "-o", os.devnull, "-w", fmt, url])
+            b = theirs(t, curl, ["-s", "-L", "-o", os.devnull, "-w", fmt, url])
+            fa, fb = a.out.decode().split("|"), b.out.decode().split("|")
+            t.eq("%s -L -w: exit as curl's" % url, a.rc, b.rc)
+            t.eq("%s -L -w: code, size, redirects, header size, connects, ip, port, url as "
+                 "curl's" % url, fa[:8], fb[:8])
+            times = [float(x) for x in fa[8:]] if len(fa) == 11 else []
+            t.check("%s -L -w: connect <= starttransfer <= total" % url,
+                    times and times == sorted(times), "in order", times)
+
+
+def test_curlflags_write_out_file(t, server, curl, tmp_path):
+    """-w @FILE and -w @- as curl 7.88 (file2string): each line's CR and LF cut (a CR ends its
+    line's piece), the lines joined: no blank line after the output."""
+    f = tmp_path / "fmt.txt"
+    f.write_bytes(b"code=%{http_code}\nnext\\n\r\nx\rdropped\nend\n")
+    with server() as srv:
+        url = "http://127.0.0.1:%d/" % srv.port("http")
+        for what, arg, stdin in (("@file", "@" + str(f), None),
+                                 ("@-", "@-", b"%{http_code}\n"),
+                                 ("@- CRLF", "@-", b"%{http_code}|\r\n%{num_connects}\r\n")):
+            a = ours(t, ["-s", "-o", os.devnull, "-w", arg, url], stdin=stdin)
+            b = theirs(t, curl, ["-s", "-o", os.devnull, "-w", arg, url], stdin=stdin)
+            t.eq("-w %s: output as curl's" % what, a.out, b.out)
+            t.check("-w %s: no line end from the file" % what,
+                    a.out != b"" and not a.out.endswith(b"\n"), "no trailing newline", a.out)
+
+
+def test_curlflags_write_out_untrusted(t, server, curl):
+    """The self-signed port without -k (exit 60): the connection was made, so remote_ip,
+    remote_port, num_connects and ssl_verify_result (18) are curl's, not empty."""
+    fmt = "%{http_code}|%{remote_ip}|%{remote_port}|%{num_connects}|%{ssl_verify_result}"
+    with server() as srv:
+        url = "https://localhost:%d/" % srv.port("selfsigned")
+        a = ours(t, ["-s", "-o", os.devnull, "-w", fmt, url])
+        b = theirs(t, curl, ["-s", "-o", os.devnull, "-w", fmt, url])
+        t.eq("untrusted -w: exit 60 both", (a.rc, b.rc), (60, 60))
+        t.eq("untrusted -w: output as curl's", a.out, b.out)
+        t.check("untrusted -w: the address is there", b"|127.0.0.1|%d|" % srv.port("selfsigned")
+                in a.out, "127.0.0.1 and the port", a.out)
