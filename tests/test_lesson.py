@@ -144,9 +144,10 @@ def test_demo_one_clock(t, run, certs, build):
         t.contains("demo.sh not root: says there is no capture", r.text, "Not root: no capture")
 
 
-def pty_run(argv, cols, answer_to=None, timeout=60.0, env=None):
+def pty_run(argv, cols, answer_to=None, timeout=60.0, env=None, answer=b"\n"):
     """argv in a pseudo-terminal of cols columns (stdin, stdout and stderr); each time the
-    output shows answer_to (bytes) again, Enter is typed. Returns (text, exit status)."""
+    output shows answer_to (bytes) again, answer (Enter) is typed. Returns (text, exit
+    status)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
     e = dict(CHILD_ENV)
@@ -170,7 +171,7 @@ def pty_run(argv, cols, answer_to=None, timeout=60.0, env=None):
                 out += d
                 if answer_to and out.count(answer_to) > answered:
                     answered += 1
-                    os.write(master, b"\n")
+                    os.write(master, answer)
             elif p.poll() is not None:
                 break
     finally:
@@ -345,6 +346,29 @@ def test_lesson_pauses_on_terminal(t, build, tmp_path):
     # (the last line is the path alone, however long: it is not wrapped)
     wide = [l for l in lines[:-1] if width(l) > 80]
     t.check("lesson.sh in 80 columns: no line wider (but the path)", not wide, "none", wide[:3])
+
+
+def test_lesson_q_skips_to_handout(t, build, tmp_path):
+    """On a terminal, q at the first pause: the remaining steps still run (the handout needs
+    them) but are not printed; the last line is the handout's path, and the handout has all
+    five steps."""
+    out = str(tmp_path / "lesson")
+    text, rc, answered = pty_run([os.path.join(ROOT, "scripts", "lesson.sh"), "--out", out],
+                                 100, answer_to=b"-- Enter: next step", timeout=90,
+                                 answer=b"q\n")
+    t.eq("lesson.sh, q after step 1: exit", rc, 0)
+    t.eq("lesson.sh, q after step 1: asked once", answered, 1)
+    t.contains("lesson.sh, q after step 1: step 1 shown", text, "== Step 1:")
+    shown = [n for n in range(2, STEPS + 1) if "== Step %d:" % n in text]
+    t.eq("lesson.sh, q after step 1: steps 2-5 not printed", shown, [])
+    lines = [l for l in text.splitlines() if l.strip()]
+    path = os.path.join(out, "lesson-en.html")
+    t.eq("lesson.sh, q after step 1: last line", lines[-1] if lines else None, path)
+    page = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+    t.eq("lesson.sh, q after step 1: the handout has the five steps",
+         len(re.findall(r'<section class="step" id="step\d"', page)), STEPS)
+    t.eq("lesson.sh, q after step 1: an SVG ladder in every step",
+         page.count("<svg") >= STEPS, True)
 
 
 def test_lesson_usage(t, run):
