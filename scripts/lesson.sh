@@ -18,8 +18,9 @@ usage: scripts/lesson.sh [--lang en|zh] [--out DIR] [--no-pause] [--hold-close M
 Run the five steps of the lesson and write the handout DIR/lesson-LANG.html (default DIR
 lesson-out). LESSON_LANG=zh (or --lang zh) writes it in Chinese, with the programs' logs
 from --lang zh. On a terminal it pauses between steps (Enter: next, q: the remaining steps
-run without being shown, then the handout); --no-pause runs through. --hold-close MS: how long the server holds its FIN in step 2
-(default 1500). The logs of every step stay in DIR/work-LANG/.
+run without being shown, then the handout); --no-pause runs through. --hold-close MS: how
+long the server holds its FIN in step 2 (default 1500). The logs of every step stay in
+DIR/work-LANG/.
 EOF
 }
 
