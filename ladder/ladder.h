@@ -204,6 +204,8 @@ const char *capture_note(const struct diagram *d);
 void	 order_rows(struct diagram *d);
 /* The sentence about the moves of kind k (its mark first), or NULL if there were none. */
 const char *order_note(const struct diagram *d, enum fix_kind k, char *buf, size_t len);
+/* The legend's words for '?' (an arrow's end with no time), or NULL when there is none. */
+const char *order_unseen(const struct diagram *d);
 /* The mark of a row's end as one character: "" , "*" or "^". */
 const char *order_mark(enum mark m);
 

@@ -398,6 +398,35 @@ rule_state(struct diagram *d)
 	}
 }
 
+/* A message only its sender logged (the receiver never read it: the client gave up at the
+ * certificate and never read the server's CertificateVerify and Finished) has one time, the
+ * sender's; FIX_CARRIED put it below its segment, where the receiver would have read it,
+ * which can be above the messages sent before it (read, further down). It goes below the
+ * last row its sender's side saw earlier: in the order it was sent, after what was sent
+ * before it; '?' at the end that never saw it (order_unseen()). */
+static void
+rule_unread(struct diagram *d)
+{
+	size_t i = 0;
+
+	while (i < d->n) {
+		struct row *r = &d->rows[i];
+		enum side o = r->side;
+		size_t p, last = i;
+
+		if (r->arrow && r->t_log[o] >= 0 && r->t_log[!o] < 0)
+			for (p = i + 1; p < d->n; p++)
+				if (d->rows[p].t_log[o] >= 0 && d->rows[p].t_log[o] < r->t_log[o])
+					last = p;
+		if (last == i) {
+			i++;
+			continue;
+		}
+		r->mark[o] = MK_MOVED;
+		move_below(d, i, last, o, r->t_log[o], d->rows[last].when);	/* row i: the next */
+	}
+}
+
 /* FIX_ARRIVAL: an arrival logged before its departure is drawn at the departure's time. */
 static void
 rule_arrival(struct diagram *d)
@@ -424,7 +453,40 @@ order_rows(struct diagram *d)
 	rule_carried(d);
 	rule_caused(d);
 	rule_state(d);
+	rule_unread(d);
 	rule_arrival(d);
+}
+
+const char *
+order_unseen(const struct diagram *d)
+{
+	int msg = 0, seg = 0;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct row *r = &d->rows[i];
+
+		if (r->arrow && (r->t[CLIENT] < 0 || r->t[SERVER] < 0)) {
+			if (r->cls == CL_TCP)
+				seg = 1;
+			else
+				msg = 1;
+		}
+	}
+	if (msg && seg)
+		return TR("? no time at that end: that side's log never read the message, or its "
+		    "capture logged no such segment (not capturing, or the program ended first); "
+		    "drawn in the order it was sent", "? 这一端没有时间：这一侧的日志里没有读到这条"
+		    "消息，或它的抓包没有记录这个报文段（没有抓包，或程序先结束了）；按发送的顺序画出");
+	if (msg)
+		return TR("? no time at that end: that side's log never read the message (it "
+		    "stopped first); drawn in the order it was sent", "? 这一端没有时间：这一侧的日志"
+		    "里没有读到这条消息（它先停下了）；按发送的顺序画出");
+	if (seg)
+		return TR("? no time at that end: that side's capture logged no such segment (not "
+		    "capturing, or the program ended first)", "? 这一端没有时间：这一侧的抓包没有记录"
+		    "这个报文段（没有抓包，或程序先结束了）");
+	return NULL;
 }
 
 const char *

@@ -45,6 +45,7 @@ render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n)
 		const struct diagram *d = &dd[k];
 		const char *note = capture_note(d);
 		char fix[3 * LABEL_MAX];
+		const char *unseen;
 		int active[2] = { 0, 0 }, s, f;
 
 		sb_put(out, "    Note over Client,Server: ");
@@ -82,6 +83,11 @@ render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n)
 				mermaid_put(out, fix);
 				sb_put(out, "\n");
 			}
+		if ((unseen = order_unseen(d)) != NULL) {
+			sb_put(out, "    Note over Client,Server: ");
+			mermaid_put(out, unseen);
+			sb_put(out, "\n");
+		}
 		for (i = 0; i < d->n; i++) {
 			const struct row *r = &d->rows[i];
 

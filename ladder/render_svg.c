@@ -284,8 +284,9 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 	return (int)y + 20;
 }
 
+/* The legend; moved: a '*' or '^' was drawn; unseen: the words for '?', or NULL. */
 static void
-svg_legend(struct sbuf *b, double y, int moved)
+svg_legend(struct sbuf *b, double y, int moved, const char *unseen)
 {
 	struct { enum cls c; const char *words; } items[] = {
 		{ CL_TCP, TR("TCP segment (--capture)", "TCP 报文段（--capture）") },
@@ -319,6 +320,9 @@ svg_legend(struct sbuf *b, double y, int moved)
 		    "its effect;  ^ an arrival drawn at the time it left (see the notes).",
 		    "* 按日志记录的时间，为了让原因画在结果上方而画在别处；  ^ 到达画在发出的时刻"
 		    "（见各条注）。"));
+	if (unseen != NULL)
+		svg_text(b, 30, y + (moved ? 66 : 44), SVG_SMALL_PX, "start", "#374151", "normal",
+		    SVG_SANS, SVG_W - 60, unseen);
 }
 
 void
@@ -326,15 +330,18 @@ render_svg(struct sbuf *out, const struct diagram *d, size_t n)
 {
 	struct sbuf b = { 0 };
 	int y = 10, moved = 0, k;
+	const char *unseen = NULL;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		y = render_svg_one(&b, &d[i], y, (int)i + 1, (int)n) + 20;
 		for (k = 0; k < FIX_LAST; k++)
 			moved |= d[i].fix[k].n > 0;
+		if (unseen == NULL)
+			unseen = order_unseen(&d[i]);
 	}
-	svg_legend(&b, y + 10, moved);
-	y += moved ? 72 : 50;
+	svg_legend(&b, y + 10, moved, unseen);
+	y += (moved ? 72 : 50) + (unseen != NULL ? 22 : 0);
 	sb_put(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	sb_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	    "viewBox=\"0 0 %d %d\">\n", SVG_W, y, SVG_W, y);

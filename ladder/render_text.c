@@ -110,6 +110,7 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 	const struct glyphs *g = ascii ? &asc : &uni;
 	const char *note = capture_note(d);
 	int active[2] = { 0, 0 }, k, moved = 0;
+	const char *unseen;
 	char buf[LABEL_MAX + 16], fix[3 * LABEL_MAX];
 	size_t i;
 	int s, lanecol = TXT_TIME + 2 + TXT_STATE + 1;
@@ -231,6 +232,11 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 		    "关闭过程之中\n"));
 	sb_put(out, TR("        the time and the kernel's TCP state (TCP_INFO) are shown at "
 	    "each end\n", "      两端各显示时间和内核的 TCP 状态（TCP_INFO）\n"));
+	if ((unseen = order_unseen(d)) != NULL) {
+		sb_put(out, TR("        ", "      "));
+		put_text(out, unseen, ascii);
+		sb_put(out, "\n");
+	}
 	if (moved)
 		sb_put(out, TR("        * a time as logged, drawn elsewhere to keep each cause "
 		    "above its effect   ^ an arrival drawn at the time it left (the notes above say "

@@ -56,7 +56,7 @@ export HSLAB_T0
 # would log the same segments a second time, so only one side captures.
 if [ "$(id -u)" = 0 ]; then
 	capture=--capture
-	capnote="As root: the client captures its segments (--capture): SYN, SYN+ACK, ACK and the FINs with their seq/ack."
+	capnote="As root: the client captures its segments (--capture): SYN, SYN+ACK, ACK and the FINs with their seq/ack. A segment's line is shown at the capture's time (when it crossed loopback), not when the client read it from the capture (a little later): so it comes before what it caused, e.g. the server's accept()."
 else
 	capture=""
 	capnote="Not root: no capture (libpcap needs root); seq+N/ack+N come from TCP_INFO, relative to each side's ISN."
@@ -119,11 +119,13 @@ client() {
 	local n=$1 rc
 	shift
 	set +e
-	"$build/client" --color "$color" --explain "$@" 2> "$tmp/client$n.log" > "$tmp/body$n"
+	# the same records as JSON lines too: the captured segments' own stamps (cap_ts_us)
+	HSLAB_JSON_COPY="$tmp/client$n.json" "$build/client" --color "$color" --explain "$@" \
+		2> "$tmp/client$n.log" > "$tmp/body$n"
 	rc=$?
 	set -e
 	wait_for "$n" || true
-	show "$tmp/client$n.log"
+	show "$tmp/client$n.log" --stamps "$tmp/client$n.log:$tmp/client$n.json"
 	if [ -s "$tmp/body$n" ]; then
 		note "" "The page the client received (its standard output):"
 		sed 's/^/  | /' "$tmp/body$n" | head -n 12

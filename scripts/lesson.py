@@ -40,9 +40,13 @@ WORDS = {
               "zh": "同一个时钟：双方程序都从本课开始的时刻（HSLAB_T0）计时，因此下面两端的时间可以"
                     "放在一起读，而且从不倒退。梯形图中时间自上而下：左边是客户端，右边是服务器。"},
     "capture_yes": {"en": "The segments were captured (--capture, as root): the SYN, ACK and FIN "
-                          "arrows carry the real sequence and acknowledgement numbers.",
+                          "arrows carry the real sequence and acknowledgement numbers. A "
+                          "segment's time is the capture's stamp (when it crossed loopback), not "
+                          "the moment a program read it from the capture (a little later), so it "
+                          "comes before what it caused.",
                     "zh": "报文段是抓包得到的（--capture，以 root 运行）：SYN、ACK、FIN 箭头上是真实的"
-                          "序号 seq 与确认号 ack。"},
+                          "序号 seq 与确认号 ack。报文段的时间是抓包时间戳（它经过回环接口的时刻），"
+                          "而不是程序稍后从抓包中读到它的时刻，所以它排在它引起的事件之前。"},
     "capture_no": {"en": "No capture (it needs root): the segments are not drawn, and seq+N / "
                          "ack+N come from the kernel's TCP_INFO, counted from each side's initial "
                          "sequence number (ISN).",
@@ -292,15 +296,10 @@ def why(r, lang):
     return text
 
 
-def when(r):
-    """The record's time on the one clock, in ms. A captured segment is placed at its capture
-    stamp (cap_ts_us), not at the moment the program logged it: each side's capture reads the
-    frame a little later, and a receiver's line could come out before the sender's."""
-    t = float(r.get("t_ms", 0))
-    if r.get("event") == "segment" and "cap_ts_us" in r and "ts_us" in r:
-        origin = r["ts_us"] - t * 1000.0
-        t = (r["cap_ts_us"] - origin) / 1000.0
-    return t
+# The record's time on the one clock, in ms: a captured segment at its capture stamp (cap_ts_us),
+# not at the moment the program logged it (each side's capture reads the frame a little later,
+# and a receiver's line could come out before the sender's). Shared with make demo's merge.
+when = mergelog.when
 
 
 def merged(step, lang, d):

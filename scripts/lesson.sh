@@ -17,9 +17,10 @@ usage() {
 usage: scripts/lesson.sh [--lang en|zh] [--out DIR] [--no-pause] [--hold-close MS]
 Run the five steps of the lesson and write the handout DIR/lesson-LANG.html (default DIR
 lesson-out). LESSON_LANG=zh (or --lang zh) writes it in Chinese, with the programs' logs
-from --lang zh. On a terminal it pauses between steps (Enter: next, q: skip to the handout);
---no-pause runs through. --hold-close MS: how long the server holds its FIN in step 2
-(default 1500). The logs of every step stay in DIR/work-LANG/.
+from --lang zh. On a terminal it pauses between steps (Enter: next, q: the remaining steps
+run without being shown, then the handout); --no-pause runs through. --hold-close MS: how
+long the server holds its FIN in step 2 (default 1500). The logs of every step stay in
+DIR/work-LANG/.
 EOF
 }
 
@@ -143,13 +144,15 @@ run() {
 		2>> "$dir/ladder.err" || true
 }
 
-# show STEP: the step's words, the key lines of both logs in time order, its ladder.
+# show STEP: the step's words, the key lines of both logs in time order, its ladder (not after
+# a q: the remaining steps still run, for the handout, without being shown).
+skip=0
 show() {
+	[ "$skip" = 0 ] || return 0
 	"$python" scripts/lesson.py show --lang "$lang" --dir "$work" --step "$1"
 }
 
 # wait_key: on a terminal, Enter goes on and q jumps to the handout.
-skip=0
 wait_key() {
 	local a=""
 	[ "$pause" = 1 ] && [ "$skip" = 0 ] || return 0
@@ -159,7 +162,16 @@ wait_key() {
 		printf '\n-- Enter: next step; q: straight to the handout -- '
 	fi
 	read -r a || a=q
-	[ "$a" = q ] && skip=1
+	if [ "$a" = q ]; then
+		skip=1
+		if [ "$lang" = zh ]; then
+			echo "其余各步照常运行（讲义需要它们），但不再显示；最后一行是讲义的路径。" |
+				"$python" scripts/mergelog.py --text
+		else
+			echo "The remaining steps run (the handout needs them) without being shown; the last line is the handout's path." |
+				"$python" scripts/mergelog.py --text
+		fi
+	fi
 	return 0
 }
 

@@ -16,9 +16,17 @@ On a terminal (or with --width N) each line is wrapped to the width at a space, 
 CJK characters (two columns each, counted here, not by the locale); continuation lines are
 indented under the event's detail. Escape sequences (colour) take no width.
 
-usage: mergelog.py [--width N] [--from-line FILE:N ...] LOG...
+A captured segment's line carries the moment the program read it from the capture, a little
+after the capture stamped it (the kernel can meanwhile have finished the handshake and the other
+side logged accept()). Given the same program's records as JSON lines (--stamps LOG:JSON, the
+file HSLAB_JSON_COPY names: the text log's records also as JSON), such a line is placed and
+shown at its capture's stamp (cap_ts_us, on the same one clock) instead, so a segment comes
+before what it caused. Whoever prints the merged lines says so (make demo does, once).
+
+usage: mergelog.py [--width N] [--from-line FILE:N ...] [--stamps LOG:JSON ...] LOG...
        mergelog.py --text [--width N]
        --from-line FILE:N  skip the first N lines of FILE (what an earlier step printed)
+       --stamps LOG:JSON   LOG's records as JSON lines: its segments at their capture's time
        --text              no logs: wrap standard input's lines (prose: a continuation line
                            keeps the line's own indent)
 exit status 0; 1 when a log cannot be read (the others are merged); 2 on a usage error.
@@ -47,10 +55,67 @@ def records(lines):
     return recs
 
 
-def merge(files, skip, errors=None):
+def when(r):
+    """A JSON record's time on the one clock, in ms: t_ms, or for a captured segment its
+    capture's stamp (cap_ts_us, wall-clock µs) on the same origin (ts_us - t_ms)."""
+    t = float(r.get("t_ms", 0))
+    if r.get("event") == "segment" and "cap_ts_us" in r and "ts_us" in r:
+        origin = r["ts_us"] - t * 1000.0
+        t = (r["cap_ts_us"] - origin) / 1000.0
+    return t
+
+
+def cap_stamps(path):
+    """The captured segments of a JSON-lines log: {("%.3f" % t_ms, "> SYN"): [ms at the
+    capture's stamp, ...]} (a list: two segments can be read in the same microsecond)."""
+    import json
+    stamps = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.startswith("{"):
+                    continue
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                if r.get("event") != "segment" or "cap_ts_us" not in r:
+                    continue
+                k = ("%.3f" % float(r.get("t_ms", 0)),
+                     "%s %s" % (">" if r.get("dir") == "out" else "<", r.get("flags", "")))
+                stamps.setdefault(k, []).append(when(r))
+    except OSError as e:
+        print("mergelog: %s: %s" % (path, e.strerror), file=sys.stderr)
+    return stamps
+
+
+SEGMENT = re.compile(r"^\s*\+(\d+\.\d+) ms  (?:client|server)(?: #\d+)?\s+TCP  ([<>] \S+)")
+
+
+def at_capture(t, body, stamps):
+    """A segment's record moved to its capture's stamp: (time, lines) with the time field of
+    its first line rewritten (same width); any other record as it was."""
+    if not stamps or t is None:
+        return t, body
+    m = SEGMENT.match(ANSI.sub("", body[0]))
+    if m is None:
+        return t, body
+    got = stamps.get((m.group(1), m.group(2)))
+    if not got:
+        return t, body
+    cap = got.pop(0)
+    # the time field rewritten in place, as wide as the text printer's "%+10.3f"
+    tm = re.match(r"^((?:\x1b\[[0-9;]*m)*)(\s*\+\d+\.\d+)", body[0])
+    line = tm.group(1) + ("%+.3f" % cap).rjust(len(tm.group(2))) + body[0][tm.end(2):]
+    return cap, [line] + body[1:]
+
+
+def merge(files, skip, errors=None, stamps=None):
     """All records of all files in time order (stable); a leading untimed record sorts first.
-    A file that cannot be read is named on standard error (and counted in errors)."""
+    A file that cannot be read is named on standard error (and counted in errors). stamps:
+    {file: JSON log of the same records}, its segments placed at their capture's stamp."""
     allrecs = []
+    stamps = stamps or {}
     for i, path in enumerate(files):
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
@@ -61,7 +126,9 @@ def merge(files, skip, errors=None):
                 errors.append(path)
             continue
         lines = lines[skip.get(path, 0):]
+        caps = cap_stamps(stamps[path]) if path in stamps else None
         for n, (t, body) in enumerate(records(lines)):
+            t, body = at_capture(t, body, caps)
             allrecs.append((t if t is not None else -1.0, i, n, body))
     allrecs.sort(key=lambda r: (r[0], r[1], r[2]))
     return allrecs
@@ -206,6 +273,7 @@ def main(argv):
     width = None
     text = False
     skip = {}
+    stamps = {}
     files = []
     args = list(argv)
     while args:
@@ -218,6 +286,12 @@ def main(argv):
             if width < 20:
                 print("mergelog: --width wants a number of columns (20 or more)", file=sys.stderr)
                 return 2
+        elif a == "--stamps" and args:
+            path, _, js = args.pop(0).partition(":")
+            if not path or not js:
+                print("mergelog: --stamps wants LOG:JSON", file=sys.stderr)
+                return 2
+            stamps[path] = js
         elif a == "--text":
             text = True
         elif a == "--from-line" and args:
@@ -238,12 +312,13 @@ def main(argv):
             sys.stdout.write("".join(l + "\n" for l in (wrap(line, width, True) if width else [line])))
         return 0
     if not files:
-        print("usage: mergelog.py [--width N] [--from-line FILE:N ...] LOG...", file=sys.stderr)
+        print("usage: mergelog.py [--width N] [--from-line FILE:N ...] [--stamps LOG:JSON ...] "
+              "LOG...", file=sys.stderr)
         return 2
     if width is None and sys.stdout.isatty():
         width = term_width() or None
     out, errors = [], []
-    for _, _, _, body in merge(files, skip, errors):
+    for _, _, _, body in merge(files, skip, errors, stamps):
         for line in (part for l in body for part in split_why(l)):
             out.extend(wrap(line, width) if width else [line])
     sys.stdout.write("".join(l + "\n" for l in out))

@@ -702,3 +702,53 @@ def test_ladder_errors(t, server, client, run, certs, ladder_logs):
             shutil.copy(b, os.path.join(d, "crash-%d-server.json" % i))
     t.check("60 damaged copies of the logs: exit 0 or 1, no crash", not crashes, "no crash",
             crashes[:3])
+
+
+UNSEEN = "? no time at that end"
+
+
+def test_ladder_unread_in_send_order(t, run, server, client, certs, tmp_path):
+    """A self-signed certificate refused, both sides capturing: the client gives up at the
+    certificate and never reads the server's CertificateVerify and Finished (client time '?').
+    Those are drawn in the order the server sent them, below the ServerHello, Certificate ...
+    sent before them (they used to be drawn above the ServerHello, just below the segment
+    that carried them); the legend of the text, SVG and Mermaid forms says what '?' means."""
+    if not is_root():
+        return t.skip("needs root: --capture on both sides (the messages are placed under "
+                      "their captured segments)")
+    with server("--capture", http=None) as srv:
+        r = client("--capture", "--cacert", certs.ca,
+                   "https://localhost:%d/" % srv.port("selfsigned"))
+        t.eq("self-signed refused: client exit 60", r.rc, 60)
+        if "cannot capture" in r.err or "cannot capture" in srv.stderr():
+            return t.skip("--capture is not permitted here")
+        conn = srv.conn_of(r.local())
+        if conn is not None:
+            srv.wait_for(watch_done(conn), 5)
+    cpath, spath = str(tmp_path / "client.json"), str(tmp_path / "server.json")
+    with open(cpath, "w") as f:
+        f.write(r.err)
+    with open(spath, "w") as f:
+        f.write("\n".join(srv.lines) + "\n")
+    lr = ladder_run(run, cpath, spath, name="ladder self-signed refused")
+    t.eq("ladder: exit", lr.rc, 0)
+    arrows = ladder_arrows(lr.text)
+    sent = [a for a in arrows if a["dir"] == "←" and "─" in a["line"]]	# the server's messages
+    unread = [a["label"] for a in sent if a["t_client"] is None]
+    t.check("the client never read some of the server's messages ('?' at its end)",
+            any("CertificateVerify" in u for u in unread), "CertificateVerify ... ?", unread)
+    times = [a["t_server"] for a in sent]
+    t.check("the server's messages drawn in the order it sent them (its times, top to bottom)",
+            None not in times and times == sorted(times), "non-decreasing",
+            [(a["label"], a["t_server"], a["t_client"]) for a in sent])
+    names = [a["label"].split()[0] for a in sent]
+    t.check("CertificateVerify and Finished below ServerHello and Certificate",
+            all(n in names for n in ("ServerHello", "Certificate", "CertificateVerify",
+                                     "Finished")) and
+            names.index("ServerHello") < names.index("Certificate") <
+            names.index("CertificateVerify") < names.index("Finished"), "in that order", names)
+    t.contains("text legend: what '?' means", lr.text, UNSEEN)
+    svg = ladder_run(run, "--svg", cpath, spath, name="ladder --svg self-signed refused")
+    t.contains("SVG legend: what '?' means", svg.text, UNSEEN)
+    mm = ladder_run(run, "--mermaid", cpath, spath, name="ladder --mermaid self-signed refused")
+    t.contains("Mermaid: what '?' means", mm.text, UNSEEN)

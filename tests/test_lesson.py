@@ -131,13 +131,23 @@ def test_demo_one_clock(t, run, certs, build):
         t.check("demo.sh as root: the client's captured SYN with its seq",
                 re.search(r"client #1  TCP  > SYN\s+SYN seq=x \(x=\d+\)", step1) is not None,
                 "> SYN seq=x (x=N)", step1[:600])
+        # a segment at its capture's stamp: before the accept() it caused (read from the
+        # capture a little later, it used to come after)
+        at = {k: step1.find(k) for k in ("client #1  TCP  < SYN,ACK", "client #1  TCP  > ACK ",
+                                         "server #1  TCP  established")}
+        t.check("demo.sh as root: SYN+ACK and ACK before the server's accept()",
+                -1 not in at.values() and at["client #1  TCP  < SYN,ACK"] <
+                at["client #1  TCP  > ACK "] < at["server #1  TCP  established"], "in order", at)
+        t.contains("demo.sh as root: says a segment is shown at the capture's time", r.text,
+                   "shown at the capture's time")
     else:
         t.contains("demo.sh not root: says there is no capture", r.text, "Not root: no capture")
 
 
-def pty_run(argv, cols, answer_to=None, timeout=60.0, env=None):
+def pty_run(argv, cols, answer_to=None, timeout=60.0, env=None, answer=b"\n"):
     """argv in a pseudo-terminal of cols columns (stdin, stdout and stderr); each time the
-    output shows answer_to (bytes) again, Enter is typed. Returns (text, exit status)."""
+    output shows answer_to (bytes) again, answer (Enter) is typed. Returns (text, exit
+    status)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
     e = dict(CHILD_ENV)
@@ -161,7 +171,7 @@ def pty_run(argv, cols, answer_to=None, timeout=60.0, env=None):
                 out += d
                 if answer_to and out.count(answer_to) > answered:
                     answered += 1
-                    os.write(master, b"\n")
+                    os.write(master, answer)
             elif p.poll() is not None:
                 break
     finally:
@@ -338,6 +348,29 @@ def test_lesson_pauses_on_terminal(t, build, tmp_path):
     t.check("lesson.sh in 80 columns: no line wider (but the path)", not wide, "none", wide[:3])
 
 
+def test_lesson_q_skips_to_handout(t, build, tmp_path):
+    """On a terminal, q at the first pause: the remaining steps still run (the handout needs
+    them) but are not printed; the last line is the handout's path, and the handout has all
+    five steps."""
+    out = str(tmp_path / "lesson")
+    text, rc, answered = pty_run([os.path.join(ROOT, "scripts", "lesson.sh"), "--out", out],
+                                 100, answer_to=b"-- Enter: next step", timeout=90,
+                                 answer=b"q\n")
+    t.eq("lesson.sh, q after step 1: exit", rc, 0)
+    t.eq("lesson.sh, q after step 1: asked once", answered, 1)
+    t.contains("lesson.sh, q after step 1: step 1 shown", text, "== Step 1:")
+    shown = [n for n in range(2, STEPS + 1) if "== Step %d:" % n in text]
+    t.eq("lesson.sh, q after step 1: steps 2-5 not printed", shown, [])
+    lines = [l for l in text.splitlines() if l.strip()]
+    path = os.path.join(out, "lesson-en.html")
+    t.eq("lesson.sh, q after step 1: last line", lines[-1] if lines else None, path)
+    page = open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+    t.eq("lesson.sh, q after step 1: the handout has the five steps",
+         len(re.findall(r'<section class="step" id="step\d"', page)), STEPS)
+    t.eq("lesson.sh, q after step 1: an SVG ladder in every step",
+         page.count("<svg") >= STEPS, True)
+
+
 def test_lesson_usage(t, run):
     """A newcomer's mistakes: a wrong language, an unknown flag."""
     sh = os.path.join(ROOT, "scripts", "lesson.sh")
@@ -385,3 +418,45 @@ def test_mergelog(t, run, tmp_path):
     r = run(["python3", ml, str(a), str(tmp_path / "missing.log")], name="mergelog missing")
     t.eq("mergelog with a log that cannot be read: exit", r.rc, 1)
     t.contains("mergelog with a log that cannot be read: names it", r.err, "missing.log")
+
+
+def test_mergelog_capture_stamps(t, run, tmp_path):
+    """scripts/mergelog.py --stamps LOG:JSON: a captured segment's text line carries the moment
+    the program read it (ts_us), a little after the capture stamped it (cap_ts_us); merged with
+    the other side's log, it is placed and shown at the capture's stamp, so the SYN+ACK and the
+    ACK come before the server's accept() they caused (here ts_us order and cap_ts_us order
+    differ); a line that is not a captured segment keeps its time."""
+    srv, cli, js = tmp_path / "server.log", tmp_path / "client.log", tmp_path / "client.json"
+    srv.write_text("    +2.000 ms  server #1  TCP  established      127.0.0.1:1 <- 127.0.0.1:2"
+                   "  accept() returned\n")
+    cli.write_text("    +1.900 ms  client #1  TCP  connect          127.0.0.1:2 -> 127.0.0.1:1\n"
+                   "    +2.100 ms  client #1  TCP  < SYN,ACK        SYN+ACK seq=y ack=x+1\n"
+                   "                                 why (2nd handshake): the listening side\n"
+                   "    +2.110 ms  client #1  TCP  > ACK            ACK seq=x+1 ack=y+1\n"
+                   "    +2.200 ms  client #1  TCP  established      connect() completed\n")
+    origin = 1700000000000000	# ts_us - t_ms * 1000 of every record
+    recs = [dict(t_ms=1.9, event="connect"),
+            dict(t_ms=2.1, event="segment", dir="in", flags="SYN,ACK", cap_ts_us=origin + 1950),
+            dict(t_ms=2.11, event="segment", dir="out", flags="ACK", cap_ts_us=origin + 1960),
+            dict(t_ms=2.2, event="established")]
+    with open(js, "w") as f:
+        for r in recs:
+            r.update(ts_us=origin + int(round(r["t_ms"] * 1000)), side="client", conn=1,
+                     layer="TCP")
+            f.write(json.dumps(r) + "\n")
+    ml = os.path.join(ROOT, "scripts", "mergelog.py")
+    r = run(["python3", ml, "--stamps", "%s:%s" % (cli, js), str(srv), str(cli)],
+            name="mergelog --stamps")
+    t.eq("mergelog --stamps: exit", r.rc, 0)
+    got = [(l.split()[0], " ".join(l.split()[5:7])) for l in r.text.splitlines()
+           if TIME.match(l)]
+    t.eq("mergelog --stamps: segments at their capture's stamp, before the accept() they caused",
+         got, [("+1.900", "connect 127.0.0.1:2"), ("+1.950", "< SYN,ACK"), ("+1.960", "> ACK"),
+               ("+2.000", "established 127.0.0.1:1"), ("+2.200", "established connect()")])
+    lines = r.text.splitlines()
+    t.check("mergelog --stamps: the why stays under its segment, the time field as wide",
+            len(lines) == 6 and lines[2].lstrip().startswith("why") and
+            lines[1].index(" ms") == lines[0].index(" ms"), "why under '< SYN,ACK'", lines)
+    r = run(["python3", ml, str(srv), str(cli)], name="mergelog without --stamps")
+    t.check("mergelog without --stamps: the read times, as logged",
+            "+2.100 ms  client #1  TCP  < SYN,ACK" in r.text, "+2.100", r.text[:300])
