@@ -919,15 +919,15 @@ put_prefix(struct out *o, const struct evrec *r, const char *who, const char *la
 		putf(o, "%-16s", label);
 }
 
-/* The kernel's state: "[STATE seq+N ack+M]" on a TCP event that has them, else "[STATE]"
- * (full: every event that has a state; else TCP events only). */
+/* The kernel's state, on every event that has one (JSON's tcp_state): "[STATE seq+N ack+M]"
+ * on a TCP event that has them, else "[STATE]". */
 static void
-put_state(struct out *o, const struct evrec *r, const char *sep, int full)
+put_state(struct out *o, const struct evrec *r, const char *sep)
 {
 	if (r->tcp_state != NULL && r->has_rel && events[r->ev].layer == LAYER_TCP)
 		putf(o, "%s[%s seq+%llu ack+%llu]", sep, r->tcp_state,
 		    (unsigned long long)r->rel_seq, (unsigned long long)r->rel_ack);
-	else if (r->tcp_state != NULL && full)
+	else if (r->tcp_state != NULL)
 		putf(o, "%s[%s]", sep, r->tcp_state);
 }
 
@@ -951,7 +951,7 @@ put_compact(struct out *o, const struct evrec *r, const char *step, int color)
 	if (step != NULL)
 		putf(&t, "%s【%s】%s", color ? C_STEP : "", step, color ? C_RESET : "");
 	wt = (int)tw_width(tag, t.pos);
-	put_state(&st, r, "", 1);
+	put_state(&st, r, "");
 	ws = (int)tw_width(state, st.pos);
 	/* Levels 0-2 with the step, 3-5 without: "  " between the parts, then " ", then the
 	 * detail a lone "…" glued to what follows (or nothing, if there is no detail). */
@@ -1057,7 +1057,7 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 		putf(&f, "  %s【%s%s】%s", color ? C_STEP : "", x.step_zh,
 		    x.kernel ? TR(", seen from the kernel's states", "，由内核状态得知") : "",
 		    color ? C_RESET : "");
-	put_state(&f, r, "  ", full || compact());
+	put_state(&f, r, "  ");
 	if (gloss && !term) {
 		puts_(&f, color ? "  " C_DIM : "  -- ");
 		put_text(&f, r->gloss);
