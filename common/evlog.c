@@ -85,7 +85,8 @@ static struct {
 	int		 lang;		/* --lang: enum evlog_lang */
 	struct event	*flush;		/* a file: one write per loop turn, not per record */
 	int		 width;		/* the text log's terminal's columns; 0: not a terminal */
-} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, 0, EVLOG_LANG_EN, NULL, 0 };
+	int		 hinted;	/* the compact view's first line is out */
+} lg = { EVLOG_CLIENT, EVLOG_TEXT, 0, 0, 0, NULL, 0, 0, 0, EVLOG_LANG_EN, NULL, 0, 0 };
 
 /* The origin of every time the log prints, taken once: the program's start, or the shared
  * origin a script gave both programs (HSLAB_T0, see clock_origin_us()). */
@@ -858,21 +859,158 @@ why_text(struct out *o, const struct explain *x)
 }
 
 #define C_WHY	"\033[3;36m"
+#define C_STEP	"\033[1;33m"
 
-/* One event. On a terminal: the event's line, wrapped, and by default nothing more (no gloss;
- * the kernel's state on TCP events only); with --explain the gloss and the why under it, each
- * on lines of its own. Piped or to a file: one line with everything, the why at its end. The
- * gloss is left out where the why says the same (a sentence is printed once). */
+/* The compact view (a terminal, no --explain): one line per event, at most the terminal's
+ * width. Narrower than COMPACT_FULL_WIDTH the prefix is shorter: no side (one program's log
+ * is one side), no layer column (the label takes the layer's colour), the time to 0.1 ms. */
+#define COMPACT_FULL_WIDTH	100
+
+static int
+compact(void)
+{
+	return lg.width > 0 && !lg.explain;
+}
+
+/* Events a reader acts on or reads whole (an error, a warning, the commands the server
+ * suggests, the timings): wrapped under the detail column even in the compact view. */
+static int
+kept_whole(enum evlog_event ev)
+{
+	return ev == EVT_ERROR || ev == EVT_WARNING || ev == EVT_START || ev == EVT_TIMING ||
+	    ev == EVT_SUMMARY;
+}
+
+/* The time, who, the layer and the label: the full prefix (the detail at column 48), or the
+ * compact view's narrow one on a terminal under COMPACT_FULL_WIDTH columns. */
+static void
+put_prefix(struct out *o, const struct evrec *r, const char *who, const char *label, int color,
+    int narrow)
+{
+	enum evlog_layer layer = events[r->ev].layer;
+	int server = lg.side == EVLOG_SERVER;
+	char conn[16];
+
+	if (narrow) {
+		putf(o, "%+7.1f ms ", (double)r->t_us / 1000.0);
+		if (r->conn)
+			snprintf(conn, sizeof(conn), "#%u", r->conn);
+		else
+			conn[0] = '\0';
+		if (color)
+			putf(o, "%s%-3s%s %s%s%-15s%s ", server ? "\033[1;35m" : "\033[1;36m", conn,
+			    C_RESET, C_BOLD, layer_colors[layer], label, C_RESET);
+		else
+			putf(o, "%-3s %-15s ", conn, label);
+		return;
+	}
+	putf(o, "%+10.3f ms  ", (double)r->t_us / 1000.0);
+	if (color)
+		putf(o, "%s%-10s%s ", server ? "\033[1;35m" : "\033[1;36m", who, C_RESET);
+	else
+		putf(o, "%-10s ", who);
+	if (color)
+		putf(o, "%s%-4s%s ", layer_colors[layer], layer_names[layer], C_RESET);
+	else
+		putf(o, "%-4s ", layer_names[layer]);
+	if (color)
+		putf(o, "%s%-16s%s", C_BOLD, label, C_RESET);
+	else
+		putf(o, "%-16s", label);
+}
+
+/* The kernel's state, on every event that has one (JSON's tcp_state): "[STATE seq+N ack+M]"
+ * on a TCP event that has them, else "[STATE]". */
+static void
+put_state(struct out *o, const struct evrec *r, const char *sep)
+{
+	if (r->tcp_state != NULL && r->has_rel && events[r->ev].layer == LAYER_TCP)
+		putf(o, "%s[%s seq+%llu ack+%llu]", sep, r->tcp_state,
+		    (unsigned long long)r->rel_seq, (unsigned long long)r->rel_ack);
+	else if (r->tcp_state != NULL)
+		putf(o, "%s[%s]", sep, r->tcp_state);
+}
+
+/* The compact view's line after the prefix (o holds the prefix, from the line's start): the
+ * detail, the Chinese step (--lang zh) and the kernel's state, in the terminal's width. The
+ * state is an observation: always whole. The detail fills the rest, cut at a word (or between
+ * CJK characters) with "…" when longer. Where even "…" has no room the separators narrow, then
+ * the detail goes, then the step; a terminal too narrow for the prefix and the state (under
+ * some 60 columns) gets the line cut. */
+static void
+put_compact(struct out *o, const struct evrec *r, const char *step, int color)
+{
+	static char det[4 * sizeof(r->detail) + 8], cut[4 * sizeof(r->detail) + 8];
+	char tag[256], state[128];
+	struct out t = { tag, sizeof(tag), 0 }, st = { state, sizeof(state), 0 };
+	int pre = (int)tw_width(o->buf, o->pos), room, level, sep, with_step, wt, ws, d;
+
+	tag[0] = state[0] = '\0';
+	evlog_safe(r->detail, strlen(r->detail), det, sizeof(det));
+	d = det[0] != '\0';
+	if (step != NULL)
+		putf(&t, "%s【%s】%s", color ? C_STEP : "", step, color ? C_RESET : "");
+	wt = (int)tw_width(tag, t.pos);
+	put_state(&st, r, "");
+	ws = (int)tw_width(state, st.pos);
+	/* Levels 0-2 with the step, 3-5 without: "  " between the parts, then " ", then the
+	 * detail a lone "…" glued to what follows (or nothing, if there is no detail). */
+	for (level = 0; level < 6; level++) {
+		if (step == NULL && level >= 3)
+			break;
+		with_step = step != NULL && level < 3;
+		sep = level % 3 == 0 ? 2 : 1;
+		if (level % 3 == 2) {
+			room = lg.width - pre - d - (with_step ? wt : 0) -
+			    (ws ? ws + (d || with_step) : 0);
+			if (room < 0)
+				continue;
+			if (d)
+				put(o, "\xe2\x80\xa6", 3);
+			if (with_step)
+				puts_(o, tag);
+			if (ws)
+				putf(o, "%s%s", d || with_step ? " " : "", state);
+			return;
+		}
+		room = lg.width - pre - (with_step ? wt + (d ? sep : 0) : 0) -
+		    (ws ? ws + (d || with_step ? sep : 0) : 0);
+		if (room < d)
+			continue;
+		tw_cut(cut, sizeof(cut), det, room, 1);
+		puts_(o, cut);
+		if (with_step)
+			putf(o, "%*s%s", d ? sep : 0, "", tag);
+		if (ws)
+			putf(o, "%*s%s", d || with_step ? sep : 0, "", state);
+		return;
+	}
+	/* Too narrow for the prefix and the state: the line cut at the terminal's edge. */
+	puts_(o, state);
+	tw_cut(cut, sizeof(cut), o->buf, lg.width, 0);
+	o->pos = 0;
+	o->buf[0] = '\0';
+	puts_(o, cut);
+	if (color)
+		puts_(o, C_RESET);
+}
+
+/* One event. Compact on a terminal (the default there): one line, see put_compact; a --wire
+ * note on one more line under the detail; an error, a warning, the start hints and timings
+ * wrapped instead of cut. With --explain on a terminal the event's line wrapped, then the
+ * gloss and the why under it, each on lines of their own. Piped or to a file: one line with
+ * everything, the why at its end. The gloss is left out where the why says the same (a
+ * sentence is printed once). */
 size_t
 evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 {
 	static char flow[16384], esc[4 * 1024 + 8];
 	struct out o = { buf, len, 0 }, f = { flow, sizeof(flow), 0 };
-	enum evlog_layer layer = events[r->ev].layer;
 	const char *name = r->label ? r->label : events[r->ev].name;
 	struct explain x;
 	int server = lg.side == EVLOG_SERVER, ex = explained(r, &x), term = lg.width > 0;
-	int full = !term || lg.explain, why = ex && x.why != NULL, gloss;
+	int full = !term || lg.explain, why = ex && x.why != NULL, gloss, indent = detail_col();
+	int narrow = compact() && lg.width < COMPACT_FULL_WIDTH;
 	char who[32], safe[4 * 128 + 8];
 
 	if (len > 0)
@@ -886,34 +1024,40 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 		format_dissect_text(r, &o, who, color);
 		return o.pos;
 	}
-	putf(&o, "%+10.3f ms  ", (double)r->t_us / 1000.0);
-	if (color)
-		putf(&o, "%s%-10s%s ", server ? "\033[1;35m" : "\033[1;36m", who, C_RESET);
-	else
-		putf(&o, "%-10s ", who);
-	if (color)
-		putf(&o, "%s%-4s%s ", layer_colors[layer], layer_names[layer], C_RESET);
-	else
-		putf(&o, "%-4s ", layer_names[layer]);
 	/* A label can hold a peer's words ("< GET /target"): escaped, then padded. */
 	evlog_safe(name, strlen(name), safe, sizeof(safe));
-	if (color)
-		putf(&o, "%s%-16s%s", C_BOLD, safe, C_RESET);
-	else
-		putf(&o, "%-16s", safe);
+	put_prefix(&o, r, who, safe, color, narrow);
+	if (compact()) {
+		if (narrow)
+			indent = (int)tw_width(buf, o.pos);
+		if (!kept_whole(r->ev)) {
+			if (!narrow)
+				put(&o, " ", 1);
+			put_compact(&o, r, ex ? x.step_zh : NULL, color);
+			puts_(&o, "\n");
+			if (r->note != NULL) {
+				/* --wire's line: one line too, under the detail */
+				putf(&o, "%*s%s", indent, "", color ? r->note_tone ==
+				    EVREC_NOTE_EXPOSED ? "\033[31m" : r->note_tone ==
+				    EVREC_NOTE_PROTECTED ? "\033[32m" : C_DIM : "");
+				evlog_safe(r->note, strlen(r->note), esc, sizeof(esc));
+				tw_cut(flow, sizeof(flow), esc, lg.width - indent, 1);
+				puts_(&o, flow);
+				puts_(&o, color ? C_RESET "\n" : "\n");
+			}
+			return o.pos;
+		}
+	}
 	if (r->detail[0]) {
-		put(&f, " ", 1);
+		if (!narrow)
+			put(&f, " ", 1);
 		put_text(&f, r->detail);
 	}
 	if (ex && x.step_zh != NULL)
-		putf(&f, "  %s【%s%s】%s", color ? "\033[1;33m" : "", x.step_zh,
+		putf(&f, "  %s【%s%s】%s", color ? C_STEP : "", x.step_zh,
 		    x.kernel ? TR(", seen from the kernel's states", "，由内核状态得知") : "",
 		    color ? C_RESET : "");
-	if (r->tcp_state != NULL && r->has_rel && layer == LAYER_TCP)
-		putf(&f, "  [%s seq+%llu ack+%llu]", r->tcp_state, (unsigned long long)r->rel_seq,
-		    (unsigned long long)r->rel_ack);
-	else if (r->tcp_state != NULL && full)
-		putf(&f, "  [%s]", r->tcp_state);
+	put_state(&f, r, "  ");
 	if (gloss && !term) {
 		puts_(&f, color ? "  " C_DIM : "  -- ");
 		put_text(&f, r->gloss);
@@ -926,7 +1070,7 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 		if (color)
 			puts_(&f, C_RESET);
 	}
-	put_flow(&o, flow, 0, detail_col());
+	put_flow(&o, flow, 0, indent);
 	puts_(&o, "\n");
 	if (gloss && term)
 		put_under(&o, evlog_safe(r->gloss, strlen(r->gloss), esc, sizeof(esc)), C_DIM, color);
@@ -988,6 +1132,14 @@ evrec_emit(struct evrec *r)
 		/* A terminal's width as it is now: a window made narrower is followed. */
 		if (lg.width > 0 && (w = tw_columns(fileno(lg.out))) > 0)
 			lg.width = w;
+		if (compact() && !lg.hinted) {
+			/* Once, before the first line: where the whole text is. */
+			lg.hinted = 1;
+			tw_cut(line, sizeof(line) - 16, TR("compact view: --explain for every "
+			    "detail and why; piped output keeps whole lines", "简洁视图：--explain "
+			    "显示全部细节和原因；管道或文件输出保留完整的行"), lg.width, 1);
+			fprintf(lg.out, "%s%s%s\n", lg.color ? C_DIM : "", line, lg.color ? C_RESET : "");
+		}
 		n = evrec_format_text(r, line, sizeof(line), lg.color);
 	}
 	/* One write per record, so the lines of two programs sharing a terminal never mix

@@ -235,6 +235,68 @@ tw_wrap(char *out, size_t len, const char *s, int col, int width, int indent, in
 	return o.pos;
 }
 
+/* A mark that ends a clause (",", ";", ":", "、", "，", "；", "：") or a space: left out
+ * where a line is cut, so "…" follows the last word itself. */
+static size_t
+dangling(const unsigned char *start, const unsigned char *end)
+{
+	if (end > start && (end[-1] == ' ' || end[-1] == ',' || end[-1] == ';' || end[-1] == ':'))
+		return 1;
+	if (end - start >= 3 && ((end[-3] == 0xe3 && end[-2] == 0x80 && end[-1] == 0x81) ||
+	    (end[-3] == 0xef && end[-2] == 0xbc && (end[-1] == 0x8c || end[-1] == 0x9b ||
+	    end[-1] == 0x9a))))
+		return 3;
+	return 0;
+}
+
+size_t
+tw_cut(char *out, size_t len, const char *s, int width, int words)
+{
+	struct wout o = { out, len, 0 };
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s), *u, *cut = p;
+	size_t w, e, d;
+	uint32_t cp;
+	int col = 0, room = width - 1, n;	/* room: the columns left of the "…" */
+
+	if (len > 0)
+		out[0] = '\0';
+	if (width < 1)
+		return 0;
+	if ((int)tw_width(s, strlen(s)) <= width) {
+		wput(&o, s, strlen(s));
+		return o.pos;
+	}
+	while (p < end) {
+		if ((e = escape_len(p, end)) > 0) {
+			p += e;
+			cut = p;
+			continue;
+		}
+		if (words) {
+			for (u = p; u < end && *u == ' '; u++)
+				;
+			if (u < end)
+				u = unit(u, end, &w);
+			w = tw_width((const char *)p, (size_t)(u - p));
+		} else {
+			n = decode(p, end, &cp);
+			u = p + n;
+			w = (size_t)tw_cp_width(cp);
+		}
+		if (col + (int)w > room)
+			break;
+		col += (int)w;
+		p = u;
+		cut = p;
+	}
+	while ((d = dangling((const unsigned char *)s, cut)) > 0)
+		cut -= d;
+	/* The escapes before the cut (a colour switched on) go too: the caller resets. */
+	wput(&o, s, (size_t)(cut - (const unsigned char *)s));
+	wput(&o, "\xe2\x80\xa6", 3);
+	return o.pos;
+}
+
 /* The words of s, for tw_says_same: lower-case ASCII words of 4+ letters, and each pair of
  * wide characters; calls f(word, n, arg) for each. Returns how many. */
 static int

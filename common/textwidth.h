@@ -20,6 +20,12 @@ int		 tw_columns(int fd);
  * the bytes written. The caller's cursor is then on the last line, after the text. */
 size_t		 tw_wrap(char *out, size_t len, const char *s, int col, int width, int indent,
 		    int min_indent);
+/* s in at most width columns, on one line: whole if it fits; else cut where tw_wrap could
+ * break it (words: at a space or between two wide characters, never inside a word; !words:
+ * between any two characters), a space or a ",;:" left at the cut dropped, and "…" (one
+ * column, counted) put there. Terminal escapes are copied and take no room. Writes at most len
+ * bytes, NUL-terminated; returns the bytes written. width < 1: nothing. */
+size_t		 tw_cut(char *out, size_t len, const char *s, int width, int words);
 /* 1 if most words of a (half or more) are also in b: a second sentence that would say it again.
  * Words: runs of 4+ ASCII letters, case-folded; CJK text: each pair of wide characters. */
 int		 tw_says_same(const char *a, const char *b);

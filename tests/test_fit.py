@@ -5,6 +5,7 @@ splits a word; CJK characters count two columns (unicodedata, independently of o
 Piped, the log keeps one event per line. Bodies aside: -o /dev/null."""
 
 import fcntl
+import json
 import os
 import re
 import select
@@ -116,14 +117,17 @@ def split_words(term, reference):
     return bad
 
 
-def check_fits(t, what, text, cols, reference=None):
+def check_fits(t, what, text, cols, reference=None, wrapped=True):
+    """No line wider than cols, no word split; wrapped: some line continues under the detail
+    column (the --explain view; the compact view cuts instead, see test_fit_compact)."""
     lines = text.split("\n")
     wide = ["%d: %s" % (width(l), ANSI.sub("", l)) for l in lines if width(l) > cols]
     t.check("%s (%d columns): no line wider than the terminal" % (what, cols), not wide,
             "none", wide[:3])
-    t.check("%s (%d columns): some lines were wrapped, under the detail column" % (what, cols),
-            any(re.match(r"^ {47}\S", ANSI.sub("", l)) for l in lines) or what.startswith("demo"),
-            "a continuation line at column 47", None)
+    if wrapped:
+        t.check("%s (%d columns): some lines were wrapped, under the detail column" %
+                (what, cols), any(re.match(r"^ {47}\S", ANSI.sub("", l)) for l in lines) or
+                what.startswith("demo"), "a continuation line at column 47", None)
     if reference is not None:
         bad = split_words(text, reference)
         t.check("%s (%d columns): no word split by a line break" % (what, cols), not bad, "none",
@@ -162,7 +166,7 @@ def test_fit_client(t, server, procs, certs, build, cols):
             t.eq("%s: exit" % what, rc, 0)
             prc, piped = piped_run(argv + ["--color", "never"])
             t.eq("%s piped: exit" % what, prc, 0)
-            check_fits(t, what, term, cols, piped)
+            check_fits(t, what, term, cols, piped, wrapped="--explain" in argv)
             one_event_per_line(t, what, piped)
             if what == "client":
                 t.check("compact on a terminal: no gloss", " -- " not in term and
@@ -195,7 +199,7 @@ def test_fit_warning_box(t, server, procs, certs, build, cols):
             t.check("warning (%s): its title in the language" % lang,
                     ("证书警告" if lang == "zh" else "Certificate warning") in plain, "title", None)
             _, piped = piped_run(argv + ["--color", "never"])
-            check_fits(t, "warning (%s)" % lang, term, cols, piped)
+            check_fits(t, "warning (%s)" % lang, term, cols, piped, wrapped=False)
 
 
 @pytest.mark.parametrize("cols", WIDTHS)
@@ -271,3 +275,104 @@ def test_fit_demo_words(t, procs, certs, build):
     t.eq("demo: exit", rc, 0)
     bad = split_words(term, piped)
     t.check("demo (80 columns): no word split by a line break", not bad, "none", bad[:5])
+
+
+COMPACT_HINT = {"en": "compact view: --explain for every detail and why",
+                "zh": "简洁视图：--explain 显示全部细节和原因"}
+KEPT_WHOLE = ("timing", "error", "warning", "start", "summary")   # wrapped, not cut
+TIME = re.compile(r"^\s*[+-]\d+\.\d+ ms ")
+STATE = re.compile(r"\[([A-Z_0-9]+)( seq\+\d+ ack\+\d+)?\]")
+
+
+def compact_key(line, narrow):
+    """An event line's connection and label (its first 15 columns), in the compact view's
+    narrow prefix (time, #N, label) or the full one (time, side #N, layer, label)."""
+    plain = ANSI.sub("", line)
+    if narrow:
+        m = re.match(r"^\s*[+-]\d+\.\d ms (#\d+)?\s+(\S.{0,14})", plain)
+    else:
+        m = re.match(r"^\s*[+-]\d+\.\d{3} ms  (?:client|server)( #\d+)?\s+"
+                     r"(?:TCP|TLS|CERT|HTTP|APP)\s+(\S.{0,14})", plain)
+    return ((m.group(1) or "").strip(), m.group(2).rstrip()) if m else None
+
+
+@pytest.mark.parametrize("cols", WIDTHS)
+@pytest.mark.parametrize("lang", ("en", "zh"))
+def test_fit_compact(t, server, procs, certs, build, cols, lang):
+    """The compact view (a terminal, no --explain): one line per event, none wider than the
+    terminal, no word split (a detail too long is cut at a word with "…"), the kernel state's
+    bracket whole wherever the record has a tcp_state (the piped line's bracket is the JSON
+    record's tcp_state: checked against a JSON run), a first line that says where the whole
+    text is; piped, the same command still writes whole lines."""
+    with server(http=0, https=0, selfsigned=None) as srv:
+        argv = [build.client, "--linger-watch", "0", "-o", "/dev/null", "--lang", lang,
+                "--cacert", certs.ca, "https://localhost:%d/" % srv.port("https")]
+        rc, term = pty_run(procs, argv, cols)
+        t.eq("compact %s: exit" % lang, rc, 0)
+        _, piped = piped_run(argv + ["--color", "never"])
+        _, js = piped_run(argv + ["--log-format", "json"])
+    what = "compact %s (%d columns)" % (lang, cols)
+    lines = [l for l in term.split("\n") if l.strip()]
+    plain = [ANSI.sub("", l) for l in lines]
+    narrow = cols < 100
+    t.check("%s: the first line says where the whole text is" % what,
+            bool(plain) and plain[0].startswith(COMPACT_HINT[lang]), COMPACT_HINT[lang],
+            plain[:1])
+    t.check("%s piped: no such line" % what, COMPACT_HINT[lang] not in piped, "none", None)
+    wide = ["%d: %s" % (width(l), l) for l in plain if width(l) > cols]
+    t.check("%s: no line wider than the terminal" % what, not wide, "none", wide[:3])
+    # One line per event: every line but the first is an event's, except the continuation
+    # of an event read whole (an error, the timings ...).
+    extra, whole = [], False
+    for l in plain[1:]:
+        if TIME.match(l):
+            key = compact_key(l, narrow)
+            whole = key is not None and key[1].split()[0] in KEPT_WHOLE
+        elif not whole:
+            extra.append(l)
+    t.check("%s: one line per event" % what, not extra, "none", extra[:3])
+    events = [l for l in plain if TIME.match(l)]
+    t.check("%s: the events are there" % what, len(events) > 20, "> 20", len(events))
+    t.check("%s: some detail was cut, with …" % what, cols > 100 or
+            any("…" in l for l in events), "…", None)
+    # No word split: the word before each "…" is whole: a word of the piped or the JSON log,
+    # or one the terminal shows whole elsewhere (numbers, which differ between runs, aside).
+    ref = words(piped) | words(js.replace("\\n", " ")) | \
+        words(re.sub(r"\S*…", " ", "\n".join(plain)))
+    cut = [m.group(1) for l in events for m in re.finditer(r"(\S+)…", l)]
+    split = [w for w in cut if words(w) - ref and not re.search(r"\d", w)]
+    t.check("%s: no word split" % what, not split, "none", split[:5])
+    # The kernel state: the piped log's bracket on the same event (its connection and label).
+    piped_states = {}
+    for l in piped.split("\n"):
+        m = re.match(r"^\s*[+-]\d+\.\d{3} ms  (?:client|server)( #\d+)?\s+"
+                     r"(?:TCP|TLS|CERT|HTTP|APP)\s+(\S.{0,15})", l)
+        if m:
+            key = ((m.group(1) or "").strip(), m.group(2)[:15].rstrip())
+            st = STATE.search(l)
+            piped_states.setdefault(key, set()).add((st.group(1), bool(st.group(2))) if st
+                                                    else None)
+    missing, compared = [], 0
+    for l in events:
+        key = compact_key(l, narrow)
+        states = piped_states.get(key)
+        if key is None or not states or None in states:
+            continue
+        compared += 1
+        st = STATE.search(l)
+        # the state itself may differ between two runs (a FIN that crossed ours); its form not
+        if st is None or bool(st.group(2)) not in {seq for _, seq in states}:
+            missing.append(l)
+    t.check("%s: the kernel state wherever the record has one, whole" % what, not missing,
+            "none", missing[:3])
+    t.check("%s: events matched with the piped log's" % what, compared > 15, "> 15", compared)
+    with_state = [json.loads(l) for l in js.split("\n") if l.startswith("{")]
+    with_state = [r for r in with_state if r.get("tcp_state") and r["event"] not in ("phase",
+                                                                                  "dissect")]
+    bracketed = [l for l in events if STATE.search(l)]
+    t.check("%s: as many brackets as JSON records with a tcp_state (within the run's "
+            "variation)" % what, abs(len(bracketed) - len(with_state)) <= 3,
+            len(with_state), len(bracketed))
+    if lang == "zh":
+        t.check("%s: the Chinese step names kept" % what, "【第一次握手】" in term and
+                "【第二次和第三次握手】" in term, "【第一次握手】", None)

@@ -153,12 +153,65 @@ test_wrap(void)
 	CHECK(tw_says_same("ok", "ok") == 0);		/* too few words to judge */
 }
 
+/* One line, cut at a word (or between CJK characters) with "…". */
+static void
+test_cut(void)
+{
+	char out[4096], in[512];
+	static const char *const samples[] = {
+		"127.0.0.1:45706 -> 127.0.0.1:33675  connect() completed; our SYN: MSS 65495, SACK "
+		"permitted, timestamps, window scale 10; agreed: SACK, timestamps",
+		"证书链校验通过：由我们信任的 CA 签发，在有效期内，且是这个名字的证书：没有警告",
+		"shutdown(SHUT_WR)：我方的 TCP FIN，在我方 TLS close_notify 之后；响应已完整",
+	};
+	size_t i, n;
+	int w;
+
+	CHECK(tw_cut(out, sizeof(out), "alpha beta gamma", 11, 1) == strlen("alpha beta…"));
+	CHECK_STR(out, "alpha beta…");
+	tw_cut(out, sizeof(out), "alpha beta gamma", 10, 1);
+	CHECK_STR(out, "alpha…");
+	tw_cut(out, sizeof(out), "alpha", 5, 1);		/* it fits: whole, no mark */
+	CHECK_STR(out, "alpha");
+	tw_cut(out, sizeof(out), "one, two three", 9, 1);
+	CHECK_STR(out, "one, two…");
+	tw_cut(out, sizeof(out), "one, two three", 8, 1);	/* the comma left at the cut goes */
+	CHECK_STR(out, "one…");
+	tw_cut(out, sizeof(out), "三次握手是建立连接", 9, 1);	/* between two CJK characters */
+	CHECK_STR(out, "三次握手…");
+	tw_cut(out, sizeof(out), "甲乙丙，丁", 7, 1);	/* "，" stays with 丙, and goes with it */
+	CHECK_STR(out, "甲乙…");
+	tw_cut(out, sizeof(out), "甲乙丙，丁戊", 9, 1);	/* a "，" at the cut is left out */
+	CHECK_STR(out, "甲乙丙…");
+	tw_cut(out, sizeof(out), "abcdefgh ij", 5, 1);	/* no word fits: the mark alone */
+	CHECK_STR(out, "…");
+	tw_cut(out, sizeof(out), "abcdefgh ij", 5, 0);	/* between characters, if asked */
+	CHECK_STR(out, "abcd…");
+	tw_cut(out, sizeof(out), "\033[1mab cd\033[0m", 4, 1);	/* escapes take no room */
+	CHECK_STR(out, "\033[1mab…");
+	CHECK(tw_cut(out, sizeof(out), "abc", 0, 1) == 0 && out[0] == '\0');
+	CHECK(tw_cut(out, 4, "abc def", 5, 1) == 3 && out[3] == '\0');	/* never overrun */
+
+	/* Every width from 1 to 100: one line, no wider, every word whole, the text's head. */
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+		for (w = 1; w <= 100; w++) {
+			n = tw_cut(out, sizeof(out), samples[i], w, 1);
+			CHECK(strchr(out, '\n') == NULL && fits(out, w) && words_whole(out, samples[i]));
+			if (strcmp(out, samples[i]) != 0) {
+				CHECK(n >= 3 && strcmp(out + n - 3, "…") == 0);
+				snprintf(in, sizeof(in), "%.*s", (int)(n - 3), out);
+				CHECK(strncmp(samples[i], in, strlen(in)) == 0);
+			}
+		}
+}
+
 /* The text log on a terminal of 80 columns and piped. */
 static void
 test_fitted_log(FILE *devnull)
 {
 	struct evrec r;
 	char buf[16384], *nl;
+	int w;
 
 	evlog_init(EVLOG_CLIENT, EVLOG_TEXT, 0, 0, devnull);
 	evlog_set_width(80);
@@ -173,19 +226,72 @@ test_fitted_log(FILE *devnull)
 	evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both sides "
 	    "ESTABLISHED; our SYN's options are our kernel's choices");
 	evrec_format_text(&r, buf, sizeof(buf), 0);
-	/* Compact: no gloss; wrapped under the detail column; the TCP state kept. */
-	CHECK(fits(buf, 80));
+	/* Compact: one line, no gloss; the narrow prefix (no side, no layer column) keeps the
+	 * connection and the label; the TCP state whole at its end; the detail cut at a word. */
+	CHECK(fits(buf, 80) && strchr(buf, '\n') == buf + strlen(buf) - 1);
 	CHECK(strstr(buf, "SYN+ACK received") == NULL);
-	CHECK(strstr(buf, "[ESTABLISHED") != NULL && strstr(buf, "ack+1]") != NULL);
-	nl = strchr(buf, '\n');
-	CHECK(nl != NULL && strncmp(nl + 1, "                                               ", 47) == 0 &&
-	    nl[48] != ' ');
-	CHECK(words_whole(buf, "+0.052 ms client #1 TCP established [ESTABLISHED seq+1 ack+1] "
+	CHECK(strstr(buf, "client") == NULL && strstr(buf, "TCP ") == NULL);
+	CHECK(strncmp(buf, "   +0.1 ms #1  established     127.0.0.1:45706 -> ", 49) == 0);
+	nl = strstr(buf, "…  [ESTABLISHED seq+1 ack+1]\n");
+	CHECK(nl != NULL && nl[strlen(nl) - 1] == '\n' && nl + strlen(nl) == buf + strlen(buf));
+	CHECK(words_whole(buf, "+0.1 ms #1 established [ESTABLISHED seq+1 ack+1] "
 	    "127.0.0.1:45706 -> 127.0.0.1:33675  connect() completed; our SYN: MSS 65495, SACK "
 	    "permitted, timestamps, window scale 10; agreed: SACK, timestamps"));
 	/* In colour too: the escapes take no room. */
 	evrec_format_text(&r, buf, sizeof(buf), 1);
-	CHECK(fits(buf, 80) && strchr(buf, '\033') != NULL);
+	CHECK(fits(buf, 80) && strchr(buf, '\033') != NULL &&
+	    strchr(buf, '\n') == buf + strlen(buf) - 1);
+	/* 120 columns: the full prefix, still one line. */
+	evlog_set_width(120);
+	evrec_format_text(&r, buf, sizeof(buf), 0);
+	CHECK(fits(buf, 120) && strchr(buf, '\n') == buf + strlen(buf) - 1);
+	CHECK(strncmp(buf, "    +0.052 ms  client #1  TCP  established      127.0.0.1:45706", 63) == 0);
+	CHECK(strstr(buf, "[ESTABLISHED seq+1 ack+1]\n") != NULL && strstr(buf, "…") != NULL);
+	/* A detail that fits: whole, no mark; a state on any event that has one. */
+	evlog_set_width(80);
+	evrec_begin(&r, EVT_MESSAGE, 1, -1);
+	r.tcp_state = "ESTABLISHED";
+	evrec_label(&r, "< Finished");
+	evrec_detail(&r, "52 B");
+	evrec_format_text(&r, buf, sizeof(buf), 0);
+	CHECK(strstr(buf, "< Finished      52 B  [ESTABLISHED]\n") != NULL &&
+	    strstr(buf, "…") == NULL);
+	/* --lang zh: the Chinese step kept, the detail cut between CJK characters. */
+	evlog_set_explain(0, EVLOG_LANG_ZH);
+	evrec_begin(&r, EVT_CONNECT, 1, -1);
+	r.t_us = 52;
+	r.tcp_state = "FIN_WAIT1";
+	r.has_rel = 1;
+	r.rel_seq = 499;
+	r.rel_ack = 2461;
+	evrec_detail(&r, "shutdown(SHUT_WR)：我方的 TCP FIN，在我方 TLS close_notify 之后；响应已完整");
+	for (w = 60; w <= 140; w += 5) {
+		evlog_set_width(w);
+		evrec_format_text(&r, buf, sizeof(buf), w % 20 == 0);
+		CHECK(fits(buf, w) && strchr(buf, '\n') == buf + strlen(buf) - 1);
+		CHECK(strstr(buf, "[FIN_WAIT1 seq+499 ack+2461]") != NULL);
+		CHECK(w < 80 || strstr(buf, "【第一次握手】") != NULL);
+		CHECK(w % 20 == 0 || words_whole(buf, "+0.1 +0.052 ms #1 client TCP connect [FIN_WAIT1 seq+499 "
+		    "ack+2461] shutdown(SHUT_WR)：我方的 TCP FIN，在我方 TLS close_notify 之后；响应已完整"));
+	}
+	evlog_set_explain(0, EVLOG_LANG_EN);
+	/* An error is read whole: wrapped under the detail, not cut. */
+	evlog_set_width(80);
+	evrec_begin(&r, EVT_ERROR, 0, -1);
+	evrec_detail(&r, "cannot connect to 127.0.0.1 port 1 (connect to 127.0.0.1:1: Connection "
+	    "refused) (exit 7)");
+	evrec_format_text(&r, buf, sizeof(buf), 0);
+	CHECK(fits(buf, 80) && strstr(buf, "…") == NULL && strstr(buf, "(exit 7)") != NULL);
+	CHECK(strchr(buf, '\n') != buf + strlen(buf) - 1);
+	evrec_begin(&r, EVT_ESTABLISHED, 1, -1);
+	r.t_us = 52;
+	r.tcp_state = "ESTABLISHED";
+	r.has_rel = 1;
+	r.rel_seq = r.rel_ack = 1;
+	evrec_detail(&r, "127.0.0.1:45706 -> 127.0.0.1:33675  connect() completed; our SYN: MSS "
+	    "65495, SACK permitted, timestamps, window scale 10; agreed: SACK, timestamps");
+	evrec_gloss(&r, "SYN+ACK received and ACK sent (2nd and 3rd handshake): both sides "
+	    "ESTABLISHED; our SYN's options are our kernel's choices");
 
 	/* --explain: the gloss and the why on lines of their own, each under the detail column. */
 	evlog_set_explain(1, EVLOG_LANG_EN);
@@ -246,6 +352,7 @@ test_textwidth(void)
 
 	test_widths();
 	test_wrap();
+	test_cut();
 	test_fitted_log(devnull);
 	evlog_set_width(0);
 	evlog_set_explain(0, EVLOG_LANG_EN);
