@@ -17,7 +17,7 @@ import unicodedata
 
 import pytest
 
-from harness.env import CHILD_ENV, ROOT, SLOW
+from harness.env import CHILD_ENV, ROOT, SAN, SLOW, VALGRIND
 from harness.procs import stop_pid
 from harness.tcp import is_root
 
@@ -376,3 +376,32 @@ def test_fit_compact(t, server, procs, certs, build, cols, lang):
     if lang == "zh":
         t.check("%s: the Chinese step names kept" % what, "【第一次握手】" in term and
                 "【第二次和第三次握手】" in term, "【第一次握手】", None)
+
+
+@pytest.mark.skipif(SAN or VALGRIND, reason="runs once per CI run: not again under SAN=1 or "
+                    "valgrind (the whole lesson script)")
+@pytest.mark.parametrize("cols", WIDTHS)
+@pytest.mark.parametrize("lang", ("en", "zh"))
+def test_fit_lesson(t, procs, build, tmp_path, cols, lang):
+    """scripts/lesson.sh --no-pause on a terminal of 80 and 120 columns, in English and in
+    Chinese: no line wider (but the last, the handout's path alone), no word split by a line
+    break (the words of a piped run of the same lesson are the reference)."""
+    env = {"BUILD": os.path.dirname(build.client)}
+    argv = [os.path.join(ROOT, "scripts", "lesson.sh"), "--no-pause", "--lang", lang,
+            "--hold-close", "200"]
+    rc, term = pty_run(procs, argv + ["--out", str(tmp_path / "term")], cols, answer=None,
+                       timeout=90.0, env=env)
+    t.eq("lesson %s: exit" % lang, rc, 0)
+    p = subprocess.run(argv + ["--out", str(tmp_path / "piped")], cwd=ROOT,
+                       env=dict(CHILD_ENV, **env), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=90 * SLOW)
+    lines = [l for l in term.split("\n") if l.strip()]
+    t.contains("lesson %s: the last line is the handout's path" % lang,
+               lines[-1] if lines else "", "lesson-%s.html" % lang)
+    body = "\n".join(lines[:-1])
+    wide = [l for l in body.split("\n") if width(l) > cols]
+    t.check("lesson %s (%d columns): no line wider" % (lang, cols), not wide, "none",
+            [(width(l), l) for l in wide[:3]])
+    bad = split_words(body, p.stdout.decode("utf-8", "replace"))
+    t.check("lesson %s (%d columns): no word split by a line break" % (lang, cols), not bad,
+            "none", bad[:5])
