@@ -271,6 +271,9 @@ void	fetch_reset(struct client *);
 void	fetch_report(struct client *);
 void	fetch_note_connection(struct client *, struct conn *);
 
+/* writeout.c */
+void	write_out(struct client *, const char *fmt);	/* -w, after the transfer */
+
 /* redirect.c */
 const char *redirect_method(const struct client *);
 int	redirect_skip_body(const struct client *);
