@@ -32,7 +32,7 @@ SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c se
 # the client's own files
 CLIENT_SRCS = client/main.c client/options.c client/connect.c client/fetch.c client/trust.c \
               client/redirect.c \
-	      client/repeat.c
+	      client/repeat.c client/writeout.c
 # the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts);
 # its flag table is ladder/options.c, read with common/flags.c (libc only too)
 LADDER_SRCS = ladder/main.c ladder/options.c ladder/json.c ladder/events.c ladder/model.c \

@@ -12,6 +12,7 @@
  *   options.c		the flag table (--help, the man page)
  *   repeat.c		-n and --reconnect: the session kept between connections, the summary
  *   redirect.c		-L: a 3xx's Location, the next hop (on this connection or a new one)
+ *   writeout.c		-w/--write-out as curl: the format or @FILE, the variables, the output
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -231,7 +232,7 @@ struct client {
 	int64_t			 t_first_request;	/* on this connection */
 	int64_t			 t_tcp, t_tls, t_first, t_end;
 
-	/* fetch.c: for -w (curl's --write-out) */
+	/* fetch.c: for -w (curl's --write-out, written by writeout.c) */
 	int			 w_status;		/* the last final response's, 0: none */
 	long			 w_verify;		/* SSL_get_verify_result() */
 	char			 w_ip[64];		/* the server's address, "" before one */
@@ -270,6 +271,9 @@ int	fetch_retry(struct client *, struct conn *);
 void	fetch_reset(struct client *);
 void	fetch_report(struct client *);
 void	fetch_note_connection(struct client *, struct conn *);
+
+/* writeout.c */
+void	write_out(struct client *, const char *fmt);	/* -w, after the transfer */
 
 /* redirect.c */
 const char *redirect_method(const struct client *);
