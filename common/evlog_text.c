@@ -317,9 +317,12 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 	int full = !term || evlog_explain(), why = ex && x.why != NULL, gloss, indent = detail_col();
 	int narrow = compact() && evlog_width() < COMPACT_FULL_WIDTH;
 	char who[32], safe[4 * 128 + 8];
+	const char *tag;
 
 	if (len > 0)
 		buf[0] = '\0';
+	/* the step's tag, but where the detail already names it (a captured segment's) */
+	tag = ex && x.step_zh != NULL && strstr(r->detail, x.step_zh) == NULL ? x.step_zh : NULL;
 	gloss = r->gloss[0] && full && !(why && tw_says_same(r->gloss, x.why));
 	if (r->conn)
 		snprintf(who, sizeof(who), "%s #%u", server ? "server" : "client", r->conn);
@@ -338,7 +341,7 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 		if (!kept_whole(r->ev)) {
 			if (!narrow)
 				put(&o, " ", 1);
-			put_compact(&o, r, ex ? x.step_zh : NULL, color);
+			put_compact(&o, r, tag, color);
 			puts_(&o, "\n");
 			if (r->note != NULL) {
 				/* --wire's line: one line too, under the detail */
@@ -358,8 +361,8 @@ evrec_format_text(const struct evrec *r, char *buf, size_t len, int color)
 			put(&f, " ", 1);
 		put_text(&f, r->detail);
 	}
-	if (ex && x.step_zh != NULL)
-		putf(&f, "  %s【%s%s】%s", color ? C_STEP : "", x.step_zh,
+	if (tag != NULL)
+		putf(&f, "  %s【%s%s】%s", color ? C_STEP : "", tag,
 		    x.kernel ? TR(", seen from the kernel's states", "，由内核状态得知") : "",
 		    color ? C_RESET : "");
 	put_state(&f, r, "  ");

@@ -179,6 +179,11 @@ def test_zh_common_capture_steps(t, server, client, certs, build, run, tmp_path)
             r"(?:handshake|wave)\b", txt.err), "none", re.findall(r".*(?:1st|2nd|3rd|4th) "
             r"(?:handshake|wave).*", txt.err)[:3])
     t.contains("zh text: 第一次握手", txt.err, "第一次握手")
+    twice = [l for l in txt.err.splitlines()
+             if any(l.count(zh) > 1 for zh in ("第一次握手", "第二次握手", "第三次握手", "第一次挥手",
+                                               "第四次挥手"))]
+    t.check("zh text: a segment's step said once (the detail names it: no 【】 tag again)",
+            not twice, "none", twice[:3])
     ensegs = {e.get("step"): e.get("detail", "") for e in en.ev if e.get("event") == "segment"}
     t.check("en: the details keep the English step names", all(
         STEPS[k][0] in v for k, v in ensegs.items() if k in STEPS) and "syn" in ensegs,
