@@ -382,11 +382,11 @@ def test_fit_compact(t, server, procs, certs, build, cols, lang):
                     "valgrind (the whole lesson script)")
 @pytest.mark.parametrize("cols", WIDTHS)
 @pytest.mark.parametrize("lang", ("en", "zh"))
-def test_fit_lesson(t, procs, build, tmp_path, cols, lang):
+def test_fit_lesson(t, procs, build, certs, tmp_path, cols, lang):
     """scripts/lesson.sh --no-pause on a terminal of 80 and 120 columns, in English and in
     Chinese: no line wider (but the last, the handout's path alone), no word split by a line
     break (the words of a piped run of the same lesson are the reference)."""
-    env = {"BUILD": os.path.dirname(build.client)}
+    env = {"BUILD": os.path.dirname(build.client), "CERTS": certs.dir}
     argv = [os.path.join(ROOT, "scripts", "lesson.sh"), "--no-pause", "--lang", lang,
             "--hold-close", "200"]
     rc, term = pty_run(procs, argv + ["--out", str(tmp_path / "term")], cols, answer=None,

@@ -51,7 +51,7 @@ def first_t_ms(r):
     return r.ev[0]["t_ms"] if r.ev and "t_ms" in r.ev[0] else None
 
 
-def test_one_origin_hslab_t0(t, run, build, tmp_path):
+def test_one_origin_hslab_t0(t, run, build, certs, tmp_path):
     """HSLAB_T0 (wall-clock µs) is the origin of the log's times: 5 s back gives +5000 ms on
     the first line; a value that is not a number, or in the future, is ignored. The ladder
     counts from it too, and says so."""
@@ -70,7 +70,7 @@ def test_one_origin_hslab_t0(t, run, build, tmp_path):
                 first is not None and first < 1000, "t_ms < 1000", first)
     # the ladder: two logs made under one origin (make lesson's step 3), drawn with that
     # origin (ts_us - t_ms of any record) and without
-    logs = lesson_run(t, tmp_path, "en")
+    logs = lesson_run(t, tmp_path, "en", certs)
     c, s = (os.path.join(logs, "step3", "tls13", n) for n in ("client.json", "server.json"))
     recs = [json.loads(l) for l in open(c) if l.startswith("{")]
     origin = recs[0]["ts_us"] - int(round(recs[0]["t_ms"] * 1000))
@@ -91,13 +91,14 @@ def test_one_origin_hslab_t0(t, run, build, tmp_path):
 _LESSONS = {}
 
 
-def lesson_run(t, tmp_path, lang):
-    """scripts/lesson.sh --out DIR --lang LANG, for a test that reads its logs; returns
-    DIR/work-LANG."""
+def lesson_run(t, tmp_path, lang, certs):
+    """scripts/lesson.sh --out DIR --lang LANG (the certs fixture's CERTS: a fresh clone has
+    no certs/out), for a test that reads its logs; returns DIR/work-LANG."""
     if lang not in _LESSONS:
         out = tempfile.mkdtemp(prefix="lesson-", dir=str(tmp_path))
         p = subprocess.run([os.path.join(ROOT, "scripts", "lesson.sh"), "--out", out,
-                            "--lang", lang], cwd=ROOT, env=CHILD_ENV, stdin=subprocess.DEVNULL,
+                            "--lang", lang], cwd=ROOT, env=dict(CHILD_ENV, CERTS=certs.dir),
+                           stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=90)
         t.eq("lesson.sh --lang %s: exit" % lang, p.returncode, 0)
         _LESSONS[lang] = os.path.join(out, "work-" + lang)
@@ -332,12 +333,13 @@ def test_make_lesson_zh(t, build, procs, tmp_path):
         t.skip("chromium is not installed: the rendering is not checked")
 
 
-def test_lesson_pauses_on_terminal(t, build, tmp_path):
+def test_lesson_pauses_on_terminal(t, build, certs, tmp_path):
     """On a terminal lesson.sh stops after each step until Enter (four pauses), and its lines
     fit the terminal (80 columns); the last line is the handout's path."""
     out = str(tmp_path / "lesson")
     text, rc, answered = pty_run([os.path.join(ROOT, "scripts", "lesson.sh"), "--out", out],
-                                 80, answer_to=b"-- Enter: next step", timeout=90)
+                                 80, answer_to=b"-- Enter: next step", timeout=90,
+                                 env={"CERTS": certs.dir})
     t.eq("lesson.sh in a pty: exit", rc, 0)
     t.eq("lesson.sh in a pty: paused between the five steps", answered, STEPS - 1)
     lines = [l for l in text.splitlines() if l.strip()]
@@ -348,14 +350,14 @@ def test_lesson_pauses_on_terminal(t, build, tmp_path):
     t.check("lesson.sh in 80 columns: no line wider (but the path)", not wide, "none", wide[:3])
 
 
-def test_lesson_q_skips_to_handout(t, build, tmp_path):
+def test_lesson_q_skips_to_handout(t, build, certs, tmp_path):
     """On a terminal, q at the first pause: the remaining steps still run (the handout needs
     them) but are not printed; the last line is the handout's path, and the handout has all
     five steps."""
     out = str(tmp_path / "lesson")
     text, rc, answered = pty_run([os.path.join(ROOT, "scripts", "lesson.sh"), "--out", out],
                                  100, answer_to=b"-- Enter: next step", timeout=90,
-                                 answer=b"q\n")
+                                 answer=b"q\n", env={"CERTS": certs.dir})
     t.eq("lesson.sh, q after step 1: exit", rc, 0)
     t.eq("lesson.sh, q after step 1: asked once", answered, 1)
     t.contains("lesson.sh, q after step 1: step 1 shown", text, "== Step 1:")
