@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from harness.env import SAN, VALGRIND
 from harness.log import events, first, parse_json_lines
 from harness.procs import pty_session
 from harness.zh import english_lines, english_runs
@@ -135,6 +136,9 @@ def test_zh_trust_question(t, server, build, procs):
                 not field_runs([rt]), "Chinese", rt)
 
 
+@pytest.mark.skipif(SAN or VALGRIND, reason="runs once per CI run: the same client runs as "
+                    "test_zh_program_sentences, which runs under SAN=1 too; this one reads "
+                    "their text")
 def test_zh_whole_log(t, server, client, certs):
     """The issue's rule over everything printed: the client's text log (--explain, the
     warning box included) and every text field of the server's log, no line with an English
