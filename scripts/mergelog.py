@@ -10,7 +10,8 @@ sort: lines with the same time keep their order, the first file first), so the t
 never go backwards. Lines without a time (the certificate warning's frame, a --dissect field, a
 "why" line) stay under the event they follow. A program whose log is not a terminal ends an
 event's line with its --explain why; here that why goes back under its event, on a line of its
-own at the detail column.
+own at the detail column, the first time it is said (the same sentence under the next event of
+its kind is left out).
 
 On a terminal (or with --width N) each line is wrapped to the width at a space, or between two
 CJK characters (two columns each, counted here, not by the locale); continuation lines are
@@ -317,10 +318,19 @@ def main(argv):
         return 2
     if width is None and sys.stdout.isatty():
         width = term_width() or None
-    out, errors = [], []
+    out, errors, whys = [], [], set()
     for _, _, _, body in merge(files, skip, errors, stamps):
-        for line in (part for l in body for part in split_why(l)):
-            out.extend(wrap(line, width) if width else [line])
+        for l in body:
+            parts = split_why(l)
+            # a why once: the same sentence under the next event of its kind (six listen
+            # lines, every ACK) is left out, its first time above explains them all
+            if len(parts) == 2:
+                key = ANSI.sub("", parts[1]).strip()
+                if key in whys:
+                    parts = parts[:1]
+                whys.add(key)
+            for line in parts:
+                out.extend(wrap(line, width) if width else [line])
     sys.stdout.write("".join(l + "\n" for l in out))
     return 1 if errors else 0
 

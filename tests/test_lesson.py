@@ -417,6 +417,17 @@ def test_mergelog(t, run, tmp_path):
     t.check("mergelog --width 40: no word split", words == got_words, "the same words",
             sorted(got_words - words))
     t.eq("mergelog --width 40: the text kept", re.sub(r"\s+", "", r.text), re.sub(r"\s+", "", zh))
+    # a why at the end of an event's line (a piped log) goes under it, once: the same
+    # sentence under the next event of its kind is left out
+    why = "why: listen() turns the socket into a passive one"
+    b.write_text("".join("    +%d.000 ms  server     TCP  listen           http 127.0.0.1:%d  "
+                         "[LISTEN]  %s\n" % (n, n, why) for n in (6, 7, 8)) +
+                 "    +9.000 ms  server     TCP  closed           close()  why: other\n")
+    r = run(["python3", ml, str(b)], name="mergelog whys")
+    lines = r.text.splitlines()
+    t.eq("mergelog: a why said once, under its first event",
+         [l.strip() for l in lines if "why:" in l], [why, "why: other"])
+    t.eq("mergelog: every event line kept", sum(1 for l in lines if "ms  server" in l), 4)
     r = run(["python3", ml, str(a), str(tmp_path / "missing.log")], name="mergelog missing")
     t.eq("mergelog with a log that cannot be read: exit", r.rc, 1)
     t.contains("mergelog with a log that cannot be read: names it", r.err, "missing.log")
