@@ -35,6 +35,7 @@ const char	*dissect_suite_name(unsigned id);
 const char	*dissect_group_name(unsigned id);
 const char	*dissect_ext_name(unsigned id);
 const char	*dissect_sigalg_name(unsigned id);
+const char	*dissect_version_name(unsigned v);
 size_t		 dissect_hex(const unsigned char *, size_t n, char *out, size_t outlen);
 
 #endif
