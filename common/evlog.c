@@ -637,8 +637,22 @@ put_json_string(struct out *o, const char *s)
 	put(o, "\"", 1);
 }
 
+static size_t format_json(const struct evrec *, char *, size_t, int lean);
+
 size_t
 evrec_format_json(const struct evrec *r, char *buf, size_t len)
+{
+	return format_json(r, buf, len, 0);
+}
+
+size_t
+evrec_format_facts(const struct evrec *r, char *buf, size_t len)
+{
+	return format_json(r, buf, len, 1);
+}
+
+static size_t
+format_json(const struct evrec *r, char *buf, size_t len, int lean)
 {
 	struct out o = { buf, len, 0 };
 	const struct evlog_field *f;
@@ -672,11 +686,11 @@ evrec_format_json(const struct evrec *r, char *buf, size_t len)
 		puts_(&o, ",\"detail\":");
 		put_json_string(&o, r->detail);
 	}
-	if (r->gloss[0]) {
+	if (r->gloss[0] && !lean) {
 		puts_(&o, ",\"gloss\":");
 		put_json_string(&o, r->gloss);
 	}
-	if (explained(r, &x)) {
+	if (!lean && explained(r, &x)) {
 		if (x.why != NULL && x.step_en != NULL) {
 			puts_(&o, ",\"explain_step\":");
 			put_json_string(&o, x.step_en);
@@ -719,6 +733,15 @@ json_copy(const struct evrec *r)
 	fflush(copy);
 }
 
+/* The one listener besides the output (the server's per-connection record and /live). */
+static evlog_tap_fn tap;
+
+void
+evlog_set_tap(evlog_tap_fn fn)
+{
+	tap = fn;
+}
+
 void
 evrec_emit(struct evrec *r)
 {
@@ -730,6 +753,8 @@ evrec_emit(struct evrec *r)
 
 	if (r->off)
 		return;
+	if (tap != NULL)
+		tap(r);
 	if (lg.format == EVLOG_TEXT)
 		json_copy(r);
 	if (r->ev == EVT_PHASE && lg.format == EVLOG_TEXT && !lg.verbose)

@@ -115,6 +115,12 @@ int		 evrec_field_int(const struct evrec *, const char *key, long long *);
 const char	*evlog_safe(const char *, size_t, char *buf, size_t len);
 size_t		 evrec_format_text(const struct evrec *, char *buf, size_t len, int color);
 size_t		 evrec_format_json(const struct evrec *, char *buf, size_t len);
+/* The same JSON object without the teaching text (gloss, explain): the facts alone. */
+size_t		 evrec_format_facts(const struct evrec *, char *buf, size_t len);
+/* Every record emitted (logging on, any format, before it is printed) is also handed to fn;
+ * NULL: none. The server keeps each connection's records for its page and /live. */
+typedef void	(*evlog_tap_fn)(const struct evrec *);
+void		 evlog_set_tap(evlog_tap_fn fn);
 void		 evlog(enum evlog_event, unsigned conn, int fd, const char *fmt, ...)
 		    __attribute__((format(printf, 4, 5)));
 

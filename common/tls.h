@@ -86,6 +86,10 @@ void		 tls_cert_info(X509 *, struct tls_cert_info *);
 const char	*tls_group_name(SSL *);
 
 /* tls_log.c */
+/* Each ClientHello received (the whole handshake message, header included) is handed to fn
+ * while logging is on; NULL: none. The server keeps it for the visitor's page. */
+typedef void	(*tls_hello_tap_fn)(struct conn *, const unsigned char *msg, size_t len);
+void		 tls_set_hello_tap(tls_hello_tap_fn fn);
 void		 tls_state_init(struct tls_state *);
 void		 tls_state_clear(struct tls_state *);
 int		 tls_alert_received(const struct conn *);

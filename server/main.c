@@ -12,6 +12,7 @@
 #include "seglog.h"
 #include "server.h"
 #include "tcpwatch.h"
+#include "tls.h"
 
 /* The first signal stops listening and closes every connection (within 3 s); a second one
  * stops at once. */
@@ -69,6 +70,10 @@ main(int argc, char **argv)
 	}
 	evlog_set_base(base);
 	session_init(base, &o);
+	/* Each connection's events, kept for its page (GET /) and /events.json. */
+	record_init(0);
+	evlog_set_tap(record_tap);
+	tls_set_hello_tap(record_hello);
 	/* Before the first listen event: whoever reads it may stop us at once. */
 	sigint = evsignal_new(base, SIGINT, stop_cb, base);
 	sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
@@ -98,6 +103,9 @@ done:
 	if (ret == 0)
 		evlog(EVT_STOP, 0, -1, "%s", TR("stopped", "已停止"));
 	session_free();
+	evlog_set_tap(NULL);
+	tls_set_hello_tap(NULL);
+	record_free();
 	evlog_set_base(NULL);
 	if (sigint != NULL)
 		event_free(sigint);

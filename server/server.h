@@ -4,6 +4,7 @@
 #define SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include <openssl/ssl.h>
@@ -93,6 +94,42 @@ void	session_accept(struct listener *, int fd, struct sockaddr *, socklen_t);
 void	session_stop_all(void);
 int	session_stopping(void);
 void	session_free(void);
+
+/* record.c */
+#define RECORD_MAX		(16 * 1024)	/* a connection's events' facts kept, at most */
+#define RECORD_HELLO_MAX	8192		/* the ClientHello's bytes kept, at most */
+
+/* One served connection's events (JSON lines: the log's records without gloss and explain),
+ * kept from its established event on; and its first ClientHello. */
+struct record {
+	unsigned	 id;
+	int64_t		 t0_us;		/* the established event's time (the accept) */
+	char		*ev;		/* JSON lines, len bytes (not NUL-terminated) */
+	size_t		 len, cap;
+	unsigned	 nev;		/* events kept */
+	unsigned	 dropped;	/* events not kept: the record was full */
+	unsigned char	*hello;		/* the ClientHello, hello_len bytes of hello_full */
+	size_t		 hello_len, hello_full;
+	unsigned	 closed:1;	/* the connection is gone; kept in the history */
+	struct record	*next;		/* hash chain */
+	struct record	*hist_prev, *hist_next;	/* the history, oldest first */
+};
+struct evrec;
+/* Called for every record the log emits, after it was kept: r is its connection's record
+ * (NULL: none), facts/n its JSON line. */
+typedef void	(*record_listener_fn)(const struct evrec *, struct record *r, const char *facts,
+	    size_t n);
+/* Closed connections' records to keep for /live (0: none). */
+void	record_init(int history);
+void	record_set_listener(record_listener_fn);
+void	record_tap(const struct evrec *);	/* evlog_set_tap(record_tap) */
+void	record_hello(struct conn *, const unsigned char *msg, size_t len);
+struct record *record_find(unsigned id);
+/* The connection closed: its record goes to the history, or is freed. */
+void	record_closed(unsigned id);
+const struct record *record_history(void);	/* oldest first, along hist_next */
+void	record_stats(unsigned *n, size_t *bytes);	/* records held and their bytes */
+void	record_free(void);
 
 /* page.c */
 /* Render the connection page for c into buf; text != 0 gives the plain-text variant. The

@@ -253,6 +253,27 @@ serve_post(struct conn *c, struct session *s)
 	s->post = 0;
 }
 
+/* /events.json: this connection's own events so far, as the server logged them (JSON lines,
+ * the records' facts without the gloss and explain text). */
+static void
+serve_events(struct conn *c, struct session *s, int head)
+{
+	const struct record *r = record_find(c->id);
+	char note[256];
+	int n = 0;
+
+	if (r == NULL) {
+		respond_error(c, s, 404, evlog_on() ? TR("no record of this connection",
+		    "没有这个连接的记录") : TR("this server runs with -q: with no event log it "
+		    "keeps no events", "本服务器以 -q 运行：没有事件日志，也就不保留事件"));
+		return;
+	}
+	if (r->dropped > 0)
+		n = snprintf(note, sizeof(note), "X-Events-Not-Kept: %u\r\n", r->dropped);
+	respond(c, s, 200, "application/x-ndjson; charset=utf-8", r->ev, r->len, head,
+	    n > 0 ? note : NULL, 0);
+}
+
 static void
 serve(struct conn *c, struct session *s)
 {
@@ -286,6 +307,10 @@ serve(struct conn *c, struct session *s)
 			respond_error(c, s, 400, TR("/redirect/N takes N from 1 to 100 and at most "
 			    "?code=301, 302, 303, 307 or 308", "/redirect/N 的 N 取 1 到 100，最多再加 "
 			    "?code=301、302、303、307 或 308"));
+		return;
+	}
+	if (plen == 12 && strncmp(path, "/events.json", 12) == 0 && strcmp(m->method, "POST")) {
+		serve_events(c, s, head);
 		return;
 	}
 	if (plen != 1 || path[0] != '/') {
@@ -935,6 +960,7 @@ session_closed(struct conn *c)
 		req_put(s);
 	if (s != NULL)
 		free(s->ch);
+	record_closed(c->id);
 	c->arg = NULL;		/* allocated with c (session_ops.arg_size), freed with it */
 	if (stopping)
 		event_base_once(base, -1, EV_TIMEOUT, check_stopped, NULL, NULL);

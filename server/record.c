@@ -1,0 +1,219 @@
+/* record.c -- each served connection's own events, kept from its accept (the handshake is over
+ * before its "GET /" arrives) so the page can show the visitor their handshake, and a bounded
+ * history of closed ones for /live. The events' facts only (the JSON log's records without the
+ * gloss and explain text), at most RECORD_MAX bytes per connection, and the ClientHello as it
+ * came. Kept while the event log is on; with -q nothing is formatted, so nothing is kept. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "evlog.h"
+#include "server.h"
+
+#define NBUCKETS	1024	/* hash chains by connection id */
+#define FIRST_CAP	2048	/* the first allocation of a record's events; doubled up to RECORD_MAX */
+
+static struct record	**bucket;
+static struct record	*hist_head, *hist_tail;	/* closed ones kept: oldest first */
+static int		 hist_max, hist_n;
+static record_listener_fn listener;
+static size_t		 live_bytes;		/* all records' allocations together */
+static unsigned		 nlive;
+
+static struct record **
+slot(unsigned id)
+{
+	struct record **p;
+
+	for (p = &bucket[id % NBUCKETS]; *p != NULL; p = &(*p)->next)
+		if ((*p)->id == id)
+			break;
+	return p;
+}
+
+static void
+record_free1(struct record *r)
+{
+	live_bytes -= sizeof(*r) + r->cap + r->hello_len;
+	nlive--;
+	free(r->ev);
+	free(r->hello);
+	free(r);
+}
+
+/* Out of the hash (and the history if it is there), then freed. */
+static void
+drop(struct record *r)
+{
+	struct record **p = slot(r->id);
+
+	if (*p == r)
+		*p = r->next;
+	if (r->closed) {
+		if (r->hist_prev != NULL)
+			r->hist_prev->hist_next = r->hist_next;
+		else
+			hist_head = r->hist_next;
+		if (r->hist_next != NULL)
+			r->hist_next->hist_prev = r->hist_prev;
+		else
+			hist_tail = r->hist_prev;
+		hist_n--;
+	}
+	record_free1(r);
+}
+
+void
+record_init(int history)
+{
+	hist_max = history > 0 ? history : 0;
+}
+
+void
+record_set_listener(record_listener_fn fn)
+{
+	listener = fn;
+}
+
+static void
+append(struct record *r, const char *line, size_t n)
+{
+	size_t want;
+	char *p;
+
+	if (r->len + n > r->cap) {
+		want = r->cap ? r->cap : FIRST_CAP;
+		while (want < r->len + n && want < RECORD_MAX)
+			want *= 2;
+		if (want > RECORD_MAX)
+			want = RECORD_MAX;
+		if (r->len + n > want || (p = realloc(r->ev, want)) == NULL) {
+			/* full (or no memory): later events are counted, not kept */
+			r->dropped++;
+			return;
+		}
+		live_bytes += want - r->cap;
+		r->ev = p;
+		r->cap = want;
+	}
+	memcpy(r->ev + r->len, line, n);
+	r->len += n;
+	r->nev++;
+}
+
+/* evlog's tap: every record the log emits. A served connection's record starts with its
+ * established event (the first one it logs); the events of an id with no record (the
+ * listeners', the program's) are not kept. */
+void
+record_tap(const struct evrec *ev)
+{
+	/* one record at a time: the facts of one event (a segment with --wire is the longest) */
+	static char line[16384];
+	struct record **p, *r = NULL;
+	size_t n;
+
+	if (ev->conn == 0 && listener == NULL)
+		return;
+	if (ev->ev == EVT_PHASE || ev->ev == EVT_KEYLOG || ev->ev == EVT_DISSECT)
+		return;		/* the program's own steps, secrets' file, --dissect's fields */
+	n = evrec_format_facts(ev, line, sizeof(line));
+	if (n == 0 || line[n - 1] != '\n')
+		return;		/* cut short: not a JSON line */
+	if (ev->conn != 0 && bucket == NULL &&
+	    (bucket = calloc(NBUCKETS, sizeof(*bucket))) == NULL)
+		return;
+	if (ev->conn != 0) {
+		p = slot(ev->conn);
+		r = *p;
+		if (r == NULL && ev->ev == EVT_ESTABLISHED &&
+		    (r = calloc(1, sizeof(*r))) != NULL) {
+			r->id = ev->conn;
+			r->t0_us = ev->t_us;
+			*p = r;
+			live_bytes += sizeof(*r);
+			nlive++;
+		}
+		if (r != NULL)
+			append(r, line, n);
+	}
+	if (listener != NULL)
+		listener(ev, r, line, n);
+}
+
+void
+record_hello(struct conn *c, const unsigned char *msg, size_t len)
+{
+	struct record *r;
+
+	if (bucket == NULL || (r = *slot(c->id)) == NULL || r->hello != NULL)
+		return;		/* the first ClientHello (a second one answers a HelloRetryRequest) */
+	r->hello_full = len;
+	if (len > RECORD_HELLO_MAX)
+		len = RECORD_HELLO_MAX;
+	if ((r->hello = malloc(len)) == NULL)
+		return;
+	memcpy(r->hello, msg, len);
+	r->hello_len = len;
+	live_bytes += len;
+}
+
+struct record *
+record_find(unsigned id)
+{
+	return bucket == NULL ? NULL : *slot(id);
+}
+
+void
+record_closed(unsigned id)
+{
+	struct record *r;
+
+	if (bucket == NULL || (r = *slot(id)) == NULL || r->closed)
+		return;
+	if (hist_max == 0) {
+		drop(r);
+		return;
+	}
+	r->closed = 1;
+	r->hist_prev = hist_tail;
+	r->hist_next = NULL;
+	if (hist_tail != NULL)
+		hist_tail->hist_next = r;
+	else
+		hist_head = r;
+	hist_tail = r;
+	if (++hist_n > hist_max)
+		drop(hist_head);
+}
+
+const struct record *
+record_history(void)
+{
+	return hist_head;
+}
+
+void
+record_stats(unsigned *n, size_t *bytes)
+{
+	*n = nlive;
+	*bytes = live_bytes;
+}
+
+void
+record_free(void)
+{
+	struct record *r, *next;
+	int i;
+
+	if (bucket == NULL)
+		return;
+	for (i = 0; i < NBUCKETS; i++)
+		for (r = bucket[i]; r != NULL; r = next) {
+			next = r->next;
+			record_free1(r);
+		}
+	free(bucket);
+	bucket = NULL;
+	hist_head = hist_tail = NULL;
+	hist_n = 0;
+}

@@ -1,0 +1,81 @@
+"""Issue 14 item 1: /events.json gives the visitor this very connection's events as the server
+logged them (JSON lines: the records' facts, without the gloss and explain text), kept from the
+accept on, so the handshake that was over before the request is there. Our client and curl
+fetch it; the story checker accepts what they get."""
+
+import json
+import shutil
+
+import pytest
+
+from harness import story
+from harness.log import events
+
+
+def lines(t, what, body):
+    recs = []
+    for raw in body.splitlines():
+        try:
+            recs.append(json.loads(raw))
+        except ValueError as x:
+            t.check("%s: every line is JSON" % what, False, "JSON", "%s: %r" % (x, raw[:200]))
+    return recs
+
+
+def check_own(t, what, recs, srv, local, tls):
+    """recs are one connection's events, the one whose client end is `local`, up to its request."""
+    conns = {r.get("conn") for r in recs}
+    t.eq("%s: the events of one connection" % what, len(conns), 1)
+    names = [r.get("event") for r in recs]
+    t.eq("%s: the first is its established event" % what, names[:1], ["established"])
+    t.eq("%s: established names the client's own address" % what,
+         recs[0].get("remote") if recs else None, local)
+    t.eq("%s: the last is the request that asked for it" % what,
+         [(r.get("event"), r.get("target")) for r in recs[-1:]], [("request", "/events.json")])
+    t.check("%s: no gloss or explain text (facts only)" % what,
+            not any("gloss" in r or "explain" in r for r in recs), "none", recs[:1])
+    t.check("%s: server side only" % what, all(r.get("side") == "server" for r in recs),
+            "server", {r.get("side") for r in recs})
+    if tls:
+        hello = [r for r in recs if r.get("event") == "message" and r.get("type") == "ClientHello"]
+        t.eq("%s: the ClientHello it received" % what, len(hello), 1)
+        t.eq("%s: handshake_done" % what, len(events(recs, "handshake_done")), 1)
+    else:
+        t.eq("%s: no TLS message over plain HTTP" % what, events(recs, "message"), [])
+    # the same records as the server's log (minus its teaching text)
+    conn = recs[0].get("conn") if recs else None
+    logged = [e for e in srv.evs if e.get("conn") == conn and e.get("event") != "phase"]
+    strip = lambda e: {k: v for k, v in e.items() if k not in ("gloss", "explain", "explain_step",
+                                                                 "step_zh")}
+    t.eq("%s: each record is the log's own, in order" % what,
+         [strip(e) for e in logged[:len(recs)]], recs)
+    v = story.check_side(recs, "server", what)
+    t.eq("%s: the story checker accepts it" % what, v, [])
+
+
+def test_events_json_our_client(t, server, client, certs):
+    with server() as srv:
+        for tls in (False, True):
+            kind = "https" if tls else "http"
+            what = "client, " + kind
+            url = "%s://localhost:%d/events.json" % (kind, srv.port(kind))
+            r = client("--cacert", certs.ca, url)
+            t.eq("%s: exit" % what, r.rc, 0)
+            srv.wait_count("closed", 1 + tls)
+            check_own(t, what, lines(t, what, r.text), srv, r.local(), tls)
+
+
+def test_events_json_curl(t, server, run, certs):
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("no curl")
+    with server() as srv:
+        url = "https://localhost:%d/events.json" % srv.port("https")
+        r = run([curl, "-sS", "-D", "/dev/stderr", "--cacert", certs.ca, url])
+        t.eq("curl: exit", r.rc, 0)
+        t.contains("curl: its type", r.err, "application/x-ndjson")
+        srv.wait_count("closed", 1)
+        recs = lines(t, "curl", r.out if isinstance(r.out, str) else r.out.decode())
+        est = recs[0] if recs else {}
+        check_own(t, "curl", recs, srv, est.get("remote"), True)
+
