@@ -131,6 +131,12 @@ const struct record *record_history(void);	/* oldest first, along hist_next */
 void	record_stats(unsigned *n, size_t *bytes);	/* records held and their bytes */
 void	record_free(void);
 
+/* page_ladder.c */
+/* r's ladder diagram (the server's side: what it saw and sent, times from the accept) as an
+ * inline SVG element, malloc'd (*svg, *len bytes; the caller frees); small: a thumbnail for a
+ * /live row. -1 when it cannot be drawn (*svg NULL). */
+int	page_ladder_svg(const struct record *r, int small, char **svg, size_t *len);
+
 /* page.c */
 /* Render the connection page for c into buf; text != 0 gives the plain-text variant. The
  * gallery (n scenarios, may be 0) is listed with links to the host of host_hdr (the request's
