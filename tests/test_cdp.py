@@ -5,7 +5,8 @@ same keep-alive connection (or a resumed session), a screenshot, and a certifica
 comes back as Page.navigate's errorText instead of a hang."""
 
 import json
-import os
+import re
+import socket
 import tempfile
 import time
 
@@ -164,11 +165,12 @@ def test_cdp_page_reload_screenshot(t, server, certs, tmp_path, procs, chromium,
             t.eq("location.href", page.url(), url)
             srv.wait_for(lambda e: e.get("event") == "response", after=mark)
 
+            reload_mark = srv.mark()
             page.reload()
             gets = lambda: [e for c in https_conns(srv, port, mark).values()
                             for e in events(c, "request", target="/")]
             srv.wait_for(lambda e: len(gets()) >= 2, after=mark)
-            resp = [m["params"] for m in page.events("Network.responseReceived")
+            resp = [m["params"]["response"] for m in page.events("Network.responseReceived")
                     if m["params"]["response"]["url"] == url]
 
             png = page.screenshot(800, 600, path=str(tmp_path / "page.png"))
@@ -184,22 +186,29 @@ def test_cdp_page_reload_screenshot(t, server, certs, tmp_path, procs, chromium,
         if len(gs) != 2:
             return
         c1, c2 = gs[0].get("conn"), gs[1].get("conn")
-        if c1 == c2:
-            c = conns[c1]
-            t.eq("same connection: one `established` for it", len(events(c, "established")), 1)
-            t.eq("same connection: one TLS handshake on it", len(events(c, "handshake_done")), 1)
-            t.eq("Chromium's view: the reload's response came on a reused connection",
-                 [(r["response"].get("connectionReused"), r["response"].get("connectionId"))
-                  for r in resp],
-                 [(False, resp[0]["response"].get("connectionId")),
-                  (True, resp[0]["response"].get("connectionId"))] if resp else "two responses")
+        with srv.cond:
+            opened_before = {e.get("conn") for e in srv.evs[:reload_mark]
+                             if e.get("event") == "handshake_done"}
+        reused = [(r.get("connectionReused"), r.get("connectionId")) for r in resp]
+        if c2 in opened_before:
+            # Chromium 156 opens two connections for the first load (both full handshakes, one
+            # stays idle) and reloads on either of them: on the first load's, or on the spare
+            how = "same connection" if c1 == c2 else "the spare connection opened with the first"
+            c = conns[c2]
+            t.eq("reload on an open connection: one `established` for it",
+                 len(events(c, "established")), 1)
+            t.eq("reload on an open connection: one TLS handshake on it",
+                 len(events(c, "handshake_done")), 1)
+            t.check("Chromium's view: the load on a new connection, the reload on a reused one",
+                    len(reused) == 2 and reused[0][0] is False and reused[1][0] is True and
+                    (reused[0][1] == reused[1][1]) == (c1 == c2),
+                    "[(False, id1), (True, id1 if same conn)]", reused)
         else:
+            how = "a new connection"
             hd = first(conns[c2], "handshake_done") or {}
-            t.eq("new connection for the reload: its handshake was resumed", hd.get("resumed"),
-                 True)
-        print("reload: %s; connections Chromium opened: %s" % (
-            "same connection %s" % c1 if c1 == c2 else "new connection %s" % c2,
-            {c: summary(evs) for c, evs in conns.items()}))
+            t.eq("reload on a new connection: its handshake was resumed", hd.get("resumed"), True)
+        print("reload: on %s (conn %s, then %s); Chromium: %s; connections: %s" % (
+            how, c1, c2, reused, {c: summary(evs) for c, evs in conns.items()}))
 
 
 @BROWSER_ONCE
@@ -229,10 +238,12 @@ def test_cdp_cert_error(t, server, tmp_path, procs, chromium):
 
 
 @BROWSER_ONCE
-def test_cdp_waits(t, tmp_path, procs, chromium):
+def test_cdp_page_tools(t, tmp_path, procs, chromium):
     """The waits in a real page that changes itself (as /live will): wait_text sees text a
     script adds later; one that never comes raises CdpTimeout naming what was awaited, after
-    its timeout; console messages are collected; a script that throws is a CdpError."""
+    its timeout; console messages are collected; a script that throws is a CdpError; a full-
+    page screenshot is as tall as the page; a server that accepts and never answers makes
+    navigate raise CdpTimeout, not hang."""
     home = tempfile.mkdtemp(prefix="chromium-home-", dir=tmp_path)
     html = ("<p id=p>waiting</p><script>console.log('hello', 42);"
             "setTimeout(function () { document.getElementById('p').textContent = "
@@ -252,3 +263,23 @@ def test_cdp_waits(t, tmp_path, procs, chromium):
         with pytest.raises(CdpError, match="threw"):
             page.evaluate("no_such_function()")
         t.eq("evaluate returns values", page.evaluate("[1, 'a', {b: null}]"), [1, "a", {"b": None}])
+
+        page.navigate("data:text/html,<body style='margin:0'><div style='height:2000px'>tall"
+                      "</div></body>")
+        t.eq("full-page screenshot: the viewport's width, the page's height",
+             png_size(page.screenshot(400, 300, full_page=True)), (400, 2000))
+        t.eq("viewport screenshot", png_size(page.screenshot(400, 300)), (400, 300))
+
+        with socket.socket() as silent:       # accepts (the kernel does) and never answers
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)
+            url = "https://127.0.0.1:%d/" % silent.getsockname()[1]
+            t0 = time.monotonic()
+            with pytest.raises(CdpTimeout, match=r"waiting for the reply to Page\.navigate\(%s\)"
+                               % re.escape(url)):
+                page.navigate(url, timeout=1.0)
+            took = time.monotonic() - t0
+            t.check("navigate to a silent server gave up after its 1 s", 1.0 <= took < 3.0,
+                    "1 .. 3 s", took)
+        page.navigate("about:blank")
+        t.eq("the page still obeys after the timeout", page.url(), "about:blank")
