@@ -2,12 +2,16 @@
 Chromium over --remote-debugging-pipe, proven on its own (the NUL framing; a fake browser on
 fds 3 and 4) and against the server: the HTTPS page with the demo CA trusted, a reload on the
 same keep-alive connection (or a resumed session), a screenshot, and a certificate error that
-comes back as Page.navigate's errorText instead of a hang."""
+comes back as Page.navigate's errorText instead of a hang; and a page that Server-Sent Events
+keep changing (a Python server here; /live later)."""
 
+import http.server
 import json
+import queue
 import re
 import socket
 import tempfile
+import threading
 import time
 
 import pytest
@@ -283,3 +287,63 @@ def test_cdp_page_tools(t, tmp_path, procs, chromium):
                     "1 .. 3 s", took)
         page.navigate("about:blank")
         t.eq("the page still obeys after the timeout", page.url(), "about:blank")
+
+
+class SseHandler(http.server.BaseHTTPRequestHandler):
+    """/: a page that appends each Server-Sent Event to its text; /ev: the stream, one event
+    per item put on the server's queue (None ends it)."""
+
+    def do_GET(self):
+        if self.path == "/ev":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.flush()
+            while True:
+                item = self.server.feed.get(timeout=10)
+                if item is None:
+                    return
+                self.wfile.write(b"data: " + item.encode() + b"\n\n")
+                self.wfile.flush()
+        body = (b"<p id=rows>rows:</p><script>new EventSource('/ev').onmessage = function (e) "
+                b"{ document.getElementById('rows').textContent += ' ' + e.data; };</script>")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@BROWSER_ONCE
+def test_cdp_sse_page(t, tmp_path, procs, chromium):
+    """A page kept up to date by Server-Sent Events (as /live will be; here a Python server):
+    the load event fires although the stream stays open, each event shows in the text
+    (wait_text) and as Network.eventSourceMessageReceived."""
+    home = tempfile.mkdtemp(prefix="chromium-home-", dir=tmp_path)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SseHandler)
+    httpd.feed = queue.Queue()
+    th = threading.Thread(target=httpd.serve_forever, daemon=True)
+    th.start()
+    try:
+        with Browser(chromium, home, procs=procs, timeout=10.0) as b:
+            page = b.new_page()
+            page.enable("Network")
+            page.navigate("http://127.0.0.1:%d/" % httpd.server_address[1])
+            t.eq("loaded, with the stream open", page.text(), "rows:")
+            page.wait_event("Network.responseReceived",
+                            lambda p: p["response"]["url"].endswith("/ev"))
+            for n in (1, 2):
+                httpd.feed.put("row %d" % n)
+                t.contains("event %d shows in the text" % n, page.wait_text("row %d" % n, 5.0),
+                           "row %d" % n)
+            got = [m["params"]["data"] for m in page.events("Network.eventSourceMessageReceived")]
+            t.eq("Network.eventSourceMessageReceived", got, ["row 1", "row 2"])
+    finally:
+        httpd.feed.put(None)
+        httpd.shutdown()
+        httpd.server_close()
+        th.join(5)
