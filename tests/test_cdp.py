@@ -134,6 +134,8 @@ def test_cdp_fake_browser(t, tmp_path, procs):
             b.call("Fake.exit", timeout=5.0)
         t.check("a browser that exits ends the wait at once, not at its timeout",
                 time.monotonic() - t0 < 2.0, "< 2 s", time.monotonic() - t0)
+        with pytest.raises(CdpError, match="Chromium has gone"):
+            b.call("Browser.getVersion", timeout=1.0)
     t.eq("close() after the exit: the exit status", b.close(), 3)
 
 

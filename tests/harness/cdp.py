@@ -271,9 +271,13 @@ class Browser:
             if self.wfd is None:
                 raise CdpError("%s: the browser is closed" % method)
             view = memoryview(data)
-            while view:
-                n = os.write(self.wfd, view)
-                view = view[n:]
+            try:
+                while view:
+                    n = os.write(self.wfd, view)
+                    view = view[n:]
+            except OSError as x:        # EPIPE: Chromium has closed its end
+                with self.cond:
+                    raise CdpError("sending %s: %s; %s" % (method, x, self._gone() or ""))
         return mid
 
     def _gone(self):
