@@ -646,13 +646,16 @@ free_diagrams(struct diagram *dd, size_t nd)
 static void
 shared_origin(struct diagram *d)
 {
-	const char *v = getenv("HSLAB_T0");
+	const char *v;
 	char *end;
 	long long t0;
 
 	d->t0_shared = 0;
 	/* one side: the server's page counts from its own first event, whatever the demo set */
-	if (d->one_side || v == NULL || *v < '0' || *v > '9')
+	if (d->one_side)
+		return;
+	v = getenv("HSLAB_T0");
+	if (v == NULL || *v < '0' || *v > '9')
 		return;
 	errno = 0;
 	t0 = strtoll(v, &end, 10);
