@@ -2,7 +2,9 @@
  * recorded HTTPS connection (tests/unit/ladderlib_conn.jsonl: build/server --log-format json
  * --capture, one curl fetching two URLs, the lines of conn 1) drawn from memory; damaged,
  * oversized and foreign inputs refused with -1; every allocation failure returns -1 with
- * nothing left allocated, and the next call draws the same picture. */
+ * nothing left allocated, and the next call draws the same picture. HSLAB_LADDERLIB_LOG=FILE:
+ * the same on FILE, the events of one connection from a live server
+ * (tests/test_ladderlib.py), with the names every HTTPS exchange has. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +15,11 @@
 
 #define FIXTURE	"tests/unit/ladderlib_conn.jsonl"
 
-/* The fixture, NUL-terminated; its length in *len; NULL if it cannot be read. */
+/* The log, NUL-terminated; its length in *len; NULL if it cannot be read. */
 static char *
-read_fixture(size_t *len)
+read_fixture(const char *path, size_t *len)
 {
-	FILE *f = fopen(FIXTURE, "r");
+	FILE *f = fopen(path, "r");
 	char *buf;
 
 	if (f == NULL)
@@ -57,20 +59,23 @@ refused(const char *s, size_t len)
 void
 test_ladderlib(void)
 {
+	/* in any HTTPS exchange; then in the fixture's (--capture, GET / and GET /x) */
 	static const char *const names[] = {
 		"ClientHello", "ServerHello", "EncryptedExtensions", "Certificate",
-		"CertificateVerify", "Finished", "NewSessionTicket", "GET /", "GET /x", "200",
-		"404", "close_notify", "accept(): handshake done", "SYN seq=x", "SYN+ACK seq=y",
+		"CertificateVerify", "Finished", "GET /", "200", "accept(): handshake done",
 		"Client 127.0.0.1:", "Server 127.0.0.1:", "the server&apos;s log alone",
 		"TLSv1.3",
+		"NewSessionTicket", "GET /x", "404", "close_notify", "SYN seq=x", "SYN+ACK seq=y",
 	};
+	const char *live = getenv("HSLAB_LADDERLIB_LOG");
+	size_t nnames = live != NULL ? 13 : sizeof(names) / sizeof(names[0]);
 	char *in, *svg = NULL, *svg2 = NULL, *zh = NULL, *bad, *two;
 	const char *p;
 	size_t len = 0, n = 0, n2 = 0, nzh = 0, i;
 	long nth;
 	int r;
 
-	in = read_fixture(&len);
+	in = read_fixture(live != NULL ? live : FIXTURE, &len);
 	CHECK(in != NULL && len > 1000 && len < LADDER_SVG_IN_MAX);
 	if (in == NULL)
 		return;
@@ -85,7 +90,7 @@ test_ladderlib(void)
 	CHECK(n == strlen(svg));
 	CHECK(strncmp(svg, "<svg ", 5) == 0);
 	CHECK(n > 7 && strcmp(svg + n - 7, "</svg>\n") == 0);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < nnames; i++) {
 		if (strstr(svg, names[i]) == NULL)
 			fprintf(stderr, "FAIL: '%s' is not in the SVG\n", names[i]);
 		CHECK(strstr(svg, names[i]) != NULL);
@@ -165,7 +170,7 @@ test_ladderlib(void)
 		}
 	}
 	ladder_fail_at = 0;
-	CHECK(nth > 50);	/* one block per event at least: the failures were real */
+	CHECK(nth > 20);	/* one block per event at least: the failures were real */
 	CHECK(svg2 != NULL && n2 == n && memcmp(svg2, svg, n) == 0);
 	CHECK(lad_blocks() == 0);
 	free(svg2);
