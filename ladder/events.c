@@ -167,7 +167,7 @@ kind_of(const char *name)
 
 /* Keeps the events of one log that the diagram uses. */
 int
-read_stream(struct logset *ls, int file, FILE *f, const char *path, struct readstat *st)
+read_log_stream(struct logset *ls, int file, FILE *f, const char *path, struct readstat *st)
 {
 	static char line[LINE_MAX_BYTES], scratch[LINE_MAX_BYTES + 1];
 	static struct jparse jp;
@@ -262,12 +262,12 @@ read_log(struct logset *ls, int file, const char *path, struct readstat *st)
 	int ret;
 
 	if (strcmp(path, "-") == 0)
-		return read_stream(ls, file, stdin, "standard input", st);
+		return read_log_stream(ls, file, stdin, "standard input", st);
 	if ((f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "ladder: cannot open %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	ret = read_stream(ls, file, f, path, st);
+	ret = read_log_stream(ls, file, f, path, st);
 	fclose(f);
 	return ret;
 }

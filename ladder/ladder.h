@@ -139,7 +139,8 @@ int	 ev_is(const struct ev *e, const char *key, const char *value);
  * named) or 1; -1 after an error message. */
 int	 read_log(struct logset *ls, int file, const char *path, struct readstat *st);
 /* The same from the open stream f, called name in the messages (ladder_svg(): fmemopen). */
-int	 read_stream(struct logset *ls, int file, FILE *f, const char *name, struct readstat *st);
+int	 read_log_stream(struct logset *ls, int file, FILE *f, const char *name,
+	    struct readstat *st);
 void	 logset_free(struct logset *ls);
 
 /* ------------------------------------------------------------------ model.c */

@@ -60,7 +60,7 @@ ladder_svg(const char *jsonl, size_t len, int lang_zh, char **svg, size_t *svgle
 	ladder_oom_jmp = &oom;
 	if ((f = fmemopen((void *)(uintptr_t)jsonl, len, "r")) == NULL)
 		goto err;
-	if (read_stream(&ls, 0, f, "memory", &st) < 0 || st.malformed > 0 || st.toolong > 0)
+	if (read_log_stream(&ls, 0, f, "memory", &st) < 0 || st.malformed > 0 || st.toolong > 0)
 		goto err;
 	fclose(f);
 	f = NULL;
