@@ -90,6 +90,10 @@ const char	*tls_group_name(SSL *);
  * while logging is on; NULL: none. The server keeps it for the visitor's page. */
 typedef void	(*tls_hello_tap_fn)(struct conn *, const unsigned char *msg, size_t len);
 void		 tls_set_hello_tap(tls_hello_tap_fn fn);
+/* Each TLS record's 5-byte header, received (out 0) or sent (out 1), while logging is on;
+ * NULL: none. The server keeps them: what an eavesdropper saw of the connection. */
+typedef void	(*tls_record_tap_fn)(struct conn *, int out, const unsigned char *hdr);
+void		 tls_set_record_tap(tls_record_tap_fn fn);
 void		 tls_state_init(struct tls_state *);
 void		 tls_state_clear(struct tls_state *);
 int		 tls_alert_received(const struct conn *);
