@@ -35,8 +35,7 @@ slot(unsigned id)
 static void
 record_free1(struct record *r)
 {
-	live_bytes -= sizeof(*r) + r->cap + r->hello_len + (r->req != NULL ?
-	    RECORD_REQ_MAX : 0) + (r->tlsrec != NULL ?
+	live_bytes -= sizeof(*r) + r->cap + r->hello_len + r->req_len + (r->tlsrec != NULL ?
 	    TLSREC_BYTES : 0);
 	nlive--;
 	free(r->ev);
@@ -162,23 +161,26 @@ record_hello(struct conn *c, const unsigned char *msg, size_t len)
 	live_bytes += len;
 }
 
-/* Plain HTTP only: over TLS the path sees records, not the head (record_tls_header). The
- * buffer holds the last request's head, RECORD_REQ_MAX bytes at most. */
+/* Plain HTTP only: over TLS the path sees records, not the head (record_tls_header). Holds
+ * the last request's head, RECORD_REQ_MAX bytes at most, in an allocation of its size. */
 void
 record_request(struct conn *c, const char *head, size_t len)
 {
 	struct record *r;
+	char *p;
+	size_t n = len < RECORD_REQ_MAX ? len : RECORD_REQ_MAX;
 
 	if (c->ssl != NULL || bucket == NULL || (r = *slot(c->id)) == NULL)
 		return;
-	if (r->req == NULL) {
-		if ((r->req = malloc(RECORD_REQ_MAX)) == NULL)
+	if (n != r->req_len) {
+		if ((p = realloc(r->req, n)) == NULL)
 			return;
-		live_bytes += RECORD_REQ_MAX;
+		live_bytes = live_bytes - r->req_len + n;
+		r->req = p;
+		r->req_len = n;
 	}
 	r->req_full = len;
-	r->req_len = len < RECORD_REQ_MAX ? len : RECORD_REQ_MAX;
-	memcpy(r->req, head, r->req_len);
+	memcpy(r->req, head, n);
 }
 
 /* 12 bytes a header: the first RECORD_TLSREC_FIRST (the handshake), then a ring of the

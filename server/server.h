@@ -122,9 +122,11 @@ struct record {
 	unsigned	 dropped;	/* events not kept: the record was full */
 	unsigned char	*hello;		/* the ClientHello, hello_len bytes of hello_full */
 	size_t		 hello_len, hello_full;
-	char		*req;		/* plain HTTP: the last request head, req_len of req_full */
+	char		*req;		/* plain HTTP: the last request head, req_len bytes (at most
+					 * RECORD_REQ_MAX) of req_full; malloc'd to its size */
 	size_t		 req_len, req_full;
-	struct record_tlsrec *tlsrec;	/* TLS: RECORD_TLSREC_FIRST + _LAST entries (malloc'd) */
+	struct record_tlsrec *tlsrec;	/* TLS: 24 + 8 entries of 12 bytes (384 B), malloc'd at
+					 * the first record; plain HTTP: NULL */
 	unsigned	 ntlsrec;	/* record headers seen (the first 24 kept, the last 8) */
 	unsigned	 closed:1;	/* the connection is gone; kept in the history */
 	struct record	*next;		/* hash chain */
