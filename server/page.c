@@ -353,12 +353,14 @@ gallery_list(struct pbuf *b, const char *host, const struct scenario *sc, int ns
 }
 
 static const char style[] =
-    "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
-    "th{text-align:left;padding-right:1em;vertical-align:top}td{font-family:monospace}"
-    "table.events td{padding-right:1em}pre.wire{background:#f4f4f4;padding:.5em;"
-    "white-space:pre-wrap;word-break:break-all}.cols{display:flex;gap:2em;flex-wrap:wrap}"
-    ".cols>div{flex:1;min-width:24em}.grease{color:#777}.pq{color:#06c}"
-    ".chosen{font-weight:bold;color:#080}</style>\n";
+    "<style>body{font-family:sans-serif;max-width:64em;margin:2em auto;padding:0 1em}"
+    "th{text-align:left;padding-right:1em;vertical-align:top;white-space:nowrap}"
+    "td{font-family:monospace;overflow-wrap:break-word}h3{margin-bottom:.3em}"
+    "table.events td{padding-right:1em}table.events td:nth-child(-n+2){white-space:nowrap}"
+    "pre.wire{background:#f4f4f4;padding:.5em;white-space:pre-wrap;word-break:break-all}"
+    ".cols{display:flex;gap:2em;flex-wrap:wrap}.cols>div{flex:1;min-width:26em}"
+    ".cols table{table-layout:fixed;width:100%}.cols th{width:10em;white-space:normal}"
+    "</style>\n";
 
 int
 page_render(const struct page_req *q, char **page, size_t *len)

@@ -364,8 +364,8 @@ why_group(struct pbuf *b, const struct hello *h, const struct pfacts *f,
 			    "ServerKeyExchange.", f->kx, f->group, f->version);
 		else
 			pb_li(b, "Key exchange: %s: RSA key transport, no group (and no forward "
-			    "secrecy: whoever gets the server's key later can decrypt this "
-			    "recording).", f->kx[0] ? f->kx : "?");
+			    "secrecy: whoever gets the server's key later can decrypt a "
+			    "recording of this connection).", f->kx[0] ? f->kx : "?");
 		return;
 	}
 	pb_li(b, "Key exchange group: %s. OpenSSL 3.0 walks your key shares in the order you "
