@@ -98,12 +98,31 @@ ladder(struct pbuf *b, const struct record *r)
 	free(svg);
 }
 
+/* What an event is, in a few words: a message's direction and type, a request's method and
+ * target, a response's status; else the event's name. */
+static void
+what(const char *l, size_t n, const char *ev, char *buf, size_t len)
+{
+	char a[32] = "", b[272] = "";
+
+	if (strcmp(ev, "message") == 0 && rec_get(l, n, "type", b, sizeof(b))) {
+		rec_get(l, n, "dir", a, sizeof(a));
+		snprintf(buf, len, "%s %s", strcmp(a, "in") == 0 ? "<" : ">", b);
+	} else if (strcmp(ev, "request") == 0 && rec_get(l, n, "target", b, sizeof(b))) {
+		rec_get(l, n, "method", a, sizeof(a));
+		snprintf(buf, len, "< %s %s", a, b);
+	} else if (strcmp(ev, "response") == 0 && rec_get(l, n, "status", a, sizeof(a)))
+		snprintf(buf, len, "> %s", a);
+	else
+		snprintf(buf, len, "%s", ev);
+}
+
 /* Each event of the record: its time from the accept and the log's own detail line. */
 static void
 timeline(struct pbuf *b, const struct record *r, const struct pfacts *f)
 {
 	const char *l;
-	char ev[32], layer[8], detail[512];
+	char ev[32], layer[8], w[320], detail[512];
 	size_t off = 0, n;
 
 	pb_p(b, "The server's events for this connection, times in ms from accept() (the "
@@ -116,15 +135,16 @@ timeline(struct pbuf *b, const struct record *r, const struct pfacts *f)
 		layer[0] = detail[0] = '\0';
 		rec_get(l, n, "layer", layer, sizeof(layer));
 		rec_get(l, n, "detail", detail, sizeof(detail));
+		what(l, n, ev, w, sizeof(w));
 		if (b->text) {
-			pb_escf(b, "  %9.3f  %-4s %-15s %s", rec_num(l, n, "t_ms", 0) - f->t0,
-			    layer, ev, detail);
+			pb_escf(b, "  %9.3f  %-4s %-20s %s", rec_num(l, n, "t_ms", 0) - f->t0,
+			    layer, w, detail);
 			pb_put(b, "\n", 1);
 		} else {
 			pb_raw(b, "<tr><td>");
 			pb_escf(b, "%.3f", rec_num(l, n, "t_ms", 0) - f->t0);
 			pb_raw(b, "</td><td>");
-			pb_escf(b, "%s %s", layer, ev);
+			pb_escf(b, "%s %s", layer, w);
 			pb_raw(b, "</td><td>");
 			pb_esc(b, detail, strlen(detail));
 			pb_raw(b, "</td></tr>\n");

@@ -156,7 +156,7 @@ def test_page_keepalive(t, server, run, curl, certs):
             t.contains("the second: request 2 on the same connection", pages[1],
                        "request 2 on this connection: it came on the same connection")
             t.contains("the second shows the first response in its events", pages[1],
-                       "HTTP response")
+                       "HTTP > 200 ")
         url = "https://localhost:%d/?text" % srv.port("https")
         both = curl_page(t, run, curl, certs, url, url)
         t.contains("curl, two URLs: the second page is request 2", both,
