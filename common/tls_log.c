@@ -538,18 +538,11 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 }
 
 static tls_hello_tap_fn hello_tap;
-static tls_record_tap_fn record_tap;
 
 void
 tls_set_hello_tap(tls_hello_tap_fn fn)
 {
 	hello_tap = fn;
-}
-
-void
-tls_set_record_tap(tls_record_tap_fn fn)
-{
-	record_tap = fn;
 }
 
 static void
@@ -573,8 +566,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		c->tls->notify_in = 1;
 	if (!evlog_on())
 		return;
-	if (content_type == SSL3_RT_HEADER && len >= 5 && record_tap != NULL)
-		record_tap(c, write_p, p);
+	if (content_type == SSL3_RT_HEADER && len >= 5)
+		tls_record_tapped(c, write_p, p);
 	if (write_p && (content_type == SSL3_RT_HEADER ||
 	    content_type == SSL3_RT_INNER_CONTENT_TYPE)) {
 		record_out(c, content_type, p, len);
