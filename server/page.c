@@ -380,7 +380,7 @@ static const char style[] =
     "pre.wire{background:#f4f4f4;padding:.5em;white-space:pre-wrap;word-break:break-all}"
     ".cols{display:flex;gap:2em;flex-wrap:wrap}.cols>div{flex:1;min-width:26em}"
     ".cols table{table-layout:fixed;width:100%}.cols th{width:10em;white-space:normal}"
-    "</style>\n";
+    ".ladder{overflow-x:auto}.ladder svg{max-width:100%;height:auto}</style>\n";
 
 int
 page_render(const struct page_req *q, char **page, size_t *len)

@@ -273,6 +273,7 @@ def test_page_chromium(t, server, run, certs, tmp_path, procs, chromium, certuti
         t.contains("%s: X25519 chosen, and why" % what, dom, "X25519 (0x001d): the first share "
                    "for a group this server supports: used, no extra round trip.")
         t.contains("%s: GREASE explained" % what, dom, "GREASE (RFC 8701)")
+        t.contains("%s: the ladder, drawn inline" % what, dom, '<div class="ladder"><svg')
         hello = [e for e in srv.evs if e.get("event") == "message" and
                  e.get("type") == "ClientHello"]
         t.check("%s: a ClientHello of over 1.5 KB (the hybrid share)" % what,
