@@ -142,6 +142,7 @@ parse(const unsigned char *msg, size_t len, struct hello *h)
 {
 	struct rd r = { msg, len, 0 }, l, e;
 	unsigned type;
+	size_t k;
 
 	memset(h, 0, sizeof(*h));
 	if (u(&r, 1) != 1)
@@ -156,9 +157,8 @@ parse(const unsigned char *msg, size_t len, struct hello *h)
 	(void)sub(&r, u(&r, 1));
 	if (r.bad || r.n < 2)
 		return 0;
-	l = sub(&r, u(&r, 2));
-	if (l.bad)		/* cut short: read what is there */
-		l = r;
+	k = u(&r, 2);
+	l = sub(&r, k <= r.n ? k : r.n);	/* a hello cut short: what is there */
 	while (!l.bad && l.n >= 4 && h->nexts < MAXID) {
 		type = u(&l, 2);
 		e = sub(&l, u(&l, 2));
