@@ -125,6 +125,8 @@ page_cert(struct pbuf *b, const struct listener *li, const struct pfacts *f,
 	pb_row(b, "demo CA", "%s", casubj[0] ? casubj : "(not read)");
 	pb_row(b, "its name constraints", "%s", nc);
 	pb_end_table(b);
-	pb_p(b, "Name constraints limit what the demo CA can vouch for: trusting it for this "
-	    "lab lets it sign for these names only, not for your bank.");
+	if (strncmp(nc, "Permitted", 9) == 0 || strncmp(nc, "Excluded", 8) == 0)
+		pb_p(b, "Name constraints limit what the demo CA can vouch for: a browser that "
+		    "trusts it for this lab accepts from it certificates for these names only, "
+		    "not for your bank.");
 }

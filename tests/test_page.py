@@ -278,3 +278,18 @@ def test_page_chromium(t, server, run, certs, tmp_path, procs, chromium, certuti
                  e.get("type") == "ClientHello"]
         t.check("%s: a ClientHello of over 1.5 KB (the hybrid share)" % what,
                 hello and hello[0].get("len", 0) > 1500, "> 1500 B", hello[:1])
+
+
+def test_page_no_ca_file(t, server, run, curl, certs, tmp_path):
+    """The certificates' folder without ca.crt: the page still shows the certificate and says
+    the CA's name constraints are not known, and why."""
+    import shutil
+    d = tmp_path / "certs-no-ca"
+    d.mkdir()
+    for f in ("server.crt", "server.key"):
+        shutil.copy(os.path.join(certs.dir, f), str(d / f))
+    with server(http=None, selfsigned=None, certs=str(d)) as srv:
+        page = curl_page(t, run, curl, certs, "https://localhost:%d/?text" % srv.port("https"))
+        t.contains("the certificate", page, "subject                CN=localhost")
+        t.contains("the CA file is missing: said so", page, "its name constraints   not known: "
+                   "%s/ca.crt could not be read" % d)
