@@ -280,10 +280,11 @@ serve(struct conn *c, struct session *s)
 	const struct http1_msg *m = s->req;
 	const char *path = target_path(m->target);
 	const struct scenario *sc;
+	struct page_req q;
 	char page[512], loc[64], *body;
 	size_t plen, blen;
 	long pad;
-	int head = strcmp(m->method, "HEAD") == 0, text, n, nsc;
+	int head = strcmp(m->method, "HEAD") == 0, n, nsc;
 
 	/* The only page is generated, never a file: whatever the path says (.., %2e%2e, %00),
 	 * nothing but "/" exists. */
@@ -333,18 +334,14 @@ serve(struct conn *c, struct session *s)
 		    "pad= 取一个字节数，最大 16777216"));
 		return;
 	}
-	text = wants_text(m);
 	sc = listen_scenarios(&nsc);
-	{
-		struct page_req q = { c, record_find(c->id), s->li, opt, s->requests, text,
-		    http1_header(m, "Host"), sc, s->li->kind == K_HTTP ? nsc : 0 };
-
-		if (page_render(&q, &body, &blen) == -1) {
-			respond_error(c, s, 500, TR("page too large", "页面太大"));
-			return;
-		}
+	q = (struct page_req){ c, record_find(c->id), s->li, opt, s->requests, wants_text(m),
+	    http1_header(m, "Host"), sc, s->li->kind == K_HTTP ? nsc : 0 };
+	if (page_render(&q, &body, &blen) == -1) {
+		respond_error(c, s, 500, TR("page too large", "页面太大"));
+		return;
 	}
-	respond(c, s, 200, text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
+	respond(c, s, 200, q.text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
 	    body, blen, head, NULL, (size_t)pad);
 	free(body);
 }
