@@ -12,6 +12,10 @@
 #include "server.h"
 #include "tls.h"
 
+/* A first request that came this long after the connection was ready: it was opened ahead of
+ * need (a browser's spare connection), not for this request. */
+#define SPARE_MS	100.0
+
 /* ---- the sections ---- */
 
 /* With no record (-q): what the connection itself still knows, as the page always showed. */
@@ -67,10 +71,23 @@ summary(struct pbuf *b, const struct page_req *q, const struct pfacts *f)
 		    "from a ticket (no certificate sent)" : "no: a full handshake");
 		pb_row(b, "SNI", "%s", f->sni[0] ? f->sni : "(none)");
 	}
-	if (q->requests > 1)
+	/* f->t_resp: the previous request's answer (this one is not answered yet) */
+	if (q->requests > 1 && f->t_req >= 0 && f->t_resp >= 0)
+		pb_row(b, "this request", "request %d on this connection: it came on the same "
+		    "connection as the previous one (HTTP keep-alive), %.1f ms after the previous "
+		    "answer left, with no new TCP or TLS handshake", q->requests,
+		    f->t_req - f->t_resp);
+	else if (q->requests > 1)
 		pb_row(b, "this request", "request %d on this connection: it came on the same "
 		    "connection as the previous one (HTTP keep-alive), with no new TCP or TLS "
 		    "handshake", q->requests);
+	else if (f->t_req >= 0 && f->t_req - (f->t_hd >= 0 ? f->t_hd : 0) >= SPARE_MS)
+		pb_row(b, "this request", "request 1 on this connection, which sat open and unused "
+		    "for %.1f ms after its %s before this request came: your client opened it "
+		    "before it had this request to send (browsers open a spare connection ahead "
+		    "of need). Reload the page to see whether the next one comes on it too",
+		    f->t_req - (f->t_hd >= 0 ? f->t_hd : 0), f->t_hd >= 0 ? "TLS handshake" :
+		    "accept");
 	else
 		pb_row(b, "this request", "request 1 on this connection: reload the page to see "
 		    "whether your client sends the next one on the same connection");

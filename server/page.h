@@ -65,6 +65,8 @@ struct pfacts {
 	int	fs;
 	long	cert_len;			/* the Certificate sent (-1: none) */
 	int	nreq;				/* request events */
+	double	t_req;				/* the last request's time (-1: none) */
+	double	t_resp;				/* the last response's time (-1: none) */
 	int	nev;
 };
 int	rec_line(const struct record *, size_t *off, const char **line, size_t *n);

@@ -133,7 +133,7 @@ rec_facts(const struct record *r, struct pfacts *f)
 	size_t off = 0, n;
 
 	memset(f, 0, sizeof(*f));
-	f->rtt_ms = f->t_ch = f->t_hd = -1;
+	f->rtt_ms = f->t_ch = f->t_hd = f->t_req = f->t_resp = -1;
 	f->syn_mss = f->syn_wscale = f->cert_len = -1;
 	while (rec_line(r, &off, &l, &n)) {
 		if (!rec_get(l, n, "event", ev, sizeof(ev)))
@@ -183,7 +183,10 @@ rec_facts(const struct record *r, struct pfacts *f)
 			GET("sni", sni);
 			f->resumed = rec_num(l, n, "resumed", 0) > 0;
 			f->hs_ms = rec_num(l, n, "handshake_ms", 0);
-		} else if (strcmp(ev, "request") == 0)
+		} else if (strcmp(ev, "request") == 0) {
 			f->nreq++;
+			f->t_req = rec_num(l, n, "t_ms", 0) - f->t0;
+		} else if (strcmp(ev, "response") == 0)
+			f->t_resp = rec_num(l, n, "t_ms", 0) - f->t0;
 	}
 }

@@ -130,12 +130,17 @@ def test_page_hrr(t, server, run, openssl, certs):
 
 def test_page_keepalive(t, server, run, curl, certs):
     """Two requests on one connection: the second page says it is request 2 on the same
-    connection (a raw socket over HTTP; curl with two URLs over HTTPS)."""
+    connection, and how long after the previous answer (a raw socket over HTTP; curl with two
+    URLs over HTTPS). The socket waits 300 ms before its first request, as a browser's spare
+    connection does: the first page says the connection sat open and unused that long."""
     with server(selfsigned=None) as srv:
         req = b"GET /?text HTTP/1.1\r\nHost: localhost\r\n\r\n"
         pages = []
         with socket.create_connection(("127.0.0.1", srv.port("http")), timeout=5 * SLOW) as s:
             buf = b""
+            local = "127.0.0.1:%d" % s.getsockname()[1]
+            srv.wait_for(lambda e: e.get("event") == "established" and e.get("remote") == local)
+            time.sleep(0.3)     # the subject of the test: a connection opened ahead of need
             for _ in range(2):
                 s.sendall(req)
                 while True:
@@ -153,6 +158,12 @@ def test_page_keepalive(t, server, run, curl, certs):
         t.eq("two pages on one socket", len(pages), 2)
         if len(pages) == 2:
             t.contains("the first: request 1", pages[0], "request 1 on this connection")
+            m = re.search(r"sat open and unused for ([\d.]+) ms after its accept", pages[0])
+            t.check("the first: it sat open and unused >= 300 ms (a spare connection)",
+                    m is not None and float(m.group(1)) >= 300, ">= 300 ms", pages[0][:600])
+            t.check("the second: how long after the previous answer",
+                    re.search(r"keep-alive\), [\d.]+ ms after the previous answer left", pages[1])
+                    is not None, "N ms after the previous answer", pages[1][:600])
             t.contains("the second: request 2 on the same connection", pages[1],
                        "request 2 on this connection: it came on the same connection")
             t.contains("the second shows the first response in its events", pages[1],
