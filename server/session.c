@@ -49,6 +49,7 @@ struct session {
 	unsigned		 close_after_pad:1; /* close once the filler has gone */
 	unsigned		 peer_closed_pad:1; /* the client closed: answer once it has gone */
 	unsigned		 post:1;	/* answering a POST: its body's size in the log */
+	unsigned		 live:1;	/* a /live/events viewer: live.c writes to it */
 };
 
 static struct event_base *base;
@@ -274,6 +275,31 @@ serve_events(struct conn *c, struct session *s, int head)
 	    n > 0 ? note : NULL, 0);
 }
 
+/* /live and under it (live.c): a page, or the event stream that keeps the connection. */
+static void
+serve_live(struct conn *c, struct session *s, int head)
+{
+	struct live_answer a;
+
+	if (strcmp(s->req->method, "POST") == 0) {
+		respond_error(c, s, 405, TR("/live only answers GET and HEAD",
+		    "/live 只应答 GET 和 HEAD"));
+		return;
+	}
+	live_serve(c, s->req->target, head, &a);
+	if (a.stream) {
+		s->live = 1;
+		s->keep_alive = 0;
+		return;
+	}
+	if (a.status != 200)
+		respond_error(c, s, a.status, a.body);
+	else
+		respond(c, s, 200, a.ctype, a.body, a.len, head, NULL, 0);
+	if (a.status == 200)
+		free(a.body);
+}
+
 static void
 serve(struct conn *c, struct session *s)
 {
@@ -311,6 +337,10 @@ serve(struct conn *c, struct session *s)
 	}
 	if (plen == 12 && strncmp(path, "/events.json", 12) == 0 && strcmp(m->method, "POST")) {
 		serve_events(c, s, head);
+		return;
+	}
+	if (live_path(path, plen)) {
+		serve_live(c, s, head);
 		return;
 	}
 	if (plen != 1 || path[0] != '/') {
@@ -460,6 +490,8 @@ finish_request(struct conn *c, struct session *s)
 	s->requests++;
 	serve(c, s);
 	req_put(s);
+	if (s->live)
+		return;		/* a /live stream: open until one end closes (live.c) */
 	if ((!s->keep_alive || stopping) && s->pad_left > 0 && !stopping) {
 		/* the close waits for the filler still to come (session_drained) */
 		s->close_after_pad = 1;
@@ -666,6 +698,10 @@ session_drained(struct conn *c)
 
 	if (s == NULL)
 		return;
+	if (s->live) {
+		live_drained(c);
+		return;
+	}
 	if (s->pad_left > 0)
 		pad_fill(c, s);
 	if (s->pad_left > 0 || conn_output_length(c) > 0 || c->phase != PHASE_OPEN)
@@ -759,6 +795,11 @@ session_read(struct conn *c, struct evbuffer *in)
 	size_t len, n;
 	int r;
 
+	if (s->live) {
+		/* a viewer has nothing more to ask: what it sends is read and dropped */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	while (c->phase == PHASE_OPEN && (len = evbuffer_get_length(in)) > 0) {
 		if (s->in_body) {
 			if (!s->chunked) {
@@ -857,7 +898,7 @@ session_wire_bytes(struct conn *c)
 {
 	struct session *s = c->arg;
 
-	if (s != NULL && !s->in_body && !s->got_bytes && !s->bp_paused)
+	if (s != NULL && !s->in_body && !s->got_bytes && !s->bp_paused && !s->live)
 		head_timer_start(s);
 }
 
@@ -960,6 +1001,8 @@ session_closed(struct conn *c)
 		req_put(s);
 	if (s != NULL)
 		free(s->ch);
+	if (s != NULL && s->live)
+		live_gone(c);
 	record_closed(c->id);
 	c->arg = NULL;		/* allocated with c (session_ops.arg_size), freed with it */
 	if (stopping)
@@ -1006,6 +1049,7 @@ void
 session_stop_all(void)
 {
 	stopping = 1;
+	live_stop();
 	conn_close_all(TR("server stopping", "服务器正在停止"), 0);
 }
 
