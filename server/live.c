@@ -4,6 +4,7 @@
  * connections for /live/conn/N. It shows every visitor's address: loopback clients only,
  * unless --live-token. */
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ static struct viewer	 viewers[LIVE_VIEWERS];
 static int		 nviewers;
 static struct event_base *base;
 static const struct options *opt;
-static struct event	*hb;		/* the heartbeat: only while a viewer is there */
+static struct event	*hb;		/* the heartbeat: pending only while a viewer is there */
 static int		 hb_ms;
 static char		 msg[40 * 1024];	/* one SSE message being built */
 
@@ -355,11 +356,15 @@ start_stream(struct conn *c)
 	    "Content-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-store\r\n"
 	    "Connection: close\r\n\r\nretry: 3000\n\n";
 	struct viewer *v = viewer_of(NULL);
+	int sndbuf = LIVE_SNDBUF;
 	struct timeval tv;
 	char hello[256];
 	size_t n;
 	int k;
 
+	/* The kernel's share bounded too: its send buffer would grow to tcp_wmem's maximum (4 MB)
+	 * for a viewer that stopped reading. */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	conn_write(c, head, sizeof(head) - 1);
 	log_stream(c);
 	v->c = c;
@@ -375,7 +380,9 @@ start_stream(struct conn *c)
 	if (k > 0 && (n = build("hello", hello, NULL, 0)) > 0)
 		vsend(v, msg, n);
 	snapshot(v);
-	if (hb == NULL && (hb = event_new(base, -1, EV_PERSIST, heartbeat, NULL)) != NULL) {
+	if (hb == NULL)
+		hb = event_new(base, -1, EV_PERSIST, heartbeat, NULL);
+	if (hb != NULL && !event_pending(hb, EV_TIMEOUT, NULL)) {
 		tv = clock_tv_ms(hb_ms);
 		event_add(hb, &tv);
 	}
@@ -671,10 +678,9 @@ live_gone(struct conn *c)
 	if (v == NULL)
 		return;
 	v->c = NULL;
-	if (--nviewers == 0 && hb != NULL) {
-		event_free(hb);
-		hb = NULL;
-	}
+	/* no viewer, no wake-ups; kept (not freed: this may run inside the heartbeat itself) */
+	if (--nviewers == 0 && hb != NULL)
+		event_del(hb);
 }
 
 void

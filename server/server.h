@@ -143,6 +143,7 @@ int	page_ladder_svg(const struct record *r, int small, char **svg, size_t *len);
 /* live.c */
 #define LIVE_VIEWERS	8		/* /live/events streams at once, at most */
 #define LIVE_QUEUE	(256 * 1024)	/* a viewer's queued output, at most: beyond, dropped */
+#define LIVE_SNDBUF	(64 * 1024)	/* a viewer's SO_SNDBUF (the kernel doubles it) */
 #define LIVE_HISTORY	50		/* closed connections kept for /live/conn/N */
 #define LIVE_HB_MS	15000		/* the heartbeat, at most (and half --idle-timeout) */
 
