@@ -595,7 +595,8 @@ live_path(const char *path, size_t plen)
 }
 
 void
-live_serve(struct conn *c, const char *target, int head, struct live_answer *a)
+live_serve(struct conn *c, const char *method, const char *target, int head,
+    struct live_answer *a)
 {
 	const char *path = strstr(target, "/live"), *why;
 	size_t plen = strcspn(path, "?");
@@ -604,6 +605,11 @@ live_serve(struct conn *c, const char *target, int head, struct live_answer *a)
 
 	memset(a, 0, sizeof(*a));
 	a->ctype = "text/plain; charset=utf-8";
+	if (strcmp(method, "POST") == 0) {
+		a->status = 405;
+		a->body = (char *)TR("/live only answers GET and HEAD", "/live 只应答 GET 和 HEAD");
+		return;
+	}
 	if ((a->status = access_check(c, target, &why)) != 0) {
 		a->body = (char *)why;
 		return;

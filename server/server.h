@@ -161,7 +161,8 @@ struct live_answer {
 void	live_init(struct event_base *, const struct options *);
 /* path is /live or under it: answer it. */
 int	live_path(const char *path, size_t plen);
-void	live_serve(struct conn *, const char *target, int head, struct live_answer *);
+void	live_serve(struct conn *, const char *method, const char *target, int head,
+	    struct live_answer *);
 void	live_drained(struct conn *);	/* a viewer's output went to the kernel */
 void	live_gone(struct conn *);	/* a viewer's connection closed */
 void	live_stop(void);		/* the server stops: tell the viewers */

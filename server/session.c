@@ -275,31 +275,6 @@ serve_events(struct conn *c, struct session *s, int head)
 	    n > 0 ? note : NULL, 0);
 }
 
-/* /live and under it (live.c): a page, or the event stream that keeps the connection. */
-static void
-serve_live(struct conn *c, struct session *s, int head)
-{
-	struct live_answer a;
-
-	if (strcmp(s->req->method, "POST") == 0) {
-		respond_error(c, s, 405, TR("/live only answers GET and HEAD",
-		    "/live 只应答 GET 和 HEAD"));
-		return;
-	}
-	live_serve(c, s->req->target, head, &a);
-	if (a.stream) {
-		s->live = 1;
-		s->keep_alive = 0;
-		return;
-	}
-	if (a.status != 200)
-		respond_error(c, s, a.status, a.body);
-	else
-		respond(c, s, 200, a.ctype, a.body, a.len, head, NULL, 0);
-	if (a.status == 200)
-		free(a.body);
-}
-
 static void
 serve(struct conn *c, struct session *s)
 {
@@ -339,8 +314,18 @@ serve(struct conn *c, struct session *s)
 		serve_events(c, s, head);
 		return;
 	}
-	if (live_path(path, plen)) {
-		serve_live(c, s, head);
+	if (live_path(path, plen)) {	/* /live (live.c): a page, or a stream that stays */
+		struct live_answer la;
+
+		live_serve(c, m->method, m->target, head, &la);
+		if ((s->live = la.stream))
+			s->keep_alive = 0;
+		else if (la.status != 200)
+			respond_error(c, s, la.status, la.body);
+		else
+			respond(c, s, 200, la.ctype, la.body, la.len, head, NULL, 0);
+		if (la.status == 200)
+			free(la.body);
 		return;
 	}
 	if (plen != 1 || path[0] != '/') {
