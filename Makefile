@@ -34,11 +34,15 @@ SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c se
 CLIENT_SRCS = client/main.c client/options.c client/connect.c client/fetch.c client/trust.c \
               client/redirect.c \
 	      client/repeat.c client/writeout.c
+# the ladder's reader, model, order and SVG renderer, linked into build/ladder and into the
+# server too (ladder_svg(), ladder/ladderlib.h: the ladder of a connection on its own page):
+# the same files, libc only; their external names must not clash with the server's
+LADDER_LIB_SRCS = ladder/lib.c ladder/json.c ladder/events.c ladder/model.c ladder/order.c \
+	      ladder/render_svg.c ladder/sbuf.c ladder/utf8.c
 # the ladder diagram drawer: its own JSON reader, libc only (ladder/ladder.h lists the parts);
 # its flag table is ladder/options.c, read with common/flags.c (libc only too)
-LADDER_SRCS = ladder/main.c ladder/options.c ladder/json.c ladder/events.c ladder/model.c \
-	      ladder/order.c ladder/render_text.c ladder/render_svg.c ladder/render_mermaid.c ladder/sbuf.c \
-	      ladder/utf8.c
+LADDER_SRCS = ladder/main.c ladder/options.c ladder/render_text.c ladder/render_mermaid.c \
+	      $(LADDER_LIB_SRCS)
 # the man page writer (make man): each program's flag table, written as roff
 MKMAN_SRCS  = man/mkman.c
 # the programs whose man page make man writes into man/NAME.1
@@ -51,6 +55,7 @@ UNIT_SRCS   = $(sort $(wildcard tests/unit/*.c))
 COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJS = $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o)
 CLIENT_OBJS = $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
+LADDER_LIB_OBJS = $(LADDER_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 HEADERS     = $(wildcard common/*.h server/*.h client/*.h ladder/*.h tests/unit/*.h)
 
@@ -58,7 +63,7 @@ HEADERS     = $(wildcard common/*.h server/*.h client/*.h ladder/*.h tests/unit/
 
 all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder $(MAN_PAGES:%=$(BUILD)/mkman-%)
 
-$(BUILD)/server: $(SERVER_OBJS) $(COMMON_OBJS)
+$(BUILD)/server: $(SERVER_OBJS) $(COMMON_OBJS) $(LADDER_LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/client: $(CLIENT_OBJS) $(COMMON_OBJS)
@@ -74,7 +79,7 @@ $(BUILD)/ladder: $(LADDER_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/common/flags.o
 $(BUILD)/mkman-%: $(MKMAN_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/%/options.o $(COMMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/unit: $(UNIT_OBJS) $(COMMON_OBJS)
+$(BUILD)/unit: $(UNIT_OBJS) $(COMMON_OBJS) $(LADDER_LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)

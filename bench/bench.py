@@ -33,6 +33,9 @@ CERTS = os.path.join(ROOT, "certs", "out")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 CURL = shutil.which("curl") or "/usr/bin/curl"
+# The throughput rows fetch this fixed page (the same bytes from every server), so they stay
+# comparable however much "/" shows; the page row fetches "/" itself.
+LIGHT = "/hello"
 LIGHTTPD = shutil.which("lighttpd") or "/usr/sbin/lighttpd"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 BIG = 10 * 1000 * 1000      # bytes of the big file the client rows fetch (--smoke: 1 MB)
@@ -174,12 +177,13 @@ class Nginx:
         www = os.path.join(tmp, "www")
         if not os.path.isdir(www):
             os.makedirs(www)
-            with open(os.path.join(www, "index.html"), "wb") as f:
-                f.write(page)
-            # nginx's worker drops root privileges (user nobody): let it read the page
+            for n in ("index.html", LIGHT[1:]):
+                with open(os.path.join(www, n), "wb") as f:
+                    f.write(page)
+                # nginx's worker drops root privileges (user nobody): let it read the page
+                os.chmod(os.path.join(www, n), 0o644)
             os.chmod(tmp, 0o755)
             os.chmod(www, 0o755)
-            os.chmod(os.path.join(www, "index.html"), 0o644)
         for attempt in range(5):
             if self._start():
                 return
@@ -508,11 +512,12 @@ def idle_rss(srv, tls, n, hold):
     return (after - before) / n, before, after, setup_s
 
 
-def fetch(srv, tls):
+def fetch(srv, tls, path="/"):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    url = "%s://127.0.0.1:%d/" % ("https" if tls else "http", srv.https if tls else srv.http)
+    url = "%s://127.0.0.1:%d%s" % ("https" if tls else "http", srv.https if tls else srv.http,
+                                   path)
     with urllib.request.urlopen(url, timeout=10, context=ctx if tls else None) as r:
         return r.read()
 
@@ -549,11 +554,26 @@ def server_part(a, tmp, page, rows, notes):
             if key == "newfull":
                 x = churn(srv, d, c)
             else:
-                x = wrk(srv, "%s://127.0.0.1:%d/" % (scheme, port), d, c, close=close)
+                x = wrk(srv, "%s://127.0.0.1:%d%s" % (scheme, port, LIGHT), d, c, close=close)
             got.setdefault(name, []).append(x)
         for name, xs in got.items():
             r[name, key] = sum(x[0] for x in xs) / len(xs)
             cpu[name, key] = sum(x[1] for x in xs) / len(xs)
+    # The full page ("/", with its ladder and the ClientHello decoded, from the connection's
+    # record: the full log) against nginx serving a copy of the same bytes as a file.
+    full_page = fetch(full, True, "/")
+    with open(os.path.join(tmp, "www", "page.html"), "wb") as f:
+        f.write(full_page)
+    os.chmod(os.path.join(tmp, "www", "page.html"), 0o644)
+    log("the full page (%d bytes): ours (full log), nginx (a copy as a file) and back (%d s "
+        "each)" % (len(full_page), d))
+    got = {}
+    for srv, path in ((full, "/"), (ngx, "/page.html")) + (() if a.smoke else
+                                                          ((ngx, "/page.html"), (full, "/"))):
+        got.setdefault("full" if srv is full else srv.name, []).append(wrk(srv, "https://127.0.0.1:%d%s" % (srv.https, path),
+                                                d, c))
+    for name, xs in got.items():
+        r[name + "-page", "https"] = sum(x[0] for x in xs) / len(xs)
     for srv in (ours, ngx, full):
         srv.close()
     loglines = sum(1 for _ in open(full.logpath, "rb"))
@@ -576,14 +596,21 @@ def server_part(a, tmp, page, rows, notes):
 
     mem = {}
     for tls in (False, True):
-        for cls in (Ours, Nginx):
-            srv = cls(tmp) if cls is Ours else cls(tmp, page)
-            log("%s: RSS with %d idle %s connections" % (srv.name, a.idle,
-                "HTTPS" if tls else "HTTP"))
+        for cls in (Ours, Nginx, "full"):
+            srv = Ours(tmp, quiet=False, logname="ours-idle.log") if cls == "full" else \
+                cls(tmp) if cls is Ours else cls(tmp, page)
+            name = "full" if cls == "full" else srv.name
+            if cls == "full" and not tls:
+                srv.close()     # the record is about TLS: the HTTPS row only
+                continue
+            log("%s: RSS with %d idle %s connections" % ("ours, full log" if name == "full" else
+                srv.name, a.idle, "HTTPS" if tls else "HTTP"))
             try:
-                mem[srv.name, tls] = idle_rss(srv, tls, a.idle, 60)
+                mem[name, tls] = idle_rss(srv, tls, a.idle, 60)
             finally:
                 srv.close()
+            if cls == "full":
+                os.unlink(srv.logpath)
 
     row(rows, "HTTP keep-alive req/s (-q)", r["ours", "http"], r["nginx", "http"], 0.9)
     row(rows, "new HTTPS conn/s, resumed (wrk)", r["ours", "newtls"], r["nginx", "newtls"],
@@ -601,6 +628,19 @@ def server_part(a, tmp, page, rows, notes):
         o, n = mem["ours", tls], mem["nginx", tls]
         row(rows, "RSS per idle %s conn (%d)" % ("HTTPS" if tls else "HTTP", a.idle), o[0],
             n[0], 1.0, " KB", lower_better=True, fmt="%.1f")
+    # with the log on, each connection also keeps its record (its events for the page): what
+    # that costs, against nginx's figure; no goal of its own (the -q rows hold the goal)
+    row(rows, "RSS per idle HTTPS conn (%d), full log" % a.idle, mem["full", True][0],
+        mem["nginx", True][0], None, " KB", lower_better=True, fmt="%.1f")
+    row(rows, "the full page, HTTPS keep-alive req/s", r["full-page", "https"],
+        r["nginx-page", "https"], None)
+    notes.append("the page rows: '/' with its ladder, from each connection's record (our full "
+                 "log) against nginx serving a copy of the same %d bytes as a file; the "
+                 "throughput rows fetch %s (%d bytes) from every server" % (len(full_page),
+                                                                           LIGHT, len(page)))
+    notes.append("the record per idle HTTPS connection: %.1f KB more RSS with the full log than "
+                 "with -q (its events' facts, at most %d KB, and the ClientHello)" %
+                 (mem["full", True][0] - mem["ours", True][0], 16))
 
     notes.append("crypto limit (one core, the server's side of a TLS 1.3 handshake): full: 1 "
                  "ECDSA P-256 sign + 2 X25519 = %.0f/s; resumed (psk_dhe_ke): 2 X25519 = %.0f/s "
@@ -748,17 +788,18 @@ def table(rows, other):
 
 
 def make_www(tmp, page, size):
-    """tmp/www: index.html (the bytes of our HTTP page) and big (size random bytes), readable
-    by nginx's worker (user nobody)."""
+    """tmp/www: index.html and hello (the bytes of our LIGHT page) and big (size random bytes),
+    readable by nginx's worker (user nobody)."""
     www = os.path.join(tmp, "www")
     os.makedirs(www, exist_ok=True)
-    with open(os.path.join(www, "index.html"), "wb") as f:
-        f.write(page)
+    for n in ("index.html", LIGHT[1:]):
+        with open(os.path.join(www, n), "wb") as f:
+            f.write(page)
     with open(os.path.join(www, "big"), "wb") as f:
         f.write(os.urandom(size))
     os.chmod(tmp, 0o755)
     os.chmod(www, 0o755)
-    for n in ("index.html", "big"):
+    for n in ("index.html", LIGHT[1:], "big"):
         os.chmod(os.path.join(www, n), 0o644)
 
 
@@ -816,7 +857,7 @@ def main():
         load0 = open("/proc/loadavg").read().split()[0]
         log("machine: %d cores, load %s" % (os.cpu_count(), load0))
         ours = Ours(tmp)
-        page = fetch(ours, False)
+        page = fetch(ours, False, LIGHT)
         ours.close()
         make_www(tmp, page, a.big)
         if "server" in parts:

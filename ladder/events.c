@@ -12,13 +12,13 @@
 #define TS_MAX		((int64_t)1 << 52)	/* µs since 1970: far beyond year 2100 */
 
 /* The event names of enum kind (ladder.h), as the logs write them. */
-const char *const kind_names[] = {
+const char *const ladder_kind_names[] = {
 	"connect", "established", "fin_sent", "fin_received", "reset", "closed",
 	"state_change", "segment", "hold_close", "message", "alert", "key_exchange",
 	"handshake_done", "close_notify", "request", "response",
 };
-_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == K_LAST,
-    "kind_names must match enum kind");
+_Static_assert(sizeof(ladder_kind_names) / sizeof(ladder_kind_names[0]) == K_LAST,
+    "ladder_kind_names must match enum kind");
 
 static const struct field *
 ev_field(const struct ev *e, const char *key)
@@ -99,8 +99,7 @@ ev_new(const struct jparse *jp)
 			size += strlen(jp->v[i].s) + 1;
 		nf++;
 	}
-	if ((e = calloc(1, size)) == NULL)
-		die_oom();
+	e = lad_calloc(1, size);
 	e->f = (struct field *)(e + 1);
 	off = sizeof(struct ev) + (size_t)nf * sizeof(struct field);
 	s = (char *)e + off;
@@ -161,14 +160,14 @@ kind_of(const char *name)
 	int k;
 
 	for (k = 0; k < K_LAST; k++)
-		if (strcmp(name, kind_names[k]) == 0)
+		if (strcmp(name, ladder_kind_names[k]) == 0)
 			return k;
 	return -1;
 }
 
 /* Keeps the events of one log that the diagram uses. */
-static int
-read_stream(struct logset *ls, int file, FILE *f, const char *path, struct readstat *st)
+int
+read_log_stream(struct logset *ls, int file, FILE *f, const char *path, struct readstat *st)
 {
 	static char line[LINE_MAX_BYTES], scratch[LINE_MAX_BYTES + 1];
 	static struct jparse jp;
@@ -244,11 +243,7 @@ read_stream(struct logset *ls, int file, FILE *f, const char *path, struct reads
 		e->order = ls->order++;
 		if (ls->n == ls->cap) {
 			size_t ncap = ls->cap ? ls->cap * 2 : 1024;
-			struct ev **nev = realloc(ls->ev, ncap * sizeof(*nev));
-
-			if (nev == NULL)
-				die_oom();
-			ls->ev = nev;
+			ls->ev = lad_realloc(ls->ev, ncap * sizeof(*ls->ev));
 			ls->cap = ncap;
 		}
 		ls->ev[ls->n++] = e;
@@ -267,12 +262,12 @@ read_log(struct logset *ls, int file, const char *path, struct readstat *st)
 	int ret;
 
 	if (strcmp(path, "-") == 0)
-		return read_stream(ls, file, stdin, "standard input", st);
+		return read_log_stream(ls, file, stdin, "standard input", st);
 	if ((f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "ladder: cannot open %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	ret = read_stream(ls, file, f, path, st);
+	ret = read_log_stream(ls, file, f, path, st);
 	fclose(f);
 	return ret;
 }
@@ -283,7 +278,7 @@ logset_free(struct logset *ls)
 	size_t i;
 
 	for (i = 0; i < ls->n; i++)
-		free(ls->ev[i]);
-	free(ls->ev);
+		lad_free(ls->ev[i]);
+	lad_free(ls->ev);
 	memset(ls, 0, sizeof(*ls));
 }

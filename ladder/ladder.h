@@ -6,8 +6,10 @@
 #ifndef LADDER_H
 #define LADDER_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum side { CLIENT, SERVER };
 
@@ -19,8 +21,21 @@ struct sbuf {
 	size_t	 len, cap;
 };
 
-/* "ladder: out of memory" and exit 1: every allocation of the ladder ends here on failure. */
-void	 die_oom(void);
+/* Every allocation of the ladder ends here on failure: "ladder: out of memory" and exit 1 in
+ * build/ladder; inside ladder_svg() (ladder_oom_jmp set) a longjmp back to it, which frees
+ * every block still allocated (lad_free_all) and returns -1: the server never exits. */
+void	 die_oom(void) __attribute__((noreturn));
+extern jmp_buf	*ladder_oom_jmp;
+/* Tests: the n-th allocation from now fails (0: none does). */
+extern long	 ladder_fail_at;
+/* calloc, realloc and free for the ladder's blocks, each kept on one list; they never
+ * return NULL (die_oom). */
+void	*lad_calloc(size_t n, size_t size);
+void	*lad_realloc(void *p, size_t size);
+void	 lad_free(void *p);
+/* Frees every block still allocated; how many there are. */
+void	 lad_free_all(void);
+size_t	 lad_blocks(void);
 /* Appends n bytes of s, s, printf output, or s n times; the string stays NUL-terminated. */
 void	 sb_add(struct sbuf *b, const char *s, size_t n);
 void	 sb_put(struct sbuf *b, const char *s);
@@ -80,7 +95,8 @@ enum kind {
 	K_STATE_CHANGE, K_SEGMENT, K_HOLD_CLOSE, K_MESSAGE, K_ALERT, K_KEY_EXCHANGE,
 	K_HANDSHAKE_DONE, K_CLOSE_NOTIFY, K_REQUEST, K_RESPONSE, K_LAST
 };
-extern const char *const kind_names[];	/* in events.c, checked against K_LAST there */
+/* in events.c, checked against K_LAST there (ladder_: the server has its own kind_names) */
+extern const char *const ladder_kind_names[];
 
 struct field {
 	const char	*key;
@@ -122,6 +138,9 @@ int	 ev_is(const struct ev *e, const char *key, const char *value);
 /* Adds the events of the log at path ("-": standard input) as file 0 (the first log
  * named) or 1; -1 after an error message. */
 int	 read_log(struct logset *ls, int file, const char *path, struct readstat *st);
+/* The same from the open stream f, called name in the messages (ladder_svg(): fmemopen). */
+int	 read_log_stream(struct logset *ls, int file, FILE *f, const char *name,
+	    struct readstat *st);
 void	 logset_free(struct logset *ls);
 
 /* ------------------------------------------------------------------ model.c */
@@ -185,6 +204,7 @@ struct diagram {
 	}		 fix[FIX_LAST];
 	int		 has_isn[2];
 	uint32_t	 isn[2];	/* x (client) and y (server) */
+	int		 one_side;	/* the server's log alone (ladder_svg): no client log */
 };
 
 /* The events sorted into connections (ls->ev is reordered); their count in *nconn. */
@@ -193,6 +213,10 @@ struct conn *group_conns(struct logset *ls, size_t *nconn);
  * (0: the logs share no connection). */
 struct diagram *pair_conns(struct conn *conns, size_t nconn, size_t *nd);
 void	 free_diagrams(struct diagram *dd, size_t nd);
+/* The diagram of the one server connection c alone (ladder_svg(): the server's own events):
+ * peer, filled here, is the client's lane, with no events of its own; every arrow from the
+ * client is drawn where the server read it. Times count from c's first event. */
+void	 one_side_diagram(struct diagram *d, struct conn *peer, const struct conn *c);
 /* A time as ms since the diagram's first event. */
 double	 rel_ms(const struct diagram *d, int64_t t);
 /* The words about what was not captured; NULL when both sides captured their segments. */
@@ -229,7 +253,8 @@ void	 render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n);
 /* The ladder's flags' ids (-h/--help is common/flags.h's FLAGS_HELP). */
 enum ladder_flag { F_TEXT = 1, F_ASCII, F_SVG, F_MERMAID, F_LANG };
 
-/* --lang zh: the labels, notes and legend in Chinese (main.c sets it). The ladder links no
+/* --lang zh: the labels, notes and legend in Chinese (main.c or ladder_svg() sets it; it is
+ * defined in lib.c). The ladder links no
  * evlog, so it has its own switch behind the same TR(en, zh) as the programs. */
 extern int ladder_zh;
 #define TR(en, zh) (ladder_zh ? (zh) : (en))
@@ -237,6 +262,11 @@ extern int ladder_zh;
 struct flags_prog;
 /* The flag table, the words of --help and of man/ladder.1. */
 extern const struct flags_prog ladder_flags;
+
+/* ------------------------------------------------------------------ lib.c */
+
+/* ladder_svg() (ladderlib.h): the server's entry, the server side of one connection from its
+ * events in memory. */
 
 /* ------------------------------------------------------------------ main.c */
 

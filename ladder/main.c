@@ -19,8 +19,6 @@ struct options {
 };
 
 /* The error, then the usage on standard error; exit status 2. */
-int ladder_zh;		/* --lang zh */
-
 static void usage_error(const char *, const char *) __attribute__((noreturn));
 
 static void
@@ -171,7 +169,7 @@ draw(struct logset *ls, const struct readstat *st, enum fmt fmt, struct sbuf *ou
 	ret = 0;
 done:
 	free_diagrams(dd, nd);
-	free(conns);
+	lad_free(conns);
 	return ret;
 }
 
@@ -199,6 +197,6 @@ main(int argc, char **argv)
 	ret = 0;
 done:
 	logset_free(&ls);
-	free(out.p);
+	lad_free(out.p);
 	return ret;
 }

@@ -46,11 +46,7 @@ group_conns(struct logset *ls, size_t *nconn)
 		    c[n - 1].run != e->run || c[n - 1].id != e->conn) {
 			if (n == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
-				struct conn *nc = realloc(c, ncap * sizeof(*nc));
-
-				if (nc == NULL)
-					die_oom();
-				c = nc;
+				c = lad_realloc(c, ncap * sizeof(*c));
 				cap = ncap;
 			}
 			g = &c[n++];
@@ -84,11 +80,7 @@ row_new(struct diagram *d)
 
 	if (d->n == d->cap) {
 		size_t ncap = d->cap ? d->cap * 2 : 64;
-		struct row *nr = realloc(d->rows, ncap * sizeof(*nr));
-
-		if (nr == NULL)
-			die_oom();
-		d->rows = nr;
+		d->rows = lad_realloc(d->rows, ncap * sizeof(*d->rows));
 		d->cap = ncap;
 	}
 	r = &d->rows[d->n++];
@@ -312,7 +304,7 @@ make_cand(const struct ev *e, struct cand *c)
 		    ev_s(e, "flags"), seq, ack, len);
 		break;
 	default:
-		bprintf(c->key, sizeof(c->key), "%s", kind_names[e->kind]);
+		bprintf(c->key, sizeof(c->key), "%s", ladder_kind_names[e->kind]);
 		break;
 	}
 	return 1;
@@ -351,8 +343,7 @@ pair_arrows(struct diagram *d)
 	size_t n = 0, i, j, k, cap = d->c[0]->n + d->c[1]->n;
 	int s;
 
-	if ((c = calloc(cap ? cap : 1, sizeof(*c))) == NULL)
-		die_oom();
+	c = lad_calloc(cap ? cap : 1, sizeof(*c));
 	for (s = 0; s < 2; s++)
 		for (i = 0; i < d->c[s]->n; i++)
 			if (make_cand(d->c[s]->ev[i], &c[n]))
@@ -371,7 +362,7 @@ pair_arrows(struct diagram *d)
 		for (k = 0; k < ns || k < nr; k++)
 			add_arrow(d, k < ns ? &c[i + k] : NULL, k < nr ? &c[i + ns + k] : NULL);
 	}
-	free(c);
+	lad_free(c);
 }
 
 static void
@@ -519,13 +510,14 @@ mark_spans(struct diagram *d, enum side s)
 }
 
 static void
-build_diagram(struct diagram *d, const struct conn *cc, const struct conn *sc)
+build_diagram(struct diagram *d, const struct conn *cc, const struct conn *sc, int one_side)
 {
 	const struct ev *hd = NULL, *kx = NULL;
 	size_t i;
 	int s;
 
 	memset(d, 0, sizeof(*d));
+	d->one_side = one_side;
 	d->c[CLIENT] = cc;
 	d->c[SERVER] = sc;
 	for (s = 0; s < 2; s++) {
@@ -592,8 +584,7 @@ pair_conns(struct conn *conns, size_t nconn, size_t *nd)
 	*nd = 0;
 	for (i = 0; i < nconn; i++)
 		nclient += conns[i].side == CLIENT;
-	if ((dd = calloc(nclient ? nclient : 1, sizeof(*dd))) == NULL)
-		die_oom();
+	dd = lad_calloc(nclient ? nclient : 1, sizeof(*dd));
 	/* client (local, remote) == server (remote, local); a port used twice in a long
 	 * server log: the connection closest in time */
 	for (i = 0; i < nconn; i++) {
@@ -618,9 +609,24 @@ pair_conns(struct conn *conns, size_t nconn, size_t *nd)
 		if (best == NULL)
 			continue;
 		best->paired = c->paired = 1;
-		build_diagram(&dd[(*nd)++], c, best);
+		build_diagram(&dd[(*nd)++], c, best, 0);
 	}
 	return dd;
+}
+
+void
+one_side_diagram(struct diagram *d, struct conn *peer, const struct conn *c)
+{
+	memset(peer, 0, sizeof(*peer));
+	peer->side = CLIENT;
+	peer->file = c->file;
+	peer->run = c->run;
+	peer->id = c->id;
+	/* the server's remote is the client's local: the lane heads name the two ends */
+	peer->local = c->remote != NULL ? c->remote : "?";
+	peer->remote = c->local != NULL ? c->local : "?";
+	peer->est_ts = c->est_ts;
+	build_diagram(d, peer, c, 1);
 }
 
 void
@@ -629,8 +635,8 @@ free_diagrams(struct diagram *dd, size_t nd)
 	size_t i;
 
 	for (i = 0; i < nd; i++)
-		free(dd[i].rows);
-	free(dd);
+		lad_free(dd[i].rows);
+	lad_free(dd);
 }
 
 /* The origin of the times: the first event, or the origin both programs counted from when a
@@ -640,11 +646,15 @@ free_diagrams(struct diagram *dd, size_t nd)
 static void
 shared_origin(struct diagram *d)
 {
-	const char *v = getenv("HSLAB_T0");
+	const char *v;
 	char *end;
 	long long t0;
 
 	d->t0_shared = 0;
+	/* one side: the server's page counts from its own first event, whatever the demo set */
+	if (d->one_side)
+		return;
+	v = getenv("HSLAB_T0");
 	if (v == NULL || *v < '0' || *v > '9')
 		return;
 	errno = 0;
@@ -667,6 +677,11 @@ capture_note(const struct diagram *d)
 {
 	if (d->segs[CLIENT] && d->segs[SERVER])
 		return NULL;
+	if (d->one_side)
+		return d->segs[SERVER] ? NULL : TR("TCP segments were not captured (run the server "
+		    "with --capture, as root): accept() and the FINs are shown as the server's "
+		    "events, not as arrows.", "没有抓取 TCP 报文段（以 root 身份给服务器加上 "
+		    "--capture）: accept() 和 FIN 显示为服务器一侧的事件，而不是箭头。");
 	if (d->segs[CLIENT])
 		return TR("TCP segments were captured by the client only (the server ran without "
 		    "--capture): each segment arrow has the client's time only.", "只有客户端抓取"

@@ -473,6 +473,10 @@ order_unseen(const struct diagram *d)
 				msg = 1;
 		}
 	}
+	if ((msg || seg) && d->one_side)
+		return TR("No times at the client's end: only the server's own log is drawn, each "
+		    "arrow at the time the server sent or read it.", "客户端一端没有时间：只画了服务器"
+		    "自己的日志，每个箭头画在服务器发出或读到它的时刻。");
 	if (msg && seg)
 		return TR("? no time at that end: that side's log never read the message, or its "
 		    "capture logged no such segment (not capturing, or the program ended first); "

@@ -75,7 +75,7 @@ render_mermaid(struct sbuf *out, const struct diagram *dd, size_t n)
 				mermaid_put(out, colon + 2);
 			}
 			sb_put(out, "\n");
-			free(first.p);
+			lad_free(first.p);
 		}
 		for (f = 0; f < FIX_LAST; f++)
 			if (order_note(d, (enum fix_kind)f, fix, sizeof(fix)) != NULL) {

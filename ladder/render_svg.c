@@ -76,7 +76,7 @@ svg_end(struct sbuf *b, const struct diagram *d, const struct row *r, enum side 
 
 	if (r->t[s] >= 0)
 		bprintf(t, sizeof(t), "%.3f", rel_ms(d, r->t[s]));
-	else if (r->arrow)
+	else if (r->arrow && !d->one_side)	/* one side: the legend says why there is none */
 		bprintf(t, sizeof(t), "?");
 	if (!t[0] && !r->state[s][0])
 		return;
@@ -159,10 +159,14 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 		bprintf(buf, sizeof(buf), TR("Client %s  ⇄  Server %s", "客户端 %s  ⇄  服务器 %s"),
 		    d->c[CLIENT]->local, d->c[SERVER]->local);
 	svg_text(b, 30, y + 34, 24, "start", "#111111", "bold", SVG_SANS, SVG_W - 60, buf);
-	bprintf(buf, sizeof(buf), TR("%s  ·  times in ms since %s (both logs merged on the wall "
-	    "clock)", "%s  ·  时间是从%s算起的 ms（两份日志按挂钟时间合并）"), d->proto,
-	    d->t0_shared ? TR("HSLAB_T0, one origin for both programs",
-	    " HSLAB_T0（两个程序共用的时间原点）") : TR("the first event", "第一个事件"));
+	if (d->one_side)
+		bprintf(buf, sizeof(buf), TR("%s  ·  the server's log alone: ms since its first "
+		    "event", "%s  ·  只有服务器的日志：从它的第一个事件算起的 ms"), d->proto);
+	else
+		bprintf(buf, sizeof(buf), TR("%s  ·  times in ms since %s (both logs merged on the "
+		    "wall clock)", "%s  ·  时间是从%s算起的 ms（两份日志按挂钟时间合并）"), d->proto,
+		    d->t0_shared ? TR("HSLAB_T0, one origin for both programs",
+		    " HSLAB_T0（两个程序共用的时间原点）") : TR("the first event", "第一个事件"));
 	svg_text(b, 30, y + 64, 15, "start", "#374151", "normal", SVG_SANS, SVG_W - 60, buf);
 	y += 84;
 	if (d->skew) {
@@ -279,8 +283,8 @@ render_svg_one(struct sbuf *b, const struct diagram *d, int y0, int nth, int tot
 		    "stroke=\"#1f3b63\" stroke-width=\"2\"/>\n", lane[s], ybody, lane[s], y);
 	sb_put(b, spans.p ? spans.p : "");
 	sb_put(b, body.p ? body.p : "");
-	free(spans.p);
-	free(body.p);
+	lad_free(spans.p);
+	lad_free(body.p);
 	return (int)y + 20;
 }
 
@@ -351,6 +355,6 @@ render_svg(struct sbuf *out, const struct diagram *d, size_t n)
 	    SVG_W, y);
 	sb_put(out, b.p ? b.p : "");
 	sb_put(out, "</svg>\n");
-	free(b.p);
+	lad_free(b.p);
 }
 

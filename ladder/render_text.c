@@ -63,7 +63,7 @@ fit_label(char *out, size_t len, const char *label, int max, int ascii)
 
 	put_text(&b, label, ascii);
 	bprintf(out, len, "%s", b.p ? b.p : "");
-	free(b.p);
+	lad_free(b.p);
 	utf8_fit(out, len, max, ascii ? "..." : "…");
 }
 
@@ -217,7 +217,7 @@ render_text_one(struct sbuf *out, const struct diagram *d, int ascii, int nth, i
 		sb_put(out, "  ");
 		text_time(out, d, r, SERVER);
 		trim_line(out);
-		free(mid.p);
+		lad_free(mid.p);
 	}
 	sb_put(out, "\n");
 	if (ascii)

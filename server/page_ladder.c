@@ -1,16 +1,19 @@
 /* page_ladder.c -- a connection's ladder diagram for its page and /live, drawn from its record
- * by the ladder's own code (the same as build/ladder draws from a log). */
+ * by the ladder's own code (ladder/lib.c: the same files as build/ladder). */
 #include <stdlib.h>
 
+#include "evlog.h"
+#include "../ladder/ladderlib.h"
 #include "server.h"
 
-/* Not wired yet: the ladder is not linked into the server. */
 int
 page_ladder_svg(const struct record *r, int small, char **svg, size_t *len)
 {
-	(void)r;
+	/* small: the same drawing; its viewBox lets the page show it at a thumbnail's width */
 	(void)small;
 	*svg = NULL;
 	*len = 0;
-	return -1;
+	if (r == NULL || r->len == 0)
+		return -1;
+	return ladder_svg(r->ev, r->len, evlog_zh(), svg, len);
 }

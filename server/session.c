@@ -310,6 +310,13 @@ serve(struct conn *c, struct session *s)
 			    "?code=301、302、303、307 或 308"));
 		return;
 	}
+	if (plen == 6 && strncmp(path, "/hello", 6) == 0 && strcmp(m->method, "POST")) {
+		/* the same few bytes every time: make bench's throughput rows fetch it, so they
+		 * measure the server, not the size of a page that grows with what it shows */
+		respond(c, s, 200, "text/plain; charset=utf-8", "hello from handshake-lab\n", 25,
+		    head, NULL, 0);
+		return;
+	}
 	if (plen == 12 && strncmp(path, "/events.json", 12) == 0 && strcmp(m->method, "POST")) {
 		serve_events(c, s, head);
 		return;

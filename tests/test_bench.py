@@ -18,7 +18,8 @@ BENCH_ROWS = ("HTTP keep-alive req/s (-q)", "new HTTPS conn/s, resumed (wrk)",
               "new HTTPS conn/s, full handshake", "HTTPS keep-alive req/s",
               "full log vs -q: HTTP keep-alive req/s *",
               "full log vs -q: new HTTPS conn/s (wrk) *", "RSS per idle HTTP conn (100)",
-              "RSS per idle HTTPS conn (100)", "close_notify -> FIN, ms (ours -q)",
+              "RSS per idle HTTPS conn (100)", "RSS per idle HTTPS conn (100), full log",
+              "the full page, HTTPS keep-alive req/s", "close_notify -> FIN, ms (ours -q)",
               "close_notify -> FIN, ms (ours full log)")
 # --smoke fetches 1 MB where make bench fetches 10 MB
 CLIENT_ROWS = ("s_server -www: its status page (HTTPS)", "s_server -WWW: 1 MB (HTTPS)",

@@ -34,5 +34,6 @@ void test_slab(void);
 void test_seglog(void);
 void test_tcpinfo(void);
 void test_textwidth(void);
+void test_ladderlib(void);
 
 #endif

@@ -26,6 +26,7 @@ static const struct suite {
 	{ "seglog", test_seglog },
 	{ "tcpinfo", test_tcpinfo },
 	{ "textwidth", test_textwidth },
+	{ "ladderlib", test_ladderlib },
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 
