@@ -34,7 +34,7 @@ static struct event_base *base;
 static const struct options *opt;
 static struct event	*hb;		/* the heartbeat: pending only while a viewer is there */
 static int		 hb_ms;
-static char		 msg[40 * 1024];	/* one SSE message being built */
+static char		 msg[128 * 1024];	/* one SSE message being built (a ladder: 10-40 KB) */
 
 /* ---- access ---- */
 
