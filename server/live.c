@@ -199,18 +199,34 @@ forwarded(const struct evrec *ev)
 	}
 }
 
-/* The small ladder of r, to every viewer (nothing while page_ladder_svg() cannot draw). */
+/* A ladder is the first thing to leave out: it goes to a viewer only while its queue is under
+ * a quarter of LIVE_QUEUE, so that the rows' own events keep the room (a ladder is 10-40 KB;
+ * the full one is a click away). */
+static int
+ladder_room(const struct viewer *v)
+{
+	return v->c != NULL && v->c->phase == PHASE_OPEN && v->dropped == 0 &&
+	    conn_output_length(v->c) < LIVE_QUEUE / 4;
+}
+
+/* The small ladder of r, to the viewers with room (drawn only if one has; nothing while
+ * page_ladder_svg() cannot draw it). */
 static void
 send_ladder(const struct record *r)
 {
 	char head[32], *svg;
 	size_t len, n;
+	int i;
 
-	if (page_ladder_svg(r, 1, &svg, &len) == -1)
+	for (i = 0; i < LIVE_VIEWERS && !ladder_room(&viewers[i]); i++)
+		;
+	if (i == LIVE_VIEWERS || page_ladder_svg(r, 1, &svg, &len) == -1)
 		return;
 	snprintf(head, sizeof(head), "%u", r->id);
 	if ((n = build("ladder", head, svg, len)) > 0)
-		broadcast(msg, n);
+		for (; i < LIVE_VIEWERS; i++)
+			if (ladder_room(&viewers[i]))
+				vsend(&viewers[i], msg, n);
 	free(svg);
 }
 
@@ -280,7 +296,7 @@ snapshot(struct viewer *v)
 		char head[32], *svg;
 		size_t len;
 
-		if (r->hidden || page_ladder_svg(r, 1, &svg, &len) == -1)
+		if (r->hidden || !ladder_room(v) || page_ladder_svg(r, 1, &svg, &len) == -1)
 			continue;
 		snprintf(head, sizeof(head), "%u", r->id);
 		if ((k = build("ladder", head, svg, len)) > 0)
@@ -508,7 +524,7 @@ page_live(struct live_answer *a)
 
 	n = snprintf(bounds, sizeof(bounds), "<p id=\"bounds\">At most %d viewers at once (more "
 	    "get 503); each viewer's queue at most %d KB (beyond it, events are dropped and the "
-	    "page says how many); the last %d closed connections are kept for a click; a "
+	    "page says how many; a row's small ladder is left out first); the last %d closed connections are kept for a click; a "
 	    "heartbeat every %d s keeps this page connected through the server's idle timeout "
 	    "(%d s).%s</p>\n", LIVE_VIEWERS, LIVE_QUEUE / 1024, LIVE_HISTORY, hb_ms / 1000,
 	    opt->idle_ms / 1000, evlog_on() ? "" : " <strong>This server runs with -q: with no "
