@@ -160,16 +160,13 @@ build(const char *name, const char *head, const char *text, size_t n)
 	for (i = 0; i < n; i = j + 1) {
 		for (j = i; j < n && text[j] != '\n'; j++)
 			;
-		if (j == i && j == n)
-			break;
 		if (len + 6 + (j - i) + 2 > sizeof(msg))
 			return 0;
 		memcpy(msg + len, "data: ", 6);
 		len += 6;
-		memcpy(msg + len, text + i, j - i);
-		len += j - i;
-		if (len > 0 && msg[len - 1] == '\r')
-			len--;
+		/* a CR ends a line in SSE too: one inside the text must not start a field */
+		for (; i < j; i++)
+			msg[len++] = text[i] == '\r' ? ' ' : text[i];
 		msg[len++] = '\n';
 	}
 	msg[len++] = '\n';
@@ -611,10 +608,10 @@ live_path(const char *path, size_t plen)
 }
 
 void
-live_serve(struct conn *c, const char *method, const char *target, int head,
+live_serve(struct conn *c, const char *method, const char *path, int head,
     struct live_answer *a)
 {
-	const char *path = strstr(target, "/live"), *why;
+	const char *why;
 	size_t plen = strcspn(path, "?");
 	struct record *r;
 	static char full[160];
@@ -626,7 +623,7 @@ live_serve(struct conn *c, const char *method, const char *target, int head,
 		a->body = (char *)TR("/live only answers GET and HEAD", "/live 只应答 GET 和 HEAD");
 		return;
 	}
-	if ((a->status = access_check(c, target, &why)) != 0) {
+	if ((a->status = access_check(c, path, &why)) != 0) {
 		a->body = (char *)why;
 		return;
 	}

@@ -159,9 +159,9 @@ struct live_answer {
 };
 /* Set up from the options: the records' history and the event stream (none with --live off). */
 void	live_init(struct event_base *, const struct options *);
-/* path is /live or under it: answer it. */
+/* path (plen bytes before its query) is /live or under it: live_serve() answers it. */
 int	live_path(const char *path, size_t plen);
-void	live_serve(struct conn *, const char *method, const char *target, int head,
+void	live_serve(struct conn *, const char *method, const char *path, int head,
 	    struct live_answer *);
 void	live_drained(struct conn *);	/* a viewer's output went to the kernel */
 void	live_gone(struct conn *);	/* a viewer's connection closed */

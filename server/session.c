@@ -324,7 +324,7 @@ serve(struct conn *c, struct session *s)
 	if (live_path(path, plen)) {	/* /live (live.c): a page, or a stream that stays */
 		struct live_answer la;
 
-		live_serve(c, m->method, m->target, head, &la);
+		live_serve(c, m->method, path, head, &la);
 		if ((s->live = la.stream))
 			s->keep_alive = 0;
 		else if (la.status != 200)
