@@ -20,7 +20,7 @@ import time
 import pytest
 
 from harness.env import SLOW
-from harness.net import read_response
+from harness.net import ipv6_usable, read_response
 from harness.procs import proc_rss_kb
 
 
@@ -235,6 +235,24 @@ def test_live_access(t, server):
         t.eq("/live/nothing: 404", st, 404)
         st, _, body = get(http, "/liveX")
         t.eq("/liveX is not /live", st, 404)
+        if ipv6_usable():
+            st, _, _ = get(http, "/live", host="::1")
+            t.eq("loopback ::1: /live 200", st, 200)
+            v = Viewer(http, host="::1")
+            t.eq("loopback ::1: the stream 200", v.status, 200)
+            v.close()
+        s = socket.create_connection(("127.0.0.1", http), timeout=5 * SLOW)
+        s.sendall(b"HEAD /live/events HTTP/1.1\r\nHost: x\r\n\r\nPOST /live HTTP/1.1\r\n"
+                  b"Host: x\r\nContent-Length: 0\r\n\r\n")
+        buf = b""
+        while buf.count(b"HTTP/1.1 ") < 2 or not buf.endswith(b"\n"):
+            d = s.recv(4096)
+            if not d:
+                break
+            buf += d
+        s.close()
+        t.contains("HEAD /live/events: 200, no stream", buf.decode(), "HTTP/1.1 200 OK")
+        t.contains("POST /live: 405", buf.decode(), "HTTP/1.1 405")
     addr = non_loopback_address()
     with server("--live-token", "s3cret-Token", bind=["127.0.0.1"] + ([addr] if addr else []),
                 https=None, selfsigned=None) as srv:
@@ -265,6 +283,14 @@ def test_live_access(t, server):
         v.close()
         st, _, _ = get(http, "/", host=addr, src=addr)
         t.eq("from %s: / is served as ever" % addr, st, 200)
+
+
+def test_live_flags_checked(t, run, build):
+    for args in (["--live", "maybe"], ["--live-token", "a b"], ["--live-token", ""],
+                 ["--live-token", "x" * 129]):
+        r = run([build.server] + args)
+        t.eq("%s: usage error" % " ".join(args), r.rc, 2)
+        t.contains("%s: says which flag" % " ".join(args), r.err, args[0])
 
 
 def test_live_off(t, server):
