@@ -20,6 +20,8 @@
 #include "server.h"
 #include "tcpinfo.h"
 
+#define LIVE_SNAPSHOT	200	/* a new viewer's first rows: the most recent connections held */
+
 /* One /live/events stream. */
 struct viewer {
 	struct conn	*c;
@@ -260,21 +262,61 @@ line_event(const char *line, size_t n, char *name, size_t nlen)
 	return 0;
 }
 
-/* A new viewer gets the closed connections kept: their rows' events, then their ladders. */
+/* The most recent records by id (open, or closed and kept), for a new viewer's first rows. */
+struct recent {
+	const struct record	*r[LIVE_SNAPSHOT];
+	int			 n, min;	/* min: the index of the smallest id when full */
+};
+
+static void
+recent_add(const struct record *r, void *arg)
+{
+	struct recent *rc = arg;
+	int i;
+
+	if (r->hidden)
+		return;
+	if (rc->n < LIVE_SNAPSHOT) {
+		rc->r[rc->n++] = r;
+		if (rc->n < LIVE_SNAPSHOT)
+			return;
+	} else if (r->id > rc->r[rc->min]->id)
+		rc->r[rc->min] = r;
+	else
+		return;
+	for (rc->min = 0, i = 1; i < rc->n; i++)
+		if (rc->r[i]->id < rc->r[rc->min]->id)
+			rc->min = i;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	unsigned x = (*(const struct record *const *)a)->id;
+	unsigned y = (*(const struct record *const *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A new viewer gets the most recent connections held, open ones and the closed ones kept:
+ * their rows' events, oldest first, then as many small ladders as fit, newest first. */
 static void
 snapshot(struct viewer *v)
 {
 	static const char *const keep[] = { "established", "message", "key_exchange",
 	    "handshake_done", "alpn", "request", "closed", "reset", "tls_error", NULL };
+	static struct recent rc;
 	const struct record *r;
 	const char *line, *end, *nl;
-	char name[32];
-	size_t k;
-	int i;
+	char name[32], head[32], *svg;
+	size_t k, len;
+	int i, j;
 
-	for (r = record_history(); r != NULL; r = r->hist_next) {
-		if (r->hidden)
-			continue;
+	rc.n = rc.min = 0;
+	record_each(recent_add, &rc);
+	qsort(rc.r, (size_t)rc.n, sizeof(rc.r[0]), by_id);
+	for (j = 0; j < rc.n; j++) {
+		r = rc.r[j];
 		for (line = r->ev, end = r->ev + r->len; line < end; line = nl + 1) {
 			if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 				break;
@@ -289,13 +331,10 @@ snapshot(struct viewer *v)
 				vsend(v, msg, k);
 		}
 	}
-	for (r = record_history(); r != NULL; r = r->hist_next) {
-		char head[32], *svg;
-		size_t len;
-
-		if (r->hidden || !ladder_room(v) || page_ladder_svg(r, 1, &svg, &len) == -1)
+	for (j = rc.n - 1; j >= 0 && ladder_room(v); j--) {
+		if (page_ladder_svg(rc.r[j], 1, &svg, &len) == -1)
 			continue;
-		snprintf(head, sizeof(head), "%u", r->id);
+		snprintf(head, sizeof(head), "%u", rc.r[j]->id);
 		if ((k = build("ladder", head, svg, len)) > 0)
 			vsend(v, msg, k);
 		free(svg);
@@ -521,11 +560,13 @@ page_live(struct live_answer *a)
 
 	n = snprintf(bounds, sizeof(bounds), "<p id=\"bounds\">At most %d viewers at once (more "
 	    "get 503); each viewer's queue at most %d KB (beyond it, events are dropped and the "
-	    "page says how many; a row's small ladder is left out first); the last %d closed connections are kept for a click; a "
-	    "heartbeat every %d s keeps this page connected through the server's idle timeout "
-	    "(%d s).%s</p>\n", LIVE_VIEWERS, LIVE_QUEUE / 1024, LIVE_HISTORY, hb_ms / 1000,
-	    opt->idle_ms / 1000, evlog_on() ? "" : " <strong>This server runs with -q: with no "
-	    "event log there are no events, so this page stays empty.</strong>");
+	    "page says how many; a row's small ladder is left out first); a new page starts with "
+	    "the last %d connections held, open or closed; the last %d closed connections are "
+	    "kept for a click; a heartbeat every %g s keeps this page connected through the "
+	    "server's idle timeout (%d s).%s</p>\n", LIVE_VIEWERS, LIVE_QUEUE / 1024,
+	    LIVE_SNAPSHOT, LIVE_HISTORY, hb_ms / 1000.0, opt->idle_ms / 1000, evlog_on() ? "" :
+	    " <strong>This server runs with -q: with no event log there are no events, so this "
+	    "page stays empty.</strong>");
 	buf = append(buf, &len, &cap, live_page_head, sizeof(live_page_head) - 1);
 	buf = append(buf, &len, &cap, bounds, n > 0 ? (size_t)n : 0);
 	buf = append(buf, &len, &cap, live_page_tail, sizeof(live_page_tail) - 1);

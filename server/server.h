@@ -131,6 +131,8 @@ struct record *record_find(unsigned id);
 /* The connection closed: its record goes to the history, or is freed. */
 void	record_closed(unsigned id);
 const struct record *record_history(void);	/* oldest first, along hist_next */
+/* fn(r, arg) for every record held (open and closed), in no order. */
+void	record_each(void (*fn)(const struct record *, void *), void *arg);
 void	record_stats(unsigned *n, size_t *bytes);	/* records held and their bytes */
 void	record_free(void);
 

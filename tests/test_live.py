@@ -146,6 +146,13 @@ def non_loopback_address():
 def test_live_viewer_sees_other_connections(t, server, client, certs, curl):
     with server() as srv:
         http, https = srv.port("http"), srv.port("https")
+        # before the viewer: one connection closed, one kept open (keep-alive)
+        st, _, _ = get(http, "/")
+        closed_before = srv.wait_for(lambda e: e.get("event") == "closed")
+        kept = socket.create_connection(("127.0.0.1", http), timeout=5 * SLOW)
+        kept.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        read_response(kept)
+        open_before = "%s:%d" % kept.getsockname()[:2]
         v = Viewer(http)
         t.eq("viewer: 200", v.status, 200)
         t.contains("viewer: an event stream", v.head, "text/event-stream")
@@ -155,6 +162,15 @@ def test_live_viewer_sees_other_connections(t, server, client, certs, curl):
         t.eq("hello: the bounds", (h.get("viewers_max"), h.get("queue_max"),
                                    h.get("history_max")), (8, 262144, 50))
         own = h.get("conn")
+        cb = (closed_before or {}).get("conn")
+        t.check("viewer: first, the connection closed before it",
+                v.read_until(lambda v: any(e.get("event") == "closed" and e.get("conn") == cb
+                                           for e in v.events())), "closed", v.events()[:4])
+        t.check("viewer: first, the connection open before it",
+                v.read_until(lambda v: any(e.get("event") == "established" and
+                                           e.get("remote") == open_before
+                                           for e in v.events())), open_before, v.events()[:4])
+        kept.close()
         # our client over HTTPS, curl over plain HTTP
         r = client("--cacert", certs.ca, "https://localhost:%d/" % https)
         t.eq("client: exit", r.rc, 0)
