@@ -36,7 +36,7 @@ static struct event_base *base;
 static const struct options *opt;
 static struct event	*hb;		/* the heartbeat: pending only while a viewer is there */
 static int		 hb_ms;
-static char		 msg[128 * 1024];	/* one SSE message being built (a ladder: 10-40 KB) */
+static char		 msg[128 * 1024];	/* one SSE message (a ladder: 10-40 KB) */
 
 /* ---- access ---- */
 
@@ -629,8 +629,8 @@ page_conn(const char *p, struct live_answer *a)
 		    "KB", r->dropped, RECORD_MAX / 1024);
 		buf = append(buf, &len, &cap, line, (size_t)n);
 	}
-	buf = appends(buf, &len, &cap, ")</h2>\n<table id=\"events\"><tr><th>ms from the accept</th><th>layer"
-	    "</th><th>event</th><th>what happened</th></tr>\n");
+	buf = appends(buf, &len, &cap, ")</h2>\n<table id=\"events\"><tr><th>ms from the accept"
+	    "</th><th>layer</th><th>event</th><th>what happened</th></tr>\n");
 	buf = event_rows(buf, &len, &cap, r);
 	buf = appends(buf, &len, &cap, "</table>\n<details><summary>The same as JSON lines"
 	    "</summary><pre id=\"json\">");
