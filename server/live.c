@@ -574,6 +574,9 @@ page_live(struct live_answer *a)
 	a->ctype = "text/html; charset=utf-8";
 	a->body = buf;
 	a->len = buf != NULL ? len : 0;
+	/* its own script, its stream and the frame of /live/conn/N: nothing from elsewhere */
+	a->extra = "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; "
+	    "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-src 'self'\r\n";
 }
 
 /* GET /live/conn/N: connection N's full ladder, and its events as the record kept them. */
@@ -640,6 +643,8 @@ page_conn(const char *p, struct live_answer *a)
 	a->ctype = "text/html; charset=utf-8";
 	a->body = buf;
 	a->len = buf != NULL ? len : 0;
+	/* no script at all: whatever the network put in the ladder's text cannot run */
+	a->extra = "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n";
 }
 
 int

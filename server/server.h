@@ -157,6 +157,7 @@ struct live_answer {
 	const char	*ctype;
 	char		*body;
 	size_t		 len;
+	const char	*extra;		/* header lines to add (its Content-Security-Policy), or NULL */
 	int		 stream;
 };
 /* Set up from the options: the records' history and the event stream (none with --live off). */

@@ -330,7 +330,7 @@ serve(struct conn *c, struct session *s)
 		else if (la.status != 200)
 			respond_error(c, s, la.status, la.body);
 		else
-			respond(c, s, 200, la.ctype, la.body, la.len, head, NULL, 0);
+			respond(c, s, 200, la.ctype, la.body, la.len, head, la.extra, 0);
 		if (la.status == 200)
 			free(la.body);
 		return;

@@ -476,6 +476,10 @@ def test_live_conn_page(t, server, client, certs):
         time.sleep(0.1)
         st, h, body = get(http, "/live/conn/%d" % conn)
         t.eq("/live/conn/N of a closed connection: 200", st, 200)
+        t.check("... runs no script (CSP)", "script-src" not in h.get(
+            "content-security-policy", "x") and "default-src 'none'" in h.get(
+            "content-security-policy", ""), "default-src 'none'", h.get(
+            "content-security-policy"))
         t.contains("... it is closed", body, "Connection %d (closed)" % conn)
         for want in ("established", "handshake_done", "ClientHello", 'id="ladder"',
                      'id="events"'):
@@ -499,6 +503,11 @@ def test_live_page(t, server):
         st, h, body = get(srv.port("http"), "/live")
         t.eq("page: 200", st, 200)
         t.contains("page: HTML", h.get("content-type", ""), "text/html")
+        csp = h.get("content-security-policy", "")
+        t.contains("page: a Content-Security-Policy, nothing from elsewhere", csp,
+                   "default-src 'none'")
+        t.check("page: the CSP names no other host", "http" not in csp and "*" not in csp,
+                "'self', data: and inline only", csp)
         urls = [u for u in re.findall(r"[a-z]+://[^\s'\"<>]*", body)
                 if u != "http://www.w3.org/2000/svg"]
         t.eq("page: no external URL (the SVG namespace is a name, not fetched)", urls, [])
