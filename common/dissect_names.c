@@ -195,6 +195,11 @@ dissect_group_name(unsigned id)
 		return "GREASE";
 	switch (id) {
 	case 0x11ec: return "X25519MLKEM768";
+	case 0x11eb: return "SecP256r1MLKEM768";
+	case 0x11ed: return "SecP384r1MLKEM1024";
+	case 0x0200: return "MLKEM512";
+	case 0x0201: return "MLKEM768";
+	case 0x0202: return "MLKEM1024";
 	case 0x6399: return "X25519Kyber768Draft00";
 	case 0x0017: return "P-256";
 	case 0x0018: return "P-384";

@@ -85,6 +85,14 @@ int		 tls_check_groups(const char *list, char *err, size_t errlen);
 void		 tls_cert_info(X509 *, struct tls_cert_info *);
 const char	*tls_group_name(SSL *);
 
+/* tls_tap.c */
+/* Each TLS record's 5-byte header, received (out 0) or sent (out 1), while logging is on,
+ * goes to fn (NULL: none). The server keeps them: what an eavesdropper saw of the
+ * connection. */
+typedef void	(*tls_record_tap_fn)(struct conn *, int out, const unsigned char *hdr);
+void		 tls_set_record_tap(tls_record_tap_fn fn);
+void		 tls_record_tapped(struct conn *, int out, const unsigned char *hdr);
+
 /* tls_log.c */
 /* Each ClientHello received (the whole handshake message, header included) is handed to fn
  * while logging is on; NULL: none. The server keeps it for the visitor's page. */

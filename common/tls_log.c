@@ -566,6 +566,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 		c->tls->notify_in = 1;
 	if (!evlog_on())
 		return;
+	if (content_type == SSL3_RT_HEADER && len >= 5)
+		tls_record_tapped(c, write_p, p);
 	if (write_p && (content_type == SSL3_RT_HEADER ||
 	    content_type == SSL3_RT_INNER_CONTENT_TYPE)) {
 		record_out(c, content_type, p, len);

@@ -75,6 +75,7 @@ main(int argc, char **argv)
 	live_init(base, &o);
 	evlog_set_tap(record_tap);
 	tls_set_hello_tap(record_hello);
+	tls_set_record_tap(record_tls_header);
 	/* Before the first listen event: whoever reads it may stop us at once. */
 	sigint = evsignal_new(base, SIGINT, stop_cb, base);
 	sigterm = evsignal_new(base, SIGTERM, stop_cb, base);
@@ -106,6 +107,7 @@ done:
 	session_free();
 	evlog_set_tap(NULL);
 	tls_set_hello_tap(NULL);
+	tls_set_record_tap(NULL);
 	live_free();
 	record_free();
 	evlog_set_base(NULL);

@@ -1,68 +1,282 @@
-/* page.c -- the one page the server serves: what this very connection looks like. */
+/* page.c -- the one page the server serves: what this very connection looks like, from the
+ * server's own events for it (its record), HTML or plain text; and /redirect/N's chain. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
 
 #include "conn.h"
+#include "page.h"
 #include "server.h"
 #include "tls.h"
 
-struct facts {
-	char	protocol[64];
-	char	cipher[96];
-	char	group[48];
-	char	resumed[8];
-	char	sni[128];
-};
+/* ---- the sections ---- */
 
+/* With no record (-q): what the connection itself still knows, as the page always showed. */
 static void
-gather(struct conn *c, struct facts *f)
+live_table(struct pbuf *b, const struct page_req *q)
 {
+	struct conn *c = q->c;
 	const SSL_CIPHER *ciph;
 	const char *g, *sni;
 
-	memset(f, 0, sizeof(*f));
+	pb_table(b);
+	pb_row(b, "client", "%s", conn_remote_str(c));
+	pb_row(b, "server", "%s", conn_local_str(c));
 	if (c->ssl == NULL) {
-		snprintf(f->protocol, sizeof(f->protocol), "HTTP/1.1 over plain TCP (no TLS)");
-		snprintf(f->cipher, sizeof(f->cipher), "none: anyone on the path can read this");
-		snprintf(f->group, sizeof(f->group), "none");
-		snprintf(f->resumed, sizeof(f->resumed), "n/a");
+		pb_row(b, "protocol", "HTTP/1.1 over plain TCP (no TLS)");
+		pb_row(b, "cipher", "none: anyone on the path can read this");
+		pb_row(b, "key exchange group", "none");
+		pb_row(b, "session resumed", "n/a");
+	} else {
+		ciph = SSL_get_current_cipher(c->ssl);
+		g = tls_group_name(c->ssl);
+		sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+		pb_row(b, "protocol", "HTTP/1.1 over %s", SSL_get_version(c->ssl));
+		pb_row(b, "cipher", "%s", ciph ? SSL_CIPHER_standard_name(ciph) : "?");
+		pb_row(b, "key exchange group", "%s", g[0] ? g : "RSA key transport (no group)");
+		pb_row(b, "session resumed", "%s", SSL_session_reused(c->ssl) ? "yes" : "no");
+		pb_row(b, "SNI", "%s", sni ? sni : "(none)");
+	}
+	pb_row(b, "request on this connection", "%d", q->requests);
+	pb_end_table(b);
+}
+
+/* The seven rows the page always had, now from the record; and the request's number. */
+static void
+summary(struct pbuf *b, const struct page_req *q, const struct pfacts *f)
+{
+	pb_table(b);
+	pb_row(b, "client", "%s", f->remote);
+	pb_row(b, "server", "%s", f->local);
+	if (!f->tls) {
+		pb_row(b, "protocol", "HTTP/1.1 over plain TCP (no TLS)");
+		pb_row(b, "cipher", "none: anyone on the path can read this");
+		pb_row(b, "key exchange group", "none");
+		pb_row(b, "session resumed", "n/a");
+	} else {
+		pb_row(b, "protocol", "HTTP/1.1 over %s", f->version[0] ? f->version : "?");
+		pb_row(b, "cipher", "%s", f->cipher[0] ? f->cipher : "?");
+		pb_row(b, "key exchange", "%s%s%s%s", f->kx[0] ? f->kx : "?", f->group[0] ?
+		    " over " : "", f->group, f->fs ? " (forward secrecy)" : "");
+		pb_row(b, "key exchange group", "%s", f->group[0] ? f->group :
+		    "RSA key transport (no group)");
+		pb_row(b, "session resumed", "%s", f->resumed ? "yes: an abbreviated handshake "
+		    "from a ticket (no certificate sent)" : "no: a full handshake");
+		pb_row(b, "SNI", "%s", f->sni[0] ? f->sni : "(none)");
+	}
+	if (q->requests > 1)
+		pb_row(b, "this request", "request %d on this connection: it came on the same "
+		    "connection as the previous one (HTTP keep-alive), with no new TCP or TLS "
+		    "handshake", q->requests);
+	else
+		pb_row(b, "this request", "request 1 on this connection: reload the page to see "
+		    "whether your client sends the next one on the same connection");
+	pb_end_table(b);
+}
+
+static void
+ladder(struct pbuf *b, const struct record *r)
+{
+	char *svg = NULL;
+	size_t n = 0;
+
+	pb_h2(b, "The exchange, as the server saw it");
+	if (page_ladder_svg(r, 0, &svg, &n) == 0 && svg != NULL) {
+		if (b->text)
+			pb_p(b, "(the ladder diagram is in the HTML page: /)");
+		else {
+			pb_raw(b, "<div class=\"ladder\">");
+			pb_put(b, svg, n);	/* our own drawing: it escapes what it names */
+			pb_raw(b, "</div>\n");
+		}
+	} else
+		pb_p(b, "ladder not available: this server cannot draw it; the events below "
+		    "are the same steps.");
+	free(svg);
+}
+
+/* What an event is, in a few words: a message's direction and type, a request's method and
+ * target, a response's status; else the event's name. */
+static void
+what(const char *l, size_t n, const char *ev, char *buf, size_t len)
+{
+	char a[32] = "", b[272] = "";
+
+	if (strcmp(ev, "message") == 0 && rec_get(l, n, "type", b, sizeof(b))) {
+		rec_get(l, n, "dir", a, sizeof(a));
+		snprintf(buf, len, "%s %s", strcmp(a, "in") == 0 ? "<" : ">", b);
+	} else if (strcmp(ev, "request") == 0 && rec_get(l, n, "target", b, sizeof(b))) {
+		rec_get(l, n, "method", a, sizeof(a));
+		snprintf(buf, len, "< %s %s", a, b);
+	} else if (strcmp(ev, "response") == 0 && rec_get(l, n, "status", a, sizeof(a)))
+		snprintf(buf, len, "> %s", a);
+	else
+		snprintf(buf, len, "%s", ev);
+}
+
+/* Each event of the record: its time from the accept and the log's own detail line. */
+static void
+timeline(struct pbuf *b, const struct record *r, const struct pfacts *f)
+{
+	const char *l;
+	char ev[32], layer[8], w[320], detail[512];
+	size_t off = 0, n;
+
+	pb_p(b, "The server's events for this connection, times in ms from accept() (the "
+	    "same records as /events.json; %u kept%s):", r->nev, r->dropped ? ", later ones "
+	    "not: the record is full" : "");
+	pb_raw(b, "<table class=\"events\">\n");
+	while (rec_line(r, &off, &l, &n)) {
+		if (!rec_get(l, n, "event", ev, sizeof(ev)))
+			continue;
+		layer[0] = detail[0] = '\0';
+		rec_get(l, n, "layer", layer, sizeof(layer));
+		rec_get(l, n, "detail", detail, sizeof(detail));
+		what(l, n, ev, w, sizeof(w));
+		if (b->text) {
+			pb_escf(b, "  %9.3f  %-4s %-20s %s", rec_num(l, n, "t_ms", 0) - f->t0,
+			    layer, w, detail);
+			pb_put(b, "\n", 1);
+		} else {
+			pb_raw(b, "<tr><td>");
+			pb_escf(b, "%.3f", rec_num(l, n, "t_ms", 0) - f->t0);
+			pb_raw(b, "</td><td>");
+			pb_escf(b, "%s %s", layer, w);
+			pb_raw(b, "</td><td>");
+			pb_esc(b, detail, strlen(detail));
+			pb_raw(b, "</td></tr>\n");
+		}
+	}
+	pb_raw(b, "</table>\n");
+}
+
+static void
+tcp(struct pbuf *b, const struct pfacts *f)
+{
+	pb_h2(b, "TCP");
+	pb_table(b);
+	pb_row(b, "the connection", "%s (you) -> %s (this server)", f->remote, f->local);
+	if (f->syn) {
+		pb_row(b, "your SYN's MSS", f->syn_mss >= 0 ? "%ld bytes: the largest segment "
+		    "your side wants to receive" : "not sent", f->syn_mss);
+		if (f->syn_wscale >= 0)
+			pb_row(b, "your SYN's window scale", "%ld: your receive window counts in "
+			    "units of 2^%ld = %ld bytes", f->syn_wscale, f->syn_wscale,
+			    1L << (f->syn_wscale < 15 ? f->syn_wscale : 14));
+		else
+			pb_row(b, "your SYN's window scale", "not sent: windows stay under 64 KB");
+		pb_row(b, "your SYN's SACK", "%s", f->syn_sack ? "permitted: lost segments can "
+		    "be reported one by one" : "not offered");
+		pb_row(b, "your SYN's timestamps", "%s", f->syn_ts ? "offered (RFC 7323: RTT "
+		    "measurement, protection against wrapped sequence numbers)" : "not offered");
+		pb_row(b, "where these come from", "%s", strcmp(f->syn_from, "saved") == 0 ?
+		    "the kernel kept your SYN for us (TCP_SAVE_SYN on the listener, read with "
+		    "getsockopt TCP_SAVED_SYN after accept()): its own option bytes" :
+		    f->syn_from);
+	} else
+		pb_row(b, "your SYN's options", "not known: the kernel did not keep the SYN");
+	if (f->rtt_ms >= 0)
+		pb_row(b, "round-trip time", "%.3f ms (the kernel's estimate at accept(), from "
+		    "its SYN-ACK and your ACK)", f->rtt_ms);
+	pb_row(b, "TCP handshake", "SYN, SYN-ACK, ACK: one round trip%s, done by the kernel "
+	    "before accept() returned; times on this page count from that accept()",
+	    f->rtt_ms >= 0 ? " (about the RTT above)" : "");
+	if (f->tls) {
+		if (f->t_ch >= 0)
+			pb_row(b, "your ClientHello", "arrived %.3f ms after the accept (%ld bytes)",
+			    f->t_ch, f->ch_len);
+		if (f->t_hd >= 0)
+			pb_row(b, "TLS handshake", "done %.3f ms after the accept; %.3f ms from "
+			    "its start, by the server's count%s", f->t_hd, f->hs_ms, f->hrr ?
+			    " (one more round trip: a HelloRetryRequest)" : "");
+		else
+			pb_row(b, "TLS handshake", "not done (the record shows no handshake_done)");
+	}
+	pb_end_table(b);
+}
+
+static const char *
+rec_type(int t)
+{
+	switch (t) {
+	case 20: return "change_cipher_spec";
+	case 21: return "alert";
+	case 22: return "handshake";
+	case 23: return "application_data";
+	default: return "?";
+	}
+}
+
+/* What anyone on the path saw: over HTTP the request itself; over HTTPS only the TLS record
+ * headers (and, in the clear, the hellos). */
+static void
+eavesdropper(struct pbuf *b, const struct record *r, const struct pfacts *f)
+{
+	const struct record_tlsrec *t;
+	unsigned i, n, seq, next = 0;
+
+	pb_h2(b, "What an eavesdropper on the path saw");
+	if (!f->tls) {
+		if (r->req == NULL) {
+			pb_p(b, "This request's bytes were not kept.");
+			return;
+		}
+		pb_p(b, "Plain HTTP: anyone on the path (the Wi-Fi, a router, the provider) read "
+		    "this request byte for byte, and reads this page on its way back. Here is the "
+		    "request's head as it arrived at the server (%zu bytes%s), \\r\\n shown:",
+		    r->req_full, r->req_full > r->req_len ? "; the first ones shown" : "");
+		pb_bytes(b, (const unsigned char *)r->req, r->req_len);
 		return;
 	}
-	snprintf(f->protocol, sizeof(f->protocol), "HTTP/1.1 over %s", SSL_get_version(c->ssl));
-	ciph = SSL_get_current_cipher(c->ssl);
-	snprintf(f->cipher, sizeof(f->cipher), "%s", ciph ? SSL_CIPHER_standard_name(ciph) : "?");
-	g = tls_group_name(c->ssl);
-	snprintf(f->group, sizeof(f->group), "%s", g[0] ? g : "RSA key transport (no group)");
-	snprintf(f->resumed, sizeof(f->resumed), "%s", SSL_session_reused(c->ssl) ? "yes" : "no");
-	sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
-	snprintf(f->sni, sizeof(f->sni), "%s", sni ? sni : "");
-}
-
-/* Escape for HTML: addresses and SNI come from the network. */
-static void
-esc(char *out, size_t len, const char *s)
-{
-	size_t o = 0;
-	const char *r;
-
-	for (; *s && o + 7 < len; s++) {
-		switch (*s) {
-		case '<': r = "&lt;"; break;
-		case '>': r = "&gt;"; break;
-		case '&': r = "&amp;"; break;
-		case '"': r = "&quot;"; break;
-		default:
-			out[o++] = *s;
+	n = record_tlsrec_kept(r);
+	pb_p(b, "HTTPS: the path sees TLS records. Each has a 5-byte header in clear: type, "
+	    "version, length; the rest is encrypted, except the hellos (your ClientHello with "
+	    "its SNI%s%s%s and the groups you offered, and the ServerHello travel in clear). "
+	    "These are the headers of this connection's records, as OpenSSL read and wrote "
+	    "them here (its message callback), times in ms from the accept. TLS 1.3 disguises "
+	    "everything after the ServerHello as application_data (23); the last ones from "
+	    "you carry this request: their length is all the path learns of it.",
+	    f->sni[0] ? " '" : "", f->sni, f->sni[0] ? "'" : "");
+	pb_raw(b, "<table class=\"events\">\n<tr><th>#</th><th>ms</th><th>direction</th>"
+	    "<th>type</th><th>version</th><th>length</th></tr>\n");
+	for (i = 0; i < n; i++) {
+		t = record_tlsrec_get(r, i, &seq);
+		if (seq != next) {
+			pb_raw(b, "<tr><td colspan=\"6\">");
+			pb_escf(b, "%s... %u records not kept ...", b->text ? "  " : "", seq - next);
+			pb_raw(b, "</td></tr>");
+			pb_put(b, "\n", 1);
+		}
+		next = seq + 1;
+		if (b->text) {
+			pb_escf(b, "  %3u %9.3f  %-16s %-18s (%d) 0x%04x  length %u", seq + 1,
+			    t->t_us / 1000.0, t->in ? "client -> server" : "server -> client",
+			    rec_type(t->type), t->type, t->version, t->len);
+			pb_put(b, "\n", 1);
 			continue;
 		}
-		o += (size_t)snprintf(out + o, len - o, "%s", r);
+		pb_raw(b, "<tr><td>");
+		pb_escf(b, "%u", seq + 1);
+		pb_raw(b, "</td><td>");
+		pb_escf(b, "%.3f", t->t_us / 1000.0);
+		pb_raw(b, "</td><td>");
+		pb_escf(b, "%s", t->in ? "client → server" : "server → client");
+		pb_raw(b, "</td><td>");
+		pb_escf(b, "%s (%d)", rec_type(t->type), t->type);
+		pb_raw(b, "</td><td>");
+		pb_escf(b, "0x%04x", t->version);
+		pb_raw(b, "</td><td>");
+		pb_escf(b, "%u", t->len);
+		pb_raw(b, "</td></tr>\n");
 	}
-	out[o] = '\0';
+	pb_raw(b, "</table>\n");
+	pb_p(b, "%u records so far; the first %d and the last %d are kept. What the server "
+	    "cannot know from here: how TCP cut these records into segments (server --wire "
+	    "shows that, from a capture).", r->ntlsrec, RECORD_TLSREC_FIRST, RECORD_TLSREC_LAST);
 }
-
 /* The host part of a Host header, if it is one a link may name: a DNS name (letters, digits,
  * '-' and '.', up to 128 characters, so the page stays within its buffer), a dotted IPv4
  * address or a [bracketed] IPv6 address, with an optional port of digits (dropped: each
@@ -113,26 +327,24 @@ host_from_header(const char *hdr, char *buf, size_t len)
 	return 0;
 }
 
+
 /* The gallery's list, after the page proper: a link and the expected verdict each, at the
  * address this connection reached (host). */
-static int
-gallery_list(int text, const char *host, const struct scenario *sc, int nsc, char *buf,
-    size_t len)
+static void
+gallery_list(struct pbuf *b, const char *host, const struct scenario *sc, int nsc)
 {
-	size_t o = 0;
-	int i, n;
-	char desc[1024];
+	char url[256];
+	int i;
 
 	if (nsc == 0)
-		return 0;
-	n = snprintf(buf, len, text ? "\ncertificate gallery (one HTTPS port each):\n" :
-	    "<h2>Certificate gallery</h2>\n<p>One HTTPS port per certificate problem. Try them "
-	    "with <code>build/client --cacert certs/out/gallery/trust.pem</code>, curl, or a "
-	    "browser.</p>\n<table>\n<tr><th>scenario</th><th>expected verdict</th>"
-	    "<th>what it shows</th></tr>\n");
-	if (n < 0 || (size_t)n >= len)
-		return -1;
-	o = (size_t)n;
+		return;
+	if (b->text)
+		pb_put(b, "\ncertificate gallery (one HTTPS port each):\n", 44);
+	else
+		pb_raw(b, "<h2>Certificate gallery</h2>\n<p>One HTTPS port per certificate "
+		    "problem. Try them with <code>build/client --cacert "
+		    "certs/out/gallery/trust.pem</code>, curl, or a browser.</p>\n<table>\n"
+		    "<tr><th>scenario</th><th>expected verdict</th><th>what it shows</th></tr>\n");
 	for (i = 0; i < nsc; i++) {
 		char verdict[64];
 
@@ -141,87 +353,92 @@ gallery_list(int text, const char *host, const struct scenario *sc, int nsc, cha
 		else
 			snprintf(verdict, sizeof(verdict), "error %d%s", sc[i].expected,
 			    sc[i].crl ? " (with --crlfile)" : "");
-		if (text)
-			n = snprintf(buf + o, len - o, "  %-17s https://%s:%d/  %s\n",
-			    sc[i].name, host, sc[i].port, verdict);
-		else {
-			esc(desc, sizeof(desc), sc[i].description);
-			n = snprintf(buf + o, len - o, "<tr><td><a href=\"https://%s:%d/\">"
-			    "%s</a></td><td>%s</td><td>%s</td></tr>\n", host, sc[i].port,
-			    sc[i].name, verdict, desc);
+		snprintf(url, sizeof(url), "https://%s:%d/", host, sc[i].port);
+		if (b->text) {
+			pb_escf(b, "  %-17s %s  %s", sc[i].name, url, verdict);
+			pb_put(b, "\n", 1);
+			continue;
 		}
-		if (n < 0 || (size_t)n >= len - o)
-			return -1;
-		o += (size_t)n;
+		pb_raw(b, "<tr><td><a href=\"");
+		pb_esc(b, url, strlen(url));
+		pb_raw(b, "\">");
+		pb_esc(b, sc[i].name, strlen(sc[i].name));
+		pb_raw(b, "</a></td><td>");
+		pb_esc(b, verdict, strlen(verdict));
+		pb_raw(b, "</td><td>");
+		pb_esc(b, sc[i].description, strlen(sc[i].description));
+		pb_raw(b, "</td></tr>\n");
 	}
-	if (!text) {
-		n = snprintf(buf + o, len - o, "</table>\n");
-		if (n < 0 || (size_t)n >= len - o)
-			return -1;
-		o += (size_t)n;
-	}
-	return (int)o;
+	pb_raw(b, "</table>\n");
 }
 
-int
-page_render(struct conn *c, int text, const char *listener, const char *host_hdr,
-    const struct scenario *sc, int nsc, char *buf, size_t len)
-{
-	struct facts f;
-	char sni[256], remote[128], host[136];
-	int n, g;
+static const char style[] =
+    "<style>body{font-family:sans-serif;max-width:64em;margin:2em auto;padding:0 1em}"
+    "th{text-align:left;padding-right:1em;vertical-align:top;white-space:nowrap}"
+    "td{font-family:monospace;overflow-wrap:break-word}h3{margin-bottom:.3em}"
+    "table.events td{padding-right:1em}table.events td:nth-child(-n+2){white-space:nowrap}"
+    "pre.wire{background:#f4f4f4;padding:.5em;white-space:pre-wrap;word-break:break-all}"
+    ".cols{display:flex;gap:2em;flex-wrap:wrap}.cols>div{flex:1;min-width:26em}"
+    ".cols table{table-layout:fixed;width:100%}.cols th{width:10em;white-space:normal}"
+    ".ladder{overflow-x:auto}.ladder svg{max-width:100%;height:auto}</style>\n";
 
-	gather(c, &f);
-	if (text) {
-		n = snprintf(buf, len,
-		    "handshake-lab: your connection\n"
-		    "listener:   %s\n"
-		    "client:     %s\n"
-		    "server:     %s\n"
-		    "protocol:   %s\n"
-		    "cipher:     %s\n"
-		    "key group:  %s\n"
-		    "resumed:    %s\n"
-		    "SNI:        %s\n",
-		    listener, conn_remote_str(c), conn_local_str(c), f.protocol, f.cipher, f.group, f.resumed,
-		    f.sni[0] ? f.sni : "(none)");
+int
+page_render(const struct page_req *q, char **page, size_t *len)
+{
+	struct pbuf b = { NULL, 0, 0, q->text, 0, 0 };
+	struct pfacts f;
+	const char *lname = q->li->sc ? q->li->sc->name : kind_names[q->li->kind];
+	char host[136];
+
+	if (b.text) {
+		pb_escf(&b, "handshake-lab: your connection (the %s listener)", lname);
+		pb_put(&b, "\n", 1);
 	} else {
-		esc(sni, sizeof(sni), f.sni[0] ? f.sni : "(none)");
-		esc(remote, sizeof(remote), conn_remote_str(c));
-		n = snprintf(buf, len,
-		    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-		    "<title>handshake-lab: your connection</title>\n"
-		    "<style>body{font-family:sans-serif;max-width:44em;margin:2em auto}"
-		    "th{text-align:left;padding-right:1em}td{font-family:monospace}</style>\n"
-		    "</head><body>\n<h1>Your connection</h1>\n"
-		    "<p>You reached the <b>%s</b> listener of handshake-lab. "
-		    "The server's event log shows every step of this exchange.</p>\n<table>\n"
-		    "<tr><th>client</th><td>%s</td></tr>\n"
-		    "<tr><th>server</th><td>%s</td></tr>\n"
-		    "<tr><th>protocol</th><td>%s</td></tr>\n"
-		    "<tr><th>cipher</th><td>%s</td></tr>\n"
-		    "<tr><th>key exchange group</th><td>%s</td></tr>\n"
-		    "<tr><th>session resumed</th><td>%s</td></tr>\n"
-		    "<tr><th>SNI</th><td>%s</td></tr>\n"
-		    "</table>\n<p>Plain-text version: <a href=\"/?text\">/?text</a></p>\n",
-		    listener, remote, conn_local_str(c), f.protocol, f.cipher, f.group, f.resumed, sni);
+		pb_raw(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		    "<title>handshake-lab: your connection</title>\n");
+		pb_raw(&b, style);
+		pb_raw(&b, "</head><body>\n<h1>Your connection</h1>\n");
 	}
-	if (n < 0 || (size_t)n >= len)
-		return -1;
+	if (q->r == NULL) {
+		pb_p(&b, "You reached the %s listener of handshake-lab. This server runs without "
+		    "its event log (-q), and without it it keeps no record of your connection: "
+		    "this is what the connection itself still knows.", lname);
+		if (q->c != NULL)
+			live_table(&b, q);
+	} else {
+		rec_facts(q->r, &f);
+		pb_p(&b, "You reached the %s listener of handshake-lab. Everything below comes "
+		    "from the server's own events for this very connection, as it logged them "
+		    "from the accept on (/events.json gives them as JSON).", lname);
+		summary(&b, q, &f);
+		ladder(&b, q->r);
+		timeline(&b, q->r, &f);
+		tcp(&b, &f);
+		if (f.tls) {
+			page_hello(&b, q->r, &f, q->opt);
+			page_cert(&b, q->li, &f, q->opt);
+		}
+		eavesdropper(&b, q->r, &f);
+	}
+	pb_raw(&b, "<p>Plain-text version: <a href=\"/?text\">/?text</a>; this connection's "
+	    "events: <a href=\"/events.json\">/events.json</a></p>\n");
 	/* Links name the host the visitor asked for (on a LAN: teacher.lan, 192.168.1.10), else
 	 * the address this connection reached. */
-	if (host_from_header(host_hdr, host, sizeof(host)) == -1)
-		listen_url_host(&c->local.sa, host, sizeof(host));
-	if ((g = gallery_list(text, host, sc, nsc, buf + n, len - (size_t)n)) < 0)
-		return -1;
-	n += g;
-	if (!text) {
-		g = snprintf(buf + n, len - (size_t)n, "</body></html>\n");
-		if (g < 0 || (size_t)g >= len - (size_t)n)
-			return -1;
-		n += g;
+	if (host_from_header(q->host_hdr, host, sizeof(host)) == -1) {
+		if (q->c != NULL)
+			listen_url_host(&q->c->local.sa, host, sizeof(host));
+		else
+			snprintf(host, sizeof(host), "%s", q->li->url_host);
 	}
-	return n;
+	gallery_list(&b, host, q->sc, q->nsc);
+	pb_raw(&b, "</body></html>\n");
+	if (b.err) {
+		free(b.p);
+		return -1;
+	}
+	*page = b.p;
+	*len = b.len;
+	return 0;
 }
 
 /* /redirect/N (1-100): a redirect to /redirect/N-1, the last one to /: a chain of N for

@@ -11,6 +11,7 @@
 #include "server.h"
 
 #define NBUCKETS	1024	/* hash chains by connection id */
+#define TLSREC_BYTES	((RECORD_TLSREC_FIRST + RECORD_TLSREC_LAST) * sizeof(struct record_tlsrec))
 #define FIRST_CAP	2048	/* the first allocation of a record's events; doubled up to RECORD_MAX */
 
 static struct record	**bucket;
@@ -34,10 +35,13 @@ slot(unsigned id)
 static void
 record_free1(struct record *r)
 {
-	live_bytes -= sizeof(*r) + r->cap + r->hello_len;
+	live_bytes -= sizeof(*r) + r->cap + r->hello_len + r->req_len + (r->tlsrec != NULL ?
+	    TLSREC_BYTES : 0);
 	nlive--;
 	free(r->ev);
 	free(r->hello);
+	free(r->req);
+	free(r->tlsrec);
 	free(r);
 }
 
@@ -155,6 +159,80 @@ record_hello(struct conn *c, const unsigned char *msg, size_t len)
 	memcpy(r->hello, msg, len);
 	r->hello_len = len;
 	live_bytes += len;
+}
+
+/* Plain HTTP only: over TLS the path sees records, not the head (record_tls_header). Holds
+ * the last request's head, RECORD_REQ_MAX bytes at most, in an allocation of its size. */
+void
+record_request(struct conn *c, const char *head, size_t len)
+{
+	struct record *r;
+	char *p;
+	size_t n = len < RECORD_REQ_MAX ? len : RECORD_REQ_MAX;
+
+	if (c->ssl != NULL || bucket == NULL || (r = *slot(c->id)) == NULL)
+		return;
+	if (n != r->req_len) {
+		if ((p = realloc(r->req, n)) == NULL)
+			return;
+		live_bytes = live_bytes - r->req_len + n;
+		r->req = p;
+		r->req_len = n;
+	}
+	r->req_full = len;
+	memcpy(r->req, head, n);
+}
+
+/* 12 bytes a header: the first RECORD_TLSREC_FIRST (the handshake), then a ring of the
+ * last RECORD_TLSREC_LAST (this request's, the response before it). */
+void
+record_tls_header(struct conn *c, int out, const unsigned char *hdr)
+{
+	struct record *r;
+	struct record_tlsrec *t;
+	unsigned i;
+
+	if (bucket == NULL || (r = *slot(c->id)) == NULL)
+		return;
+	if (r->tlsrec == NULL) {
+		if ((r->tlsrec = calloc(1, TLSREC_BYTES)) == NULL)
+			return;
+		live_bytes += TLSREC_BYTES;
+	}
+	i = r->ntlsrec < RECORD_TLSREC_FIRST ? r->ntlsrec : RECORD_TLSREC_FIRST +
+	    (r->ntlsrec - RECORD_TLSREC_FIRST) % RECORD_TLSREC_LAST;
+	t = &r->tlsrec[i];
+	t->t_us = (uint32_t)(evlog_now_us() - r->t0_us);
+	t->in = !out;
+	t->type = hdr[0];
+	t->version = (uint16_t)(hdr[1] << 8 | hdr[2]);
+	t->len = (uint16_t)(hdr[3] << 8 | hdr[4]);
+	r->ntlsrec++;
+}
+
+unsigned
+record_tlsrec_kept(const struct record *r)
+{
+	if (r->tlsrec == NULL)
+		return 0;
+	return r->ntlsrec < RECORD_TLSREC_FIRST + RECORD_TLSREC_LAST ? r->ntlsrec :
+	    RECORD_TLSREC_FIRST + RECORD_TLSREC_LAST;
+}
+
+const struct record_tlsrec *
+record_tlsrec_get(const struct record *r, unsigned i, unsigned *seq)
+{
+	unsigned last, k;
+
+	if (i < RECORD_TLSREC_FIRST || r->ntlsrec <= RECORD_TLSREC_FIRST + RECORD_TLSREC_LAST) {
+		*seq = i;
+		return &r->tlsrec[i];
+	}
+	/* the ring: its oldest entry is the one written next */
+	k = i - RECORD_TLSREC_FIRST;
+	last = r->ntlsrec - RECORD_TLSREC_LAST + k;	/* this entry's number */
+	*seq = last;
+	return &r->tlsrec[RECORD_TLSREC_FIRST + (last - RECORD_TLSREC_FIRST) % RECORD_TLSREC_LAST];
 }
 
 struct record *

@@ -100,6 +100,18 @@ void	session_free(void);
 /* record.c */
 #define RECORD_MAX		(16 * 1024)	/* a connection's events' facts kept, at most */
 #define RECORD_HELLO_MAX	8192		/* the ClientHello's bytes kept, at most */
+#define RECORD_REQ_MAX		2048		/* plain HTTP: the last request head's bytes kept */
+#define RECORD_TLSREC_FIRST	24		/* TLS record headers kept: the first ones ... */
+#define RECORD_TLSREC_LAST	8		/* ... and the last ones (a ring) */
+
+/* One TLS record header as it crossed the wire (what an eavesdropper sees of it). */
+struct record_tlsrec {
+	uint32_t	t_us;		/* since the accept */
+	uint16_t	version;	/* the header's version field */
+	uint16_t	len;		/* the record's length */
+	uint8_t		in;		/* 1: from the client */
+	uint8_t		type;		/* content type: 20-23 */
+};
 
 /* One served connection's events (JSON lines: the log's records without gloss and explain),
  * kept from its established event on; and its first ClientHello. */
@@ -112,6 +124,12 @@ struct record {
 	unsigned	 dropped;	/* events not kept: the record was full */
 	unsigned char	*hello;		/* the ClientHello, hello_len bytes of hello_full */
 	size_t		 hello_len, hello_full;
+	char		*req;		/* plain HTTP: the last request head, req_len bytes (at most
+					 * RECORD_REQ_MAX) of req_full; malloc'd to its size */
+	size_t		 req_len, req_full;
+	struct record_tlsrec *tlsrec;	/* TLS: 24 + 8 entries of 12 bytes (384 B), malloc'd at
+					 * the first record; plain HTTP: NULL */
+	unsigned	 ntlsrec;	/* record headers seen (the first 24 kept, the last 8) */
 	unsigned	 closed:1;	/* the connection is gone; kept in the history */
 	unsigned	 hidden:1;	/* live.c: a /live viewer's own connection, not shown */
 	struct record	*next;		/* hash chain */
@@ -127,6 +145,14 @@ void	record_init(int history);
 void	record_set_listener(record_listener_fn);
 void	record_tap(const struct evrec *);	/* evlog_set_tap(record_tap) */
 void	record_hello(struct conn *, const unsigned char *msg, size_t len);
+/* A plain HTTP request head as it came (the eavesdropper's view), the last one kept. */
+void	record_request(struct conn *, const char *head, size_t len);
+/* A TLS record's 5-byte header, in (from the client) or out (tls_set_record_tap). */
+void	record_tls_header(struct conn *, int out, const unsigned char *hdr);
+/* The i-th kept TLS record header, oldest first (i < record_tlsrec_kept(r)); its number
+ * among all the connection's records in *seq. */
+unsigned record_tlsrec_kept(const struct record *);
+const struct record_tlsrec *record_tlsrec_get(const struct record *, unsigned i, unsigned *seq);
 struct record *record_find(unsigned id);
 /* The connection closed: its record goes to the history, or is freed. */
 void	record_closed(unsigned id);
@@ -172,12 +198,23 @@ void	live_stop(void);		/* the server stops: tell the viewers */
 void	live_free(void);
 
 /* page.c */
-/* Render the connection page for c into buf; text != 0 gives the plain-text variant. The
- * gallery (n scenarios, may be 0) is listed with links to the host of host_hdr (the request's
- * Host header, or NULL) if it is a valid one, else to the address c reached. Returns the
- * length, or -1. */
-int	page_render(struct conn *c, int text, const char *listener, const char *host_hdr,
-	    const struct scenario *, int n, char *buf, size_t len);
+/* What the connection page is rendered from: the connection's record (and the server-wide
+ * state: the listener, the options), so it can be drawn for one that has closed too. */
+struct page_req {
+	struct conn		*c;		/* the connection asking; NULL: from the record alone */
+	const struct record	*r;		/* its record; NULL: no event log (-q) */
+	const struct listener	*li;
+	const struct options	*opt;
+	int			 requests;	/* this request's number on its connection */
+	int			 text;		/* the plain-text form (/?text) */
+	const char		*host_hdr;	/* the request's Host header, or NULL */
+	const struct scenario	*sc;		/* the gallery to list (nsc may be 0) */
+	int			 nsc;
+};
+/* Render the connection page into *page (malloc'd, *len bytes; the caller frees). The
+ * gallery's links name the host of host_hdr if it is a valid one, else the address c
+ * reached. -1: out of memory or past PAGE_MAX (server/page.h). */
+int	page_render(const struct page_req *, char **page, size_t *len);
 /* /redirect/N[?code=3xx]: a chain of N redirects on this server (client -L): the status,
  * with the Location header line in hdr and a body; 0: not such a path; -1: malformed. */
 int	page_redirect(const char *path, char *hdr, size_t hlen, char *body, size_t blen);

@@ -281,10 +281,11 @@ serve(struct conn *c, struct session *s)
 	const struct http1_msg *m = s->req;
 	const char *path = target_path(m->target);
 	const struct scenario *sc;
-	char page[16384], loc[64];
-	size_t plen;
+	struct page_req q;
+	char page[512], loc[64], *body;
+	size_t plen, blen;
 	long pad;
-	int head = strcmp(m->method, "HEAD") == 0, text, n, nsc;
+	int head = strcmp(m->method, "HEAD") == 0, n, nsc;
 
 	/* The only page is generated, never a file: whatever the path says (.., %2e%2e, %00),
 	 * nothing but "/" exists. */
@@ -343,21 +344,21 @@ serve(struct conn *c, struct session *s)
 		serve_post(c, s);
 		return;
 	}
-	text = wants_text(m);
-	sc = listen_scenarios(&nsc);
-	n = page_render(c, text, s->li->sc ? s->li->sc->name : kind_names[s->li->kind],
-	    http1_header(m, "Host"), sc, s->li->kind == K_HTTP ? nsc : 0, page, sizeof(page));
-	if (n < 0) {
-		respond_error(c, s, 500, TR("page too large", "页面太大"));
-		return;
-	}
 	if ((pad = query_pad(m->target)) < 0) {
 		respond_error(c, s, 400, TR("pad= takes a number of bytes up to 16777216",
 		    "pad= 取一个字节数，最大 16777216"));
 		return;
 	}
-	respond(c, s, 200, text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
-	    page, (size_t)n, head, NULL, (size_t)pad);
+	sc = listen_scenarios(&nsc);
+	q = (struct page_req){ c, record_find(c->id), s->li, opt, s->requests, wants_text(m),
+	    http1_header(m, "Host"), sc, s->li->kind == K_HTTP ? nsc : 0 };
+	if (page_render(&q, &body, &blen) == -1) {
+		respond_error(c, s, 500, TR("page too large", "页面太大"));
+		return;
+	}
+	respond(c, s, 200, q.text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
+	    body, blen, head, NULL, (size_t)pad);
+	free(body);
 }
 
 /* ?pad=N: N filler bytes after the page (at most 16 MiB), so a reader that stops reading
@@ -847,6 +848,7 @@ session_read(struct conn *c, struct evbuffer *in)
 			reject(c, s, s->req->error_status, s->req->error_text, NULL);
 			return;
 		}
+		record_request(c, (const char *)p, s->req->head_len);	/* the page's wire view */
 		evbuffer_drain(in, s->req->head_len);
 		s->got_bytes = 0;
 		head_timer_stop(s);

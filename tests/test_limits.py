@@ -1,5 +1,5 @@
 """Issue 10's limits on the C sources (scripts/limits.py): no file over 1,000 lines
-(common/dissect.c: 1,150), no main() over 120 lines, no option numbered by a bare integer.
+(no exception), no main() over 120 lines, no option numbered by a bare integer.
 
 test_the_tree_keeps_the_limits is the check itself; the others show on small made-up trees
 that limits.py sees what it should, and only that.
@@ -57,7 +57,7 @@ def test_a_tree_within_the_limits_passes(tmp_path):
              '\t}\n\treturn 0;\n}\n')
     r = tree(tmp_path, {
         "server/main.c": opts + parse + main_of(120),
-        "common/dissect.c": proto + "/* tables */\n" * 1100,
+        "common/dissect.c": proto + "/* tables */\n" * 980,
         "common/big.c": "/* */\n" * 1000,
     })
     assert r.returncode == 0, r.stdout
@@ -73,7 +73,7 @@ def test_what_breaks_the_limits_is_named(tmp_path):
             main_of(121, head="static int ch;\n").replace(
                 "{\n", "{\n\twhile ((ch = getopt_long(argc, argv, \"\", longopts, NULL)) != -1)"
                 "\n\t\tswitch (ch) {\n\t\tcase 21: case 'k': break;\n\t\t}\n", 1)),
-        "common/dissect.c": "/* */\n" * 1151,
+        "common/dissect.c": "/* */\n" * 1001,
         "ladder/ladder.c": "/* */\n" * 1001,
         # the id handed on from the loop to the function that switches on it
         "server/options.c": (
@@ -85,7 +85,7 @@ def test_what_breaks_the_limits_is_named(tmp_path):
     })
     assert r.returncode == 1, r.stdout
     out = r.stdout
-    assert "common/dissect.c                  OVER the limit of 1150" in out
+    assert "common/dissect.c                  OVER the limit of 1000" in out
     assert "ladder/ladder.c                   OVER the limit of 1000" in out
     assert re.search(r"  12\d  client/main\.c:\d+ +OVER the limit of 120", out)
     assert '{ "kx", required_argument, NULL, 21 }' in out

@@ -1,0 +1,295 @@
+"""Issue 14 item 1: GET / shows this very connection, built from the server's own events for it
+(its record): the SYN's options, the ClientHello as this client sent it and what the server
+chose and why, the certificate, what an eavesdropper saw, the request's number on its
+connection; /?text the same in plain text; everything from the network escaped; with -q the page
+says that nothing is kept."""
+
+import os
+import re
+import socket
+import tempfile
+import time
+
+import pytest
+
+from harness.env import SAN, SLOW, VALGRIND
+from harness.log import events, first
+from harness.net import http_exchange, split_response
+from harness.peers import chromium_dump, net_errors
+
+
+def curl_page(t, run, curl, certs, url, *extra):
+    r = run([curl, "-sS", "--cacert", certs.ca] + list(extra) + [url])
+    t.eq("curl %s: exit" % url, r.rc, 0)
+    return r.out.decode("utf-8", "replace")
+
+
+def est_of(srv, local):
+    """The server's established event of the connection from `local` (host:port)."""
+    return srv.wait_for(lambda e: e.get("event") == "established" and e.get("remote") == local)
+
+
+def test_page_http_text(t, server, run, curl, certs):
+    """Plain HTTP: the SYN's options as the server's log has them, where they come from, and
+    what an eavesdropper read: the request's head byte for byte."""
+    with server(https=None, selfsigned=None) as srv:
+        port = srv.port("http")
+        data, _ = http_exchange(port, b"GET /?text HTTP/1.1\r\nHost: localhost\r\n"
+                                b"X-Lab: one two\r\nConnection: close\r\n\r\n")
+        status, hdrs, body, _ = split_response(data)
+        page = body.decode("utf-8", "replace")
+        t.eq("?text: 200", status, 200)
+        t.contains("?text: text/plain", hdrs.get("content-type", ""), "text/plain")
+        t.check("?text: no HTML", "<html" not in page and "<td>" not in page, "plain", page[:300])
+        est = first(srv.evs, "established") or {}
+        t.check("the log has the client's SYN options", est.get("syn_from") == "saved",
+                "syn_from saved", est)
+        t.contains("the page: the SYN's MSS, as logged", page,
+                   "your SYN's MSS         %s bytes" % est.get("syn_mss"))
+        t.contains("the page: the SYN's window scale", page,
+                   "your SYN's window scale %s" % est.get("syn_wscale"))
+        t.contains("the page: SACK", page, "your SYN's SACK        permitted")
+        t.contains("the page: where they come from", page, "TCP_SAVED_SYN")
+        t.contains("the page: the 4-tuple", page, "%s (you) -> %s (this server)" % (
+            est.get("remote"), est.get("local")))
+        t.contains("the page: the RTT", page, "round-trip time        %.3f ms" % est.get("rtt_ms", -1))
+        t.contains("the page: the eavesdropper read the request as it came", page,
+                   "GET /?text HTTP/1.1\\r\\n\n    Host: localhost\\r\\n\n    X-Lab: one two\\r\\n")
+        t.contains("the page: request 1", page, "request 1 on this connection")
+        t.check("the page: no TLS section over plain HTTP", "ClientHello" not in page,
+                "no ClientHello", page[:200])
+        # the HTML form: the same facts, in a page
+        html = curl_page(t, run, curl, certs, "http://127.0.0.1:%d/" % port)
+        t.contains("HTML: the title", html, "<title>handshake-lab: your connection</title>")
+        t.contains("HTML: the request in a <pre>", html, '<pre class="wire">GET / HTTP/1.1\\r\\n')
+        t.contains("HTML: the ladder or an honest line", html, "ladder not available"
+                   if "<svg" not in html else "<svg")
+
+
+def test_page_https_curl(t, server, run, curl, certs):
+    """curl --curves X25519:P-256 over HTTPS: the page names what curl's ClientHello offered
+    (its groups, its one key share, its suites), the chosen group and why, the certificate, the
+    demo CA's name constraints and the TLS record headers the path saw."""
+    with server(http=None, selfsigned=None) as srv:
+        url = "https://localhost:%d/?text" % srv.port("https")
+        page = curl_page(t, run, curl, certs, url, "--curves", "X25519:P-256")
+        t.contains("supported_groups as sent", page,
+                   "supported_groups       X25519 (0x001d), P-256 (0x0017)\n")
+        t.contains("one key share, X25519", page,
+                   "key shares             X25519 (0x001d): 32-byte public key\n")
+        t.contains("the suites offered, by name", page, "TLS_AES_256_GCM_SHA384 (0x1302)")
+        t.contains("the chosen group", page, "Key exchange group: X25519.")
+        t.contains("why", page, "X25519 (0x001d): the first share for a group this server "
+                   "supports: used, no extra round trip.")
+        hd = first(srv.evs, "handshake_done") or {}
+        t.contains("the cipher, as logged, and why", page, "Cipher suite: %s, number" %
+                   hd.get("cipher"))
+        t.contains("ALPN: why http/1.1", page, "this server speaks HTTP/1.1 only, so it takes "
+                   "http/1.1")
+        t.contains("the SNI", page, "SNI                    localhost\n")
+        t.contains("the certificate's subject", page, "subject                CN=localhost,"
+                   "O=handshake-lab")
+        t.contains("its names", page, "DNS:localhost")
+        t.contains("the demo CA's name constraints", page, "its name constraints   Permitted: "
+                   "DNS:localhost")
+        t.check("the record headers: the ClientHello's record, in from the client",
+                re.search(r"\n +1 +[0-9.]+  client -> server handshake +\(22\) 0x0301  "
+                          r"length \d+\n", page), "row 1", page[-1500:])
+        t.check("the record headers: this request's application data",
+                re.search(r"client -> server application_data +\(23\) 0x0303", page),
+                "an application_data row", page[-1500:])
+        t.contains("the full decode (dissect)", page, "      share: X25519 (0x001d), "
+                   "32-byte public key")
+        t.check("no request 2 on a new connection", "request 1 on this connection" in page,
+                "request 1", page[:600])
+
+
+def test_page_hrr(t, server, run, openssl, certs):
+    """server --groups P-256 and a client whose only key share is X25519: the page shows the
+    HelloRetryRequest and says why (X25519 not among the server's groups)."""
+    with server("--groups", "P-256", http=None, selfsigned=None) as srv:
+        port = srv.port("https")
+        req = b"GET /?text HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        r = run([openssl, "s_client", "-quiet", "-connect", "127.0.0.1:%d" % port,
+                 "-servername", "localhost", "-groups", "X25519:P-256", "-CAfile", certs.ca],
+                stdin=req)
+        page = r.out.decode("utf-8", "replace")
+        t.eq("the server logged a HelloRetryRequest",
+             [e.get("group") for e in events(srv.evs, "message", type="HelloRetryRequest")],
+             ["P-256"])
+        t.contains("the key share offered", page, "key shares             X25519 (0x001d)")
+        t.contains("the server's groups", page, "this server's groups, its --groups: P-256")
+        t.contains("X25519 skipped, and why", page, "X25519 (0x001d): not among this server's "
+                   "groups: skipped.")
+        t.contains("the HelloRetryRequest, and why", page, "None of your key shares fit, so "
+                   "the server answered with a HelloRetryRequest asking for P-256")
+        t.contains("the group used", page, "key exchange group     P-256\n")
+        t.contains("one more round trip on the TLS line", page, "(one more round trip: a "
+                   "HelloRetryRequest)")
+
+
+def test_page_keepalive(t, server, run, curl, certs):
+    """Two requests on one connection: the second page says it is request 2 on the same
+    connection (a raw socket over HTTP; curl with two URLs over HTTPS)."""
+    with server(selfsigned=None) as srv:
+        req = b"GET /?text HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        pages = []
+        with socket.create_connection(("127.0.0.1", srv.port("http")), timeout=5 * SLOW) as s:
+            buf = b""
+            for _ in range(2):
+                s.sendall(req)
+                while True:
+                    head, sep, rest = buf.partition(b"\r\n\r\n")
+                    m = re.search(rb"content-length: *(\d+)", head, re.I)
+                    if sep and m and len(rest) >= int(m.group(1)):
+                        n = int(m.group(1))
+                        pages.append(rest[:n].decode("utf-8", "replace"))
+                        buf = rest[n:]
+                        break
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    buf += d
+        t.eq("two pages on one socket", len(pages), 2)
+        if len(pages) == 2:
+            t.contains("the first: request 1", pages[0], "request 1 on this connection")
+            t.contains("the second: request 2 on the same connection", pages[1],
+                       "request 2 on this connection: it came on the same connection")
+            t.contains("the second shows the first response in its events", pages[1],
+                       "HTTP > 200 ")
+        url = "https://localhost:%d/?text" % srv.port("https")
+        both = curl_page(t, run, curl, certs, url, url)
+        t.contains("curl, two URLs: the second page is request 2", both,
+                   "request 2 on this connection")
+        t.eq("curl, two URLs: one TLS handshake", len(events(srv.evs, "handshake_done")), 1)
+
+
+def test_page_escapes(t, server, run, openssl, certs):
+    """A hostile SNI (markup and control bytes), request target and header: escaped in the
+    HTML page and, in the text form, no control byte gets through."""
+    with server(selfsigned=None) as srv:
+        data, _ = http_exchange(srv.port("http"), b"GET /?x=<script>alert(1)</script> HTTP/1.1"
+                                b"\r\nHost: localhost\r\nUser-Agent: <img src=x onerror=y>\x9b"
+                                b"\xc2\x9b\r\nConnection: close\r\n\r\n")
+        status, _, body, _ = split_response(data)
+        t.eq("hostile target: 200", status, 200)
+        t.check("HTML: no <script> or <img from the request", b"<script" not in body and
+                b"<img" not in body, "escaped", body[:200])
+        t.contains("HTML: the target, escaped", body.decode("utf-8", "replace"),
+                   "GET /?x=&lt;script&gt;alert(1)&lt;/script&gt; HTTP/1.1\\r\\n")
+        t.contains("HTML: a stray byte and a C1 control as \\xNN", body.decode("utf-8", "replace"),
+                   "&gt;\\x9b\\xc2\\x9b\\r\\n")
+        sni = "<script>x\x01\x1b[31m"
+        for target, what in (("/", "HTML"), ("/?text", "text")):
+            req = ("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" %
+                   target).encode()
+            r = run([openssl, "s_client", "-quiet", "-connect", "127.0.0.1:%d" %
+                     srv.port("https"), "-servername", sni, "-CAfile", certs.ca], stdin=req)
+            t.check("%s: a page came" % what, b"your connection" in r.out, "page", r.out[:300])
+            t.check("%s: no control byte from the SNI" % what, b"\x01" not in r.out and
+                    b"\x1b" not in r.out, "none", r.out[:300])
+            if what == "HTML":
+                t.check("HTML: no <script from the SNI", b"<script" not in r.out, "escaped",
+                        r.out[:300])
+                t.contains("HTML: the SNI escaped", r.out.decode("utf-8", "replace"),
+                           "&lt;script&gt;x\\x01\\x1b[31m")
+            else:
+                t.contains("text: the SNI with \\xNN", r.out.decode("utf-8", "replace"),
+                           "SNI                    <script>x\\x01\\x1b[31m")
+
+
+def listen_ports(pid, timeout=5.0):
+    """The TCP ports process pid listens on (its sockets' inodes in /proc/net/tcp{,6}): for a
+    server with -q, which logs no listen event."""
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        inodes = set()
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                m = re.match(r"socket:\[(\d+)\]", os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+            except OSError:
+                continue
+            if m:
+                inodes.add(m.group(1))
+        ports = set()
+        for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(f) as fh:
+                for line in fh.readlines()[1:]:
+                    c = line.split()
+                    if c[3] == "0A" and c[9] in inodes:
+                        ports.add(int(c[1].rsplit(":", 1)[1], 16))
+        if ports:
+            return sorted(ports)
+        time.sleep(0.05)
+    return []
+
+
+@pytest.mark.story_off("-q: the server logs nothing")
+def test_page_quiet(t, server):
+    """-q: no event log, so no record: the page says so and shows what the connection still
+    knows (the table of before)."""
+    with server("-q", https=None, selfsigned=None, ready=False) as srv:
+        ports = listen_ports(srv.pid)
+        t.eq("-q: one listening port", len(ports), 1)
+        if not ports:
+            return
+        data, _ = http_exchange(ports[0], b"GET / HTTP/1.1\r\nHost: localhost\r\n"
+                                b"Connection: close\r\n\r\n")
+        status, _, body, _ = split_response(data)
+        page = body.decode("utf-8", "replace")
+        t.eq("-q: 200", status, 200)
+        t.contains("-q: says no record is kept", page, "without its event log (-q)")
+        t.contains("-q: the old table", page, "<tr><th>key exchange group</th><td>none</td>")
+        t.check("-q: no ClientHello or eavesdropper section", "eavesdropper" not in page,
+                "none", page[:300])
+
+
+@pytest.mark.skipif(SAN or VALGRIND, reason="runs once per CI run: not again under SAN=1 or "
+                    "valgrind (a whole browser)")
+def test_page_chromium(t, server, run, certs, tmp_path, procs, chromium, certutil):
+    """Headless Chromium with the demo CA trusted: the page names Chromium's own GREASE and
+    X25519MLKEM768 key share, and says X25519 was chosen and why."""
+    home = tempfile.mkdtemp(prefix="chromium-home-", dir=tmp_path)
+    nss = os.path.join(home, ".pki", "nssdb")
+    os.makedirs(nss)
+    env = {"HOME": home}
+    t.eq("certutil -N: exit", run([certutil, "-d", "sql:" + nss, "-N", "--empty-password"],
+                                  env=env).rc, 0)
+    t.eq("certutil -A (the demo CA): exit", run([certutil, "-d", "sql:" + nss, "-A", "-t", "C,,",
+                                                 "-n", "handshake-lab", "-i", certs.ca],
+                                                env=env).rc, 0)
+    with server(http=None, selfsigned=None) as srv:
+        what = "chromium"
+        dom, err = chromium_dump(t, procs, chromium, home, "https://localhost:%d/" %
+                                 srv.port("https"), what)
+        t.eq("%s: no net:: error" % what, net_errors(err), [])
+        t.contains("%s: the page" % what, dom, "Your connection")
+        t.check("%s: GREASE among its groups, named" % what,
+                re.search(r"supported_groups</th><td>GREASE \(0x([0-9a-f])a\1a\), "
+                          r"X25519MLKEM768 \(0x11ec\)", dom), "GREASE, X25519MLKEM768", dom[:0])
+        t.contains("%s: the post-quantum share, and why it was skipped" % what, dom,
+                   "X25519MLKEM768 (0x11ec): post-quantum hybrid; this server's OpenSSL")
+        t.contains("%s: ... has no ML-KEM" % what, dom, "has no ML-KEM: skipped.")
+        t.contains("%s: X25519 chosen, and why" % what, dom, "X25519 (0x001d): the first share "
+                   "for a group this server supports: used, no extra round trip.")
+        t.contains("%s: GREASE explained" % what, dom, "GREASE (RFC 8701)")
+        t.contains("%s: the ladder, drawn inline" % what, dom, '<div class="ladder"><svg')
+        hello = [e for e in srv.evs if e.get("event") == "message" and
+                 e.get("type") == "ClientHello"]
+        t.check("%s: a ClientHello of over 1.5 KB (the hybrid share)" % what,
+                hello and hello[0].get("len", 0) > 1500, "> 1500 B", hello[:1])
+
+
+def test_page_no_ca_file(t, server, run, curl, certs, tmp_path):
+    """The certificates' folder without ca.crt: the page still shows the certificate and says
+    the CA's name constraints are not known, and why."""
+    import shutil
+    d = tmp_path / "certs-no-ca"
+    d.mkdir()
+    for f in ("server.crt", "server.key"):
+        shutil.copy(os.path.join(certs.dir, f), str(d / f))
+    with server(http=None, selfsigned=None, certs=str(d)) as srv:
+        page = curl_page(t, run, curl, certs, "https://localhost:%d/?text" % srv.port("https"))
+        t.contains("the certificate", page, "subject                CN=localhost")
+        t.contains("the CA file is missing: said so", page, "its name constraints   not known: "
+                   "%s/ca.crt could not be read" % d)
