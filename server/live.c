@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "conn.h"
 #include "evlog.h"
+#include "http1.h"
 #include "server.h"
 #include "tcpinfo.h"
 
@@ -442,6 +443,20 @@ start_stream(struct conn *c)
 
 /* ---- the pages ---- */
 
+/* An error answer: "STATUS Reason: why", as the server's other errors read. */
+static void
+fail(struct live_answer *a, int status, const char *why)
+{
+	int n = asprintf(&a->body, "%d %s: %s\n", status, http1_reason(status), why);
+
+	a->status = status;
+	a->ctype = "text/plain; charset=utf-8";
+	a->len = n > 0 ? (size_t)n : 0;
+	if (n < 0)
+		a->body = NULL;
+}
+
+
 static char *
 append(char *buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
@@ -583,7 +598,7 @@ page_live(struct live_answer *a)
 static void
 page_conn(const char *p, struct live_answer *a)
 {
-	static char why[256];
+	char why[256];
 	const struct record *r;
 	size_t len = 0, cap = 32768;
 	char *buf, *svg = NULL, line[512], *end;
@@ -593,17 +608,15 @@ page_conn(const char *p, struct live_answer *a)
 
 	id = strtoul(p, &end, 10);
 	if (end == p || (*end != '\0' && *end != '?') || id == 0 || id > 0xffffffffUL) {
-		a->status = 404;
-		a->body = (char *)TR("/live/conn/N takes a connection number",
-		    "/live/conn/N 要一个连接编号");
+		fail(a, 404, TR("/live/conn/N takes a connection number",
+		    "/live/conn/N 要一个连接编号"));
 		return;
 	}
 	if ((r = record_find((unsigned)id)) == NULL) {
 		snprintf(why, sizeof(why), TR("connection %lu is not kept: /live keeps the open "
 		    "connections and the last %d closed ones", "连接 %lu 没有保留：/live 只保留打开的"
 		    "连接和最近关闭的 %d 个"), id, LIVE_HISTORY);
-		a->status = 404;
-		a->body = why;
+		fail(a, 404, why);
 		return;
 	}
 	buf = malloc(cap);
@@ -660,17 +673,16 @@ live_serve(struct conn *c, const char *method, const char *path, int head,
 	const char *why;
 	size_t plen = strcspn(path, "?");
 	struct record *r;
-	static char full[160];
+	char full[160];
+	int status;
 
 	memset(a, 0, sizeof(*a));
-	a->ctype = "text/plain; charset=utf-8";
 	if (strcmp(method, "POST") == 0) {
-		a->status = 405;
-		a->body = (char *)TR("/live only answers GET and HEAD", "/live 只应答 GET 和 HEAD");
+		fail(a, 405, TR("/live only answers GET and HEAD", "/live 只应答 GET 和 HEAD"));
 		return;
 	}
-	if ((a->status = access_check(c, path, &why)) != 0) {
-		a->body = (char *)why;
+	if ((status = access_check(c, path, &why)) != 0) {
+		fail(a, status, why);
 		return;
 	}
 	/* a viewer's own connections are not shown: no feedback */
@@ -692,23 +704,20 @@ live_serve(struct conn *c, const char *method, const char *path, int head,
 		return;
 	}
 	if (plen != 12 || strncmp(path, "/live/events", 12) != 0) {
-		a->status = 404;
-		a->body = (char *)TR("/live has /live/events and /live/conn/N under it",
-		    "/live 下面只有 /live/events 和 /live/conn/N");
+		fail(a, 404, TR("/live has /live/events and /live/conn/N under it",
+		    "/live 下面只有 /live/events 和 /live/conn/N"));
 		return;
 	}
 	if (!evlog_on()) {
-		a->status = 503;
-		a->body = (char *)TR("this server runs with -q: with no event log there is no "
-		    "/live stream", "本服务器以 -q 运行：没有事件日志，也就没有 /live 事件流");
+		fail(a, 503, TR("this server runs with -q: with no event log there is no /live "
+		    "stream", "本服务器以 -q 运行：没有事件日志，也就没有 /live 事件流"));
 		return;
 	}
 	if (nviewers >= LIVE_VIEWERS) {
 		snprintf(full, sizeof(full), TR("%d viewers already watch /live, the most this "
 		    "server allows: close one and reload", "已有 %d 个观看者在看 /live，已达上限："
 		    "关掉一个再刷新"), nviewers);
-		a->status = 503;
-		a->body = full;
+		fail(a, 503, full);
 		return;
 	}
 	if (head) {

@@ -176,8 +176,8 @@ int	page_ladder_svg(const struct record *r, int small, char **svg, size_t *len);
 #define LIVE_HB_MS	15000		/* the heartbeat, at most (and half --idle-timeout) */
 
 /* What a /live request gets: a response (status, ctype, body of len bytes, malloc'd or NULL:
- * the caller frees it; not 200: body is the sentence why), or a stream (the connection is a
- * viewer now: live.c wrote its head and writes to it until it closes). */
+ * the caller frees it; an error's body says why), or a stream (the connection is a viewer now:
+ * live.c wrote its head and writes to it until it closes). */
 struct live_answer {
 	int		 status;
 	const char	*ctype;

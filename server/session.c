@@ -326,14 +326,9 @@ serve(struct conn *c, struct session *s)
 		struct live_answer la;
 
 		live_serve(c, m->method, path, head, &la);
-		if ((s->live = la.stream))
-			s->keep_alive = 0;
-		else if (la.status != 200)
-			respond_error(c, s, la.status, la.body);
-		else
-			respond(c, s, 200, la.ctype, la.body, la.len, head, la.extra, 0);
-		if (la.status == 200)
-			free(la.body);
+		if (!(s->live = la.stream))
+			respond(c, s, la.status, la.ctype, la.body, la.len, head, la.extra, 0);
+		free(la.body);
 		return;
 	}
 	if (plen != 1 || path[0] != '/') {
