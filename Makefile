@@ -29,7 +29,8 @@ COMMON_SRCS = $(sort $(wildcard common/*.c))
 # the server's own files
 SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c server/page.c \
 	      server/gallery.c server/record.c server/page_ladder.c \
-	      server/page_out.c server/page_rec.c server/page_hello.c server/page_cert.c
+	      server/page_out.c server/page_rec.c server/page_hello.c server/page_cert.c \
+	      server/live.c
 # the client's own files
 CLIENT_SRCS = client/main.c client/options.c client/connect.c client/fetch.c client/trust.c \
               client/redirect.c \

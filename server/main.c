@@ -70,8 +70,9 @@ main(int argc, char **argv)
 	}
 	evlog_set_base(base);
 	session_init(base, &o);
-	/* Each connection's events, kept for its page (GET /) and /events.json. */
-	record_init(0);
+	/* Each connection's events, kept for its page (GET /) and /events.json; /live's
+	 * history of closed ones and its event stream. */
+	live_init(base, &o);
 	evlog_set_tap(record_tap);
 	tls_set_hello_tap(record_hello);
 	tls_set_record_tap(record_tls_header);
@@ -107,6 +108,7 @@ done:
 	evlog_set_tap(NULL);
 	tls_set_hello_tap(NULL);
 	tls_set_record_tap(NULL);
+	live_free();
 	record_free();
 	evlog_set_base(NULL);
 	if (sigint != NULL)

@@ -14,7 +14,7 @@
 enum server_flag {
 	F_BIND = F_SHARED_LAST, F_HTTP_PORT, F_HTTPS_PORT, F_SELFSIGNED_PORT, F_RSA_PORT,
 	F_CERTS, F_IDLE_TIMEOUT, F_HEADER_TIMEOUT, F_ACCEPT_DELAY, F_BACKLOG, F_CLIENT_AUTH,
-	F_CLIENT_CA, F_GALLERY, F_GALLERY_BASE
+	F_CLIENT_CA, F_GALLERY, F_GALLERY_BASE, F_LIVE, F_LIVE_TOKEN
 };
 
 static const struct flag flags[] = {
@@ -68,6 +68,14 @@ static const struct flag flags[] = {
 	{ F_GALLERY_BASE, "gallery-base", 0, "PORT", "the gallery's first port: the scenarios "
 	    "get PORT, PORT+1, ... in index.tsv's order (default 8450; 0: the kernel picks "
 	    "each)" },
+	{ F_LIVE, "live", 0, "on|off", "GET /live, the class view: each connection as it "
+	    "arrives (Server-Sent Events from the event log: none with -q), at most 8 viewers, "
+	    "the last 50 closed connections kept for a click; it shows every visitor's address, "
+	    "so only loopback clients may view it unless --live-token; off: /live answers 404 "
+	    "(default on)" },
+	{ F_LIVE_TOKEN, "live-token", 0, "TOKEN", "let any client view /live with "
+	    "?token=TOKEN (1-128 letters, digits, '-', '.', '_', '~'; compared in constant "
+	    "time); a wrong token is refused from loopback too" },
 	{ 0 }
 };
 
@@ -210,6 +218,18 @@ parse_one(struct options *o, int id, const char *arg)
 	case F_CLIENT_AUTH: o->client_auth = parse_client_auth(arg); break;
 	case F_CLIENT_CA: o->client_ca = arg; break;
 	case F_GALLERY: o->gallery = 1; break;
+	case F_LIVE:
+		if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+			flags_usage_error("--live: '%s' is not on or off", arg);
+		o->live_off = strcmp(arg, "off") == 0;
+		break;
+	case F_LIVE_TOKEN:
+		if (arg[0] == '\0' || strlen(arg) > 128 || arg[strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")] != '\0')
+			flags_usage_error("--live-token: 1-128 letters, digits, '-', '.', '_' or '~' "
+			    "(it goes into a URL as it is)");
+		o->live_token = arg;
+		break;
 	case F_GALLERY_BASE:
 		o->gallery_base = (int)cmdline_number("--gallery-base: '%s' is not a port (0 lets "
 		    "the kernel pick each one)", arg, 0, 65535 - GALLERY_MAX);

@@ -264,6 +264,17 @@ record_closed(unsigned id)
 		drop(hist_head);
 }
 
+void
+record_each(void (*fn)(const struct record *, void *), void *arg)
+{
+	const struct record *r;
+	int i;
+
+	for (i = 0; bucket != NULL && i < NBUCKETS; i++)
+		for (r = bucket[i]; r != NULL; r = r->next)
+			fn(r, arg);
+}
+
 const struct record *
 record_history(void)
 {

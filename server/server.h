@@ -49,6 +49,8 @@ struct options {
 	const char	*client_ca;		/* --client-ca */
 	int		 gallery;		/* --gallery */
 	int		 gallery_base;		/* --gallery-base: first port, 0: kernel picks */
+	int		 live_off;		/* --live off */
+	const char	*live_token;		/* --live-token, or NULL */
 	struct cmdline	 common;		/* the flags the client takes too */
 };
 
@@ -129,6 +131,7 @@ struct record {
 					 * the first record; plain HTTP: NULL */
 	unsigned	 ntlsrec;	/* record headers seen (the first 24 kept, the last 8) */
 	unsigned	 closed:1;	/* the connection is gone; kept in the history */
+	unsigned	 hidden:1;	/* live.c: a /live viewer's own connection, not shown */
 	struct record	*next;		/* hash chain */
 	struct record	*hist_prev, *hist_next;	/* the history, oldest first */
 };
@@ -154,6 +157,8 @@ struct record *record_find(unsigned id);
 /* The connection closed: its record goes to the history, or is freed. */
 void	record_closed(unsigned id);
 const struct record *record_history(void);	/* oldest first, along hist_next */
+/* fn(r, arg) for every record held (open and closed), in no order. */
+void	record_each(void (*fn)(const struct record *, void *), void *arg);
 void	record_stats(unsigned *n, size_t *bytes);	/* records held and their bytes */
 void	record_free(void);
 
@@ -162,6 +167,35 @@ void	record_free(void);
  * inline SVG element, malloc'd (*svg, *len bytes; the caller frees); small: a thumbnail for a
  * /live row. -1 when it cannot be drawn (*svg NULL). */
 int	page_ladder_svg(const struct record *r, int small, char **svg, size_t *len);
+
+/* live.c */
+#define LIVE_VIEWERS	8		/* /live/events streams at once, at most */
+#define LIVE_QUEUE	(256 * 1024)	/* a viewer's queued output, at most: beyond, dropped */
+#define LIVE_SNDBUF	(64 * 1024)	/* a viewer's SO_SNDBUF (the kernel doubles it) */
+#define LIVE_HISTORY	50		/* closed connections kept for /live/conn/N */
+#define LIVE_HB_MS	15000		/* the heartbeat, at most (and half --idle-timeout) */
+
+/* What a /live request gets: a response (status, ctype, body of len bytes, malloc'd or NULL:
+ * the caller frees it; an error's body says why), or a stream (the connection is a viewer now:
+ * live.c wrote its head and writes to it until it closes). */
+struct live_answer {
+	int		 status;
+	const char	*ctype;
+	char		*body;
+	size_t		 len;
+	const char	*extra;		/* header lines to add (its Content-Security-Policy), or NULL */
+	int		 stream;
+};
+/* Set up from the options: the records' history and the event stream (none with --live off). */
+void	live_init(struct event_base *, const struct options *);
+/* path (plen bytes before its query) is /live or under it: live_serve() answers it. */
+int	live_path(const char *path, size_t plen);
+void	live_serve(struct conn *, const char *method, const char *path, int head,
+	    struct live_answer *);
+void	live_drained(struct conn *);	/* a viewer's output went to the kernel */
+void	live_gone(struct conn *);	/* a viewer's connection closed */
+void	live_stop(void);		/* the server stops: tell the viewers */
+void	live_free(void);
 
 /* page.c */
 /* What the connection page is rendered from: the connection's record (and the server-wide

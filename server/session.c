@@ -49,6 +49,7 @@ struct session {
 	unsigned		 close_after_pad:1; /* close once the filler has gone */
 	unsigned		 peer_closed_pad:1; /* the client closed: answer once it has gone */
 	unsigned		 post:1;	/* answering a POST: its body's size in the log */
+	unsigned		 live:1;	/* a /live/events viewer: live.c writes to it */
 };
 
 static struct event_base *base;
@@ -321,6 +322,15 @@ serve(struct conn *c, struct session *s)
 		serve_events(c, s, head);
 		return;
 	}
+	if (live_path(path, plen)) {	/* /live (live.c): a page, or a stream that stays */
+		struct live_answer la;
+
+		live_serve(c, m->method, path, head, &la);
+		if (!(s->live = la.stream))
+			respond(c, s, la.status, la.ctype, la.body, la.len, head, la.extra, 0);
+		free(la.body);
+		return;
+	}
 	if (plen != 1 || path[0] != '/') {
 		respond_error(c, s, 404, TR("the only page here is /", "这里只有一个页面：/"));
 		return;
@@ -468,6 +478,8 @@ finish_request(struct conn *c, struct session *s)
 	s->requests++;
 	serve(c, s);
 	req_put(s);
+	if (s->live)
+		return;		/* a /live stream: open until one end closes (live.c) */
 	if ((!s->keep_alive || stopping) && s->pad_left > 0 && !stopping) {
 		/* the close waits for the filler still to come (session_drained) */
 		s->close_after_pad = 1;
@@ -674,6 +686,10 @@ session_drained(struct conn *c)
 
 	if (s == NULL)
 		return;
+	if (s->live) {
+		live_drained(c);
+		return;
+	}
 	if (s->pad_left > 0)
 		pad_fill(c, s);
 	if (s->pad_left > 0 || conn_output_length(c) > 0 || c->phase != PHASE_OPEN)
@@ -767,6 +783,11 @@ session_read(struct conn *c, struct evbuffer *in)
 	size_t len, n;
 	int r;
 
+	if (s->live) {
+		/* a viewer has nothing more to ask: what it sends is read and dropped */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	while (c->phase == PHASE_OPEN && (len = evbuffer_get_length(in)) > 0) {
 		if (s->in_body) {
 			if (!s->chunked) {
@@ -866,7 +887,7 @@ session_wire_bytes(struct conn *c)
 {
 	struct session *s = c->arg;
 
-	if (s != NULL && !s->in_body && !s->got_bytes && !s->bp_paused)
+	if (s != NULL && !s->in_body && !s->got_bytes && !s->bp_paused && !s->live)
 		head_timer_start(s);
 }
 
@@ -969,6 +990,8 @@ session_closed(struct conn *c)
 		req_put(s);
 	if (s != NULL)
 		free(s->ch);
+	if (s != NULL && s->live)
+		live_gone(c);
 	record_closed(c->id);
 	c->arg = NULL;		/* allocated with c (session_ops.arg_size), freed with it */
 	if (stopping)
@@ -1015,6 +1038,7 @@ void
 session_stop_all(void)
 {
 	stopping = 1;
+	live_stop();
 	conn_close_all(TR("server stopping", "服务器正在停止"), 0);
 }
 
