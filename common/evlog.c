@@ -19,7 +19,6 @@
 #include "tcpinfo.h"
 #include "textwidth.h"
 
-enum { F_STR, F_INT, F_BOOL, F_FLOAT };
 
 static const char *const layer_names[] = { "TCP", "TLS", "CERT", "HTTP", "APP" };
 _Static_assert(sizeof(layer_names) / sizeof(layer_names[0]) == LAYER_LAST,

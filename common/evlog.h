@@ -35,9 +35,12 @@ enum evlog_event {
 
 #define EVLOG_MAX_FIELDS 32
 
+/* A field's type (struct evlog_field's type). */
+enum evlog_ftype { F_STR, F_INT, F_BOOL, F_FLOAT };
+
 struct evlog_field {
 	const char	*key;		/* a string literal */
-	int		 type;		/* private: string, integer, boolean, float */
+	int		 type;		/* enum evlog_ftype */
 	long long	 i;
 	double		 d;
 	const char	*s;		/* points into the record's own storage */

@@ -318,7 +318,9 @@ snapshot(struct viewer *v)
 	qsort(rc.r, (size_t)rc.n, sizeof(rc.r[0]), by_id);
 	for (j = 0; j < rc.n; j++) {
 		r = rc.r[j];
-		for (line = r->ev, end = r->ev + r->len; line < end; line = nl + 1) {
+		if ((line = record_events(r, &k)) == NULL)
+			continue;
+		for (end = line + k; line < end; line = nl + 1) {
 			if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 				break;
 			if (line_event(line, (size_t)(nl - line), name, sizeof(name)) == -1)
@@ -535,20 +537,23 @@ json_str(const char *line, size_t n, const char *key, char *out, size_t olen)
 static char *
 event_rows(char *buf, size_t *len, size_t *cap, const struct record *r)
 {
-	const char *line, *end = r->ev + r->len, *nl, *t;
+	const char *line, *end, *nl, *t, *ev;
 	char v[1024];
 	const char *const keys[] = { "layer", "event", "detail" };
 	double t0 = 0;
-	size_t i;
+	size_t i, n;
 
-	for (line = r->ev; buf != NULL && line < end; line = nl + 1) {
+	if ((ev = record_events(r, &n)) == NULL)
+		return NULL;
+	end = ev + n;
+	for (line = ev; buf != NULL && line < end; line = nl + 1) {
 		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			break;
 		buf = appends(buf, len, cap, "<tr><td>");
 		if ((t = memmem(line, (size_t)(nl - line), "\"t_ms\":", 7)) != NULL) {
 			double ms = strtod(t + 7, NULL);
 
-			if (line == r->ev)
+			if (line == ev)
 				t0 = ms;
 			snprintf(v, sizeof(v), "%.3f", ms - t0);
 			buf = appends(buf, len, cap, v);
@@ -603,7 +608,8 @@ page_conn(const char *p, struct live_answer *a)
 	size_t len = 0, cap = 32768;
 	char *buf, *svg = NULL, line[512], *end;
 	unsigned long id;
-	size_t svglen;
+	size_t svglen, evlen;
+	const char *ev;
 	int n;
 
 	id = strtoul(p, &end, 10);
@@ -650,7 +656,8 @@ page_conn(const char *p, struct live_answer *a)
 	buf = event_rows(buf, &len, &cap, r);
 	buf = appends(buf, &len, &cap, "</table>\n<details><summary>The same as JSON lines"
 	    "</summary><pre id=\"json\">");
-	buf = append_esc(buf, &len, &cap, r->ev, r->len);
+	if ((ev = record_events(r, &evlen)) != NULL)
+		buf = append_esc(buf, &len, &cap, ev, evlen);
 	buf = appends(buf, &len, &cap, "</pre></details>\n</body></html>\n");
 	a->status = buf != NULL ? 200 : 500;
 	a->ctype = "text/html; charset=utf-8";

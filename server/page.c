@@ -143,8 +143,10 @@ timeline(struct pbuf *b, const struct record *r, const struct pfacts *f)
 	size_t off = 0, n;
 
 	pb_p(b, "The server's events for this connection, times in ms from accept() (the "
-	    "same records as /events.json; %u kept%s):", r->nev, r->dropped ? ", later ones "
-	    "not: the record is full" : "");
+	    "same records as /events.json; %u kept%s; the server holds them packed in %zu "
+	    "bytes, at most %d KB a connection, until it closes; /live keeps the last ones that "
+	    "closed):", r->nev, r->dropped ? ", later ones not: the record is full" : "",
+	    r->pk_len, RECORD_MAX / 1024);
 	pb_raw(b, "<table class=\"events\">\n");
 	while (rec_line(r, &off, &l, &n)) {
 		if (!rec_get(l, n, "event", ev, sizeof(ev)))

@@ -10,10 +10,13 @@ int
 page_ladder_svg(const struct record *r, int small, char **svg, size_t *len)
 {
 	/* small: the same drawing; its viewBox lets the page show it at a thumbnail's width */
+	const char *ev;
+	size_t n;
+
 	(void)small;
 	*svg = NULL;
 	*len = 0;
-	if (r == NULL || r->len == 0)
+	if (r == NULL || (ev = record_events(r, &n)) == NULL || n == 0)
 		return -1;
-	return ladder_svg(r->ev, r->len, evlog_zh(), svg, len);
+	return ladder_svg(ev, n, evlog_zh(), svg, len);
 }

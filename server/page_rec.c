@@ -10,16 +10,18 @@
 int
 rec_line(const struct record *r, size_t *off, const char **line, size_t *n)
 {
-	const char *p, *e;
+	const char *ev, *p, *e;
+	size_t len;
 
-	if (r == NULL || *off >= r->len)
+	/* the same JSON each time: record_events() keeps it while r is unchanged */
+	if (r == NULL || (ev = record_events(r, &len)) == NULL || *off >= len)
 		return 0;
-	p = r->ev + *off;
-	if ((e = memchr(p, '\n', r->len - *off)) == NULL)
-		e = r->ev + r->len;
+	p = ev + *off;
+	if ((e = memchr(p, '\n', len - *off)) == NULL)
+		e = ev + len;
 	*line = p;
 	*n = (size_t)(e - p);
-	*off = (size_t)(e - r->ev) + 1;
+	*off = (size_t)(e - ev) + 1;
 	return 1;
 }
 

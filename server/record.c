@@ -12,7 +12,7 @@
 
 #define NBUCKETS	1024	/* hash chains by connection id */
 #define TLSREC_BYTES	((RECORD_TLSREC_FIRST + RECORD_TLSREC_LAST) * sizeof(struct record_tlsrec))
-#define FIRST_CAP	2048	/* the first allocation of a record's events; doubled up to RECORD_MAX */
+#define FIRST_CAP	512	/* the first allocation of a record's events; doubled up to RECORD_MAX */
 
 static struct record	**bucket;
 static struct record	*hist_head, *hist_tail;	/* closed ones kept: oldest first */
@@ -35,10 +35,10 @@ slot(unsigned id)
 static void
 record_free1(struct record *r)
 {
-	live_bytes -= sizeof(*r) + r->cap + r->hello_len + r->req_len + (r->tlsrec != NULL ?
+	live_bytes -= sizeof(*r) + r->pk_cap + r->hello_len + r->req_len + (r->tlsrec != NULL ?
 	    TLSREC_BYTES : 0);
 	nlive--;
-	free(r->ev);
+	free(r->pk);
 	free(r->hello);
 	free(r->req);
 	free(r->tlsrec);
@@ -80,29 +80,87 @@ record_set_listener(record_listener_fn fn)
 }
 
 static void
-append(struct record *r, const char *line, size_t n)
+append(struct record *r, const struct evrec *ev)
 {
-	size_t want;
-	char *p;
+	unsigned char buf[8192];	/* one packed event (a --wire segment is the longest) */
+	size_t n, want;
+	unsigned char *p;
 
-	if (r->len + n > r->cap) {
-		want = r->cap ? r->cap : FIRST_CAP;
-		while (want < r->len + n && want < RECORD_MAX)
+	if ((n = record_pack(ev, r->t0_us, r->ts0_us, buf, sizeof(buf))) == 0) {
+		r->dropped++;
+		return;
+	}
+	if (r->pk_len + n > r->pk_cap) {
+		want = r->pk_cap ? r->pk_cap : FIRST_CAP;
+		while (want < r->pk_len + n && want < RECORD_MAX)
 			want *= 2;
 		if (want > RECORD_MAX)
 			want = RECORD_MAX;
-		if (r->len + n > want || (p = realloc(r->ev, want)) == NULL) {
+		if (r->pk_len + n > want || (p = realloc(r->pk, want)) == NULL) {
 			/* full (or no memory): later events are counted, not kept */
 			r->dropped++;
 			return;
 		}
-		live_bytes += want - r->cap;
-		r->ev = p;
-		r->cap = want;
+		live_bytes += want - r->pk_cap;
+		r->pk = p;
+		r->pk_cap = want;
 	}
-	memcpy(r->ev + r->len, line, n);
-	r->len += n;
+	memcpy(r->pk + r->pk_len, buf, n);
+	r->pk_len += n;
 	r->nev++;
+}
+
+/* The JSON of one record at a time, kept until another record (or more of this one) is
+ * asked for: a page asks for the same record several times while it is drawn. */
+static struct {
+	char		*p;
+	size_t		 len, cap;
+	const struct record *r;
+	unsigned	 id, nev;
+} js;
+
+const char *
+record_events(const struct record *r, size_t *n)
+{
+	static char line[65536];	/* one event's JSON, every byte escaped at worst */
+	const unsigned char *p, *end;
+	struct evrec ev;
+	size_t k;
+	char *q;
+
+	*n = 0;
+	if (js.r == r && js.id == r->id && js.nev == r->nev && js.p != NULL) {
+		*n = js.len;
+		return js.p;
+	}
+	js.r = NULL;
+	js.len = 0;
+	p = r->pk;
+	end = r->pk + r->pk_len;
+	while (p != NULL && p < end) {
+		if (record_unpack(&p, end, r->id, r->t0_us, r->ts0_us, &ev) == -1)
+			break;
+		k = evrec_format_facts(&ev, line, sizeof(line));
+		if (js.len + k > js.cap) {
+			size_t want = js.cap ? js.cap : 16384;
+
+			while (want < js.len + k)
+				want *= 2;
+			if ((q = realloc(js.p, want)) == NULL)
+				return NULL;
+			js.p = q;
+			js.cap = want;
+		}
+		memcpy(js.p + js.len, line, k);
+		js.len += k;
+	}
+	if (js.p == NULL && (js.p = malloc(js.cap = 16384)) == NULL)
+		return NULL;
+	js.r = r;
+	js.id = r->id;
+	js.nev = r->nev;
+	*n = js.len;
+	return js.p;
 }
 
 /* evlog's tap: every record the log emits. A served connection's record starts with its
@@ -120,9 +178,6 @@ record_tap(const struct evrec *ev)
 		return;
 	if (ev->ev == EVT_PHASE || ev->ev == EVT_KEYLOG || ev->ev == EVT_DISSECT)
 		return;		/* the program's own steps, secrets' file, --dissect's fields */
-	n = evrec_format_facts(ev, line, sizeof(line));
-	if (n == 0 || line[n - 1] != '\n')
-		return;		/* cut short: not a JSON line */
 	if (ev->conn != 0 && bucket == NULL &&
 	    (bucket = calloc(NBUCKETS, sizeof(*bucket))) == NULL)
 		return;
@@ -133,14 +188,18 @@ record_tap(const struct evrec *ev)
 		    (r = calloc(1, sizeof(*r))) != NULL) {
 			r->id = ev->conn;
 			r->t0_us = ev->t_us;
+			r->ts0_us = ev->ts_us;
 			*p = r;
 			live_bytes += sizeof(*r);
 			nlive++;
 		}
 		if (r != NULL)
-			append(r, line, n);
+			append(r, ev);
 	}
-	if (listener != NULL)
+	if (listener == NULL)
+		return;
+	n = evrec_format_facts(ev, line, sizeof(line));
+	if (n > 0 && line[n - 1] == '\n')	/* else cut short: not a JSON line */
 		listener(ev, r, line, n);
 }
 
@@ -303,6 +362,8 @@ record_free(void)
 		}
 	free(bucket);
 	bucket = NULL;
+	free(js.p);
+	memset(&js, 0, sizeof(js));
 	hist_head = hist_tail = NULL;
 	hist_n = 0;
 }

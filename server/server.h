@@ -98,7 +98,7 @@ int	session_stopping(void);
 void	session_free(void);
 
 /* record.c */
-#define RECORD_MAX		(16 * 1024)	/* a connection's events' facts kept, at most */
+#define RECORD_MAX		(16 * 1024)	/* a connection's packed events kept, at most */
 #define RECORD_HELLO_MAX	8192		/* the ClientHello's bytes kept, at most */
 #define RECORD_REQ_MAX		2048		/* plain HTTP: the last request head's bytes kept */
 #define RECORD_TLSREC_FIRST	24		/* TLS record headers kept: the first ones ... */
@@ -113,13 +113,16 @@ struct record_tlsrec {
 	uint8_t		type;		/* content type: 20-23 */
 };
 
-/* One served connection's events (JSON lines: the log's records without gloss and explain),
- * kept from its established event on; and its first ClientHello. */
+/* One served connection's events (the log's records without gloss and explain, packed:
+ * record_events() gives them as JSON lines), kept from its established event on; its first
+ * ClientHello; plain HTTP: its last request head; TLS: its record headers. */
 struct record {
 	unsigned	 id;
 	int64_t		 t0_us;		/* the established event's time (the accept) */
-	char		*ev;		/* JSON lines, len bytes (not NUL-terminated) */
-	size_t		 len, cap;
+	int64_t		 ts0_us;	/* its wall-clock stamp */
+	unsigned char	*pk;		/* the events packed (record_pack.c), pk_len bytes of an
+					 * allocation of pk_cap; record_events() gives the JSON */
+	size_t		 pk_len, pk_cap;
 	unsigned	 nev;		/* events kept */
 	unsigned	 dropped;	/* events not kept: the record was full */
 	unsigned char	*hello;		/* the ClientHello, hello_len bytes of hello_full */
@@ -154,6 +157,10 @@ void	record_tls_header(struct conn *, int out, const unsigned char *hdr);
 unsigned record_tlsrec_kept(const struct record *);
 const struct record_tlsrec *record_tlsrec_get(const struct record *, unsigned i, unsigned *seq);
 struct record *record_find(unsigned id);
+/* r's events as JSON lines (*n bytes, not NUL-terminated), exactly as the JSON log printed
+ * them without gloss and explain: valid until the next call for another record or until r
+ * gets another event; NULL (*n 0) if out of memory. */
+const char *record_events(const struct record *r, size_t *n);
 /* The connection closed: its record goes to the history, or is freed. */
 void	record_closed(unsigned id);
 const struct record *record_history(void);	/* oldest first, along hist_next */
@@ -161,6 +168,16 @@ const struct record *record_history(void);	/* oldest first, along hist_next */
 void	record_each(void (*fn)(const struct record *, void *), void *arg);
 void	record_stats(unsigned *n, size_t *bytes);	/* records held and their bytes */
 void	record_free(void);
+
+/* record_pack.c */
+/* ev packed into buf (at most len bytes), its times as differences from t0/ts0: the length,
+ * 0 if it does not fit. */
+size_t	record_pack(const struct evrec *ev, int64_t t0_us, int64_t ts0_us, unsigned char *buf,
+	    size_t len);
+/* The event at *p back into r (its strings point into the packed bytes), *p moved past it;
+ * -1 if the bytes are not a packed event. */
+int	record_unpack(const unsigned char **p, const unsigned char *end, unsigned conn,
+	    int64_t t0_us, int64_t ts0_us, struct evrec *r);
 
 /* page_ladder.c */
 /* r's ladder diagram (the server's side: what it saw and sent, times from the accept) as an

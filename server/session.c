@@ -260,7 +260,9 @@ static void
 serve_events(struct conn *c, struct session *s, int head)
 {
 	const struct record *r = record_find(c->id);
+	const char *ev;
 	char note[256];
+	size_t len;
 	int n = 0;
 
 	if (r == NULL) {
@@ -269,9 +271,13 @@ serve_events(struct conn *c, struct session *s, int head)
 		    "keeps no events", "本服务器以 -q 运行：没有事件日志，也就不保留事件"));
 		return;
 	}
+	if ((ev = record_events(r, &len)) == NULL) {
+		respond_error(c, s, 500, TR("out of memory", "内存不足"));
+		return;
+	}
 	if (r->dropped > 0)
 		n = snprintf(note, sizeof(note), "X-Events-Not-Kept: %u\r\n", r->dropped);
-	respond(c, s, 200, "application/x-ndjson; charset=utf-8", r->ev, r->len, head,
+	respond(c, s, 200, "application/x-ndjson; charset=utf-8", ev, len, head,
 	    n > 0 ? note : NULL, 0);
 }
 

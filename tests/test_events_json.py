@@ -79,3 +79,23 @@ def test_events_json_curl(t, server, run, certs):
         est = recs[0] if recs else {}
         check_own(t, "curl", recs, srv, est.get("remote"), True)
 
+
+
+def test_record_is_packed(t, server, client, certs):
+    """The record holds the events packed (server/record_pack.c), not as the JSON it gives:
+    the page says how many bytes, well under half of /events.json's length for the same
+    events (HTTPS: a whole handshake)."""
+    import re
+    with server() as srv:
+        url = "https://localhost:%d/" % srv.port("https")
+        page = client("--cacert", certs.ca, url + "?text", "-H", "Connection: keep-alive")
+        t.eq("page: exit", page.rc, 0)
+        m = re.search(r"(\d+) kept; the server holds them packed in (\d+) bytes", page.text)
+        t.check("the page says how many events and bytes the record holds", m is not None,
+                "N kept; ... packed in M bytes", page.text[:800])
+        r = client("--cacert", certs.ca, url + "events.json")
+        if m:
+            n_ev, packed = int(m.group(1)), int(m.group(2))
+            per_event = len(r.text) / max(1, len(r.text.splitlines()))
+            t.check("packed: under half the JSON's size for as many events", packed <
+                    0.5 * per_event * n_ev, "< %.0f" % (0.5 * per_event * n_ev), packed)
