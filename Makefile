@@ -27,7 +27,7 @@ LDFLAGS += $(OPT)
 # the shared layer, linked into both programs
 COMMON_SRCS = $(sort $(wildcard common/*.c))
 # the server's own files
-SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c server/page.c \
+SERVER_SRCS = server/main.c server/options.c server/listen.c server/session.c server/route.c server/page.c \
 	      server/gallery.c server/record.c server/record_pack.c server/page_ladder.c \
 	      server/page_out.c server/page_rec.c server/page_hello.c server/page_cert.c \
 	      server/live.c

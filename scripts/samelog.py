@@ -115,8 +115,10 @@ def make_certs(out):
 # first, and the log would depend on the machine's /etc/hosts, not on the build).
 
 CA = "certs/ca.crt"
-HTTP = "http://127.0.0.1:{http}/"
-HTTPS = "https://127.0.0.1:{https}/"
+# /hello: the same bytes every time ("/" shows the visitor's own connection, its times and
+# addresses: it differs from one run to the next)
+HTTP = "http://127.0.0.1:{http}/hello"
+HTTPS = "https://127.0.0.1:{https}/hello"
 
 
 class Scenario:
@@ -136,18 +138,18 @@ def idle_keepalive(tls):
 
 
 SCENARIOS = [
-    Scenario("http", "plain HTTP: the TCP handshake, GET /, the response, the four-way close",
+    Scenario("http", "plain HTTP: the TCP handshake, GET /hello, the response, the four-way close",
              [client(HTTP)], listen=("http",)),
     Scenario("https", "HTTPS (TLS 1.3) trusting the demo CA by --cacert; TLS 1.2 too; "
              "--keylog", [client("--cacert", CA, "--keylog", "keys.log", HTTPS),
                           client("--cacert", CA, "--tls-max", "1.2", HTTPS)],
              listen=("https",)),
     Scenario("https-localhost", "HTTPS to the name localhost: SNI and a DNS-name check",
-             [client("--cacert", CA, "https://localhost:{https}/")], listen=("https",),
+             [client("--cacert", CA, "https://localhost:{https}/hello")], listen=("https",),
              localhost=True),
     Scenario("selfsigned-refused", "the self-signed certificate: the client refuses (60), "
-             "and goes on with -k", [client("https://127.0.0.1:{selfsigned}/"),
-                                     client("-k", "https://127.0.0.1:{selfsigned}/")],
+             "and goes on with -k", [client("https://127.0.0.1:{selfsigned}/hello"),
+                                     client("-k", "https://127.0.0.1:{selfsigned}/hello")],
              listen=("selfsigned",)),
     Scenario("capture", "--capture on both sides: every segment with absolute seq/ack, "
              "HTTP and HTTPS", [client("--capture", HTTP),
@@ -175,8 +177,8 @@ SCENARIOS = [
              server=["--wire"], root=True),
     Scenario("rsa-kx", "TLS 1.2 with RSA key transport and with ECDHE against --rsa-port",
              [client("--cacert", CA, "--tls-max", "1.2", "--kx", "rsa",
-                     "https://127.0.0.1:{rsa}/"),
-              client("--cacert", CA, "--kx", "ecdhe", "https://127.0.0.1:{rsa}/")],
+                     "https://127.0.0.1:{rsa}/hello"),
+              client("--cacert", CA, "--kx", "ecdhe", "https://127.0.0.1:{rsa}/hello")],
              listen=("rsa",)),
     Scenario("server-closes", "--close-first server on the server, then on the client",
              [client(HTTP), client("--cacert", CA, HTTPS)], server=["--close-first", "server"]),
@@ -200,8 +202,8 @@ SCENARIOS = [
              server=["--groups", "P-256"], listen=("https",)),
     Scenario("http-semantics", "HEAD, a 404, a 400, ?pad=, --half-close",
              [client("-I", HTTP), client("http://127.0.0.1:{http}/nothing-here"),
-              client("http://127.0.0.1:{http}/?pad=x"),
-              client("http://127.0.0.1:{http}/?pad=3000"),
+              client("http://127.0.0.1:{http}/hello?pad=x"),
+              client("http://127.0.0.1:{http}/hello?pad=3000"),
               client("--half-close", HTTP)], listen=("http",)),
 ]
 
@@ -333,7 +335,7 @@ def idle_step(port, tls, cafile, timeout):
     buf = b""
     try:
         for _ in range(2):
-            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            s.sendall(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             while True:
                 head, sep, rest = buf.partition(b"\r\n\r\n")
                 if sep:

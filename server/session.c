@@ -18,6 +18,7 @@
 #include "evlog.h"
 #include "http1.h"
 #include "server.h"
+#include "session.h"
 #include "tcpinfo.h"
 
 #define MAX_BODY	(1024 * 1024)	/* request bodies are read and dropped, up to this */
@@ -27,30 +28,6 @@
 #define PAD_QUEUE_MIN	(16 * 1024)	/* ... and at least, however many connections pad */
 #define PAD_TOTAL	(32 * 1024 * 1024)	/* filler queued by all connections together */
 
-/* One served connection: the parser state of the request being read. Small on purpose: one
- * per idle keep-alive connection. */
-struct session {
-	struct listener		*li;
-	struct http1_msg	*req;		/* the request being read; NULL while idle */
-	struct http1_chunked	*ch;		/* only while a chunked body is read */
-	uint64_t		 body_left;
-	uint64_t		 acked;		/* the kernel's bytes_acked when last looked at */
-	uint64_t		 pad_left;	/* ?pad= filler still to produce (as output drains) */
-	uint64_t		 body_got;	/* the request body's bytes (read, not kept) */
-	struct conn		*c;
-	struct event		*hold;		/* --hold-close timer */
-	struct event		*head_timer;	/* --header-timeout: the request head's deadline */
-	int			 requests;
-	unsigned		 in_body:1;	/* reading (and dropping) a request body */
-	unsigned		 chunked:1;
-	unsigned		 keep_alive:1;
-	unsigned		 got_bytes:1;	/* some bytes of the current head arrived */
-	unsigned		 bp_paused:1;	/* not reading until our responses leave */
-	unsigned		 close_after_pad:1; /* close once the filler has gone */
-	unsigned		 peer_closed_pad:1; /* the client closed: answer once it has gone */
-	unsigned		 post:1;	/* answering a POST: its body's size in the log */
-	unsigned		 live:1;	/* a /live/events viewer: live.c writes to it */
-};
 
 static struct event_base *base;
 static const struct options *opt;
@@ -130,8 +107,8 @@ http_date(char *buf, size_t len)
 	}
 }
 
-static void
-respond(struct conn *c, struct session *s, int status, const char *ctype, const char *body,
+void
+session_respond(struct conn *c, struct session *s, int status, const char *ctype, const char *body,
     size_t blen, int head_only, const char *extra, size_t pad)
 {
 	char hdr[768], date[64], one[4096];
@@ -188,8 +165,8 @@ respond(struct conn *c, struct session *s, int status, const char *ctype, const 
 	}
 }
 
-static void
-respond_error(struct conn *c, struct session *s, int status, const char *why)
+void
+session_error(struct conn *c, struct session *s, int status, const char *why)
 {
 	char body[512];
 	int n;
@@ -197,191 +174,10 @@ respond_error(struct conn *c, struct session *s, int status, const char *why)
 	n = snprintf(body, sizeof(body), "%d %s: %s\n", status, http1_reason(status), why);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = 0;
-	respond(c, s, status, "text/plain; charset=utf-8", body, (size_t)n, 0,
+	session_respond(c, s, status, "text/plain; charset=utf-8", body, (size_t)n, 0,
 	    status == 405 ? "Allow: GET, HEAD, POST\r\n" : NULL, 0);
 }
 
-static int
-wants_text(const struct http1_msg *m)
-{
-	const char *q = strchr(m->target, '?');
-	const char *accept = http1_header(m, "Accept");
-
-	if (q != NULL && strncmp(q + 1, "text", 4) == 0 && (q[5] == '\0' || q[5] == '&'))
-		return 1;
-	return accept != NULL && strncasecmp(accept, "text/plain", 10) == 0;
-}
-
-static long query_pad(const char *);
-
-/* RFC 9112 3.2.2: a server MUST accept the absolute-form ("GET http://host/path"), as a proxy
- * would receive it; what counts is its path ("/" when it has none). */
-static const char *
-target_path(const char *target)
-{
-	const char *p;
-
-	if (strncasecmp(target, "http://", 7) == 0)
-		p = target + 7;
-	else if (strncasecmp(target, "https://", 8) == 0)
-		p = target + 8;
-	else
-		return target;
-	p += strcspn(p, "/?");
-	return *p == '/' ? p : "/";
-}
-
-/* POST /: the body was read within MAX_BODY and dropped; the answer says how many bytes
- * came and that nothing was kept (a form's password included). */
-static void
-serve_post(struct conn *c, struct session *s)
-{
-	const char *ctype = http1_header(s->req, "Content-Type");
-	char body[512];
-	int n;
-
-	/* the client's Content-Type cut short: the answer must fit whatever it sent */
-	n = snprintf(body, sizeof(body), "POST received: %llu bytes of request body (%s%.120s%s); "
-	    "handshake-lab stores nothing.\n%s\n", (unsigned long long)s->body_got,
-	    ctype ? "Content-Type: " : "no Content-Type", ctype ? ctype : "",
-	    s->req->body == HTTP1_BODY_CHUNKED ? ", chunked" : "", c->ssl ? "It came inside "
-	    "TLS records: only the two ends could read it." : "It came in clear text: anyone "
-	    "on the path could read it.");
-	if (n < 0 || (size_t)n >= sizeof(body))
-		n = 0;
-	s->post = 1;
-	respond(c, s, 200, "text/plain; charset=utf-8", body, (size_t)n, 0, NULL, 0);
-	s->post = 0;
-}
-
-/* /events.json: this connection's own events so far, as the server logged them (JSON lines,
- * the records' facts without the gloss and explain text). */
-static void
-serve_events(struct conn *c, struct session *s, int head)
-{
-	const struct record *r = record_find(c->id);
-	const char *ev;
-	char note[256];
-	size_t len;
-	int n = 0;
-
-	if (r == NULL) {
-		respond_error(c, s, 404, evlog_on() ? TR("no record of this connection",
-		    "没有这个连接的记录") : TR("this server runs with -q: with no event log it "
-		    "keeps no events", "本服务器以 -q 运行：没有事件日志，也就不保留事件"));
-		return;
-	}
-	if ((ev = record_events(r, &len)) == NULL) {
-		respond_error(c, s, 500, TR("out of memory", "内存不足"));
-		return;
-	}
-	if (r->dropped > 0)
-		n = snprintf(note, sizeof(note), "X-Events-Not-Kept: %u\r\n", r->dropped);
-	respond(c, s, 200, "application/x-ndjson; charset=utf-8", ev, len, head,
-	    n > 0 ? note : NULL, 0);
-}
-
-static void
-serve(struct conn *c, struct session *s)
-{
-	const struct http1_msg *m = s->req;
-	const char *path = target_path(m->target);
-	const struct scenario *sc;
-	struct page_req q;
-	char page[512], loc[64], *body;
-	size_t plen, blen;
-	long pad;
-	int head = strcmp(m->method, "HEAD") == 0, n, nsc;
-
-	/* The only page is generated, never a file: whatever the path says (.., %2e%2e, %00),
-	 * nothing but "/" exists. */
-	plen = strcspn(path, "?");
-	if (strcmp(m->method, "GET") != 0 && !head && strcmp(m->method, "POST") != 0) {
-		respond_error(c, s, 405, TR("this server only answers GET, HEAD and POST",
-		    "本服务器只应答 GET、HEAD 和 POST"));
-		return;
-	}
-	if (m->version_minor == 1 && http1_header(m, "Host") == NULL) {
-		s->keep_alive = 0;
-		respond_error(c, s, 400, TR("an HTTP/1.1 request needs a Host header",
-		    "HTTP/1.1 请求必须有 Host 首部"));
-		return;
-	}
-	if ((n = page_redirect(path, loc, sizeof(loc), page, sizeof(page))) != 0) {
-		if (n > 0)	/* /redirect/N: a chain of redirects for -L */
-			respond(c, s, n, "text/plain; charset=utf-8", page, strlen(page), head,
-			    loc, 0);
-		else
-			respond_error(c, s, 400, TR("/redirect/N takes N from 1 to 100 and at most "
-			    "?code=301, 302, 303, 307 or 308", "/redirect/N 的 N 取 1 到 100，最多再加 "
-			    "?code=301、302、303、307 或 308"));
-		return;
-	}
-	if (plen == 6 && strncmp(path, "/hello", 6) == 0 && strcmp(m->method, "POST")) {
-		/* the same few bytes every time: make bench's throughput rows fetch it, so they
-		 * measure the server, not the size of a page that grows with what it shows */
-		respond(c, s, 200, "text/plain; charset=utf-8", "hello from handshake-lab\n", 25,
-		    head, NULL, 0);
-		return;
-	}
-	if (plen == 12 && strncmp(path, "/events.json", 12) == 0 && strcmp(m->method, "POST")) {
-		serve_events(c, s, head);
-		return;
-	}
-	if (live_path(path, plen)) {	/* /live (live.c): a page, or a stream that stays */
-		struct live_answer la;
-
-		live_serve(c, m->method, path, head, &la);
-		if (!(s->live = la.stream))
-			respond(c, s, la.status, la.ctype, la.body, la.len, head, la.extra, 0);
-		free(la.body);
-		return;
-	}
-	if (plen != 1 || path[0] != '/') {
-		respond_error(c, s, 404, TR("the only page here is /", "这里只有一个页面：/"));
-		return;
-	}
-	if (strcmp(m->method, "POST") == 0) {
-		serve_post(c, s);
-		return;
-	}
-	if ((pad = query_pad(m->target)) < 0) {
-		respond_error(c, s, 400, TR("pad= takes a number of bytes up to 16777216",
-		    "pad= 取一个字节数，最大 16777216"));
-		return;
-	}
-	sc = listen_scenarios(&nsc);
-	q = (struct page_req){ c, record_find(c->id), s->li, opt, s->requests, wants_text(m),
-	    http1_header(m, "Host"), sc, s->li->kind == K_HTTP ? nsc : 0 };
-	if (page_render(&q, &body, &blen) == -1) {
-		respond_error(c, s, 500, TR("page too large", "页面太大"));
-		return;
-	}
-	respond(c, s, 200, q.text ? "text/plain; charset=utf-8" : "text/html; charset=utf-8",
-	    body, blen, head, NULL, (size_t)pad);
-	free(body);
-}
-
-/* ?pad=N: N filler bytes after the page (at most 16 MiB), so a reader that stops reading
- * fills its receive window and our FIN has to wait behind the data (FIN_WAIT1, LAST_ACK). */
-static long
-query_pad(const char *target)
-{
-	const char *q = strchr(target, '?'), *p;
-	char *end;
-	long v;
-
-	for (p = q; p != NULL; p = strchr(p + 1, '&'))
-		if (strncmp(p + 1, "pad=", 4) == 0) {
-			errno = 0;
-			v = strtol(p + 5, &end, 10);
-			if (errno || end == p + 5 || (*end && *end != '&') || v < 0 ||
-			    v > 16L * 1024 * 1024)
-				return -1;
-			return v;
-		}
-	return 0;
-}
 
 static void
 log_request(struct conn *c, const struct http1_msg *m)
@@ -482,7 +278,7 @@ finish_request(struct conn *c, struct session *s)
 	free(s->ch);
 	s->ch = NULL;
 	s->requests++;
-	serve(c, s);
+	route(c, s);
 	req_put(s);
 	if (s->live)
 		return;		/* a /live stream: open until one end closes (live.c) */
@@ -512,7 +308,7 @@ respond_plain_on_tls(struct conn *c, struct session *s)
 	    "<hr><center>handshake-lab</center>\n</body>\n</html>\n";
 
 	s->keep_alive = 0;
-	respond(c, s, 400, "text/html", page, sizeof(page) - 1, 0, NULL, 0);
+	session_respond(c, s, 400, "text/html", page, sizeof(page) - 1, 0, NULL, 0);
 }
 
 /* The http_error event: status is what we send; parsed, if it differs, what the request
@@ -552,7 +348,7 @@ reject(struct conn *c, struct session *s, int status, const char *why,
 	if (c->plain_on_tls)
 		respond_plain_on_tls(c, s);
 	else
-		respond_error(c, s, status, why);
+		session_error(c, s, status, why);
 	if (close_reason == NULL) {
 		snprintf(reason, sizeof(reason), TR("bad request (%d)", "错误请求（%d）"), sent);
 		close_reason = reason;
@@ -757,7 +553,7 @@ expect_continue(struct conn *c, struct session *s, struct evbuffer *in)
 	if (!get) {
 		s->keep_alive = 0;
 		s->requests++;
-		serve(c, s);
+		route(c, s);
 		req_put(s);
 		server_close(c, TR("answered before its body (Expect: 100-continue): the body is "
 		    "not read", "在请求体之前就应答了（Expect: 100-continue）：请求体不读"));
@@ -1059,4 +855,10 @@ session_free(void)
 {
 	free(req_spare);
 	req_spare = NULL;
+}
+
+const struct options *
+session_options(void)
+{
+	return opt;
 }
