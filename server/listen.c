@@ -633,9 +633,14 @@ announce_try(const struct listener *li)
 	else if (li->kind == K_HTTPS && opt->client_auth != TLS_CLIENT_AUTH_NONE)
 		evlog(EVT_START, 0, -1, "try: build/client --cacert %s --cert %s/client.crt --key "
 		    "%s/client.key https://%s:%d/%s", cafile, dir, dir, h, li->port, note);
-	else if (li->kind == K_HTTPS)
+	else if (li->kind == K_HTTPS) {
 		evlog(EVT_START, 0, -1, "try: build/client --cacert %s https://%s:%d/%s",
 		    cafile, h, li->port, note);
+		evlog(EVT_START, 0, -1, TR("try: a browser at https://%s:%d/ sees its own "
+		    "handshake (trust the demo CA first: docs/guide/09-trust.md)",
+		    "try: 浏览器打开 https://%s:%d/ 就能看到它自己的握手（先信任演示 CA："
+		    "docs/guide/09-trust.md）"), h, li->port);
+	}
 	else if (li->kind == K_RSA)
 		evlog(EVT_START, 0, -1, TR("try: build/client --cacert %s --tls-max 1.2 --kx rsa "
 		    "https://%s:%d/  (RSA key transport)%s", "try: build/client --cacert %s "
@@ -651,7 +656,7 @@ void
 listen_announce(void)
 {
 	const struct listener *li;
-	int i;
+	int i, lo = 0;
 
 	for (i = 0; i < nlisteners; i++) {
 		li = &listeners[i];
@@ -663,6 +668,35 @@ listen_announce(void)
 		if (listeners[i].kind != K_GALLERY &&
 		    (i == 0 || listeners[i].kind != listeners[i - 1].kind))
 			announce_try(&listeners[i]);
+	/* the class view: without a token, on the first HTTP listener on a loopback address
+	 * (the teacher's own browser gets in there), else the first one; with a token, on the
+	 * first one that is not on loopback (the students' way in), else the first one */
+	for (i = 0, li = NULL; i < nlisteners && !opt->live_off; i++)
+		if (listeners[i].kind == K_HTTP && (li == NULL ||
+		    (opt->live_token == NULL ? !lo : lo))) {
+			li = &listeners[i];
+			lo = strncmp(li->addr_s, "127.", 4) == 0 ||
+			    strncmp(li->addr_s, "[::1]", 5) == 0;
+		}
+	if (li == NULL)
+		return;
+	if (opt->live_token != NULL)
+		evlog(EVT_START, 0, -1, TR("try: the class view (for the projector): "
+		    "http://%s:%d/live?token=%s (any client with the token)",
+		    "try: 全班视图（投影用）：http://%s:%d/live?token=%s（带令牌的任何客户端"
+		    "都可以看）"), li->url_host, li->port, opt->live_token);
+	else if (lo)
+		evlog(EVT_START, 0, -1, TR("try: the class view (for the projector): "
+		    "http://%s:%d/live (loopback clients only; --live-token lets others in)",
+		    "try: 全班视图（投影用）：http://%s:%d/live（只限环回地址的客户端；"
+		    "--live-token 让别的机器也能看）"), li->url_host, li->port);
+	else
+		evlog(EVT_START, 0, -1, TR("try: the class view http://%s:%d/live needs "
+		    "--live-token here: it shows every visitor's address, so without a token "
+		    "it lets in loopback clients only, and no HTTP port is on loopback",
+		    "try: 全班视图 http://%s:%d/live 在这里需要 --live-token：它显示每个访客的"
+		    "地址，所以没有令牌时只让环回地址的客户端进来，而没有 HTTP 端口在环回地址"
+		    "上"), li->url_host, li->port);
 }
 
 const struct scenario *

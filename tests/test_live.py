@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+from harness.lan import Lan, gone, lan_ok  # noqa: F401 (lan_ok: a fixture)
+
 from harness.env import SLOW
 from harness.net import ipv6_usable, read_response
 from harness.procs import proc_rss_kb
@@ -127,20 +129,6 @@ def get(port, path, host="127.0.0.1", src=None):
         return status, headers, body.decode("utf-8", "replace")
     finally:
         s.close()
-
-
-def non_loopback_address():
-    """An IPv4 address of this machine that is not loopback: a connection from it to itself
-    goes through lo, but its source address is not 127/8."""
-    try:
-        out = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True,
-                             text=True, timeout=5).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    for m in re.finditer(r"inet (\d+\.\d+\.\d+\.\d+)/", out):
-        if not m.group(1).startswith("127."):
-            return m.group(1)
-    return None
 
 
 def test_live_viewer_sees_other_connections(t, server, client, certs, curl):
@@ -269,9 +257,7 @@ def test_live_access(t, server):
         s.close()
         t.contains("HEAD /live/events: 200, no stream", buf.decode(), "HTTP/1.1 200 OK")
         t.contains("POST /live: 405", buf.decode(), "HTTP/1.1 405")
-    addr = non_loopback_address()
-    with server("--live-token", "s3cret-Token", bind=["127.0.0.1"] + ([addr] if addr else []),
-                https=None, selfsigned=None) as srv:
+    with server("--live-token", "s3cret-Token", https=None, selfsigned=None) as srv:
         http = srv.port("http")
         st, _, _ = get(http, "/live?token=s3cret-Token")
         t.eq("--live-token, the right token: 200", st, 200)
@@ -283,22 +269,61 @@ def test_live_access(t, server):
         v = Viewer(http, "/live/events?token=s3cret-Token")
         t.eq("--live-token: the stream with it: 200", v.status, 200)
         v.close()
-        if addr is None:
-            pytest.skip("no non-loopback IPv4 address here: the loopback-only rule was not "
-                        "tested from outside")
-        st, _, body = get(http, "/live", host=addr, src=addr)
-        t.eq("from %s (not loopback), no token: 403" % addr, st, 403)
-        t.contains("403 says why", body, "loopback")
-        for path in ("/live/events", "/live/conn/1"):
-            st, _, _ = get(http, path, host=addr, src=addr)
-            t.eq("from %s, no token: %s 403" % (addr, path), st, 403)
-        st, _, body = get(http, "/live?token=s3cret-Token", host=addr, src=addr)
-        t.eq("from %s with the token: 200" % addr, st, 200)
-        v = Viewer(http, "/live/events?token=s3cret-Token", host=addr, src=addr)
-        t.eq("from %s with the token: the stream 200" % addr, v.status, 200)
-        v.close()
-        st, _, _ = get(http, "/", host=addr, src=addr)
-        t.eq("from %s: / is served as ever" % addr, st, 200)
+
+
+def test_live_access_from_a_lan(t, lan_ok, server, run, curl):
+    """A client that is not on loopback (a student's laptop: a network namespace behind a
+    veth pair, harness/lan.py; the server listens on loopback and on this side's veth
+    address only) gets 403 from /live and its routes without the token, 200 with it; "/" is
+    served as ever. The server's try: line names the class view's URL."""
+    with Lan() as lan:
+        if not lan.ok:
+            pytest.skip("no network namespace here: " + lan.why)
+        with server("--live-token", "s3cret-Token", bind=["127.0.0.1", lan.host],
+                    https=None, selfsigned=None) as srv:
+            http = srv.port("http")
+
+            def student_get(path):
+                r = run(["ip", "netns", "exec", lan.ns, curl, "-s", "-m", "5", "-o",
+                         "/dev/null", "-w", "%{http_code}",
+                         "http://%s:%d%s" % (lan.host, http, path)], name="curl in the netns")
+                return r.out.strip() if isinstance(r.out, str) else r.out.decode().strip()
+
+            for path in ("/live", "/live/events", "/live/conn/1"):
+                t.eq("from %s (not loopback), no token: %s 403" % (lan.there, path),
+                     student_get(path), "403")
+            t.eq("from %s with the token: /live 200" % lan.there,
+                 student_get("/live?token=s3cret-Token"), "200")
+            t.eq("from %s: / is served as ever" % lan.there, student_get("/"), "200")
+            tries = [e.get("detail", "") for e in srv.evs if e.get("event") == "start"]
+            t.check("try: the class view's URL on the LAN listener (the students' way in), "
+                    "with the token", any("http://%s:%d/live?token=s3cret-Token" % (lan.host, http)
+                                          in x for x in tries),
+                    "http://%s:PORT/live?token=..." % lan.host, tries)
+        with server(bind=[lan.host], https=None, selfsigned=None) as srv:
+            srv.port("http")
+            tries = [e.get("detail", "") for e in srv.evs if e.get("event") == "start"]
+            t.check("no loopback listener, no token: try: says /live needs --live-token",
+                    any("/live needs --live-token here" in x for x in tries), "needs", tries)
+    t.eq("namespace and veth removed", gone(lan), [])
+
+
+def test_live_try_lines(t, server):
+    """The server says where the class view is: on loopback without a token; with
+    --live-token the URL carries it; --live off: no such line."""
+    for args, want in ((("--live", "on"), "/live (loopback clients only"),
+                       (("--live-token", "abc"), "/live?token=abc (any client"),
+                       (("--live", "off"), None)):
+        with server(*args, https=None, selfsigned=None) as srv:
+            srv.port("http")
+            srv.wait_for(lambda e: e.get("event") == "start" and "try:" in e.get("detail", ""))
+            tries = [e.get("detail", "") for e in srv.evs if e.get("event") == "start"]
+            got = [x for x in tries if "class view" in x]
+            if want is None:
+                t.eq("%s: no class-view line" % " ".join(args), got, [])
+            else:
+                t.check("%s: the class view's line" % " ".join(args),
+                        len(got) == 1 and want in got[0], want, got)
 
 
 def test_live_flags_checked(t, run, build):
