@@ -10,7 +10,6 @@ puts network text in with textContent."""
 import json
 import os
 import re
-import shutil
 import socket
 import ssl
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 
 from harness.lan import Lan, gone, lan_ok  # noqa: F401 (lan_ok: a fixture)
 
-from harness.env import SLOW
+from harness.env import SAN, SLOW, VALGRIND
 from harness.net import ipv6_usable, read_response
 from harness.procs import proc_rss_kb
 
@@ -316,7 +315,9 @@ def test_live_try_lines(t, server):
                        (("--live", "off"), None)):
         with server(*args, https=None, selfsigned=None) as srv:
             srv.port("http")
-            srv.wait_for(lambda e: e.get("event") == "start" and "try:" in e.get("detail", ""))
+            # the class view's line comes last of the try: lines (none with --live off)
+            srv.wait_for(lambda e: e.get("event") == "start" and "/live" in
+                         e.get("detail", ""), timeout=5 if want else 1)
             tries = [e.get("detail", "") for e in srv.evs if e.get("event") == "start"]
             got = [x for x in tries if "class view" in x]
             if want is None:
@@ -438,8 +439,9 @@ def test_live_slow_viewer(t, server):
         # every event of the 800 (~1.4 MB) was produced before the viewer reads again
         srv.wait_count("closed", 800, 30)
         rss1 = proc_rss_kb(srv.pid)
-        t.check("server RSS: grew less than 8 MB (queue 256 KB, 50 records kept)",
-                rss1 - rss0 < 8192, "< 8192 KiB", "%d -> %d KiB" % (rss0, rss1))
+        if not (SAN or VALGRIND):    # their allocators change RSS
+            t.check("server RSS: grew less than 8 MB (queue 256 KB, 50 records kept)",
+                    rss1 - rss0 < 8192, "< 8192 KiB", "%d -> %d KiB" % (rss0, rss1))
         st, _, _ = get(http, "/")
         t.eq("still answering", st, 200)
         # reading again: the note of what was dropped, then events again
