@@ -243,11 +243,15 @@ def test_browser_live(t, server, client, run, certs, tmp_path, procs, chromium, 
                 det = page.wait_js(
                     "(function () { var f = document.getElementById('detail');"
                     " var d = f.contentDocument; if (!d || !d.querySelector('svg')) return null;"
-                    " return [d.location.pathname, d.querySelector('svg').textContent]; })()",
+                    " var s = d.querySelector('svg');"
+                    " return [d.location.pathname, s.textContent,"
+                    " s.getBoundingClientRect().width, d.documentElement.clientWidth]; })()",
                     what="#detail to show /live/conn/%s with its svg" % pick)
                 t.eq("#detail loaded /live/conn/N of the row clicked", det[0],
                      "/live/conn/%s" % pick)
                 t.contains("... its ladder has the ClientHello", det[1], "ClientHello")
+                t.check("... the ladder fits the frame's width (scaled down, not cut)",
+                        0 < det[2] <= det[3], "<= %s px" % det[3], det[2])
             rows_now = page.evaluate("Array.prototype.map.call(document.querySelectorAll("
                                      "'#rows tr[data-conn]'), function (tr) {"
                                      " return tr.dataset.conn; })")
