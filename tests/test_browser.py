@@ -7,7 +7,6 @@ Each test is checked against the server's JSON log, not only against the page.""
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import zlib
@@ -115,9 +114,10 @@ def classify_reload(srv, mark, conn):
     spare, resumed) and the sentence the page must then have in its 'this request' row."""
     with srv.cond:
         evs = [e for e in srv.evs if e.get("conn") == conn]
+        late = [e for e in srv.evs[mark:] if e.get("conn") == conn]
     reqs = events(evs, "request")
     n = next((i + 1 for i, e in enumerate(reqs) if e.get("target") == "/" and
-              srv.evs.index(e) >= mark), None)
+              any(x is e for x in late)), None)
     hd = first(evs, "handshake_done") or {}
     est = first(evs, "established") or {}
     if n is not None and n > 1:
@@ -175,6 +175,43 @@ def test_browser_reload(t, server, certs, tmp_path, procs, chromium, certutil):
                 "sat open and unused" not in this, "no such claim", this)
     print("reload: Chromium used %s (conn %s, request %s): the page says %r; %s" % (
         case, req["conn"], n, this, summary(c)))
+
+
+@BROWSER_ONCE
+def test_browser_reload_resumed(t, server, certs, tmp_path, procs, chromium, certutil):
+    """With --idle-timeout 1 the server closes Chromium's idle connections after the first
+    load; the reload then needs a new connection, and Chromium resumes its TLS session with the
+    ticket it was given: the log's handshake_done says resumed, and so does the page."""
+    home = trusted_home(tmp_path, certutil, certs)
+    with server("--idle-timeout", "1", http=None, https=0, selfsigned=None) as srv:
+        port = srv.port("https")
+        with Browser(chromium, home, procs=procs, timeout=10.0) as b:
+            page = b.new_page()
+            page.navigate("https://localhost:%d/" % port)
+            request_after(srv, "/favicon.ico", 0)
+            with srv.cond:
+                opened = [e["conn"] for e in events(srv.evs, "established")]
+            for c in opened:        # every connection of the first load closed (idle 1 s)
+                srv.wait_for(lambda e, c=c: e.get("event") == "closed" and e.get("conn") == c,
+                             timeout=5.0)
+            mark = srv.mark()
+            page.reload()
+            req = request_after(srv, "/", mark)
+            rows = page.evaluate(ROWS_JS) or {}
+        t.check("the server logged the reload's GET /", req is not None)
+        if req is None:
+            return
+        case, n, _ = classify_reload(srv, mark, req["conn"])
+        c = conn_evs(srv, req["conn"])
+    t.check("the reload came on a new connection", req["conn"] not in opened, "new",
+            (req["conn"], opened))
+    t.eq("the log: that connection's handshake was resumed", case, "resumed")
+    t.contains("the page: session resumed: yes", rows.get("session resumed", ""),
+               "yes: an abbreviated handshake")
+    t.contains("the page: request 1 on this connection", rows.get("this request", ""),
+               "request 1 on this connection")
+    print("reload after the idle close: %s (conn %s): %r; %s" % (
+        case, req["conn"], rows.get("session resumed"), summary(c)))
 
 
 def local_of_curl(out):
