@@ -60,7 +60,7 @@ LADDER_LIB_OBJS = $(LADDER_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS   = $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 HEADERS     = $(wildcard common/*.h server/*.h client/*.h ladder/*.h tests/unit/*.h)
 
-.PHONY: all certs demo lesson compare test unit valgrind bench clean man
+.PHONY: all certs demo lesson compare test unit valgrind bench clean man shots
 
 all: $(BUILD)/server $(BUILD)/client $(BUILD)/ladder $(MAN_PAGES:%=$(BUILD)/mkman-%)
 
@@ -113,6 +113,12 @@ lesson: all
 compare: all
 	@[ -f certs/out/ca.crt ] && [ -f certs/out/server-rsa.crt ] || certs/make-certs.sh
 	@python3 scripts/compare.py --build $(BUILD)
+
+# the docs' screenshots (scripts/shots.py: the HTTPS page and /live in headless Chromium, demo CA
+# trusted in a scratch HOME) -> docs/img/page-https.png, page-hello.png, live.png
+shots: all
+	@[ -f certs/out/ca.crt ] || certs/make-certs.sh
+	BUILD=$(BUILD) $(PYTHON) scripts/shots.py docs/img
 
 unit: $(BUILD)/unit
 	$(BUILD)/unit

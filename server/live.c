@@ -629,7 +629,7 @@ page_conn(const char *p, struct live_answer *a)
 	n = snprintf(line, sizeof(line), "<!doctype html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><title>connection %u</title><style>body{font-family:sans-serif;"
 	    "margin:1em}pre{white-space:pre-wrap;font-size:12px}td{padding:0 .5em;"
-	    "vertical-align:top}</style></head><body>\n"
+	    "vertical-align:top}#ladder svg{max-width:100%%;height:auto}</style></head><body>\n"
 	    "<h1 id=\"conn\" data-conn=\"%u\">Connection %u (%s)</h1>\n", r->id, r->id, r->id,
 	    r->closed ? "closed" : "open");
 	buf = append(buf, &len, &cap, line, (size_t)n);

@@ -86,7 +86,9 @@ serve_post(struct conn *c, struct session *s)
 }
 
 /* /events.json: this connection's own events so far, as the server logged them (JSON lines,
- * the records' facts without the gloss and explain text). */
+ * the records' facts without the gloss and explain text). Sent as text/plain: a browser shows
+ * it (Chromium downloads application/x-ndjson instead, and Firefox's JSON viewer would call
+ * JSON lines a syntax error). */
 static void
 serve_events(struct conn *c, struct session *s, int head)
 {
@@ -108,7 +110,7 @@ serve_events(struct conn *c, struct session *s, int head)
 	}
 	if (r->dropped > 0)
 		n = snprintf(note, sizeof(note), "X-Events-Not-Kept: %u\r\n", r->dropped);
-	session_respond(c, s, 200, "application/x-ndjson; charset=utf-8", ev, len, head,
+	session_respond(c, s, 200, "text/plain; charset=utf-8", ev, len, head,
 	    n > 0 ? note : NULL, 0);
 }
 

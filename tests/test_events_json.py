@@ -73,7 +73,8 @@ def test_events_json_curl(t, server, run, certs):
         url = "https://localhost:%d/events.json" % srv.port("https")
         r = run([curl, "-sS", "-D", "/dev/stderr", "--cacert", certs.ca, url])
         t.eq("curl: exit", r.rc, 0)
-        t.contains("curl: its type", r.err, "application/x-ndjson")
+        t.contains("curl: its type (text: a browser shows it)", r.err,
+                   "Content-Type: text/plain; charset=utf-8")
         srv.wait_count("closed", 1)
         recs = lines(t, "curl", r.out if isinstance(r.out, str) else r.out.decode())
         est = recs[0] if recs else {}
