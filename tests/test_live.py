@@ -301,6 +301,7 @@ def test_live_access_from_a_lan(t, lan_ok, server, run, curl):
                     "http://%s:PORT/live?token=..." % lan.host, tries)
         with server(bind=[lan.host], https=None, selfsigned=None) as srv:
             srv.port("http")
+            srv.wait_for(lambda e: e.get("event") == "start" and "/live" in e.get("detail", ""))
             tries = [e.get("detail", "") for e in srv.evs if e.get("event") == "start"]
             t.check("no loopback listener, no token: try: says /live needs --live-token",
                     any("/live needs --live-token here" in x for x in tries), "needs", tries)
