@@ -184,6 +184,8 @@ FUZZ_BINS     = $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 fuzz: $(FUZZ_BINS)
 	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_NAMES)
 
+# the page's ClientHello section (server/page_hello.c) is fuzzed with the page's output buffer
+$(BUILD)/fuzz/fuzz_page_hello: $(BUILD)/fuzz/obj/server/page_hello.o $(BUILD)/fuzz/obj/server/page_out.o
 $(FUZZ_BINS): $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_OPT) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 

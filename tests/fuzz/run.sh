@@ -23,6 +23,7 @@ max_len() {
 	wire)		echo 4096 ;;	# a few segments with several TLS records each
 	syn)		echo 600 ;;	# TCP_SAVED_SYN: IP header (up to 60) + TCP header (up to 60)
 	json)		echo 6000 ;;	# the record's store (4096), detail and gloss (768 each), past them
+	page_hello)	echo 8300 ;;	# RECORD_HELLO_MAX 8192: a longer one is never kept
 	*)		echo 4096 ;;
 	esac
 }
