@@ -128,7 +128,10 @@ client() {
 	show "$tmp/client$n.log" --stamps "$tmp/client$n.log:$tmp/client$n.json"
 	if [ -s "$tmp/body$n" ]; then
 		note "" "The page the client received (its standard output):"
-		sed 's/^/  | /' "$tmp/body$n" | head -n 12
+		# its first lines, framed and wrapped to the terminal (the page's lines are long)
+		head -n 12 "$tmp/body$n" | sed 's/^/| /' | "$python" scripts/mergelog.py --text
+		lines=$(wc -l < "$tmp/body$n")
+		[ "$lines" -gt 12 ] && note "| ... $((lines - 12)) more lines (a browser at the same URL without ?text shows the whole page, with the ladder)"
 	fi
 	return $rc
 }
