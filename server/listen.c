@@ -680,11 +680,13 @@ listen_announce(void)
 		}
 	if (li == NULL)
 		return;
+	/* the token itself is not printed: this log may be on the projector */
 	if (opt->live_token != NULL)
 		evlog(EVT_START, 0, -1, TR("try: the class view (for the projector): "
-		    "http://%s:%d/live?token=%s (any client with the token)",
-		    "try: 全班视图（投影用）：http://%s:%d/live?token=%s（带令牌的任何客户端"
-		    "都可以看）"), li->url_host, li->port, opt->live_token);
+		    "http://%s:%d/live?token=TOKEN, TOKEN being the --live-token you gave (any "
+		    "client with it may look)", "try: 全班视图（投影用）：http://%s:%d/live?token="
+		    "TOKEN，TOKEN 就是你给 --live-token 的值（带上它的任何客户端都可以看）"),
+		    li->url_host, li->port);
 	else if (lo)
 		evlog(EVT_START, 0, -1, TR("try: the class view (for the projector): "
 		    "http://%s:%d/live (loopback clients only; --live-token lets others in)",

@@ -230,11 +230,14 @@ send_ladder(const struct record *r)
 	free(svg);
 }
 
+/* Inside live_event() or snapshot(): a write there that logs (a viewer that fails) must not
+ * come back in, nor move record_events()' buffer under the lines being sent. */
+static int inside;
+
 /* record.c's listener: every event the log emits. */
 static void
 live_event(const struct evrec *ev, struct record *r, const char *facts, size_t n)
 {
-	static int inside;
 	size_t k;
 
 	if (nviewers == 0 || r == NULL || r->hidden || inside || !forwarded(ev))
@@ -307,6 +310,7 @@ snapshot(struct viewer *v)
 	static const char *const keep[] = { "established", "message", "key_exchange",
 	    "handshake_done", "alpn", "request", "closed", "reset", "tls_error", NULL };
 	static struct recent rc;
+	static unsigned ids[LIVE_SNAPSHOT];
 	const struct record *r;
 	const char *line, *end, *nl;
 	char name[32], head[32], *svg;
@@ -316,9 +320,13 @@ snapshot(struct viewer *v)
 	rc.n = rc.min = 0;
 	record_each(recent_add, &rc);
 	qsort(rc.r, (size_t)rc.n, sizeof(rc.r[0]), by_id);
+	/* by id from here on: a write below may close a connection, and a record the history
+	 * lets go of then is freed (record_find() no longer finds it) */
+	for (j = 0; j < rc.n; j++)
+		ids[j] = rc.r[j]->id;
+	inside = 1;
 	for (j = 0; j < rc.n; j++) {
-		r = rc.r[j];
-		if ((line = record_events(r, &k)) == NULL)
+		if ((r = record_find(ids[j])) == NULL || (line = record_events(r, &k)) == NULL)
 			continue;
 		for (end = line + k; line < end; line = nl + 1) {
 			if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
@@ -335,13 +343,14 @@ snapshot(struct viewer *v)
 		}
 	}
 	for (j = rc.n - 1; j >= 0 && ladder_room(v); j--) {
-		if (page_ladder_svg(rc.r[j], 1, &svg, &len) == -1)
+		if ((r = record_find(ids[j])) == NULL || page_ladder_svg(r, 1, &svg, &len) == -1)
 			continue;
-		snprintf(head, sizeof(head), "%u", rc.r[j]->id);
+		snprintf(head, sizeof(head), "%u", ids[j]);
 		if ((k = build("ladder", head, svg, len)) > 0)
 			vsend(v, msg, k);
 		free(svg);
 	}
+	inside = 0;
 }
 
 /* Every heartbeat: a comment line each viewer's EventSource ignores, so that a proxy or the
@@ -416,6 +425,9 @@ start_stream(struct conn *c)
 	char hello[256];
 	size_t n;
 	int k;
+
+	if (viewer_of(c) != NULL || v == NULL)
+		return;		/* one stream per connection; live_serve() counted the slots */
 
 	/* The kernel's share bounded too: its send buffer would grow to tcp_wmem's maximum (4 MB)
 	 * for a viewer that stopped reading. */
@@ -639,9 +651,9 @@ page_conn(const char *p, struct live_answer *a)
 		buf = append(buf, &len, &cap, "</div>\n", 7);
 		free(svg);
 	} else {
-		buf = appends(buf, &len, &cap, "<p id=\"ladder\">The ladder is not drawn in this "
-		    "build (page_ladder_svg() cannot draw it yet); the events it would be drawn "
-		    "from follow.</p>\n");
+		buf = appends(buf, &len, &cap, "<p id=\"ladder\">The ladder could not be drawn from "
+		    "this record (too large for the drawing, or out of memory); the events it would "
+		    "be drawn from follow.</p>\n");
 	}
 	n = snprintf(line, sizeof(line), "<h2>Its events, as the server kept them (%u",
 	    r->nev);
@@ -754,13 +766,16 @@ live_drained(struct conn *c)
 void
 live_gone(struct conn *c)
 {
-	struct viewer *v = viewer_of(c);
+	struct viewer *v;
 
-	if (v == NULL)
-		return;
-	v->c = NULL;
+	/* every slot c holds (start_stream() gives it one: all the same, never leave one
+	 * pointing at a connection that is gone) */
+	while ((v = viewer_of(c)) != NULL && c != NULL) {
+		v->c = NULL;
+		nviewers--;
+	}
 	/* no viewer, no wake-ups; kept (not freed: this may run inside the heartbeat itself) */
-	if (--nviewers == 0 && hb != NULL)
+	if (nviewers == 0 && hb != NULL)
 		event_del(hb);
 }
 

@@ -18,8 +18,6 @@ static struct record	**bucket;
 static struct record	*hist_head, *hist_tail;	/* closed ones kept: oldest first */
 static int		 hist_max, hist_n;
 static record_listener_fn listener;
-static size_t		 live_bytes;		/* all records' allocations together */
-static unsigned		 nlive;
 
 static struct record **
 slot(unsigned id)
@@ -35,9 +33,6 @@ slot(unsigned id)
 static void
 record_free1(struct record *r)
 {
-	live_bytes -= sizeof(*r) + r->pk_cap + r->hello_len + r->req_len + (r->tlsrec != NULL ?
-	    TLSREC_BYTES : 0);
-	nlive--;
 	free(r->pk);
 	free(r->hello);
 	free(r->req);
@@ -101,7 +96,6 @@ append(struct record *r, const struct evrec *ev)
 			r->dropped++;
 			return;
 		}
-		live_bytes += want - r->pk_cap;
 		r->pk = p;
 		r->pk_cap = want;
 	}
@@ -154,8 +148,11 @@ record_events(const struct record *r, size_t *n)
 		memcpy(js.p + js.len, line, k);
 		js.len += k;
 	}
-	if (js.p == NULL && (js.p = malloc(js.cap = 16384)) == NULL)
-		return NULL;
+	if (js.p == NULL) {	/* no event unpacked: an empty buffer all the same */
+		if ((js.p = malloc(16384)) == NULL)
+			return NULL;
+		js.cap = 16384;
+	}
 	js.r = r;
 	js.id = r->id;
 	js.nev = r->nev;
@@ -190,8 +187,6 @@ record_tap(const struct evrec *ev)
 			r->t0_us = ev->t_us;
 			r->ts0_us = ev->ts_us;
 			*p = r;
-			live_bytes += sizeof(*r);
-			nlive++;
 		}
 		if (r != NULL)
 			append(r, ev);
@@ -217,7 +212,6 @@ record_hello(struct conn *c, const unsigned char *msg, size_t len)
 		return;
 	memcpy(r->hello, msg, len);
 	r->hello_len = len;
-	live_bytes += len;
 }
 
 /* Plain HTTP only: over TLS the path sees records, not the head (record_tls_header). Holds
@@ -234,7 +228,6 @@ record_request(struct conn *c, const char *head, size_t len)
 	if (n != r->req_len) {
 		if ((p = realloc(r->req, n)) == NULL)
 			return;
-		live_bytes = live_bytes - r->req_len + n;
 		r->req = p;
 		r->req_len = n;
 	}
@@ -256,12 +249,11 @@ record_tls_header(struct conn *c, int out, const unsigned char *hdr)
 	if (r->tlsrec == NULL) {
 		if ((r->tlsrec = calloc(1, TLSREC_BYTES)) == NULL)
 			return;
-		live_bytes += TLSREC_BYTES;
 	}
 	i = r->ntlsrec < RECORD_TLSREC_FIRST ? r->ntlsrec : RECORD_TLSREC_FIRST +
 	    (r->ntlsrec - RECORD_TLSREC_FIRST) % RECORD_TLSREC_LAST;
 	t = &r->tlsrec[i];
-	t->t_us = (uint32_t)(evlog_now_us() - r->t0_us);
+	t->t_us = (uint64_t)(evlog_now_us() - r->t0_us);
 	t->in = !out;
 	t->type = hdr[0];
 	t->version = (uint16_t)(hdr[1] << 8 | hdr[2]);
@@ -338,13 +330,6 @@ const struct record *
 record_history(void)
 {
 	return hist_head;
-}
-
-void
-record_stats(unsigned *n, size_t *bytes)
-{
-	*n = nlive;
-	*bytes = live_bytes;
 }
 
 void

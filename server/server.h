@@ -106,7 +106,7 @@ void	session_free(void);
 
 /* One TLS record header as it crossed the wire (what an eavesdropper sees of it). */
 struct record_tlsrec {
-	uint32_t	t_us;		/* since the accept */
+	uint64_t	t_us;		/* since the accept */
 	uint16_t	version;	/* the header's version field */
 	uint16_t	len;		/* the record's length */
 	uint8_t		in;		/* 1: from the client */
@@ -130,7 +130,7 @@ struct record {
 	char		*req;		/* plain HTTP: the last request head, req_len bytes (at most
 					 * RECORD_REQ_MAX) of req_full; malloc'd to its size */
 	size_t		 req_len, req_full;
-	struct record_tlsrec *tlsrec;	/* TLS: 24 + 8 entries of 12 bytes (384 B), malloc'd at
+	struct record_tlsrec *tlsrec;	/* TLS: 24 + 8 entries of 16 bytes (512 B), malloc'd at
 					 * the first record; plain HTTP: NULL */
 	unsigned	 ntlsrec;	/* record headers seen (the first 24 kept, the last 8) */
 	unsigned	 closed:1;	/* the connection is gone; kept in the history */
@@ -166,7 +166,6 @@ void	record_closed(unsigned id);
 const struct record *record_history(void);	/* oldest first, along hist_next */
 /* fn(r, arg) for every record held (open and closed), in no order. */
 void	record_each(void (*fn)(const struct record *, void *), void *arg);
-void	record_stats(unsigned *n, size_t *bytes);	/* records held and their bytes */
 void	record_free(void);
 
 /* record_pack.c */

@@ -590,7 +590,9 @@ session_read(struct conn *c, struct evbuffer *in)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	while (c->phase == PHASE_OPEN && (len = evbuffer_get_length(in)) > 0) {
+	/* s->live: a request just made this connection a /live viewer: what follows it is
+	 * dropped, never parsed (a second /live/events pipelined behind the first) */
+	while (c->phase == PHASE_OPEN && !s->live && (len = evbuffer_get_length(in)) > 0) {
 		if (s->in_body) {
 			if (!s->chunked) {
 				n = len < s->body_left ? len : (size_t)s->body_left;
@@ -679,6 +681,8 @@ session_read(struct conn *c, struct evbuffer *in)
 		} else
 			finish_request(c, s);
 	}
+	if (s->live && c->phase == PHASE_OPEN)
+		evbuffer_drain(in, evbuffer_get_length(in));
 }
 
 /* TLS: a record still on its way may carry the next request head, and OpenSSL shows us nothing
