@@ -92,12 +92,13 @@ const char	*tls_group_name(SSL *);
 typedef void	(*tls_record_tap_fn)(struct conn *, int out, const unsigned char *hdr);
 void		 tls_set_record_tap(tls_record_tap_fn fn);
 void		 tls_record_tapped(struct conn *, int out, const unsigned char *hdr);
-
-/* tls_log.c */
 /* Each ClientHello received (the whole handshake message, header included) is handed to fn
  * while logging is on; NULL: none. The server keeps it for the visitor's page. */
 typedef void	(*tls_hello_tap_fn)(struct conn *, const unsigned char *msg, size_t len);
 void		 tls_set_hello_tap(tls_hello_tap_fn fn);
+void		 tls_hello_tapped(struct conn *, const unsigned char *msg, size_t len);
+
+/* tls_log.c */
 void		 tls_state_init(struct tls_state *);
 void		 tls_state_clear(struct tls_state *);
 int		 tls_alert_received(const struct conn *);

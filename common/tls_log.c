@@ -537,14 +537,6 @@ log_message(SSL *ssl, struct conn *c, int write_p, const char *name, size_t len,
 		log_dissect(ssl, c, write_p, name, msg, len);
 }
 
-static tls_hello_tap_fn hello_tap;
-
-void
-tls_set_hello_tap(tls_hello_tap_fn fn)
-{
-	hello_tap = fn;
-}
-
 static void
 msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl,
     void *arg)
@@ -588,8 +580,8 @@ msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, 
 			log_message(ssl, c, 1, "ChangeCipherSpec", len, NULL);
 		break;
 	case SSL3_RT_HANDSHAKE:
-		if (len >= 1 && !write_p && p[0] == SSL3_MT_CLIENT_HELLO && hello_tap != NULL)
-			hello_tap(c, p, len);
+		if (len >= 1 && !write_p && p[0] == SSL3_MT_CLIENT_HELLO)
+			tls_hello_tapped(c, p, len);
 		if (len >= 1)
 			log_message(ssl, c, write_p, tls_handshake_name(p[0], p, len), len, p);
 		break;
