@@ -220,10 +220,10 @@ tcp(struct pbuf *b, const struct pfacts *f)
 			pb_row(b, "TLS handshake", "done %.3f ms after the accept; %.3f ms after "
 			    "its start (handshake_start, at %.3f ms: the server began waiting for "
 			    "your ClientHello)%s", f->t_hd, ms3(f->t_hd) - ms3(f->t_hs), f->t_hs,
-			    f->hrr ? " (one more round trip: a HelloRetryRequest)" : "");
+			    f->hrr ? "; one more round trip: a HelloRetryRequest" : "");
 		else if (f->t_hd >= 0)
 			pb_row(b, "TLS handshake", "done %.3f ms after the accept%s", f->t_hd,
-			    f->hrr ? " (one more round trip: a HelloRetryRequest)" : "");
+			    f->hrr ? "; one more round trip: a HelloRetryRequest" : "");
 		else
 			pb_row(b, "TLS handshake", "not done (the record shows no handshake_done)");
 	}
@@ -326,7 +326,7 @@ eavesdropper(struct pbuf *b, const struct record *r, const struct pfacts *f)
 	    ver == 0 ? ". The handshake did not finish (no handshake_done), so which of the "
 	    "others were encrypted is not known here" : "; encrypted",
 	    ver != 0 ? (ver == 13 ? " (TLS 1.3 encrypts every handshake message after the ServerHello)" :
-	    " (before TLS 1.3 each side encrypts from its own ChangeCipherSpec on)") : "",
+	    " (before TLS 1.3 each side encrypts what follows its own ChangeCipherSpec)") : "",
 	    ver != 0 ? ": " : "", ver != 0 ? (enc[0] ? enc : "none yet") : "",
 	    f->sni[0] || ng > 0 ? " Your ClientHello shows the path " : "",
 	    f->sni[0] ? "its SNI '" : "", f->sni, f->sni[0] ? "'" : "",

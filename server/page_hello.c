@@ -527,10 +527,11 @@ chose(struct pbuf *b, const struct hello *h, const struct pfacts *f,
 		    "record does not say why: e.g. the server restarted and its ticket keys "
 		    "changed): a full handshake.", off);
 	else if (!f->resumed)
-		pb_li(b, "Resumed: no; you offered no session to resume%s: a full handshake. %s",
-		    strcmp(f->version, "TLSv1.3") != 0 && h->sid_len > 0 && offers13(h) ?
-		    " (no ticket; your session ID may be a TLS 1.2 session or a TLS 1.3 "
-		    "client's dummy, and the server resumed none)" : "", f->n_nst > 0 ?
+		pb_li(b, "Resumed: no; %s: a full handshake. %s", h->sid_len > 0 && offers13(h) ?
+		    "you offered no session ticket, and your session ID is either the dummy a "
+		    "TLS 1.3 client sends or a TLS 1.2 session (the ClientHello does not say "
+		    "which): the server resumed nothing" : "you offered no session to resume",
+		    f->n_nst > 0 ?
 		    (f->n_nst > 1 ? "The server sent session tickets (NewSessionTicket, in the "
 		    "events above): a new connection from your client may resume with one." :
 		    "The server sent a session ticket (NewSessionTicket, in the events above): a "
@@ -586,7 +587,8 @@ page_hello(struct pbuf *b, const struct record *r, const struct pfacts *f,
 	    "bytes as the server received them: %zu bytes%s (the handshake message: a 4-byte "
 	    "header, then the body)%s.", r->hello_full, r->hello_full > r->hello_len ?
 	    ", of which the first ones are kept" : "", f->n_ch > 1 ? "; after the "
-	    "HelloRetryRequest your client sent a second one, which is not kept" : "");
+	    "HelloRetryRequest your client sent a second one, whose bytes are not kept (its event "
+	    "is in the list above)" : "");
 	pb_raw(b, "<div class=\"cols\"><div>\n<h3>What you offered</h3>\n");
 	if (b->text)
 		pb_p(b, "What you offered:");
