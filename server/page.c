@@ -68,7 +68,7 @@ summary(struct pbuf *b, const struct page_req *q, const struct pfacts *f)
 		pb_row(b, "key exchange group", "%s", f->group[0] ? f->group :
 		    "RSA key transport (no group)");
 		pb_row(b, "session resumed", "%s", f->resumed ? "yes: an abbreviated handshake "
-		    "from a ticket (no certificate sent)" : "no: a full handshake");
+		    "that resumed an earlier session (no certificate sent)" : "no: a full handshake");
 		pb_row(b, "SNI", "%s", f->sni[0] ? f->sni : "(none)");
 	}
 	/* f->t_resp: the previous request's answer (this one is not answered yet) */

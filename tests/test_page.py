@@ -399,3 +399,28 @@ def test_page_no_ca_file(t, server, run, curl, certs, tmp_path):
         t.contains("the certificate", page, "subject                CN=localhost")
         t.contains("the CA file is missing: said so", page, "its name constraints   not known: "
                    "%s/ca.crt could not be read" % d)
+
+
+def test_page_resumed(t, server, run, openssl, certs, tmp_path):
+    """A TLS 1.3 resumption (openssl s_client -sess_out, then -sess_in): the summary says an
+    earlier session was resumed without claiming how (TLS 1.2 resumes by session ID too), the
+    why names the pre_shared_key, and nothing says a certificate crossed."""
+    sess = str(tmp_path / "sess.pem")
+    req = b"GET /?text HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    with server(http=None, selfsigned=None) as srv:
+        port = srv.port("https")
+        base = [openssl, "s_client", "-quiet", "-connect", "127.0.0.1:%d" % port,
+                "-servername", "localhost", "-CAfile", certs.ca]
+        run(base + ["-sess_out", sess], stdin=req)
+        page = run(base + ["-sess_in", sess], stdin=req).out.decode("utf-8", "replace")
+        t.eq("the log: the second handshake resumed",
+             [e.get("resumed") for e in events(srv.evs, "handshake_done")], [False, True])
+        t.contains("the summary: resumed, no claim of a ticket", page, "session resumed        "
+                   "yes: an abbreviated handshake that resumed an earlier session (no "
+                   "certificate sent)")
+        t.contains("the why: the ticket offered", page, "Resumed: yes. You offered a session "
+                   "ticket (pre_shared_key) and the server accepted it")
+        clear, enc = clear_and_encrypted(t, page)
+        t.check("no Certificate in either list (none was sent)", "Certificate" not in clear and
+                "Certificate" not in enc, "none", (clear, enc))
+        hs_times_agree(t, page)
