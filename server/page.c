@@ -68,14 +68,14 @@ summary(struct pbuf *b, const struct page_req *q, const struct pfacts *f)
 		pb_row(b, "key exchange group", "%s", f->group[0] ? f->group :
 		    "RSA key transport (no group)");
 		pb_row(b, "session resumed", "%s", f->resumed ? "yes: an abbreviated handshake "
-		    "from a ticket (no certificate sent)" : "no: a full handshake");
+		    "that resumed an earlier session (no certificate sent)" : "no: a full handshake");
 		pb_row(b, "SNI", "%s", f->sni[0] ? f->sni : "(none)");
 	}
 	/* f->t_resp: the previous request's answer (this one is not answered yet) */
 	if (q->requests > 1 && f->t_req >= 0 && f->t_resp >= 0)
 		pb_row(b, "this request", "request %d on this connection: it came on the same "
-		    "connection as the previous one (HTTP keep-alive), %.1f ms after the previous "
-		    "answer left, with no new TCP or TLS handshake", q->requests,
+		    "connection as the previous one (HTTP keep-alive), %.1f ms after the server wrote "
+		    "its previous answer, with no new TCP or TLS handshake", q->requests,
 		    f->t_req - f->t_resp);
 	else if (q->requests > 1)
 		pb_row(b, "this request", "request %d on this connection: it came on the same "
@@ -172,6 +172,13 @@ timeline(struct pbuf *b, const struct record *r, const struct pfacts *f)
 	pb_raw(b, "</table>\n");
 }
 
+/* A time as the page prints it (%.3f): differences of these match the printed times. */
+static double
+ms3(double ms)
+{
+	return (double)(long long)(ms * 1000.0 + (ms >= 0 ? 0.5 : -0.5)) / 1000.0;
+}
+
 static void
 tcp(struct pbuf *b, const struct pfacts *f)
 {
@@ -207,10 +214,16 @@ tcp(struct pbuf *b, const struct pfacts *f)
 		if (f->t_ch >= 0)
 			pb_row(b, "your ClientHello", "arrived %.3f ms after the accept (%ld bytes)",
 			    f->t_ch, f->ch_len);
-		if (f->t_hd >= 0)
-			pb_row(b, "TLS handshake", "done %.3f ms after the accept; %.3f ms from "
-			    "its start, by the server's count%s", f->t_hd, f->hs_ms, f->hrr ?
-			    " (one more round trip: a HelloRetryRequest)" : "");
+		if (f->t_hd >= 0 && f->t_hs >= 0)
+			/* both as the events list prints them (to the microsecond), so that
+			 * the difference is theirs */
+			pb_row(b, "TLS handshake", "done %.3f ms after the accept; %.3f ms after "
+			    "its start (handshake_start, at %.3f ms: the server began waiting for "
+			    "your ClientHello)%s", f->t_hd, ms3(f->t_hd) - ms3(f->t_hs), f->t_hs,
+			    f->hrr ? "; one more round trip: a HelloRetryRequest" : "");
+		else if (f->t_hd >= 0)
+			pb_row(b, "TLS handshake", "done %.3f ms after the accept%s", f->t_hd,
+			    f->hrr ? "; one more round trip: a HelloRetryRequest" : "");
 		else
 			pb_row(b, "TLS handshake", "not done (the record shows no handshake_done)");
 	}
@@ -229,13 +242,65 @@ rec_type(int t)
 	}
 }
 
-/* What anyone on the path saw: over HTTP the request itself; over HTTPS only the TLS record
- * headers (and, in the clear, the hellos). */
+/* Append a handshake message to one of the lists "from you: A, B; from the server: C": a
+ * new group when the direction changes. */
+static void
+msg_add(char *buf, size_t len, int *last, int in, const char *type)
+{
+	size_t o = strlen(buf);
+
+	if (*last != in)
+		snprintf(buf + o, len - o, "%sfrom %s: %s", o ? "; " : "", in ? "you" :
+		    "the server", type);
+	else
+		snprintf(buf + o, len - o, ", %s", type);
+	*last = in;
+}
+
+/* The handshake messages of this connection that crossed the path in clear, and those that
+ * crossed encrypted, from the record's message events in their order. TLS 1.3 encrypts all
+ * but the hellos (and the empty ChangeCipherSpec); before it, each side's messages up to and
+ * including its own ChangeCipherSpec go in clear, the rest encrypted. ver: 13, 12 (before
+ * 1.3) or 0 (not known: only the hellos are sure). 1 if any ChangeCipherSpec was seen. */
+static int
+clear_msgs(const struct record *r, int ver, char *clr, char *enc, size_t len)
+{
+	const char *l;
+	char ev[32], type[40], dir[8];
+	size_t off = 0, n;
+	int in, hello, lc = -1, le = -1, ccs_in = 0, ccs_out = 0, ccs = 0;
+
+	clr[0] = enc[0] = '\0';
+	while (rec_line(r, &off, &l, &n)) {
+		if (!rec_get(l, n, "event", ev, sizeof(ev)) || strcmp(ev, "message") != 0 ||
+		    !rec_get(l, n, "type", type, sizeof(type)))
+			continue;
+		dir[0] = '\0';
+		rec_get(l, n, "dir", dir, sizeof(dir));
+		in = strcmp(dir, "in") == 0;
+		hello = strcmp(type, "ClientHello") == 0 || strcmp(type, "ServerHello") == 0 ||
+		    strcmp(type, "HelloRetryRequest") == 0;
+		if (strcmp(type, "ChangeCipherSpec") == 0) {
+			ccs = 1;
+			msg_add(clr, len, &lc, in, type);
+			*(in ? &ccs_in : &ccs_out) = 1;
+		} else if (hello || (ver == 12 && !(in ? ccs_in : ccs_out)))
+			msg_add(clr, len, &lc, in, type);
+		else if (ver != 0)
+			msg_add(enc, len, &le, in, type);
+	}
+	return ccs;
+}
+
+/* What anyone on the path saw: over HTTP the request itself; over HTTPS the TLS record
+ * headers, and the handshake messages that went in clear (which depend on the version). */
 static void
 eavesdropper(struct pbuf *b, const struct record *r, const struct pfacts *f)
 {
 	const struct record_tlsrec *t;
 	unsigned i, n, seq, next = 0;
+	static char clr[2048], enc[2048];	/* not on the stack */
+	int ver, ccs, ng;
 
 	pb_h2(b, "What an eavesdropper on the path saw");
 	if (!f->tls) {
@@ -251,14 +316,31 @@ eavesdropper(struct pbuf *b, const struct record *r, const struct pfacts *f)
 		return;
 	}
 	n = record_tlsrec_kept(r);
+	ver = strcmp(f->version, "TLSv1.3") == 0 ? 13 : f->version[0] ? 12 : 0;
+	ccs = clear_msgs(r, ver, clr, enc, sizeof(clr));
+	ng = page_hello_ngroups(r);
 	pb_p(b, "HTTPS: the path sees TLS records. Each has a 5-byte header in clear: type, "
-	    "version, length; the rest is encrypted, except the hellos (your ClientHello with "
-	    "its SNI%s%s%s and the groups you offered, and the ServerHello travel in clear). "
-	    "These are the headers of this connection's records, as OpenSSL read and wrote "
-	    "them here (its message callback), times in ms from the accept. TLS 1.3 disguises "
-	    "everything after the ServerHello as application_data (23); the last ones from "
-	    "you carry this request: their length is all the path learns of it.",
-	    f->sni[0] ? " '" : "", f->sni, f->sni[0] ? "'" : "");
+	    "version, length. Of the handshake messages in the events above%s, these crossed "
+	    "the path in clear: %s%s%s%s%s.%s%s%s%s%s",
+	    r->dropped ? " (as kept)" : "", clr[0] ? clr : "none kept",
+	    ver == 0 ? ". The handshake did not finish (no handshake_done), so which of the "
+	    "others were encrypted is not known here" : "; encrypted",
+	    ver != 0 ? (ver == 13 ? " (TLS 1.3 encrypts every handshake message after the ServerHello)" :
+	    " (before TLS 1.3 each side encrypts what follows its own ChangeCipherSpec)") : "",
+	    ver != 0 ? ": " : "", ver != 0 ? (enc[0] ? enc : "none yet") : "",
+	    f->sni[0] || ng > 0 ? " Your ClientHello shows the path " : "",
+	    f->sni[0] ? "its SNI '" : "", f->sni, f->sni[0] ? "'" : "",
+	    f->sni[0] && ng > 0 ? " and the groups you offered." : ng > 0 ?
+	    "the groups you offered." : f->sni[0] ? "." : "");
+	pb_p(b, "These are the headers of this connection's records, as OpenSSL read and wrote "
+	    "them here (its message callback), times in ms from the accept. %s The last ones "
+	    "from you carry this request: their length is all the path learns of it.",
+	    ver == 13 ? (ccs ? "TLS 1.3 labels every encrypted record application_data (23), "
+	    "whatever it holds; the change_cipher_spec (20) records of one byte carry nothing "
+	    "(middlebox compatibility, RFC 8446 D.4)." : "TLS 1.3 labels every encrypted "
+	    "record application_data (23), whatever it holds.") : ver == 12 ? "Before TLS 1.3 "
+	    "an encrypted record keeps its real type: the Finished messages go as handshake "
+	    "(22), the HTTP as application_data (23)." : "");
 	pb_raw(b, "<table class=\"events\">\n<tr><th>#</th><th>ms</th><th>direction</th>"
 	    "<th>type</th><th>version</th><th>length</th></tr>\n");
 	for (i = 0; i < n; i++) {
@@ -292,9 +374,10 @@ eavesdropper(struct pbuf *b, const struct record *r, const struct pfacts *f)
 		pb_raw(b, "</td></tr>\n");
 	}
 	pb_raw(b, "</table>\n");
-	pb_p(b, "%u records so far; the first %d and the last %d are kept. What the server "
-	    "cannot know from here: how TCP cut these records into segments (server --wire "
-	    "shows that, from a capture).", r->ntlsrec, RECORD_TLSREC_FIRST, RECORD_TLSREC_LAST);
+	pb_p(b, "%u records so far, %s (the server keeps the first %d and the last %d). What "
+	    "the server cannot know from here: how TCP cut these records into segments (server "
+	    "--wire shows that, from a capture).", r->ntlsrec, n < r->ntlsrec ? "not all kept" :
+	    "all kept", RECORD_TLSREC_FIRST, RECORD_TLSREC_LAST);
 }
 /* The host part of a Host header, if it is one a link may name: a DNS name (letters, digits,
  * '-' and '.', up to 128 characters, so the page stays within its buffer), a dotted IPv4

@@ -48,6 +48,7 @@ struct pfacts {
 	int	syn_sack, syn_ts;
 	double	rtt_ms;				/* < 0: unknown */
 	int	tls;				/* a handshake_start event */
+	double	t_hs;				/* handshake_start (-1: none) */
 	double	t_ch;				/* the first ClientHello (-1: none) */
 	long	ch_len;
 	int	n_ch;				/* ClientHellos (2 after a HelloRetryRequest) */
@@ -64,6 +65,7 @@ struct pfacts {
 	long	key_bits;
 	int	fs;
 	long	cert_len;			/* the Certificate sent (-1: none) */
+	int	n_nst;				/* NewSessionTickets sent */
 	int	nreq;				/* request events */
 	double	t_req;				/* the last request's time (-1: none) */
 	double	t_resp;				/* the last response's time (-1: none) */
@@ -77,6 +79,7 @@ void	rec_facts(const struct record *, struct pfacts *);
 /* page_hello.c: the ClientHello as the client sent it, and what the server chose and why. */
 void	page_hello(struct pbuf *, const struct record *, const struct pfacts *,
 	    const struct options *);
+int	page_hello_ngroups(const struct record *);	/* supported_groups offered; -1: no hello */
 
 /* page_cert.c: the certificate the listener sends, and the demo CA's name constraints. */
 void	page_cert(struct pbuf *, const struct listener *, const struct pfacts *,

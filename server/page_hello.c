@@ -27,7 +27,9 @@ struct hello {
 	unsigned	suites[MAXID], groups[MAXID], versions[32], exts[MAXID];
 	int		nsuites, ngroups, nversions, nexts;
 	struct share	shares[32];
-	int		nshares, has_versions, has_alpn, has_psk;
+	int		nshares, has_versions, has_alpn, has_psk, has_ks;
+	size_t		sid_len, ticket_len;	/* session_id; session_ticket's bytes */
+	int		has_ticket;
 	char		alpn[512], sni[512];
 };
 
@@ -115,6 +117,10 @@ ext(struct hello *h, unsigned type, struct rd e)
 			cat_str(h->alpn, sizeof(h->alpn), e.p, e.n);
 		}
 		break;
+	case 35:	/* session_ticket: empty asks for one, else offers one (TLS 1.2) */
+		h->has_ticket = 1;
+		h->ticket_len = e.n;
+		break;
 	case 41:
 		h->has_psk = 1;
 		break;
@@ -125,6 +131,7 @@ ext(struct hello *h, unsigned type, struct rd e)
 			h->versions[h->nversions++] = u(&l, 2);
 		break;
 	case 51:	/* key_share */
+		h->has_ks = 1;
 		l = sub(&e, u(&e, 2));
 		while (!l.bad && l.n >= 4 && h->nshares < 32) {
 			h->shares[h->nshares].group = u(&l, 2);
@@ -150,7 +157,7 @@ parse(const unsigned char *msg, size_t len, struct hello *h)
 	(void)u(&r, 3);
 	h->legacy = u(&r, 2);
 	(void)sub(&r, 32);
-	(void)sub(&r, u(&r, 1));
+	h->sid_len = sub(&r, u(&r, 1)).n;
 	l = sub(&r, u(&r, 2));
 	while (!l.bad && l.n >= 2 && h->nsuites < MAXID)
 		h->suites[h->nsuites++] = u(&l, 2);
@@ -295,8 +302,20 @@ static const char grease_note[] = "GREASE (RFC 8701): values reserved to mean no
     "sent at random so that servers learn to skip what they do not know (and do not choke "
     "on the next real extension); a server never picks one.";
 
+/* Whether the ClientHello offers TLS 1.3 (only supported_versions can). */
+static int
+offers13(const struct hello *h)
+{
+	int i;
+
+	for (i = 0; i < h->nversions; i++)
+		if (h->versions[i] == 0x0304)
+			return 1;
+	return 0;
+}
+
 static void
-offered(struct pbuf *b, const struct hello *h)
+offered(struct pbuf *b, const struct hello *h, const struct pfacts *f)
 {
 	char v[4096], one[96];
 	int i, g = 0, q = 0;
@@ -318,7 +337,17 @@ offered(struct pbuf *b, const struct hello *h)
 		snprintf(v + strlen(v), sizeof(v) - strlen(v), "%s%s: %zu-byte public key",
 		    i ? "; " : "", one, h->shares[i].klen);
 	}
-	pb_row(b, "key shares", "%s", h->nshares ? v : "(none: the server must ask for one)");
+	if (h->nshares)
+		pb_row(b, "key shares", "%s", v);
+	else if (!offers13(h))
+		pb_row(b, "key shares", "none offered: you did not offer TLS 1.3, and TLS 1.2 "
+		    "and older have no key shares");
+	else
+		pb_row(b, "key shares", "none offered (%s): a TLS 1.3 server without one answers "
+		    "with a HelloRetryRequest%s", h->has_ks ? "an empty key_share extension" :
+		    "no key_share extension", f->hrr ? ", as this one did" :
+		    strcmp(f->version, "TLSv1.3") != 0 && f->version[0] ? "; this server agreed "
+		    "on an older version, which has none" : "");
 	pb_row(b, "ALPN", "%s", h->has_alpn ? h->alpn : "(not sent)");
 	pb_row(b, "SNI", "%s", h->sni[0] ? h->sni : "(not sent)");
 	list(v, sizeof(v), dissect_ext_name, h->exts, h->nexts);
@@ -358,10 +387,14 @@ why_group(struct pbuf *b, const struct hello *h, const struct pfacts *f,
 		    dissect_group_name(s->ids[i]) ? dissect_group_name(s->ids[i]) : one);
 	}
 	if (strcmp(f->version, "TLSv1.3") != 0) {
-		if (f->group[0])
+		if (f->group[0] && h->ngroups > 0)
 			pb_li(b, "Key exchange: %s over %s. %s has no key shares: the server "
 			    "picks a group your supported_groups names, and sends its key in "
 			    "ServerKeyExchange.", f->kx, f->group, f->version);
+		else if (f->group[0])
+			pb_li(b, "Key exchange: %s over %s. %s has no key shares, and you sent "
+			    "no supported_groups: the server picked the group itself, and sent "
+			    "its key in ServerKeyExchange.", f->kx, f->group, f->version);
 		else
 			pb_li(b, "Key exchange: %s: RSA key transport, no group (and no forward "
 			    "secrecy: whoever gets the server's key later can decrypt a "
@@ -436,11 +469,29 @@ why_suite(struct pbuf *b, const struct hello *h, const struct pfacts *f)
 	    nskip ? "; before it: " : "", skipped);
 }
 
+/* What the ClientHello offered to resume, in words; "" if nothing. TLS 1.3 resumes with a
+ * pre_shared_key only; before it, a session_ticket with bytes in it, or a session ID (which
+ * a client that also offers TLS 1.3 fills with a dummy: then it proves nothing). */
+static void
+resume_offer(const struct hello *h, const struct pfacts *f, char *buf, size_t len)
+{
+	int tls13 = strcmp(f->version, "TLSv1.3") == 0;
+
+	buf[0] = '\0';
+	if (h->has_psk)
+		snprintf(buf, len, "a session ticket (pre_shared_key)");
+	else if (!tls13 && h->ticket_len > 0)
+		snprintf(buf, len, "a session ticket (session_ticket, %zu bytes)", h->ticket_len);
+	else if (!tls13 && h->sid_len > 0 && !offers13(h))
+		snprintf(buf, len, "a session ID (%zu bytes) to resume", h->sid_len);
+}
+
 static void
 chose(struct pbuf *b, const struct hello *h, const struct pfacts *f,
     const struct options *opt)
 {
 	struct server_groups s;
+	char off[96];
 	int i, ech = 0;
 
 	server_groups(opt, &s);
@@ -455,10 +506,11 @@ chose(struct pbuf *b, const struct hello *h, const struct pfacts *f,
 	pb_li(b, "Version: %s, %s.", f->version, h->has_versions ? "the highest of your "
 	    "supported_versions that this server accepts" : "you sent no supported_versions: "
 	    "legacy_version was your highest");
+	resume_offer(h, f, off, sizeof(off));
 	if (f->resumed)
-		pb_li(b, "Resumed: yes. You offered a session ticket (pre_shared_key) and the "
-		    "server accepted it: no certificate this time%s.", f->kx_ev ? "" : ", no "
-		    "key exchange of its own");
+		pb_li(b, "Resumed: yes. You offered %s and the server accepted it: no "
+		    "certificate this time%s.", off[0] ? off : "a session", f->kx_ev ? "" :
+		    ", no key exchange of its own");
 	if (f->kx_ev)
 		why_group(b, h, f, &s);
 	why_suite(b, h, f);
@@ -470,11 +522,21 @@ chose(struct pbuf *b, const struct hello *h, const struct pfacts *f,
 		    "%s%s.", f->alpn_offered, f->alpn_chosen[0] ? f->alpn_chosen : "none of "
 		    "them (and speaks HTTP/1.1 anyway)", strstr(f->alpn_offered, "h2") ?
 		    " (h2, HTTP/2, is not spoken here)" : "");
-	if (!f->resumed)
-		pb_li(b, "Resumed: no; %s", h->has_psk ? "you offered a ticket, and the server "
-		    "did not take it (the record does not say why: e.g. the server restarted "
-		    "and its ticket keys changed)." : "you offered no session to resume: a "
-		    "full handshake. A new connection from the same browser may resume.");
+	if (!f->resumed && off[0])
+		pb_li(b, "Resumed: no; you offered %s, and the server did not take it (the "
+		    "record does not say why: e.g. the server restarted and its ticket keys "
+		    "changed): a full handshake.", off);
+	else if (!f->resumed)
+		pb_li(b, "Resumed: no; %s: a full handshake. %s", h->sid_len > 0 && offers13(h) ?
+		    "you offered no session ticket, and your session ID is either the dummy a "
+		    "TLS 1.3 client sends or a TLS 1.2 session (the ClientHello does not say "
+		    "which): the server resumed nothing" : "you offered no session to resume",
+		    f->n_nst > 0 ?
+		    (f->n_nst > 1 ? "The server sent session tickets (NewSessionTicket, in the "
+		    "events above): a new connection from your client may resume with one." :
+		    "The server sent a session ticket (NewSessionTicket, in the events above): a "
+		    "new connection from your client may resume with it.") : "The server sent no "
+		    "session ticket on this connection.");
 	pb_li(b, "SNI: %s", h->sni[0] ? "the name you asked for; this port has one "
 	    "certificate, so it chooses nothing here. It travels in clear." :
 	    "none sent: this port has one certificate anyway.");
@@ -498,6 +560,16 @@ dump_item(const struct dissect_item *it, void *arg)
 	pb_put(b, "\n", 1);
 }
 
+int
+page_hello_ngroups(const struct record *r)
+{
+	static struct hello h;
+
+	if (r->hello == NULL || parse(r->hello, r->hello_len, &h) == -1)
+		return -1;
+	return h.ngroups;
+}
+
 void
 page_hello(struct pbuf *b, const struct record *r, const struct pfacts *f,
     const struct options *opt)
@@ -515,11 +587,12 @@ page_hello(struct pbuf *b, const struct record *r, const struct pfacts *f,
 	    "bytes as the server received them: %zu bytes%s (the handshake message: a 4-byte "
 	    "header, then the body)%s.", r->hello_full, r->hello_full > r->hello_len ?
 	    ", of which the first ones are kept" : "", f->n_ch > 1 ? "; after the "
-	    "HelloRetryRequest your client sent a second one, which is not kept" : "");
+	    "HelloRetryRequest your client sent a second one, whose bytes are not kept (its event "
+	    "is in the list above)" : "");
 	pb_raw(b, "<div class=\"cols\"><div>\n<h3>What you offered</h3>\n");
 	if (b->text)
 		pb_p(b, "What you offered:");
-	offered(b, &h);
+	offered(b, &h, f);
 	pb_raw(b, "</div><div>\n<h3>What the server chose, and why</h3>\n");
 	if (b->text)
 		pb_p(b, "What the server chose, and why:");

@@ -135,7 +135,7 @@ rec_facts(const struct record *r, struct pfacts *f)
 	size_t off = 0, n;
 
 	memset(f, 0, sizeof(*f));
-	f->rtt_ms = f->t_ch = f->t_hd = f->t_req = f->t_resp = -1;
+	f->rtt_ms = f->t_hs = f->t_ch = f->t_hd = f->t_req = f->t_resp = -1;
 	f->syn_mss = f->syn_wscale = f->cert_len = -1;
 	while (rec_line(r, &off, &l, &n)) {
 		if (!rec_get(l, n, "event", ev, sizeof(ev)))
@@ -155,6 +155,8 @@ rec_facts(const struct record *r, struct pfacts *f)
 			}
 		} else if (strcmp(ev, "handshake_start") == 0) {
 			f->tls = 1;
+			if (f->t_hs < 0)
+				f->t_hs = rec_num(l, n, "t_ms", 0) - f->t0;
 		} else if (strcmp(ev, "message") == 0) {
 			rec_get(l, n, "type", type, sizeof(type));
 			rec_get(l, n, "dir", dir, sizeof(dir));
@@ -166,6 +168,8 @@ rec_facts(const struct record *r, struct pfacts *f)
 				GET("group", hrr_group);
 			} else if (strcmp(type, "Certificate") == 0 && strcmp(dir, "out") == 0)
 				f->cert_len = (long)rec_num(l, n, "len", 0);
+			else if (strcmp(type, "NewSessionTicket") == 0 && strcmp(dir, "out") == 0)
+				f->n_nst++;
 		} else if (strcmp(ev, "alpn") == 0 && !f->alpn_ev) {
 			f->alpn_ev = 1;
 			GET("offered", alpn_offered);

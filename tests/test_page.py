@@ -124,8 +124,102 @@ def test_page_hrr(t, server, run, openssl, certs):
         t.contains("the HelloRetryRequest, and why", page, "None of your key shares fit, so "
                    "the server answered with a HelloRetryRequest asking for P-256")
         t.contains("the group used", page, "key exchange group     P-256\n")
-        t.contains("one more round trip on the TLS line", page, "(one more round trip: a "
-                   "HelloRetryRequest)")
+        t.contains("one more round trip on the TLS line", page, "; one more round trip: a "
+                   "HelloRetryRequest")
+        hs_times_agree(t, page)
+        clear, enc = clear_and_encrypted(t, page)
+        t.check("in clear: the HelloRetryRequest, both ClientHellos and the ServerHello",
+                "HelloRetryRequest" in clear and clear.count("ClientHello") == 2 and
+                "ServerHello" in clear, "all four", clear)
+        t.check("in clear: no Certificate (TLS 1.3 encrypts it; the certificate section says "
+                "so too)", "Certificate" not in clear and "encrypted: TLS 1.3 hides it" in page,
+                "encrypted", clear)
+        t.contains("encrypted: the server's flight after the ServerHello", enc, "from the server: "
+                   "EncryptedExtensions, Certificate, CertificateVerify, Finished")
+        t.contains("the change_cipher_spec rows explained", page, "the change_cipher_spec (20) "
+                   "records of one byte carry nothing")
+        t.check("the groups: named, for a ClientHello that offered them",
+                "its SNI 'localhost' and the groups you offered" in page, "named", page[-2500:])
+        t.check("no 'same browser' to openssl s_client", "same browser" not in page, "absent",
+                page[:0])
+        t.contains("resumption: from the tickets this server sent", page, "a new connection "
+                   "from your client may resume with one")
+        t.contains("its 32-byte session ID: not called 'no session' without a caveat", page,
+                   "your session ID is either the dummy a TLS 1.3 client sends or a TLS 1.2 "
+                   "session (the ClientHello does not say which)")
+
+
+def hs_times_agree(t, page):
+    """The TCP section's 'TLS handshake' row: its two numbers are the events list's times of
+    handshake_done and of handshake_done less handshake_start (not handshake_ms, which counts
+    from the accept)."""
+    m = re.search(r"TLS handshake +done ([\d.]+) ms after the accept; ([\d.]+) ms after its "
+                  r"start \(handshake_start, at ([\d.]+) ms", page)
+    st = re.search(r"\n +([\d.]+)  TLS  handshake_start ", page)
+    hd = re.search(r"\n +([\d.]+)  TLS  handshake_done ", page)
+    t.check("the TLS handshake row, with its start", m and st and hd, "row and both events",
+            page[:3000])
+    if m and st and hd:
+        t.eq("'done X ms after the accept' = the events list's handshake_done", m.group(1),
+             hd.group(1))
+        t.eq("'at Z ms' = the events list's handshake_start", m.group(3), st.group(1))
+        t.eq("'Y ms after its start' = handshake_done - handshake_start, as listed",
+             m.group(2), "%.3f" % (float(hd.group(1)) - float(st.group(1))))
+
+
+def clear_and_encrypted(t, page):
+    """The eavesdropper section's lists: the handshake messages that crossed in clear, and
+    those encrypted."""
+    m = re.search(r"these crossed the path in clear: (.*?); encrypted \([^)]*\): (.*?)\. ",
+                  page)
+    t.check("the eavesdropper section lists what went in clear and what encrypted",
+            m is not None, "both lists", page[-3000:])
+    return (m.group(1), m.group(2)) if m else ("", "")
+
+
+def test_page_tls12_rsa(t, server, run, curl, certs):
+    """TLS 1.2 with RSA key transport (curl --tls-max 1.2, one RSA suite, the RSA port): no
+    key share and no supported_groups offered, and the page says so without asking for one;
+    the eavesdropper section names what went in clear from the record's events (Certificate,
+    ServerHelloDone, ClientKeyExchange: no ServerKeyExchange), not only the hellos; the
+    handshake's times agree with the events list."""
+    with server("--rsa-port", "0", http=None, https=None, selfsigned=None) as srv:
+        url = "https://localhost:%d/?text" % srv.port("rsa")
+        page = curl_page(t, run, curl, certs, url, "--tls-max", "1.2", "--ciphers",
+                         "AES128-GCM-SHA256")
+        t.contains("TLS 1.2 negotiated", page, "HTTP/1.1 over TLSv1.2")
+        t.contains("no key shares: said plainly, from the offered versions", page,
+                   "key shares             none offered: you did not offer TLS 1.3, and TLS "
+                   "1.2 and older have no key shares\n")
+        t.check("no 'the server must ask for one' (TLS 1.2 asks for nothing)",
+                "must ask" not in page, "absent", page[:0])
+        t.contains("the why: TLS 1.2, RSA key transport", page, "RSA key transport, no group")
+        hs_times_agree(t, page)
+        clear, enc = clear_and_encrypted(t, page)
+        t.eq("in clear, from the events: the whole TLS 1.2 handshake up to each side's "
+             "ChangeCipherSpec", clear, "from you: ClientHello; from the server: ServerHello, "
+             "Certificate, ServerHelloDone; from you: ClientKeyExchange, ChangeCipherSpec; from "
+             "the server: ChangeCipherSpec")
+        t.eq("encrypted: the Finished messages", enc, "from you: Finished; from the server: "
+             "Finished")
+        hs = [e.get("type") for e in events(srv.evs, "message")]
+        t.check("the log: no ServerKeyExchange (RSA key transport), as the page says",
+                "ServerKeyExchange" not in hs and "ServerKeyExchange" not in page, "absent", hs)
+        t.check("no 'except the hellos' (false before TLS 1.3)", "except the hellos" not in page,
+                "absent", page[-2500:])
+        t.check("no 'the groups you offered' when none were", "groups you offered" not in page,
+                "absent", page[-2500:])
+        t.contains("the certificate section agrees: in clear", page, "in clear: before TLS 1.3 "
+                   "the path sees it")
+        t.contains("encrypted records keep their type before 1.3", page, "Before TLS 1.3 an "
+                   "encrypted record keeps its real type")
+        t.check("no 'same browser' to curl", "same browser" not in page, "absent", page[:0])
+        t.contains("no ticket sent: said, no promise of resumption", page, "Resumed: no; you "
+                   "offered no session to resume: a full handshake. The server sent no session "
+                   "ticket on this connection.")
+        t.check("the records kept: all of them, said so",
+                re.search(r"\n(\d+) records so far, all kept \(the server keeps the first 24 "
+                          r"and the last 8\)", page), "all kept", page[-400:])
 
 
 def test_page_keepalive(t, server, run, curl, certs):
@@ -162,7 +256,8 @@ def test_page_keepalive(t, server, run, curl, certs):
             t.check("the first: it sat open and unused >= 300 ms (a spare connection)",
                     m is not None and float(m.group(1)) >= 300, ">= 300 ms", pages[0][:600])
             t.check("the second: how long after the previous answer",
-                    re.search(r"keep-alive\), [\d.]+ ms after the previous answer left", pages[1])
+                    re.search(r"keep-alive\), [\d.]+ ms after the server wrote its previous answer",
+                              pages[1])
                     is not None, "N ms after the previous answer", pages[1][:600])
             t.contains("the second: request 2 on the same connection", pages[1],
                        "request 2 on this connection: it came on the same connection")
@@ -304,3 +399,28 @@ def test_page_no_ca_file(t, server, run, curl, certs, tmp_path):
         t.contains("the certificate", page, "subject                CN=localhost")
         t.contains("the CA file is missing: said so", page, "its name constraints   not known: "
                    "%s/ca.crt could not be read" % d)
+
+
+def test_page_resumed(t, server, run, openssl, certs, tmp_path):
+    """A TLS 1.3 resumption (openssl s_client -sess_out, then -sess_in): the summary says an
+    earlier session was resumed without claiming how (TLS 1.2 resumes by session ID too), the
+    why names the pre_shared_key, and nothing says a certificate crossed."""
+    sess = str(tmp_path / "sess.pem")
+    req = b"GET /?text HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    with server(http=None, selfsigned=None) as srv:
+        port = srv.port("https")
+        base = [openssl, "s_client", "-quiet", "-connect", "127.0.0.1:%d" % port,
+                "-servername", "localhost", "-CAfile", certs.ca]
+        run(base + ["-sess_out", sess], stdin=req)
+        page = run(base + ["-sess_in", sess], stdin=req).out.decode("utf-8", "replace")
+        t.eq("the log: the second handshake resumed",
+             [e.get("resumed") for e in events(srv.evs, "handshake_done")], [False, True])
+        t.contains("the summary: resumed, no claim of a ticket", page, "session resumed        "
+                   "yes: an abbreviated handshake that resumed an earlier session (no "
+                   "certificate sent)")
+        t.contains("the why: the ticket offered", page, "Resumed: yes. You offered a session "
+                   "ticket (pre_shared_key) and the server accepted it")
+        clear, enc = clear_and_encrypted(t, page)
+        t.check("no Certificate in either list (none was sent)", "Certificate" not in clear and
+                "Certificate" not in enc, "none", (clear, enc))
+        hs_times_agree(t, page)
