@@ -18,6 +18,8 @@
 #include "conn.h"
 #include "evlog.h"
 #include "http1.h"
+#include "live_page.h"
+#include "page.h"
 #include "server.h"
 #include "tcpinfo.h"
 
@@ -143,7 +145,10 @@ broadcast(const char *m, size_t n)
 }
 
 /* "event: NAME\ndata: LINE\n" for each line of text (SSE joins them with \n), then the blank
- * line that ends the message. 0: too long for msg. */
+ * line that ends the message. 0: too long for msg. SSE framing is this file's own, not the
+ * page's output (page_out.c): JSON and an SVG go as they are, not escaped for HTML, but a line
+ * break inside them must not end the data line, and the message is built once in one static
+ * buffer for every viewer, not allocated per event. */
 static size_t
 build(const char *name, const char *head, const char *text, size_t n)
 {
@@ -250,22 +255,6 @@ live_event(const struct evrec *ev, struct record *r, const char *facts, size_t n
 	inside = 0;
 }
 
-/* The event name of one of a record's JSON lines, into name. */
-static int
-line_event(const char *line, size_t n, char *name, size_t nlen)
-{
-	const char *p = memmem(line, n, "\"event\":\"", 9), *q;
-
-	if (p == NULL)
-		return -1;
-	p += 9;
-	if ((q = memchr(p, '"', n - (size_t)(p - line))) == NULL || (size_t)(q - p) >= nlen)
-		return -1;
-	memcpy(name, p, (size_t)(q - p));
-	name[q - p] = '\0';
-	return 0;
-}
-
 /* The most recent records by id (open, or closed and kept), for a new viewer's first rows. */
 struct recent {
 	const struct record	*r[LIVE_SNAPSHOT];
@@ -312,9 +301,9 @@ snapshot(struct viewer *v)
 	static struct recent rc;
 	static unsigned ids[LIVE_SNAPSHOT];
 	const struct record *r;
-	const char *line, *end, *nl;
-	char name[32], head[32], *svg;
-	size_t k, len;
+	const char *line;
+	char name[32], type[24], head[32], *svg;
+	size_t k, len, off, n;
 	int i, j;
 
 	rc.n = rc.min = 0;
@@ -326,19 +315,17 @@ snapshot(struct viewer *v)
 		ids[j] = rc.r[j]->id;
 	inside = 1;
 	for (j = 0; j < rc.n; j++) {
-		if ((r = record_find(ids[j])) == NULL || (line = record_events(r, &k)) == NULL)
-			continue;
-		for (end = line + k; line < end; line = nl + 1) {
-			if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
-				break;
-			if (line_event(line, (size_t)(nl - line), name, sizeof(name)) == -1)
+		/* found again for each line: a write may have let the record go */
+		for (off = 0; (r = record_find(ids[j])) != NULL && rec_line(r, &off, &line, &n);) {
+			if (!rec_get(line, n, "event", name, sizeof(name)))
 				continue;
 			for (i = 0; keep[i] != NULL && strcmp(keep[i], name) != 0; i++)
 				;
 			if (keep[i] == NULL || (strcmp(name, "message") == 0 &&
-			    memmem(line, (size_t)(nl - line), "\"ClientHello\"", 13) == NULL))
+			    (!rec_get(line, n, "type", type, sizeof(type)) ||
+			    strcmp(type, "ClientHello") != 0)))
 				continue;
-			if ((k = build("ev", NULL, line, (size_t)(nl - line) + 1)) > 0)
+			if ((k = build("ev", NULL, line, n)) > 0)
 				vsend(v, msg, k);
 		}
 	}
@@ -471,125 +458,87 @@ fail(struct live_answer *a, int status, const char *why)
 }
 
 
-static char *
-append(char *buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	char *p;
-
-	if (buf == NULL)
-		return NULL;
-	if (*len + n + 1 > *cap) {
-		while (*len + n + 1 > *cap)
-			*cap *= 2;
-		if ((p = realloc(buf, *cap)) == NULL) {
-			free(buf);
-			return NULL;
-		}
-		buf = p;
-	}
-	memcpy(buf + *len, s, n);
-	*len += n;
-	buf[*len] = '\0';
-	return buf;
-}
-
-static char *
-append_esc(char *buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n && buf != NULL; i++)
-		switch (s[i]) {
-		case '<': buf = append(buf, len, cap, "&lt;", 4); break;
-		case '>': buf = append(buf, len, cap, "&gt;", 4); break;
-		case '&': buf = append(buf, len, cap, "&amp;", 5); break;
-		case '"': buf = append(buf, len, cap, "&quot;", 6); break;
-		case '\'': buf = append(buf, len, cap, "&#39;", 5); break;
-		default: buf = append(buf, len, cap, s + i, 1); break;
-		}
-	return buf;
-}
-
-static char *
-appends(char *buf, size_t *len, size_t *cap, const char *s)
-{
-	return append(buf, len, cap, s, strlen(s));
-}
-
-/* A string field of one of a record's JSON lines, its JSON escapes undone (\uXXXX beyond
- * ASCII kept as written), into out. */
+/* The answer from a page written into b: its body, or 500 if b ran out (memory, PAGE_MAX). */
 static void
-json_str(const char *line, size_t n, const char *key, char *out, size_t olen)
+answer(struct live_answer *a, struct pbuf *b, const char *csp)
 {
-	char pat[40];
-	const char *p, *end = line + n;
-	size_t k = 0;
-	int m = snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-
-	out[0] = '\0';
-	if (m <= 0 || (size_t)m >= sizeof(pat) || (p = memmem(line, n, pat, (size_t)m)) == NULL)
-		return;
-	for (p += m; p < end && *p != '"' && k + 1 < olen; p++) {
-		if (*p == '\\' && p + 1 < end) {
-			p++;
-			if (*p == 'u' && p + 4 < end && p[1] == '0' && p[2] == '0' && p[3] < '8') {
-				out[k++] = (char)strtol((char[]){ p[3], p[4], '\0' }, NULL, 16);
-				p += 4;
-				continue;
-			}
-			out[k++] = *p == 'n' ? ' ' : *p == 't' ? ' ' : *p;
-			continue;
-		}
-		out[k++] = *p;
+	if (b->err) {
+		free(b->p);
+		b->p = NULL;
 	}
-	out[k] = '\0';
+	a->status = b->p != NULL ? 200 : 500;
+	a->ctype = "text/html; charset=utf-8";
+	a->body = b->p;
+	a->len = b->p != NULL ? b->len : 0;
+	a->extra = csp;
+}
+
+/* A value from the record into a table cell, escaped (pb_esc()). The record's JSON writes a
+ * bidirectional control as \uXXXX and rec_get() turns it back into the character, which
+ * pb_esc() passes as valid UTF-8; in a cell it would reorder the text around it, so it stays
+ * written \uXXXX, as in the record. (The connection page shows the same values: this belongs
+ * in pb_esc() once page_out.c is free to change.) */
+static void
+cell(struct pbuf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, from = 0;
+	unsigned cp;
+
+	for (i = 0; u[i] != '\0'; i++) {
+		if (u[i] != 0xe2 || (u[i + 1] & 0xc0) != 0x80 || (u[i + 2] & 0xc0) != 0x80)
+			continue;
+		cp = 0x2000 | (unsigned)(u[i + 1] & 0x3f) << 6 | (u[i + 2] & 0x3f);
+		if (cp != 0x200e && cp != 0x200f && (cp < 0x202a || cp > 0x202e) &&
+		    (cp < 0x2066 || cp > 0x2069))
+			continue;
+		pb_esc(b, s + from, i - from);
+		pb_escf(b, "\\u%04x", cp);
+		from = i + 3;
+		i += 2;
+	}
+	pb_esc(b, s + from, i - from);
 }
 
 /* One table row per event of r: its time from the accept, layer, name and detail, escaped. */
-static char *
-event_rows(char *buf, size_t *len, size_t *cap, const struct record *r)
+static void
+event_rows(struct pbuf *b, const struct record *r)
 {
-	const char *line, *end, *nl, *t, *ev;
+	static const char *const keys[] = { "layer", "event", "detail" };
+	const char *line;
 	char v[1024];
-	const char *const keys[] = { "layer", "event", "detail" };
-	double t0 = 0;
-	size_t i, n;
+	double t0 = 0, ms;
+	size_t off = 0, n;
+	int i, first;
 
-	if ((ev = record_events(r, &n)) == NULL)
-		return NULL;
-	end = ev + n;
-	for (line = ev; buf != NULL && line < end; line = nl + 1) {
-		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
-			break;
-		buf = appends(buf, len, cap, "<tr><td>");
-		if ((t = memmem(line, (size_t)(nl - line), "\"t_ms\":", 7)) != NULL) {
-			double ms = strtod(t + 7, NULL);
-
-			if (line == ev)
+	for (first = 1; rec_line(r, &off, &line, &n); first = 0) {
+		pb_raw(b, "<tr><td>");
+		if (rec_get(line, n, "t_ms", v, sizeof(v))) {
+			ms = strtod(v, NULL);
+			if (first)
 				t0 = ms;
-			snprintf(v, sizeof(v), "%.3f", ms - t0);
-			buf = appends(buf, len, cap, v);
+			pb_escf(b, "%.3f", ms - t0);
 		}
 		for (i = 0; i < 3; i++) {
-			json_str(line, (size_t)(nl - line), keys[i], v, sizeof(v));
-			buf = appends(buf, len, cap, "</td><td>");
-			buf = append_esc(buf, len, cap, v, strlen(v));
+			if (!rec_get(line, n, keys[i], v, sizeof(v)))
+				v[0] = '\0';
+			pb_raw(b, "</td><td>");
+			cell(b, v);
 		}
-		buf = appends(buf, len, cap, "</td></tr>\n");
+		pb_raw(b, "</td></tr>\n");
 	}
-	return buf;
 }
-
-#include "live_page.h"
 
 /* GET /live: the page (live_page.h), its bounds filled in. */
 static void
 page_live(struct live_answer *a)
 {
-	size_t len = 0, cap = 16384;
-	char *buf = malloc(cap), bounds[1024];
+	static const char head[] = LIVE_PAGE_HEAD, tail[] = LIVE_PAGE_TAIL;
+	struct pbuf b = { NULL, 0, 0, 0, 0, 0 };
+	char bounds[1024];
 	int n;
 
+	/* our own text and numbers: as it is */
 	n = snprintf(bounds, sizeof(bounds), "<p id=\"bounds\">At most %d viewers at once (more "
 	    "get 503); each viewer's queue at most %d KB (beyond it, events are dropped and the "
 	    "page says how many; a row's small ladder is left out first); a new page starts with "
@@ -599,29 +548,24 @@ page_live(struct live_answer *a)
 	    LIVE_SNAPSHOT, LIVE_HISTORY, hb_ms / 1000.0, opt->idle_ms / 1000, evlog_on() ? "" :
 	    " <strong>This server runs with -q: with no event log there are no events, so this "
 	    "page stays empty.</strong>");
-	buf = append(buf, &len, &cap, live_page_head, sizeof(live_page_head) - 1);
-	buf = append(buf, &len, &cap, bounds, n > 0 ? (size_t)n : 0);
-	buf = append(buf, &len, &cap, live_page_tail, sizeof(live_page_tail) - 1);
-	a->status = buf != NULL ? 200 : 500;
-	a->ctype = "text/html; charset=utf-8";
-	a->body = buf;
-	a->len = buf != NULL ? len : 0;
+	pb_put(&b, head, sizeof(head) - 1);
+	pb_put(&b, bounds, n > 0 ? (size_t)n : 0);
+	pb_put(&b, tail, sizeof(tail) - 1);
 	/* its own script, its stream and the frame of /live/conn/N: nothing from elsewhere */
-	a->extra = "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; "
-	    "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-src 'self'\r\n";
+	answer(a, &b, "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; "
+	    "style-src 'unsafe-inline'; img-src data:; connect-src 'self'; frame-src 'self'\r\n");
 }
 
 /* GET /live/conn/N: connection N's full ladder, and its events as the record kept them. */
 static void
 page_conn(const char *p, struct live_answer *a)
 {
-	char why[256];
+	struct pbuf b = { NULL, 0, 0, 0, 0, 0 };
 	const struct record *r;
-	size_t len = 0, cap = 32768;
-	char *buf, *svg = NULL, line[512], *end;
+	char why[256], line[512], *svg, *end;
+	const char *l;
 	unsigned long id;
-	size_t svglen, evlen;
-	const char *ev;
+	size_t svglen, off = 0, len;
 	int n;
 
 	id = strtoul(p, &end, 10);
@@ -637,46 +581,41 @@ page_conn(const char *p, struct live_answer *a)
 		fail(a, 404, why);
 		return;
 	}
-	buf = malloc(cap);
+	/* our own markup and numbers: as it is */
 	n = snprintf(line, sizeof(line), "<!doctype html>\n<html lang=\"en\"><head><meta "
 	    "charset=\"utf-8\"><title>connection %u</title><style>body{font-family:sans-serif;"
 	    "margin:1em}pre{white-space:pre-wrap;font-size:12px}td{padding:0 .5em;"
 	    "vertical-align:top}#ladder svg{max-width:100%%;height:auto}</style></head><body>\n"
 	    "<h1 id=\"conn\" data-conn=\"%u\">Connection %u (%s)</h1>\n", r->id, r->id, r->id,
 	    r->closed ? "closed" : "open");
-	buf = append(buf, &len, &cap, line, (size_t)n);
+	pb_put(&b, line, n > 0 ? (size_t)n : 0);
 	if (page_ladder_svg(r, 0, &svg, &svglen) == 0) {
-		buf = append(buf, &len, &cap, "<div id=\"ladder\">", 17);
-		buf = append(buf, &len, &cap, svg, svglen);
-		buf = append(buf, &len, &cap, "</div>\n", 7);
+		pb_raw(&b, "<div id=\"ladder\">");
+		pb_put(&b, svg, svglen);	/* our own drawing: it escapes what it names */
+		pb_raw(&b, "</div>\n");
 		free(svg);
 	} else {
-		buf = appends(buf, &len, &cap, "<p id=\"ladder\">The ladder could not be drawn from "
-		    "this record (too large for the drawing, or out of memory); the events it would "
-		    "be drawn from follow.</p>\n");
+		pb_raw(&b, "<p id=\"ladder\">The ladder could not be drawn from this record (too "
+		    "large for the drawing, or out of memory); the events it would be drawn from "
+		    "follow.</p>\n");
 	}
-	n = snprintf(line, sizeof(line), "<h2>Its events, as the server kept them (%u",
-	    r->nev);
-	buf = append(buf, &len, &cap, line, (size_t)n);
-	if (r->dropped > 0) {
-		n = snprintf(line, sizeof(line), "; %u more not kept: the record is full at %d "
-		    "KB", r->dropped, RECORD_MAX / 1024);
-		buf = append(buf, &len, &cap, line, (size_t)n);
+	pb_raw(&b, "<h2>Its events, as the server kept them (");
+	pb_escf(&b, "%u", r->nev);
+	if (r->dropped > 0)
+		pb_escf(&b, "; %u more not kept: the record is full at %d KB", r->dropped,
+		    RECORD_MAX / 1024);
+	pb_raw(&b, ")</h2>\n<table id=\"events\"><tr><th>ms from the accept</th><th>layer</th>"
+	    "<th>event</th><th>what happened</th></tr>\n");
+	event_rows(&b, r);
+	pb_raw(&b, "</table>\n<details><summary>The same as JSON lines</summary><pre id=\"json\">");
+	/* line by line: pb_esc() would write the line breaks as \x0a */
+	while (rec_line(r, &off, &l, &len)) {
+		pb_esc(&b, l, len);
+		pb_put(&b, "\n", 1);
 	}
-	buf = appends(buf, &len, &cap, ")</h2>\n<table id=\"events\"><tr><th>ms from the accept"
-	    "</th><th>layer</th><th>event</th><th>what happened</th></tr>\n");
-	buf = event_rows(buf, &len, &cap, r);
-	buf = appends(buf, &len, &cap, "</table>\n<details><summary>The same as JSON lines"
-	    "</summary><pre id=\"json\">");
-	if ((ev = record_events(r, &evlen)) != NULL)
-		buf = append_esc(buf, &len, &cap, ev, evlen);
-	buf = appends(buf, &len, &cap, "</pre></details>\n</body></html>\n");
-	a->status = buf != NULL ? 200 : 500;
-	a->ctype = "text/html; charset=utf-8";
-	a->body = buf;
-	a->len = buf != NULL ? len : 0;
+	pb_raw(&b, "</pre></details>\n</body></html>\n");
 	/* no script at all: whatever the network put in the ladder's text cannot run */
-	a->extra = "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n";
+	answer(a, &b, "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n");
 }
 
 int
