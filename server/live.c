@@ -473,33 +473,6 @@ answer(struct live_answer *a, struct pbuf *b, const char *csp)
 	a->extra = csp;
 }
 
-/* A value from the record into a table cell, escaped (pb_esc()). The record's JSON writes a
- * bidirectional control as \uXXXX and rec_get() turns it back into the character, which
- * pb_esc() passes as valid UTF-8; in a cell it would reorder the text around it, so it stays
- * written \uXXXX, as in the record. (The connection page shows the same values: this belongs
- * in pb_esc() once page_out.c is free to change.) */
-static void
-cell(struct pbuf *b, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i, from = 0;
-	unsigned cp;
-
-	for (i = 0; u[i] != '\0'; i++) {
-		if (u[i] != 0xe2 || (u[i + 1] & 0xc0) != 0x80 || (u[i + 2] & 0xc0) != 0x80)
-			continue;
-		cp = 0x2000 | (unsigned)(u[i + 1] & 0x3f) << 6 | (u[i + 2] & 0x3f);
-		if (cp != 0x200e && cp != 0x200f && (cp < 0x202a || cp > 0x202e) &&
-		    (cp < 0x2066 || cp > 0x2069))
-			continue;
-		pb_esc(b, s + from, i - from);
-		pb_escf(b, "\\u%04x", cp);
-		from = i + 3;
-		i += 2;
-	}
-	pb_esc(b, s + from, i - from);
-}
-
 /* One table row per event of r: its time from the accept, layer, name and detail, escaped. */
 static void
 event_rows(struct pbuf *b, const struct record *r)
@@ -523,7 +496,7 @@ event_rows(struct pbuf *b, const struct record *r)
 			if (!rec_get(line, n, keys[i], v, sizeof(v)))
 				v[0] = '\0';
 			pb_raw(b, "</td><td>");
-			cell(b, v);
+			pb_esc(b, v, strlen(v));
 		}
 		pb_raw(b, "</td></tr>\n");
 	}

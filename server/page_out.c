@@ -65,16 +65,47 @@ utf8_ok(const unsigned char *s, size_t n)
 /* Escaped for the form: in HTML the five markup characters as entities; in both, control
  * bytes and bytes that are no UTF-8 as \xNN, so nothing from the network can write markup or
  * drive a terminal. */
+/* The code point of the valid UTF-8 sequence p[0..k) (k 2-4). */
+static unsigned
+cpoint(const unsigned char *p, size_t k)
+{
+	if (k == 2)
+		return (unsigned)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+	if (k == 3)
+		return (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+	return (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3f) << 12 |
+	    (unsigned)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
+}
+
+/* The characters the JSON log writes as \uXXXX too (common/evlog.c): C1 controls and the
+ * bidirectional controls. */
+static int
+invisible(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 void
 pb_esc(struct pbuf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	char hex[8];
+	char hex[16];
+	unsigned cp;
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
 		if (u[i] >= 0x80) {
-			if ((k = utf8_ok(u + i, n - i)) > 0) {
+			if ((k = utf8_ok(u + i, n - i)) > 0 && (cp = cpoint(u + i, k)) != 0 &&
+			    invisible(cp)) {
+				/* shown, not obeyed: a C1 control or a bidi control would reorder
+				 * or hide what the page says (a right-to-left override in a Host) */
+				snprintf(hex, sizeof(hex), "\\u%04x", cp);
+				pb_put(b, hex, 6);
+				i += k - 1;
+				continue;
+			}
+			if (k > 0) {
 				pb_put(b, s + i, k);
 				i += k - 1;
 				continue;

@@ -302,6 +302,14 @@ def test_page_escapes(t, server, run, openssl, certs):
             else:
                 t.contains("text: the SNI with \\xNN", r.out.decode("utf-8", "replace"),
                            "SNI                    <script>x\\x01\\x1b[31m")
+        # a right-to-left override (U+202E) in the SNI: the log writes it \u202e, the page shows
+        # it so, never obeyed (it would reorder what the page says)
+        req = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        r = run([openssl, "s_client", "-quiet", "-connect", "127.0.0.1:%d" % srv.port("https"),
+                 "-servername", "abc\u202etxt.exe", "-CAfile", certs.ca], stdin=req)
+        page = r.out.decode("utf-8", "replace")
+        t.check("HTML: no raw U+202E from the SNI", "\u202e" not in page, "none", page[:300])
+        t.contains("HTML: the SNI's U+202E shown as \\u202e", page, "abc\\u202etxt.exe")
 
 
 def listen_ports(pid, timeout=5.0):
