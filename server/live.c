@@ -225,7 +225,7 @@ send_ladder(const struct record *r)
 
 	for (i = 0; i < LIVE_VIEWERS && !ladder_room(&viewers[i]); i++)
 		;
-	if (i == LIVE_VIEWERS || page_ladder_svg(r, 1, &svg, &len) == -1)
+	if (i == LIVE_VIEWERS || page_ladder_svg(r, &svg, &len) == -1)
 		return;
 	snprintf(head, sizeof(head), "%u", r->id);
 	if ((n = build("ladder", head, svg, len)) > 0)
@@ -330,7 +330,7 @@ snapshot(struct viewer *v)
 		}
 	}
 	for (j = rc.n - 1; j >= 0 && ladder_room(v); j--) {
-		if ((r = record_find(ids[j])) == NULL || page_ladder_svg(r, 1, &svg, &len) == -1)
+		if ((r = record_find(ids[j])) == NULL || page_ladder_svg(r, &svg, &len) == -1)
 			continue;
 		snprintf(head, sizeof(head), "%u", ids[j]);
 		if ((k = build("ladder", head, svg, len)) > 0)
@@ -562,7 +562,7 @@ page_conn(const char *p, struct live_answer *a)
 	    "<h1 id=\"conn\" data-conn=\"%u\">Connection %u (%s)</h1>\n", r->id, r->id, r->id,
 	    r->closed ? "closed" : "open");
 	pb_put(&b, line, n > 0 ? (size_t)n : 0);
-	if (page_ladder_svg(r, 0, &svg, &svglen) == 0) {
+	if (page_ladder_svg(r, &svg, &svglen) == 0) {
 		pb_raw(&b, "<div id=\"ladder\">");
 		pb_put(&b, svg, svglen);	/* our own drawing: it escapes what it names */
 		pb_raw(&b, "</div>\n");

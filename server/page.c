@@ -101,7 +101,7 @@ ladder(struct pbuf *b, const struct record *r)
 	size_t n = 0;
 
 	pb_h2(b, "The exchange, as the server saw it");
-	if (page_ladder_svg(r, 0, &svg, &n) == 0 && svg != NULL) {
+	if (page_ladder_svg(r, &svg, &n) == 0 && svg != NULL) {
 		if (b->text)
 			pb_p(b, "(the ladder diagram is in the HTML page: /)");
 		else {

@@ -7,13 +7,11 @@
 #include "server.h"
 
 int
-page_ladder_svg(const struct record *r, int small, char **svg, size_t *len)
+page_ladder_svg(const struct record *r, char **svg, size_t *len)
 {
-	/* small: the same drawing; its viewBox lets the page show it at a thumbnail's width */
 	const char *ev;
 	size_t n;
 
-	(void)small;
 	*svg = NULL;
 	*len = 0;
 	if (r == NULL || (ev = record_events(r, &n)) == NULL || n == 0)

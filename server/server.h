@@ -180,9 +180,9 @@ int	record_unpack(const unsigned char **p, const unsigned char *end, unsigned co
 
 /* page_ladder.c */
 /* r's ladder diagram (the server's side: what it saw and sent, times from the accept) as an
- * inline SVG element, malloc'd (*svg, *len bytes; the caller frees); small: a thumbnail for a
- * /live row. -1 when it cannot be drawn (*svg NULL). */
-int	page_ladder_svg(const struct record *r, int small, char **svg, size_t *len);
+ * inline SVG element, malloc'd (*svg, *len bytes; the caller frees); its viewBox lets a page
+ * show it at any width (/live's rows: a thumbnail). -1 when it cannot be drawn (*svg NULL). */
+int	page_ladder_svg(const struct record *r, char **svg, size_t *len);
 
 /* live.c */
 #define LIVE_VIEWERS	8		/* /live/events streams at once, at most */
