@@ -610,6 +610,7 @@ live_serve(struct conn *c, const char *method, const char *path, int head,
 	memset(a, 0, sizeof(*a));
 	if (strcmp(method, "POST") == 0) {
 		fail(a, 405, TR("/live only answers GET and HEAD", "/live 只应答 GET 和 HEAD"));
+		a->extra = "Allow: GET, HEAD\r\n";	/* not the server's usual GET, HEAD, POST */
 		return;
 	}
 	if ((status = access_check(c, path, &why)) != 0) {

@@ -256,6 +256,7 @@ def test_live_access(t, server):
         s.close()
         t.contains("HEAD /live/events: 200, no stream", buf.decode(), "HTTP/1.1 200 OK")
         t.contains("POST /live: 405", buf.decode(), "HTTP/1.1 405")
+        t.contains("POST /live: 405 says what /live allows", buf.decode(), "Allow: GET, HEAD\r\n")
     with server("--live-token", "s3cret-Token", https=None, selfsigned=None) as srv:
         http = srv.port("http")
         st, _, _ = get(http, "/live?token=s3cret-Token")
