@@ -241,12 +241,16 @@ static int inside;
 
 /* record.c's listener: every event the log emits. */
 static void
-live_event(const struct evrec *ev, struct record *r, const char *facts, size_t n)
+live_event(const struct evrec *ev, struct record *r)
 {
-	size_t k;
+	static char facts[16384];	/* one event's JSON line (a --wire segment is the longest) */
+	size_t k, n;
 
 	if (nviewers == 0 || r == NULL || r->hidden || inside || !forwarded(ev))
-		return;
+		return;		/* no viewer: nothing formatted */
+	n = evrec_format_facts(ev, facts, sizeof(facts));
+	if (n == 0 || facts[n - 1] != '\n')
+		return;		/* cut short: not a JSON line */
 	inside = 1;	/* a write that logs must not come back here */
 	if ((k = build("ev", NULL, facts, n)) > 0)
 		broadcast(msg, k);

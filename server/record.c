@@ -166,10 +166,7 @@ record_events(const struct record *r, size_t *n)
 void
 record_tap(const struct evrec *ev)
 {
-	/* one record at a time: the facts of one event (a segment with --wire is the longest) */
-	static char line[16384];
 	struct record **p, *r = NULL;
-	size_t n;
 
 	if (ev->conn == 0 && listener == NULL)
 		return;
@@ -191,11 +188,8 @@ record_tap(const struct evrec *ev)
 		if (r != NULL)
 			append(r, ev);
 	}
-	if (listener == NULL)
-		return;
-	n = evrec_format_facts(ev, line, sizeof(line));
-	if (n > 0 && line[n - 1] == '\n')	/* else cut short: not a JSON line */
-		listener(ev, r, line, n);
+	if (listener != NULL)
+		listener(ev, r);
 }
 
 void

@@ -140,9 +140,8 @@ struct record {
 };
 struct evrec;
 /* Called for every record the log emits, after it was kept: r is its connection's record
- * (NULL: none), facts/n its JSON line. */
-typedef void	(*record_listener_fn)(const struct evrec *, struct record *r, const char *facts,
-	    size_t n);
+ * (NULL: none). It formats what it needs itself (nothing, while /live has no viewer). */
+typedef void	(*record_listener_fn)(const struct evrec *, struct record *r);
 /* Closed connections' records to keep for /live (0: none). */
 void	record_init(int history);
 void	record_set_listener(record_listener_fn);
