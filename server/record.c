@@ -81,7 +81,9 @@ append(struct record *r, const struct evrec *ev)
 	size_t n, want;
 	unsigned char *p;
 
-	if ((n = record_pack(ev, r->t0_us, r->ts0_us, buf, sizeof(buf))) == 0) {
+	/* full once: later events are only counted (not even packed: a long keep-alive
+	 * connection's requests cost no more than the log's own line) */
+	if (r->full || (n = record_pack(ev, r->t0_us, r->ts0_us, buf, sizeof(buf))) == 0) {
 		r->dropped++;
 		return;
 	}
@@ -93,6 +95,7 @@ append(struct record *r, const struct evrec *ev)
 			want = RECORD_MAX;
 		if (r->pk_len + n > want || (p = realloc(r->pk, want)) == NULL) {
 			/* full (or no memory): later events are counted, not kept */
+			r->full = 1;
 			r->dropped++;
 			return;
 		}

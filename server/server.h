@@ -134,6 +134,7 @@ struct record {
 					 * the first record; plain HTTP: NULL */
 	unsigned	 ntlsrec;	/* record headers seen (the first 24 kept, the last 8) */
 	unsigned	 closed:1;	/* the connection is gone; kept in the history */
+	unsigned	 full:1;	/* an event did not fit: the later ones are counted only */
 	unsigned	 hidden:1;	/* live.c: a /live viewer's own connection, not shown */
 	struct record	*next;		/* hash chain */
 	struct record	*hist_prev, *hist_next;	/* the history, oldest first */

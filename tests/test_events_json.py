@@ -100,3 +100,35 @@ def test_record_is_packed(t, server, client, certs):
             per_event = len(r.text) / max(1, len(r.text.splitlines()))
             t.check("packed: under half the JSON's size for as many events", packed <
                     0.5 * per_event * n_ev, "< %.0f" % (0.5 * per_event * n_ev), packed)
+
+
+def test_record_full(t, server):
+    """A long keep-alive connection fills its record (16 KB packed): later events are counted,
+    not kept; /events.json says how many in X-Events-Not-Kept, its lines stop where the record
+    did, and every line is still whole JSON."""
+    import re
+    import socket
+    from harness.env import SLOW
+    with server(https=None, selfsigned=None) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port("http")), timeout=10 * SLOW)
+        n = 300
+        s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n" * n +
+                  b"GET /events.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+        s.close()
+        last = data.rsplit(b"HTTP/1.1 200 OK\r\n", 1)[-1]
+        head, _, body = last.partition(b"\r\n\r\n")
+        m = re.search(rb"X-Events-Not-Kept: (\d+)", head)
+        t.check("X-Events-Not-Kept: some events were not kept", m is not None and
+                int(m.group(1)) > 0, "> 0", head.decode(errors="replace"))
+        recs = lines(t, "a full record", body.decode())
+        t.check("the record holds fewer events than the connection had (2 per request)",
+                0 < len(recs) < 2 * n, "< %d" % (2 * n), len(recs))
+        t.eq("it starts with established", [r.get("event") for r in recs[:1]], ["established"])
+        t.check("no request for /events.json in it (it came after the record was full)",
+                not any(r.get("target") == "/events.json" for r in recs), "none", recs[-1:])
