@@ -8,7 +8,6 @@ the heartbeat keeps a viewer through --idle-timeout, and one that takes nothing 
 puts network text in with textContent."""
 
 import json
-import os
 import re
 import socket
 import ssl
@@ -22,7 +21,7 @@ from harness.lan import Lan, gone, lan_ok  # noqa: F401 (lan_ok: a fixture)
 
 from harness.env import SAN, SLOW, VALGRIND
 from harness.net import ipv6_usable, read_response
-from harness.procs import proc_rss_kb
+from harness.procs import listen_ports, proc_rss_kb
 
 
 class Viewer:
@@ -558,34 +557,10 @@ def test_live_page(t, server):
                 "8 / 256 KB / 50", re.findall(r'<p id="bounds">.*?</p>', body))
 
 
-def listen_ports(pid):
-    """The TCP ports process pid listens on (from /proc: a -q server logs nothing)."""
-    inodes = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            m = re.match(r"socket:\[(\d+)\]", os.readlink("/proc/%d/fd/%s" % (pid, fd)))
-        except OSError:
-            continue
-        if m:
-            inodes.add(m.group(1))
-    ports = set()
-    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(f) as fh:
-            for line in fh.readlines()[1:]:
-                p = line.split()
-                if p[3] == "0A" and p[9] in inodes:
-                    ports.add(int(p[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
 def test_live_quiet(t, server):
     srv = server("-q", https=None, selfsigned=None, ready=False)
     with srv as s:
-        deadline = time.monotonic() + 5 * SLOW
-        ports = set()
-        while not ports and time.monotonic() < deadline:
-            ports = listen_ports(s.pid)
-            time.sleep(0.05)
+        ports = listen_ports(s.pid)
         t.eq("-q: one listener", len(ports), 1)
         port = ports.pop() if ports else 0
         st, _, body = get(port, "/live/events")

@@ -16,6 +16,7 @@ from harness.env import SAN, SLOW, VALGRIND
 from harness.log import events, first
 from harness.net import http_exchange, split_response
 from harness.peers import chromium_dump, net_errors
+from harness.procs import listen_ports
 
 
 def curl_page(t, run, curl, certs, url, *extra):
@@ -310,32 +311,6 @@ def test_page_escapes(t, server, run, openssl, certs):
         page = r.out.decode("utf-8", "replace")
         t.check("HTML: no raw U+202E from the SNI", "\u202e" not in page, "none", page[:300])
         t.contains("HTML: the SNI's U+202E shown as \\u202e", page, "abc\\u202etxt.exe")
-
-
-def listen_ports(pid, timeout=5.0):
-    """The TCP ports process pid listens on (its sockets' inodes in /proc/net/tcp{,6}): for a
-    server with -q, which logs no listen event."""
-    deadline = time.monotonic() + timeout * SLOW
-    while time.monotonic() < deadline:
-        inodes = set()
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            try:
-                m = re.match(r"socket:\[(\d+)\]", os.readlink("/proc/%d/fd/%s" % (pid, fd)))
-            except OSError:
-                continue
-            if m:
-                inodes.add(m.group(1))
-        ports = set()
-        for f in ("/proc/net/tcp", "/proc/net/tcp6"):
-            with open(f) as fh:
-                for line in fh.readlines()[1:]:
-                    c = line.split()
-                    if c[3] == "0A" and c[9] in inodes:
-                        ports.add(int(c[1].rsplit(":", 1)[1], 16))
-        if ports:
-            return sorted(ports)
-        time.sleep(0.05)
-    return []
 
 
 @pytest.mark.story_off("-q: the server logs nothing")

@@ -116,6 +116,32 @@ def proc_fds(pid):
         return -1
 
 
+def listen_ports(pid, timeout=5.0):
+    """The TCP ports process pid listens on (its sockets' inodes in /proc/net/tcp{,6}): for a
+    server with -q, which logs no listen event."""
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        inodes = set()
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                m = re.match(r"socket:\[(\d+)\]", os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+            except OSError:
+                continue
+            if m:
+                inodes.add(m.group(1))
+        ports = set()
+        for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(f) as fh:
+                for line in fh.readlines()[1:]:
+                    c = line.split()
+                    if c[3] == "0A" and c[9] in inodes:
+                        ports.add(int(c[1].rsplit(":", 1)[1], 16))
+        if ports:
+            return sorted(ports)
+        time.sleep(0.05)
+    return []
+
+
 def proc_rss_kb(pid):
     """The process's resident set size in KiB (VmRSS); an OSError if it is gone."""
     with open("/proc/%d/status" % pid) as f:
