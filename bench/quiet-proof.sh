@@ -36,10 +36,14 @@ echo "functions of the log layer that ran (inclusive instructions):"
 callgrind_annotate --inclusive=yes --threshold=100 "$tmp/cg.out" 2>/dev/null |
     grep -E "(evlog|tcpinfo|tcpwatch|sockdiag|seglog)\.c:[a-z_]+ " | grep -v "=>" |
     sed 's#/[^ ]*/common/#common/#; s# \[.*##' | tee "$tmp/ran"
-bad=$(grep -E "evrec_(str|strf|int|bool|float|label|detail|gloss|emit|format_text|format_json)\b|tcpinfo_get|tcpinfo_state\b|sockdiag_lookup|watch_cb" "$tmp/ran" || true)
+# tcpinfo_get and tcpinfo_state are not in the list: the server reads TCP_INFO for its own work
+# too (send_pending()'s bytes_acked for the slow-reader timer, the close's kernel states), with
+# or without the log. What only the log asks for: the state's name on an event
+# (tcpinfo_state_name, from evrec_begin), the records' fields, the close watch (sock_diag).
+bad=$(grep -E "evrec_(str|strf|int|bool|float|label|detail|gloss|emit|format_text|format_json)\b|tcpinfo_state_name|sockdiag_lookup|watch_cb" "$tmp/ran" || true)
 if [ -n "$bad" ]; then
 	echo "FAIL: per-event formatting or probes ran with -q:"
 	echo "$bad"
 	exit 1
 fi
-echo "PASS: with -q no event text was formatted and no TCP_INFO / sock_diag call was made for the log"
+echo "PASS: with -q no event text was formatted and no TCP_INFO / sock_diag call was made for the log (only the reads the server makes for its own work)"

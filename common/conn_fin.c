@@ -104,11 +104,12 @@ fin_log_received(struct conn *c, int st, enum fin_how how)
 	/* The close_notify itself: a fatal alert also sets OpenSSL's SSL_RECEIVED_SHUTDOWN. */
 	int notify = tls_open && tls_close_notify_received(c);
 	int ours_out = c->fin_sent || c->fin_early || how == FIN_BEFORE_CLOSE;
-	const char *sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
+	const char *sn;
 	int tw;
 
 	if (!evrec_begin(&r, EVT_FIN_RECEIVED, c->id, how == FIN_BEFORE_CLOSE ? -1 : c->fd))
-		return;
+		return;		/* with -q: nothing named, nothing formatted */
+	sn = tcpinfo_state_name(st) ? tcpinfo_state_name(st) : "?";
 	/* Unread bytes can still hold the close_notify: say only what was read. */
 	if (tls_open && ((how != FIN_UNREAD && how != FIN_THEN_RST && how != FIN_CAPTURED) ||
 	    notify))
