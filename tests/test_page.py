@@ -13,7 +13,7 @@ import time
 import pytest
 
 from harness.env import SAN, SLOW, VALGRIND
-from harness.log import events, first
+from harness.log import events
 from harness.net import http_exchange, split_response
 from harness.peers import chromium_dump, net_errors
 from harness.procs import listen_ports
@@ -42,7 +42,8 @@ def test_page_http_text(t, server, run, curl, certs):
         t.eq("?text: 200", status, 200)
         t.contains("?text: text/plain", hdrs.get("content-type", ""), "text/plain")
         t.check("?text: no HTML", "<html" not in page and "<td>" not in page, "plain", page[:300])
-        est = first(srv.evs, "established") or {}
+        # the log is read by a thread of the harness: wait for the line, do not race it
+        est = srv.wait_for(lambda e: e.get("event") == "established") or {}
         t.check("the log has the client's SYN options", est.get("syn_from") == "saved",
                 "syn_from saved", est)
         t.contains("the page: the SYN's MSS, as logged", page,
@@ -82,7 +83,7 @@ def test_page_https_curl(t, server, run, curl, certs):
         t.contains("the chosen group", page, "Key exchange group: X25519.")
         t.contains("why", page, "X25519 (0x001d): the first share for a group this server "
                    "supports: used, no extra round trip.")
-        hd = first(srv.evs, "handshake_done") or {}
+        hd = srv.wait_for(lambda e: e.get("event") == "handshake_done") or {}
         t.contains("the cipher, as logged, and why", page, "Cipher suite: %s, number" %
                    hd.get("cipher"))
         t.contains("ALPN: why http/1.1", page, "this server speaks HTTP/1.1 only, so it takes "
@@ -115,6 +116,7 @@ def test_page_hrr(t, server, run, openssl, certs):
                  "-servername", "localhost", "-groups", "X25519:P-256", "-CAfile", certs.ca],
                 stdin=req)
         page = r.out.decode("utf-8", "replace")
+        srv.wait_for(lambda e: e.get("type") == "HelloRetryRequest")   # the log's reader thread
         t.eq("the server logged a HelloRetryRequest",
              [e.get("group") for e in events(srv.evs, "message", type="HelloRetryRequest")],
              ["P-256"])
@@ -268,6 +270,7 @@ def test_page_keepalive(t, server, run, curl, certs):
         both = curl_page(t, run, curl, certs, url, url)
         t.contains("curl, two URLs: the second page is request 2", both,
                    "request 2 on this connection")
+        srv.wait_count("handshake_done", 1)
         t.eq("curl, two URLs: one TLS handshake", len(events(srv.evs, "handshake_done")), 1)
 
 
@@ -363,6 +366,7 @@ def test_page_chromium(t, server, run, certs, tmp_path, procs, chromium, certuti
                    "for a group this server supports: used, no extra round trip.")
         t.contains("%s: GREASE explained" % what, dom, "GREASE (RFC 8701)")
         t.contains("%s: the ladder, drawn inline" % what, dom, '<div class="ladder"><svg')
+        srv.wait_for(lambda e: e.get("type") == "ClientHello")
         hello = [e for e in srv.evs if e.get("event") == "message" and
                  e.get("type") == "ClientHello"]
         t.check("%s: a ClientHello of over 1.5 KB (the hybrid share)" % what,
@@ -396,6 +400,7 @@ def test_page_resumed(t, server, run, openssl, certs, tmp_path):
                 "-servername", "localhost", "-CAfile", certs.ca]
         run(base + ["-sess_out", sess], stdin=req)
         page = run(base + ["-sess_in", sess], stdin=req).out.decode("utf-8", "replace")
+        srv.wait_count("handshake_done", 2)
         t.eq("the log: the second handshake resumed",
              [e.get("resumed") for e in events(srv.evs, "handshake_done")], [False, True])
         t.contains("the summary: resumed, no claim of a ticket", page, "session resumed        "
