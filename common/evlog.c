@@ -565,7 +565,7 @@ putf(struct out *o, const char *fmt, ...)
  * surrogate (U+D800-DFFF), nothing above U+10FFFF, nothing cut short by the string's NUL. The
  * second byte's range decides the first three (Table 3-7 of the Unicode standard). */
 int
-utf8_len(const unsigned char *p)
+evlog_utf8_len(const unsigned char *p)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
 	int n, i;
@@ -594,6 +594,13 @@ utf8_len(const unsigned char *p)
 	return n;
 }
 
+int
+evlog_shown_escaped(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 static void
 put_json_string(struct out *o, const char *s)
 {
@@ -605,13 +612,12 @@ put_json_string(struct out *o, const char *s)
 		/* Valid UTF-8 (a certificate's O=, a name) passes as it is, but for the C1
 		 * controls (U+0080..U+009F: U+009B is a CSI to some terminals) and the
 		 * bidirectional controls, written \uXXXX: the JSON log goes to a terminal too. */
-		if (*p >= 0x80 && (n = utf8_len(p)) > 0) {
+		if (*p >= 0x80 && (n = evlog_utf8_len(p)) > 0) {
 			unsigned cp = n == 2 ? (unsigned)(p[0] & 0x1f) << 6 | (p[1] & 0x3f) :
 			    n == 3 ? (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 |
 			    (p[2] & 0x3f) : 0;
 
-			if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
-			    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			if (evlog_shown_escaped(cp))
 				putf(o, "\\u%04x", cp);
 			else
 				put(o, (const char *)p, (size_t)n);

@@ -120,6 +120,13 @@ size_t		 evrec_format_text(const struct evrec *, char *buf, size_t len, int colo
 size_t		 evrec_format_json(const struct evrec *, char *buf, size_t len);
 /* The same JSON object without the teaching text (gloss, explain): the facts alone. */
 size_t		 evrec_format_facts(const struct evrec *, char *buf, size_t len);
+/* The length of a strictly valid UTF-8 sequence at p (2-4, RFC 3629: no overlong form, no
+ * surrogate, nothing above U+10FFFF; it reads no further than the sequence's lead byte says),
+ * or 0. */
+int		 evlog_utf8_len(const unsigned char *p);
+/* A code point every output shows as \uXXXX, never as itself: the C1 controls and the
+ * bidirectional controls (a right-to-left override would reorder what is shown). */
+int		 evlog_shown_escaped(unsigned cp);
 /* Every record emitted (logging on, any format, before it is printed) is also handed to fn;
  * NULL: none. The server keeps each connection's records for its page and /live. */
 typedef void	(*evlog_tap_fn)(const struct evrec *);

@@ -23,7 +23,6 @@ struct out {
 void	put(struct out *o, const char *s, size_t n);
 void	puts_(struct out *o, const char *s);
 void	putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int	utf8_len(const unsigned char *p);
 int	explained(const struct evrec *r, struct explain *x);
 int	evlog_width(void);		/* the text log's terminal's columns; 0: not a terminal */
 int	evlog_explain(void);		/* --explain */

@@ -45,7 +45,7 @@ put_safe(struct out *o, const char *s, size_t len)
 		}
 		/* Never look past the end: the lead byte says how long the sequence must be. */
 		need = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
-		n = *p >= 0x80 && end - p >= need ? utf8_len(p) : 0;
+		n = *p >= 0x80 && end - p >= need ? evlog_utf8_len(p) : 0;
 		if (n > 0 && !(p[0] == 0xc2 && p[1] < 0xa0) && !bidi_control(p, n)) {
 			put(o, (const char *)p, (size_t)n);
 			p += n;

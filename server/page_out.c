@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evlog.h"
 #include "page.h"
 
 void
@@ -37,34 +38,6 @@ pb_raw(struct pbuf *b, const char *markup)
 		pb_put(b, markup, strlen(markup));
 }
 
-/* The length of the UTF-8 character at s (n bytes left) if it is a valid one and no C1
- * control (U+0080-U+009F, which some terminals obey); 0 otherwise. */
-static size_t
-utf8_ok(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (s[0] == 0xc2 && s[1] < 0xa0)
-		return 0;
-	return len;
-}
-
-/* Escaped for the form: in HTML the five markup characters as entities; in both, control
- * bytes and bytes that are no UTF-8 as \xNN, so nothing from the network can write markup or
- * drive a terminal. */
 /* The code point of the valid UTF-8 sequence p[0..k) (k 2-4). */
 static unsigned
 cpoint(const unsigned char *p, size_t k)
@@ -77,15 +50,23 @@ cpoint(const unsigned char *p, size_t k)
 	    (unsigned)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
 }
 
-/* The characters the JSON log writes as \uXXXX too (common/evlog.c): C1 controls and the
- * bidirectional controls. */
-static int
-invisible(unsigned cp)
+/* The length of the valid UTF-8 character at s (n bytes left) if it is no C1 control
+ * (U+0080-U+009F: shown byte by byte, \xc2\x9b), else 0: the log's own strict check
+ * (evlog_utf8_len), once the lead byte says the whole sequence is within n. */
+static size_t
+utf8_ok(const unsigned char *s, size_t n)
 {
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+
+	if (len > n || (s[0] == 0xc2 && n > 1 && s[1] < 0xa0))
+		return 0;
+	return (size_t)evlog_utf8_len(s);
 }
 
+/* Escaped for the form: in HTML the five markup characters as entities; in both, control
+ * bytes and bytes that are no UTF-8 as \xNN, and the characters the JSON log writes \uXXXX
+ * (C1, bidirectional controls) as \uXXXX, so nothing from the network can write markup,
+ * drive a terminal or reorder what the page says. */
 void
 pb_esc(struct pbuf *b, const char *s, size_t n)
 {
@@ -96,8 +77,8 @@ pb_esc(struct pbuf *b, const char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (u[i] >= 0x80) {
-			if ((k = utf8_ok(u + i, n - i)) > 0 && (cp = cpoint(u + i, k)) != 0 &&
-			    invisible(cp)) {
+			if ((k = utf8_ok(u + i, n - i)) > 0 &&
+			    evlog_shown_escaped(cp = cpoint(u + i, k))) {
 				/* shown, not obeyed: a C1 control or a bidi control would reorder
 				 * or hide what the page says (a right-to-left override in a Host) */
 				snprintf(hex, sizeof(hex), "\\u%04x", cp);
