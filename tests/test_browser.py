@@ -109,6 +109,23 @@ def test_browser_https_page(t, server, certs, tmp_path, procs, chromium, certuti
     print("page: %s; groups offered: %s" % (summary(c), groups))
 
 
+def load_and_reload(srv, chromium, home, procs, port, between=None):
+    """Chromium loads https://localhost:PORT/, then (after between(), if given) reloads it.
+    The load is over when its favicon has been asked for (else it may race the reload).
+    Returns (the favicon request, the mark before the reload, the reload's GET / request,
+    the reloaded page's summary rows)."""
+    with Browser(chromium, home, procs=procs, timeout=10.0) as b:
+        page = b.new_page()
+        page.navigate("https://localhost:%d/" % port)
+        favicon = request_after(srv, "/favicon.ico", 0)
+        if between is not None:
+            between()
+        mark = srv.mark()
+        page.reload()
+        req = request_after(srv, "/", mark)
+        return favicon, mark, req, page.evaluate(ROWS_JS) or {}
+
+
 def classify_reload(srv, mark, conn):
     """What the log says of the connection that carried the reload's GET / (request number,
     spare, resumed) and the sentence the page must then have in its 'this request' row."""
@@ -140,15 +157,8 @@ def test_browser_reload(t, server, certs, tmp_path, procs, chromium, certutil):
     home = trusted_home(tmp_path, certutil, certs)
     with server(http=None, https=0, selfsigned=None) as srv:
         port = srv.port("https")
-        with Browser(chromium, home, procs=procs, timeout=10.0) as b:
-            page = b.new_page()
-            page.navigate("https://localhost:%d/" % port)
-            # the load is over when its favicon has been asked for (else it may race the reload)
-            t.check("Chromium asked for /favicon.ico", request_after(srv, "/favicon.ico", 0))
-            mark = srv.mark()
-            page.reload()
-            req = request_after(srv, "/", mark)
-            rows = page.evaluate(ROWS_JS) or {}
+        favicon, mark, req, rows = load_and_reload(srv, chromium, home, procs, port)
+        t.check("Chromium asked for /favicon.ico", favicon)
         t.check("the server logged the reload's GET /", req is not None)
         if req is None:
             return
@@ -185,19 +195,16 @@ def test_browser_reload_resumed(t, server, certs, tmp_path, procs, chromium, cer
     home = trusted_home(tmp_path, certutil, certs)
     with server("--idle-timeout", "1", http=None, https=0, selfsigned=None) as srv:
         port = srv.port("https")
-        with Browser(chromium, home, procs=procs, timeout=10.0) as b:
-            page = b.new_page()
-            page.navigate("https://localhost:%d/" % port)
-            request_after(srv, "/favicon.ico", 0)
+        opened = []
+
+        def all_closed():       # every connection of the first load closed (idle 1 s)
             with srv.cond:
-                opened = [e["conn"] for e in events(srv.evs, "established")]
-            for c in opened:        # every connection of the first load closed (idle 1 s)
+                opened.extend(e["conn"] for e in events(srv.evs, "established"))
+            for c in opened:
                 srv.wait_for(lambda e, c=c: e.get("event") == "closed" and e.get("conn") == c,
                              timeout=5.0)
-            mark = srv.mark()
-            page.reload()
-            req = request_after(srv, "/", mark)
-            rows = page.evaluate(ROWS_JS) or {}
+
+        _, mark, req, rows = load_and_reload(srv, chromium, home, procs, port, all_closed)
         t.check("the server logged the reload's GET /", req is not None)
         if req is None:
             return
